@@ -1,0 +1,1 @@
+"""Subscriptions, channels and the alert dispatcher."""

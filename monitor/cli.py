@@ -1,0 +1,56 @@
+"""The ``monitor`` command.
+
+Each subcommand lives in the module that owns it; this file only wires them up, so adding a
+command never touches another's code. A command module exposes ``register(subparsers)`` which
+adds its parser and sets ``func`` (a callable taking the parsed args and returning an exit code).
+"""
+
+from __future__ import annotations
+
+import argparse
+import importlib
+import logging
+import sys
+from collections.abc import Sequence
+
+__all__ = ["main"]
+
+# module path -> provides register(subparsers)
+_COMMAND_MODULES: tuple[str, ...] = (
+    "monitor.commands.run",
+    "monitor.commands.replay",
+    "monitor.commands.similarity",
+    "monitor.commands.poll",
+    "monitor.commands.worker",
+    "monitor.commands.dispatch",
+    "monitor.commands.services",
+)
+
+
+def _parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="monitor", description=__doc__.splitlines()[0])
+    parser.add_argument("-v", "--verbose", action="store_true", help="debug logging")
+    sub = parser.add_subparsers(dest="command", required=True)
+    for name in _COMMAND_MODULES:
+        try:
+            module = importlib.import_module(name)
+        except ModuleNotFoundError as exc:
+            if exc.name == name:  # command not built yet
+                continue
+            raise
+        module.register(sub)
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    args = _parser().parse_args(argv)
+    logging.basicConfig(
+        level=logging.DEBUG if args.verbose else logging.INFO,
+        stream=sys.stderr,
+        format="%(asctime)s %(levelname)s %(name)s: %(message)s",
+    )
+    return int(args.func(args) or 0)
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,1 @@
+"""Subcommands of the ``monitor`` command, one module each."""

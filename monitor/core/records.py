@@ -1,0 +1,183 @@
+"""The records that flow between pipeline stages.
+
+Every Kafka topic carries one of these models as UTF-8 JSON (see ``monitor.stream.topics``
+for which topic carries which). The embedded pipeline passes the same objects in memory, so
+the two modes cannot drift apart.
+
+>>> raw = RawArticle(id="a1", outlet="seed", title="بوتين", text="وصل بوتين")
+>>> RawArticle.model_validate_json(raw.model_dump_json()) == raw
+True
+"""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from typing import Any, Literal
+
+from pydantic import BaseModel, ConfigDict, Field
+
+__all__ = [
+    "Alert",
+    "AlertKind",
+    "AlertSource",
+    "CleanArticle",
+    "Decision",
+    "DecisionKind",
+    "DuplicateKind",
+    "FingerprintedArticle",
+    "RawArticle",
+    "Rejection",
+    "Removal",
+    "utcnow",
+]
+
+
+def utcnow() -> datetime:
+    return datetime.now(UTC)
+
+
+class _Record(BaseModel):
+    model_config = ConfigDict(frozen=False, extra="ignore")
+
+
+class RawArticle(_Record):
+    """An article as a poller (or a file) found it, before any cleaning.
+
+    ``text`` holds plain or scraped text; ``html`` holds an HTML page or an HTML feed summary.
+    At least one of them should be non-empty, otherwise the clean stage rejects the article.
+    """
+
+    id: str = Field(description="Stable id: hash of feed GUID or URL, or the id given in a file.")
+    outlet: str = Field(description="Short outlet code, e.g. 'youm7'.")
+    title: str = ""
+    text: str = ""
+    html: str | None = None
+    url: str | None = None
+    guid: str | None = None
+    feed: str | None = Field(default=None, description="Feed name from config/feeds.yaml.")
+    language: str | None = Field(default=None, description="Language declared by the feed.")
+    published: datetime | None = Field(default=None, description="Publication time per the feed.")
+    fetched: datetime | None = Field(default=None, description="When the poller fetched it.")
+    trace: dict[str, float] = Field(
+        default_factory=dict,
+        description="Unix timestamps per stage ('polled', 'produced', ...) for latency metrics.",
+    )
+
+
+class Removal(_Record):
+    """One piece of text the clean stage removed, and why."""
+
+    text: str
+    reason: str
+
+
+class CleanArticle(_Record):
+    """An article after boilerplate removal and normalisation.
+
+    ``paragraphs`` and ``sentences`` keep the outlet's original orthography (for people and
+    alerts); ``match_*`` fields are normalised for machines and align index by index with
+    ``sentences``.
+    """
+
+    id: str
+    outlet: str
+    url: str | None = None
+    guid: str | None = None
+    feed: str | None = None
+    published: datetime | None = None
+    fetched: datetime | None = None
+    title: str
+    paragraphs: list[str]
+    sentences: list[str]
+    match_title: str
+    match_sentences: list[str]
+    match_text: str
+    language: str = Field(description="ISO 639-1 code, e.g. 'ar', 'en'; 'und' when unknown.")
+    content_hash: str = Field(description="Hex digest of the normalised body (exact-copy key).")
+    removed: list[Removal] = Field(default_factory=list)
+    trace: dict[str, float] = Field(default_factory=dict)
+
+
+class Rejection(_Record):
+    """An article that could not be processed, with the reason (never silently dropped)."""
+
+    id: str
+    outlet: str
+    stage: str
+    reason: str = Field(description="Machine-readable reason, e.g. 'empty', 'garbage', 'too_large'.")
+    detail: str = ""
+    url: str | None = None
+    published: datetime | None = None
+    trace: dict[str, float] = Field(default_factory=dict)
+
+
+DuplicateKind = Literal["new", "exact", "reprint", "revision"]
+
+
+class FingerprintedArticle(_Record):
+    """A clean article plus how it relates to recently seen articles.
+
+    ``kind``: ``exact`` (same normalised content seen before), ``reprint`` (near duplicate of
+    an article from another outlet), ``revision`` (same outlet re-published or updated an
+    article: goes on to novelty detection), ``new``.
+    """
+
+    article: CleanArticle
+    kind: DuplicateKind
+    matched_id: str | None = None
+    matched_outlet: str | None = None
+    overlap: float = Field(default=0.0, description="Estimated Jaccard overlap with the match.")
+    reasons: dict[str, Any] = Field(default_factory=dict)
+
+
+DecisionKind = Literal["new_story", "development", "no_news", "duplicate", "rejected"]
+
+
+class Decision(_Record):
+    """Exactly one per article: what the monitor concluded, and why."""
+
+    article: str
+    outlet: str
+    decision: DecisionKind
+    story: str | None = None
+    title: str = ""
+    url: str | None = None
+    published: datetime | None = None
+    new_sentences: list[str] = Field(default_factory=list)
+    reasons: dict[str, Any] = Field(default_factory=dict)
+    decided_at: datetime = Field(default_factory=utcnow)
+    trace: dict[str, float] = Field(default_factory=dict)
+
+
+AlertKind = Literal["new_story", "development", "breaking"]
+
+
+class AlertSource(_Record):
+    outlet: str
+    article: str
+    title: str = ""
+    url: str | None = None
+    published: datetime | None = None
+
+
+class Alert(_Record):
+    """What subscribers receive. ``id`` is the idempotency key (one alert per story event)."""
+
+    id: str
+    kind: AlertKind
+    story: str
+    story_title: str
+    article: str
+    outlet: str
+    title: str = ""
+    new_sentences: list[str] = Field(default_factory=list)
+    sources: list[AlertSource] = Field(default_factory=list)
+    links: list[str] = Field(default_factory=list)
+    score: float = 0.0
+    names: list[str] = Field(
+        default_factory=list, description="People, places and organisations named (normalised)."
+    )
+    published: datetime | None = None
+    created: datetime = Field(default_factory=utcnow)
+    reasons: dict[str, Any] = Field(default_factory=dict)
+    trace: dict[str, float] = Field(default_factory=dict)

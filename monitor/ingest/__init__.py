@@ -1,0 +1,1 @@
+"""Feed configuration, fetching, parsing and the poller service."""
