@@ -1,0 +1,71 @@
+"""Every Kafka topic of the monitor: its name, key, record schema and who reads and writes it.
+
+This table is the single place that documents the topics; the Faust app, the pollers, the
+dispatcher, docker-compose's topic set-up and the tests all read it. Values are the pydantic
+models of ``monitor.core.records`` serialised as UTF-8 JSON; keys are UTF-8 strings.
+
+>>> TOPICS["raw"].name("monitor.")
+'monitor.raw'
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from pydantic import BaseModel
+
+from monitor.alerts.records import DeadLetter
+from monitor.core.records import (
+    Alert,
+    CleanArticle,
+    Decision,
+    FingerprintedArticle,
+    RawArticle,
+    Rejection,
+)
+
+__all__ = ["TOPICS", "TopicSpec"]
+
+
+@dataclass(frozen=True, slots=True)
+class TopicSpec:
+    suffix: str
+    key: str
+    schema: type[BaseModel]
+    producer: str
+    consumers: str
+    partitioned: bool
+    """True: ``KafkaSettings.partitions`` partitions (work shared by workers). False: one
+    partition, because the consumer keeps global order-dependent state (story assignment)."""
+
+    def name(self, prefix: str) -> str:
+        return f"{prefix}{self.suffix}"
+
+
+TOPICS: dict[str, TopicSpec] = {
+    "raw": TopicSpec(
+        "raw", "article id", RawArticle, "pollers (monitor poll)", "clean agent", True
+    ),
+    "clean": TopicSpec(
+        "clean", "article id", CleanArticle, "clean agent", "fingerprint agent", True
+    ),
+    "non_arabic": TopicSpec(
+        "non_arabic", "article id", CleanArticle, "clean agent", "operators / other pipelines", True
+    ),
+    "rejected": TopicSpec(
+        "rejected", "article id", Rejection, "clean and later agents", "operators", True
+    ),
+    "fingerprinted": TopicSpec(
+        "fingerprinted", "article id", FingerprintedArticle, "fingerprint agent", "story agent",
+        False,
+    ),
+    "decisions": TopicSpec(
+        "decisions", "article id", Decision, "story agent", "audit, dashboards, replay tools", True
+    ),
+    "alerts": TopicSpec(
+        "alerts", "story id", Alert, "story agent", "dispatcher (monitor dispatch)", True
+    ),
+    "dead_letters": TopicSpec(
+        "dead_letters", "alert id", DeadLetter, "dispatcher", "operators", True
+    ),
+}
