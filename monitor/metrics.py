@@ -30,6 +30,7 @@ __all__ = [
     "STAGE_SECONDS",
     "STORIES_ACTIVE",
     "STORIES_CREATED",
+    "SUBSCRIPTION_RELOADS",
     "start_metrics_server",
 ]
 
@@ -91,6 +92,11 @@ DELIVERIES = Counter(
     "monitor_deliveries_total",
     "Delivery attempts, by channel, subscriber and outcome (sent, failed, retried, dead_lettered, suppressed).",
     ["channel", "subscriber", "outcome"],
+)
+SUBSCRIPTION_RELOADS = Counter(
+    "monitor_subscription_reloads_total",
+    "Subscription file reloads, by outcome (loaded, invalid: the previous version stays).",
+    ["outcome"],
 )
 DELIVERY_LATENCY = Histogram(
     "monitor_delivery_latency_seconds",

@@ -57,17 +57,59 @@ class CleanSettings(BaseModel):
     template_min_share: float = Field(
         0.3, description="A line in this share of an outlet's articles is template boilerplate."
     )
+    template_max_lines: int = Field(
+        20_000, description="Distinct lines counted per outlet for templates (memory bound)."
+    )
+    template_decay_every: int = Field(
+        1_000, description="Template counts of an outlet are halved every this many articles."
+    )
 
 
 class FingerprintSettings(BaseModel):
     ttl_seconds: float = Field(7 * DAY, description="How long fingerprints are remembered.")
     threshold: float = Field(0.5, description="Estimated overlap above which texts are near copies.")
+    shingle_words: int = Field(3, description="Words per shingle of the near-duplicate fingerprint.")
+    sample_rate: int = Field(
+        8, description="About one shingle in this many is sampled into the fingerprint."
+    )
+    min_samples: int = Field(6, description="Short texts keep at least this many samples.")
+    max_stored_samples: int = Field(48, description="Samples stored per article (memory cap).")
+    max_query_samples: int = Field(256, description="Samples looked up per article (time cap).")
+    min_shared: int = Field(2, description="Shared samples needed before a match is considered.")
+    generation_seconds: float = Field(
+        DAY, description="Redis index generation length (keys expire a generation at a time)."
+    )
+    index_bucket_bits: int = Field(
+        15, description="Redis index hashes per generation = 2**bits; size ~ daily articles / 6."
+    )
 
 
 class StorySettings(BaseModel):
     same_story_threshold: float = Field(0.3, description="Similarity needed to join a story.")
     half_life_hours: float = Field(24.0, description="Time decay of story similarity.")
     close_after_days: float = Field(30.0, description="Idle stories close after this long.")
+    decay_floor: float = Field(
+        0.5, description="Share of its similarity an idle (still open) story keeps at most decay."
+    )
+    archive_days: float = Field(
+        365.0, description="Closed stories stay resumable (archive index) for this long."
+    )
+    resume_threshold: float = Field(
+        0.35, description="Undecayed similarity needed to resume a closed (dormant) story."
+    )
+    resume_min_entities: int = Field(
+        2, description="Core entities a dormant story and the article must share to resume."
+    )
+    resume_min_title: int = Field(
+        2, description="Title terms or names the article must share with a dormant story."
+    )
+    candidates: int = Field(30, description="Candidate stories scored per article (index hits).")
+    reported_containment: float = Field(
+        0.6, description="A sentence this contained in an already reported sentence is restated."
+    )
+    development_min_score: float = Field(
+        1.5, description="Weighted new facts (in new relevant sentences) that make a development."
+    )
 
 
 class PollerSettings(BaseModel):
@@ -77,6 +119,25 @@ class PollerSettings(BaseModel):
     allow_private_addresses: bool = Field(
         False, description="Allow article links on private/loopback addresses (tests only)."
     )
+    connect_timeout_seconds: float = Field(10.0, description="TCP/TLS connect timeout.")
+    read_timeout_seconds: float = Field(20.0, description="Longest silence while reading.")
+    fetch_deadline_seconds: float = Field(
+        60.0, description="Wall-clock limit of one whole fetch (cuts responses that never end)."
+    )
+    max_response_bytes: int = Field(10_000_000, description="Larger responses are cut: too_large.")
+    max_redirects: int = Field(5, description="More redirects than this: redirect_loop.")
+    host_min_spacing_seconds: float = Field(
+        1.0, description="Minimum time between two requests to the same host."
+    )
+    max_backoff_seconds: float = Field(3600.0, description="Cap of the error back-off.")
+    max_retry_after_seconds: float = Field(
+        6 * 3600.0, description="Cap of a server's Retry-After (a feed is never dropped for good)."
+    )
+    conditional_verify_every: int = Field(
+        12,
+        description="Every Nth poll of a feed skips ETag/If-Modified-Since to catch lying servers.",
+    )
+    max_concurrent_fetches: int = Field(32, description="Fetches in flight across all feeds.")
 
 
 class AlertSettings(BaseModel):
@@ -85,6 +146,22 @@ class AlertSettings(BaseModel):
     )
     max_attempts: int = Field(6, description="Deliveries after which an alert is dead-lettered.")
     sse_port: int = Field(8088, description="Port of the Server-Sent Events stream of alerts.")
+    sse_host: str = Field("127.0.0.1", description="Address the SSE stream listens on.")
+    sse_buffer: int = Field(1000, description="Alerts kept in memory for Last-Event-ID replay.")
+    consumer_group: str = Field("monitor-dispatch", description="Kafka group of `monitor dispatch`.")
+    http_timeout_seconds: float = Field(10.0, description="Timeout of one webhook request.")
+    retry_base_seconds: float = Field(2.0, description="First retry delay (doubles per attempt).")
+    retry_max_seconds: float = Field(600.0, description="Longest retry delay.")
+    lease_seconds: float = Field(
+        60.0, description="A claimed delivery not finished within this is retried (crash recovery)."
+    )
+    delivered_ttl_seconds: float = Field(
+        7 * DAY, description="How long finished deliveries are remembered (no resend window)."
+    )
+    spike_sensitivity: float = Field(
+        3.0, description="Breaking when outlets in the last hour >= this times the baseline."
+    )
+    spike_min_outlets: int = Field(4, description="Fewest distinct outlets in an hour to break.")
 
 
 class MetricsSettings(BaseModel):

@@ -57,6 +57,9 @@ class RawArticle(_Record):
     feed: str | None = Field(default=None, description="Feed name from config/feeds.yaml.")
     language: str | None = Field(default=None, description="Language declared by the feed.")
     published: datetime | None = Field(default=None, description="Publication time per the feed.")
+    published_is_fetch_time: bool = Field(
+        default=False, description="The feed gave no date: ``published`` is the fetch time."
+    )
     fetched: datetime | None = Field(default=None, description="When the poller fetched it.")
     trace: dict[str, float] = Field(
         default_factory=dict,

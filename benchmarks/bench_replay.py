@@ -1,0 +1,72 @@
+"""Throughput of the embedded pipeline (clean -> fingerprint -> story) on a JSONL stream.
+
+    python benchmarks/bench_replay.py /work/shared/data/egypt2013_stream.jsonl
+    python benchmarks/bench_replay.py STREAM --redis redis://127.0.0.1:6399/0
+    python benchmarks/bench_replay.py STREAM --limit 2000 --profile   # cProfile top 25
+
+Articles are replayed in file order (the stream is sorted by time) through fresh stores;
+with ``--redis`` the keys live under a fresh prefix that is deleted afterwards. Prints
+articles/s for the whole pipeline and the decision counts.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import cProfile
+import pstats
+import time
+import uuid
+from collections import Counter
+from pathlib import Path
+
+import redis.asyncio as aioredis
+
+from monitor.commands.replay import read_articles
+from monitor.pipeline import Pipeline
+from monitor.settings import Settings
+
+
+async def bench(path: Path, redis_url: str | None, limit: int | None) -> None:
+    articles = list(read_articles([path]))[:limit]
+    prefix = f"bench-{uuid.uuid4().hex[:8]}:"
+    settings = Settings(redis={"url": redis_url or "redis://unused", "key_prefix": prefix})
+    counts: Counter[str] = Counter()
+    started = time.perf_counter()
+    async with Pipeline(settings, redis_url=redis_url) as pipeline:
+        async for decision, _ in pipeline.process_many(articles):
+            counts[decision.decision] += 1
+    elapsed = time.perf_counter() - started
+    store = f"redis {redis_url}" if redis_url else "memory"
+    print(
+        f"{len(articles)} articles in {elapsed:.2f}s = {len(articles) / elapsed:,.0f} articles/s "
+        f"({store} stores)"
+    )
+    print("decisions:", dict(counts.most_common()))
+    if redis_url:
+        client = aioredis.Redis.from_url(redis_url)
+        keys = [key async for key in client.scan_iter(match=f"{prefix}*", count=1000)]
+        for start in range(0, len(keys), 1000):
+            await client.delete(*keys[start : start + 1000])
+        await client.aclose()
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("stream", type=Path)
+    parser.add_argument("--redis", metavar="URL")
+    parser.add_argument("--limit", type=int)
+    parser.add_argument("--profile", action="store_true")
+    args = parser.parse_args()
+    if args.profile:
+        profiler = cProfile.Profile()
+        profiler.enable()
+        asyncio.run(bench(args.stream, args.redis, args.limit))
+        profiler.disable()
+        pstats.Stats(profiler).sort_stats("cumulative").print_stats(25)
+    else:
+        asyncio.run(bench(args.stream, args.redis, args.limit))
+
+
+if __name__ == "__main__":
+    main()

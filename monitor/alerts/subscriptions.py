@@ -1,0 +1,262 @@
+"""Who gets which alerts: subscriber models, matching, and a file that reloads itself.
+
+``config/subscriptions.yaml`` lists subscribers; each has one channel (webhook, slack,
+telegram or email), filters, an optional per-story cool-down and an optional digest interval.
+
+Filter semantics: an empty filter does not constrain. ``words`` (searched in the alert's
+story title, title and new sentences) and ``names`` (searched in ``alert.names``) together say
+what the alert must be *about*: at least one of them must match. ``outlets``, ``stories`` and
+``kinds`` must each contain the alert's value, and ``score`` must reach ``min_score``.
+Words and names are compared on normalised Arabic (``monitor.core.arabic.normalize``), token by
+token, so «بوتين» matches «وبوتين», «لبوتين» (attached prefixes) and «بوتين،», but not «بوتينية».
+
+>>> subscriber = Subscriber.model_validate(
+...     {"id": "desk", "channel": {"type": "webhook", "url": "http://127.0.0.1:9/hook"},
+...      "filters": {"words": ["بوتين"]}})
+>>> from monitor.core.records import Alert
+>>> alert = Alert(id="a1", kind="development", story="s1", story_title="زيارة",
+...               article="x", outlet="o", new_sentences=["وصل الرئيس فلاديمير بوتينُ"])
+>>> subscriber.matches(alert)
+True
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+from collections.abc import Sequence
+from pathlib import Path
+from typing import Annotated, Literal
+
+import yaml
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
+
+from monitor.core.arabic import normalize, tokens
+from monitor.core.records import Alert, AlertKind
+from monitor.metrics import SUBSCRIPTION_RELOADS
+
+__all__ = [
+    "ChannelConfig",
+    "EmailChannelConfig",
+    "Filters",
+    "SlackChannelConfig",
+    "Subscriber",
+    "Subscriptions",
+    "SubscriptionsFile",
+    "TelegramChannelConfig",
+    "WebhookChannelConfig",
+    "load_subscriptions",
+]
+
+log = logging.getLogger(__name__)
+
+# One-letter conjunctions/prepositions and the article that Arabic writes attached to a word.
+_CLITIC_PREFIXES = ("", "و", "ف", "ب", "ل", "ك", "ال", "وال", "فال", "بال", "كال", "لل", "ولل")
+
+
+class _Config(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+
+class _Secret(_Config):
+    secret: str | None = None
+    secret_env: str | None = Field(None, description="Read the secret from this env variable.")
+
+    def resolved_secret(self) -> str | None:
+        if self.secret_env:
+            return os.environ.get(self.secret_env)
+        return self.secret
+
+
+class WebhookChannelConfig(_Secret):
+    """POST the notification as JSON; signed with HMAC-SHA256 when a secret is set."""
+
+    type: Literal["webhook"] = "webhook"
+    url: str
+    headers: dict[str, str] = Field(default_factory=dict)
+
+
+class SlackChannelConfig(_Secret):
+    """A Slack-compatible incoming webhook (``{"text": ..., "blocks": [...]}``)."""
+
+    type: Literal["slack"] = "slack"
+    url: str
+
+
+class TelegramChannelConfig(_Config):
+    """Telegram Bot API ``sendMessage`` (``api_url`` may point at a compatible server)."""
+
+    type: Literal["telegram"] = "telegram"
+    chat_id: str | int
+    token: str | None = None
+    token_env: str | None = None
+    api_url: str = "https://api.telegram.org"
+
+    def resolved_token(self) -> str:
+        token = os.environ.get(self.token_env) if self.token_env else self.token
+        return token or ""
+
+
+class EmailChannelConfig(_Config):
+    """Email over SMTP (UTF-8, right-to-left HTML part plus plain text)."""
+
+    type: Literal["email"] = "email"
+    to: list[str] = Field(min_length=1)
+    sender: str = Field("monitor@localhost", alias="from")
+    host: str = "127.0.0.1"
+    port: int = 25
+    starttls: bool = False
+    ssl: bool = False
+    username: str | None = None
+    password_env: str | None = None
+
+    model_config = ConfigDict(extra="forbid", populate_by_name=True)
+
+    def resolved_password(self) -> str | None:
+        return os.environ.get(self.password_env) if self.password_env else None
+
+
+ChannelConfig = Annotated[
+    WebhookChannelConfig | SlackChannelConfig | TelegramChannelConfig | EmailChannelConfig,
+    Field(discriminator="type"),
+]
+
+
+def _phrase(text: str) -> tuple[str, ...]:
+    return tuple(tokens(normalize(text)))
+
+
+def _contains(haystack: Sequence[str], phrase: tuple[str, ...]) -> bool:
+    """True if ``phrase`` occurs as consecutive tokens; its first token may carry a prefix."""
+    if not phrase:
+        return False
+    first, rest = phrase[0], phrase[1:]
+    width = len(phrase)
+    for start in range(len(haystack) - width + 1):
+        token = haystack[start]
+        if not token.endswith(first):
+            continue
+        if token[: len(token) - len(first)] not in _CLITIC_PREFIXES:
+            continue
+        if tuple(haystack[start + 1 : start + width]) == rest:
+            return True
+    return False
+
+
+class Filters(_Config):
+    words: list[str] = Field(default_factory=list)
+    names: list[str] = Field(default_factory=list)
+    outlets: list[str] = Field(default_factory=list)
+    stories: list[str] = Field(default_factory=list)
+    kinds: list[AlertKind] = Field(default_factory=list)
+    min_score: float = 0.0
+
+    @model_validator(mode="after")
+    def _no_empty_phrases(self) -> Filters:
+        for phrase in [*self.words, *self.names]:
+            if not _phrase(phrase):
+                raise ValueError(f"filter phrase {phrase!r} has no word after normalisation")
+        return self
+
+    def matches(self, alert: Alert) -> bool:
+        if self.kinds and alert.kind not in self.kinds:
+            return False
+        if self.outlets and alert.outlet not in self.outlets:
+            return False
+        if self.stories and alert.story not in self.stories:
+            return False
+        if alert.score < self.min_score:
+            return False
+        if not self.words and not self.names:
+            return True
+        if self.words:
+            text = " ".join([alert.story_title, alert.title, *alert.new_sentences])
+            haystack = tokens(normalize(text))
+            if any(_contains(haystack, _phrase(word)) for word in self.words):
+                return True
+        if self.names:
+            names = [tokens(normalize(name)) for name in alert.names]
+            for wanted in self.names:
+                phrase = _phrase(wanted)
+                if any(_contains(name, phrase) for name in names):
+                    return True
+        return False
+
+
+class Subscriber(_Config):
+    id: str = Field(pattern=r"^[A-Za-z0-9_.@-]+$")
+    channel: ChannelConfig
+    filters: Filters = Field(default_factory=Filters)
+    cooldown_seconds: float = Field(
+        0.0, ge=0, description="At most one message per story per this many seconds (0: off)."
+    )
+    digest_seconds: float | None = Field(
+        None, gt=0, description="Send one message per interval listing the alerts instead."
+    )
+    enabled: bool = True
+
+    def matches(self, alert: Alert) -> bool:
+        return self.enabled and self.filters.matches(alert)
+
+
+class Subscriptions(_Config):
+    subscribers: list[Subscriber] = Field(default_factory=list)
+
+    @model_validator(mode="after")
+    def _unique_ids(self) -> Subscriptions:
+        ids = [s.id for s in self.subscribers]
+        if len(ids) != len(set(ids)):
+            raise ValueError("subscriber ids must be unique")
+        return self
+
+    def matching(self, alert: Alert) -> list[Subscriber]:
+        return [s for s in self.subscribers if s.matches(alert)]
+
+    def get(self, subscriber_id: str) -> Subscriber | None:
+        return next((s for s in self.subscribers if s.id == subscriber_id), None)
+
+
+def load_subscriptions(path: Path) -> Subscriptions:
+    """Parse and validate a subscriptions file (raises ``ValueError`` when invalid)."""
+    try:
+        loaded = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
+        return Subscriptions.model_validate(loaded)
+    except (yaml.YAMLError, ValidationError) as exc:
+        raise ValueError(f"{path}: {exc}") from exc
+
+
+class SubscriptionsFile:
+    """The subscriptions of a file, re-read whenever its mtime (or size) changes.
+
+    An invalid or unreadable new version is logged and counted
+    (``monitor_subscription_reloads_total{outcome="invalid"}``) and the previous one stays in
+    force. A missing file at start means no subscribers.
+    """
+
+    def __init__(self, path: Path) -> None:
+        self.path = path
+        self._stamp: tuple[int, int] | None = None
+        self._current = Subscriptions()
+        self.current()
+
+    def _file_stamp(self) -> tuple[int, int] | None:
+        try:
+            stat = self.path.stat()
+        except FileNotFoundError:
+            return None
+        return (stat.st_mtime_ns, stat.st_size)
+
+    def current(self) -> Subscriptions:
+        stamp = self._file_stamp()
+        if stamp is None or stamp == self._stamp:
+            return self._current
+        self._stamp = stamp
+        try:
+            self._current = load_subscriptions(self.path)
+        except (OSError, ValueError) as exc:
+            log.error("keeping the previous subscriptions: %s", exc)
+            SUBSCRIPTION_RELOADS.labels(outcome="invalid").inc()
+        else:
+            log.info("loaded %d subscribers from %s", len(self._current.subscribers), self.path)
+            SUBSCRIPTION_RELOADS.labels(outcome="loaded").inc()
+        return self._current

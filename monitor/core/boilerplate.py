@@ -1,0 +1,576 @@
+"""Boilerplate removal for scraped news text: line rules, related-story blocks, outlet templates.
+
+A scraped page, once reduced to text, is the article plus the site around it. The article is
+recovered line by line; every removed line is returned with a named reason so that a wrong
+removal can be found and a rule fixed.
+
+**Line rules** (reason in brackets) match a whole line, usually on its normalised form and
+only when the line is short, so an article sentence that merely mentions Facebook survives:
+scripts [``javascript``], cookie notices [``cookies``], share/follow prompts [``share``], chat
+widgets [``chat_widget``], lines without a word [``no_words``], navigation labels and section
+names [``navigation``], tag lines [``tags``], masthead and copyright [``masthead``,
+``copyright``], source lines [``source``], wire-agency
+datelines [``credit``], publication dates [``date``], photo
+captions [``caption``], embedded tweets and truncated links [``embed``], the outlet's promo
+paragraph listing its sections [``promo``], repeated lines [``duplicate``].
+
+**Related-story blocks.** A "read also" marker (اقرأ أيضاً, إقرأ أيضاً:, اقرأ المزيد, مقالات ذات
+صلة, الأخبار المتعلقة, المزيد من ..., Related, Read more) is removed [``related``], and so are
+the headline-like lines that follow it (short, no final full stop, or bulleted)
+[``related``]. What comes after that list is either the article going on (publishers put the
+box mid-article: seed 001, seed 003) or another story glued under the first one (seed 002).
+The block up to the next marker is kept when it continues the article, and removed
+[``other_story``] when:
+
+* the article had already ended: a tag line, copyright line or source line came before the
+  marker (the page's footer zone), or
+* it opens by restating the last linked headline (``RELATED_HEADLINE_ECHO``), or
+* its opening vocabulary overlaps little with the article so far: fewer than
+  ``RELATED_MIN_OVERLAP`` of its first content words (normalised, function words and short words dropped, the
+  ``و``/``ال`` prefixes stripped) occur in the kept text. A continuation shares its names and
+  its subject words; a different story, even on a neighbouring subject, brings mostly new ones.
+
+The same check is applied to text after a tag, copyright or source line without a marker.
+
+**Outlet templates.** Lines recurring in many articles of one outlet (its footer, slogans,
+author boxes) are learned from counts kept by ``monitor.stores.templates``: ``template_keys``
+gives an article's distinct short-line keys, ``template_from_counts`` decides which are
+template lines, and ``remove_boilerplate`` drops them [``template``].
+
+>>> lines = ["Open chat", "وصل الرئيس إلى بيونغ يانغ صباح الأربعاء.", "كلمات دلالية: بوتين كيم"]
+>>> kept, removed = remove_boilerplate(lines)
+>>> kept
+['وصل الرئيس إلى بيونغ يانغ صباح الأربعاء.']
+>>> [r.reason for r in removed]
+['chat_widget', 'tags']
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass, field
+
+import xxhash
+
+from monitor.core.arabic import normalize, tokens
+from monitor.core.records import Removal
+
+__all__ = [
+    "RELATED_HEADLINE_ECHO",
+    "RELATED_MIN_OVERLAP",
+    "RELATED_OPENING_WORDS",
+    "TEMPLATE_MAX_LINE_CHARS",
+    "TemplateLines",
+    "content_words",
+    "line_key",
+    "remove_boilerplate",
+    "template_from_counts",
+    "template_keys",
+]
+
+TEMPLATE_MAX_LINE_CHARS = 200
+"""Only lines up to this length are counted for outlet templates (article sentences are
+longer and unique; footers and slogans are short), which also bounds the store's memory."""
+
+RELATED_MIN_OVERLAP = 0.25
+"""Share of the content words opening a block (its first ``RELATED_OPENING_WORDS`` distinct
+content words) that must occur in the article so far for the block, found after a
+related-links marker, to count as the article's continuation. Seeds: continuations 0.42 and
+0.33, the glued second story 0.13."""
+
+RELATED_OPENING_WORDS = 25
+
+RELATED_HEADLINE_ECHO = 0.5
+"""A block whose opening contains this share of the last linked headline's content words is
+the linked story itself, printed under the article (seed 002)."""
+
+_SHORT = 200  # rules for widgets and prompts only fire on lines up to this length (normalised)
+
+
+@dataclass(frozen=True, slots=True)
+class TemplateLines:
+    """Keys (``line_key``) of lines that are template boilerplate for one outlet."""
+
+    keys: frozenset[str] = field(default_factory=frozenset)
+
+    def __contains__(self, key: object) -> bool:
+        return key in self.keys
+
+    def __len__(self) -> int:
+        return len(self.keys)
+
+
+def line_key(normalized_line: str) -> str:
+    """Stable short key of a normalised line (xxh64 hex), for template counting."""
+    return xxhash.xxh64_hexdigest(normalized_line.encode("utf-8"))
+
+
+def template_keys(normalized_lines: Iterable[str]) -> list[str]:
+    """Distinct keys of the lines short enough to be template candidates, in first-seen order."""
+    seen: dict[str, None] = {}
+    for line in normalized_lines:
+        if line and len(line) <= TEMPLATE_MAX_LINE_CHARS:
+            seen.setdefault(line_key(line), None)
+    return list(seen)
+
+
+def template_from_counts(
+    articles: int, counts: Mapping[str, int], *, min_articles: int, min_share: float
+) -> TemplateLines:
+    """Template lines of an outlet from its article count and per-line article counts.
+
+    >>> template_from_counts(40, {"a": 30, "b": 2}, min_articles=20, min_share=0.3).keys
+    frozenset({'a'})
+    >>> len(template_from_counts(10, {"a": 10}, min_articles=20, min_share=0.3))
+    0
+    """
+    if articles < max(min_articles, 1):
+        return TemplateLines()
+    needed = max(2.0, min_share * articles)
+    return TemplateLines(frozenset(key for key, count in counts.items() if count >= needed))
+
+
+# --- line rules (patterns run on normalised lines: alef/ya/ta-marbuta folded, lower case) ---
+
+_SOCIAL = (
+    r"(فيسبوك|فيس بوك|الفيس|تويتر|اكس|انستجرام|انستغرام|انستقرام|يوتيوب|تيليجرام|تلجرام|تلغرام|"
+    r"تيلجرام|واتساب|واتس اب|جوجل نيوز|نبض|تيك توك|لينكد ان|facebook|twitter|instagram|"
+    r"youtube|telegram|whatsapp|google news|tiktok|linkedin)"
+)
+_RULES: tuple[tuple[str, re.Pattern[str]], ...] = tuple(
+    (reason, re.compile(pattern))
+    for reason, pattern in (
+        ("javascript", r"(enable|activate|turn on) javascript|javascript (is )?(disabled|required)"
+                       r"|(تفعيل|تمكين) (ال)?(جافا ?سكريبت|جافا ?سكربت|javascript)"),
+        ("cookies", r"(we use|uses|this (site|website) uses) cookies|ملفات تعريف الارتباط|الكوكيز"),
+        ("share", rf"^(\W*)(تابع|تابعو|تابعوا|تابعنا|تابعونا|اشترك|اشتركوا|انضم|انضموا|حمل|حملوا|"
+                  rf"شارك|شاركوا|follow|share|subscribe|join|like)\b.{{0,80}}{_SOCIAL}"),
+        ("share", rf"^.{{0,80}}(تابعونا|تابعنا|للتواصل الاجتماعي|صفحتنا|قناتنا|حسابنا).{{0,40}}{_SOCIAL}"),
+        ("share", r"^(تابع|تابعو|تابعوا) (احدث|اخر|اهم) الاخبار"),
+        ("share", r"^(شارك|شاركها|شارك الخبر|شارك المقال|مشاركه|share|tweet|print|email|طباعه|"
+                  r"ارسل لصديق|نسخ الرابط|copy link|حفظ)( (علي|عبر|via|on) .{0,30})?[:.]?$"),
+        ("share", r"^(للمزيد|لمزيد من الاخبار|للمزيد من الاخبار)\s*:?\s*تابع"),
+        ("chat_widget", r"^(open chat|close chat|scan the code|chat with us|need help\??|"
+                        r"whatsapp us|chat on whatsapp|start chat|ابدا المحادثه|تحدث معنا)$"),
+        ("chat_widget", r"كيف (يمكننا|نستطيع|يمكن ان) (مساعدتك|نساعدك)|how can (we|i) help( you)?"),
+        ("chat_widget", r"^(مرحبا|مرحباً|اهلا|اهلاً|اهلا وسهلا|hello|hi|hey)[\s!,.]*\W*$"),
+        ("tags", r"^(كلمات دلاليه|الكلمات الدلاليه|كلمات مفتاحيه|الكلمات المفتاحيه|الوسوم|وسوم|"
+                 r"الموضوعات المتعلقه|tags|keywords|topics)\s*[:：]"),
+        ("copyright", r"جميع الحقوق محفوظه|كل الحقوق محفوظه|حقوق (النشر|الطبع) محفوظه|"
+                      r"all rights reserved|^©|©\s*\d{4}|^copyright\b"),
+        ("masthead", r"^(رئيس التحرير|رئيس مجلس الاداره|رئيس مجلس الاداره ورئيس التحرير|"
+                     r"مدير التحرير|المدير العام|المشرف العام|رءيس التحرير|editor[- ]in[- ]chief)"
+                     r"\s*:?\s*[^\s.,:]*( [^\s.,:]+){0,3}$"),
+        ("source", r"^(المصدر|المصادر|مصدر الخبر|source|sources)\s*[:：]\s*.{0,80}$"),
+        ("credit", r"^([^\s]+ ?)?[-–—(]?\s*(ا ش ا|ا\.ش\.ا|اشا|وكالات|وكالات الانباء|رويترز|"
+                   r"ا ف ب|ا\.ف\.ب|د ب ا|الاناضول|سبوتنيك|وام|واس|بنا|كونا|قنا|reuters|afp|ap)"
+                   r"\)?\s*[:.]?$"),
+        ("date", r"^(تاريخ النشر|نشر في|نشر بتاريخ|تاريخ الاضافه|اخر تحديث|تم التحديث|"
+                 r"تاريخ التحديث|published|updated|last updated|posted)\s*[:：]?\s*.{0,60}$"),
+        ("embed", r"pic\.twitter\.com/|^\W{0,3}(https?://|www\.)\S*$"),
+        ("embed", r"https?://t\.(co)?/?\S*$"),
+        ("caption", r"^.{0,120}[(\[](رويترز|ا ف ب|اف ب|afp|reuters|getty|getty images|ap|epa|"
+                    r"الاناضول|ارشيفيه|صوره ارشيفيه|ارشيف|وكالات|مواقع التواصل|سوشيال ميديا|"
+                    r"shutterstock|twitter|تويتر|فيسبوك)[)\]]$"),
+        ("caption", r"^(صوره|الصوره|صوره ارشيفيه|ارشيفيه|photo|file photo)\s*[:：(]"),
+    )
+)  # fmt: skip
+
+_PROMO = re.compile(r"(نقدم لكم|يقدم لكم|نقدم لحضراتكم) من خلال موقع")
+_NAVIGATION = frozenset(
+    normalize(label)
+    for label in (
+        "الرئيسية",
+        "الرئيسيه",
+        "أخبار العالم",
+        "أخبار عربية",
+        "أخبار مصر",
+        "أخبار محلية",
+        "زر الذهاب إلى الأعلى",
+        "العودة إلى الأعلى",
+        "الذهاب إلى الأعلى",
+        "إلى الأعلى",
+        "الجريدة الرسمية",
+        "ملخص",
+        "القائمة",
+        "بحث",
+        "ابحث",
+        "إغلاق",
+        "اغلاق",
+        "التالي",
+        "السابق",
+        "عاجل",
+        "المزيد",
+        "تحميل المزيد",
+        "عرض المزيد",
+        "اقرأ القصة كاملة",
+        "سياسة",
+        "اقتصاد",
+        "رياضة",
+        "فن",
+        "ثقافة",
+        "منوعات",
+        "محليات",
+        "دوليات",
+        "عربي ودولي",
+        "حوادث",
+        "تكنولوجيا",
+        "صحة",
+        "مقالات",
+        "رأي",
+        "الرأي",
+        "فيديو",
+        "صور",
+        "انفوجراف",
+        "home",
+        "menu",
+        "search",
+        "back to top",
+        "next",
+        "previous",
+        "more",
+        "close",
+        "advertisement",
+        "إعلان",
+        "اعلان",
+        "skip to content",
+        "تخطى إلى المحتوى",
+        "سياسة الخصوصية",
+        "اتصل بنا",
+        "من نحن",
+        "privacy policy",
+        "contact us",
+        "about us",
+    )
+)
+_RELATED_MARKER = re.compile(
+    r"^(اقرا|اقراء|طالع|شاهد|اقرا ايضا|شاهد ايضا|طالع ايضا)( ايضا| المزيد| كذلك)?\s*[:.]?$"
+    r"|^(ال)?(مقالات|اخبار|موضوعات|مواضيع|قصص|روابط|تقارير) (ذات صله|(ال)?(متعلقه|مرتبطه|مقترحه|"
+    r"مشابهه|اخري))\s*[:.]?$"
+    r"|^(يحتوي هذا القسم|هذا القسم يحتوي).{0,80}(ذات صله|related)"
+    r"|^المزيد من\s+\S+( \S+){0,3}\s*:?$"
+    r"|^(related|related articles|related news|related stories|read more|read also|see also|"
+    r"more from .{1,30}|more stories|you may also like|recommended)\s*:?$"
+)
+_ENDING_REASONS = frozenset({"tags", "copyright", "source"})
+_BULLET = re.compile(r"^\s*[-–—•*▪►◄■●·]\s*")
+_SENTENCE_END = re.compile(r"[.!?؟:»\"”]\s*$")
+_FULL_STOP = re.compile(r"[.!?؟][\"'»”’)]*\s*$")
+_TWEET_SIGNATURE = re.compile(
+    r"^\s*[—–-]\s*[^\n]{0,80}?\(@\w{1,30}\)\s*(?:[A-Z][a-z]+\.? \d{1,2}, \d{4}|\d{1,2} [^\s\d]+ \d{4})"
+)
+_SECTION_ITEM_WORDS = 3
+_SECTION_LIST_MIN_ITEMS = 8
+_SECTION_LIST_MIN_SHARE = 0.6
+_SECTION_LIST_MIN_SAME_HEAD = 4
+_SECTION_HEADS = frozenset(
+    normalize(word)
+    for word in ("أخبار", "اخبار", "أسعار", "اسعار", "دوري", "الدوري", "أهم", "آخر", "اخر", "news")
+)
+_HEADLINE_MAX_WORDS = 30
+_CAPTION_MAX_WORDS = 12
+_HAS_LETTER = re.compile(r"[^\W\d_]")
+
+_STOPWORDS = frozenset(
+    normalize(word)
+    for word in [
+        "في",
+        "من",
+        "على",
+        "إلى",
+        "عن",
+        "مع",
+        "أن",
+        "إن",
+        "التي",
+        "الذي",
+        "الذين",
+        "هذا",
+        "هذه",
+        "ذلك",
+        "تلك",
+        "كان",
+        "كانت",
+        "قد",
+        "لقد",
+        "ما",
+        "لا",
+        "لم",
+        "لن",
+        "ثم",
+        "أو",
+        "أم",
+        "بين",
+        "بعد",
+        "قبل",
+        "حيث",
+        "كما",
+        "أيضا",
+        "أيضاً",
+        "عند",
+        "منذ",
+        "خلال",
+        "حول",
+        "ضد",
+        "غير",
+        "كل",
+        "بعض",
+        "أي",
+        "وقال",
+        "قال",
+        "وأضاف",
+        "أضاف",
+        "وأكد",
+        "أكد",
+        "وأشار",
+        "أشار",
+        "اليوم",
+        "الذي",
+        "يوم",
+        "عام",
+        "هو",
+        "هي",
+        "هم",
+        "نحن",
+        "أنه",
+        "أنها",
+        "إنه",
+        "وفي",
+        "ومن",
+        "the",
+        "of",
+        "and",
+        "to",
+        "in",
+        "is",
+        "that",
+        "for",
+        "on",
+        "with",
+        "was",
+        "as",
+        "by",
+        "at",
+        "from",
+        "are",
+        "it",
+        "this",
+    ]
+)
+
+
+def content_words(normalized: str) -> set[str]:
+    """Distinct content words of normalised text, with the و/ال prefixes stripped."""
+    words: set[str] = set()
+    for token in tokens(normalized):
+        if token in _STOPWORDS or len(token) < 3 or token.isdigit():
+            continue
+        if token.startswith("و") and len(token) > 4:
+            token = token[1:]
+        for prefix in ("بال", "وال", "لل", "ال"):
+            if token.startswith(prefix) and len(token) - len(prefix) >= 3:
+                token = token[len(prefix) :]
+                break
+        words.add(token)
+    return words
+
+
+def _rule_reason(normalized: str) -> str | None:
+    if not _HAS_LETTER.search(normalized):
+        return "no_words"
+    bare = normalized.strip(" :.-–—|»«")
+    if bare in _NAVIGATION:
+        return "navigation"
+    if _PROMO.search(normalized) or _is_section_list(normalized):
+        return "promo"
+    if len(normalized) > _SHORT:
+        return None
+    for reason, pattern in _RULES:
+        if pattern.search(normalized):
+            return reason
+    return None
+
+
+def _is_section_list(normalized: str) -> bool:
+    """A paragraph listing the site's sections: many short comma-separated items, several
+    headed by a section word (``اسعار الذهب, اسعار اللحوم, ... اخبار الرياضه, اخبار مصر``).
+    Lists of names or parties in an article have repeated heads too (``حزب``, ``احمد``), so
+    the head must be a section word."""
+    items = [item.strip() for item in re.split(r"[,،]| و ", normalized) if item.strip()]
+    if len(items) < _SECTION_LIST_MIN_ITEMS:
+        return False
+    short = [item.split() for item in items if len(item.split()) <= _SECTION_ITEM_WORDS]
+    if len(short) / len(items) < _SECTION_LIST_MIN_SHARE:
+        return False
+    sections = sum(1 for words in short if words[0] in _SECTION_HEADS)
+    return sections >= _SECTION_LIST_MIN_SAME_HEAD
+
+
+def _is_headline(line: str) -> bool:
+    if _BULLET.match(line):
+        return True
+    return len(line.split()) <= _HEADLINE_MAX_WORDS and not _FULL_STOP.search(line)
+
+
+def _split_tweet_signature(lines: Sequence[str]) -> tuple[list[str], list[Removal]]:
+    """Cut an embedded tweet's signature off the text glued after it, keeping that text."""
+    out: list[str] = []
+    removed: list[Removal] = []
+    for line in lines:
+        match = _TWEET_SIGNATURE.match(line)
+        if match:
+            removed.append(Removal(text=match.group().strip(), reason="embed"))
+            rest = line[match.end() :].strip()
+            if rest:
+                out.append(rest)
+        else:
+            out.append(line)
+    return out, removed
+
+
+def remove_boilerplate(
+    lines: Sequence[str],
+    templates: TemplateLines | None = None,
+    normalized: Sequence[str] | None = None,
+) -> tuple[list[str], list[Removal]]:
+    """Split ``lines`` (stripped, non-empty, original spelling) into kept lines and removals.
+
+    ``normalized`` may pass the lines' ``normalize`` forms when the caller has them already.
+    """
+    split_lines, removed = _split_tweet_signature(lines)
+    if normalized is None or removed or len(normalized) != len(split_lines):
+        normalized = [normalize(line) for line in split_lines]
+    lines = split_lines
+    reasons: list[str | None] = [None] * len(lines)
+
+    previous_kept: str | None = None
+    caption_next = False
+    for index, norm in enumerate(normalized):
+        reason = _rule_reason(norm)
+        if reason is None and templates and line_key(norm) in templates:
+            reason = "template"
+        if reason is None and _RELATED_MARKER.search(norm):
+            reason = "related_marker"
+        if reason is None and norm == previous_kept:
+            reason = "duplicate"
+        if reason is None and caption_next:
+            reason = "caption"
+        caption_next = False
+        if (
+            reason is None
+            and index + 1 < len(lines)
+            and _is_caption_pair(norm, normalized[index + 1])
+        ):
+            reason = "caption"
+            caption_next = True
+        if reason is None:
+            previous_kept = norm
+        reasons[index] = reason
+
+    _masthead_names(lines, reasons)
+    _resolve_blocks(normalized, lines, reasons)
+
+    kept: list[str] = []
+    for line, reason in zip(lines, reasons, strict=True):
+        if reason is None:
+            kept.append(line)
+        else:
+            removed.append(
+                Removal(text=line, reason="related" if reason == "related_marker" else reason)
+            )
+    return kept, removed
+
+
+def _is_caption_pair(alt_text: str, caption: str) -> bool:
+    """An image's alt text and, on the next line, its caption repeating it plus a credit
+    (``بوتين وكيم جونج اون،`` / ``بوتين وكيم جونج اون، فيتو``): two short lines without a
+    full stop, the second starting with the first."""
+    return (
+        len(alt_text.split()) <= _CAPTION_MAX_WORDS
+        and len(caption.split()) <= _CAPTION_MAX_WORDS + 4
+        and len(caption) > len(alt_text)
+        and caption.startswith(alt_text.rstrip(" ,،"))
+        and not _SENTENCE_END.search(alt_text)
+        and not _SENTENCE_END.search(caption)
+    )
+
+
+def _masthead_names(lines: Sequence[str], reasons: list[str | None]) -> None:
+    """The name printed under a bare masthead title (``رئيس التحرير`` then ``عصام كامل``)."""
+    for index in range(len(lines) - 1):
+        if reasons[index] == "masthead" and reasons[index + 1] is None:
+            following = lines[index + 1]
+            if len(following.split()) <= 4 and not _SENTENCE_END.search(following):
+                reasons[index + 1] = "masthead"
+
+
+def _resolve_blocks(
+    normalized: Sequence[str], lines: Sequence[str], reasons: list[str | None]
+) -> None:
+    """Remove related-link lists after markers, and blocks that are not the article's."""
+    article_words: set[str] = set()
+    counted = 0  # the kept lines before this index are in article_words (computed lazily)
+    ended = False
+    index = 0
+    count = len(lines)
+    while index < count:
+        reason = reasons[index]
+        if reason is None or (reason not in _ENDING_REASONS and reason != "related_marker"):
+            index += 1
+            continue
+        for i in range(counted, index):
+            if reasons[i] is None:
+                article_words |= content_words(normalized[i])
+        counted = index
+        if reason in _ENDING_REASONS and article_words:
+            ended = True
+        elif reason != "related_marker":
+            index += 1
+            continue
+        is_marker = reason == "related_marker"
+        last_headline: str | None = None
+        index += 1
+        if is_marker:
+            while index < count and (reasons[index] is not None or _is_headline(lines[index])):
+                if reasons[index] is None:
+                    reasons[index] = "related"
+                    last_headline = normalized[index]
+                elif reasons[index] == "related_marker" or reasons[index] in _ENDING_REASONS:
+                    break
+                index += 1
+        block_end = index
+        while block_end < count and reasons[block_end] not in ("related_marker", *_ENDING_REASONS):
+            block_end += 1
+        block = [i for i in range(index, block_end) if reasons[i] is None]
+        if block and _is_other_story(
+            block, normalized, article_words, last_headline, footer=is_marker and ended
+        ):
+            for i in block:
+                reasons[i] = "other_story"
+            index = block_end
+        counted = max(counted, index)
+
+
+def _is_other_story(
+    block: Sequence[int],
+    normalized: Sequence[str],
+    article_words: set[str],
+    last_headline: str | None,
+    *,
+    footer: bool,
+) -> bool:
+    if footer or not article_words:
+        return footer
+    opening: set[str] = set()
+    for i in block:
+        opening |= content_words(normalized[i])
+        if len(opening) >= RELATED_OPENING_WORDS:
+            break
+    if not opening:
+        return False
+    if last_headline is not None:
+        headline = content_words(last_headline)
+        if headline and len(headline & opening) / len(headline) >= RELATED_HEADLINE_ECHO:
+            return True  # the block opens by restating the linked headline: that story itself
+    return len(opening & article_words) / len(opening) < RELATED_MIN_OVERLAP

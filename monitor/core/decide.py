@@ -1,0 +1,336 @@
+"""One decision per article, and the alert for the ones that tell subscribers something new.
+
+``decide_story`` takes a fingerprinted article that is not a copy (``new`` or ``revision``)
+and the candidate stories the index found, and returns an ``Outcome``: the ``Decision``
+(``new_story``, ``development`` or ``no_news``), the ``Alert`` when there is news, and the
+story state to save. ``decide_duplicate`` names the story of the copied article and adds the
+copying outlet to its sources. ``rejected_decision`` turns the clean stage's rejection into
+a decision. Pure functions: the story stage does the I/O.
+
+Joining: the best candidate whose decayed similarity reaches ``same_story_threshold``.
+Closed stories (idle longer than ``close_after_days``) are only *resumed* when the article
+clearly continues one: undecayed similarity at least ``resume_threshold``, at least
+``resume_min_entities`` shared core entities and ``resume_min_title`` shared title terms.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import UTC, datetime
+
+import xxhash
+
+from monitor.core.novelty import assess_novelty, record_reported
+from monitor.core.records import (
+    Alert,
+    AlertSource,
+    CleanArticle,
+    Decision,
+    FingerprintedArticle,
+    Rejection,
+)
+from monitor.core.stories import (
+    ArticleFeatures,
+    Similarity,
+    StoryState,
+    merge_article,
+    new_story_state,
+    similarity,
+)
+from monitor.settings import StorySettings
+
+__all__ = [
+    "Candidate",
+    "Choice",
+    "Outcome",
+    "build_alert",
+    "choose_story",
+    "conclude",
+    "decide_duplicate",
+    "decide_story",
+    "event_time",
+    "rejected_decision",
+    "story_id_for",
+]
+
+MAX_SOURCES = 30
+HOUR = 3600.0
+DAY = 86_400.0
+
+
+@dataclass(slots=True)
+class Candidate:
+    state: StoryState
+    closed: bool
+    """Idle longer than ``close_after_days``: only resumable."""
+
+
+@dataclass(slots=True)
+class Outcome:
+    decision: Decision
+    alert: Alert | None
+    story: StoryState | None
+    """The story state to save (None: nothing changed)."""
+    created: bool = False
+
+
+def event_time(article: CleanArticle, default: float) -> float:
+    """When the article happened for the stories: its publication time, else ``default``."""
+    if article.published is not None:
+        published = article.published
+        if published.tzinfo is None:
+            published = published.replace(tzinfo=UTC)
+        return published.timestamp()
+    return default
+
+
+def story_id_for(article_id: str) -> str:
+    """A story is named after its first article (stable across replays)."""
+    return "st-" + xxhash.xxh64_hexdigest(article_id)[:16]
+
+
+def _source(article: CleanArticle) -> dict[str, object]:
+    return {
+        "outlet": article.outlet,
+        "article": article.id,
+        "title": article.title,
+        "url": article.url,
+        "published": article.published.isoformat() if article.published else None,
+    }
+
+
+def _add_source(story: StoryState, article: CleanArticle) -> None:
+    if any(source["article"] == article.id for source in story.sources):
+        return
+    story.sources = (story.sources + [_source(article)])[-MAX_SOURCES:]
+
+
+def _decision(
+    article: CleanArticle, kind: str, story: str | None, **fields: object
+) -> Decision:
+    return Decision.model_validate(
+        {
+            "article": article.id,
+            "outlet": article.outlet,
+            "decision": kind,
+            "story": story,
+            "title": article.title,
+            "url": article.url,
+            "published": article.published,
+            "trace": dict(article.trace),
+            **fields,
+        }
+    )
+
+
+def _best(
+    features: ArticleFeatures, candidates: list[Candidate], now: float, settings: StorySettings
+) -> tuple[Candidate | None, Similarity | None, Candidate | None, Similarity | None]:
+    best: tuple[Candidate | None, Similarity | None] = (None, None)
+    dormant: tuple[Candidate | None, Similarity | None] = (None, None)
+    for candidate in candidates:
+        idle = max(0.0, now - candidate.state.updated) / HOUR
+        if candidate.closed:
+            score = similarity(features, candidate.state)  # resuming ignores the idle time
+            if dormant[1] is None or score.raw > dormant[1].raw:
+                dormant = (candidate, score)
+            continue
+        score = similarity(
+            features,
+            candidate.state,
+            idle_hours=idle,
+            half_life_hours=settings.half_life_hours,
+            decay_floor=settings.decay_floor,
+        )
+        if best[1] is None or score.score > best[1].score:
+            best = (candidate, score)
+    return best[0], best[1], dormant[0], dormant[1]
+
+
+def _clearly_continues(
+    score: Similarity, features: ArticleFeatures, story: StoryState, settings: StorySettings
+) -> bool:
+    core = set(story.core_entities(limit=6))
+    shared_core = core.intersection(features.entities)
+    return (
+        score.raw >= settings.resume_threshold
+        and len(shared_core) >= settings.resume_min_entities
+        and len(score.shared_title) >= settings.resume_min_title
+    )
+
+
+@dataclass(slots=True)
+class Choice:
+    """The story an article belongs to (None: it starts one), and why."""
+
+    story: StoryState | None
+    reasons: dict[str, object]
+
+
+def choose_story(
+    item: FingerprintedArticle,
+    features: ArticleFeatures,
+    candidates: list[Candidate],
+    *,
+    now: float,
+    settings: StorySettings,
+) -> Choice:
+    """Join the most similar open story, resume a dormant one, or none (a new story)."""
+    best, score, dormant, dormant_score = _best(features, candidates, now, settings)
+    reasons: dict[str, object] = {"fingerprint": item.kind, "candidates": len(candidates)}
+    if item.kind == "revision":
+        reasons["revision_of"] = item.matched_id
+    if best is not None and score is not None:
+        reasons["best"] = {"story": best.state.id, **score.as_dict()}
+        if score.score >= settings.same_story_threshold:
+            reasons["similarity"] = score.as_dict()
+            return Choice(best.state, reasons)
+    if dormant is not None and dormant_score is not None:
+        reasons["dormant"] = {"story": dormant.state.id, **dormant_score.as_dict()}
+        if _clearly_continues(dormant_score, features, dormant.state, settings):
+            reasons["similarity"] = dormant_score.as_dict()
+            reasons["resumed"] = {
+                "story": dormant.state.id,
+                "idle_days": round((now - dormant.state.updated) / DAY),
+            }
+            return Choice(dormant.state, reasons)
+    return Choice(None, reasons)
+
+
+def conclude(
+    item: FingerprintedArticle,
+    features: ArticleFeatures,
+    choice: Choice,
+    *,
+    now: float,
+    settings: StorySettings,
+) -> Outcome:
+    """Judge the article's novelty against its story (whose memory must be loaded)."""
+    article = item.article
+    story = choice.story
+    reasons = dict(choice.reasons)
+    if story is None:
+        return _new_story(article, features, now, reasons)
+    novelty = assess_novelty(
+        story,
+        article.sentences,
+        article.match_sentences,
+        reported_containment=settings.reported_containment,
+        development_min_score=settings.development_min_score,
+    )
+    reasons["novelty"] = novelty.reasons()
+    new_sentences = [sentence.text for sentence in novelty.new_sentences]
+    merge_article(story, features, now=now)
+    record_reported(story, article.match_sentences)
+    _add_source(story, article)
+    kind = "development" if novelty.is_development else "no_news"
+    decision = _decision(
+        article,
+        kind,
+        story.id,
+        new_sentences=new_sentences if novelty.is_development else [],
+        reasons=reasons,
+    )
+    alert = build_alert(decision, story, features, novelty.score) if novelty.is_development else None
+    return Outcome(decision, alert, story)
+
+
+def decide_story(
+    item: FingerprintedArticle,
+    features: ArticleFeatures,
+    candidates: list[Candidate],
+    *,
+    now: float,
+    settings: StorySettings,
+) -> Outcome:
+    """``choose_story`` then ``conclude`` (candidates with their memory loaded)."""
+    choice = choose_story(item, features, candidates, now=now, settings=settings)
+    return conclude(item, features, choice, now=now, settings=settings)
+
+
+def _new_story(
+    article: CleanArticle,
+    features: ArticleFeatures,
+    now: float,
+    reasons: dict[str, object],
+) -> Outcome:
+    story = new_story_state(story_id_for(article.id), article.title, features, now=now, sentences=[])
+    record_reported(story, article.match_sentences)
+    _add_source(story, article)
+    reasons["why_new"] = (
+        "no candidate story" if "best" not in reasons else "no story similar enough"
+    )
+    lead = [s for s in article.sentences[:3] if s.strip()]
+    decision = _decision(article, "new_story", story.id, new_sentences=lead, reasons=reasons)
+    return Outcome(decision, build_alert(decision, story, features, 1.0), story, created=True)
+
+
+def decide_duplicate(item: FingerprintedArticle, story: StoryState | None) -> Outcome:
+    """An exact copy or a reprint: name the copied article's story, add the outlet."""
+    article = item.article
+    reasons: dict[str, object] = {
+        "fingerprint": item.kind,
+        "copy_of": item.matched_id,
+        "copy_of_outlet": item.matched_outlet,
+        "overlap": round(item.overlap, 3),
+    }
+    if story is None:
+        reasons["story_unknown"] = "the copied article is in no story (rejected or expired)"
+        return Outcome(_decision(article, "duplicate", None, reasons=reasons), None, None)
+    _add_source(story, article)
+    return Outcome(_decision(article, "duplicate", story.id, reasons=reasons), None, story)
+
+
+def rejected_decision(rejection: Rejection) -> Decision:
+    return Decision(
+        article=rejection.id,
+        outlet=rejection.outlet,
+        decision="rejected",
+        url=rejection.url,
+        published=rejection.published,
+        reasons={"stage": rejection.stage, "reason": rejection.reason, "detail": rejection.detail},
+        trace=dict(rejection.trace),
+    )
+
+
+def build_alert(
+    decision: Decision, story: StoryState, features: ArticleFeatures, score: float
+) -> Alert:
+    """The alert subscribers get for a ``new_story`` or ``development`` decision."""
+    sources = [
+        AlertSource(
+            outlet=str(source["outlet"]),
+            article=str(source["article"]),
+            title=str(source.get("title") or ""),
+            url=source.get("url"),
+            published=_parse_time(source.get("published")),
+        )
+        for source in story.sources
+    ]
+    names = [key.partition(":")[2] for key, _ in features.entities.most_common(10)]
+    kind = "new_story" if decision.decision == "new_story" else "development"
+    return Alert(
+        id=f"{story.id}:{decision.article}",
+        kind=kind,
+        story=story.id,
+        story_title=story.title,
+        article=decision.article,
+        outlet=decision.outlet,
+        title=decision.title,
+        new_sentences=list(decision.new_sentences),
+        sources=sources,
+        links=[source.url for source in sources if source.url],
+        score=round(score, 3),
+        names=names,
+        published=decision.published,
+        reasons=dict(decision.reasons),
+        trace=dict(decision.trace),
+    )
+
+
+def _parse_time(value: object) -> datetime | None:
+    if isinstance(value, datetime):
+        return value
+    if isinstance(value, str) and value:
+        return datetime.fromisoformat(value)
+    return None

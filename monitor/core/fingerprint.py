@@ -1,0 +1,185 @@
+"""Fingerprints of article text: an exact-content key and a containment sketch of shingles.
+
+Near duplicates are found from *word shingles* (runs of ``shingle_words`` normalised tokens,
+never stemmed). Each shingle is hashed to 64 bits (tokens with xxhash, shingles combined and
+mixed with numpy, all vectorised). The sketch keeps the *bottom-k* hash values, where k grows
+with the text: every hash below ``2**64 / sample_rate`` is kept, clipped to at least
+``min_samples`` and at most a cap. Because a sketch is always "all hashes of the text below
+a bound τ", two sketches can be compared on the range below the smaller bound, which
+estimates not only Jaccard similarity but *containment*: a short wire copy inside a long
+article that added analysis is recognised (a MinHash/SimHash signature of the long article
+would hide it; see ``benchmarks/reprint_eval.py`` for the measurements).
+
+>>> from monitor.core.arabic import normalize
+>>> params = FingerprintParams(shingle_words=3, sample_rate=4, min_samples=4)
+>>> text = normalize("قال الرئيس الروسي فلاديمير بوتين إن الزيارة مهمة للغاية للبلدين الجارين")
+>>> a = fingerprint_text(text, params)
+>>> b = fingerprint_text(text + " " + normalize("وأضاف أن الاتفاقية ستوقع غدا في العاصمة"), params)
+>>> containment(a.samples, b.samples, b.bound)  # all of a is inside b
+1.0
+>>> a.shingles
+10
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+
+import numpy as np
+import numpy.typing as npt
+import xxhash
+
+from monitor.core.arabic import tokens as word_tokens
+
+__all__ = [
+    "Fingerprint",
+    "FingerprintParams",
+    "bound_of",
+    "containment",
+    "fingerprint_text",
+    "key_of",
+    "shingle_hashes",
+]
+
+Hashes = npt.NDArray[np.uint64]
+
+_MASK64 = (1 << 64) - 1
+_SHINGLE_MULTIPLIER = np.uint64(0x9E3779B97F4A7C15)
+
+
+@dataclass(frozen=True, slots=True)
+class FingerprintParams:
+    """How texts are shingled and sampled (``Settings.fingerprint`` holds the defaults)."""
+
+    shingle_words: int = 3
+    sample_rate: int = 8
+    min_samples: int = 6
+    max_stored_samples: int = 48
+    max_query_samples: int = 256
+
+    @classmethod
+    def from_settings(cls, settings: object) -> FingerprintParams:
+        """Build from a ``FingerprintSettings`` (duck-typed to keep the core settings-free)."""
+        return cls(
+            shingle_words=int(getattr(settings, "shingle_words", cls.shingle_words)),
+            sample_rate=int(getattr(settings, "sample_rate", cls.sample_rate)),
+            min_samples=int(getattr(settings, "min_samples", cls.min_samples)),
+            max_stored_samples=int(getattr(settings, "max_stored_samples", cls.max_stored_samples)),
+            max_query_samples=int(getattr(settings, "max_query_samples", cls.max_query_samples)),
+        )
+
+
+@dataclass(frozen=True, slots=True)
+class Fingerprint:
+    """What the duplicate index needs to know about one text.
+
+    ``samples`` are the sketch hashes in ascending order, as many as a lookup uses;
+    the first ``stored`` of them are what the index keeps for later articles, so the stored
+    sketch is "every shingle hash ``<= bound``".
+    """
+
+    samples: Hashes
+    stored: int
+    shingles: int
+    content_key: int = 0
+    locator_keys: tuple[int, ...] = field(default_factory=tuple)
+
+    @property
+    def bound(self) -> int:
+        """Largest stored hash (the τ of the stored bottom-k sketch); 0 for empty text."""
+        return int(self.samples[self.stored - 1]) if self.stored else 0
+
+    @property
+    def stored_samples(self) -> Hashes:
+        return self.samples[: self.stored]
+
+
+def _splitmix64(values: Hashes) -> Hashes:
+    """The splitmix64 finaliser: a cheap full-avalanche mix of 64-bit values."""
+    values = values ^ (values >> np.uint64(30))
+    values = values * np.uint64(0xBF58476D1CE4E5B9)
+    values = values ^ (values >> np.uint64(27))
+    values = values * np.uint64(0x94D049BB133111EB)
+    return values ^ (values >> np.uint64(31))
+
+
+def shingle_hashes(words: Sequence[str], shingle_words: int = 3) -> Hashes:
+    """Distinct 64-bit hashes of the ``shingle_words``-word shingles of ``words``, sorted.
+
+    A text shorter than one shingle gives one hash of all its words.
+
+    >>> shingle_hashes(["a", "b", "c", "d"], 3).size
+    2
+    >>> bool((shingle_hashes(["a", "b", "c"], 2) == shingle_hashes(["a", "b", "c"], 2)).all())
+    True
+    """
+    if not words:
+        return np.empty(0, dtype=np.uint64)
+    token_hashes = np.fromiter(
+        (xxhash.xxh3_64_intdigest(word) for word in words), dtype=np.uint64, count=len(words)
+    )
+    width = min(shingle_words, len(words))
+    count = len(words) - width + 1
+    combined = token_hashes[:count].copy()
+    with np.errstate(over="ignore"):
+        for offset in range(1, width):
+            combined = combined * _SHINGLE_MULTIPLIER ^ token_hashes[offset : offset + count]
+        mixed = _splitmix64(combined)
+    return np.unique(mixed)
+
+
+def _sketch_size(hashes: Hashes, params: FingerprintParams, cap: int) -> int:
+    below = int(np.searchsorted(hashes, np.uint64(_MASK64 // params.sample_rate), side="right"))
+    return min(hashes.size, cap, max(below, params.min_samples))
+
+
+def key_of(*parts: str) -> int:
+    """A 64-bit key for an exact identity (content hash, outlet+URL, ...).
+
+    >>> key_of("u", "youm7", "https://x/1") == key_of("u", "youm7", "https://x/1")
+    True
+    """
+    return xxhash.xxh3_64_intdigest("\x1f".join(parts))
+
+
+def fingerprint_text(
+    normalized: str,
+    params: FingerprintParams | None = None,
+    *,
+    content_key: int | None = None,
+    locators: Sequence[tuple[str, ...]] = (),
+) -> Fingerprint:
+    """Fingerprint of normalised text (``monitor.core.arabic.normalize`` output).
+
+    ``content_key`` defaults to a hash of the text; ``locators`` (e.g. ``("u", outlet, url)``)
+    become exact identity keys used to recognise revisions of the same page.
+    """
+    params = params or FingerprintParams()
+    hashes = shingle_hashes(word_tokens(normalized), params.shingle_words)
+    query = _sketch_size(hashes, params, params.max_query_samples)
+    stored = min(query, _sketch_size(hashes, params, params.max_stored_samples))
+    return Fingerprint(
+        samples=hashes[:query],
+        stored=stored,
+        shingles=int(hashes.size),
+        content_key=key_of("c", normalized) if content_key is None else content_key,
+        locator_keys=tuple(key_of(*locator) for locator in locators),
+    )
+
+
+def bound_of(samples: Hashes, stored: int) -> int:
+    return int(samples[stored - 1]) if stored else 0
+
+
+def containment(inner: Hashes, outer_stored: Hashes, outer_bound: int) -> float:
+    """Estimated share of ``inner``'s shingles that also occur in the ``outer`` text.
+
+    Only hashes up to both sketches' bounds are comparable; returns 0.0 when none are.
+    """
+    bound = min(outer_bound, int(inner[-1])) if inner.size else 0
+    comparable = inner[inner <= np.uint64(bound)]
+    if comparable.size == 0:
+        return 0.0
+    shared = np.intersect1d(comparable, outer_stored, assume_unique=True).size
+    return shared / comparable.size

@@ -1,0 +1,304 @@
+"""Does an article tell the subscribers of a story something new?
+
+Per sentence of the article (normalised form, aligned with the original):
+
+1. *Reported?* Its fingerprint (the set of hashed content terms) is compared with the
+   fingerprints of the sentences the story already reported; containment (shared terms /
+   the sentence's terms) at or above ``StorySettings.reported_containment`` means restated.
+2. *Relevant?* It names a core entity of the story (the people, places, organisations of
+   its titles), or shares ``RELEVANT_SHARED_TERMS`` of the story's strongest terms. An
+   off-topic paragraph (a wire story's unrelated closing paragraph) is not news of this story.
+3. *Facts:* what it adds that the story never reported: entities, numbers and dates,
+   kinds of action (arrival, meeting, signing, attack, death, arrest, ...: a story that
+   reported a signing is not told again by ``اتفاقيه``), quotes whose words are new.
+   Only sentences with facts are reported as new.
+
+An article is a development when its new relevant sentences add facts worth at least
+``StorySettings.development_min_score``. List items (related-link lists the cleaner left)
+never count.
+
+>>> from monitor.core.arabic import normalize
+>>> story_sentences = [sentence_fingerprint(normalize("يزور بوتين كوريا الشمالية الثلاثاء"))]
+>>> sentence_fingerprint(normalize("يزور بوتين كوريا الشمالية يوم الثلاثاء")) == story_sentences[0]
+True
+"""
+
+from __future__ import annotations
+
+import re
+from collections import Counter
+from dataclasses import dataclass, field
+from typing import Any
+
+import xxhash
+
+from monitor.core.arabic import normalize, tokens
+from monitor.core.entities import extract_entities
+from monitor.core.stories import StoryState
+from monitor.core.terms import content_terms
+
+__all__ = [
+    "NoveltyResult",
+    "SentenceFacts",
+    "assess_novelty",
+    "record_reported",
+    "sentence_fingerprint",
+]
+
+RELEVANT_SHARED_TERMS = 3
+STRONG_TERMS = 25
+MIN_SENTENCE_TERMS = 4
+MAX_STORY_SENTENCES = 400
+MAX_SEEN_TERMS = 3000
+MAX_NUMBERS = 200
+
+_RAW_ACTIONS: dict[str, str] = {
+    "arrival": "وصل يصل وصول وصلت تصل وصوله يصلان مطار",
+    "reception": "استقبل استقبلت يستقبل استقبله",
+    "meeting": "التقى التقي يلتقي التقت اجتمع اجتماع لقاء قمة محادثات مباحثات",
+    "agreement": "وقع وقعا وقعت يوقع توقيع اتفق اتفاق اتفاقية اتفاقيه معاهدة أبرم إبرام",
+    "attack": "هجوم هاجم هجمات قصف غارة غارات اقتحام اقتحم",
+    "blast": "انفجار تفجير انفجرت حريق",
+    "clash": "اشتباكات اشتباك مواجهات",
+    "death": "مقتل قتل قتلى قتيل مصرع وفاة توفي استشهاد شهيد شهداء",
+    "injury": "إصابة أصيب مصابين جرحى إصابات",
+    "arrest": "اعتقال اعتقل القبض احتجاز احتجز توقيف",
+    "kidnap": "اختطاف خطف",
+    "assassination": "اغتيال",
+    "resignation": "استقال استقالة إقالة أقال",
+    "appointment": "عين تعيين",
+    "withdrawal": "انسحاب انسحب",
+    "ruling": "حكم قضت أصدر قرار أقر وافق رفض",
+    "launch": "أطلق إطلاق",
+    "fall": "سقوط سقط تحطم غرق",
+    "election": "فوز فاز خسارة هزيمة انتخاب انتخابات استفتاء",
+    "protest": "إضراب اعتصام مظاهرة مظاهرات تظاهر احتجاجات",
+    "closure": "إغلاق أغلق تأجيل أجل إلغاء ألغى",
+    "opening": "افتتاح افتتح",
+    "disaster": "زلزال فيضان",
+    "release": "إفراج أفرج",
+    "truce": "هدنة",
+}
+_ACTIONS: dict[str, str] = {
+    normalize(word): group for group, words in _RAW_ACTIONS.items() for word in words.split()
+}
+_RAW_DATES = """
+السبت الأحد الإثنين الاثنين الثلاثاء الأربعاء الخميس الجمعة يناير فبراير مارس أبريل إبريل
+مايو يونيو يوليو أغسطس سبتمبر أكتوبر نوفمبر ديسمبر كانون شباط آذار نيسان أيار حزيران تموز آب
+أيلول تشرين
+"""
+_DATES = frozenset(normalize(word) for word in _RAW_DATES.split())
+_QUOTE = re.compile(r"[\"“”«»]")
+_LIST_ITEM = re.compile(r"^\s*[-–—•*·▪►]\s")
+
+FACT_WEIGHTS: dict[str, float] = {
+    "action": 1.5,
+    "person": 1.0,
+    "organisation": 0.75,
+    "place": 0.75,
+    "number": 1.0,
+    "date": 0.5,
+    "quote": 0.5,
+}
+
+
+def _hash(term: str) -> int:
+    return xxhash.xxh32_intdigest(term)
+
+
+def sentence_fingerprint(normalized_sentence: str) -> list[int]:
+    """Sorted hashed content terms of a normalised sentence (order- and stopword-free)."""
+    return sorted({_hash(term) for term in content_terms(tokens(normalized_sentence))})
+
+
+@dataclass(slots=True)
+class SentenceFacts:
+    index: int
+    text: str
+    containment: float
+    relevant: bool
+    facts: dict[str, list[str]] = field(default_factory=dict)
+    score: float = 0.0
+
+    def as_dict(self) -> dict[str, Any]:
+        return {
+            "sentence": self.index,
+            "containment": round(self.containment, 3),
+            "facts": self.facts,
+            "score": round(self.score, 2),
+        }
+
+
+@dataclass(slots=True)
+class NoveltyResult:
+    is_development: bool
+    score: float
+    new_sentences: list[SentenceFacts]
+    """Sentences not reported before and relevant to the story (original orthography)."""
+    restated: int
+    off_topic: list[int]
+    """Indexes of unreported sentences that are not about the story."""
+    why_not: str = ""
+    without_facts: int = 0
+    """Unreported relevant sentences that add no fact (rewording, background)."""
+
+    def reasons(self) -> dict[str, Any]:
+        reasons: dict[str, Any] = {
+            "novelty_score": round(self.score, 2),
+            "restated_sentences": self.restated,
+            "sentences_without_new_facts": self.without_facts,
+            "new": [sentence.as_dict() for sentence in self.new_sentences],
+        }
+        if self.off_topic:
+            reasons["off_topic_sentences"] = self.off_topic
+        if self.why_not:
+            reasons["why_not_development"] = self.why_not
+        return reasons
+
+
+def _containment(fingerprint: list[int], postings: dict[int, list[int]]) -> float:
+    if not fingerprint:
+        return 1.0
+    hits: Counter[int] = Counter()
+    for term in fingerprint:
+        for sentence in postings.get(term, ()):
+            hits[sentence] += 1
+    return max(hits.values(), default=0) / len(fingerprint)
+
+
+def _postings(sentences: list[list[int]]) -> dict[int, list[int]]:
+    postings: dict[int, list[int]] = {}
+    for index, fingerprint in enumerate(sentences):
+        for term in fingerprint:
+            postings.setdefault(term, []).append(index)
+    return postings
+
+
+def _numbers(words: list[str]) -> list[str]:
+    return [word for word in words if word[0].isdigit()]
+
+
+def assess_novelty(
+    story: StoryState,
+    sentences: list[str],
+    match_sentences: list[str],
+    *,
+    reported_containment: float,
+    development_min_score: float,
+) -> NoveltyResult:
+    """What ``sentences`` (original) / ``match_sentences`` (normalised) add to ``story``."""
+    postings = _postings(story.sentences)
+    seen_terms = set(story.seen_terms)
+    known_entities = set(story.entities)
+    core = set(story.core_entities())
+    strong_terms = {
+        _hash(key)
+        for key, _ in sorted(story.centroid.items(), key=lambda item: -item[1])[:STRONG_TERMS]
+        if not key.startswith("@")
+    }
+    known_numbers = set(story.numbers)
+    new_sentences: list[SentenceFacts] = []
+    off_topic: list[int] = []
+    restated = 0
+    unremarkable = 0
+    previous_relevant = False
+    for index, (original, normalized) in enumerate(zip(sentences, match_sentences, strict=False)):
+        words = tokens(normalized)
+        fingerprint = sentence_fingerprint(normalized)
+        entities = extract_entities(words)
+        relevant = bool(core.intersection(entities)) or (
+            len(strong_terms.intersection(fingerprint)) >= RELEVANT_SHARED_TERMS
+        )
+        # A sentence naming nothing continues the previous one ("وقال إن البلدين ...").
+        if not relevant and not entities and previous_relevant:
+            relevant = True
+        previous_relevant = relevant
+        if len(fingerprint) < MIN_SENTENCE_TERMS or _LIST_ITEM.match(original):
+            continue
+        containment = _containment(fingerprint, postings)
+        if containment >= reported_containment:
+            restated += 1
+            continue
+        if not relevant:
+            off_topic.append(index)
+            continue
+        facts = _facts(original, words, entities, seen_terms, known_entities, known_numbers)
+        score = sum(FACT_WEIGHTS[kind] * len(values) for kind, values in facts.items())
+        if facts:
+            new_sentences.append(SentenceFacts(index, original, containment, True, facts, score))
+        else:
+            unremarkable += 1
+    total = sum(sentence.score for sentence in new_sentences)
+    is_development = total >= development_min_score
+    why_not = ""
+    if not is_development:
+        if not new_sentences:
+            why_not = "no sentence about the story adds a fact it had not reported"
+        else:
+            why_not = f"new sentences add too few new facts ({total:.2f} < {development_min_score})"
+    return NoveltyResult(
+        is_development, total, new_sentences, restated, off_topic, why_not, unremarkable
+    )
+
+
+def _facts(
+    original: str,
+    words: list[str],
+    entities: list[str],
+    seen_terms: set[int],
+    known_entities: set[str],
+    known_numbers: set[str],
+) -> dict[str, list[str]]:
+    facts: dict[str, list[str]] = {}
+    kinds = {"PER": "person", "ORG": "organisation", "LOC": "place"}
+    for key in dict.fromkeys(entities):
+        if key not in known_entities:
+            kind, _, name = key.partition(":")
+            facts.setdefault(kinds.get(kind, "person"), []).append(name)
+    numbers = [n for n in dict.fromkeys(_numbers(words)) if n not in known_numbers]
+    if numbers:
+        facts["number"] = numbers
+    dates = [w for w in dict.fromkeys(words) if w in _DATES and w not in known_numbers]
+    if dates:
+        facts["date"] = dates
+    actions = [
+        term
+        for term in dict.fromkeys(content_terms(words))
+        if term in _ACTIONS and "act:" + _ACTIONS[term] not in known_numbers
+    ]
+    if actions:
+        facts["action"] = actions
+    quoted = _quoted_terms(original)
+    if quoted and sum(_hash(t) not in seen_terms for t in quoted) * 2 >= len(quoted):
+        facts["quote"] = [" ".join(quoted[:8])]
+    return facts
+
+
+def _quoted_terms(original: str) -> list[str]:
+    """Content terms inside quotation marks (a quote repeated by the story is no news)."""
+    parts = _QUOTE.split(original)
+    inside = " ".join(parts[1::2]) if len(parts) >= 3 else ""
+    return content_terms(tokens(normalize(inside))) if inside else []
+
+
+def record_reported(story: StoryState, match_sentences: list[str]) -> None:
+    """Remember what an article reported (all its sentences), keeping the state bounded."""
+    seen = dict.fromkeys(story.seen_terms)
+    numbers = dict.fromkeys(story.numbers)
+    added: list[list[int]] = []
+    for normalized in match_sentences:
+        fingerprint = sentence_fingerprint(normalized)
+        if len(fingerprint) >= MIN_SENTENCE_TERMS:
+            added.append(fingerprint)
+        for term in fingerprint:
+            seen.pop(term, None)
+            seen[term] = None
+        words = tokens(normalized)
+        markers = [word for word in words if word[0].isdigit() or word in _DATES]
+        markers += ["act:" + _ACTIONS[term] for term in content_terms(words) if term in _ACTIONS]
+        for marker in markers:
+            numbers.pop(marker, None)
+            numbers[marker] = None
+    story.sentences = (story.sentences + added)[-MAX_STORY_SENTENCES:]
+    story.seen_terms = list(seen)[-MAX_SEEN_TERMS:]
+    story.numbers = list(numbers)[-MAX_NUMBERS:]

@@ -1,0 +1,288 @@
+"""Stories: what an article is about, how alike an article and a story are, story state.
+
+An article's *features* are a weighted vector of its content terms (title terms count
+double) and the entities it names (``@KIND:name``, boosted), plus its title features. A
+story keeps the bounded sum of its articles' vectors (``centroid``), its title features,
+the entities it has named, and what it has reported (sentence fingerprints, terms, numbers:
+see ``monitor.core.novelty``).
+
+``similarity(article, story)`` = ``BODY_WEIGHT`` x cosine(article vector, story centroid)
++ ``TITLE_WEIGHT`` x share of the article's title features (weighted by IDF) the story has
+in its titles or names. It is multiplied by a time decay: a story cools as it stays idle
+(half-life ``StorySettings.half_life_hours``, never below ``StorySettings.decay_floor``).
+The same function and threshold serve the story stage and ``monitor similarity``.
+
+>>> from monitor.core.arabic import normalize
+>>> a = article_features(normalize("بوتين يزور كوريا الشمالية"), [normalize("يزور الرئيس الروسي بيونغ يانغ")])
+>>> story = new_story_state("s1", "بوتين يزور كوريا الشمالية", a, now=0.0, sentences=[])
+>>> b = article_features(normalize("وصول بوتين إلى بيونج يانج"), [normalize("وصل بوتين إلى كوريا الشمالية")])
+>>> round(similarity(b, story).score, 2) > 0.3
+True
+"""
+
+from __future__ import annotations
+
+import math
+from collections import Counter
+from dataclasses import dataclass, field
+from typing import Any
+
+from monitor.core.arabic import tokens
+from monitor.core.entities import entity_weight, extract_entities
+from monitor.core.terms import content_terms, idf
+
+__all__ = [
+    "ArticleFeatures",
+    "Similarity",
+    "StoryState",
+    "article_features",
+    "decay",
+    "index_keys",
+    "lookup_keys",
+    "merge_article",
+    "new_story_state",
+    "similarity",
+]
+
+BODY_WEIGHT = 0.6
+TITLE_WEIGHT = 0.4
+ENTITY_BOOST = 1.5
+TITLE_TERM_BOOST = 2.0
+ARTICLE_FEATURES = 60
+CENTROID_FEATURES = 120
+TITLE_FEATURES = 40
+STORY_ENTITIES = 60
+BODY_SENTENCES = 12
+"""Only the lead of an article describes its story: long articles drift to background."""
+LOOKUP_KEYS = 12
+MIN_KEY_IDF = 2.0
+"""Index keys rarer than this (IDF) only: ``مصر`` in an Egyptian stream points nowhere."""
+
+
+@dataclass(slots=True)
+class ArticleFeatures:
+    vector: dict[str, float]
+    """Unit-length vector: terms and ``@entity`` keys -> weight."""
+    title: dict[str, float]
+    """Title terms and ``@entity`` keys -> IDF weight."""
+    entities: Counter[str]
+    """Entity key -> mentions in the article (title and body)."""
+    title_entities: set[str]
+
+
+@dataclass(slots=True)
+class Similarity:
+    score: float
+    """Decayed similarity, compared with ``same_story_threshold``."""
+    raw: float
+    """Before time decay."""
+    body: float
+    title: float
+    decay: float
+    shared_entities: list[str] = field(default_factory=list)
+    shared_title: list[str] = field(default_factory=list)
+
+    def as_dict(self) -> dict[str, Any]:
+        return {
+            "score": round(self.score, 4),
+            "raw": round(self.raw, 4),
+            "body": round(self.body, 4),
+            "title": round(self.title, 4),
+            "decay": round(self.decay, 4),
+            "shared_entities": self.shared_entities[:8],
+            "shared_title": self.shared_title[:8],
+        }
+
+
+@dataclass(slots=True)
+class StoryState:
+    """Everything the monitor remembers about a story; every collection is bounded."""
+
+    id: str
+    title: str
+    created: float
+    updated: float
+    articles: int = 0
+    centroid: dict[str, float] = field(default_factory=dict)
+    title_features: dict[str, float] = field(default_factory=dict)
+    entities: dict[str, float] = field(default_factory=dict)
+    title_entities: dict[str, int] = field(default_factory=dict)
+    sentences: list[list[int]] = field(default_factory=list)
+    """Fingerprints (hashed term sets) of the sentences the story has reported."""
+    seen_terms: list[int] = field(default_factory=list)
+    """Hashed terms the story has reported (bounded, most recent kept)."""
+    numbers: list[str] = field(default_factory=list)
+    sources: list[dict[str, Any]] = field(default_factory=list)
+    """Outlets that carried the story: {outlet, article, title, url, published}."""
+
+    def to_dict(self) -> dict[str, Any]:
+        return {name: getattr(self, name) for name in self.__slots__}  # type: ignore[attr-defined]
+
+    @classmethod
+    def from_dict(cls, data: dict[str, Any]) -> StoryState:
+        return cls(**data)
+
+    def core_entities(self, limit: int = 4) -> list[str]:
+        """What the story is about: the entities of its titles, else its most named ones."""
+        if self.title_entities:
+            top = max(self.title_entities.values())
+            ranked = sorted(self.title_entities, key=lambda k: -self.title_entities[k])
+            core = [k for k in ranked if self.title_entities[k] * 3 >= top][:limit]
+        else:
+            core = []
+        if len(core) < 2:
+            for key in sorted(self.entities, key=lambda k: -self.entities[k]):
+                if key not in core:
+                    core.append(key)
+                if len(core) >= 3:
+                    break
+        return core
+
+
+def _unit(vector: dict[str, float]) -> dict[str, float]:
+    norm = math.sqrt(sum(v * v for v in vector.values()))
+    return {k: v / norm for k, v in vector.items()} if norm else {}
+
+
+def _top(vector: dict[str, float], limit: int) -> dict[str, float]:
+    if len(vector) <= limit:
+        return vector
+    return dict(sorted(vector.items(), key=lambda item: -item[1])[:limit])
+
+
+def article_features(match_title: str, match_sentences: list[str]) -> ArticleFeatures:
+    """Features of an article from its normalised title and sentences."""
+    title_tokens = tokens(match_title)
+    body_tokens: list[str] = []
+    for sentence in match_sentences[:BODY_SENTENCES]:
+        body_tokens.extend(tokens(sentence))
+    title_entity_list = extract_entities(title_tokens)
+    entities = Counter(title_entity_list)
+    entities.update(extract_entities(body_tokens))
+    counts: Counter[str] = Counter(content_terms(body_tokens))
+    title_terms = content_terms(title_tokens)
+    for term in title_terms:
+        counts[term] += TITLE_TERM_BOOST
+    vector = {term: (1.0 + math.log(count)) * idf(term) for term, count in counts.items()}
+    for key, count in entities.items():
+        vector["@" + key] = (1.0 + math.log(count)) * entity_weight(key) * ENTITY_BOOST
+    title = {term: idf(term) for term in title_terms}
+    for key in title_entity_list:
+        title["@" + key] = entity_weight(key) * ENTITY_BOOST
+    return ArticleFeatures(
+        vector=_unit(_top(vector, ARTICLE_FEATURES)),
+        title=title,
+        entities=entities,
+        title_entities=set(title_entity_list),
+    )
+
+
+def decay(idle_hours: float, half_life_hours: float, floor: float) -> float:
+    """How much a story idle for ``idle_hours`` still attracts articles (1.0 when fresh).
+
+    >>> decay(0, 24, 0.5), decay(24, 24, 0.5), decay(1e6, 24, 0.5)
+    (1.0, 0.75, 0.5)
+    """
+    if idle_hours <= 0 or half_life_hours <= 0:
+        return 1.0
+    return floor + (1.0 - floor) * 0.5 ** (idle_hours / half_life_hours)
+
+
+def similarity(
+    article: ArticleFeatures,
+    story: StoryState,
+    *,
+    idle_hours: float = 0.0,
+    half_life_hours: float = 24.0,
+    decay_floor: float = 0.5,
+) -> Similarity:
+    """How likely ``article`` reports the same event as ``story`` (0..1)."""
+    centroid = _unit(story.centroid)
+    body = sum(weight * centroid.get(key, 0.0) for key, weight in article.vector.items())
+    title_total = sum(article.title.values())
+    shared_title = [
+        key for key in article.title if key in story.title_features or _named(key, story)
+    ]
+    title = sum(article.title[key] for key in shared_title) / title_total if title_total else 0.0
+    raw = min(1.0, BODY_WEIGHT * body + TITLE_WEIGHT * title)
+    factor = decay(idle_hours, half_life_hours, decay_floor)
+    shared_entities = sorted(
+        (key for key in article.entities if key in story.entities),
+        key=lambda key: -story.entities[key],
+    )
+    return Similarity(
+        score=raw * factor,
+        raw=raw,
+        body=body,
+        title=title,
+        decay=factor,
+        shared_entities=shared_entities,
+        shared_title=[key.lstrip("@") for key in shared_title],
+    )
+
+
+def _named(key: str, story: StoryState) -> bool:
+    return key.startswith("@") and key[1:] in story.entities
+
+
+def new_story_state(
+    story_id: str,
+    title: str,
+    article: ArticleFeatures,
+    *,
+    now: float,
+    sentences: list[list[int]],
+) -> StoryState:
+    """A one-article story (its reported sentences are ``sentences``)."""
+    state = StoryState(id=story_id, title=title, created=now, updated=now)
+    merge_article(state, article, now=now)
+    state.sentences = list(sentences)
+    return state
+
+
+def merge_article(state: StoryState, article: ArticleFeatures, *, now: float) -> None:
+    """Fold an article's features into the story (bounded)."""
+    centroid = dict(state.centroid)
+    for key, weight in article.vector.items():
+        centroid[key] = centroid.get(key, 0.0) + weight
+    state.centroid = _top(centroid, CENTROID_FEATURES)
+    titles = dict(state.title_features)
+    for key, weight in article.title.items():
+        titles[key] = titles.get(key, 0.0) + weight
+    state.title_features = _top(titles, TITLE_FEATURES)
+    entities = dict(state.entities)
+    for key, count in article.entities.items():
+        entities[key] = entities.get(key, 0.0) + count
+    state.entities = _top(entities, STORY_ENTITIES)
+    title_entities = dict(state.title_entities)
+    for key in article.title_entities:
+        title_entities[key] = title_entities.get(key, 0) + 1
+    state.title_entities = dict(sorted(title_entities.items(), key=lambda kv: -kv[1])[:12])
+    state.articles += 1
+    state.updated = max(state.updated, now)
+
+
+def lookup_keys(article: ArticleFeatures, limit: int = LOOKUP_KEYS) -> list[str]:
+    """Index keys under which candidate stories for ``article`` are looked up."""
+    ranked = sorted(article.vector.items(), key=lambda item: -item[1])
+    keys = [key for key, _ in ranked if _key_is_telling(key)][:limit]
+    for key in article.title:
+        if key not in keys and _key_is_telling(key):
+            keys.append(key)
+    return keys
+
+
+def index_keys(state: StoryState, limit: int = 2 * LOOKUP_KEYS) -> list[str]:
+    """Index keys under which a story is filed (its strongest features)."""
+    ranked = sorted(state.centroid.items(), key=lambda item: -item[1])
+    keys = [key for key, _ in ranked if _key_is_telling(key)][:limit]
+    for key in state.title_features:
+        if key not in keys and _key_is_telling(key):
+            keys.append(key)
+    return keys
+
+
+def _key_is_telling(key: str) -> bool:
+    if key.startswith("@"):
+        return entity_weight(key[1:]) >= MIN_KEY_IDF
+    return idf(key) >= MIN_KEY_IDF

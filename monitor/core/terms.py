@@ -1,0 +1,109 @@
+"""Content terms of normalised Arabic text and how much each one tells about a story.
+
+Terms are the word tokens of ``monitor.core.arabic.normalize``d text minus stopwords, with
+no stemming (a stemmer turns ``بوتين`` into ``بوت``). The one concession to Arabic
+morphology is conservative: a leading clitic ``و ف ب ل`` (``لل`` before ``ال``) is dropped
+only when the rest is a word the bundled document-frequency table knows and the whole token
+is far rarer than the rest, so ``والحكومه`` meets ``الحكومه`` but ``وزير`` stays ``وزير``.
+
+Weights are inverse document frequencies from a table bundled in ``monitor/data/df.json``
+(built by ``benchmarks/story_eval.py --build-df`` from a news stream: 6,033 Egyptian and
+pan-Arab articles of 2013); words the table has never seen get the highest weight.
+
+>>> content_terms(normalize("قال الرئيس والحكومة في 2024").split())
+['الرءيس', 'الحكومه']
+>>> idf("الحكومه") < idf("بيونغ")
+True
+"""
+
+from __future__ import annotations
+
+import json
+import math
+from functools import cache
+from importlib import resources
+
+from monitor.core.arabic import normalize
+
+__all__ = ["STOPWORDS", "content_terms", "document_frequencies", "idf", "strip_clitic"]
+
+_RAW_STOPWORDS = """
+في من على الى إلى عن مع أن ان إن لن لم لا ما ماذا لماذا كيف هل قد لقد كان كانت يكون تكون
+كانوا يكونوا ليس ليست هذا هذه ذلك تلك هؤلاء الذي التي الذين اللذين اللتين اللواتي اللاتي
+هو هي هم هن أنا نحن أنت انتم هما كل بعض غير بين حتى ثم أو او أم بل لكن لكنه ولكن إذا اذا
+إذ اذ حيث عند عندما منذ خلال بعد قبل أمام امام فوق تحت حول ضد عبر لدى نحو أي اي أيضا أيضاً
+ايضا كما مثل وفق وفقا وفقاً بحسب حسب حسبما نحو عليه عليها عليهم إليه اليه إليها اليها منه منها
+منهم فيه فيها فيهم عنه عنها عنهم له لها لهم به بها بهم بأن بان لأن لان كأن كأنه أنه انه أنها
+انها إنه انها أنهم انهم إنهم التى الذى اى وهو وهي وهم وقد وكان وكانت ولم ولا وما وفي ومن
+وعلى والى وإلى وعن ومع وأن وان وإن وبين وحتى وقال وأضاف واضاف وأكد واكد وأوضح واوضح وأشار واشار
+قال قالت يقول تقول أضاف اضاف أضافت أكد اكد أكدت أوضح اوضح أشار اشار لفت ذكر ذكرت أعلن اعلن
+أعلنت تابع وتابع مضيفا مضيفاً مشيرا مشيراً موضحا موضحاً مؤكدا مؤكداً لافتا لافتاً
+يتم تم سيتم وتم يجب يمكن جدا جداً فقط الآن الان اليوم امس أمس غدا غداً حاليا عاما عام العام
+السبت الأحد الاحد الإثنين الاثنين الثلاثاء الأربعاء الاربعاء الخميس الجمعة صباح مساء
+الماضي الماضية المقبل المقبلة الجاري الحالي الحالية الساعة الساعات يوم يومي أيام ايام
+شهر أشهر اشهر سنة سنوات مرة مرات أول اول آخر اخر أخرى اخرى الأول الاول الأخير الاخير
+أكثر اكثر أقل اقل كبير كبيرة كثير جديد جديدة أحد احد إحدى احدى عدد عدة بشأن بشكل بصورة
+شأن حين فيما بينما لذلك ذلك وذلك هناك هنا سوف التي الذي إلا الا أما اما إما اما وأما
+مصدر مصادر وكالة الأنباء الانباء أنباء صحفي صحفية تصريحات تصريح بيان خبر أخبار اخبار
+"""
+
+STOPWORDS: frozenset[str] = frozenset(normalize(word) for word in _RAW_STOPWORDS.split())
+"""Normalised function words, reporting verbs and calendar words: frequent in every story."""
+
+_CLITIC_PREFIXES: tuple[str, ...] = ("لل", "وب", "ول", "و", "ف", "ب", "ل")
+_MIN_TERM_CHARS = 2
+
+
+@cache
+def document_frequencies() -> tuple[int, dict[str, int]]:
+    """(documents counted, term -> documents containing it) from the bundled table."""
+    path = resources.files("monitor.data").joinpath("df.json")
+    loaded = json.loads(path.read_text(encoding="utf-8"))
+    return int(loaded["documents"]), {str(k): int(v) for k, v in loaded["df"].items()}
+
+
+@cache
+def _idf_table() -> tuple[dict[str, float], float]:
+    documents, frequencies = document_frequencies()
+    unseen = math.log((documents + 1) / 1.0)
+    return {t: math.log((documents + 1) / (df + 1)) for t, df in frequencies.items()}, unseen
+
+
+def idf(term: str) -> float:
+    """Inverse document frequency of a normalised term (unseen terms weigh the most)."""
+    table, unseen = _idf_table()
+    return table.get(term, unseen)
+
+
+def strip_clitic(token: str, known: dict[str, int] | None = None) -> str:
+    """``token`` without a leading conjunction/preposition when the rest is a much commoner word.
+
+    ``known`` (term -> document frequency) defaults to the bundled table.
+
+    >>> strip_clitic("والحكومه"), strip_clitic("وزير")
+    ('الحكومه', 'وزير')
+    """
+    vocabulary = known if known is not None else document_frequencies()[1]
+    token_frequency = vocabulary.get(token, 0)
+    for prefix in _CLITIC_PREFIXES:
+        if token.startswith(prefix) and len(token) - len(prefix) >= 3:
+            rest = token[len(prefix) :]
+            if prefix == "لل":  # للحكومه -> الحكومه
+                rest = "ال" + rest
+            # The bare form must be clearly the more common word: وزير is not و + زير.
+            if vocabulary.get(rest, 0) >= 2 * token_frequency + 1:
+                return rest
+    return token
+
+
+def content_terms(tokens: list[str]) -> list[str]:
+    """The tokens that carry content: no stopwords, numbers or one-letter tokens."""
+    vocabulary = document_frequencies()[1]
+    terms: list[str] = []
+    for token in tokens:
+        if len(token) < _MIN_TERM_CHARS or token in STOPWORDS or token[0].isdigit():
+            continue
+        term = strip_clitic(token, vocabulary)
+        if term not in STOPWORDS:
+            terms.append(term)
+    return terms

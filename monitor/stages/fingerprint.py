@@ -1,0 +1,110 @@
+"""The fingerprint stage: clean article -> fingerprinted article (exact, reprint, revision, new).
+
+Fingerprints the normalised body (``CleanArticle.match_text``, never stemmed), asks the
+fingerprint store for recent matches and adds the article in the same atomic step, then
+classifies with ``monitor.core.duplicates.classify``. Records ``DUPLICATES{kind,outlet}``,
+``STAGE_SECONDS{stage="fingerprint"}`` and stamps ``trace['fingerprinted']``.
+
+A Redis failure is counted in ``REDIS_ERRORS{operation="fingerprint"}``, logged, and raised
+as :class:`FingerprintStoreUnavailable`: the caller must not acknowledge the article, so it
+is processed again once Redis is back (never silently passed on as "new").
+"""
+
+from __future__ import annotations
+
+import logging
+import time
+from collections.abc import Sequence
+
+from redis.exceptions import RedisError
+
+from monitor.core.duplicates import MatchResult, classify
+from monitor.core.fingerprint import Fingerprint, FingerprintParams, fingerprint_text, key_of
+from monitor.core.records import CleanArticle, FingerprintedArticle
+from monitor.metrics import DUPLICATES, REDIS_ERRORS, STAGE_SECONDS
+from monitor.settings import Settings
+from monitor.stores.fingerprints import FingerprintStore
+
+__all__ = [
+    "STAGE",
+    "FingerprintStoreUnavailable",
+    "article_fingerprint",
+    "fingerprint_batch",
+    "fingerprint_stage",
+]
+
+STAGE = "fingerprint"
+log = logging.getLogger(__name__)
+
+
+class FingerprintStoreUnavailable(RuntimeError):
+    """The fingerprint store (Redis) failed; the article must be retried, not acknowledged."""
+
+
+def article_fingerprint(article: CleanArticle, params: FingerprintParams) -> Fingerprint:
+    """The fingerprint of ``article``: its body sketch, content key and page locators."""
+    locators = [("u", article.outlet, article.url)] if article.url else []
+    if article.guid:
+        locators.append(("g", article.outlet, article.guid))
+    return fingerprint_text(
+        article.match_text,
+        params,
+        content_key=key_of("c", article.content_hash),
+        locators=locators,
+    )
+
+
+def _finish(
+    article: CleanArticle, fingerprint: Fingerprint, match: MatchResult, settings: Settings
+) -> FingerprintedArticle:
+    result = classify(
+        article,
+        fingerprint,
+        match,
+        threshold=settings.fingerprint.threshold,
+        min_shared=settings.fingerprint.min_shared,
+    )
+    result.article.trace["fingerprinted"] = time.time()
+    DUPLICATES.labels(kind=result.kind, outlet=article.outlet).inc()
+    return result
+
+
+async def fingerprint_batch(
+    articles: Sequence[CleanArticle], store: FingerprintStore, settings: Settings
+) -> list[FingerprintedArticle]:
+    """Fingerprint many articles with one store round trip; results in input order.
+
+    Later articles of the batch are matched against earlier ones, as if sent one by one.
+    """
+    if not articles:
+        return []
+    started = time.perf_counter()
+    params = FingerprintParams.from_settings(settings.fingerprint)
+    fingerprints = [article_fingerprint(article, params) for article in articles]
+    try:
+        matches = await store.match_and_add_many(
+            [(a.id, a.outlet, fp) for a, fp in zip(articles, fingerprints, strict=True)]
+        )
+    except (RedisError, OSError) as exc:
+        REDIS_ERRORS.labels(operation=STAGE).inc()
+        log.error(
+            "fingerprint store unavailable for %d article(s) (first %s): %s",
+            len(articles), articles[0].id, exc,
+        )
+        raise FingerprintStoreUnavailable(f"fingerprint store unavailable: {exc}") from exc
+    results = [
+        _finish(article, fingerprint, match, settings)
+        for article, fingerprint, match in zip(articles, fingerprints, matches, strict=True)
+    ]
+    elapsed = time.perf_counter() - started
+    for _ in results:
+        STAGE_SECONDS.labels(stage=STAGE).observe(elapsed / len(results))
+    return results
+
+
+async def fingerprint_stage(
+    article: CleanArticle, store: FingerprintStore, settings: Settings
+) -> FingerprintedArticle:
+    """Classify one article against recent ones (and remember it)."""
+    (result,) = await fingerprint_batch([article], store, settings)
+    return result

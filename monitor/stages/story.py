@@ -1,0 +1,117 @@
+"""The story stage: fingerprinted article -> one decision (and an alert when there is news).
+
+Copies (``exact``, ``reprint``) are named with their original's story, which gains the
+copying outlet as a source. Other articles (``new``, ``revision``) look up candidate stories
+in the index, join, resume or start one (``monitor.core.decide``), and are judged for
+novelty against what the story already reported. Story time is the article's publication
+time (so replays of old news behave like the live stream), else the wall clock.
+
+Records ``DECISIONS{decision,outlet}``, ``STORIES_CREATED``, ``STORIES_ACTIVE`` (refreshed
+at most every ``ACTIVE_REFRESH_SECONDS``), ``ALERTS{kind}``, ``STAGE_SECONDS{stage="story"}``
+and, per alert, ``END_TO_END_LATENCY{start}`` from the article's trace timestamps.
+"""
+
+from __future__ import annotations
+
+import time
+
+from monitor.core.decide import (
+    Outcome,
+    choose_story,
+    conclude,
+    decide_duplicate,
+    event_time,
+    rejected_decision,
+)
+from monitor.core.records import Alert, Decision, FingerprintedArticle, Rejection
+from monitor.core.stories import article_features, index_keys, lookup_keys
+from monitor.metrics import (
+    ALERTS,
+    DECISIONS,
+    END_TO_END_LATENCY,
+    STAGE_SECONDS,
+    STORIES_ACTIVE,
+    STORIES_CREATED,
+)
+from monitor.settings import Settings
+from monitor.stores.stories import StoryStore
+
+__all__ = ["STAGE", "rejection_stage", "story_stage"]
+
+STAGE = "story"
+DAY = 86_400.0
+ACTIVE_REFRESH_SECONDS = 10.0
+_LATENCY_STARTS = ("published", "polled", "produced")
+_last_active_refresh = 0.0
+
+
+async def story_stage(
+    item: FingerprintedArticle, store: StoryStore, settings: Settings
+) -> tuple[Decision, Alert | None]:
+    """Decide what ``item`` tells subscribers; update its story in ``store``."""
+    started = time.perf_counter()
+    stories = settings.stories
+    article = item.article
+    now = event_time(article, default=time.time())
+    retention = stories.archive_days * DAY
+    if item.kind in ("exact", "reprint"):
+        original = await store.story_of(item.matched_id) if item.matched_id else None
+        outcome: Outcome = decide_duplicate(item, original)
+        keys: list[str] = []
+    else:
+        features = article_features(article.match_title, article.match_sentences)
+        candidates = await store.candidates(
+            lookup_keys(features),
+            now=now,
+            close_after=stories.close_after_days * DAY,
+            archive_after=retention,
+            limit=stories.candidates,
+        )
+        choice = choose_story(item, features, candidates, now=now, settings=stories)
+        if choice.story is not None:
+            await store.load_memory(choice.story)
+        outcome = conclude(item, features, choice, now=now, settings=stories)
+        keys = index_keys(outcome.story) if outcome.story is not None else []
+    if outcome.story is not None:
+        await store.save(outcome.story, keys=keys, articles=[article.id], retention=retention)
+    decision, alert = outcome.decision, outcome.alert
+    decided = time.time()
+    decision.trace["decided"] = decided
+    if alert is not None:
+        alert.trace["decided"] = decided
+        ALERTS.labels(kind=alert.kind).inc()
+        _observe_latency(alert, decided)
+    if outcome.created:
+        STORIES_CREATED.inc()
+    await _refresh_active(store, now, stories.close_after_days * DAY, force=outcome.created)
+    DECISIONS.labels(decision=decision.decision, outlet=decision.outlet).inc()
+    STAGE_SECONDS.labels(stage=STAGE).observe(time.perf_counter() - started)
+    return decision, alert
+
+
+def rejection_stage(rejection: Rejection) -> Decision:
+    """The decision for an article the clean stage rejected (every article gets one)."""
+    decision = rejected_decision(rejection)
+    decision.trace["decided"] = time.time()
+    DECISIONS.labels(decision="rejected", outlet=decision.outlet).inc()
+    return decision
+
+
+def _observe_latency(alert: Alert, decided: float) -> None:
+    for start in _LATENCY_STARTS:
+        stamp = alert.trace.get(start)
+        if stamp is None and start == "published" and alert.published is not None:
+            stamp = alert.published.timestamp()
+        # A replay of old news is not latency: only starts within a day are observed.
+        if stamp is not None and 0 <= decided - stamp <= DAY:
+            END_TO_END_LATENCY.labels(start=start).observe(decided - stamp)
+
+
+async def _refresh_active(store: StoryStore, now: float, close_after: float, force: bool) -> None:
+    global _last_active_refresh
+    wall = time.monotonic()
+    if force and wall - _last_active_refresh < 1.0:
+        force = False  # bursts of new stories: at most one count per second
+    if force or wall - _last_active_refresh >= ACTIVE_REFRESH_SECONDS:
+        _last_active_refresh = wall
+        STORIES_ACTIVE.set(await store.open_count(now=now, close_after=close_after))

@@ -1,0 +1,356 @@
+"""Delivery state: a durable outbox of (alert, subscriber) deliveries with leases.
+
+The dispatcher first *enqueues* one delivery per matching subscriber (the Kafka offset of the
+alert is committed only after this returns), then workers *claim* due deliveries, send them and
+mark them ``done``, ``retry`` them later or mark them ``dead`` (dead-lettered).
+
+Guarantees, and the trade-off behind them
+-----------------------------------------
+Sending and recording "sent" can never be one atomic step, so a crash between the receiver's
+200 and ``complete`` forces a choice: resend (at-least-once) or never resend (at-most-once).
+The monitor chooses **at-least-once per (alert, subscriber), deduplicable**:
+
+* a claim takes a lease (``lease_seconds``); a crashed worker's lease expires and the delivery
+  is claimed again and resent with the **same idempotency key** (``<alert id>:<subscriber>``,
+  sent as the ``Idempotency-Key`` header, the email Message-ID, ...). A receiver that
+  remembers keys it accepted sees every alert exactly once;
+* a delivery that reached ``done`` is never sent again, even if the alert is consumed again
+  from Kafka (enqueue of an existing key is a no-op) for ``delivered_ttl_seconds``;
+* claims are atomic: two dispatchers never hold the same delivery at once; a worker whose
+  lease expired cannot reschedule or dead-letter a delivery someone else claimed since
+  (``owner`` token check);
+* attempts are counted at claim time, so a delivery that crashes its worker every time is
+  still dead-lettered after ``max_attempts``.
+
+What the key does *not* guarantee: a receiver that ignores it may see a duplicate after a
+crash (never more than one per expired lease).
+
+Redis layout (all under ``settings.redis.key_prefix``, e.g. ``mon:``)
+---------------------------------------------------------------------
+* ``mon:delivery:<key>`` hash: ``payload`` (JSON), ``subscriber``, ``state``
+  (``pending``/``done``/``dead``), ``attempts``, ``owner`` (token of the last claim),
+  ``error``, ``created``. Finished records expire after ``delivered_ttl_seconds``.
+* ``mon:deliveries:due`` sorted set: key -> Unix time at which the delivery may be claimed
+  (its next retry, or the end of the current lease). Only pending deliveries are in it.
+
+Each operation is one round trip (a Lua script or a MULTI pipeline). The scripts touch keys
+they compute, so this store targets a single Redis (not Redis Cluster).
+
+>>> import asyncio
+>>> store = MemoryDeliveryStore()
+>>> asyncio.run(store.enqueue([NewDelivery("a1:bob", "bob", "{}")], now=0.0))
+1
+>>> [c.key for c in asyncio.run(store.claim_due(now=1.0, lease_seconds=30.0, limit=10))]
+['a1:bob']
+"""
+
+from __future__ import annotations
+
+import secrets
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import Literal, Protocol, cast
+
+from redis.asyncio import Redis
+
+__all__ = [
+    "Claim",
+    "DeliveryRecord",
+    "DeliveryState",
+    "DeliveryStore",
+    "MemoryDeliveryStore",
+    "NewDelivery",
+    "RedisDeliveryStore",
+]
+
+DeliveryState = Literal["pending", "done", "dead"]
+DAY = 86_400.0
+
+
+@dataclass(frozen=True, slots=True)
+class NewDelivery:
+    key: str
+    """Idempotency key, ``<alert or digest id>:<subscriber>``."""
+    subscriber: str
+    payload: str
+    """The notification to send, as JSON."""
+
+
+@dataclass(frozen=True, slots=True)
+class Claim:
+    key: str
+    subscriber: str
+    payload: str
+    attempt: int
+    """1 for the first attempt; counts attempts cut short by crashes too."""
+    owner: str
+    """Token proving this claim; ``retry`` and ``dead`` need it."""
+
+
+@dataclass(frozen=True, slots=True)
+class DeliveryRecord:
+    key: str
+    subscriber: str
+    state: DeliveryState
+    attempts: int
+    error: str
+
+
+class DeliveryStore(Protocol):
+    async def enqueue(self, deliveries: Sequence[NewDelivery], now: float) -> int:
+        """Add deliveries due now; keys already known (in any state) are left alone.
+
+        Returns how many were new."""
+        ...
+
+    async def claim_due(self, now: float, lease_seconds: float, limit: int) -> list[Claim]:
+        """Atomically claim up to ``limit`` deliveries due at ``now`` for ``lease_seconds``."""
+        ...
+
+    async def complete(self, key: str, now: float) -> None:
+        """The delivery was accepted by the receiver: never send it again."""
+        ...
+
+    async def retry(self, key: str, owner: str, due: float, error: str) -> bool:
+        """Reschedule a claimed delivery; False if the claim was lost (lease expired)."""
+        ...
+
+    async def dead(self, key: str, owner: str, error: str, now: float) -> bool:
+        """Give up on a claimed delivery; False if the claim was lost."""
+        ...
+
+    async def get(self, key: str) -> DeliveryRecord | None: ...
+
+    async def pending_count(self) -> int: ...
+
+    async def next_due(self) -> float | None:
+        """When the earliest pending delivery becomes claimable (None: nothing pending)."""
+        ...
+
+    async def close(self) -> None: ...
+
+
+def _new_owner() -> str:
+    return secrets.token_hex(8)
+
+
+@dataclass(slots=True)
+class _Row:
+    subscriber: str
+    payload: str
+    state: DeliveryState
+    attempts: int = 0
+    owner: str = ""
+    error: str = ""
+    due: float = 0.0
+    expires: float | None = None
+
+
+class MemoryDeliveryStore:
+    """In-process store for the embedded mode and unit tests (same semantics, no durability)."""
+
+    def __init__(self, delivered_ttl_seconds: float = 7 * DAY) -> None:
+        self._rows: dict[str, _Row] = {}
+        self._ttl = delivered_ttl_seconds
+
+    def _expire(self, now: float) -> None:
+        gone = [k for k, r in self._rows.items() if r.expires is not None and r.expires <= now]
+        for key in gone:
+            del self._rows[key]
+
+    async def enqueue(self, deliveries: Sequence[NewDelivery], now: float) -> int:
+        self._expire(now)
+        added = 0
+        for d in deliveries:
+            if d.key not in self._rows:
+                self._rows[d.key] = _Row(d.subscriber, d.payload, "pending", due=now)
+                added += 1
+        return added
+
+    async def claim_due(self, now: float, lease_seconds: float, limit: int) -> list[Claim]:
+        due = sorted(
+            (r.due, k) for k, r in self._rows.items() if r.state == "pending" and r.due <= now
+        )
+        claims = []
+        for _, key in due[:limit]:
+            row = self._rows[key]
+            row.attempts += 1
+            row.owner = _new_owner()
+            row.due = now + lease_seconds
+            claims.append(Claim(key, row.subscriber, row.payload, row.attempts, row.owner))
+        return claims
+
+    async def complete(self, key: str, now: float) -> None:
+        row = self._rows.get(key)
+        if row is not None:
+            row.state = "done"
+            row.expires = now + self._ttl
+
+    async def retry(self, key: str, owner: str, due: float, error: str) -> bool:
+        row = self._rows.get(key)
+        if row is None or row.state != "pending" or row.owner != owner:
+            return False
+        row.due, row.error = due, error
+        return True
+
+    async def dead(self, key: str, owner: str, error: str, now: float) -> bool:
+        row = self._rows.get(key)
+        if row is None or row.state != "pending" or row.owner != owner:
+            return False
+        row.state, row.error, row.expires = "dead", error, now + self._ttl
+        return True
+
+    async def get(self, key: str) -> DeliveryRecord | None:
+        row = self._rows.get(key)
+        if row is None:
+            return None
+        return DeliveryRecord(key, row.subscriber, row.state, row.attempts, row.error)
+
+    async def pending_count(self) -> int:
+        return sum(r.state == "pending" for r in self._rows.values())
+
+    async def next_due(self) -> float | None:
+        return min((r.due for r in self._rows.values() if r.state == "pending"), default=None)
+
+    async def close(self) -> None:
+        return None
+
+
+_ENQUEUE = """
+local added = 0
+for i = 1, #ARGV - 1, 3 do
+  local h = KEYS[2] .. ARGV[i]
+  if redis.call('EXISTS', h) == 0 then
+    redis.call('HSET', h, 'subscriber', ARGV[i + 1], 'payload', ARGV[i + 2],
+               'state', 'pending', 'attempts', 0, 'created', ARGV[#ARGV])
+    redis.call('ZADD', KEYS[1], ARGV[#ARGV], ARGV[i])
+    added = added + 1
+  end
+end
+return added
+"""
+
+_CLAIM = """
+local keys = redis.call('ZRANGEBYSCORE', KEYS[1], '-inf', ARGV[1], 'LIMIT', 0, tonumber(ARGV[3]))
+local out = {}
+for i, k in ipairs(keys) do
+  local h = KEYS[2] .. k
+  if redis.call('HGET', h, 'state') == 'pending' then
+    local owner = ARGV[4] .. '-' .. i
+    redis.call('ZADD', KEYS[1], ARGV[2], k)
+    local attempts = redis.call('HINCRBY', h, 'attempts', 1)
+    redis.call('HSET', h, 'owner', owner)
+    local row = redis.call('HMGET', h, 'subscriber', 'payload')
+    table.insert(out, {k, row[1], row[2], attempts, owner})
+  else
+    redis.call('ZREM', KEYS[1], k)
+  end
+end
+return out
+"""
+
+_RETRY = """
+if redis.call('HGET', KEYS[2], 'state') ~= 'pending' or redis.call('HGET', KEYS[2], 'owner') ~= ARGV[1] then
+  return 0
+end
+redis.call('HSET', KEYS[2], 'error', ARGV[3])
+redis.call('ZADD', KEYS[1], ARGV[2], ARGV[4])
+return 1
+"""
+
+_DEAD = """
+if redis.call('HGET', KEYS[2], 'state') ~= 'pending' or redis.call('HGET', KEYS[2], 'owner') ~= ARGV[1] then
+  return 0
+end
+redis.call('HSET', KEYS[2], 'state', 'dead', 'error', ARGV[2])
+redis.call('EXPIRE', KEYS[2], ARGV[3])
+redis.call('ZREM', KEYS[1], ARGV[4])
+return 1
+"""
+
+
+def _text(value: bytes | str | None) -> str:
+    if value is None:
+        return ""
+    return value.decode() if isinstance(value, bytes) else value
+
+
+class RedisDeliveryStore:
+    """Redis-backed store for the service mode (see the module docstring for the layout)."""
+
+    def __init__(
+        self, client: Redis, key_prefix: str = "mon:", delivered_ttl_seconds: float = 7 * DAY
+    ) -> None:
+        self._redis = client
+        self._due = f"{key_prefix}deliveries:due"
+        self._record = f"{key_prefix}delivery:"
+        self._ttl = max(1, int(delivered_ttl_seconds))
+        self._enqueue = client.register_script(_ENQUEUE)
+        self._claim = client.register_script(_CLAIM)
+        self._retry = client.register_script(_RETRY)
+        self._dead = client.register_script(_DEAD)
+
+    @classmethod
+    def from_url(
+        cls, url: str, key_prefix: str = "mon:", delivered_ttl_seconds: float = 7 * DAY
+    ) -> RedisDeliveryStore:
+        return cls(Redis.from_url(url), key_prefix, delivered_ttl_seconds)
+
+    async def enqueue(self, deliveries: Sequence[NewDelivery], now: float) -> int:
+        if not deliveries:
+            return 0
+        args: list[str | float] = []
+        for d in deliveries:
+            args += [d.key, d.subscriber, d.payload]
+        args.append(now)
+        return int(await self._enqueue(keys=[self._due, self._record], args=args))
+
+    async def claim_due(self, now: float, lease_seconds: float, limit: int) -> list[Claim]:
+        rows = await self._claim(
+            keys=[self._due, self._record],
+            args=[now, now + lease_seconds, limit, _new_owner()],
+        )
+        return [
+            Claim(_text(k), _text(sub), _text(payload), int(attempts), _text(owner))
+            for k, sub, payload, attempts, owner in rows
+        ]
+
+    async def complete(self, key: str, now: float) -> None:
+        async with self._redis.pipeline(transaction=True) as pipe:
+            pipe.hset(self._record + key, "state", "done")
+            pipe.expire(self._record + key, self._ttl)
+            pipe.zrem(self._due, key)
+            await pipe.execute()
+
+    async def retry(self, key: str, owner: str, due: float, error: str) -> bool:
+        done = await self._retry(
+            keys=[self._due, self._record + key], args=[owner, due, error, key]
+        )
+        return bool(done)
+
+    async def dead(self, key: str, owner: str, error: str, now: float) -> bool:
+        done = await self._dead(
+            keys=[self._due, self._record + key], args=[owner, error, self._ttl, key]
+        )
+        return bool(done)
+
+    async def get(self, key: str) -> DeliveryRecord | None:
+        row = await self._redis.hgetall(self._record + key)
+        if not row:
+            return None
+        fields = {_text(k): _text(v) for k, v in row.items()}
+        state = cast(DeliveryState, fields.get("state", "pending"))
+        return DeliveryRecord(
+            key, fields.get("subscriber", ""), state, int(fields.get("attempts", 0)),
+            fields.get("error", ""),
+        )  # fmt: skip
+
+    async def pending_count(self) -> int:
+        return int(await self._redis.zcard(self._due))
+
+    async def next_due(self) -> float | None:
+        first = await self._redis.zrange(self._due, 0, 0, withscores=True)
+        return float(first[0][1]) if first else None
+
+    async def close(self) -> None:
+        await self._redis.aclose()

@@ -1,0 +1,407 @@
+"""Recent fingerprints: look up an article's near copies and add it, atomically, in one step.
+
+``match_and_add`` returns what was stored *before* the article (same content, same page,
+articles sharing sketch samples: see ``monitor.core.duplicates``) and stores the article,
+unless it is an exact copy of a remembered one. Two workers handling two copies at the same
+moment never both see "new": the Redis implementation runs lookup and insert as one Lua
+script (one round trip; ``match_and_add_many`` pipelines many articles in one round trip).
+
+Redis keys (``P`` = ``settings.redis.key_prefix`` + ``"fp:"``, e.g. ``mon:fp:``):
+
+* ``P seq``: string counter; each stored article gets the next short id ``sid``.
+* ``P m:{sid // 64}``: hash, the metadata of 64 consecutive articles: field ``i{sid % 64}``
+  is the article id, field ``d{sid % 64}`` is ``"{inserted}|{stored}|{bound hex}|{outlet}"``.
+  Expires ``ttl + generation`` seconds after its last write.
+* ``P i:{generation}:{bucket}``: hash, the index of one generation (``generation`` =
+  ``floor(unix time / generation_seconds)``): field = 32 more bits of a 64-bit key, value =
+  ``sid``; keys are content keys, page locators (outlet+URL, outlet+GUID) and the stored sketch
+  samples, ``bucket`` is the key's top ``index_bucket_bits`` bits. The whole hash expires
+  ``ttl`` after its generation ends, so no entry needs its own expiry (Redis 7.0 has no
+  HEXPIRE), and lookups read the last ``ceil(ttl / generation) + 1`` generations; entries
+  older than ``ttl`` are ignored by their ``inserted`` time, so the TTL is exact.
+
+Why this shape: one key per index entry would cost 50-90 bytes of key overhead each; small
+hashes stay in Redis's compact listpack encoding (≤ ``hash-max-listpack-entries``, default
+128, and values ≤ 64 bytes), where an entry costs about 10 bytes and a lookup scans at most
+128 entries, so the cost per article does not grow with the number stored. Size
+``index_bucket_bits`` so a generation's hashes hold about 100 entries each (about
+``articles per day * 7 / 100`` buckets). The Lua script builds key names itself, so it
+needs a single Redis (not Redis Cluster).
+
+>>> import asyncio
+>>> from monitor.core.fingerprint import fingerprint_text
+>>> store = MemoryFingerprintStore(ttl_seconds=3600)
+>>> fp = fingerprint_text("قال الرئيس ان الزيارة مهمة للبلدين")
+>>> asyncio.run(store.match_and_add("a1", "wire", fp, now=0.0)).exact is None
+True
+>>> asyncio.run(store.match_and_add("a2", "youm7", fp, now=1.0)).exact.id
+'a1'
+>>> asyncio.run(store.match_and_add("a3", "youm7", fp, now=3601.5)).exact is None  # expired
+True
+"""
+
+from __future__ import annotations
+
+import math
+import time
+from collections import deque
+from collections.abc import Sequence
+from typing import Any, Protocol
+
+import numpy as np
+from redis.asyncio import Redis
+
+from monitor.core.duplicates import Candidate, MatchResult, StoredArticle
+from monitor.core.fingerprint import Fingerprint
+
+__all__ = [
+    "FingerprintStore",
+    "MemoryFingerprintStore",
+    "NewArticle",
+    "RedisFingerprintStore",
+]
+
+DAY = 86_400.0
+META_SLOTS = 64
+
+NewArticle = tuple[str, str, Fingerprint]
+"""(article id, outlet, fingerprint) of an article to match and add."""
+
+
+class FingerprintStore(Protocol):
+    async def match_and_add(
+        self, article_id: str, outlet: str, fingerprint: Fingerprint, now: float | None = None
+    ) -> MatchResult:
+        """Look up what was stored before, then store this article (unless exact copy)."""
+        ...
+
+    async def match_and_add_many(
+        self, articles: Sequence[NewArticle], now: float | None = None
+    ) -> list[MatchResult]:
+        """``match_and_add`` for many articles in order (later ones see earlier ones)."""
+        ...
+
+
+def _generations(ttl_seconds: float, generation_seconds: float) -> int:
+    return math.ceil(ttl_seconds / generation_seconds) + 1
+
+
+class MemoryFingerprintStore:
+    """In-process store with the Redis store's semantics (embedded mode and tests)."""
+
+    def __init__(
+        self,
+        ttl_seconds: float = 7 * DAY,
+        generation_seconds: float = DAY,
+        min_shared: int = 2,
+        max_candidates: int = 5,
+    ) -> None:
+        self.ttl_seconds = ttl_seconds
+        self.generation_seconds = min(generation_seconds, ttl_seconds)
+        self.min_shared = min_shared
+        self.max_candidates = max_candidates
+        self._keep = _generations(ttl_seconds, self.generation_seconds)
+        self._index: dict[int, dict[int, int]] = {}
+        self._articles: dict[int, StoredArticle] = {}
+        self._insertion_order: deque[tuple[float, int]] = deque()
+        self._next_sid = 0
+
+    def __len__(self) -> int:
+        return len(self._articles)
+
+    def _find(self, key: int, generation: int) -> int | None:
+        for older in range(generation, generation - self._keep, -1):
+            sid = self._index.get(older, {}).get(key)
+            if sid is not None:
+                return sid
+        return None
+
+    def _alive(self, sid: int | None, now: float) -> StoredArticle | None:
+        if sid is None:
+            return None
+        stored = self._articles.get(sid)
+        if stored is None or stored.inserted < now - self.ttl_seconds:
+            return None
+        return stored
+
+    def _forget_expired(self, now: float, generation: int) -> None:
+        for old in [g for g in self._index if g <= generation - self._keep]:
+            del self._index[old]
+        while self._insertion_order and self._insertion_order[0][0] < now - self.ttl_seconds:
+            _, sid = self._insertion_order.popleft()
+            self._articles.pop(sid, None)
+
+    async def match_and_add(
+        self, article_id: str, outlet: str, fingerprint: Fingerprint, now: float | None = None
+    ) -> MatchResult:
+        now = time.time() if now is None else now
+        generation = math.floor(now / self.generation_seconds)
+        self._forget_expired(now, generation)
+        exact = self._alive(self._find(fingerprint.content_key, generation), now)
+        if exact is not None:
+            return MatchResult(exact=exact)
+        located = None
+        for key in fingerprint.locator_keys:
+            located = self._alive(self._find(key, generation), now)
+            if located is not None:
+                break
+        counts: dict[int, int] = {}
+        for sample in fingerprint.samples.tolist():
+            sid = self._find(sample, generation)
+            if sid is not None:
+                counts[sid] = counts.get(sid, 0) + 1
+        ranked = sorted(
+            (sid for sid, count in counts.items() if count >= self.min_shared),
+            key=lambda sid: counts[sid],
+            reverse=True,
+        )[: self.max_candidates]
+        candidates = tuple(
+            Candidate(stored, counts[sid])
+            for sid in ranked
+            if (stored := self._alive(sid, now)) is not None
+        )
+        self._next_sid += 1
+        sid = self._next_sid
+        self._articles[sid] = StoredArticle(
+            sid=sid,
+            id=article_id,
+            outlet=outlet,
+            stored=fingerprint.stored,
+            bound=fingerprint.bound,
+            inserted=now,
+        )
+        self._insertion_order.append((now, sid))
+        index = self._index.setdefault(generation, {})
+        for key in (fingerprint.content_key, *fingerprint.locator_keys):
+            index[key] = sid
+        for sample in fingerprint.stored_samples.tolist():
+            index[sample] = sid
+        return MatchResult(same_locator=located, candidates=candidates, sid=sid)
+
+    async def match_and_add_many(
+        self, articles: Sequence[NewArticle], now: float | None = None
+    ) -> list[MatchResult]:
+        return [
+            await self.match_and_add(article_id, outlet, fingerprint, now)
+            for article_id, outlet, fingerprint in articles
+        ]
+
+
+_MATCH_AND_ADD = """
+local prefix = ARGV[1]
+local now = tonumber(ARGV[2])
+local ttl = tonumber(ARGV[3])
+local generation_seconds = tonumber(ARGV[4])
+local generations = tonumber(ARGV[5])
+local min_shared = tonumber(ARGV[6])
+local max_candidates = tonumber(ARGV[7])
+local article_id = ARGV[8]
+local info = ARGV[9]
+local n_locators = tonumber(ARGV[10])
+local n_samples = tonumber(ARGV[11])
+local n_store = tonumber(ARGV[12])
+local first_locator = 13
+local first_sample = first_locator + 2 * n_locators
+local generation = math.floor(now / generation_seconds)
+local oldest = now - ttl
+
+local function index_key(g, bucket)
+  return prefix .. 'i:' .. g .. ':' .. bucket
+end
+
+local function find(bucket, field)
+  for g = generation, generation - generations + 1, -1 do
+    local sid = redis.call('HGET', index_key(g, bucket), field)
+    if sid then return sid end
+  end
+  return nil
+end
+
+local function meta(sid)
+  if not sid then return nil end
+  local n = tonumber(sid)
+  local slot = n % 64
+  local values = redis.call('HMGET', prefix .. 'm:' .. math.floor(n / 64), 'i' .. slot, 'd' .. slot)
+  if not values[1] or not values[2] then return nil end
+  local inserted = tonumber(string.match(values[2], '^[^|]+'))
+  if inserted < oldest then return nil end
+  return {sid, values[1], values[2]}
+end
+
+local exact = meta(find(ARGV[first_locator], ARGV[first_locator + 1]))
+if exact then
+  return {0, 'x', exact[1], 0, exact[2], exact[3]}
+end
+
+local out = {0}
+for k = 1, n_locators - 1 do
+  local located = meta(find(ARGV[first_locator + 2 * k], ARGV[first_locator + 2 * k + 1]))
+  if located then
+    table.insert(out, 'u'); table.insert(out, located[1]); table.insert(out, 0)
+    table.insert(out, located[2]); table.insert(out, located[3])
+    break
+  end
+end
+
+local counts = {}
+local seen = {}
+for k = 0, n_samples - 1 do
+  local sid = find(ARGV[first_sample + 2 * k], ARGV[first_sample + 2 * k + 1])
+  if sid then
+    if counts[sid] then
+      counts[sid] = counts[sid] + 1
+    else
+      counts[sid] = 1
+      table.insert(seen, sid)
+    end
+  end
+end
+local ranked = {}
+for _, sid in ipairs(seen) do
+  if counts[sid] >= min_shared then table.insert(ranked, sid) end
+end
+table.sort(ranked, function(a, b) return counts[a] > counts[b] end)
+for k = 1, math.min(#ranked, max_candidates) do
+  local candidate = meta(ranked[k])
+  if candidate then
+    table.insert(out, 'c'); table.insert(out, candidate[1]); table.insert(out, counts[ranked[k]])
+    table.insert(out, candidate[2]); table.insert(out, candidate[3])
+  end
+end
+
+local sid = redis.call('INCR', prefix .. 'seq')
+local slot = sid % 64
+local meta_key = prefix .. 'm:' .. math.floor(sid / 64)
+redis.call('HSET', meta_key, 'i' .. slot, article_id, 'd' .. slot, info)
+redis.call('EXPIREAT', meta_key, math.ceil(now + ttl + generation_seconds))
+local expire_at = math.ceil((generation + 1) * generation_seconds + ttl)
+local touched = {}
+local function add(bucket, field)
+  local key = index_key(generation, bucket)
+  redis.call('HSET', key, field, sid)
+  if not touched[key] then
+    touched[key] = true
+    redis.call('EXPIREAT', key, expire_at)
+  end
+end
+for k = 0, n_locators - 1 do
+  add(ARGV[first_locator + 2 * k], ARGV[first_locator + 2 * k + 1])
+end
+for k = 0, n_store - 1 do
+  add(ARGV[first_sample + 2 * k], ARGV[first_sample + 2 * k + 1])
+end
+out[1] = sid
+return out
+"""
+
+
+def _as_text(value: Any) -> str:
+    return value.decode() if isinstance(value, bytes) else str(value)
+
+
+def _parse_stored(sid: Any, article_id: Any, info: Any) -> StoredArticle:
+    inserted, stored, bound, outlet = _as_text(info).split("|", 3)
+    return StoredArticle(
+        sid=int(sid),
+        id=_as_text(article_id),
+        outlet=outlet,
+        stored=int(stored),
+        bound=int(bound, 16),
+        inserted=float(inserted),
+    )
+
+
+def _parse_reply(reply: list[Any]) -> MatchResult:
+    sid = int(reply[0])
+    exact = same_locator = None
+    candidates: list[Candidate] = []
+    for start in range(1, len(reply), 5):
+        kind, found_sid, shared, article_id, info = reply[start : start + 5]
+        stored = _parse_stored(found_sid, article_id, info)
+        tag = _as_text(kind)
+        if tag == "x":
+            exact = stored
+        elif tag == "u":
+            same_locator = stored
+        else:
+            candidates.append(Candidate(stored, int(shared)))
+    return MatchResult(
+        exact=exact, same_locator=same_locator, candidates=tuple(candidates), sid=sid or None
+    )
+
+
+class RedisFingerprintStore:
+    """Redis implementation: one Lua call per article (keys in the module docstring)."""
+
+    def __init__(
+        self,
+        client: Redis,
+        key_prefix: str = "mon:",
+        ttl_seconds: float = 7 * DAY,
+        generation_seconds: float = DAY,
+        index_bucket_bits: int = 15,
+        min_shared: int = 2,
+        max_candidates: int = 5,
+    ) -> None:
+        if not 1 <= index_bucket_bits <= 32:
+            raise ValueError("index_bucket_bits must be within 1..32")
+        self.client = client
+        self.prefix = f"{key_prefix}fp:"
+        self.ttl_seconds = ttl_seconds
+        self.generation_seconds = min(generation_seconds, ttl_seconds)
+        self.generations = _generations(ttl_seconds, self.generation_seconds)
+        self.min_shared = min_shared
+        self.max_candidates = max_candidates
+        self._bucket_shift = np.uint64(64 - index_bucket_bits)
+        self._field_shift = np.uint64(32 - index_bucket_bits)
+        self._script = client.register_script(_MATCH_AND_ADD)
+
+    def _bucket_field_pairs(self, keys: np.ndarray) -> list[int]:
+        buckets = keys >> self._bucket_shift
+        fields = (keys >> self._field_shift) & np.uint64(0xFFFFFFFF)
+        return np.column_stack((buckets, fields)).ravel().tolist()  # type: ignore[no-any-return]
+
+    def _args(
+        self, article_id: str, outlet: str, fingerprint: Fingerprint, now: float
+    ) -> list[Any]:
+        locators = np.array(
+            [fingerprint.content_key, *fingerprint.locator_keys], dtype=np.uint64
+        )
+        info = f"{math.ceil(now)}|{fingerprint.stored}|{fingerprint.bound:x}|{outlet}"
+        return [
+            self.prefix,
+            repr(now),
+            repr(self.ttl_seconds),
+            repr(self.generation_seconds),
+            self.generations,
+            self.min_shared,
+            self.max_candidates,
+            article_id,
+            info,
+            locators.size,
+            fingerprint.samples.size,
+            fingerprint.stored,
+            *self._bucket_field_pairs(locators),
+            *self._bucket_field_pairs(fingerprint.samples),
+        ]
+
+    async def match_and_add(
+        self, article_id: str, outlet: str, fingerprint: Fingerprint, now: float | None = None
+    ) -> MatchResult:
+        now = time.time() if now is None else now
+        reply = await self._script(args=self._args(article_id, outlet, fingerprint, now))
+        return _parse_reply(reply)
+
+    async def match_and_add_many(
+        self, articles: Sequence[NewArticle], now: float | None = None
+    ) -> list[MatchResult]:
+        if not articles:
+            return []
+        now = time.time() if now is None else now
+        async with self.client.pipeline(transaction=False) as pipe:
+            for article_id, outlet, fingerprint in articles:
+                await self._script(
+                    args=self._args(article_id, outlet, fingerprint, now), client=pipe
+                )
+            replies = await pipe.execute()
+        return [_parse_reply(reply) for reply in replies]

@@ -1,0 +1,254 @@
+"""Story state: candidate lookup through an inverted index, story summaries and memories.
+
+A story is kept in two parts: its *summary* (title, times, centroid, title features,
+entities: what similarity needs, a few KB) and its *memory* (reported sentence
+fingerprints, terms, numbers, sources: what novelty needs, only for the chosen story).
+
+Per article the story stage makes at most three Redis round trips: the candidate lookup
+(one Lua call: index hits counted, best ``limit`` summaries returned), the chosen story's
+memory (one GET), and the update (one MULTI pipeline). Only the story agent writes (one
+consumer of a single-partition topic), so there are no concurrent writers to guard against.
+
+Redis keys (``P`` = ``settings.redis.key_prefix``), all expiring ``archive_days`` after the
+story's last update:
+
+* ``P story:sum:{id}`` string: JSON summary.
+* ``P story:mem:{id}`` string: JSON memory.
+* ``P story:idx:{key}`` sorted set: story id -> last update (unix time), for each index key
+  (a rare term or ``@entity``); trimmed to the ``INDEX_PER_KEY`` most recent stories.
+* ``P story:art:{article id}`` string: the article's story id (duplicates name it).
+* ``P story:updated`` sorted set: story id -> last update (open-story count, cleanup).
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import fields
+from typing import Any, Protocol
+
+import redis.asyncio as aioredis
+
+from monitor.core.decide import Candidate
+from monitor.core.stories import StoryState
+
+__all__ = ["INDEX_PER_KEY", "MemoryStoryStore", "RedisStoryStore", "StoryStore"]
+
+INDEX_PER_KEY = 50
+"""Most recent stories remembered per index key: a key shared by more says little."""
+MEMORY_FIELDS = ("sentences", "seen_terms", "numbers", "sources")
+SUMMARY_FIELDS = tuple(f.name for f in fields(StoryState) if f.name not in MEMORY_FIELDS)
+
+
+class StoryStore(Protocol):
+    async def candidates(
+        self, keys: list[str], *, now: float, close_after: float, archive_after: float, limit: int
+    ) -> list[Candidate]:
+        """Stories filed under ``keys``, most index hits first (summaries only).
+
+        Stories idle longer than ``close_after`` seconds come back ``closed``; longer than
+        ``archive_after``, not at all.
+        """
+        ...
+
+    async def load_memory(self, story: StoryState) -> None:
+        """Fill ``story``'s memory (reported sentences, terms, numbers, sources)."""
+        ...
+
+    async def story_of(self, article_id: str) -> StoryState | None:
+        """The full story an article was filed in."""
+        ...
+
+    async def save(
+        self, story: StoryState, *, keys: list[str], articles: list[str], retention: float
+    ) -> None:
+        """Store ``story`` (summary and memory), file it under ``keys``, map ``articles``."""
+        ...
+
+    async def open_count(self, *, now: float, close_after: float) -> int: ...
+
+
+def _summary(story: StoryState) -> dict[str, Any]:
+    return {name: getattr(story, name) for name in SUMMARY_FIELDS}
+
+
+def _memory(story: StoryState) -> dict[str, Any]:
+    return {name: getattr(story, name) for name in MEMORY_FIELDS}
+
+
+def _rank(hits: dict[str, int], updated: dict[str, float], limit: int) -> list[str]:
+    return sorted(hits, key=lambda sid: (-hits[sid], -updated[sid]))[:limit]
+
+
+class MemoryStoryStore:
+    """In-process store (embedded mode, tests). States are kept as objects."""
+
+    def __init__(self) -> None:
+        self._stories: dict[str, StoryState] = {}
+        self._index: dict[str, dict[str, float]] = {}
+        self._articles: dict[str, str] = {}
+
+    async def candidates(
+        self, keys: list[str], *, now: float, close_after: float, archive_after: float, limit: int
+    ) -> list[Candidate]:
+        hits: dict[str, int] = {}
+        updated: dict[str, float] = {}
+        for key in keys:
+            filed = self._index.get(key)
+            if not filed:
+                continue
+            for story_id, when in filed.items():
+                if when >= now - archive_after:
+                    hits[story_id] = hits.get(story_id, 0) + 1
+                    updated[story_id] = when
+        return [
+            Candidate(self._stories[sid], closed=self._stories[sid].updated < now - close_after)
+            for sid in _rank(hits, updated, limit)
+            if sid in self._stories
+        ]
+
+    async def load_memory(self, story: StoryState) -> None:
+        return None  # objects are kept whole
+
+    async def story_of(self, article_id: str) -> StoryState | None:
+        story_id = self._articles.get(article_id)
+        return self._stories.get(story_id) if story_id else None
+
+    async def save(
+        self, story: StoryState, *, keys: list[str], articles: list[str], retention: float
+    ) -> None:
+        self._stories[story.id] = story
+        for key in keys:
+            filed = self._index.setdefault(key, {})
+            filed[story.id] = story.updated
+            if len(filed) > INDEX_PER_KEY:
+                oldest = min(filed, key=lambda sid: filed[sid])
+                del filed[oldest]
+        for article in articles:
+            self._articles[article] = story.id
+
+    async def open_count(self, *, now: float, close_after: float) -> int:
+        return sum(1 for s in self._stories.values() if s.updated >= now - close_after)
+
+
+# KEYS: index keys. ARGV: prefix, min_time, per_key, limit.
+# Returns [id1, summary1, id2, summary2, ...] for the best `limit` stories by index hits.
+_CANDIDATES_LUA = """
+local prefix, min_time = ARGV[1], ARGV[2]
+local per_key, limit = tonumber(ARGV[3]), tonumber(ARGV[4])
+local hits, latest, order = {}, {}, {}
+for _, key in ipairs(KEYS) do
+  local filed = redis.call('ZREVRANGEBYSCORE', key, '+inf', min_time, 'WITHSCORES', 'LIMIT', 0, per_key)
+  for i = 1, #filed, 2 do
+    local sid, when = filed[i], tonumber(filed[i + 1])
+    if hits[sid] == nil then
+      hits[sid] = 0
+      latest[sid] = when
+      order[#order + 1] = sid
+    end
+    hits[sid] = hits[sid] + 1
+  end
+end
+table.sort(order, function(a, b)
+  if hits[a] ~= hits[b] then return hits[a] > hits[b] end
+  return latest[a] > latest[b]
+end)
+local reply = {}
+for i = 1, math.min(limit, #order) do
+  local summary = redis.call('GET', prefix .. 'story:sum:' .. order[i])
+  if summary then
+    reply[#reply + 1] = order[i]
+    reply[#reply + 1] = summary
+  end
+end
+return reply
+"""
+
+# KEYS: article->story key. ARGV: prefix. Returns {summary, memory} or {}.
+_STORY_OF_LUA = """
+local sid = redis.call('GET', KEYS[1])
+if not sid then return {} end
+local summary = redis.call('GET', ARGV[1] .. 'story:sum:' .. sid)
+if not summary then return {} end
+return {summary, redis.call('GET', ARGV[1] .. 'story:mem:' .. sid) or '{}'}
+"""
+
+
+def _text(value: Any) -> str:
+    return value.decode() if isinstance(value, bytes) else str(value)
+
+
+def _load(summary: Any, memory: Any | None = None) -> StoryState:
+    data = json.loads(_text(summary))
+    if memory is not None:
+        data.update(json.loads(_text(memory)))
+    return StoryState.from_dict(data)
+
+
+class RedisStoryStore:
+    """Story state in Redis (service mode); see the module docstring for the keys."""
+
+    def __init__(self, client: aioredis.Redis, key_prefix: str = "mon:") -> None:
+        self._redis = client
+        self._prefix = key_prefix
+        self._candidates = client.register_script(_CANDIDATES_LUA)
+        self._story_of = client.register_script(_STORY_OF_LUA)
+
+    def _key(self, *parts: str) -> str:
+        return self._prefix + "story:" + ":".join(parts)
+
+    async def candidates(
+        self, keys: list[str], *, now: float, close_after: float, archive_after: float, limit: int
+    ) -> list[Candidate]:
+        if not keys:
+            return []
+        reply = await self._candidates(
+            keys=[self._key("idx", key) for key in keys],
+            args=[self._prefix, repr(now - archive_after), INDEX_PER_KEY, limit],
+        )
+        found: list[Candidate] = []
+        for index in range(0, len(reply), 2):
+            state = _load(reply[index + 1])
+            found.append(Candidate(state, closed=state.updated < now - close_after))
+        return found
+
+    async def load_memory(self, story: StoryState) -> None:
+        raw = await self._redis.get(self._key("mem", story.id))
+        if raw is None:
+            return
+        for name, value in json.loads(_text(raw)).items():
+            setattr(story, name, value)
+
+    async def story_of(self, article_id: str) -> StoryState | None:
+        reply = await self._story_of(keys=[self._key("art", article_id)], args=[self._prefix])
+        if not reply:
+            return None
+        return _load(reply[0], reply[1])
+
+    async def save(
+        self, story: StoryState, *, keys: list[str], articles: list[str], retention: float
+    ) -> None:
+        ttl = max(1, int(retention))
+        pipe = self._redis.pipeline(transaction=True)
+        pipe.set(
+            self._key("sum", story.id),
+            json.dumps(_summary(story), ensure_ascii=False, separators=(",", ":")),
+            ex=ttl,
+        )
+        pipe.set(
+            self._key("mem", story.id),
+            json.dumps(_memory(story), ensure_ascii=False, separators=(",", ":")),
+            ex=ttl,
+        )
+        for key in keys:
+            index_key = self._key("idx", key)
+            pipe.zadd(index_key, {story.id: story.updated})
+            pipe.zremrangebyrank(index_key, 0, -INDEX_PER_KEY - 1)
+            pipe.expire(index_key, ttl)
+        for article in articles:
+            pipe.set(self._key("art", article), story.id, ex=ttl)
+        pipe.zadd(self._key("updated"), {story.id: story.updated})
+        pipe.zremrangebyscore(self._key("updated"), "-inf", story.updated - retention)
+        await pipe.execute()
+
+    async def open_count(self, *, now: float, close_after: float) -> int:
+        return int(await self._redis.zcount(self._key("updated"), now - close_after, "+inf"))

@@ -1,0 +1,266 @@
+"""The Faust application of the service mode, and how agents plug into it.
+
+``create_app(settings)`` returns a :class:`MonitorApp` (a ``faust.App``) configured for the
+monitor's Kafka. Records on every topic are the pydantic models of ``monitor.core.records``,
+serialised by us as UTF-8 JSON, so Faust only moves raw bytes (``value_serializer="raw"``);
+an agent decodes with ``TOPICS[name].schema.model_validate_json(value)`` and sends
+``model.model_dump_json().encode()``.
+
+Adding an agent
+---------------
+Write ``monitor/stream/<stage>_agent.py`` exposing ``register(app: MonitorApp) -> None``, which
+declares the agent(s) on ``app`` with topics from :func:`topic`, e.g. (see ``slice_agent.py``)::
+
+    def register(app: MonitorApp) -> None:
+        out = topic(app, "clean")
+
+        @app.agent(topic(app, "raw"), name=f"{app.conf.id}.clean")
+        async def clean(stream: StreamT[bytes]) -> None:
+            async for key, value in stream.items():
+                ...
+                await out.send(key=key, value=result.model_dump_json().encode())
+
+Settings are on ``app.settings``; one shared Redis client per app is ``redis_client(app)``
+(closed when the app stops). Then add the stage name to ``STAGES`` below so that
+``build_worker_app(settings)`` (what ``monitor worker`` runs) registers it.
+
+Running
+-------
+* As a service: ``monitor worker`` (builds the app with ``build_worker_app`` and runs a Faust
+  worker). One worker process per partition-set; the consumer group id is the app id.
+* In tests / in-process: ``async with running(app): ...`` starts the app on the current loop and
+  waits until its consumer owns partitions, then stops it (flushing the producer) on exit.
+
+Faust-streaming gotchas (0.15.3 with aiokafka 0.14), and what this module does about them
+--------------------------------------------------------------------------------------------
+* The app id is the consumer group id *and* the prefix of Faust's internal topics
+  (``<id>-__assignor-__leader``). Two apps with the same id on one broker share work, so tests
+  give every app a unique id (``create_app(settings, app_id=...)``).
+* Faust declares (creates) every topic an agent reads or a ``topic()`` describes, with
+  ``partitions`` from the topic or ``topic_partitions`` from the app; once created, the count is
+  never changed. We pass partitions from ``monitor.stream.topics.TOPICS`` explicitly (1 for the
+  order-dependent story input) so auto-creation by the broker never picks them.
+* Agent names must be unique within the process (Faust keys agents by name, which defaults to
+  the function's qualified name): ``register`` functions name agents after the app id.
+* ``app.start()`` returns before the consumer group has joined; records produced before the
+  join are still read (``consumer_auto_offset_reset="earliest"``), but :func:`running` waits for
+  the assignment so tests do not time out on a slow first rebalance.
+* ``stream_wait_empty=True`` (Faust's default) makes a rebalance wait until every buffered event
+  is processed, which stalls shutdown and rebalances under backlog; we turn it off and rely on
+  at-least-once delivery (stages are idempotent by article id).
+* Faust's web server is off unless ``web_port`` is given: our metrics have their own endpoint
+  (``monitor.metrics``), and a fixed default port would clash between workers on one host.
+* Faust's ``Worker`` installs signal handlers and configures logging; ``app.start()`` does not,
+  which is what tests want.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import importlib
+from collections.abc import AsyncIterator, Sequence
+from typing import Any
+
+import faust
+import redis.asyncio as aioredis
+from aiokafka.admin import AIOKafkaAdminClient, NewTopic
+from aiokafka.errors import TopicAlreadyExistsError
+from faust.types import TopicT
+
+from monitor.settings import Settings
+from monitor.stream.topics import TOPICS
+
+__all__ = [
+    "STAGES",
+    "MonitorApp",
+    "build_worker_app",
+    "create_app",
+    "create_topics",
+    "extra_topic",
+    "redis_client",
+    "running",
+    "topic",
+]
+
+DEFAULT_APP_ID = "arabic-news-monitor"
+
+# Agent modules registered by ``build_worker_app``, in pipeline order: stage name ->
+# module exposing ``register(app)``. Modules not written yet are skipped.
+STAGES: dict[str, str] = {
+    "clean": "monitor.stream.clean_agent",
+    "fingerprint": "monitor.stream.fingerprint_agent",
+    "story": "monitor.stream.story_agent",
+}
+
+
+class MonitorApp(faust.App):
+    """A ``faust.App`` that knows the monitor's settings and owns one Redis client.
+
+    On start it creates every topic of ``TOPICS`` (with the settings' prefix) and every topic
+    made with :func:`topic` or :func:`extra_topic` that does not exist yet, before its consumer
+    subscribes.
+    """
+
+    settings: Settings
+    _redis: aioredis.Redis | None = None
+
+    def __init__(self, id: str, **options: Any) -> None:
+        super().__init__(id, **options)
+        self.declared_topics: dict[str, int] = {}
+
+    async def on_start(self) -> None:
+        await super().on_start()
+        wanted = {
+            spec.name(self.settings.kafka.topic_prefix): _partitions(self.settings, spec.partitioned)
+            for spec in TOPICS.values()
+        }
+        wanted.update(self.declared_topics)
+        await create_topics(self.settings, wanted)
+
+    async def on_stop(self) -> None:
+        await super().on_stop()
+        if self._redis is not None:
+            await self._redis.aclose()
+            self._redis = None
+
+
+def create_app(
+    settings: Settings,
+    *,
+    app_id: str = DEFAULT_APP_ID,
+    web_port: int | None = None,
+    **faust_options: Any,
+) -> MonitorApp:
+    """A Faust app on ``settings.kafka``; ``faust_options`` override any Faust setting.
+
+    >>> app = create_app(Settings(kafka={"bootstrap": "10.0.0.5:9092,10.0.0.6:9092"}))
+    >>> [str(url) for url in app.conf.broker]
+    ['kafka://10.0.0.5:9092', 'kafka://10.0.0.6:9092']
+    """
+    brokers = [f"kafka://{host.strip()}" for host in settings.kafka.bootstrap.split(",") if host]
+    options: dict[str, Any] = {
+        "broker": brokers,
+        "value_serializer": "raw",
+        "key_serializer": "raw",
+        "store": "memory://",
+        "topic_partitions": settings.kafka.partitions,
+        "topic_replication_factor": settings.kafka.replication,
+        "producer_acks": -1,
+        "consumer_auto_offset_reset": "earliest",
+        "stream_wait_empty": False,
+        "web_enabled": web_port is not None,
+        "web_port": web_port or 6066,
+        "autodiscover": False,
+    }
+    options.update(faust_options)
+    app = MonitorApp(app_id, **options)
+    app.settings = settings
+    return app
+
+
+def topic(app: MonitorApp, name: str) -> TopicT:
+    """The Faust topic for ``TOPICS[name]``, with the app's prefix and partition count."""
+    spec = TOPICS[name]
+    return extra_topic(app, spec.suffix, partitions=_partitions(app.settings, spec.partitioned))
+
+
+def extra_topic(app: MonitorApp, suffix: str, *, partitions: int = 1) -> TopicT:
+    """A Faust topic ``<prefix><suffix>`` outside ``TOPICS`` (tests, experiments), raw bytes.
+
+    The app creates it on start if missing.
+    """
+    name = f"{app.settings.kafka.topic_prefix}{suffix}"
+    app.declared_topics[name] = partitions
+    return app.topic(
+        name,
+        partitions=partitions,
+        replicas=app.settings.kafka.replication,
+        key_serializer="raw",
+        value_serializer="raw",
+    )
+
+
+def _partitions(settings: Settings, partitioned: bool) -> int:
+    return settings.kafka.partitions if partitioned else 1
+
+
+async def create_topics(settings: Settings, partitions_by_topic: dict[str, int]) -> None:
+    """Create the topics that do not exist yet (existing ones are left as they are)."""
+    admin = AIOKafkaAdminClient(bootstrap_servers=settings.kafka.bootstrap)
+    await admin.start()
+    try:
+        existing = set(await admin.list_topics())
+        missing = [
+            NewTopic(name, partitions, settings.kafka.replication)
+            for name, partitions in partitions_by_topic.items()
+            if name not in existing
+        ]
+        if missing:
+            # Another worker may create the same topics at the same moment: that is fine.
+            await admin.create_topics(missing)
+    except TopicAlreadyExistsError:
+        pass
+    finally:
+        await admin.close()
+
+
+def redis_client(app: MonitorApp) -> aioredis.Redis:
+    """The app's Redis client on ``settings.redis.url`` (created on first use)."""
+    if app._redis is None:
+        app._redis = aioredis.Redis.from_url(app.settings.redis.url)
+    return app._redis
+
+
+def build_worker_app(
+    settings: Settings,
+    *,
+    stages: Sequence[str] | None = None,
+    app_id: str = DEFAULT_APP_ID,
+    **faust_options: Any,
+) -> MonitorApp:
+    """The app with the agents of ``stages`` (default: every stage in ``STAGES`` that exists).
+
+    A stage given explicitly must exist; with the default, stages not written yet are skipped.
+    """
+    app = create_app(settings, app_id=app_id, **faust_options)
+    explicit = stages is not None
+    for stage in stages if stages is not None else STAGES:
+        module_name = STAGES.get(stage, stage)
+        try:
+            module = importlib.import_module(module_name)
+        except ModuleNotFoundError as exc:
+            if explicit or exc.name != module_name:
+                raise
+            continue
+        module.register(app)
+    return app
+
+
+@contextlib.asynccontextmanager
+async def running(app: MonitorApp, *, ready_timeout: float = 60.0) -> AsyncIterator[MonitorApp]:
+    """Run ``app`` in this process and event loop for the duration of the block.
+
+    Waits until the consumer has been assigned partitions (when the app has agents), so that
+    the agents are consuming when the block starts.
+    """
+    await app.start()
+    try:
+        if app.agents:
+            await asyncio.wait_for(_assigned(app), ready_timeout)
+        yield app
+    finally:
+        await app.stop()
+
+
+async def _assigned(app: MonitorApp) -> None:
+    sources = {name for agent in app.agents.values() for name in _topic_names(agent.channel)}
+    while True:
+        assigned = {tp.topic for tp in app.consumer.assignment()}
+        if sources <= assigned and not app.rebalancing:
+            return
+        await asyncio.sleep(0.05)
+
+
+def _topic_names(channel: object) -> list[str]:
+    return list(getattr(channel, "topics", ()))

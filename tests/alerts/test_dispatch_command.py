@@ -1,0 +1,146 @@
+"""``monitor dispatch`` as a real service: Kafka in, webhook out, killed and restarted."""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import signal
+import subprocess
+import sys
+import time
+from collections.abc import Callable, Iterator
+from pathlib import Path
+
+import pytest
+import redis.asyncio as aioredis
+from aiokafka import AIOKafkaProducer
+
+from monitor.core.records import Alert
+from monitor.stores.deliveries import RedisDeliveryStore
+from monitor.stream.topics import TOPICS
+from tests.alerts.conftest import SECRET, WebhookReceiver, make_alert
+
+pytestmark = pytest.mark.integration
+
+ROOT = Path(__file__).resolve().parents[2]
+
+
+async def _until(condition: Callable[[], bool], timeout: float, what: str) -> None:
+    deadline = time.monotonic() + timeout
+    while not condition():
+        if time.monotonic() > deadline:
+            raise AssertionError(f"timed out waiting for {what}")
+        await asyncio.sleep(0.05)
+
+
+class DispatchProcess:
+    def __init__(self, env: dict[str, str], log: Path) -> None:
+        self.env = env
+        self.log = log
+        self.process: subprocess.Popen[bytes] | None = None
+
+    def start(self) -> None:
+        with self.log.open("ab") as log:
+            self.process = subprocess.Popen(
+                [sys.executable, "-m", "monitor.cli", "dispatch"],
+                cwd=ROOT, env=self.env, stdout=log, stderr=subprocess.STDOUT,
+                stdin=subprocess.DEVNULL,
+            )  # fmt: skip
+
+    def signal(self, sig: int) -> int:
+        assert self.process is not None
+        self.process.send_signal(sig)
+        return self.process.wait(timeout=30)
+
+    def stop(self) -> None:
+        if self.process is not None and self.process.poll() is None:
+            self.process.kill()
+            self.process.wait(timeout=10)
+
+
+@pytest.fixture
+def dispatch_env(
+    tmp_path: Path, webhook: WebhookReceiver, kafka_bootstrap: str, redis_url: str,
+    topic_prefix: str,
+) -> dict[str, str]:  # fmt: skip
+    subscriptions = tmp_path / "subscriptions.yaml"
+    subscriptions.write_text(
+        "subscribers:\n"
+        "  - id: desk\n"
+        f"    channel: {{type: webhook, url: '{webhook.url}', secret_env: TEST_HOOK_SECRET}}\n"
+        "    filters: {words: [بوتين]}\n",
+        encoding="utf-8",
+    )
+    env = dict(os.environ)
+    env.update(
+        {
+            "TEST_HOOK_SECRET": SECRET,
+            "MONITOR_KAFKA__BOOTSTRAP": kafka_bootstrap,
+            "MONITOR_KAFKA__TOPIC_PREFIX": topic_prefix,
+            "MONITOR_REDIS__URL": redis_url,
+            "MONITOR_REDIS__KEY_PREFIX": topic_prefix,
+            "MONITOR_ALERTS__SUBSCRIPTIONS_FILE": str(subscriptions),
+            "MONITOR_ALERTS__HTTP_TIMEOUT_SECONDS": "1.5",
+            "MONITOR_ALERTS__LEASE_SECONDS": "3",
+            "MONITOR_ALERTS__RETRY_BASE_SECONDS": "0.1",
+            "MONITOR_ALERTS__SSE_PORT": "0",
+            "MONITOR_METRICS__PORT": "0",
+        }
+    )
+    return env
+
+
+@pytest.fixture
+def dispatch(dispatch_env: dict[str, str], tmp_path: Path) -> Iterator[DispatchProcess]:
+    process = DispatchProcess(dispatch_env, tmp_path / "dispatch.log")
+    yield process
+    process.stop()
+
+
+async def test_killed_mid_delivery_and_restarted_never_delivers_twice(
+    dispatch: DispatchProcess, webhook: WebhookReceiver, kafka_bootstrap: str, redis_url: str,
+    topic_prefix: str,
+) -> None:  # fmt: skip
+    alerts_topic = TOPICS["alerts"].name(topic_prefix)
+    producer = AIOKafkaProducer(bootstrap_servers=kafka_bootstrap, acks="all")
+    await producer.start()
+
+    async def publish(alert: Alert) -> None:
+        await producer.send_and_wait(
+            alerts_topic, alert.model_dump_json().encode(), key=alert.story.encode()
+        )
+
+    first, slow, later = (make_alert(i) for i in range(3))
+    keys = [f"{a.id}:desk" for a in (first, slow, later)]
+    webhook.slow_keys[keys[1]] = 1.0  # shorter than the HTTP timeout: only the kill stops it
+    try:
+        dispatch.start()
+        await publish(first)
+        await _until(lambda: webhook.processed[keys[0]] == 1, 90, "the first delivery")
+
+        await publish(slow)
+        await _until(lambda: keys[1] in webhook.started, 30, "the slow request")
+        assert dispatch.signal(signal.SIGKILL) == -signal.SIGKILL
+        await _until(lambda: len(webhook.requests) == 2, 10, "the receiver to finish")
+        assert webhook.requests[1].status == 0  # the answer never reached the dead sender
+
+        dispatch.start()
+        await _until(lambda: webhook.processed[keys[1]] == 1, 60, "the redelivery")
+        await publish(later)
+        await _until(lambda: webhook.processed[keys[2]] == 1, 60, "the last delivery")
+        await asyncio.sleep(1.0)  # time for any wrong extra delivery to show up
+        assert dispatch.signal(signal.SIGTERM) == 0  # graceful stop
+    finally:
+        await producer.stop()
+
+    assert dict(webhook.processed) == dict.fromkeys(keys, 1)
+    assert webhook.bad_signatures == 0
+    per_key = [r.key for r in webhook.requests]
+    assert per_key.count(keys[0]) == 1  # done before the kill: never resent
+    assert per_key.count(keys[1]) == 2  # resent once, under the same key
+    assert per_key.count(keys[2]) == 1
+    client = aioredis.Redis.from_url(redis_url)
+    store = RedisDeliveryStore(client, key_prefix=topic_prefix)
+    records = [await store.get(key) for key in keys]
+    assert [(r.state, r.attempts) for r in records if r] == [("done", 1), ("done", 2), ("done", 1)]
+    await client.aclose()

@@ -1,0 +1,110 @@
+"""Outlet template line counts (monitor.stores.templates), in memory and on the real Redis."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+
+import pytest
+import redis.asyncio as aioredis
+
+from monitor.core.boilerplate import TemplateLines
+from monitor.settings import CleanSettings
+from monitor.stores.templates import (
+    MemoryTemplateStore,
+    RedisTemplateStore,
+    TemplateStore,
+    template_store_settings,
+)
+
+LIMITS = {"min_articles": 10, "min_share": 0.3, "max_lines": 50, "decay_every": 40}
+
+
+@pytest.fixture(params=["memory", "redis"])
+async def store(request: pytest.FixtureRequest, topic_prefix: str) -> AsyncIterator[TemplateStore]:
+    if request.param == "memory":
+        yield MemoryTemplateStore(**LIMITS)  # type: ignore[arg-type]
+        return
+    client = aioredis.Redis.from_url(request.getfixturevalue("redis_url"))
+    yield RedisTemplateStore(client, key_prefix=topic_prefix, **LIMITS)  # type: ignore[arg-type]
+    await client.aclose()
+
+
+async def feed(store: TemplateStore, outlet: str, count: int, keys: list[str]) -> TemplateLines:
+    template = TemplateLines()
+    for index in range(count):
+        template = await store.observe(outlet, [*keys, f"unique-{outlet}-{index}"])
+    return template
+
+
+@pytest.mark.integration
+async def test_nothing_is_template_before_min_articles(store: TemplateStore) -> None:
+    template = await feed(store, "veto", 9, ["footer"])
+    assert len(template) == 0
+    assert "footer" in await store.observe("veto", ["footer"])
+
+
+@pytest.mark.integration
+async def test_only_lines_in_enough_articles_are_template(store: TemplateStore) -> None:
+    await feed(store, "veto", 12, ["footer"])
+    await feed(store, "veto", 8, ["slogan"])  # 8 of 21 articles: over 30%
+    await feed(store, "veto", 2, ["rare"])
+    template = await store.observe("veto", ["footer", "slogan", "rare", "new"])
+    assert template.keys == {"footer", "slogan"}
+
+
+@pytest.mark.integration
+async def test_outlets_are_counted_separately(store: TemplateStore) -> None:
+    await feed(store, "veto", 12, ["footer"])
+    assert "footer" not in await store.observe("youm7", ["footer"])
+    assert "footer" in await store.observe("veto", ["footer"])
+
+
+@pytest.mark.integration
+async def test_duplicate_keys_in_one_article_count_once(store: TemplateStore) -> None:
+    for _ in range(6):
+        await store.observe("veto", ["twice", "twice"])
+    for index in range(6):
+        await store.observe("veto", [f"other-{index}"])
+    # 'twice' in 6 of 13 articles (46%) would be 92% if duplicates counted
+    assert "twice" in await store.observe("veto", ["twice"])
+    for index in range(30):
+        await store.observe("veto", [f"more-{index}"])
+    assert "twice" not in await store.observe("veto", ["twice"])  # 8 of 44 articles: under 30%
+
+
+@pytest.mark.integration
+async def test_memory_is_bounded_and_counts_decay(store: TemplateStore) -> None:
+    # Fill the table with one-off lines; a footer arriving later is still learned once
+    # the decay (at 80 articles) has dropped them and it has been counted for a while.
+    for index in range(30):
+        await store.observe("veto", [f"one-off-{index}-{j}" for j in range(5)])
+    template = await feed(store, "veto", 100, ["late-footer"])
+    assert "late-footer" in template
+
+
+@pytest.mark.integration
+async def test_redis_layout_and_bounds(redis_url: str, topic_prefix: str) -> None:
+    client = aioredis.Redis.from_url(redis_url)
+    try:
+        store = RedisTemplateStore(client, key_prefix=topic_prefix, **LIMITS)  # type: ignore[arg-type]
+        for index in range(30):
+            await store.observe("veto", ["footer", *[f"line-{index}-{j}" for j in range(5)]])
+        count_key, lines_key = store.keys("veto")
+        assert (count_key, lines_key) == (f"{topic_prefix}tpl:veto:n", f"{topic_prefix}tpl:veto:lines")
+        assert int(await client.get(count_key)) == 30
+        assert await client.hlen(lines_key) <= LIMITS["max_lines"]
+        assert int(await client.hget(lines_key, "footer")) == 30
+        assert 0 < await client.ttl(lines_key)
+        for _ in range(50):  # passes 2 * decay_every = 80 articles: everything halves
+            await store.observe("veto", ["footer"])
+        assert int(await client.get(count_key)) == 40
+        assert int(await client.hget(lines_key, "footer")) == 40
+        assert not await client.hexists(lines_key, "line-0-0")  # count 1 halved to 0: gone
+    finally:
+        await client.aclose()
+
+
+def test_settings_map_to_store_arguments() -> None:
+    settings = CleanSettings(template_min_articles=5, template_min_share=0.5)
+    store = MemoryTemplateStore(**template_store_settings(settings))  # type: ignore[arg-type]
+    assert (store.min_articles, store.min_share) == (5, 0.5)

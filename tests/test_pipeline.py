@@ -1,0 +1,121 @@
+"""The seed scenario through the embedded pipeline: one story, the right developments."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+
+from monitor.commands.replay import read_articles
+from monitor.core.records import Decision
+from monitor.pipeline import Pipeline
+
+SEEDS = Path(__file__).parent / "data" / "seeds"
+SEEDS_JSONL = Path(__file__).parent / "data" / "seeds.jsonl"
+ORDER = ("002", "001", "000", "004", "003")
+
+
+def _seed_files() -> list[Path]:
+    return [next(SEEDS.glob(f"{prefix}_*.txt")) for prefix in ORDER]
+
+
+async def _replay(paths: list[Path], redis_url: str | None = None) -> dict[str, Decision]:
+    decisions: dict[str, Decision] = {}
+    async with Pipeline(redis_url=redis_url) as pipeline:
+        async for decision, alert in pipeline.process_many(read_articles(paths)):
+            decisions[decision.article[:3]] = decision
+            assert (alert is not None) == (decision.decision in ("new_story", "development"))
+    return decisions
+
+
+def _assert_seed_story(decisions: dict[str, Decision]) -> None:
+    assert [decisions[p].decision for p in ("002", "001", "003")] == [
+        "new_story",
+        "development",
+        "development",
+    ]
+    assert len({d.story for d in decisions.values()}) == 1
+    announcement = " ".join(decisions["001"].new_sentences)
+    assert "يومي الثلاثاء والأربعاء" in announcement
+    arrival = " ".join(decisions["003"].new_sentences)
+    assert "وصل الرئيس الروسي فلاديمير بوتين إلى كوريا الشمالية" in arrival
+    assert "مطار بيونج يانج" in arrival and "كيم جونغ أون" in arrival
+    for decision in decisions.values():
+        news = " ".join(decision.new_sentences)
+        assert "ألمانيا" not in news and "الألمانية" not in news  # the off-topic paragraph
+        assert "Leopard" not in news
+
+
+def _assert_nothing_restated(decisions: dict[str, Decision]) -> None:
+    """No new sentence is one an earlier seed already carried word for word."""
+    earlier: set[str] = set()
+    for prefix in ORDER:
+        decision = decisions[prefix]
+        assert not earlier.intersection(decision.new_sentences), prefix
+        earlier.update(next(SEEDS.glob(f"{prefix}_*.txt")).read_text().splitlines())
+
+
+async def test_seed_files_make_one_story_with_the_right_developments() -> None:
+    decisions = await _replay(_seed_files())
+    _assert_seed_story(decisions)
+    _assert_nothing_restated(decisions)
+
+
+async def test_seeds_with_dates_resume_the_dormant_story() -> None:
+    decisions = await _replay([SEEDS_JSONL])
+    _assert_seed_story(decisions)
+    resumed = decisions["001"].reasons["resumed"]
+    assert resumed["story"] == decisions["002"].story
+    assert 270 <= resumed["idle_days"] <= 280
+    assert all("resumed" not in decisions[p].reasons for p in ("000", "004", "003"))
+
+
+async def test_wire_copy_000_and_004_add_only_their_own_facts() -> None:
+    decisions = await _replay([SEEDS_JSONL])
+    # 000 adds the delegation (Belousov, Roscosmos); 004 the same wire copy plus analysis:
+    # neither repeats what 001 reported, and 004 never repeats 000.
+    assert any("بيلوسوف" in s for s in decisions["000"].new_sentences)
+    assert not set(decisions["000"].new_sentences) & set(decisions["004"].new_sentences)
+    assert decisions["004"].reasons["novelty"]["restated_sentences"] >= 8
+    assert decisions["004"].reasons["novelty"]["off_topic_sentences"]
+
+
+async def test_exact_copy_is_a_duplicate_named_with_its_story() -> None:
+    lines = SEEDS_JSONL.read_text().splitlines()
+    original = json.loads(lines[4])
+    copy = dict(original, id="copy-003", outlet="another-outlet")
+    async with Pipeline() as pipeline:
+        first, _ = await pipeline.process(next(read_articles([SEEDS_JSONL])).model_copy(
+            update={"id": "x", "text": original["text"], "outlet": original["outlet"]}
+        ))
+        from monitor.commands.replay import _from_json
+
+        second, alert = await pipeline.process(_from_json(copy, "copy"))
+    assert second.decision == "duplicate" and alert is None
+    assert second.story == first.story
+    stored = await pipeline.stories.story_of("copy-003")
+    assert stored is not None
+    assert {"another-outlet"} <= {s["outlet"] for s in stored.sources}
+
+
+async def test_rejected_article_gets_a_decision() -> None:
+    from monitor.core.records import RawArticle
+
+    async with Pipeline() as pipeline:
+        decision, alert = await pipeline.process(RawArticle(id="e", outlet="o", text=""))
+    assert decision.decision == "rejected" and alert is None
+    assert decision.reasons["reason"]
+
+
+@pytest.mark.integration
+async def test_seeds_through_redis_stores(redis_url: str) -> None:
+    from monitor.settings import Settings
+
+    prefix = "t-pipeline-seeds:"
+    async with Pipeline(Settings(redis={"url": redis_url, "key_prefix": prefix}), redis_url) as p:
+        decisions: dict[str, Decision] = {}
+        async for decision, _ in p.process_many(read_articles([SEEDS_JSONL])):
+            decisions[decision.article[:3]] = decision
+    _assert_seed_story(decisions)
+    assert decisions["001"].reasons["resumed"]["idle_days"] >= 270
