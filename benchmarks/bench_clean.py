@@ -39,7 +39,9 @@ def page(record: dict[str, str], headlines: Sequence[str]) -> str:
         f"<p>{html.escape(line)}</p>" for line in record["text"].splitlines() if line.strip()
     )
     nav = "".join(f'<li><a href="/section/{i}">{name}</a></li>' for i, name in enumerate(NAV))
-    sidebar = "".join(f'<li><a href="/news/{i}">{html.escape(h)}</a></li>' for i, h in enumerate(headlines))
+    sidebar = "".join(
+        f'<li><a href="/news/{i}">{html.escape(h)}</a></li>' for i, h in enumerate(headlines)
+    )
     return f"""<!DOCTYPE html><html lang="ar" dir="rtl"><head><meta charset="utf-8">
 <title>{title} | بوابة الأخبار</title><meta property="og:title" content="{title}">
 <meta name="viewport" content="width=device-width"><link rel="stylesheet" href="/s.css">
@@ -57,7 +59,9 @@ def page(record: dict[str, str], headlines: Sequence[str]) -> str:
 <script src="/app.js"></script><script>gtag('config','UA-1');</script></body></html>"""
 
 
-def rate(articles: Sequence[RawArticle], clean: Callable[[RawArticle], object]) -> tuple[float, int]:
+def rate(
+    articles: Sequence[RawArticle], clean: Callable[[RawArticle], object]
+) -> tuple[float, int]:
     started = time.process_time()
     cleaned = sum(1 for raw in articles if isinstance(clean(raw), CleanArticle))
     return len(articles) / (time.process_time() - started), cleaned

@@ -57,13 +57,14 @@ def main() -> None:
     parser.add_argument("--redis", metavar="URL")
     parser.add_argument("--limit", type=int)
     parser.add_argument("--profile", action="store_true")
+    parser.add_argument("--sort", default="cumulative", help="profile order (cumulative, tottime)")
     args = parser.parse_args()
     if args.profile:
         profiler = cProfile.Profile()
         profiler.enable()
         asyncio.run(bench(args.stream, args.redis, args.limit))
         profiler.disable()
-        pstats.Stats(profiler).sort_stats("cumulative").print_stats(25)
+        pstats.Stats(profiler).sort_stats(args.sort).print_stats(30)
     else:
         asyncio.run(bench(args.stream, args.redis, args.limit))
 

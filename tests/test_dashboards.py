@@ -29,14 +29,18 @@ PROVIDERS = DASHBOARD_DIR / "provisioning" / "dashboards" / "monitor.yml"
 COMPOSE = ROOT / "docker-compose.yml"
 
 TARGET_LABELS = {"job", "instance"}
-METRIC = re.compile(r"\b(monitor_[a-z0-9_]+|up)\b(?:\{(?P<matchers>[^}]*)\})?")
+METRIC = re.compile(r"\b(monitor_[a-z0-9_]+|up|ALERTS)\b(?:\{(?P<matchers>[^}]*)\})?")
 MATCHER_LABEL = re.compile(r"(\w+)\s*(?:=~|!~|!=|=)")
 GROUPING = re.compile(r"\b(?:by|without)\s*\(([^)]*)\)")
 
 
 def _series_labels() -> dict[str, set[str]]:
     """Every series name the monitor exposes -> the labels it carries."""
-    series: dict[str, set[str]] = {"up": set(TARGET_LABELS)}
+    series: dict[str, set[str]] = {
+        "up": set(TARGET_LABELS),
+        # Prometheus's own series of firing/pending rules (rules.yml adds "severity").
+        "ALERTS": {"alertname", "alertstate", "severity"},
+    }
     for metric in vars(metrics).values():
         if not isinstance(metric, MetricWrapperBase):
             continue
@@ -156,3 +160,28 @@ def test_datasource_points_at_the_compose_prometheus() -> None:
     compose = yaml.safe_load(COMPOSE.read_text())
     assert "prometheus" in compose["services"]
     assert datasource["url"] == "http://prometheus:9090"
+
+
+def test_every_metric_is_on_some_dashboard() -> None:
+    """A metric no panel shows is invisible to operators: add a panel when adding a metric."""
+    shown = {
+        match.group(1)
+        for path in DASHBOARDS
+        for panel in _panels(_board(path)["panels"])
+        for target in panel.get("targets", [])
+        for match in METRIC.finditer(target["expr"])
+    }
+    families = {
+        name.removesuffix(suffix)
+        for name in shown
+        for suffix in ("_total", "_bucket", "_count", "_sum")
+        if name.endswith(suffix)
+    }
+    families |= shown
+    missing = []
+    for attr, metric in vars(metrics).items():
+        if isinstance(metric, MetricWrapperBase):
+            (family,) = metric.describe()
+            if family.name not in families:
+                missing.append(f"{attr} ({family.name})")
+    assert not missing, f"metrics on no dashboard: {missing}"

@@ -20,8 +20,20 @@ NAME = re.compile(r"^monitor_[a-z][a-z0-9]*(_[a-z0-9]+)*$")
 LABEL = re.compile(r"^[a-z][a-z0-9]*(_[a-z0-9]+)*$")
 BASE_UNITS = ("seconds", "bytes", "ratio")
 NON_BASE_UNITS = {
-    "ms", "msec", "millis", "milliseconds", "microseconds", "nanoseconds", "minutes", "hours",
-    "days", "kb", "kilobytes", "mb", "megabytes", "percent",
+    "ms",
+    "msec",
+    "millis",
+    "milliseconds",
+    "microseconds",
+    "nanoseconds",
+    "minutes",
+    "hours",
+    "days",
+    "kb",
+    "kilobytes",
+    "mb",
+    "megabytes",
+    "percent",
 }
 RESERVED_LABELS = {"job", "instance", "le", "quantile"}
 # One series per article, story, alert or URL would grow without bound.

@@ -4,10 +4,12 @@ find data.
 Prometheus (Debian's binary) runs the repository's ``config/prometheus/prometheus.yml``, with
 only the targets pointed at this test process and the intervals shortened to 1 s. This process
 plays the poller, the worker and the dispatcher at once: it serves ``/metrics`` on a free port
-while it runs a poller against a loopback news site, the embedded pipeline over the seeds and a
-slice of the real stream, a dispatcher delivering the alerts to loopback webhooks (one of which
-always fails, so retries and dead letters happen), and a consumer-lag monitor on a real Kafka
-consumer group.
+while pollers fetch the seeds from a loopback news site (one feed flaky, one poller whose Redis
+is unreachable) into a real Kafka, a replay of a slice of the real stream joins them on the raw
+topic, the embedded pipeline (``monitor.pipeline.Pipeline`` on real Redis) decides on each
+article as the worker would, and the real dispatcher (``run_dispatch``) delivers the alerts to
+loopback webhooks, one of which always fails, so retries and dead letters happen. Consumer
+lag is measured on the real consumer groups.
 
 Rules are checked two ways: Prometheus loads and evaluates every rule with health "ok", and
 the rule's signal (its expression without the top-level threshold comparison, which rules.yml
@@ -36,6 +38,7 @@ import pytest
 import yaml
 from aiohttp import web
 from aiokafka import AIOKafkaConsumer, AIOKafkaProducer
+from prometheus_client import REGISTRY
 from redis.asyncio import Redis
 
 from monitor.commands.dispatch import run_dispatch
@@ -95,11 +98,36 @@ def test_every_rule_keeps_its_threshold_last() -> None:
         assert THRESHOLD.match(rule["expr"]), f"{rule['alert']}: end the expr with `OP NUMBER`"
 
 
+def test_every_rule_is_named_and_described_for_the_overview() -> None:
+    """The overview counts firing rules by the "Monitor" prefix; routing needs a severity."""
+    for rule in _rules():
+        assert rule["alert"].startswith("Monitor"), rule["alert"]
+        assert rule["labels"]["severity"] in {"critical", "warning", "info"}, rule["alert"]
+        assert rule["annotations"]["summary"], rule["alert"]
+
+
 def test_config_scrapes_every_service() -> None:
     config = yaml.safe_load(PROMETHEUS_CONFIG.read_text())
     jobs = {job["job_name"] for job in config["scrape_configs"]}
     assert set(SERVICE_JOBS) <= jobs
     assert config["rule_files"] == ["rules.yml"]
+
+
+def test_config_targets_are_the_compose_services_and_their_metrics_port() -> None:
+    config = yaml.safe_load(PROMETHEUS_CONFIG.read_text())
+    compose = yaml.safe_load((ROOT / "docker-compose.yml").read_text())
+    port = Settings().metrics.port
+    for job in config["scrape_configs"]:
+        if job["job_name"] not in SERVICE_JOBS:
+            continue
+        (static,) = job["static_configs"]
+        assert static["targets"] == [f"{job['job_name']}:{port}"]
+        service = compose["services"][job["job_name"]]
+        assert str(service["environment"]["MONITOR_METRICS__PORT"]) == str(port)
+    mounts = {str(v).removesuffix(":ro") for v in compose["services"]["prometheus"]["volumes"]}
+    # rule_files are relative to the config file, so rules.yml must sit beside it.
+    assert "./config/prometheus/prometheus.yml:/etc/prometheus/prometheus.yml" in mounts
+    assert "./config/prometheus/rules.yml:/etc/prometheus/rules.yml" in mounts
 
 
 # --------------------------------------------------------------------------------- harness
@@ -220,14 +248,18 @@ STREAM_SAMPLE = ROOT / "tests" / "data" / "stream_sample.jsonl"
 # Arabic outlets run English editions; their items must be routed, not decided on.
 ENGLISH_EDITION = [
     RawArticle(
-        id=f"english-{n}", outlet="ahram-en", title=title,
+        id=f"english-{n}",
+        outlet="ahram-en",
+        title=title,
         text=f"{title}. The statement was issued on Monday after a meeting of the cabinet in "
         "Cairo, officials said, adding that further details would be announced later this week.",
     )
-    for n, title in enumerate([
-        "Egypt's cabinet approves the draft budget for the coming fiscal year",
-        "Opposition parties announce a boycott of the parliamentary elections",
-    ])
+    for n, title in enumerate(
+        [
+            "Egypt's cabinet approves the draft budget for the coming fiscal year",
+            "Opposition parties announce a boycott of the parliamentary elections",
+        ]
+    )
 ]
 
 
@@ -287,13 +319,20 @@ class Webhooks:
         return web.Response(status=503, text="maintenance")
 
 
-def _dead_letters() -> float:
+def _dead_letters(subscriber: str) -> float:
     return sum(
         sample.value
         for family in DELIVERIES.collect()
         for sample in family.samples
-        if sample.name.endswith("_total") and sample.labels["outcome"] == "dead_lettered"
+        if sample.name.endswith("_total")
+        and sample.labels["outcome"] == "dead_lettered"
+        and sample.labels["subscriber"] == subscriber
     )
+
+
+def _reloads(outcome: str) -> float:
+    value = REGISTRY.get_sample_value("monitor_subscription_reloads_total", {"outcome": outcome})
+    return value or 0.0
 
 
 async def _eventually(check: Any, what: str, timeout: float = 20.0) -> None:
@@ -331,29 +370,40 @@ async def pipeline_run(
     await site.start()
     await hooks.start()
     subscriptions = workdir / "subscriptions.yaml"
-    subscriptions.write_text(yaml.safe_dump({"subscribers": [
-        {"id": "desk", "channel": {"type": "webhook", "url": hooks.url("/hook/ok")}},
-        {"id": "archive", "channel": {"type": "webhook", "url": hooks.url("/hook/down")}},
-    ]}))
-    settings = Settings.model_validate({
-        "kafka": {"bootstrap": kafka_bootstrap, "topic_prefix": prefix},
-        "redis": {"url": redis_url, "key_prefix": prefix},
-        "alerts": {
-            "subscriptions_file": subscriptions, "sse_port": 0,
-            "consumer_group": f"{prefix}dispatch", "max_attempts": 3,
-            "retry_base_seconds": 0.05, "retry_max_seconds": 0.2,
-        },
-        "metrics": {"port": 0},  # this process already serves /metrics
-    })
+    archive = f"{prefix}archive"  # unique: other tests' dead letters share the registry
+    valid_subscriptions = yaml.safe_dump(
+        {
+            "subscribers": [
+                {
+                    "id": f"{prefix}desk",
+                    "channel": {"type": "webhook", "url": hooks.url("/hook/ok")},
+                },
+                {"id": archive, "channel": {"type": "webhook", "url": hooks.url("/hook/down")}},
+            ]
+        }
+    )
+    subscriptions.write_text(valid_subscriptions)
+    settings = Settings.model_validate(
+        {
+            "kafka": {"bootstrap": kafka_bootstrap, "topic_prefix": prefix},
+            "redis": {"url": redis_url, "key_prefix": prefix},
+            "alerts": {
+                "subscriptions_file": subscriptions,
+                "sse_port": 0,
+                "consumer_group": f"{prefix}dispatch",
+                "max_attempts": 3,
+                "retry_base_seconds": 0.05,
+                "retry_max_seconds": 0.2,
+            },
+            "metrics": {"port": 0},  # this process already serves /metrics
+        }
+    )
     topic = {name: spec.name(prefix) for name, spec in TOPICS.items()}
     worker_group = f"{prefix}worker"
     stop = asyncio.Event()
+    # The dispatcher measures its own group's lag; this one stands for the worker's.
     lag_monitors = [
         ConsumerLagMonitor(kafka_bootstrap, worker_group, [topic["raw"]], interval=0.5),
-        ConsumerLagMonitor(
-            kafka_bootstrap, settings.alerts.consumer_group,
-            [topic["alerts"], topic["decisions"]], interval=0.5,
-        ),
     ]
     redis = Redis.from_url(redis_url)
     # A Redis nobody listens on: the poller of a site whose Redis is down.
@@ -365,26 +415,38 @@ async def pipeline_run(
         FeedConfig.model_validate({**main, "options": {"fetch_pages": True}}),
         FeedConfig.model_validate({**main, "name": "flaky", "url": site.url("/rss/flaky.xml")}),
     ]
-    poller = Poller(feeds, fetcher=fetcher, sink=sink, seen=RedisSeenStore(
-        redis, key_prefix=prefix, ttl_seconds=3600))
+    poller = Poller(
+        feeds,
+        fetcher=fetcher,
+        sink=sink,
+        seen=RedisSeenStore(redis, key_prefix=prefix, ttl_seconds=3600),
+    )
     stranded = Poller(
         [FeedConfig.model_validate({**main, "name": "main-redis-down"})],
-        fetcher=fetcher, sink=QueueSink(),
+        fetcher=fetcher,
+        sink=QueueSink(),
         seen=RedisSeenStore(dead_redis, key_prefix=prefix, ttl_seconds=3600),
     )
     producer = AIOKafkaProducer(bootstrap_servers=kafka_bootstrap, acks="all")
     consumer = AIOKafkaConsumer(
-        topic["raw"], bootstrap_servers=kafka_bootstrap, group_id=worker_group,
-        enable_auto_commit=False, auto_offset_reset="earliest",
+        topic["raw"],
+        bootstrap_servers=kafka_bootstrap,
+        group_id=worker_group,
+        enable_auto_commit=False,
+        auto_offset_reset="earliest",
     )
     tasks: list[asyncio.Task[None]] = []
     pipeline: Pipeline | None = None
+    invalid_reloads_before = _reloads("invalid")
     try:
         # As the worker does on start: every topic, with its partition count.
-        await create_topics(settings, {
-            topic[name]: settings.kafka.partitions if spec.partitioned else 1
-            for name, spec in TOPICS.items()
-        })
+        await create_topics(
+            settings,
+            {
+                topic[name]: settings.kafka.partitions if spec.partitioned else 1
+                for name, spec in TOPICS.items()
+            },
+        )
         tasks.append(asyncio.create_task(run_dispatch(settings, stop), name="dispatcher"))
         await sink.start(give_up_after=30)
         await producer.start()
@@ -398,8 +460,8 @@ async def pipeline_run(
             RawArticle.model_validate(row)
             for row in map(json.loads, STREAM_SAMPLE.read_text(encoding="utf-8").splitlines())
         ]
-        replay[len(replay) // 3:len(replay) // 3] = ENGLISH_EDITION[:1]
-        replay[2 * len(replay) // 3:2 * len(replay) // 3] = ENGLISH_EDITION[1:]
+        replay[len(replay) // 3 : len(replay) // 3] = ENGLISH_EDITION[:1]
+        replay[2 * len(replay) // 3 : 2 * len(replay) // 3] = ENGLISH_EDITION[1:]
         rounds = 6
         per_round = -(-len(replay) // rounds)
         for round_ in range(rounds):
@@ -408,8 +470,12 @@ async def pipeline_run(
             for each in (poller, stranded):
                 for state in each.states.values():
                     await each.poll_once(state)
+            if round_ == 2:  # an operator's typo, fixed two rounds later
+                subscriptions.write_text(valid_subscriptions.replace("channel:", "chanel:"))
+            if round_ == 4:
+                subscriptions.write_text(valid_subscriptions)
             # The benchmark stream arrives as a replay onto the same raw topic.
-            assert all(await sink.send(replay[round_ * per_round:(round_ + 1) * per_round]))
+            assert all(await sink.send(replay[round_ * per_round : (round_ + 1) * per_round]))
             await _consume(consumer, worker, timeout_ms=1000)
             await asyncio.sleep(0.5)
         while await _consume(consumer, worker, timeout_ms=500):
@@ -418,8 +484,12 @@ async def pipeline_run(
         # Sanity: the run really moved stories, not only counted articles.
         assert worker.decisions["new_story"] and worker.decisions["development"], worker.decisions
         assert sum(worker.decisions.values()) >= len(replay) + len(site.stories)
-        await _eventually(lambda: hooks.received and _dead_letters() > 0, "deliveries")
+        await _eventually(lambda: hooks.received and _dead_letters(archive) > 0, "deliveries")
+        assert _reloads("invalid") > invalid_reloads_before, "the typo went unnoticed"
         await asyncio.to_thread(prometheus.wait_for_scrapes, 2)
+        for task in tasks:
+            if task.done():
+                task.result()  # a crashed dispatcher or lag monitor fails the run loudly
         yield
     finally:
         stop.set()
@@ -456,8 +526,9 @@ def _panel_queries() -> list[tuple[str, str, dict[str, Any]]]:
         board = json.loads(path.read_text())
         for panel in _all_panels(board["panels"]):
             for target in panel.get("targets", []):
-                queries.append((f"{path.name}: {panel['title']} [{target['refId']}]",
-                                target["expr"], board))
+                queries.append(
+                    (f"{path.name}: {panel['title']} [{target['refId']}]", target["expr"], board)
+                )
     return queries
 
 
@@ -480,6 +551,7 @@ def _substitute(expr: str, board: dict[str, Any]) -> str:
 LABEL_VALUES = re.compile(r"^label_values\((?P<match>.+),\s*(?P<label>\w+)\)$")
 
 
+@pytest.mark.integration
 def test_every_dashboard_variable_has_values(
     prometheus: PrometheusServer, pipeline_run: None
 ) -> None:
@@ -493,9 +565,8 @@ def test_every_dashboard_variable_has_values(
     assert not empty, f"variables without values: {empty}"
 
 
-def test_every_dashboard_panel_shows_data(
-    prometheus: PrometheusServer, pipeline_run: None
-) -> None:
+@pytest.mark.integration
+def test_every_dashboard_panel_shows_data(prometheus: PrometheusServer, pipeline_run: None) -> None:
     queries = _panel_queries()
     assert len(queries) > 20
     blank = [
@@ -506,6 +577,7 @@ def test_every_dashboard_panel_shows_data(
     assert not blank, "panels that show nothing:\n" + "\n".join(blank)
 
 
+@pytest.mark.integration
 def test_every_rule_is_healthy_and_its_signal_has_data(
     prometheus: PrometheusServer, pipeline_run: None
 ) -> None:
@@ -516,8 +588,9 @@ def test_every_rule_is_healthy_and_its_signal_has_data(
         time.sleep(0.2)
     loaded = {rule["name"]: rule for rule in prometheus.rules()}
     assert set(loaded) == expected
-    unhealthy = {name: rule.get("lastError") for name, rule in loaded.items()
-                 if rule["health"] != "ok"}
+    unhealthy = {
+        name: rule.get("lastError") for name, rule in loaded.items() if rule["health"] != "ok"
+    }
     assert not unhealthy
     silent = []
     for rule in _rules():
@@ -526,4 +599,3 @@ def test_every_rule_is_healthy_and_its_signal_has_data(
         if not _has_data(prometheus.query(signal["signal"])):
             silent.append(f"{rule['alert']}: {signal['signal']}")
     assert not silent, "rules whose signal has no data:\n" + "\n".join(silent)
-

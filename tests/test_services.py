@@ -6,6 +6,7 @@ from __future__ import annotations
 import asyncio
 import os
 import subprocess
+import sys
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -113,15 +114,6 @@ async def test_kafka_restart_keeps_records_and_port(second_services: Services):
     assert await consume(bootstrap, "restart", 2) == [b"before", b"after"]
 
 
-def test_down_stops_everything_and_removes_the_dir(tmp_path: Path):
-    run_dir = tmp_path / "run"
-    started = start_services(run_dir)
-    assert processes_mentioning(str(run_dir))
-    subprocess.run(["bash", str(SERVICES_SCRIPT), "down", str(started.dir)], check=True)
-    assert not run_dir.exists()
-    assert not processes_mentioning(str(run_dir))
-
-
 def test_failed_start_cleans_up_and_says_why(tmp_path: Path):
     run_dir = tmp_path / "run"
     result = subprocess.run(
@@ -155,5 +147,27 @@ def test_watchdog_stops_services_when_the_owner_dies(tmp_path: Path):
         if not run_dir.exists():
             break
         subprocess.run(["sleep", "0.1"], check=True)
+    assert not run_dir.exists()
+    assert not processes_mentioning(str(run_dir))
+
+
+def test_monitor_services_command_wraps_the_script(services_dir: Path | None):
+    assert services_dir is not None, "needs services started by the tests or scripts/services"
+    result = subprocess.run(
+        [str(Path(sys.executable).with_name("monitor")), "services", "status", str(services_dir)],
+        capture_output=True,
+        text=True,
+        check=True,
+    )
+    assert "kafka: running" in result.stdout
+    assert "redis: running" in result.stdout
+
+
+def test_down_stops_everything_and_removes_the_dir(second_services: Services):
+    # Last in the module: it takes down the module's second services (fixture teardown is then
+    # a no-op), instead of paying for a third start.
+    run_dir = second_services.dir
+    assert run_dir is not None and processes_mentioning(str(run_dir))
+    subprocess.run(["bash", str(SERVICES_SCRIPT), "down", str(run_dir)], check=True)
     assert not run_dir.exists()
     assert not processes_mentioning(str(run_dir))

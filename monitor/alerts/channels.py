@@ -23,6 +23,7 @@ that a crash between "sent" and "recorded as sent" can cause (see ``monitor.stor
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import hashlib
 import hmac
 import html
@@ -160,10 +161,15 @@ def render_html(notification: Notification) -> str:
 
 
 def _retry_after(response: httpx.Response) -> float | None:
-    value = response.headers.get("Retry-After")
+    """Seconds the receiver asked us to wait: ``Retry-After``, or the Telegram Bot API's
+    ``{"parameters": {"retry_after": N}}``."""
+    value: Any = response.headers.get("Retry-After")
+    if value is None and response.headers.get("Content-Type", "").startswith("application/json"):
+        with contextlib.suppress(ValueError, AttributeError):
+            value = response.json().get("parameters", {}).get("retry_after")
     try:
         return float(value) if value is not None else None
-    except ValueError:
+    except (TypeError, ValueError):
         return None
 
 

@@ -20,7 +20,7 @@ run one ``monitor dispatch`` per Kafka group (or route decisions by story).
 
 Embedded use::
 
-    dispatcher = Dispatcher(SubscriptionsFile(path), MemoryDeliveryStore())
+    dispatcher = Dispatcher.from_settings(settings)   # or Dispatcher(SubscriptionsFile(path), store)
     task = asyncio.create_task(dispatcher.run())
     await dispatcher.handle_alert(alert)
     ...
@@ -36,6 +36,7 @@ import random
 import time
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
+from typing import Any
 
 import httpx
 
@@ -46,8 +47,8 @@ from monitor.alerts.sse import AlertBroadcaster
 from monitor.alerts.subscriptions import Subscriber, Subscriptions, SubscriptionsFile
 from monitor.core.records import Alert, Decision
 from monitor.metrics import ALERTS, DELIVERIES, DELIVERY_LATENCY
-from monitor.settings import AlertSettings
-from monitor.stores.deliveries import Claim, DeliveryStore, NewDelivery
+from monitor.settings import AlertSettings, Settings
+from monitor.stores.deliveries import Claim, DeliveryStore, MemoryDeliveryStore, NewDelivery
 
 __all__ = ["DeadLetterSink", "Dispatcher", "Throttle", "backoff_delay"]
 
@@ -200,6 +201,19 @@ class Dispatcher:
         self._inflight: dict[str, asyncio.Task[None]] = {}
         self._wake = asyncio.Event()
         self._closing = False
+
+    @classmethod
+    def from_settings(
+        cls, settings: Settings, store: DeliveryStore | None = None, **options: Any
+    ) -> Dispatcher:
+        """A dispatcher on ``settings.alerts.subscriptions_file`` (reloaded when it changes),
+        with an in-process store unless one is given (the embedded mode)."""
+        return cls(
+            SubscriptionsFile(settings.alerts.subscriptions_file),
+            store or MemoryDeliveryStore(settings.alerts.delivered_ttl_seconds),
+            settings.alerts,
+            **options,
+        )
 
     # ------------------------------------------------------------------ input
 

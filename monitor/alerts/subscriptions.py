@@ -29,13 +29,21 @@ from pathlib import Path
 from typing import Annotated, Literal
 
 import yaml
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
+from pydantic import (
+    BaseModel,
+    ConfigDict,
+    Field,
+    PrivateAttr,
+    ValidationError,
+    model_validator,
+)
 
 from monitor.core.arabic import normalize, tokens
 from monitor.core.records import Alert, AlertKind
 from monitor.metrics import SUBSCRIPTION_RELOADS
 
 __all__ = [
+    "AlertText",
     "ChannelConfig",
     "EmailChannelConfig",
     "Filters",
@@ -143,6 +151,18 @@ def _contains(haystack: Sequence[str], phrase: tuple[str, ...]) -> bool:
     return False
 
 
+class AlertText:
+    """An alert's searchable tokens, computed once and shared by every subscriber's filter."""
+
+    __slots__ = ("names", "text")
+
+    def __init__(self, alert: Alert) -> None:
+        self.text = tokens(
+            normalize(" ".join([alert.story_title, alert.title, *alert.new_sentences]))
+        )
+        self.names = [tokens(normalize(name)) for name in alert.names]
+
+
 class Filters(_Config):
     words: list[str] = Field(default_factory=list)
     names: list[str] = Field(default_factory=list)
@@ -150,15 +170,19 @@ class Filters(_Config):
     stories: list[str] = Field(default_factory=list)
     kinds: list[AlertKind] = Field(default_factory=list)
     min_score: float = 0.0
+    _word_phrases: list[tuple[str, ...]] = PrivateAttr(default_factory=list)
+    _name_phrases: list[tuple[str, ...]] = PrivateAttr(default_factory=list)
 
     @model_validator(mode="after")
-    def _no_empty_phrases(self) -> Filters:
+    def _compile_phrases(self) -> Filters:
         for phrase in [*self.words, *self.names]:
             if not _phrase(phrase):
                 raise ValueError(f"filter phrase {phrase!r} has no word after normalisation")
+        self._word_phrases = [_phrase(word) for word in self.words]
+        self._name_phrases = [_phrase(name) for name in self.names]
         return self
 
-    def matches(self, alert: Alert) -> bool:
+    def matches(self, alert: Alert, text: AlertText | None = None) -> bool:
         if self.kinds and alert.kind not in self.kinds:
             return False
         if self.outlets and alert.outlet not in self.outlets:
@@ -167,20 +191,12 @@ class Filters(_Config):
             return False
         if alert.score < self.min_score:
             return False
-        if not self.words and not self.names:
+        if not self._word_phrases and not self._name_phrases:
             return True
-        if self.words:
-            text = " ".join([alert.story_title, alert.title, *alert.new_sentences])
-            haystack = tokens(normalize(text))
-            if any(_contains(haystack, _phrase(word)) for word in self.words):
-                return True
-        if self.names:
-            names = [tokens(normalize(name)) for name in alert.names]
-            for wanted in self.names:
-                phrase = _phrase(wanted)
-                if any(_contains(name, phrase) for name in names):
-                    return True
-        return False
+        text = text or AlertText(alert)
+        if any(_contains(text.text, phrase) for phrase in self._word_phrases):
+            return True
+        return any(_contains(name, phrase) for phrase in self._name_phrases for name in text.names)
 
 
 class Subscriber(_Config):
@@ -195,8 +211,8 @@ class Subscriber(_Config):
     )
     enabled: bool = True
 
-    def matches(self, alert: Alert) -> bool:
-        return self.enabled and self.filters.matches(alert)
+    def matches(self, alert: Alert, text: AlertText | None = None) -> bool:
+        return self.enabled and self.filters.matches(alert, text)
 
 
 class Subscriptions(_Config):
@@ -210,7 +226,8 @@ class Subscriptions(_Config):
         return self
 
     def matching(self, alert: Alert) -> list[Subscriber]:
-        return [s for s in self.subscribers if s.matches(alert)]
+        text = AlertText(alert)
+        return [s for s in self.subscribers if s.matches(alert, text)]
 
     def get(self, subscriber_id: str) -> Subscriber | None:
         return next((s for s in self.subscribers if s.id == subscriber_id), None)

@@ -32,6 +32,7 @@ from monitor.metrics import start_metrics_server
 from monitor.settings import Settings, load_settings
 from monitor.stores.deliveries import RedisDeliveryStore
 from monitor.stream.app import create_topics
+from monitor.stream.lag import ConsumerLagMonitor
 from monitor.stream.topics import TOPICS
 
 __all__ = ["register", "run_dispatch"]
@@ -104,6 +105,12 @@ async def run_dispatch(settings: Settings, stop: asyncio.Event | None = None) ->
         broadcaster=broadcaster,
     )
     delivery = asyncio.create_task(dispatcher.run(), name="delivery")
+    lag_stop = asyncio.Event()
+    lag = ConsumerLagMonitor(
+        settings.kafka.bootstrap, settings.alerts.consumer_group, [alerts_topic, decisions_topic]
+    )
+    await lag.start()
+    lag_task = asyncio.create_task(lag.run(lag_stop), name="consumer lag")
     consumer = AIOKafkaConsumer(
         alerts_topic,
         decisions_topic,
@@ -127,11 +134,14 @@ async def run_dispatch(settings: Settings, stop: asyncio.Event | None = None) ->
                 delivery.result()  # surface a crash of the delivery loop
     finally:
         log.info("stopping: waiting for in-flight deliveries")
+        lag_stop.set()
         await dispatcher.close()
         delivery.cancel()
         with contextlib.suppress(asyncio.CancelledError):
             await delivery
         await consumer.stop()
+        await lag_task
+        await lag.stop()
         await producer.stop()
         broadcaster.close()
         if runner is not None:

@@ -22,7 +22,7 @@ so that fingerprints and story similarity compare words, not keyboards:
 * Latin is lower-cased; every whitespace run becomes one space; the ends are stripped.
 
 It is idempotent (``normalize(normalize(x)) == normalize(x)``) and runs as NFKC + one
-``str.translate`` + one regex, since it is on the hot path of the clean stage.
+``str.translate`` + a whitespace split, since it is on the hot path of the clean stage.
 
 >>> normalize("أعلنَ   المسؤولُ، في ٢٠٢٤")
 'اعلن المسءول, في 2024'
@@ -81,7 +81,6 @@ def _build_table() -> dict[int, str | None]:
 
 
 _TABLE = _build_table()
-_SPACES = re.compile(r"\s+")
 _TOKEN = re.compile(r"\d+(?:[.,]\d+)*|[^\W\d_]+")
 
 
@@ -94,7 +93,7 @@ def normalize(text: str) -> str:
         again = unicodedata.normalize("NFKC", folded)
         if again != folded:
             folded = again.lower().translate(_TABLE)
-    return _SPACES.sub(" ", folded).strip()
+    return " ".join(folded.split())
 
 
 def tokens(normalized: str) -> list[str]:
@@ -102,10 +101,16 @@ def tokens(normalized: str) -> list[str]:
     return _TOKEN.findall(normalized)
 
 
-_ARABIC_LETTER = re.compile(
-    "(?=[^\\W\\d_])[\u0600-\u06ff\u0750-\u077f\u08a0-\u08ff\ufb50-\ufdff\ufe70-\ufeff]"
+_ARABIC_LETTERS = re.compile(
+    "[\u0621-\u064a\u066e-\u06d3\u06d5\u06fa-\u06ff\u0750-\u077f\u08a0-\u08ff"
+    "\ufb50-\ufdff\ufe70-\ufefc]+"
 )
-_ANY_LETTER = re.compile(r"[^\W\d_]")
+_LETTERS = re.compile(r"[^\W\d_]+")
+
+
+def _count(pattern: re.Pattern[str], text: str) -> int:
+    # Deleting the matched runs and comparing lengths is several times faster than findall.
+    return len(text) - len(pattern.sub("", text))
 
 
 def arabic_share(text: str) -> float:
@@ -114,8 +119,8 @@ def arabic_share(text: str) -> float:
     >>> arabic_share("بوتين Putin")
     0.5
     """
-    letters = len(_ANY_LETTER.findall(text))
-    return len(_ARABIC_LETTER.findall(text)) / letters if letters else 0.0
+    letters = _count(_LETTERS, text)
+    return _count(_ARABIC_LETTERS, text) / letters if letters else 0.0
 
 
 _SCRIPT_RANGES: tuple[tuple[int, int, str], ...] = (
@@ -293,13 +298,13 @@ _WORD = re.compile(r"[^\W\d_]+")
 
 
 def _script_pattern(ranges: list[tuple[int, int]]) -> re.Pattern[str]:
-    chars = "".join(f"{chr(start)}-{chr(end)}" for start, end in ranges)
-    return re.compile(rf"(?=[^\W\d_])[{chars}]")
+    return re.compile("[" + "".join(f"{chr(start)}-{chr(end)}" for start, end in ranges) + "]+")
 
 
 _SCRIPT_PATTERNS: dict[str, re.Pattern[str]] = {
     script: _script_pattern([(start, end) for start, end, name in _SCRIPT_RANGES if name == script])
     for script in dict.fromkeys(name for _, _, name in _SCRIPT_RANGES)
+    if script != "arabic"
 }
 _NOT_ARABIC_ONLY = re.compile("[پچژگکیۀہےٹڈڑںھ]")
 
@@ -308,13 +313,20 @@ def detect_language(text: str) -> str:
     """ISO 639-1 code of ``text`` from its script and, within a script, its stopwords.
 
     Returns ``'und'`` when there are too few letters to tell. Only the first 2,000 characters
-    are looked at; letters are counted per script with one regex scan each.
+    are looked at; letters are counted per script with one regex pass each (Arabic first).
     """
     sample = text[:2000]
-    counts = {script: len(pattern.findall(sample)) for script, pattern in _SCRIPT_PATTERNS.items()}
-    if sum(counts.values()) < 3:
+    letters = _count(_LETTERS, sample)
+    if letters < 3:
         return "und"
-    script = max(counts, key=lambda name: counts[name])
+    arabic = _count(_ARABIC_LETTERS, sample)
+    if 2 * arabic >= letters:
+        script = "arabic"
+    else:
+        counts = {name: _count(pattern, sample) for name, pattern in _SCRIPT_PATTERNS.items()}
+        script = max(counts, key=lambda name: counts[name])
+        if counts[script] < max(3, arabic):
+            return "ar" if arabic >= 3 else "und"
     if script in _SCRIPT_LANGUAGE:
         return _SCRIPT_LANGUAGE[script]
     if script == "arabic" and not _NOT_ARABIC_ONLY.search(sample):

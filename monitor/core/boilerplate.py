@@ -12,7 +12,8 @@ names [``navigation``], tag lines [``tags``], masthead and copyright [``masthead
 ``copyright``], source lines [``source``], wire-agency
 datelines [``credit``], publication dates [``date``], photo
 captions [``caption``], embedded tweets and truncated links [``embed``], the outlet's promo
-paragraph listing its sections [``promo``], repeated lines [``duplicate``].
+paragraph listing its sections [``promo``], bylines [``byline``], "click here" prompts
+[``link_prompt``], repeated lines [``duplicate``].
 
 **Related-story blocks.** A "read also" marker (اقرأ أيضاً, إقرأ أيضاً:, اقرأ المزيد, مقالات ذات
 صلة, الأخبار المتعلقة, المزيد من ..., Related, Read more) is removed [``related``], and so are
@@ -64,7 +65,9 @@ __all__ = [
     "TemplateLines",
     "content_words",
     "line_key",
+    "line_reasons",
     "remove_boilerplate",
+    "split_embeds",
     "template_from_counts",
     "template_keys",
 ]
@@ -163,7 +166,7 @@ _RULES: tuple[tuple[str, re.Pattern[str]], ...] = tuple(
                      r"مدير التحرير|المدير العام|المشرف العام|رءيس التحرير|editor[- ]in[- ]chief)"
                      r"\s*:?\s*[^\s.,:]*( [^\s.,:]+){0,3}$"),
         ("source", r"^(المصدر|المصادر|مصدر الخبر|source|sources)\s*[:：]\s*.{0,80}$"),
-        ("credit", r"^([^\s]+ ?)?[-–—(]?\s*(ا ش ا|ا\.ش\.ا|اشا|وكالات|وكالات الانباء|رويترز|"
+        ("credit", r"^([^\s]+ ?)?[-–—_(]?\s*(ا ش ا|ا\.ش\.ا|اشا|وكالات|وكالات الانباء|رويترز|"
                    r"ا ف ب|ا\.ف\.ب|د ب ا|الاناضول|سبوتنيك|وام|واس|بنا|كونا|قنا|reuters|afp|ap)"
                    r"\)?\s*[:.]?$"),
         ("date", r"^(تاريخ النشر|نشر في|نشر بتاريخ|تاريخ الاضافه|اخر تحديث|تم التحديث|"
@@ -174,9 +177,49 @@ _RULES: tuple[tuple[str, re.Pattern[str]], ...] = tuple(
                     r"الاناضول|ارشيفيه|صوره ارشيفيه|ارشيف|وكالات|مواقع التواصل|سوشيال ميديا|"
                     r"shutterstock|twitter|تويتر|فيسبوك)[)\]]$"),
         ("caption", r"^(صوره|الصوره|صوره ارشيفيه|ارشيفيه|photo|file photo)\s*[:：(]"),
+        ("caption", r"^(صوره|صور|الصوره)? ?(ارشيفيه|تعبيريه|توضيحيه|متعلقه|من الحدث)$"),
+        ("byline", r"^\(?(كتب|كتبت|كتبه|بقلم|اعداد|اعدت|ترجمه|تحرير|متابعه|تصوير|تقرير|رصد|by)"
+                   r"\s*[-–—_:]?\s*[^\s\d.,:]+( [^\s\d.,:]+){0,4}\s*[:)]?\s*:?$"),
+        ("link_prompt", r"^(اضغط|انقر|اضغطي|لقراءه|لمشاهده|للاطلاع|لمتابعه|للتفاصيل|للمزيد|"
+                        r"click|tap|watch)( [^\s]+){0,6}\s*[.:]*$"),
     )
 )  # fmt: skip
 
+# Unanchored alternations are the slow rules; a substring every match must contain lets most
+# lines skip them (this runs on every short line of every article).
+_GUARDS: dict[str, tuple[str, ...]] = {
+    pattern.pattern: guard
+    for (reason, pattern), guard in zip(
+        _RULES,
+        (
+            ("javascript", "جافا"),  # javascript
+            ("cookie", "الارتباط", "الكوكيز"),  # cookies
+            None,
+            ("تابع", "للتواصل", "صفحتنا", "قناتنا", "حسابنا"),
+            None,
+            None,
+            None,  # share
+            None,
+            ("مساعد", "نساعد", "help"),
+            None,  # chat_widget
+            None,  # tags
+            ("حقوق", "©", "rights", "copyright"),  # copyright
+            None,
+            None,  # masthead, source
+            None,  # credit
+            None,  # date
+            ("twitter", "http", "www"),
+            ("http",),  # embed
+            ("(", "["),
+            None,
+            None,  # caption
+            None,
+            None,  # byline, link_prompt
+        ),
+        strict=True,
+    )
+    if guard is not None
+}
 _PROMO = re.compile(r"(نقدم لكم|يقدم لكم|نقدم لحضراتكم) من خلال موقع")
 _NAVIGATION = frozenset(
     normalize(label)
@@ -270,6 +313,8 @@ _SECTION_HEADS = frozenset(
 )
 _HEADLINE_MAX_WORDS = 30
 _CAPTION_MAX_WORDS = 12
+_PARAGRAPH_MIN_WORDS = 15
+_NAME_WORD = re.compile(r"[\u0621-\u064a]{2,}")
 _HAS_LETTER = re.compile(r"[^\W\d_]")
 
 _STOPWORDS = frozenset(
@@ -387,6 +432,9 @@ def _rule_reason(normalized: str) -> str | None:
     if len(normalized) > _SHORT:
         return None
     for reason, pattern in _RULES:
+        guard = _GUARDS.get(pattern.pattern)
+        if guard is not None and not any(word in normalized for word in guard):
+            continue
         if pattern.search(normalized):
             return reason
     return None
@@ -397,6 +445,8 @@ def _is_section_list(normalized: str) -> bool:
     headed by a section word (``اسعار الذهب, اسعار اللحوم, ... اخبار الرياضه, اخبار مصر``).
     Lists of names or parties in an article have repeated heads too (``حزب``, ``احمد``), so
     the head must be a section word."""
+    if normalized.count(",") < _SECTION_LIST_MIN_ITEMS // 2:
+        return False
     items = [item.strip() for item in re.split(r"[,،]| و ", normalized) if item.strip()]
     if len(items) < _SECTION_LIST_MIN_ITEMS:
         return False
@@ -413,7 +463,7 @@ def _is_headline(line: str) -> bool:
     return len(line.split()) <= _HEADLINE_MAX_WORDS and not _FULL_STOP.search(line)
 
 
-def _split_tweet_signature(lines: Sequence[str]) -> tuple[list[str], list[Removal]]:
+def split_embeds(lines: Sequence[str]) -> tuple[list[str], list[Removal]]:
     """Cut an embedded tweet's signature off the text glued after it, keeping that text."""
     out: list[str] = []
     removed: list[Removal] = []
@@ -430,28 +480,40 @@ def _split_tweet_signature(lines: Sequence[str]) -> tuple[list[str], list[Remova
 
 
 def remove_boilerplate(
-    lines: Sequence[str],
-    templates: TemplateLines | None = None,
-    normalized: Sequence[str] | None = None,
+    lines: Sequence[str], templates: TemplateLines | None = None
 ) -> tuple[list[str], list[Removal]]:
-    """Split ``lines`` (stripped, non-empty, original spelling) into kept lines and removals.
+    """Split ``lines`` (stripped, non-empty, original spelling) into kept lines and removals."""
+    split_lines, removed = split_embeds(lines)
+    normalized = [normalize(line) for line in split_lines]
+    kept: list[str] = []
+    for line, reason in zip(
+        split_lines, line_reasons(split_lines, normalized, templates), strict=True
+    ):
+        if reason is None:
+            kept.append(line)
+        else:
+            removed.append(Removal(text=line, reason=reason))
+    return kept, removed
 
-    ``normalized`` may pass the lines' ``normalize`` forms when the caller has them already.
+
+def line_reasons(
+    lines: Sequence[str], normalized: Sequence[str], templates: TemplateLines | None = None
+) -> list[str | None]:
+    """Per line (after ``split_embeds``), why it is boilerplate, or None for article text.
+
+    ``normalized`` holds the lines' ``normalize`` forms (callers usually have them already).
     """
-    split_lines, removed = _split_tweet_signature(lines)
-    if normalized is None or removed or len(normalized) != len(split_lines):
-        normalized = [normalize(line) for line in split_lines]
-    lines = split_lines
     reasons: list[str | None] = [None] * len(lines)
-
     previous_kept: str | None = None
     caption_next = False
     for index, norm in enumerate(normalized):
         reason = _rule_reason(norm)
-        if reason is None and templates and line_key(norm) in templates:
-            reason = "template"
+        # A marker recurs in every article of its outlet, so it is template too; it is
+        # checked first because the lines after it depend on its being a marker.
         if reason is None and _RELATED_MARKER.search(norm):
             reason = "related_marker"
+        if reason is None and templates and line_key(norm) in templates:
+            reason = "template"
         if reason is None and norm == previous_kept:
             reason = "duplicate"
         if reason is None and caption_next:
@@ -469,17 +531,9 @@ def remove_boilerplate(
         reasons[index] = reason
 
     _masthead_names(lines, reasons)
+    _leading_byline(lines, reasons)
     _resolve_blocks(normalized, lines, reasons)
-
-    kept: list[str] = []
-    for line, reason in zip(lines, reasons, strict=True):
-        if reason is None:
-            kept.append(line)
-        else:
-            removed.append(
-                Removal(text=line, reason="related" if reason == "related_marker" else reason)
-            )
-    return kept, removed
+    return ["related" if reason == "related_marker" else reason for reason in reasons]
 
 
 def _is_caption_pair(alt_text: str, caption: str) -> bool:
@@ -503,6 +557,25 @@ def _masthead_names(lines: Sequence[str], reasons: list[str | None]) -> None:
             following = lines[index + 1]
             if len(following.split()) <= 4 and not _SENTENCE_END.search(following):
                 reasons[index + 1] = "masthead"
+
+
+def _leading_byline(lines: Sequence[str], reasons: list[str | None]) -> None:
+    """A bare author name opening the text (``مروة على``), before the first paragraph.
+
+    Only the first kept line, only 2-3 words of letters, and only when a real paragraph
+    (``_PARAGRAPH_MIN_WORDS``) follows it: a short subheading there would say as little.
+    """
+    kept = [index for index, reason in enumerate(reasons) if reason is None][:2]
+    if len(kept) < 2:
+        return
+    first, second = kept
+    words = lines[first].split()
+    if (
+        2 <= len(words) <= 3
+        and all(_NAME_WORD.fullmatch(word) for word in words)
+        and len(lines[second].split()) >= _PARAGRAPH_MIN_WORDS
+    ):
+        reasons[first] = "byline"
 
 
 def _resolve_blocks(

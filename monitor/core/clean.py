@@ -38,7 +38,7 @@ from dataclasses import dataclass
 import xxhash
 
 from monitor.core.arabic import detect_language, normalize
-from monitor.core.boilerplate import TemplateLines, remove_boilerplate, template_keys
+from monitor.core.boilerplate import TemplateLines, line_reasons, split_embeds, template_keys
 from monitor.core.records import CleanArticle, RawArticle, Rejection, Removal
 from monitor.core.sentences import split_sentences
 from monitor.settings import CleanSettings
@@ -53,15 +53,11 @@ __all__ = [
 
 STAGE = "clean"
 _TITLE_MAX_WORDS = 30
-_GARBAGE_SAMPLE = 20_000
+_GARBAGE_SAMPLE = 5_000
 _GARBAGE_MAX_BAD_SHARE = 0.1
 _GARBAGE_MIN_LETTER_SHARE = 0.3
-_CONTROL = dict.fromkeys(
-    [*range(0x00, 0x09), 0x0B, 0x0C, *range(0x0E, 0x20), *range(0x7F, 0xA0)], " "
-)
-_BAD_CHARS = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f\ufffd]")
-_LETTER = re.compile(r"[^\W\d_]")
-_SPACES = re.compile(r"[ \t\u00a0]+")
+_BAD_CHARS = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f\ufffd]+")
+_LETTERS = re.compile(r"[^\W\d_]+")
 _HTML_TITLES = (
     re.compile(r"<meta[^>]+property=[\"']og:title[\"'][^>]+content=[\"']([^\"']+)", re.IGNORECASE),
     re.compile(r"<h1[^>]*>(.*?)</h1>", re.IGNORECASE | re.DOTALL),
@@ -84,6 +80,10 @@ class PreparedArticle:
     title: str
     lines: tuple[str, ...]
     normalized: tuple[str, ...]
+    sentences: tuple[tuple[tuple[str, str], ...], ...]
+    """Per line: its sentences (original, normalised), split and normalised once, here."""
+    removed: tuple[Removal, ...] = ()
+    """Removals made while splitting lines (embedded tweet signatures)."""
 
     @property
     def template_keys(self) -> list[str]:
@@ -143,11 +143,11 @@ def _page_title(page: str) -> str:
 
 def _is_garbage(text: str) -> bool:
     sample = text[:_GARBAGE_SAMPLE]
-    visible = len(sample) - sum(1 for char in sample if char.isspace())
+    visible = len("".join(sample.split()))
     if not visible:
         return False
-    bad = len(_BAD_CHARS.findall(sample))
-    letters = len(_LETTER.findall(sample))
+    bad = len(sample) - len(_BAD_CHARS.sub("", sample))
+    letters = len(sample) - len(_LETTERS.sub("", sample))
     return bad / visible > _GARBAGE_MAX_BAD_SHARE or letters / visible < _GARBAGE_MIN_LETTER_SHARE
 
 
@@ -156,7 +156,7 @@ def prepare_article(
 ) -> PreparedArticle | Rejection:
     """Checks and text extraction: the article as lines, or why it cannot be used."""
     settings = settings or _DEFAULT_SETTINGS
-    title = " ".join((raw.title or "").translate(_CONTROL).split())
+    title = " ".join(_BAD_CHARS.sub(" ", raw.title or "").split())
     text = raw.text or ""
     if raw.html:
         if len(raw.html.encode("utf-8", errors="replace")) > settings.max_html_bytes:
@@ -169,15 +169,34 @@ def prepare_article(
         return _reject(raw, "empty", "no text")
     if _is_garbage(text):
         return _reject(raw, "garbage", "mostly control or replacement characters, few letters")
-    lines = tuple(
-        stripped
-        for line in text.translate(_CONTROL).replace("\ufffd", " ").splitlines()
-        if (stripped := _SPACES.sub(" ", line).strip())
+    lines, removed = split_embeds(
+        [
+            stripped
+            for line in _BAD_CHARS.sub(" ", text).splitlines()
+            if (stripped := " ".join(line.split()))
+        ]
     )
     if not lines:
         return _reject(raw, "empty", "no text")
+    normalized: list[str] = []
+    sentences: list[tuple[tuple[str, str], ...]] = []
+    for line in lines:
+        # Normalising sentence by sentence and joining gives the line's normalised form too,
+        # so each text is normalised once (the hot path of the stage).
+        pairs = tuple(
+            (sentence, folded)
+            for sentence in split_sentences(line)
+            if (folded := normalize(sentence))
+        )
+        sentences.append(pairs)
+        normalized.append(" ".join(folded for _, folded in pairs) if pairs else normalize(line))
     return PreparedArticle(
-        raw=raw, title=title, lines=lines, normalized=tuple(normalize(line) for line in lines)
+        raw=raw,
+        title=title,
+        lines=tuple(lines),
+        normalized=tuple(normalized),
+        sentences=tuple(sentences),
+        removed=tuple(removed),
     )
 
 
@@ -193,33 +212,37 @@ def finish_article(
     """Boilerplate removal, title, sentences and normalised forms."""
     settings = settings or _DEFAULT_SETTINGS
     raw = prepared.raw
-    kept, removed = remove_boilerplate(prepared.lines, templates, prepared.normalized)
+    removed = list(prepared.removed)
+    kept_indices: list[int] = []
+    for index, reason in enumerate(line_reasons(prepared.lines, prepared.normalized, templates)):
+        if reason is None:
+            kept_indices.append(index)
+        else:
+            removed.append(Removal(text=prepared.lines[index], reason=reason))
+    kept = [prepared.lines[index] for index in kept_indices]
     title = prepared.title
     if not title and kept and _is_title_like(kept[0]):
         title = kept[0]
-    if title:
-        match_title = normalize(title)
-        body: list[str] = []
-        for line in kept:
-            if normalize(line) == match_title:
-                removed.append(Removal(text=line, reason="title"))
+    match_title = normalize(title)
+    if match_title:
+        body: list[int] = []
+        for index in kept_indices:
+            if prepared.normalized[index] == match_title:
+                removed.append(Removal(text=prepared.lines[index], reason="title"))
             else:
-                body.append(line)
-        kept = body
-    else:
-        match_title = ""
+                body.append(index)
+        kept_indices = body
+        kept = [prepared.lines[index] for index in kept_indices]
     if not kept:
         return _reject(raw, "empty", "nothing left after boilerplate removal")
     if sum(len(line) for line in kept) < settings.min_chars:
         return _reject(raw, "too_short", f"under {settings.min_chars} characters of text")
     sentences: list[str] = []
     match_sentences: list[str] = []
-    for paragraph in kept:
-        for sentence in split_sentences(paragraph):
-            folded = normalize(sentence)
-            if folded:
-                sentences.append(sentence)
-                match_sentences.append(folded)
+    for index in kept_indices:
+        for sentence, folded in prepared.sentences[index]:
+            sentences.append(sentence)
+            match_sentences.append(folded)
     match_text = " ".join(match_sentences)
     language = detect_language(f"{title}\n{' '.join(kept)}")
     if language == "und" and raw.language:

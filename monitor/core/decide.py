@@ -214,14 +214,14 @@ def conclude(
     novelty = assess_novelty(
         story,
         article.sentences,
-        article.match_sentences,
+        features.text.sentences,
         reported_containment=settings.reported_containment,
         development_min_score=settings.development_min_score,
     )
     reasons["novelty"] = novelty.reasons()
     new_sentences = [sentence.text for sentence in novelty.new_sentences]
     merge_article(story, features, now=now)
-    record_reported(story, article.match_sentences)
+    record_reported(story, features.text.sentences)
     _add_source(story, article)
     kind = "development" if novelty.is_development else "no_news"
     decision = _decision(
@@ -255,7 +255,7 @@ def _new_story(
     reasons: dict[str, object],
 ) -> Outcome:
     story = new_story_state(story_id_for(article.id), article.title, features, now=now, sentences=[])
-    record_reported(story, article.match_sentences)
+    record_reported(story, features.text.sentences)
     _add_source(story, article)
     reasons["why_new"] = (
         "no candidate story" if "best" not in reasons else "no story similar enough"

@@ -27,7 +27,7 @@ name), so variants of one gazetteer entry share a key.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from functools import cache
+from functools import cache, lru_cache
 from importlib import resources
 
 from monitor.core.arabic import normalize, tokens
@@ -119,23 +119,39 @@ def _match_gazetteer(
     gazetteer: Gazetteer, words: list[str], start: int
 ) -> tuple[str, int] | None:
     """(entity key, tokens consumed) of the longest entry starting at ``words[start]``."""
-    first = words[start]
-    candidates = [first]
-    for clitic in _CLITICS:
-        if first.startswith(clitic) and len(first) - len(clitic) >= 2:
-            rest = first[len(clitic) :]
-            candidates.append(rest)
-            if clitic.endswith("ل") and clitic != "ال":  # للكرملين -> الكرملين
-                candidates.append("ال" + rest)
-    for candidate in candidates:
-        entries = gazetteer.by_first.get(candidate)
-        if not entries:
-            continue
-        for rest, key in entries:
+    for candidate in _heads(words[start]):
+        for rest, key in gazetteer.by_first[candidate]:
             end = start + 1 + len(rest)
             if tuple(words[start + 1 : end]) == rest:
                 return key, 1 + len(rest)
     return None
+
+
+_START_CACHE: dict[str, bool] = {}
+
+
+def _can_start(word: str) -> bool:
+    known = _START_CACHE.get(word)
+    if known is None:
+        known = bool(_heads(word)) or word in _TITLES or word in _INSTITUTIONS
+        if len(_START_CACHE) > 500_000:
+            _START_CACHE.clear()
+        _START_CACHE[word] = known
+    return known
+
+
+@lru_cache(maxsize=500_000)
+def _heads(token: str) -> tuple[str, ...]:
+    """Forms of ``token`` (as is, without a clitic) that start a gazetteer entry."""
+    gazetteer = load_gazetteer()
+    candidates = [token]
+    for clitic in _CLITICS:
+        if token.startswith(clitic) and len(token) - len(clitic) >= 2:
+            rest = token[len(clitic) :]
+            candidates.append(rest)
+            if clitic.endswith("ل") and clitic != "ال":  # للكرملين -> الكرملين
+                candidates.append("ال" + rest)
+    return tuple(c for c in candidates if c in gazetteer.by_first)
 
 
 def _is_common(token: str, frequencies: dict[str, int], documents: int) -> bool:
@@ -184,20 +200,19 @@ def extract_entities(words: list[str]) -> list[str]:
     gazetteer = load_gazetteer()
     documents, frequencies = document_frequencies()
     found: list[str] = []
-    index = 0
     length = len(words)
-    name_start = name_end = -1  # tokens already taken as a pattern name
-    while index < length:
-        if name_start <= index < name_end:
-            index += 1
+    taken_until = 0  # tokens before this belong to an entity already found
+    name_start = name_end = -1  # tokens taken as a pattern name
+    # Only a token that starts an entry, or a title or institution word, starts an entity.
+    for index in [i for i, word in enumerate(words) if _can_start(word)]:
+        if index < taken_until or name_start <= index < name_end:
             continue
         word = words[index]
-        matched = _match_gazetteer(gazetteer, words, index)
+        matched = _match_gazetteer(gazetteer, words, index) if _heads(word) else None
         if matched is not None:
             found.append(matched[0])
-            index += matched[1]
-            continue
-        if word in _TITLES:
+            taken_until = index + matched[1]
+        elif word in _TITLES:
             name, end = _name_after(words, index + 1, frequencies, documents)
             # A known name is left to the gazetteer; the portfolio or country between the
             # title and the name is still scanned (الرءيس الروسي -> Russia).
@@ -211,7 +226,5 @@ def extract_entities(words: list[str]) -> list[str]:
                 if index + 2 < length and words[index + 2].startswith("ال"):
                     parts.append(words[index + 2])
                 found.append("ORG:" + " ".join(parts))
-                index += len(parts)
-                continue
-        index += 1
+                taken_until = index + len(parts)
     return found

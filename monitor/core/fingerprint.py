@@ -17,8 +17,8 @@ would hide it; see ``benchmarks/reprint_eval.py`` for the measurements).
 >>> b = fingerprint_text(text + " " + normalize("وأضاف أن الاتفاقية ستوقع غدا في العاصمة"), params)
 >>> containment(a.samples, b.samples, b.bound)  # all of a is inside b
 1.0
->>> a.shingles
-10
+>>> a.shingles  # 11 words: 9 three-word shingles
+9
 """
 
 from __future__ import annotations

@@ -33,14 +33,14 @@ from typing import Any
 import xxhash
 
 from monitor.core.arabic import normalize, tokens
-from monitor.core.entities import extract_entities
-from monitor.core.stories import StoryState
+from monitor.core.stories import SentenceText, StoryState
 from monitor.core.terms import content_terms
 
 __all__ = [
     "NoveltyResult",
     "SentenceFacts",
     "assess_novelty",
+    "fingerprint_of",
     "record_reported",
     "sentence_fingerprint",
 ]
@@ -108,7 +108,11 @@ def _hash(term: str) -> int:
 
 def sentence_fingerprint(normalized_sentence: str) -> list[int]:
     """Sorted hashed content terms of a normalised sentence (order- and stopword-free)."""
-    return sorted({_hash(term) for term in content_terms(tokens(normalized_sentence))})
+    return fingerprint_of(content_terms(tokens(normalized_sentence)))
+
+
+def fingerprint_of(terms: list[str]) -> list[int]:
+    return sorted({_hash(term) for term in terms})
 
 
 @dataclass(slots=True)
@@ -181,12 +185,12 @@ def _numbers(words: list[str]) -> list[str]:
 def assess_novelty(
     story: StoryState,
     sentences: list[str],
-    match_sentences: list[str],
+    analysed: list[SentenceText],
     *,
     reported_containment: float,
     development_min_score: float,
 ) -> NoveltyResult:
-    """What ``sentences`` (original) / ``match_sentences`` (normalised) add to ``story``."""
+    """What ``sentences`` (original orthography; ``analysed``: normalised) add to ``story``."""
     postings = _postings(story.sentences)
     seen_terms = set(story.seen_terms)
     known_entities = set(story.entities)
@@ -202,10 +206,10 @@ def assess_novelty(
     restated = 0
     unremarkable = 0
     previous_relevant = False
-    for index, (original, normalized) in enumerate(zip(sentences, match_sentences, strict=False)):
-        words = tokens(normalized)
-        fingerprint = sentence_fingerprint(normalized)
-        entities = extract_entities(words)
+    for index, (original, text) in enumerate(zip(sentences, analysed, strict=False)):
+        words = text.tokens
+        fingerprint = fingerprint_of(text.terms)
+        entities = text.entities
         relevant = bool(core.intersection(entities)) or (
             len(strong_terms.intersection(fingerprint)) >= RELEVANT_SHARED_TERMS
         )
@@ -222,7 +226,7 @@ def assess_novelty(
         if not relevant:
             off_topic.append(index)
             continue
-        facts = _facts(original, words, entities, seen_terms, known_entities, known_numbers)
+        facts = _facts(original, text, seen_terms, known_entities, known_numbers)
         score = sum(FACT_WEIGHTS[kind] * len(values) for kind, values in facts.items())
         if facts:
             new_sentences.append(SentenceFacts(index, original, containment, True, facts, score))
@@ -243,15 +247,15 @@ def assess_novelty(
 
 def _facts(
     original: str,
-    words: list[str],
-    entities: list[str],
+    text: SentenceText,
     seen_terms: set[int],
     known_entities: set[str],
     known_numbers: set[str],
 ) -> dict[str, list[str]]:
     facts: dict[str, list[str]] = {}
     kinds = {"PER": "person", "ORG": "organisation", "LOC": "place"}
-    for key in dict.fromkeys(entities):
+    words = text.tokens
+    for key in dict.fromkeys(text.entities):
         if key not in known_entities:
             kind, _, name = key.partition(":")
             facts.setdefault(kinds.get(kind, "person"), []).append(name)
@@ -263,7 +267,7 @@ def _facts(
         facts["date"] = dates
     actions = [
         term
-        for term in dict.fromkeys(content_terms(words))
+        for term in dict.fromkeys(text.terms)
         if term in _ACTIONS and "act:" + _ACTIONS[term] not in known_numbers
     ]
     if actions:
@@ -281,24 +285,25 @@ def _quoted_terms(original: str) -> list[str]:
     return content_terms(tokens(normalize(inside))) if inside else []
 
 
-def record_reported(story: StoryState, match_sentences: list[str]) -> None:
+def record_reported(story: StoryState, analysed: list[SentenceText]) -> None:
     """Remember what an article reported (all its sentences), keeping the state bounded."""
-    seen = dict.fromkeys(story.seen_terms)
+    seen = set(story.seen_terms)
+    new_terms: list[int] = []
     numbers = dict.fromkeys(story.numbers)
     added: list[list[int]] = []
-    for normalized in match_sentences:
-        fingerprint = sentence_fingerprint(normalized)
+    for text in analysed:
+        fingerprint = fingerprint_of(text.terms)
         if len(fingerprint) >= MIN_SENTENCE_TERMS:
             added.append(fingerprint)
         for term in fingerprint:
-            seen.pop(term, None)
-            seen[term] = None
-        words = tokens(normalized)
-        markers = [word for word in words if word[0].isdigit() or word in _DATES]
-        markers += ["act:" + _ACTIONS[term] for term in content_terms(words) if term in _ACTIONS]
+            if term not in seen:
+                seen.add(term)
+                new_terms.append(term)
+        markers = [word for word in text.tokens if word[0].isdigit() or word in _DATES]
+        markers += ["act:" + _ACTIONS[term] for term in text.terms if term in _ACTIONS]
         for marker in markers:
             numbers.pop(marker, None)
             numbers[marker] = None
     story.sentences = (story.sentences + added)[-MAX_STORY_SENTENCES:]
-    story.seen_terms = list(seen)[-MAX_SEEN_TERMS:]
+    story.seen_terms = (story.seen_terms + new_terms)[-MAX_SEEN_TERMS:]
     story.numbers = list(numbers)[-MAX_NUMBERS:]

@@ -106,8 +106,8 @@ def _split_line(line: str) -> list[str]:
 
 
 def _ends_in_abbreviation(line: str, dot: int) -> bool:
-    word_start = line.rfind(" ", 0, dot) + 1
-    return _is_abbreviation(line[word_start:dot])
+    head = line[:dot].rstrip()  # "أ . ش . أ": the dot may stand apart from its letter
+    return _is_abbreviation(head[head.rfind(" ") + 1 :])
 
 
 def split_sentences(text: str) -> list[str]:

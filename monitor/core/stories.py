@@ -33,6 +33,11 @@ from monitor.core.terms import content_terms, idf
 
 __all__ = [
     "ArticleFeatures",
+    "ArticleText",
+    "SentenceText",
+    "analyse",
+    "analyse_sentence",
+    "features_of",
     "Similarity",
     "StoryState",
     "article_features",
@@ -60,6 +65,33 @@ MIN_KEY_IDF = 2.0
 
 
 @dataclass(slots=True)
+class SentenceText:
+    """One normalised sentence, analysed once for similarity and novelty."""
+
+    tokens: list[str]
+    terms: list[str]
+    entities: list[str]
+
+
+@dataclass(slots=True)
+class ArticleText:
+    title: SentenceText
+    sentences: list[SentenceText]
+
+
+def analyse_sentence(normalized: str) -> SentenceText:
+    words = tokens(normalized)
+    return SentenceText(words, content_terms(words), extract_entities(words))
+
+
+def analyse(match_title: str, match_sentences: list[str]) -> ArticleText:
+    """Tokens, content terms and entities of a normalised title and its sentences."""
+    return ArticleText(
+        analyse_sentence(match_title), [analyse_sentence(s) for s in match_sentences]
+    )
+
+
+@dataclass(slots=True)
 class ArticleFeatures:
     vector: dict[str, float]
     """Unit-length vector: terms and ``@entity`` keys -> weight."""
@@ -68,6 +100,7 @@ class ArticleFeatures:
     entities: Counter[str]
     """Entity key -> mentions in the article (title and body)."""
     title_entities: set[str]
+    text: ArticleText
 
 
 @dataclass(slots=True)
@@ -104,6 +137,7 @@ class StoryState:
     updated: float
     articles: int = 0
     centroid: dict[str, float] = field(default_factory=dict)
+    centroid_norm: float = 0.0
     title_features: dict[str, float] = field(default_factory=dict)
     entities: dict[str, float] = field(default_factory=dict)
     title_entities: dict[str, int] = field(default_factory=dict)
@@ -139,8 +173,12 @@ class StoryState:
         return core
 
 
+def _norm(vector: dict[str, float]) -> float:
+    return math.sqrt(sum(v * v for v in vector.values()))
+
+
 def _unit(vector: dict[str, float]) -> dict[str, float]:
-    norm = math.sqrt(sum(v * v for v in vector.values()))
+    norm = _norm(vector)
     return {k: v / norm for k, v in vector.items()} if norm else {}
 
 
@@ -152,15 +190,18 @@ def _top(vector: dict[str, float], limit: int) -> dict[str, float]:
 
 def article_features(match_title: str, match_sentences: list[str]) -> ArticleFeatures:
     """Features of an article from its normalised title and sentences."""
-    title_tokens = tokens(match_title)
-    body_tokens: list[str] = []
-    for sentence in match_sentences[:BODY_SENTENCES]:
-        body_tokens.extend(tokens(sentence))
-    title_entity_list = extract_entities(title_tokens)
+    return features_of(analyse(match_title, match_sentences))
+
+
+def features_of(text: ArticleText) -> ArticleFeatures:
+    """Features of an analysed article (the lead sentences and the title)."""
+    title_entity_list = text.title.entities
     entities = Counter(title_entity_list)
-    entities.update(extract_entities(body_tokens))
-    counts: Counter[str] = Counter(content_terms(body_tokens))
-    title_terms = content_terms(title_tokens)
+    counts: Counter[str] = Counter()
+    for sentence in text.sentences[:BODY_SENTENCES]:
+        entities.update(sentence.entities)
+        counts.update(sentence.terms)
+    title_terms = text.title.terms
     for term in title_terms:
         counts[term] += TITLE_TERM_BOOST
     vector = {term: (1.0 + math.log(count)) * idf(term) for term, count in counts.items()}
@@ -174,6 +215,7 @@ def article_features(match_title: str, match_sentences: list[str]) -> ArticleFea
         title=title,
         entities=entities,
         title_entities=set(title_entity_list),
+        text=text,
     )
 
 
@@ -197,8 +239,13 @@ def similarity(
     decay_floor: float = 0.5,
 ) -> Similarity:
     """How likely ``article`` reports the same event as ``story`` (0..1)."""
-    centroid = _unit(story.centroid)
-    body = sum(weight * centroid.get(key, 0.0) for key, weight in article.vector.items())
+    centroid = story.centroid
+    norm = story.centroid_norm or _norm(centroid)
+    body = (
+        sum(weight * centroid.get(key, 0.0) for key, weight in article.vector.items()) / norm
+        if norm
+        else 0.0
+    )
     title_total = sum(article.title.values())
     shared_title = [
         key for key in article.title if key in story.title_features or _named(key, story)
@@ -246,6 +293,7 @@ def merge_article(state: StoryState, article: ArticleFeatures, *, now: float) ->
     for key, weight in article.vector.items():
         centroid[key] = centroid.get(key, 0.0) + weight
     state.centroid = _top(centroid, CENTROID_FEATURES)
+    state.centroid_norm = _norm(state.centroid)
     titles = dict(state.title_features)
     for key, weight in article.title.items():
         titles[key] = titles.get(key, 0.0) + weight

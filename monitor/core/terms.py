@@ -96,14 +96,33 @@ def strip_clitic(token: str, known: dict[str, int] | None = None) -> str:
     return token
 
 
+_TERM_CACHE: dict[str, str] = {}
+_TERM_CACHE_MAX = 500_000
+_NOT_A_TERM = ""
+
+
+def _term_of(token: str) -> str:
+    """The term of a token, or ``_NOT_A_TERM`` (computed once per distinct token)."""
+    if len(token) < _MIN_TERM_CHARS or token in STOPWORDS or token[0].isdigit():
+        term = _NOT_A_TERM
+    else:
+        term = strip_clitic(token)
+        if term in STOPWORDS:
+            term = _NOT_A_TERM
+    if len(_TERM_CACHE) >= _TERM_CACHE_MAX:
+        _TERM_CACHE.clear()
+    _TERM_CACHE[token] = term
+    return term
+
+
 def content_terms(tokens: list[str]) -> list[str]:
     """The tokens that carry content: no stopwords, numbers or one-letter tokens."""
-    vocabulary = document_frequencies()[1]
+    lookup = _TERM_CACHE.get
     terms: list[str] = []
     for token in tokens:
-        if len(token) < _MIN_TERM_CHARS or token in STOPWORDS or token[0].isdigit():
-            continue
-        term = strip_clitic(token, vocabulary)
-        if term not in STOPWORDS:
+        term = lookup(token)
+        if term is None:
+            term = _term_of(token)
+        if term:
             terms.append(term)
     return terms

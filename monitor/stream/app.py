@@ -36,20 +36,27 @@ Faust-streaming gotchas (0.15.3 with aiokafka 0.14), and what this module does a
 * The app id is the consumer group id *and* the prefix of Faust's internal topics
   (``<id>-__assignor-__leader``). Two apps with the same id on one broker share work, so tests
   give every app a unique id (``create_app(settings, app_id=...)``).
-* Faust declares (creates) every topic an agent reads or a ``topic()`` describes, with
-  ``partitions`` from the topic or ``topic_partitions`` from the app; once created, the count is
-  never changed. We pass partitions from ``monitor.stream.topics.TOPICS`` explicitly (1 for the
-  order-dependent story input) so auto-creation by the broker never picks them.
-* Agent names must be unique within the process (Faust keys agents by name, which defaults to
-  the function's qualified name): ``register`` functions name agents after the app id.
+* Faust does NOT create the topics its agents read: when a source topic is missing at the first
+  rebalance it logs "Ignoring missing topic" and does not consume it even after a producer
+  creates it. ``MonitorApp.on_start`` therefore creates every topic of ``TOPICS`` (and every
+  ``extra_topic``) with an admin client before the consumer subscribes, with the partitions of
+  ``monitor.stream.topics`` (1 for the order-dependent story input); existing topics are left
+  as they are, so a partition count is never changed behind an operator's back.
+* ``app.agents`` is keyed by agent name, which defaults to the function's qualified name (the
+  same for every app one ``register`` builds); ``register`` functions name agents after the app
+  id so logs and Faust's per-agent channels stay apart.
 * ``app.start()`` returns before the consumer group has joined; records produced before the
   join are still read (``consumer_auto_offset_reset="earliest"``), but :func:`running` waits for
   the assignment so tests do not time out on a slow first rebalance.
 * ``stream_wait_empty=True`` (Faust's default) makes a rebalance wait until every buffered event
   is processed, which stalls shutdown and rebalances under backlog; we turn it off and rely on
   at-least-once delivery (stages are idempotent by article id).
+* Offsets are committed every ``broker_commit_interval`` (2.8 s) for events the agent has moved
+  past, so a crash re-delivers up to that much: agents must tolerate repeats.
 * Faust's web server is off unless ``web_port`` is given: our metrics have their own endpoint
   (``monitor.metrics``), and a fixed default port would clash between workers on one host.
+* Faust creates ``datadir`` (default ``<id>-data`` in the working directory) even with the
+  ``memory://`` store; we point it into the temp directory.
 * Faust's ``Worker`` installs signal handlers and configures logging; ``app.start()`` does not,
   which is what tests want.
 """
@@ -59,7 +66,10 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import importlib
+import shutil
+import tempfile
 from collections.abc import AsyncIterator, Sequence
+from pathlib import Path
 from typing import Any
 
 import faust
@@ -84,6 +94,7 @@ __all__ = [
 ]
 
 DEFAULT_APP_ID = "arabic-news-monitor"
+FAUST_DATA_ROOT = Path(tempfile.gettempdir()) / "arabic-news-monitor-faust"
 
 # Agent modules registered by ``build_worker_app``, in pipeline order: stage name ->
 # module exposing ``register(app)``. Modules not written yet are skipped.
@@ -123,6 +134,9 @@ class MonitorApp(faust.App):
         if self._redis is not None:
             await self._redis.aclose()
             self._redis = None
+        if str(self.conf.store).startswith("memory:"):
+            # Nothing of value in it: only the empty dirs Faust made on start.
+            shutil.rmtree(self.conf.datadir, ignore_errors=True)
 
 
 def create_app(
@@ -149,11 +163,15 @@ def create_app(
         "producer_acks": -1,
         "consumer_auto_offset_reset": "earliest",
         "stream_wait_empty": False,
+        # Faust's default datadir is "<id>-data" in the working directory; tables live in
+        # memory (and Redis), so keep its empty bookkeeping dirs out of the way.
+        "datadir": str(FAUST_DATA_ROOT / "{conf.name}"),
         "web_enabled": web_port is not None,
         "web_port": web_port or 6066,
         "autodiscover": False,
     }
     options.update(faust_options)
+    FAUST_DATA_ROOT.mkdir(parents=True, exist_ok=True)  # Faust creates only the last level
     app = MonitorApp(app_id, **options)
     app.settings = settings
     return app

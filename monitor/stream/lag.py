@@ -7,10 +7,19 @@ worker (Faust app id as group) and the dispatcher (its consumer group) each run 
 ``ConsumerLagMonitor`` beside their consumers; it only reads offsets, so it never joins the
 group or disturbs its assignment.
 
->>> async def main() -> None:  # doctest: +SKIP
-...     async with ConsumerLagMonitor("127.0.0.1:9092", "monitor-worker") as lag:
-...         print(await lag.measure())          # e.g. {'monitor.raw': 12, 'monitor.clean': 0}
-...         await lag.run(stop=asyncio.Event())  # every `interval` seconds until stopped
+In a Faust worker, start it with the app and measure on a timer::
+
+    lag = ConsumerLagMonitor(settings.kafka.bootstrap, app.conf.id, [raw_topic, clean_topic])
+
+    @app.timer(interval=15.0)
+    async def measure_lag() -> None:
+        await lag.measure()         # after ``await lag.start()`` in the app's on_start
+
+Or on its own (the dispatcher does this)::
+
+    async with ConsumerLagMonitor("127.0.0.1:9092", "monitor-dispatch", [alerts_topic]) as lag:
+        print(await lag.measure())     # e.g. {'monitor.alerts': 12}
+        await lag.run(stop)            # every `interval` seconds until `stop` is set
 """
 
 from __future__ import annotations
@@ -107,11 +116,12 @@ class ConsumerLagMonitor:
                 await asyncio.wait_for(stop.wait(), timeout=self.interval)
 
     async def _partitions_of(self, topics: Sequence[str]) -> set[TopicPartition]:
-        partitions: set[TopicPartition] = set()
         if not topics:
-            return partitions
-        await self._offsets.topics()  # refresh metadata so new topics are known
-        for topic in topics:
-            for partition in self._offsets.partitions_for_topic(topic) or ():
-                partitions.add(TopicPartition(topic, partition))
-        return partitions
+            return set()
+        described = await self._admin.describe_topics(list(topics))
+        return {
+            TopicPartition(topic["topic"], partition["partition"])
+            for topic in described
+            if topic["error_code"] == 0  # a topic not created yet has no lag to report
+            for partition in topic["partitions"]
+        }

@@ -5,17 +5,22 @@ from __future__ import annotations
 import asyncio
 import os
 import signal
+import socket
 import subprocess
 import sys
 import time
 from collections.abc import Callable, Iterator
 from pathlib import Path
 
+import httpx
 import pytest
 import redis.asyncio as aioredis
 from aiokafka import AIOKafkaProducer
+from aiokafka.admin import AIOKafkaAdminClient
 
-from monitor.core.records import Alert
+from monitor.commands.dispatch import run_dispatch
+from monitor.core.records import Alert, Decision
+from monitor.settings import Settings
 from monitor.stores.deliveries import RedisDeliveryStore
 from monitor.stream.topics import TOPICS
 from tests.alerts.conftest import SECRET, WebhookReceiver, make_alert
@@ -144,3 +149,99 @@ async def test_killed_mid_delivery_and_restarted_never_delivers_twice(
     records = [await store.get(key) for key in keys]
     assert [(r.state, r.attempts) for r in records if r] == [("done", 1), ("done", 2), ("done", 1)]
     await client.aclose()
+
+
+def _free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+async def _sse_events(url: str, wanted: int, found: list[dict[str, str]]) -> None:
+    """Collect ``wanted`` events from the live stream into ``found`` (reconnects until up)."""
+    async with httpx.AsyncClient(timeout=None) as client:
+        while True:
+            try:
+                async with client.stream("GET", url) as response:
+                    event: dict[str, str] = {}
+                    async for line in response.aiter_lines():
+                        if not line:
+                            if "data" in event:
+                                found.append(event)
+                                if len(found) == wanted:
+                                    return
+                            event = {}
+                        elif not line.startswith(":"):
+                            name, _, value = line.partition(": ")
+                            event[name] = value
+            except httpx.ConnectError:
+                await asyncio.sleep(0.1)
+
+
+async def test_service_turns_a_spike_of_decisions_into_a_breaking_alert(
+    service_settings: Settings, webhook: WebhookReceiver, tmp_path: Path
+) -> None:
+    subscriptions = tmp_path / "subscriptions.yaml"
+    subscriptions.write_text(
+        "subscribers:\n"
+        "  - id: breaking-desk\n"
+        f"    channel: {{type: webhook, url: '{webhook.url}', secret: '{SECRET}'}}\n"
+        "    filters: {kinds: [breaking]}\n",
+        encoding="utf-8",
+    )
+    settings = service_settings.model_copy(deep=True)
+    settings.alerts.subscriptions_file = subscriptions
+    settings.alerts.sse_port = _free_port()
+    settings.alerts.spike_min_outlets = 3
+    settings.alerts.consumer_group = f"{settings.kafka.topic_prefix}dispatch"
+    settings.metrics.port = 0
+    prefix = settings.kafka.topic_prefix
+    stop = asyncio.Event()
+    service = asyncio.create_task(run_dispatch(settings, stop))
+    events: list[dict[str, str]] = []
+    reader = asyncio.create_task(
+        _sse_events(f"http://127.0.0.1:{settings.alerts.sse_port}/alerts/stream", 2, events)
+    )
+    producer = AIOKafkaProducer(bootstrap_servers=settings.kafka.bootstrap, acks="all")
+    await producer.start()
+    try:
+        development = make_alert(1, story="visit")
+        await producer.send_and_wait(
+            TOPICS["alerts"].name(prefix), development.model_dump_json().encode(), key=b"visit"
+        )
+        # Topics are consumed in no set order: let the alert (and its story title) in first.
+        await _until(lambda: len(events) == 1, 90, "the alert on the live stream")
+        for outlet in ("youm7", "ahram", "masrawy"):
+            decision = Decision(
+                article=f"{outlet}-1", outlet=outlet, decision="duplicate", story="visit"
+            )
+            await producer.send_and_wait(
+                TOPICS["decisions"].name(prefix),
+                decision.model_dump_json().encode(),
+                key=decision.article.encode(),
+            )
+        await asyncio.wait_for(reader, 90)
+        await _until(lambda: len(webhook.accepted) == 1, 30, "the breaking alert")
+    finally:
+        await producer.stop()
+        stop.set()
+        await asyncio.wait_for(service, 60)
+
+    assert (events[0]["event"], events[0]["id"]) == ("development", development.id)
+    assert events[1]["event"] == "breaking"
+    breaking = Alert.model_validate_json(events[1]["data"])
+    assert breaking.story == "visit" and breaking.story_title == development.story_title
+    assert webhook.accepted[0].json["alerts"][0]["id"] == breaking.id
+    assert webhook.accepted[0].key == f"{breaking.id}:breaking-desk"
+
+    # Everything consumed is committed: a restart starts after these records.
+    admin = AIOKafkaAdminClient(bootstrap_servers=settings.kafka.bootstrap)
+    await admin.start()
+    try:
+        committed = await admin.list_consumer_group_offsets(settings.alerts.consumer_group)
+    finally:
+        await admin.close()
+    per_topic: dict[str, int] = {}
+    for partition, meta in committed.items():
+        per_topic[partition.topic] = per_topic.get(partition.topic, 0) + meta.offset
+    assert per_topic == {TOPICS["alerts"].name(prefix): 1, TOPICS["decisions"].name(prefix): 3}

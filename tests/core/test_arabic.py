@@ -85,9 +85,15 @@ def test_arabic_share() -> None:
     [
         ("أعلن الكرملين أن الرئيس الروسي سيزور كوريا الشمالية في الأسبوع المقبل.", "ar"),
         ("The Kremlin said the president would visit North Korea next week.", "en"),
-        ("Le Kremlin a annoncé que le président se rendra en Corée du Nord la semaine prochaine.", "fr"),
+        (
+            "Le Kremlin a annoncé que le président se rendra en Corée du Nord la semaine prochaine.",
+            "fr",
+        ),
         ("El Kremlin anunció que el presidente visitará Corea del Norte la próxima semana.", "es"),
-        ("Der Kreml hat mitgeteilt, dass der Präsident nächste Woche Nordkorea besuchen wird.", "de"),
+        (
+            "Der Kreml hat mitgeteilt, dass der Präsident nächste Woche Nordkorea besuchen wird.",
+            "de",
+        ),
         ("Кремль объявил, что президент посетит Северную Корею.", "ru"),
         ("کرملین اعلام کرد که این سفر برای روسیه است و رئیس جمهور می رود.", "fa"),
         ("", "und"),

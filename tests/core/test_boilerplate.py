@@ -55,6 +55,16 @@ def reasons_of(lines: list[str]) -> dict[str, str]:
         ('كيم يتعهد بدعم #روسيا في "الحرب المقدسة" ضد الإمبريالية https://t.', "embed"),
         ("www.alforsan.net", "embed"),
         ("لقاء سابق جمع بوتين وكيم في 2023 (رويترز)", "caption"),
+        ("صورة أرشيفية", "caption"),
+        ("صورة تعبيرية", "caption"),
+        ("القاهرة _أ ش أ", "credit"),
+        ("كتب - محمود الطباخ:", "byline"),
+        ("كتبت – راتان جميل:", "byline"),
+        ("ترجمة - دينا قدري", "byline"),
+        ("(إعداد أحمد صبحي خليفة للنشرة العربية)", "byline"),
+        ("اضغط هنا", "link_prompt"),
+        ("لمشاهدة الفيديو اضغط هنا", "link_prompt"),
+        ("لقراءة تفاصيل الخبر بالكامل", "link_prompt"),
         ("أخبار العالم", "navigation"),
         ("زر الذهاب إلى الأعلى", "navigation"),
         ("الجريدة الرسمية", "navigation"),
@@ -199,7 +209,28 @@ def test_template_keys_are_distinct_and_short_lines_only() -> None:
 
 def test_template_from_counts_thresholds() -> None:
     counts = {"footer": 30, "slogan": 12, "rare": 3}
-    assert template_from_counts(40, counts, min_articles=20, min_share=0.3).keys == {"footer", "slogan"}
+    assert template_from_counts(40, counts, min_articles=20, min_share=0.3).keys == {
+        "footer",
+        "slogan",
+    }
     assert len(template_from_counts(19, counts, min_articles=20, min_share=0.3)) == 0
     assert "footer" in template_from_counts(100, counts, min_articles=20, min_share=0.3)
     assert "slogan" not in template_from_counts(100, counts, min_articles=20, min_share=0.3)
+
+
+def test_a_marker_learned_as_template_still_removes_its_list() -> None:
+    marker = "الأخبار المتعلقة:"
+    headline = "أوسكار 2013: إيمي آدمز تتألق على السجادة الحمراء بفستان فضفاض"
+    template = TemplateLines(frozenset({line_key(normalize(marker))}))
+    kept, removed = remove_boilerplate([*ARTICLE, marker, headline], template)
+    assert kept == ARTICLE
+    assert [r.reason for r in removed] == ["related", "related"]
+
+
+def test_bare_author_name_opening_the_text() -> None:
+    assert reasons_of(["مروة على", *ARTICLE]) == {"مروة على": "byline"}
+
+
+def test_short_opening_line_before_a_short_line_is_kept() -> None:
+    lines = ["الحوار الوطني", "بدأ الحوار.", *ARTICLE]
+    assert remove_boilerplate(lines)[0] == lines

@@ -8,7 +8,7 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from monitor.core.arabic import normalize
+from monitor.core.arabic import normalize, tokens
 from monitor.core.boilerplate import TemplateLines, line_key
 from monitor.core.clean import clean_article, finish_article, prepare_article
 from monitor.core.records import CleanArticle, RawArticle, Rejection
@@ -68,8 +68,8 @@ SEED_EXPECTATIONS: dict[str, tuple[str, list[str], list[str]]] = {
         ],
         [
             "عزز البلدان علاقاتهما بشكل كبير منذ بدء هجوم روسيا على أوكرانيا عام 2022",
-            "أعربت الولايات المتحدة عن \"قلقها\" من \"تعزيز العلاقات\"",
-            "وتابع \"لا تزال الأطراف تعمل على ذلك",
+            'أعربت الولايات المتحدة عن "قلقها" من "تعزيز العلاقات"',
+            'وتابع "لا تزال الأطراف تعمل على ذلك',
             "ومن المقرر أن يزور الرئيس الروسي بعد ذلك فيتنام، وهي دولة شريكة أخرى",
             # after the mid-article "اقرأ المزيد" box, the article goes on:
             "وتأتي زيارة بوتين بعد تسعة أشهر من استقبال بوتين الزعيم الكوري الشمالي",
@@ -202,7 +202,9 @@ def test_content_hash_depends_on_normalised_body_only() -> None:
     text = "وصل الرئيس الروسي إلى بيونغ يانغ صباح الأربعاء في زيارة رسمية."
     plain = clean_article(RawArticle(id="a", outlet="x", title="عنوان", text=text))
     marked = clean_article(
-        RawArticle(id="b", outlet="y", title="عنوان آخر", text="Open chat\n" + text.replace("ي", "ى"))
+        RawArticle(
+            id="b", outlet="y", title="عنوان آخر", text="Open chat\n" + text.replace("ي", "ى")
+        )
     )
     assert isinstance(plain, CleanArticle) and isinstance(marked, CleanArticle)
     assert plain.content_hash == marked.content_hash
@@ -242,7 +244,10 @@ def test_fields_are_carried_over() -> None:
         (RawArticle(id="a", outlet="x", text="Open chat\nScan the code\n1"), "empty"),
         (RawArticle(id="a", outlet="x", text="وصل الرئيس."), "too_short"),
         (RawArticle(id="a", outlet="x", text="\x00\x01\x02\ufffd\ufffd" * 200), "garbage"),
-        (RawArticle(id="a", outlet="x", text="#$%^&*()_+=-{}[]|\\:;<>,.?/~` 1234567890" * 30), "garbage"),
+        (
+            RawArticle(id="a", outlet="x", text="#$%^&*()_+=-{}[]|\\:;<>,.?/~` 1234567890" * 30),
+            "garbage",
+        ),
         (RawArticle(id="a", outlet="x", html="<html>" + "x" * 5_000_001 + "</html>"), "too_large"),
     ],
 )
@@ -313,7 +318,9 @@ def test_template_from_the_store_is_applied() -> None:
     assert not isinstance(prepared, Rejection)
     assert line_key(normalize(footer)) in prepared.template_keys
     without = finish_article(prepared)
-    with_template = finish_article(prepared, TemplateLines(frozenset({line_key(normalize(footer))})))
+    with_template = finish_article(
+        prepared, TemplateLines(frozenset({line_key(normalize(footer))}))
+    )
     assert isinstance(without, CleanArticle) and isinstance(with_template, CleanArticle)
     assert footer in without.paragraphs
     assert footer not in with_template.paragraphs
@@ -366,5 +373,6 @@ def test_no_sentence_of_a_boilerplate_free_article_is_lost(
     assert isinstance(article, CleanArticle), article
     assert article.removed == []
     assert article.paragraphs == [" ".join(paragraph.split()) for paragraph in paragraphs]
-    for sentence in sentences:
-        assert normalize(sentence) in article.match_text
+    text_words = " ".join(tokens(article.match_text))
+    for sentence in sentences:  # every word, in order (lone punctuation is not a sentence)
+        assert " ".join(tokens(normalize(sentence))) in text_words

@@ -36,6 +36,7 @@ def test_splits_on_full_stops_questions_and_newlines() -> None:
         "وقال إن الوضع… لا يحتمل التأجيل.",
         "أوضح البيان أن من الواجب اتخاذ تدابير دفاعية؛ لحماية البيئة الأمنية.",
         "وقع الاتفاق ج. بوش الابن في البيت الأبيض.",
+        "وقال أ . د . محمد غنيم إن العلاج متاح في المستشفيات.",
     ],
 )
 def test_does_not_split_inside_a_sentence(sentence: str) -> None:

@@ -19,6 +19,11 @@ from monitor.stores.templates import (
 LIMITS = {"min_articles": 10, "min_share": 0.3, "max_lines": 50, "decay_every": 40}
 
 
+def as_int(value: bytes | str | None) -> int:
+    assert value is not None
+    return int(value)
+
+
 @pytest.fixture(params=["memory", "redis"])
 async def store(request: pytest.FixtureRequest, topic_prefix: str) -> AsyncIterator[TemplateStore]:
     if request.param == "memory":
@@ -90,15 +95,18 @@ async def test_redis_layout_and_bounds(redis_url: str, topic_prefix: str) -> Non
         for index in range(30):
             await store.observe("veto", ["footer", *[f"line-{index}-{j}" for j in range(5)]])
         count_key, lines_key = store.keys("veto")
-        assert (count_key, lines_key) == (f"{topic_prefix}tpl:veto:n", f"{topic_prefix}tpl:veto:lines")
-        assert int(await client.get(count_key)) == 30
+        assert (count_key, lines_key) == (
+            f"{topic_prefix}tpl:veto:n",
+            f"{topic_prefix}tpl:veto:lines",
+        )
+        assert as_int(await client.get(count_key)) == 30
         assert await client.hlen(lines_key) <= LIMITS["max_lines"]
-        assert int(await client.hget(lines_key, "footer")) == 30
-        assert 0 < await client.ttl(lines_key)
+        assert as_int(await client.hget(lines_key, "footer")) == 30
+        assert await client.ttl(lines_key) > 0
         for _ in range(50):  # passes 2 * decay_every = 80 articles: everything halves
             await store.observe("veto", ["footer"])
-        assert int(await client.get(count_key)) == 40
-        assert int(await client.hget(lines_key, "footer")) == 40
+        assert as_int(await client.get(count_key)) == 40
+        assert as_int(await client.hget(lines_key, "footer")) == 40
         assert not await client.hexists(lines_key, "line-0-0")  # count 1 halved to 0: gone
     finally:
         await client.aclose()

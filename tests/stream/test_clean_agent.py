@@ -26,9 +26,16 @@ ENGLISH = (
 
 def seed_articles() -> list[RawArticle]:
     return [
-        RawArticle(id=f"seed-{path.name[:3]}", outlet="seeds", text=path.read_text(encoding="utf-8"))
+        RawArticle(
+            id=f"seed-{path.name[:3]}", outlet="seeds", text=path.read_text(encoding="utf-8")
+        )
         for path in sorted(SEEDS.glob("0*.txt"))
     ]
+
+
+def as_int(value: bytes | str | None) -> int:
+    assert value is not None
+    return int(value)
 
 
 def metric(name: str, **labels: str) -> float:
@@ -45,8 +52,14 @@ async def test_stage_cleans_records_metrics_and_stamps_the_trace() -> None:
     result = await clean_stage(seed_articles()[0], store, settings)
     assert isinstance(result, CleanArticle)
     assert result.trace["cleaned"] >= started
-    assert metric("monitor_articles_cleaned_total", outlet="seeds", language="ar") == before_cleaned + 1
-    assert metric("monitor_boilerplate_lines_removed_total", reason="chat_widget") == before_removed + 4
+    assert (
+        metric("monitor_articles_cleaned_total", outlet="seeds", language="ar")
+        == before_cleaned + 1
+    )
+    assert (
+        metric("monitor_boilerplate_lines_removed_total", reason="chat_widget")
+        == before_removed + 4
+    )
     assert metric("monitor_stage_seconds_count", stage="clean") == before_seconds + 1
 
 
@@ -59,7 +72,10 @@ async def test_stage_counts_rejections_and_non_arabic() -> None:
     english = await clean_stage(RawArticle(id="n", outlet="o", text=ENGLISH), store, settings)
     assert isinstance(rejection, Rejection) and "cleaned" in rejection.trace
     assert isinstance(english, CleanArticle) and english.language == "en"
-    assert metric("monitor_articles_rejected_total", stage="clean", reason="empty") == before_rejected + 1
+    assert (
+        metric("monitor_articles_rejected_total", stage="clean", reason="empty")
+        == before_rejected + 1
+    )
     assert metric("monitor_non_arabic_articles_total", language="en") == before_english + 1
 
 
@@ -141,6 +157,6 @@ async def test_clean_agent_routes_records_on_the_broker(service_settings: Settin
     client = aioredis.Redis.from_url(service_settings.redis.url)
     try:
         key = f"{service_settings.redis.key_prefix}tpl:seeds:n"
-        assert int(await client.get(key)) == len(seeds)
+        assert as_int(await client.get(key)) == len(seeds)
     finally:
         await client.aclose()
