@@ -39,7 +39,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from monitor.core.arabic import normalize, tokens
+from monitor.core.arabic import tokens
 from monitor.core.clean import clean_article
 from monitor.core.records import CleanArticle, RawArticle
 from monitor.settings import Settings

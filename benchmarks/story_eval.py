@@ -59,9 +59,11 @@ def report(decisions: list[Decision], sample: int, seed: int) -> None:
         f" ({len(multi_outlet)} stories)"
     )
     if hours:
-        print(f"stream time {hours:.1f} h: {alerts / hours:.1f} alerts/h "
-              f"({counts['new_story'] / hours:.1f} new stories/h, "
-              f"{counts['development'] / hours:.1f} developments/h)")
+        print(
+            f"stream time {hours:.1f} h: {alerts / hours:.1f} alerts/h "
+            f"({counts['new_story'] / hours:.1f} new stories/h, "
+            f"{counts['development'] / hours:.1f} developments/h)"
+        )
     multi = [s for s, members in by_story.items() if len(members) > 1]
     rng = random.Random(seed)
     for number, story in enumerate(rng.sample(multi, min(sample, len(multi))), 1):
@@ -70,7 +72,9 @@ def report(decisions: list[Decision], sample: int, seed: int) -> None:
         for member in members[:12]:
             when = member.published.strftime("%d %H:%M") if member.published else "?"
             news = f" +{len(member.new_sentences)}" if member.decision == "development" else ""
-            print(f"  {when} {member.decision:<11}{news:<4} {member.outlet:<18} {member.title[:90]}")
+            print(
+                f"  {when} {member.decision:<11}{news:<4} {member.outlet:<18} {member.title[:90]}"
+            )
             if member.decision == "development":
                 for sentence in member.new_sentences[:2]:
                     print(f"        + {sentence[:120]}")
@@ -80,14 +84,18 @@ def pair_accuracy(path: Path) -> None:
     settings = Settings()
     rows = [json.loads(line) for line in path.read_text(encoding="utf-8").splitlines() if line]
     scored = [(score_pair(r["a"], r["b"], settings)[0], bool(r["same_story"])) for r in rows]
-    print(f"{len(rows)} labelled pairs, {sum(t for _, t in scored)} same story; "
-          f"threshold in use {settings.stories.same_story_threshold}")
+    print(
+        f"{len(rows)} labelled pairs, {sum(t for _, t in scored)} same story; "
+        f"threshold in use {settings.stories.same_story_threshold}"
+    )
     for threshold in (0.2, 0.25, 0.3, 0.35, 0.4, 0.5):
         tp = sum(s >= threshold and t for s, t in scored)
         fp = sum(s >= threshold and not t for s, t in scored)
         fn = sum(s < threshold and t for s, t in scored)
-        print(f"  threshold {threshold:.2f}: precision {tp / max(1, tp + fp):.2f} "
-              f"recall {tp / max(1, tp + fn):.2f} (tp {tp}, fp {fp}, fn {fn})")
+        print(
+            f"  threshold {threshold:.2f}: precision {tp / max(1, tp + fp):.2f} "
+            f"recall {tp / max(1, tp + fn):.2f} (tp {tp}, fp {fp}, fn {fn})"
+        )
 
 
 def build_df(stream: Path, out: Path, min_df: int = 3) -> None:

@@ -67,10 +67,12 @@ class CleanSettings(BaseModel):
 
 class FingerprintSettings(BaseModel):
     ttl_seconds: float = Field(7 * DAY, description="How long fingerprints are remembered.")
-    threshold: float = Field(0.5, description="Estimated overlap above which texts are near copies.")
+    threshold: float = Field(
+        0.35, description="Estimated containment above which texts are near copies."
+    )
     shingle_words: int = Field(3, description="Words per shingle of the near-duplicate fingerprint.")
     sample_rate: int = Field(
-        8, description="About one shingle in this many is sampled into the fingerprint."
+        4, description="About one shingle in this many is sampled into the fingerprint."
     )
     min_samples: int = Field(6, description="Short texts keep at least this many samples.")
     max_stored_samples: int = Field(48, description="Samples stored per article (memory cap).")

@@ -24,7 +24,6 @@ from __future__ import annotations
 
 import logging
 import os
-from collections.abc import Sequence
 from pathlib import Path
 from typing import Annotated, Literal
 
@@ -134,21 +133,30 @@ def _phrase(text: str) -> tuple[str, ...]:
     return tuple(tokens(normalize(text)))
 
 
-def _contains(haystack: Sequence[str], phrase: tuple[str, ...]) -> bool:
-    """True if ``phrase`` occurs as consecutive tokens; its first token may carry a prefix."""
-    if not phrase:
-        return False
-    first, rest = phrase[0], phrase[1:]
-    width = len(phrase)
-    for start in range(len(haystack) - width + 1):
-        token = haystack[start]
-        if not token.endswith(first):
-            continue
-        if token[: len(token) - len(first)] not in _CLITIC_PREFIXES:
-            continue
-        if tuple(haystack[start + 1 : start + width]) == rest:
-            return True
-    return False
+class _TokenIndex:
+    """Positions of each token of a text, also under the token stripped of a clitic prefix,
+    so a phrase is found with one dictionary lookup instead of a scan."""
+
+    __slots__ = ("positions", "tokens")
+
+    def __init__(self, words: list[str]) -> None:
+        self.tokens = words
+        self.positions: dict[str, list[int]] = {}
+        for index, token in enumerate(words):
+            for prefix in _CLITIC_PREFIXES:
+                if token.startswith(prefix) and len(token) > len(prefix):
+                    self.positions.setdefault(token[len(prefix) :], []).append(index)
+
+    def contains(self, phrase: tuple[str, ...]) -> bool:
+        """True if ``phrase`` occurs as consecutive tokens; its first token may carry a prefix."""
+        if not phrase:
+            return False
+        rest = list(phrase[1:])
+        width = len(phrase)
+        return any(
+            self.tokens[start + 1 : start + width] == rest
+            for start in self.positions.get(phrase[0], ())
+        )
 
 
 class AlertText:
@@ -157,10 +165,9 @@ class AlertText:
     __slots__ = ("names", "text")
 
     def __init__(self, alert: Alert) -> None:
-        self.text = tokens(
-            normalize(" ".join([alert.story_title, alert.title, *alert.new_sentences]))
-        )
-        self.names = [tokens(normalize(name)) for name in alert.names]
+        words = " ".join([alert.story_title, alert.title, *alert.new_sentences])
+        self.text = _TokenIndex(tokens(normalize(words)))
+        self.names = [_TokenIndex(tokens(normalize(name))) for name in alert.names]
 
 
 class Filters(_Config):
@@ -194,9 +201,9 @@ class Filters(_Config):
         if not self._word_phrases and not self._name_phrases:
             return True
         text = text or AlertText(alert)
-        if any(_contains(text.text, phrase) for phrase in self._word_phrases):
+        if any(text.text.contains(phrase) for phrase in self._word_phrases):
             return True
-        return any(_contains(name, phrase) for phrase in self._name_phrases for name in text.names)
+        return any(name.contains(phrase) for phrase in self._name_phrases for name in text.names)
 
 
 class Subscriber(_Config):

@@ -24,7 +24,7 @@ from monitor.core.sentences import split_sentences
 from monitor.core.stories import article_features, new_story_state, similarity
 from monitor.settings import Settings, load_settings
 
-__all__ = ["register", "score_pair", "score_lines"]
+__all__ = ["register", "score_lines", "score_pair"]
 
 HOUR = 3600.0
 
@@ -120,4 +120,3 @@ def _run(args: argparse.Namespace) -> int:
     with path.open(encoding="utf-8") as lines:
         score_lines(lines, sys.stdout)
     return 0
-

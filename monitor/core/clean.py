@@ -53,7 +53,7 @@ __all__ = [
 
 STAGE = "clean"
 _TITLE_MAX_WORDS = 30
-_GARBAGE_SAMPLE = 5_000
+_GARBAGE_SAMPLE = 3_000
 _GARBAGE_MAX_BAD_SHARE = 0.1
 _GARBAGE_MIN_LETTER_SHARE = 0.3
 _BAD_CHARS = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f\ufffd]+")
@@ -65,6 +65,11 @@ _HTML_TITLES = (
 )
 _SITE_SUFFIX = re.compile(r"\s+[|\-–—]\s+[^|\-–—]{1,40}$")
 _TAGS = re.compile(r"<[^>]+>")
+_FRAGMENT_MAX_CHARS = 100_000
+_INVISIBLE = re.compile(r"<(script|style|noscript)\b.*?</\1\s*>", re.IGNORECASE | re.DOTALL)
+_LINE_BREAKING_TAG = re.compile(
+    r"<(br|/p|/div|/li|/h[1-6]|/tr|/blockquote|p|div|li|h[1-6])\b[^>]*>", re.IGNORECASE
+)
 _SENTENCE_END = re.compile(r"[.!?؟]\s*$")
 
 _DEFAULT_SETTINGS = CleanSettings.model_validate({})
@@ -105,12 +110,24 @@ def _reject(raw: RawArticle, reason: str, detail: str = "") -> Rejection:
 
 
 def extract_html(page: str) -> tuple[str, str]:
-    """(title, main text) of an HTML page; empty strings when nothing can be extracted."""
+    """(title, main text) of an HTML page or fragment; empty strings when there is no text.
+
+    Feed summaries are fragments (``text <b>bold</b><br>more``) in which trafilatura finds no
+    main content block; their text is then taken by dropping the tags, keeping line breaks.
+    """
     try:
         text = _extract(page)
     except Exception:  # lxml and trafilatura raise many kinds on broken markup
         text = None
+    if not text and len(page) <= _FRAGMENT_MAX_CHARS and "<body" not in page.lower():
+        text = _fragment_text(page)
     return _page_title(page), text or ""
+
+
+def _fragment_text(fragment: str) -> str:
+    text = _INVISIBLE.sub(" ", fragment)
+    text = _LINE_BREAKING_TAG.sub("\n", text)
+    return html_lib.unescape(_TAGS.sub(" ", text))
 
 
 def _extract(page: str) -> str | None:
@@ -141,6 +158,15 @@ def _page_title(page: str) -> str:
     return ""
 
 
+def _utf8_size_over(text: str, limit: int) -> bool:
+    # A character is 1 to 4 bytes: only the uncertain middle needs the encoding.
+    if len(text) > limit:
+        return True
+    if 4 * len(text) <= limit:
+        return False
+    return len(text.encode("utf-8", errors="replace")) > limit
+
+
 def _is_garbage(text: str) -> bool:
     sample = text[:_GARBAGE_SAMPLE]
     visible = len("".join(sample.split()))
@@ -159,7 +185,7 @@ def prepare_article(
     title = " ".join(_BAD_CHARS.sub(" ", raw.title or "").split())
     text = raw.text or ""
     if raw.html:
-        if len(raw.html.encode("utf-8", errors="replace")) > settings.max_html_bytes:
+        if _utf8_size_over(raw.html, settings.max_html_bytes):
             return _reject(raw, "too_large", f"html over {settings.max_html_bytes} bytes")
         page_title, extracted = extract_html(raw.html)
         title = title or page_title
@@ -214,7 +240,9 @@ def finish_article(
     raw = prepared.raw
     removed = list(prepared.removed)
     kept_indices: list[int] = []
-    for index, reason in enumerate(line_reasons(prepared.lines, prepared.normalized, templates)):
+    for index, reason in enumerate(
+        line_reasons(prepared.lines, prepared.normalized, templates, has_title=bool(prepared.title))
+    ):
         if reason is None:
             kept_indices.append(index)
         else:

@@ -102,12 +102,10 @@ def _source(article: CleanArticle) -> dict[str, object]:
 def _add_source(story: StoryState, article: CleanArticle) -> None:
     if any(source["article"] == article.id for source in story.sources):
         return
-    story.sources = (story.sources + [_source(article)])[-MAX_SOURCES:]
+    story.sources = [*story.sources, _source(article)][-MAX_SOURCES:]
 
 
-def _decision(
-    article: CleanArticle, kind: str, story: str | None, **fields: object
-) -> Decision:
+def _decision(article: CleanArticle, kind: str, story: str | None, **fields: object) -> Decision:
     return Decision.model_validate(
         {
             "article": article.id,
@@ -231,7 +229,9 @@ def conclude(
         new_sentences=new_sentences if novelty.is_development else [],
         reasons=reasons,
     )
-    alert = build_alert(decision, story, features, novelty.score) if novelty.is_development else None
+    alert = (
+        build_alert(decision, story, features, novelty.score) if novelty.is_development else None
+    )
     return Outcome(decision, alert, story)
 
 
@@ -254,7 +254,9 @@ def _new_story(
     now: float,
     reasons: dict[str, object],
 ) -> Outcome:
-    story = new_story_state(story_id_for(article.id), article.title, features, now=now, sentences=[])
+    story = new_story_state(
+        story_id_for(article.id), article.title, features, now=now, sentences=[]
+    )
     record_reported(story, features.text.sentences)
     _add_source(story, article)
     reasons["why_new"] = (

@@ -35,7 +35,20 @@ from monitor.core.terms import STOPWORDS, document_frequencies, idf, strip_cliti
 
 __all__ = ["Gazetteer", "entity_name", "entity_weight", "extract_entities", "load_gazetteer"]
 
-_CLITICS: tuple[str, ...] = ("وبال", "وال", "بال", "فال", "لل", "ال", "وب", "ول", "و", "ف", "ب", "ل")
+_CLITICS: tuple[str, ...] = (
+    "وبال",
+    "وال",
+    "بال",
+    "فال",
+    "لل",
+    "ال",
+    "وب",
+    "ول",
+    "و",
+    "ف",
+    "ب",
+    "ل",
+)
 _MAX_NAME_TOKENS = 2
 _MAX_SKIPPED = 3
 # A name token this frequent in the news is an ordinary word, not a name.
@@ -115,9 +128,7 @@ def entity_weight(key: str) -> float:
     return weight if weight is not None else _name_weight(key)
 
 
-def _match_gazetteer(
-    gazetteer: Gazetteer, words: list[str], start: int
-) -> tuple[str, int] | None:
+def _match_gazetteer(gazetteer: Gazetteer, words: list[str], start: int) -> tuple[str, int] | None:
     """(entity key, tokens consumed) of the longest entry starting at ``words[start]``."""
     for candidate in _heads(words[start]):
         for rest, key in gazetteer.by_first[candidate]:

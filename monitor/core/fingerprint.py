@@ -31,6 +31,7 @@ import numpy.typing as npt
 import xxhash
 
 from monitor.core.arabic import tokens as word_tokens
+from monitor.settings import FingerprintSettings
 
 __all__ = [
     "Fingerprint",
@@ -53,20 +54,19 @@ class FingerprintParams:
     """How texts are shingled and sampled (``Settings.fingerprint`` holds the defaults)."""
 
     shingle_words: int = 3
-    sample_rate: int = 8
+    sample_rate: int = 4
     min_samples: int = 6
     max_stored_samples: int = 48
     max_query_samples: int = 256
 
     @classmethod
-    def from_settings(cls, settings: object) -> FingerprintParams:
-        """Build from a ``FingerprintSettings`` (duck-typed to keep the core settings-free)."""
+    def from_settings(cls, settings: FingerprintSettings) -> FingerprintParams:
         return cls(
-            shingle_words=int(getattr(settings, "shingle_words", cls.shingle_words)),
-            sample_rate=int(getattr(settings, "sample_rate", cls.sample_rate)),
-            min_samples=int(getattr(settings, "min_samples", cls.min_samples)),
-            max_stored_samples=int(getattr(settings, "max_stored_samples", cls.max_stored_samples)),
-            max_query_samples=int(getattr(settings, "max_query_samples", cls.max_query_samples)),
+            shingle_words=settings.shingle_words,
+            sample_rate=settings.sample_rate,
+            min_samples=settings.min_samples,
+            max_stored_samples=settings.max_stored_samples,
+            max_query_samples=settings.max_query_samples,
         )
 
 

@@ -4,7 +4,9 @@ Per sentence of the article (normalised form, aligned with the original):
 
 1. *Reported?* Its fingerprint (the set of hashed content terms) is compared with the
    fingerprints of the sentences the story already reported; containment (shared terms /
-   the sentence's terms) at or above ``StorySettings.reported_containment`` means restated.
+   the sentence's terms) at or above ``StorySettings.reported_containment`` means restated,
+   unless the sentence carries a new number or kind of action (an update of a reported
+   sentence: "the trial was adjourned to 4 May").
 2. *Relevant?* It names a core entity of the story (the people, places, organisations of
    its titles), or shares ``RELEVANT_SHARED_TERMS`` of the story's strongest terms. An
    off-topic paragraph (a wire story's unrelated closing paragraph) is not news of this story.
@@ -91,6 +93,7 @@ _DATES = frozenset(normalize(word) for word in _RAW_DATES.split())
 _QUOTE = re.compile(r"[\"“”«»]")
 _LIST_ITEM = re.compile(r"^\s*[-–—•*·▪►]\s")
 
+_UPDATE_FACTS = ("number", "action")
 FACT_WEIGHTS: dict[str, float] = {
     "action": 1.5,
     "person": 1.0,
@@ -207,7 +210,6 @@ def assess_novelty(
     unremarkable = 0
     previous_relevant = False
     for index, (original, text) in enumerate(zip(sentences, analysed, strict=False)):
-        words = text.tokens
         fingerprint = fingerprint_of(text.terms)
         entities = text.entities
         relevant = bool(core.intersection(entities)) or (
@@ -220,13 +222,20 @@ def assess_novelty(
         if len(fingerprint) < MIN_SENTENCE_TERMS or _LIST_ITEM.match(original):
             continue
         containment = _containment(fingerprint, postings)
-        if containment >= reported_containment:
-            restated += 1
-            continue
         if not relevant:
-            off_topic.append(index)
+            if containment < reported_containment:
+                off_topic.append(index)
+            else:
+                restated += 1
             continue
         facts = _facts(original, text, seen_terms, known_entities, known_numbers)
+        if containment >= reported_containment:
+            # A reported sentence with a new number or action is an update ("... adjourned
+            # to 4 May"); other differences of a restated sentence are the outlet's wording.
+            facts = {kind: facts[kind] for kind in _UPDATE_FACTS if kind in facts}
+            if not facts or containment >= 1.0:
+                restated += 1
+                continue
         score = sum(FACT_WEIGHTS[kind] * len(values) for kind, values in facts.items())
         if facts:
             new_sentences.append(SentenceFacts(index, original, containment, True, facts, score))

@@ -35,13 +35,13 @@ __all__ = [
     "ArticleFeatures",
     "ArticleText",
     "SentenceText",
-    "analyse",
-    "analyse_sentence",
-    "features_of",
     "Similarity",
     "StoryState",
+    "analyse",
+    "analyse_sentence",
     "article_features",
     "decay",
+    "features_of",
     "index_keys",
     "lookup_keys",
     "merge_article",
@@ -197,13 +197,14 @@ def features_of(text: ArticleText) -> ArticleFeatures:
     """Features of an analysed article (the lead sentences and the title)."""
     title_entity_list = text.title.entities
     entities = Counter(title_entity_list)
-    counts: Counter[str] = Counter()
+    counts: dict[str, float] = {}
     for sentence in text.sentences[:BODY_SENTENCES]:
         entities.update(sentence.entities)
-        counts.update(sentence.terms)
+        for term in sentence.terms:
+            counts[term] = counts.get(term, 0.0) + 1.0
     title_terms = text.title.terms
     for term in title_terms:
-        counts[term] += TITLE_TERM_BOOST
+        counts[term] = counts.get(term, 0.0) + TITLE_TERM_BOOST
     vector = {term: (1.0 + math.log(count)) * idf(term) for term, count in counts.items()}
     for key, count in entities.items():
         vector["@" + key] = (1.0 + math.log(count)) * entity_weight(key) * ENTITY_BOOST

@@ -63,6 +63,12 @@ class KafkaSink:
     Idempotent producer with ``acks='all'``: a send is acknowledged once every in-sync replica
     has it, and the producer's own retries never write a record twice. ``start`` retries
     until the broker answers, so the poller can start before Kafka.
+
+    While the broker is down, aiokafka keeps records in its buffer and retries them forever
+    (their futures never fail), so ``send`` waits at most ``ack_timeout`` seconds and reports
+    the rest as not acknowledged. Those records are still in flight: when the poller sends the
+    same article again, the sink waits on the record already in flight instead of producing a
+    second copy (which would be a duplicate once the broker is back).
     """
 
     def __init__(
@@ -71,9 +77,13 @@ class KafkaSink:
         topic: str,
         *,
         request_timeout_ms: int = 30_000,
+        ack_timeout: float = 10.0,
+        stop_timeout: float = 10.0,
         **producer_options: Any,
     ) -> None:
         self.topic = topic
+        self.ack_timeout = ack_timeout
+        self.stop_timeout = stop_timeout
         self._options: dict[str, Any] = {
             "bootstrap_servers": bootstrap,
             "enable_idempotence": True,
@@ -84,6 +94,7 @@ class KafkaSink:
             **producer_options,
         }
         self._producer: AIOKafkaProducer | None = None
+        self._in_flight: dict[str, asyncio.Future[Any]] = {}
 
     async def start(self, *, retry_seconds: float = 2.0, give_up_after: float | None = None) -> None:
         started = time.monotonic()
@@ -102,40 +113,52 @@ class KafkaSink:
             return
 
     async def stop(self) -> None:
-        if self._producer is not None:
-            await self._producer.stop()
-            self._producer = None
+        """Flush and stop; gives up after ``stop_timeout`` (records still buffered are lost,
+        but were never acknowledged, so the poller has not marked them seen)."""
+        if self._producer is None:
+            return
+        producer, self._producer = self._producer, None
+        try:
+            await asyncio.wait_for(producer.stop(), timeout=self.stop_timeout)
+        except TimeoutError:
+            log.warning("Kafka producer did not flush within %.0fs; abandoning %d records",
+                        self.stop_timeout, sum(not f.done() for f in self._in_flight.values()))
+        self._in_flight.clear()
 
     async def send(self, articles: Sequence[RawArticle]) -> list[bool]:
         if self._producer is None:
             raise RuntimeError("KafkaSink.send before start()")
-        if not articles:
-            return []
         futures: list[asyncio.Future[Any] | None] = []
         for article in articles:
-            article.trace["produced"] = time.time()
-            try:
-                future = await self._producer.send(
-                    self.topic,
-                    key=article.id.encode(),
-                    value=article.model_dump_json().encode(),
-                )
-            except Exception as exc:  # e.g. buffer full or metadata timeout while Kafka is down
-                log.warning("Kafka send of %s failed: %s", article.id, exc)
-                future = None
+            future = self._in_flight.get(article.id)
+            if future is None or (future.done() and future.exception() is not None):
+                future = await self._produce(article)
+                if future is not None:
+                    self._in_flight[article.id] = future
             futures.append(future)
-        waiting = [f for f in futures if f is not None]
-        results = await asyncio.gather(*waiting, return_exceptions=True)
-        outcome = iter(results)
+        waiting = {f for f in futures if f is not None and not f.done()}
+        if waiting:
+            await asyncio.wait(waiting, timeout=self.ack_timeout)
         acknowledged: list[bool] = []
-        for future in futures:
-            if future is None:
-                acknowledged.append(False)
+        for article, future in zip(articles, futures, strict=True):
+            if future is None or not future.done():
+                acknowledged.append(False)  # still in flight: kept for the next send
                 continue
-            result = next(outcome)
-            if isinstance(result, BaseException):
-                log.warning("Kafka did not acknowledge a record: %r", result)
+            del self._in_flight[article.id]
+            if future.exception() is not None:
+                log.warning("Kafka refused %s: %r", article.id, future.exception())
                 acknowledged.append(False)
             else:
                 acknowledged.append(True)
         return acknowledged
+
+    async def _produce(self, article: RawArticle) -> asyncio.Future[Any] | None:
+        assert self._producer is not None
+        article.trace["produced"] = time.time()
+        try:
+            return await self._producer.send(
+                self.topic, key=article.id.encode(), value=article.model_dump_json().encode()
+            )
+        except Exception as exc:  # e.g. metadata or buffer timeout while Kafka is down
+            log.warning("Kafka send of %s failed: %s", article.id, exc)
+            return None

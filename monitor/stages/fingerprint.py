@@ -82,9 +82,14 @@ async def fingerprint_batch(
     params = FingerprintParams.from_settings(settings.fingerprint)
     fingerprints = [article_fingerprint(article, params) for article in articles]
     try:
-        matches = await store.match_and_add_many(
-            [(a.id, a.outlet, fp) for a, fp in zip(articles, fingerprints, strict=True)]
-        )
+        if len(articles) == 1:
+            matches = [
+                await store.match_and_add(articles[0].id, articles[0].outlet, fingerprints[0])
+            ]
+        else:
+            matches = await store.match_and_add_many(
+                [(a.id, a.outlet, fp) for a, fp in zip(articles, fingerprints, strict=True)]
+            )
     except (RedisError, OSError) as exc:
         REDIS_ERRORS.labels(operation=STAGE).inc()
         log.error(

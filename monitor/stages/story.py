@@ -6,6 +6,10 @@ in the index, join, resume or start one (``monitor.core.decide``), and are judge
 novelty against what the story already reported. Story time is the article's publication
 time (so replays of old news behave like the live stream), else the wall clock.
 
+An article seen again (Kafka redelivers what a killed worker did not commit) gets the
+outcome recorded with its story update, unchanged (``StoryStore.decided``): judging it again
+would find its own update and lose its alert. Repeats are not counted in the metrics again.
+
 Records ``DECISIONS{decision,outlet}``, ``STORIES_CREATED``, ``STORIES_ACTIVE`` (refreshed
 at most every ``ACTIVE_REFRESH_SECONDS``), ``ALERTS{kind}``, ``STAGE_SECONDS{stage="story"}``
 and, per alert, ``END_TO_END_LATENCY{start}`` from the article's trace timestamps.
@@ -13,6 +17,7 @@ and, per alert, ``END_TO_END_LATENCY{start}`` from the article's trace timestamp
 
 from __future__ import annotations
 
+import json
 import time
 
 from monitor.core.decide import (
@@ -52,6 +57,9 @@ async def story_stage(
     started = time.perf_counter()
     stories = settings.stories
     article = item.article
+    recorded = await store.decided(article.id)
+    if recorded is not None:
+        return _load_outcome(recorded)
     now = event_time(article, default=time.time())
     retention = stories.archive_days * DAY
     if item.kind in ("exact", "reprint"):
@@ -72,13 +80,17 @@ async def story_stage(
             await store.load_memory(choice.story)
         outcome = conclude(item, features, choice, now=now, settings=stories)
         keys = index_keys(outcome.story) if outcome.story is not None else []
-    if outcome.story is not None:
-        await store.save(outcome.story, keys=keys, articles=[article.id], retention=retention)
     decision, alert = outcome.decision, outcome.alert
     decided = time.time()
     decision.trace["decided"] = decided
     if alert is not None:
         alert.trace["decided"] = decided
+    if outcome.story is not None:
+        await store.save(
+            outcome.story, keys=keys, articles=[article.id], retention=retention,
+            outcomes={article.id: _dump_outcome(decision, alert)},
+        )  # fmt: skip
+    if alert is not None:
         ALERTS.labels(kind=alert.kind).inc()
         _observe_latency(alert, decided)
     if outcome.created:
@@ -87,6 +99,26 @@ async def story_stage(
     DECISIONS.labels(decision=decision.decision, outlet=decision.outlet).inc()
     STAGE_SECONDS.labels(stage=STAGE).observe(time.perf_counter() - started)
     return decision, alert
+
+
+def _dump_outcome(decision: Decision, alert: Alert | None) -> str:
+    return json.dumps(
+        {
+            "decision": decision.model_dump(mode="json"),
+            "alert": alert.model_dump(mode="json") if alert is not None else None,
+        },
+        ensure_ascii=False,
+        separators=(",", ":"),
+    )
+
+
+def _load_outcome(recorded: str) -> tuple[Decision, Alert | None]:
+    data = json.loads(recorded)
+    alert = data.get("alert")
+    return (
+        Decision.model_validate(data["decision"]),
+        Alert.model_validate(alert) if alert is not None else None,
+    )
 
 
 def rejection_stage(rejection: Rejection) -> Decision:

@@ -46,6 +46,7 @@ they compute, so this store targets a single Redis (not Redis Cluster).
 
 from __future__ import annotations
 
+import heapq
 import secrets
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -147,57 +148,77 @@ class _Row:
 
 
 class MemoryDeliveryStore:
-    """In-process store for the embedded mode and unit tests (same semantics, no durability)."""
+    """In-process store for the embedded mode and unit tests (same semantics, no durability).
+
+    Due times live in a heap with lazy deletion (an entry is stale when the row's ``due``
+    moved on), so claiming costs O(log n) per delivery, not a scan of every row."""
 
     def __init__(self, delivered_ttl_seconds: float = 7 * DAY) -> None:
         self._rows: dict[str, _Row] = {}
+        self._due: list[tuple[float, str]] = []
+        self._expiry: list[tuple[float, str]] = []
+        self._pending = 0
         self._ttl = delivered_ttl_seconds
 
     def _expire(self, now: float) -> None:
-        gone = [k for k, r in self._rows.items() if r.expires is not None and r.expires <= now]
-        for key in gone:
-            del self._rows[key]
+        while self._expiry and self._expiry[0][0] <= now:
+            _, key = heapq.heappop(self._expiry)
+            row = self._rows.get(key)
+            if row is not None and row.expires is not None and row.expires <= now:
+                del self._rows[key]
+
+    def _schedule(self, key: str, row: _Row, due: float) -> None:
+        row.due = due
+        heapq.heappush(self._due, (due, key))
+
+    def _finish(self, row: _Row, key: str, state: DeliveryState, now: float) -> None:
+        self._pending -= row.state == "pending"
+        row.state, row.expires = state, now + self._ttl
+        heapq.heappush(self._expiry, (row.expires, key))
 
     async def enqueue(self, deliveries: Sequence[NewDelivery], now: float) -> int:
         self._expire(now)
         added = 0
         for d in deliveries:
             if d.key not in self._rows:
-                self._rows[d.key] = _Row(d.subscriber, d.payload, "pending", due=now)
+                row = self._rows[d.key] = _Row(d.subscriber, d.payload, "pending")
+                self._schedule(d.key, row, now)
                 added += 1
+        self._pending += added
         return added
 
     async def claim_due(self, now: float, lease_seconds: float, limit: int) -> list[Claim]:
-        due = sorted(
-            (r.due, k) for k, r in self._rows.items() if r.state == "pending" and r.due <= now
-        )
-        claims = []
-        for _, key in due[:limit]:
-            row = self._rows[key]
+        claims: list[Claim] = []
+        while self._due and self._due[0][0] <= now and len(claims) < limit:
+            due, key = heapq.heappop(self._due)
+            row = self._rows.get(key)
+            if row is None or row.state != "pending" or row.due != due:
+                continue  # finished, or rescheduled since this entry was pushed
             row.attempts += 1
             row.owner = _new_owner()
-            row.due = now + lease_seconds
+            self._schedule(key, row, now + lease_seconds)
             claims.append(Claim(key, row.subscriber, row.payload, row.attempts, row.owner))
         return claims
 
     async def complete(self, key: str, now: float) -> None:
         row = self._rows.get(key)
         if row is not None:
-            row.state = "done"
-            row.expires = now + self._ttl
+            self._finish(row, key, "done", now)
 
     async def retry(self, key: str, owner: str, due: float, error: str) -> bool:
         row = self._rows.get(key)
         if row is None or row.state != "pending" or row.owner != owner:
             return False
-        row.due, row.error = due, error
+        row.error = error
+        self._schedule(key, row, due)
         return True
 
     async def dead(self, key: str, owner: str, error: str, now: float) -> bool:
         row = self._rows.get(key)
         if row is None or row.state != "pending" or row.owner != owner:
             return False
-        row.state, row.error, row.expires = "dead", error, now + self._ttl
+        row.error = error
+        self._finish(row, key, "dead", now)
         return True
 
     async def get(self, key: str) -> DeliveryRecord | None:
@@ -207,10 +228,16 @@ class MemoryDeliveryStore:
         return DeliveryRecord(key, row.subscriber, row.state, row.attempts, row.error)
 
     async def pending_count(self) -> int:
-        return sum(r.state == "pending" for r in self._rows.values())
+        return self._pending
 
     async def next_due(self) -> float | None:
-        return min((r.due for r in self._rows.values() if r.state == "pending"), default=None)
+        while self._due:
+            due, key = self._due[0]
+            row = self._rows.get(key)
+            if row is not None and row.state == "pending" and row.due == due:
+                return due
+            heapq.heappop(self._due)
+        return None
 
     async def close(self) -> None:
         return None

@@ -2,7 +2,9 @@
 
 ``match_and_add`` returns what was stored *before* the article (same content, same page,
 articles sharing sketch samples: see ``monitor.core.duplicates``) and stores the article,
-unless it is an exact copy of a remembered one. Two workers handling two copies at the same
+unless it is an exact copy of a remembered one. An article never matches an earlier copy
+of itself (same article id), so redeliveries and retries classify it as the first time
+did (against the other articles). Two workers handling two copies at the same
 moment never both see "new": the Redis implementation runs lookup and insert as one Lua
 script (one round trip; ``match_and_add_many`` pipelines many articles in one round trip).
 
@@ -53,12 +55,15 @@ from redis.asyncio import Redis
 
 from monitor.core.duplicates import Candidate, MatchResult, StoredArticle
 from monitor.core.fingerprint import Fingerprint
+from monitor.settings import Settings
 
 __all__ = [
     "FingerprintStore",
     "MemoryFingerprintStore",
     "NewArticle",
     "RedisFingerprintStore",
+    "memory_fingerprint_store",
+    "redis_fingerprint_store",
 ]
 
 DAY = 86_400.0
@@ -116,13 +121,14 @@ class MemoryFingerprintStore:
                 return sid
         return None
 
-    def _alive(self, sid: int | None, now: float) -> StoredArticle | None:
+    def _alive(self, sid: int | None, now: float, article_id: str) -> StoredArticle | None:
         if sid is None:
             return None
         stored = self._articles.get(sid)
         if stored is None or stored.inserted < now - self.ttl_seconds:
             return None
-        return stored
+        # the same article again (a redelivery or a retry) must not match itself
+        return None if stored.id == article_id else stored
 
     def _forget_expired(self, now: float, generation: int) -> None:
         for old in [g for g in self._index if g <= generation - self._keep]:
@@ -137,12 +143,12 @@ class MemoryFingerprintStore:
         now = time.time() if now is None else now
         generation = math.floor(now / self.generation_seconds)
         self._forget_expired(now, generation)
-        exact = self._alive(self._find(fingerprint.content_key, generation), now)
+        exact = self._alive(self._find(fingerprint.content_key, generation), now, article_id)
         if exact is not None:
             return MatchResult(exact=exact)
         located = None
         for key in fingerprint.locator_keys:
-            located = self._alive(self._find(key, generation), now)
+            located = self._alive(self._find(key, generation), now, article_id)
             if located is not None:
                 break
         counts: dict[int, int] = {}
@@ -158,7 +164,7 @@ class MemoryFingerprintStore:
         candidates = tuple(
             Candidate(stored, counts[sid])
             for sid in ranked
-            if (stored := self._alive(sid, now)) is not None
+            if (stored := self._alive(sid, now, article_id)) is not None
         )
         self._next_sid += 1
         sid = self._next_sid
@@ -222,7 +228,8 @@ local function meta(sid)
   local n = tonumber(sid)
   local slot = n % 64
   local values = redis.call('HMGET', prefix .. 'm:' .. math.floor(n / 64), 'i' .. slot, 'd' .. slot)
-  if not values[1] or not values[2] then return nil end
+  -- the same article again (a redelivery or a retry) must not match itself
+  if not values[1] or not values[2] or values[1] == article_id then return nil end
   local inserted = tonumber(string.match(values[2], '^[^|]+'))
   if inserted < oldest then return nil end
   return {sid, values[1], values[2]}
@@ -405,3 +412,26 @@ class RedisFingerprintStore:
                 )
             replies = await pipe.execute()
         return [_parse_reply(reply) for reply in replies]
+
+
+def memory_fingerprint_store(settings: Settings) -> MemoryFingerprintStore:
+    """The in-process store configured by ``settings.fingerprint`` (embedded mode)."""
+    config = settings.fingerprint
+    return MemoryFingerprintStore(
+        ttl_seconds=config.ttl_seconds,
+        generation_seconds=config.generation_seconds,
+        min_shared=config.min_shared,
+    )
+
+
+def redis_fingerprint_store(client: Redis, settings: Settings) -> RedisFingerprintStore:
+    """The Redis store configured by ``settings.fingerprint`` and ``settings.redis``."""
+    config = settings.fingerprint
+    return RedisFingerprintStore(
+        client,
+        key_prefix=settings.redis.key_prefix,
+        ttl_seconds=config.ttl_seconds,
+        generation_seconds=config.generation_seconds,
+        index_bucket_bits=config.index_bucket_bits,
+        min_shared=config.min_shared,
+    )

@@ -18,6 +18,10 @@ story's last update:
   (a rare term or ``@entity``); trimmed to the ``INDEX_PER_KEY`` most recent stories.
 * ``P story:art:{article id}`` string: the article's story id (duplicates name it).
 * ``P story:updated`` sorted set: story id -> last update (open-story count, cleanup).
+* ``P story:dec:{article id}`` string: the outcome (decision and alert, JSON) recorded for
+  the article in the same transaction as the story update, kept ``DECIDED_TTL`` seconds, so
+  an article delivered again (a worker killed before committing its Kafka offset) gets the
+  same decision and alert again instead of being judged against its own update.
 """
 
 from __future__ import annotations
@@ -31,10 +35,12 @@ import redis.asyncio as aioredis
 from monitor.core.decide import Candidate
 from monitor.core.stories import StoryState
 
-__all__ = ["INDEX_PER_KEY", "MemoryStoryStore", "RedisStoryStore", "StoryStore"]
+__all__ = ["DECIDED_TTL", "INDEX_PER_KEY", "MemoryStoryStore", "RedisStoryStore", "StoryStore"]
 
 INDEX_PER_KEY = 50
 """Most recent stories remembered per index key: a key shared by more says little."""
+DECIDED_TTL = 86_400
+"""Seconds an article's recorded outcome is kept (redeliveries come within minutes)."""
 MEMORY_FIELDS = ("sentences", "seen_terms", "numbers", "sources")
 SUMMARY_FIELDS = tuple(f.name for f in fields(StoryState) if f.name not in MEMORY_FIELDS)
 
@@ -59,9 +65,20 @@ class StoryStore(Protocol):
         ...
 
     async def save(
-        self, story: StoryState, *, keys: list[str], articles: list[str], retention: float
+        self,
+        story: StoryState,
+        *,
+        keys: list[str],
+        articles: list[str],
+        retention: float,
+        outcomes: dict[str, str] | None = None,
     ) -> None:
-        """Store ``story`` (summary and memory), file it under ``keys``, map ``articles``."""
+        """Store ``story`` (summary and memory), file it under ``keys``, map ``articles``;
+        record ``outcomes`` (article id -> outcome JSON) in the same atomic step."""
+        ...
+
+    async def decided(self, article_id: str) -> str | None:
+        """The outcome recorded for ``article_id`` by ``save``, if any."""
         ...
 
     async def open_count(self, *, now: float, close_after: float) -> int: ...
@@ -86,6 +103,7 @@ class MemoryStoryStore:
         self._stories: dict[str, StoryState] = {}
         self._index: dict[str, dict[str, float]] = {}
         self._articles: dict[str, str] = {}
+        self._outcomes: dict[str, str] = {}
 
     async def candidates(
         self, keys: list[str], *, now: float, close_after: float, archive_after: float, limit: int
@@ -114,8 +132,15 @@ class MemoryStoryStore:
         return self._stories.get(story_id) if story_id else None
 
     async def save(
-        self, story: StoryState, *, keys: list[str], articles: list[str], retention: float
+        self,
+        story: StoryState,
+        *,
+        keys: list[str],
+        articles: list[str],
+        retention: float,
+        outcomes: dict[str, str] | None = None,
     ) -> None:
+        self._outcomes.update(outcomes or {})
         self._stories[story.id] = story
         for key in keys:
             filed = self._index.setdefault(key, {})
@@ -125,6 +150,9 @@ class MemoryStoryStore:
                 del filed[oldest]
         for article in articles:
             self._articles[article] = story.id
+
+    async def decided(self, article_id: str) -> str | None:
+        return self._outcomes.get(article_id)
 
     async def open_count(self, *, now: float, close_after: float) -> int:
         return sum(1 for s in self._stories.values() if s.updated >= now - close_after)
@@ -225,7 +253,13 @@ class RedisStoryStore:
         return _load(reply[0], reply[1])
 
     async def save(
-        self, story: StoryState, *, keys: list[str], articles: list[str], retention: float
+        self,
+        story: StoryState,
+        *,
+        keys: list[str],
+        articles: list[str],
+        retention: float,
+        outcomes: dict[str, str] | None = None,
     ) -> None:
         ttl = max(1, int(retention))
         pipe = self._redis.pipeline(transaction=True)
@@ -246,9 +280,15 @@ class RedisStoryStore:
             pipe.expire(index_key, ttl)
         for article in articles:
             pipe.set(self._key("art", article), story.id, ex=ttl)
+        for article, outcome in (outcomes or {}).items():
+            pipe.set(self._key("dec", article), outcome, ex=DECIDED_TTL)
         pipe.zadd(self._key("updated"), {story.id: story.updated})
         pipe.zremrangebyscore(self._key("updated"), "-inf", story.updated - retention)
         await pipe.execute()
+
+    async def decided(self, article_id: str) -> str | None:
+        raw = await self._redis.get(self._key("dec", article_id))
+        return None if raw is None else _text(raw)
 
     async def open_count(self, *, now: float, close_after: float) -> int:
         return int(await self._redis.zcount(self._key("updated"), now - close_after, "+inf"))

@@ -32,7 +32,7 @@ keys expire after ``TEMPLATE_TTL_SECONDS`` without articles (an outlet that disa
 from __future__ import annotations
 
 from collections.abc import Sequence
-from typing import Protocol, runtime_checkable
+from typing import Protocol, TypedDict, runtime_checkable
 
 from redis.asyncio import Redis
 
@@ -43,6 +43,7 @@ __all__ = [
     "TEMPLATE_TTL_SECONDS",
     "MemoryTemplateStore",
     "RedisTemplateStore",
+    "TemplateLimits",
     "TemplateStore",
     "template_store_settings",
 ]
@@ -57,7 +58,14 @@ class TemplateStore(Protocol):
         ...
 
 
-def template_store_settings(settings: CleanSettings) -> dict[str, float | int]:
+class TemplateLimits(TypedDict):
+    min_articles: int
+    min_share: float
+    max_lines: int
+    decay_every: int
+
+
+def template_store_settings(settings: CleanSettings) -> TemplateLimits:
     """Keyword arguments of both store classes from the clean settings."""
     return {
         "min_articles": settings.template_min_articles,

@@ -26,8 +26,9 @@ Settings are on ``app.settings``; one shared Redis client per app is ``redis_cli
 
 Running
 -------
-* As a service: ``monitor worker`` (builds the app with ``build_worker_app`` and runs a Faust
-  worker). One worker process per partition-set; the consumer group id is the app id.
+* As a service: ``monitor worker`` builds the app with ``build_worker_app`` and runs it with
+  :func:`serve` until SIGTERM. Start more workers (same app id) to share the partitions; the
+  consumer group id is the app id.
 * In tests / in-process: ``async with running(app): ...`` starts the app on the current loop and
   waits until its consumer owns partitions, then stops it (flushing the producer) on exit.
 
@@ -67,6 +68,7 @@ import asyncio
 import contextlib
 import importlib
 import shutil
+import signal
 import tempfile
 from collections.abc import AsyncIterator, Sequence
 from pathlib import Path
@@ -90,6 +92,7 @@ __all__ = [
     "extra_topic",
     "redis_client",
     "running",
+    "serve",
     "topic",
 ]
 
@@ -267,6 +270,24 @@ async def running(app: MonitorApp, *, ready_timeout: float = 60.0) -> AsyncItera
         if app.agents:
             await asyncio.wait_for(_assigned(app), ready_timeout)
         yield app
+    finally:
+        await app.stop()
+
+
+async def serve(app: MonitorApp, stop: asyncio.Event | None = None) -> None:
+    """Run ``app`` until ``stop`` is set (or SIGTERM/SIGINT when no event is given).
+
+    What ``monitor worker`` needs: no waiting for partitions (a worker beyond the partition
+    count legitimately gets none), a graceful stop that flushes the producer and commits.
+    """
+    if stop is None:
+        stop = asyncio.Event()
+        loop = asyncio.get_running_loop()
+        for sig in (signal.SIGTERM, signal.SIGINT):
+            loop.add_signal_handler(sig, stop.set)
+    await app.start()
+    try:
+        await stop.wait()
     finally:
         await app.stop()
 

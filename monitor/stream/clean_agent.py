@@ -61,7 +61,7 @@ def register(app: MonitorApp) -> None:
                 store = RedisTemplateStore(
                     redis_client(app),
                     key_prefix=settings.redis.key_prefix,
-                    **template_store_settings(settings.clean),  # type: ignore[arg-type]
+                    **template_store_settings(settings.clean),
                 )
             try:
                 raw = RawArticle.model_validate_json(value)

@@ -50,7 +50,9 @@ def register(app: MonitorApp) -> None:
             except (RedisError, OSError) as error:
                 REDIS_ERRORS.labels(operation="story").inc()
                 delay = RETRY_SECONDS[min(attempt, len(RETRY_SECONDS) - 1)]
-                log.warning("story store failed for %s (%s); retry in %ss", item.article.id, error, delay)
+                log.warning(
+                    "story store failed for %s (%s); retry in %ss", item.article.id, error, delay
+                )
                 attempt += 1
                 await asyncio.sleep(delay)
 

@@ -2,6 +2,7 @@ from __future__ import annotations
 
 import json
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -10,26 +11,28 @@ from monitor.cli import main
 DATA = Path(__file__).parent.parent / "data"
 
 
-def _run(capsys: pytest.CaptureFixture[str], *args: str) -> list[dict[str, object]]:
+def _run(capsys: pytest.CaptureFixture[str], *args: str) -> list[dict[str, Any]]:
     assert main(["replay", *args]) == 0
     return [json.loads(line) for line in capsys.readouterr().out.splitlines()]
 
 
 def test_replay_seed_files_in_publication_order(capsys: pytest.CaptureFixture[str]) -> None:
-    paths = [str(next((DATA / "seeds").glob(f"{p}_*.txt"))) for p in ("002", "001", "000", "004", "003")]
+    paths = [
+        str(next((DATA / "seeds").glob(f"{p}_*.txt"))) for p in ("002", "001", "000", "004", "003")
+    ]
     lines = _run(capsys, *paths)
     assert [line["decision"] for line in lines][:2] == ["new_story", "development"]
     assert lines[4]["decision"] == "development"
     assert len({line["story"] for line in lines}) == 1
     assert set(lines[0]) >= {"article", "decision", "story", "new_sentences", "reasons"}
-    assert any("مطار" in sentence for sentence in lines[4]["new_sentences"])  # type: ignore[union-attr]
+    assert any("مطار" in sentence for sentence in lines[4]["new_sentences"])
 
 
 def test_replay_jsonl_says_the_dormant_story_was_resumed(
     capsys: pytest.CaptureFixture[str],
 ) -> None:
     lines = _run(capsys, str(DATA / "seeds.jsonl"))
-    assert lines[1]["reasons"]["resumed"]["idle_days"] == 277  # type: ignore[index]
+    assert lines[1]["reasons"]["resumed"]["idle_days"] == 277
 
 
 def test_replay_missing_file_is_an_error(capsys: pytest.CaptureFixture[str]) -> None:
@@ -40,5 +43,5 @@ def test_replay_missing_file_is_an_error(capsys: pytest.CaptureFixture[str]) -> 
 @pytest.mark.integration
 def test_replay_with_redis(capsys: pytest.CaptureFixture[str], redis_url: str) -> None:
     lines = _run(capsys, "--redis", redis_url, str(DATA / "seeds.jsonl"))
-    assert [line["decision"] for line in lines][0] == "new_story"
+    assert lines[0]["decision"] == "new_story"
     assert len({line["story"] for line in lines}) == 1

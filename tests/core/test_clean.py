@@ -376,3 +376,33 @@ def test_no_sentence_of_a_boilerplate_free_article_is_lost(
     text_words = " ".join(tokens(article.match_text))
     for sentence in sentences:  # every word, in order (lone punctuation is not a sentence)
         assert " ".join(tokens(normalize(sentence))) in text_words
+
+
+def test_html_feed_summary_fragment() -> None:
+    fragment = (
+        "وصل الرئيس الروسي <b>فلاديمير بوتين</b> إلى بيونغ يانغ فجر الأربعاء &amp; التقى كيم."
+        "<br/>وقال الكرملين إن الزيارة تاريخية.<script>var tracker = 1;</script>"
+    )
+    article = clean_article(
+        RawArticle(id="a", outlet="x", title="بوتين في بيونغ يانغ", html=fragment)
+    )
+    assert isinstance(article, CleanArticle), article
+    assert article.paragraphs == [
+        "وصل الرئيس الروسي فلاديمير بوتين إلى بيونغ يانغ فجر الأربعاء & التقى كيم.",
+        "وقال الكرملين إن الزيارة تاريخية.",
+    ]
+
+
+def test_too_large_counts_utf8_bytes() -> None:
+    arabic_page = "<html><body><p>" + "ب" * 60 + "</p></body></html>"  # 60 chars, 120 bytes
+    limit = CleanSettings(max_html_bytes=len(arabic_page) + 30)
+    result = clean_article(RawArticle(id="a", outlet="x", html=arabic_page), settings=limit)
+    assert isinstance(result, Rejection) and result.reason == "too_large"
+
+
+def test_short_first_line_is_the_title_not_a_byline() -> None:
+    text = "كواليس الزيارة\nمروة على\n" + "\n".join(seed_text("003").splitlines()[1:4])
+    article = clean_article(RawArticle(id="a", outlet="x", text=text))
+    assert isinstance(article, CleanArticle)
+    assert article.title == "كواليس الزيارة"
+    assert ("byline", "مروة على") in [(r.reason, r.text) for r in article.removed]

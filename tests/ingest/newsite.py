@@ -29,7 +29,7 @@ In-process (tests)::
     url = site.url("/rss/main.xml")
     await site.stop()
 
-As its own process (benchmarks): ``python tests/ingest/newsite.py [--port N]`` prints
+As its own process (benchmarks): ``python tests/ingest/newsite.py [--port N] [--hosts K]`` prints
 ``PORT <n>`` on stdout once it listens and serves until killed.
 """
 
@@ -133,7 +133,11 @@ class NewsSite:
     def requests_to(self, path: str) -> list[RequestRecord]:
         return [r for r in self.requests if r.path == path]
 
-    async def start(self, host: str = "127.0.0.1", port: int = 0) -> None:
+    async def start(
+        self, host: str = "127.0.0.1", port: int = 0, *, extra_hosts: tuple[str, ...] = ()
+    ) -> None:
+        """Listen on ``host`` (and on ``extra_hosts``, e.g. 127.0.0.2: other "hosts" for the
+        poller's per-host limits) on one port."""
         app = web.Application()
         app.middlewares.append(self._record)
         app.add_routes([
@@ -161,6 +165,8 @@ class NewsSite:
         server = site._server
         assert server is not None and server.sockets  # type: ignore[union-attr]
         self.port = server.sockets[0].getsockname()[1]  # type: ignore[union-attr]
+        for extra in extra_hosts:
+            await web.TCPSite(self._runner, extra, self.port).start()
 
     async def stop(self) -> None:
         self._stopping.set()
@@ -368,10 +374,10 @@ class NewsSite:
         return self._xml(self.rss(stories))
 
 
-async def _serve(port: int) -> None:
+async def _serve(port: int, hosts: int) -> None:
     site = NewsSite()
     site.publish_all()
-    await site.start(port=port)
+    await site.start(port=port, extra_hosts=tuple(f"127.0.0.{n}" for n in range(2, hosts + 1)))
     print(f"PORT {site.port}", flush=True)
     await asyncio.Event().wait()
 
@@ -379,4 +385,6 @@ async def _serve(port: int) -> None:
 if __name__ == "__main__":
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--port", type=int, default=0)
-    asyncio.run(_serve(parser.parse_args().port))
+    parser.add_argument("--hosts", type=int, default=1, help="also listen on 127.0.0.2..N")
+    arguments = parser.parse_args()
+    asyncio.run(_serve(arguments.port, arguments.hosts))

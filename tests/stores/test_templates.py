@@ -12,11 +12,12 @@ from monitor.settings import CleanSettings
 from monitor.stores.templates import (
     MemoryTemplateStore,
     RedisTemplateStore,
+    TemplateLimits,
     TemplateStore,
     template_store_settings,
 )
 
-LIMITS = {"min_articles": 10, "min_share": 0.3, "max_lines": 50, "decay_every": 40}
+LIMITS = TemplateLimits(min_articles=10, min_share=0.3, max_lines=50, decay_every=40)
 
 
 def as_int(value: bytes | str | None) -> int:
@@ -27,10 +28,10 @@ def as_int(value: bytes | str | None) -> int:
 @pytest.fixture(params=["memory", "redis"])
 async def store(request: pytest.FixtureRequest, topic_prefix: str) -> AsyncIterator[TemplateStore]:
     if request.param == "memory":
-        yield MemoryTemplateStore(**LIMITS)  # type: ignore[arg-type]
+        yield MemoryTemplateStore(**LIMITS)
         return
     client = aioredis.Redis.from_url(request.getfixturevalue("redis_url"))
-    yield RedisTemplateStore(client, key_prefix=topic_prefix, **LIMITS)  # type: ignore[arg-type]
+    yield RedisTemplateStore(client, key_prefix=topic_prefix, **LIMITS)
     await client.aclose()
 
 
@@ -91,7 +92,7 @@ async def test_memory_is_bounded_and_counts_decay(store: TemplateStore) -> None:
 async def test_redis_layout_and_bounds(redis_url: str, topic_prefix: str) -> None:
     client = aioredis.Redis.from_url(redis_url)
     try:
-        store = RedisTemplateStore(client, key_prefix=topic_prefix, **LIMITS)  # type: ignore[arg-type]
+        store = RedisTemplateStore(client, key_prefix=topic_prefix, **LIMITS)
         for index in range(30):
             await store.observe("veto", ["footer", *[f"line-{index}-{j}" for j in range(5)]])
         count_key, lines_key = store.keys("veto")
@@ -114,5 +115,5 @@ async def test_redis_layout_and_bounds(redis_url: str, topic_prefix: str) -> Non
 
 def test_settings_map_to_store_arguments() -> None:
     settings = CleanSettings(template_min_articles=5, template_min_share=0.5)
-    store = MemoryTemplateStore(**template_store_settings(settings))  # type: ignore[arg-type]
+    store = MemoryTemplateStore(**template_store_settings(settings))
     assert (store.min_articles, store.min_share) == (5, 0.5)

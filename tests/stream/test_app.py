@@ -11,7 +11,7 @@ from aiokafka.admin import AIOKafkaAdminClient
 
 from monitor.core.records import RawArticle
 from monitor.settings import Settings
-from monitor.stream.app import build_worker_app, create_app, running, topic
+from monitor.stream.app import build_worker_app, create_app, running, serve, topic
 from monitor.stream.app import redis_client as app_redis_client
 from monitor.stream.slice_agent import SLICE_SUFFIX
 from monitor.stream.topics import TOPICS
@@ -94,3 +94,29 @@ async def test_redis_round_trip(redis_client: aioredis.Redis, service_settings: 
         assert shared is app_redis_client(app)
         assert await shared.hincrby("article:a1", "n", 2) == 5
     assert app._redis is None  # the app closed its client when it stopped
+
+
+async def test_serve_runs_the_agents_until_stopped(service_settings: Settings):
+    prefix = service_settings.kafka.topic_prefix
+    app = build_worker_app(
+        service_settings, stages=["monitor.stream.slice_agent"], app_id=f"{prefix}serve"
+    )
+    stop = asyncio.Event()
+    worker = asyncio.create_task(serve(app, stop))
+    article = RawArticle(id="s1", outlet="seed", title=" served ")
+    producer = AIOKafkaProducer(bootstrap_servers=service_settings.kafka.bootstrap)
+    await producer.start()
+    try:
+        await producer.send_and_wait(
+            f"{prefix}raw", article.model_dump_json().encode(), key=b"s1"
+        )
+    finally:
+        await producer.stop()
+    [(_key, value)] = await read_records(
+        service_settings.kafka.bootstrap, f"{prefix}{SLICE_SUFFIX}", 1
+    )
+    assert RawArticle.model_validate_json(value).title == "SERVED"
+    assert not worker.done() and not app.should_stop
+    stop.set()
+    await asyncio.wait_for(worker, 30)
+    assert app.should_stop

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import time
+from collections.abc import Sequence
 from pathlib import Path
 
 import pytest
@@ -11,6 +12,7 @@ import redis.asyncio as aioredis
 from aiokafka import AIOKafkaConsumer, AIOKafkaProducer
 from prometheus_client import REGISTRY
 
+from monitor.core.boilerplate import TemplateLines
 from monitor.core.records import CleanArticle, RawArticle, Rejection
 from monitor.settings import Settings
 from monitor.stages.clean import clean_stage
@@ -99,6 +101,19 @@ async def test_stage_learns_outlet_templates_for_later_articles() -> None:
     assert footer in results[0].paragraphs  # type: ignore[union-attr]
     assert footer not in results[3].paragraphs  # type: ignore[union-attr]
     assert ("template", footer) in [(r.reason, r.text) for r in results[3].removed]  # type: ignore[union-attr]
+
+
+class UnreachableStore:
+    async def observe(self, outlet: str, line_keys: Sequence[str]) -> TemplateLines:
+        raise ConnectionError("redis is down")
+
+
+async def test_stage_cleans_without_templates_when_the_store_fails() -> None:
+    before = metric("monitor_redis_errors_total", operation="template_observe")
+    result = await clean_stage(seed_articles()[3], UnreachableStore(), Settings())
+    assert isinstance(result, CleanArticle)
+    assert "بايدن يشن هجوما لاذعا على ترامب" not in "\n".join(result.paragraphs)
+    assert metric("monitor_redis_errors_total", operation="template_observe") == before + 1
 
 
 async def read_topic(bootstrap: str, name: str, count: int) -> dict[str, bytes]:

@@ -1,0 +1,340 @@
+"""``monitor run``: the whole monitor in one process, without Kafka or Redis (embedded mode).
+
+The real poller (``monitor.ingest.poller``) hands new entries to an in-process queue
+(``QueueSink``); one task takes them in arrival order through the embedded
+:class:`monitor.pipeline.Pipeline` (in-process stores); every alert goes to the real
+:class:`monitor.alerts.dispatcher.Dispatcher`, whose ``console`` subscriber prints it on
+stdout, plus the subscribers of ``--subscriptions FILE`` if given. Decisions feed the
+dispatcher's breaking-news detector as in the service.
+
+Without ``--feeds`` it runs on the bundled sample (``monitor.samples``): 37 real articles
+served as RSS feeds on a loopback port, one more released every ``--interval`` seconds, so
+stories form, reprints are recognised (and not alerted) and developments arrive within about
+half a minute. ``--once`` exits when the input is used up (sample: every article decided;
+``--feeds``: every feed polled once and its new entries decided), ``--duration S`` after S
+seconds, Ctrl-C (SIGINT) or SIGTERM at any time; pending alerts are printed before exit.
+
+    monitor run --once                       # the bundled demo
+    monitor run --feeds config/feeds.yaml    # live feeds, until Ctrl-C
+
+Each alert prints as a short block (labels left to right first, then each Arabic line on its
+own, marked right-to-left, so terminals with and without bidi support show it readably)::
+
+    [10:31:02] NEW STORY (قصة جديدة) | 24.ae | 2023-09-14 09:00 UTC
+      ‏القصة: بوتين يقبل دعوة كيم لزيارة كوريا الشمالية
+      ‏• أكد الكرملين، الخميس، أن الرئيس الروسي فلاديمير بوتين قبِل دعوة ...
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import contextlib
+import logging
+import signal
+import sys
+import time
+from collections import Counter
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from datetime import datetime
+from pathlib import Path
+from typing import Any, TextIO
+
+import httpx
+
+from monitor.alerts.channels import KIND_LABELS, Channel, make_channel
+from monitor.alerts.dispatcher import Dispatcher
+from monitor.alerts.records import Notification
+from monitor.alerts.subscriptions import Subscriber, Subscriptions, load_subscriptions
+from monitor.core.records import Alert, RawArticle
+from monitor.ingest.feeds import FeedConfig, load_feeds
+from monitor.ingest.fetch import Fetcher, FetchLimits
+from monitor.ingest.poller import Poller
+from monitor.ingest.sink import QueueSink
+from monitor.metrics import start_metrics_server
+from monitor.pipeline import Pipeline
+from monitor.samples import SampleSite, load_samples
+from monitor.settings import Settings, load_settings
+from monitor.stores.deliveries import MemoryDeliveryStore
+from monitor.stores.seen import MemorySeenStore
+
+__all__ = ["ConsoleChannel", "RunSummary", "format_alert", "register", "run_embedded"]
+
+log = logging.getLogger(__name__)
+
+CONSOLE_ID = "console"
+RTL_MARK = "\u200f"
+_KIND_NAMES = {"new_story": "NEW STORY", "development": "DEVELOPMENT", "breaking": "BREAKING"}
+_SENTENCE_CHARS = 300
+
+
+def register(subparsers: Any) -> None:
+    parser = subparsers.add_parser(
+        "run",
+        help="run the whole monitor in one process (bundled sample feeds unless --feeds)",
+        description=__doc__.splitlines()[0] if __doc__ else None,
+    )
+    parser.add_argument("--feeds", type=Path, help="feeds file (default: the bundled sample)")
+    parser.add_argument("--subscriptions", type=Path, help="also deliver to these subscribers")
+    parser.add_argument("--once", action="store_true", help="exit when the input is used up")
+    parser.add_argument("--duration", type=float, metavar="S", help="exit after S seconds")
+    parser.add_argument(
+        "--interval", type=float, default=0.6, metavar="S",
+        help="sample: release one article every S seconds (default 0.6)",
+    )  # fmt: skip
+    parser.add_argument("--metrics-port", type=int, default=0, help="serve /metrics (0: off)")
+    parser.set_defaults(func=_main)
+
+
+def format_alert(alert: Alert, *, now: datetime | None = None) -> str:
+    """The alert as a few plain-text lines for a terminal (see the module docstring).
+
+    >>> alert = Alert(id="a", kind="development", story="s", story_title="زيارة بوتين",
+    ...               article="x", outlet="youm7", new_sentences=["وصل بوتين."])
+    >>> print(format_alert(alert, now=datetime(2024, 6, 19, 10, 31, 2)))
+    [10:31:02] DEVELOPMENT (تطور جديد) | youm7
+      ‏القصة: زيارة بوتين
+      ‏• وصل بوتين.
+    """
+    stamp = (now or datetime.now()).strftime("%H:%M:%S")
+    head = f"[{stamp}] {_KIND_NAMES[alert.kind]} ({KIND_LABELS[alert.kind]}) | {alert.outlet}"
+    if alert.published is not None:
+        head += f" | {alert.published:%Y-%m-%d %H:%M %Z}".rstrip()
+    lines = [head, f"  {RTL_MARK}القصة: {alert.story_title}"]
+    if alert.title and alert.title != alert.story_title:
+        lines.append(f"  {RTL_MARK}الخبر: {alert.title}")
+    for sentence in alert.new_sentences:
+        short = sentence if len(sentence) <= _SENTENCE_CHARS else sentence[:_SENTENCE_CHARS] + "…"
+        lines.append(f"  {RTL_MARK}• {short}")
+    if alert.kind == "breaking" and alert.sources:
+        outlets = ", ".join(source.outlet for source in alert.sources)
+        lines.append(f"  sources: {outlets}")
+    return "\n".join(lines)
+
+
+class ConsoleChannel:
+    """A delivery channel that prints each alert of a notification on ``out``."""
+
+    kind = "console"
+
+    def __init__(self, out: TextIO) -> None:
+        self.out = out
+        self.printed: list[Alert] = []
+
+    async def send(self, notification: Notification) -> None:
+        for alert in notification.alerts:
+            self.out.write(format_alert(alert) + "\n\n")
+            self.printed.append(alert)
+        self.out.flush()
+
+
+@dataclass
+class RunSummary:
+    """What one embedded run did."""
+
+    articles: int = 0
+    decisions: Counter[str] = field(default_factory=Counter)
+    alerts: list[Alert] = field(default_factory=list)
+    """Alerts the pipeline raised (and the dispatcher was handed), in order."""
+    printed: list[Alert] = field(default_factory=list)
+    """Alerts the console channel printed."""
+
+    def line(self) -> str:
+        kinds = ", ".join(f"{count} {kind}" for kind, count in sorted(self.decisions.items()))
+        return (
+            f"{self.articles} articles decided ({kinds or 'none'}); "
+            f"{len(self.alerts)} alerts from the pipeline, {len(self.printed)} printed"
+            " (breaking alerts come from the dispatcher)"
+        )
+
+
+def _console_subscriber() -> Subscriber:
+    # The channel config must be one of the configurable types; the dispatcher's channel
+    # factory below routes this subscriber to the console instead (nothing is ever POSTed).
+    return Subscriber.model_validate(
+        {"id": CONSOLE_ID, "channel": {"type": "webhook", "url": "http://127.0.0.1:9/console"}}
+    )
+
+
+def _subscriptions(extra: Path | None) -> Subscriptions:
+    subscribers = [_console_subscriber()]
+    if extra is not None:
+        subscribers += [s for s in load_subscriptions(extra).subscribers if s.id != CONSOLE_ID]
+    return Subscriptions(subscribers=subscribers)
+
+
+async def run_embedded(
+    settings: Settings,
+    *,
+    feeds: Sequence[FeedConfig] | None = None,
+    once: bool = False,
+    duration: float | None = None,
+    out: TextIO = sys.stdout,
+    sample_interval: float = 0.6,
+    subscriptions: Path | None = None,
+    stop: asyncio.Event | None = None,
+) -> RunSummary:
+    """Poll, decide and print alerts until ``stop``, ``duration`` or (``once``) end of input.
+
+    Without ``feeds``, serves the bundled sample on a loopback port and polls that.
+    """
+    stop = stop or asyncio.Event()
+    summary = RunSummary()
+    site: SampleSite | None = None
+    if feeds is None:
+        site = SampleSite(load_samples(), interval=sample_interval)
+        await site.start()
+        # Poll faster than articles are released, so they arrive in release order.
+        poll = max(0.05, min(0.25, sample_interval / 2))
+        feeds = site.feeds(poll_min=poll, poll_max=poll)
+        settings = settings.model_copy(deep=True)
+        settings.poller.host_min_spacing_seconds = 0.0
+        log.info("sample site on %s: %d articles, one every %.2fs",
+                 site.base_url, len(site.articles), sample_interval)  # fmt: skip
+    queue: asyncio.Queue[RawArticle] = asyncio.Queue()
+    console = ConsoleChannel(out)
+    client = httpx.AsyncClient(timeout=httpx.Timeout(settings.alerts.http_timeout_seconds))
+
+    def channel_for(subscriber: Subscriber) -> Channel:
+        if subscriber.id == CONSOLE_ID:
+            return console
+        return make_channel(subscriber.channel, client, settings.alerts.http_timeout_seconds)
+
+    dispatcher = Dispatcher(
+        _subscriptions(subscriptions),
+        MemoryDeliveryStore(settings.alerts.delivered_ttl_seconds),
+        settings.alerts,
+        http_client=client,
+        channel_factory=channel_for,
+        poll_seconds=0.1,
+    )
+    seen = MemorySeenStore(settings.poller.seen_ttl_seconds)
+    tasks: list[asyncio.Task[Any]] = []
+    try:
+        async with (
+            Pipeline(settings) as pipeline,
+            Fetcher(
+                FetchLimits.from_settings(settings.poller),
+                user_agent=settings.poller.user_agent,
+                allow_private_pages=settings.poller.allow_private_addresses or site is not None,
+            ) as fetcher,
+        ):
+            poller = Poller(feeds, fetcher=fetcher, seen=seen, sink=QueueSink(queue),
+                            settings=settings.poller)  # fmt: skip
+            tasks = [
+                asyncio.create_task(dispatcher.run(), name="delivery"),
+                asyncio.create_task(_decide(queue, pipeline, dispatcher, summary), name="decide"),
+                asyncio.create_task(poller.run(stop, shutdown_grace=5.0), name="poll"),
+            ]
+            if once:
+                tasks.append(asyncio.create_task(
+                    _stop_at_end(stop, poller, queue, site, summary), name="once"
+                ))  # fmt: skip
+            if duration is not None:
+                tasks.append(asyncio.create_task(_stop_after(stop, duration), name="duration"))
+            await _wait_stopped(stop, tasks)
+            await tasks[2]  # the poller returns once its polls under way finished
+            await dispatcher.drain(timeout=10.0)
+    finally:
+        await dispatcher.close()
+        for task in tasks:
+            task.cancel()
+        await asyncio.gather(*tasks, return_exceptions=True)
+        await client.aclose()
+        if site is not None:
+            await site.stop()
+    summary.printed = list(console.printed)
+    return summary
+
+
+async def _decide(
+    queue: asyncio.Queue[RawArticle], pipeline: Pipeline, dispatcher: Dispatcher, summary: RunSummary
+) -> None:
+    while True:
+        raw = await queue.get()
+        try:
+            decision, alert = await pipeline.process(raw)
+            summary.articles += 1
+            summary.decisions[decision.decision] += 1
+            log.debug("%s %s %s", decision.decision, decision.outlet, decision.title)
+            if alert is not None:
+                summary.alerts.append(alert)
+                await dispatcher.handle_alert(alert)
+            await dispatcher.handle_decision(decision)
+        except Exception:  # one bad article must not end the run
+            log.exception("article %s from %s could not be processed", raw.id, raw.outlet)
+        finally:
+            queue.task_done()
+
+
+async def _stop_at_end(
+    stop: asyncio.Event,
+    poller: Poller,
+    queue: asyncio.Queue[RawArticle],
+    site: SampleSite | None,
+    summary: RunSummary,
+) -> None:
+    """Set ``stop`` once the input is used up (see the module docstring)."""
+    while True:
+        await asyncio.sleep(0.1)
+        if site is not None:
+            if site.all_released() and summary.articles >= len(site.articles):
+                break
+        elif all(state.next_poll_at > 0 for state in poller.states.values()) and not any(
+            state.pending for state in poller.states.values()
+        ):
+            await queue.join()
+            break
+    stop.set()
+
+
+async def _stop_after(stop: asyncio.Event, seconds: float) -> None:
+    with contextlib.suppress(TimeoutError):
+        await asyncio.wait_for(stop.wait(), timeout=seconds)
+    stop.set()
+
+
+async def _wait_stopped(stop: asyncio.Event, tasks: list[asyncio.Task[Any]]) -> None:
+    """Until ``stop`` is set, or a task failed (its error is raised)."""
+    stopper = asyncio.create_task(stop.wait())
+    try:
+        while not stop.is_set():
+            done, _ = await asyncio.wait(
+                [stopper, *tasks], return_when=asyncio.FIRST_COMPLETED
+            )
+            for task in done:
+                if task is not stopper and task.exception() is not None:
+                    raise task.exception()  # type: ignore[misc]
+    finally:
+        stopper.cancel()
+
+
+def _main(args: argparse.Namespace) -> int:
+    if not args.verbose:
+        # One line per feed request would drown the alerts.
+        logging.getLogger("httpx").setLevel(logging.WARNING)
+    settings = load_settings()
+    feeds = load_feeds(args.feeds) if args.feeds is not None else None
+    if args.metrics_port:
+        start_metrics_server(args.metrics_port)
+
+    async def main() -> RunSummary:
+        stop = asyncio.Event()
+        loop = asyncio.get_running_loop()
+        for sig in (signal.SIGINT, signal.SIGTERM):
+            loop.add_signal_handler(sig, stop.set)
+        return await run_embedded(
+            settings,
+            feeds=feeds,
+            once=args.once,
+            duration=args.duration,
+            sample_interval=args.interval,
+            subscriptions=args.subscriptions,
+            stop=stop,
+        )
+
+    started = time.monotonic()
+    summary = asyncio.run(main())
+    print(f"monitor run: {summary.line()} in {time.monotonic() - started:.1f}s", file=sys.stderr)
+    return 0

@@ -1,0 +1,146 @@
+"""``monitor worker``: the Faust worker of the service mode (clean, fingerprint and story agents).
+
+Builds the Faust app with ``monitor.stream.app.build_worker_app`` from the one ``Settings``
+(``config/monitor.yaml`` or ``MONITOR_CONFIG``, overridden by ``MONITOR_*`` variables), runs it
+on Kafka (``kafka.bootstrap``) with its state in Redis (``redis.url``), serves Prometheus
+metrics on ``metrics.port`` and measures its consumer group's lag (``CONSUMER_LAG``) every 15 s.
+
+Scaling: start more workers with the same ``--app-id`` (the consumer group): they share the
+partitions of ``raw`` and ``clean`` (``kafka.partitions``); ``fingerprinted`` has one
+partition, so exactly one of them runs the story agent at a time and takes over if that one
+dies. ``--stages`` runs a subset (e.g. ``--stages clean`` on extra machines).
+
+Delivery: Faust commits offsets after processing, so a killed worker's last few seconds are
+processed again. Each stage is idempotent by article id (an article never matches its own
+fingerprint; the story stage re-emits the recorded decision and alert of an article it
+already decided), and the dispatcher's delivery store drops alerts it already delivered.
+
+SIGTERM/SIGINT stop it gracefully (agents stop, offsets are committed, the producer flushed).
+
+    MONITOR_KAFKA__BOOTSTRAP=127.0.0.1:9092 MONITOR_REDIS__URL=redis://127.0.0.1:6379/0 \\
+        monitor worker --metrics-port 9465
+
+It logs ``worker ready`` (with its partitions) once its consumer owns partitions.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import contextlib
+import logging
+import signal
+from collections.abc import Sequence
+from typing import Any
+
+from aiokafka.admin import AIOKafkaAdminClient
+
+from monitor.metrics import start_metrics_server
+from monitor.settings import Settings, load_settings
+from monitor.stream.app import DEFAULT_APP_ID, STAGES, MonitorApp, build_worker_app, running
+from monitor.stream.lag import ConsumerLagMonitor
+
+__all__ = ["register", "run_worker", "source_topics"]
+
+log = logging.getLogger(__name__)
+
+KAFKA_RETRY_SECONDS = 2.0
+READY_TIMEOUT_SECONDS = 300.0
+
+
+def register(subparsers: Any) -> None:
+    parser = subparsers.add_parser(
+        "worker", help="run the Faust agents (clean, fingerprint, story) on Kafka and Redis"
+    )
+    parser.add_argument(
+        "--stages",
+        help=f"comma-separated subset of {','.join(STAGES)} (default: all)",
+    )
+    parser.add_argument(
+        "--app-id", default=DEFAULT_APP_ID, help="Faust app id = Kafka consumer group"
+    )
+    parser.add_argument("--metrics-port", type=int, help="port of /metrics (0: off)")
+    parser.set_defaults(func=_main)
+
+
+def source_topics(app: MonitorApp) -> list[str]:
+    """The topics the app's agents read (what its consumer lag is measured on)."""
+    return sorted({name for agent in app.agents.values() for name in agent.channel.topics})  # type: ignore[attr-defined]
+
+
+async def _wait_for_kafka(bootstrap: str, stop: asyncio.Event) -> bool:
+    """Until the broker answers (True) or ``stop`` is set (False)."""
+    while not stop.is_set():
+        admin = AIOKafkaAdminClient(bootstrap_servers=bootstrap)
+        try:
+            await admin.start()
+            await admin.list_topics()
+            return True
+        except Exception as exc:
+            log.warning("Kafka at %s not reachable (%s); retrying", bootstrap, exc)
+        finally:
+            with contextlib.suppress(Exception):
+                await admin.close()
+        with contextlib.suppress(TimeoutError):
+            await asyncio.wait_for(stop.wait(), timeout=KAFKA_RETRY_SECONDS)
+    return False
+
+
+async def run_worker(
+    settings: Settings,
+    *,
+    stages: Sequence[str] | None = None,
+    app_id: str = DEFAULT_APP_ID,
+    stop: asyncio.Event | None = None,
+    ready: asyncio.Event | None = None,
+    **faust_options: Any,
+) -> None:
+    """Run the agents until ``stop`` is set (or SIGTERM/SIGINT when no event is given).
+
+    ``ready`` is set once the consumer owns its partitions.
+    """
+    if stop is None:
+        stop = asyncio.Event()
+        loop = asyncio.get_running_loop()
+        for sig in (signal.SIGTERM, signal.SIGINT):
+            loop.add_signal_handler(sig, stop.set)
+    if not await _wait_for_kafka(settings.kafka.bootstrap, stop):
+        return
+    app = build_worker_app(settings, stages=stages, app_id=app_id, **faust_options)
+    topics = source_topics(app)
+    lag = ConsumerLagMonitor(settings.kafka.bootstrap, app.conf.id, topics)
+    lag_stop = asyncio.Event()
+    lag_task: asyncio.Task[None] | None = None
+    async with running(app, ready_timeout=READY_TIMEOUT_SECONDS):
+        log.info(
+            "worker ready: group %s, agents %s, partitions %s",
+            app.conf.id,
+            ", ".join(sorted(app.agents)),
+            sorted(f"{tp.topic}:{tp.partition}" for tp in app.consumer.assignment()),
+        )
+        if ready is not None:
+            ready.set()
+        try:
+            await lag.start()
+            lag_task = asyncio.create_task(lag.run(lag_stop), name="consumer lag")
+        except Exception as exc:  # lag is only a metric: never keep the agents from running
+            log.warning("consumer lag monitor not started: %s", exc)
+        try:
+            await stop.wait()
+        finally:
+            log.info("worker stopping")
+            lag_stop.set()
+            if lag_task is not None:
+                await lag_task
+            await lag.stop()
+    log.info("worker stopped")
+
+
+def _main(args: argparse.Namespace) -> int:
+    settings = load_settings()
+    if args.metrics_port is not None:
+        settings.metrics.port = args.metrics_port
+    stages = [s.strip() for s in args.stages.split(",") if s.strip()] if args.stages else None
+    start_metrics_server(settings.metrics.port)
+    asyncio.run(run_worker(settings, stages=stages, app_id=args.app_id))
+    return 0

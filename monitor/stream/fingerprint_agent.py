@@ -1,0 +1,92 @@
+"""Faust agent of the fingerprint stage: ``clean`` -> ``fingerprinted`` (| ``rejected``).
+
+Reads ``CleanArticle`` JSON keyed by article id in batches (``stream.take_events``: up to
+``BATCH_SIZE`` records or ``BATCH_WITHIN`` seconds), classifies the whole batch with one
+Redis round trip (``monitor.stages.fingerprint.fingerprint_batch``) and writes every
+``FingerprintedArticle`` (also exact copies and reprints: the story stage records their
+decision) to ``fingerprinted``, keyed by article id, in input order. Records that are not
+valid ``CleanArticle`` JSON go to ``rejected`` so a poison message never stops the partition.
+
+When Redis is down the batch is retried with backoff (each failure is logged and counted in
+``REDIS_ERRORS``) and nothing is sent or acknowledged until it succeeds: no article is lost
+and none is passed on unclassified. Retries are safe: an article never matches itself.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from collections.abc import Sequence
+
+from faust.types import EventT, StreamT
+from pydantic import ValidationError
+
+from monitor.core.records import CleanArticle, FingerprintedArticle, Rejection
+from monitor.metrics import ARTICLES_REJECTED
+from monitor.settings import Settings
+from monitor.stages.fingerprint import STAGE, FingerprintStoreUnavailable, fingerprint_batch
+from monitor.stores.fingerprints import FingerprintStore, redis_fingerprint_store
+from monitor.stream.app import MonitorApp, redis_client, topic
+
+__all__ = ["BATCH_SIZE", "BATCH_WITHIN", "fingerprint_until_done", "register"]
+
+log = logging.getLogger(__name__)
+
+BATCH_SIZE = 200
+BATCH_WITHIN = 0.2
+RETRY_FIRST_DELAY = 0.5
+RETRY_MAX_DELAY = 30.0
+
+
+async def fingerprint_until_done(
+    articles: Sequence[CleanArticle], store: FingerprintStore, settings: Settings
+) -> list[FingerprintedArticle]:
+    """``fingerprint_batch``, retried with exponential backoff while the store is down."""
+    delay = RETRY_FIRST_DELAY
+    while True:
+        try:
+            return await fingerprint_batch(articles, store, settings)
+        except FingerprintStoreUnavailable:
+            log.warning("retrying %d article(s) in %.1fs", len(articles), delay)
+            await asyncio.sleep(delay)
+            delay = min(delay * 2, RETRY_MAX_DELAY)
+
+
+def _invalid(key: bytes | None, error: ValidationError) -> Rejection:
+    ARTICLES_REJECTED.labels(stage=STAGE, reason="invalid_record").inc()
+    article_id = key.decode("utf-8", errors="replace") if key else ""
+    log.warning("invalid clean record %r: %s", article_id, error.errors()[:1])
+    return Rejection(
+        id=article_id, outlet="", stage=STAGE, reason="invalid_record", detail=str(error)[:500]
+    )
+
+
+def register(app: MonitorApp) -> None:
+    settings = app.settings
+    fingerprinted = topic(app, "fingerprinted")
+    rejected = topic(app, "rejected")
+    store: FingerprintStore | None = None
+
+    @app.agent(topic(app, "clean"), name=f"{app.conf.id}.fingerprint")
+    async def fingerprint(stream: StreamT[bytes]) -> None:
+        nonlocal store
+        batch: Sequence[EventT]
+        async for batch in stream.take_events(  # type: ignore[attr-defined]
+            BATCH_SIZE, within=BATCH_WITHIN
+        ):
+            if store is None:
+                store = redis_fingerprint_store(redis_client(app), settings)
+            articles: list[CleanArticle] = []
+            for event in batch:
+                try:
+                    articles.append(CleanArticle.model_validate_json(event.value))
+                except ValidationError as error:
+                    rejection = _invalid(event.key, error)
+                    await rejected.send(
+                        key=event.key or b"", value=rejection.model_dump_json().encode("utf-8")
+                    )
+            for result in await fingerprint_until_done(articles, store, settings):
+                await fingerprinted.send(
+                    key=result.article.id.encode("utf-8"),
+                    value=result.model_dump_json().encode("utf-8"),
+                )

@@ -1,0 +1,108 @@
+from __future__ import annotations
+
+from datetime import UTC, datetime
+
+from monitor.core.arabic import normalize
+from monitor.core.decide import (
+    Candidate,
+    decide_duplicate,
+    decide_story,
+    rejected_decision,
+    story_id_for,
+)
+from monitor.core.records import CleanArticle, FingerprintedArticle, Rejection
+from monitor.core.stories import article_features
+from monitor.settings import StorySettings
+
+SETTINGS = StorySettings()
+DAY = 86_400.0
+
+
+def article(article_id: str, title: str, sentences: list[str], day: float = 0.0) -> CleanArticle:
+    return CleanArticle(
+        id=article_id,
+        outlet=f"outlet-{article_id}",
+        title=title,
+        paragraphs=sentences,
+        sentences=sentences,
+        match_title=normalize(title),
+        match_sentences=[normalize(s) for s in sentences],
+        match_text=normalize(" ".join(sentences)),
+        language="ar",
+        content_hash=article_id,
+        published=datetime.fromtimestamp(day * DAY, UTC),
+    )
+
+
+FIRST = article(
+    "a1",
+    "بوتين يقبل دعوة كيم لزيارة كوريا الشمالية",
+    [
+        "أكد الكرملين أن الرئيس الروسي فلاديمير بوتين قبل دعوة من الزعيم كيم جونغ أون لزيارة كوريا الشمالية."
+    ],
+)
+LATER = article(
+    "a2",
+    "بوتين يصل إلى كوريا الشمالية ويلتقي كيم",
+    [
+        "وصل الرئيس الروسي فلاديمير بوتين إلى بيونغ يانغ حيث استقبله الزعيم كيم جونغ أون في زيارة إلى كوريا الشمالية."
+    ],
+    day=277,
+)
+
+
+def decide(item: CleanArticle, candidates: list[Candidate], day: float):  # type: ignore[no-untyped-def]
+    features = article_features(item.match_title, item.match_sentences)
+    return decide_story(
+        FingerprintedArticle(article=item, kind="new"),
+        features,
+        candidates,
+        now=day * DAY,
+        settings=SETTINGS,
+    )
+
+
+def test_first_article_starts_a_story_with_an_alert() -> None:
+    outcome = decide(FIRST, [], 0)
+    assert outcome.created and outcome.decision.decision == "new_story"
+    assert outcome.decision.story == story_id_for("a1")
+    assert outcome.alert is not None and outcome.alert.kind == "new_story"
+    assert outcome.alert.sources[0].outlet == "outlet-a1"
+
+
+def test_dormant_story_clearly_continued_is_resumed() -> None:
+    first = decide(FIRST, [], 0)
+    assert first.story is not None
+    outcome = decide(LATER, [Candidate(first.story, closed=True)], 277)
+    assert outcome.decision.story == first.story.id
+    assert outcome.decision.reasons["resumed"]["idle_days"] == 277
+    assert outcome.decision.decision == "development"
+    assert outcome.alert is not None and {s.outlet for s in outcome.alert.sources} == {
+        "outlet-a1",
+        "outlet-a2",
+    }
+
+
+def test_dormant_story_not_clearly_continued_is_not_resumed() -> None:
+    first = decide(FIRST, [], 0)
+    assert first.story is not None
+    unrelated = article(
+        "a3", "الأهلي يفوز على الزمالك", ["فاز الأهلي على الزمالك في نهائي كأس مصر."], 277
+    )
+    outcome = decide(unrelated, [Candidate(first.story, closed=True)], 277)
+    assert outcome.decision.decision == "new_story" and "resumed" not in outcome.decision.reasons
+
+
+def test_duplicate_names_the_story_and_adds_the_outlet() -> None:
+    first = decide(FIRST, [], 0)
+    copy = article("a4", FIRST.title, FIRST.sentences)
+    item = FingerprintedArticle(article=copy, kind="reprint", matched_id="a1", matched_outlet="x")
+    outcome = decide_duplicate(item, first.story)
+    assert outcome.decision.decision == "duplicate" and outcome.alert is None
+    assert outcome.decision.story == story_id_for("a1")
+    assert outcome.story is not None and "outlet-a4" in {s["outlet"] for s in outcome.story.sources}
+
+
+def test_rejection_becomes_a_decision() -> None:
+    decision = rejected_decision(Rejection(id="r", outlet="o", stage="clean", reason="empty"))
+    assert decision.decision == "rejected" and decision.reasons["reason"] == "empty"

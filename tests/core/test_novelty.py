@@ -1,0 +1,76 @@
+from __future__ import annotations
+
+from monitor.core.arabic import normalize
+from monitor.core.novelty import assess_novelty, record_reported
+from monitor.core.stories import StoryState, analyse, features_of, merge_article
+
+SETTINGS = {"reported_containment": 0.6, "development_min_score": 1.5}
+
+
+def story_with(title: str, sentences: list[str]) -> StoryState:
+    text = analyse(normalize(title), [normalize(s) for s in sentences])
+    story = StoryState(id="s", title=title, created=0.0, updated=0.0)
+    merge_article(story, features_of(text), now=0.0)
+    record_reported(story, text.sentences)
+    return story
+
+
+def judge(story: StoryState, sentences: list[str]):  # type: ignore[no-untyped-def]
+    text = analyse("", [normalize(s) for s in sentences])
+    return assess_novelty(story, sentences, text.sentences, **SETTINGS)
+
+
+STORY = story_with(
+    "بوتين يزور كوريا الشمالية",
+    [
+        "أعلن الكرملين أن الرئيس الروسي فلاديمير بوتين سيزور كوريا الشمالية يومي الثلاثاء والأربعاء.",
+        "وقال المستشار يوري أوشاكوف إن وثائق مهمة ستوقع خلال الزيارة.",
+    ],
+)
+
+
+def test_restated_sentence_is_not_news() -> None:
+    result = judge(STORY, ["وقال أوشاكوف إن وثائق مهمة جدا ستوقع خلال الزيارة."])
+    assert not result.is_development and result.restated == 1
+
+
+def test_arrival_is_a_development() -> None:
+    sentence = (
+        "وصل الرئيس الروسي فلاديمير بوتين إلى بيونغ يانغ وكان كيم جونغ أون في استقباله بالمطار."
+    )
+    result = judge(STORY, [sentence])
+    assert result.is_development
+    assert result.new_sentences[0].text == sentence
+    assert "action" in result.new_sentences[0].facts
+
+
+def test_off_topic_paragraph_is_never_news_of_the_story() -> None:
+    sentences = [
+        "وحدثت السلطات الألمانية قائمة الأسلحة المرسلة إلى أوكرانيا وتضمنت 10 دبابات.",
+        "وتعد ألمانيا ثاني أكبر مورد للأسلحة إلى أوكرانيا بحجم 28 مليار يورو.",
+    ]
+    result = judge(STORY, sentences)
+    assert not result.is_development
+    assert result.off_topic == [0, 1]
+
+
+def test_new_number_in_a_reported_sentence_is_an_update() -> None:
+    story = story_with(
+        "محاكمة شفيق في أرض الطيارين",
+        [
+            "قررت محكمة جنايات القاهرة برئاسة المستشار محمد عامر نظر قضية أرض الطيارين المتهم فيها شفيق."
+        ],
+    )
+    update = "قررت محكمة جنايات القاهرة برئاسة المستشار محمد عامر حجز قضية أرض الطيارين المتهم فيها شفيق للحكم 4 مايو."
+    result = judge(story, [update])
+    assert [s.text for s in result.new_sentences] == [update]
+    assert result.new_sentences[0].facts.get("number") == ["4"]
+
+
+def test_record_reported_is_bounded() -> None:
+    story = story_with("عنوان", ["جملة أولى عن الموضوع الكبير المهم جدا هنا"])
+    many = analyse(
+        "", [normalize(f"جملة رقم {i} عن الموضوع الكبير المهم والجديد {i}x") for i in range(600)]
+    )
+    record_reported(story, many.sentences)
+    assert len(story.sentences) <= 400 and len(story.numbers) <= 200

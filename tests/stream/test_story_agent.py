@@ -1,0 +1,85 @@
+"""The story agent on the real broker and Redis: fingerprinted + rejected -> decisions, alerts."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+from pathlib import Path
+
+import pytest
+from aiokafka import AIOKafkaConsumer, AIOKafkaProducer
+
+from monitor.commands.replay import read_articles
+from monitor.core.records import Alert, Decision, FingerprintedArticle, Rejection
+from monitor.pipeline import Pipeline
+from monitor.settings import Settings
+from monitor.stream.app import build_worker_app, running
+
+pytestmark = pytest.mark.integration
+SEEDS_JSONL = Path(__file__).parent.parent / "data" / "seeds.jsonl"
+
+
+async def fingerprinted_seeds() -> list[FingerprintedArticle]:
+    """The seeds as the fingerprint stage outputs them (computed in process)."""
+    from monitor.stages.clean import clean_stage
+    from monitor.stages.fingerprint import fingerprint_stage
+
+    items = []
+    async with Pipeline() as pipeline:
+        for raw in read_articles([SEEDS_JSONL]):
+            clean = await clean_stage(raw, pipeline.templates, pipeline.settings)
+            assert not isinstance(clean, Rejection)
+            items.append(await fingerprint_stage(clean, pipeline.fingerprints, pipeline.settings))
+    return items
+
+
+async def read(bootstrap: str, topic: str, count: int) -> list[bytes]:
+    consumer = AIOKafkaConsumer(topic, bootstrap_servers=bootstrap, auto_offset_reset="earliest")
+    await consumer.start()
+    try:
+        values: list[bytes] = []
+        while len(values) < count:
+            message = await asyncio.wait_for(consumer.getone(), 60)
+            assert message.value is not None
+            values.append(message.value)
+        return values
+    finally:
+        await consumer.stop()
+
+
+async def test_story_agent_decides_in_order(service_settings: Settings) -> None:
+    prefix = service_settings.kafka.topic_prefix
+    items = await fingerprinted_seeds()
+    app = build_worker_app(service_settings, stages=["story"], app_id=f"{prefix}story")
+    async with running(app):
+        producer = AIOKafkaProducer(bootstrap_servers=service_settings.kafka.bootstrap)
+        await producer.start()
+        try:
+            for item in items:
+                await producer.send_and_wait(
+                    f"{prefix}fingerprinted",
+                    item.model_dump_json().encode(),
+                    key=item.article.id.encode(),
+                )
+            rejection = Rejection(id="bad", outlet="o", stage="clean", reason="empty")
+            await producer.send_and_wait(
+                f"{prefix}rejected", rejection.model_dump_json().encode(), key=b"bad"
+            )
+        finally:
+            await producer.stop()
+        decisions = [
+            Decision.model_validate_json(v)
+            for v in await read(service_settings.kafka.bootstrap, f"{prefix}decisions", 6)
+        ]
+        alerts = [
+            Alert.model_validate_json(v)
+            for v in await read(service_settings.kafka.bootstrap, f"{prefix}alerts", 3)
+        ]
+    by_article = {d.article[:3]: d for d in decisions}
+    assert by_article["bad"].decision == "rejected"
+    assert by_article["002"].decision == "new_story"
+    assert by_article["001"].reasons["resumed"]["idle_days"] >= 270
+    assert by_article["003"].decision == "development"
+    assert len({by_article[p].story for p in ("002", "001", "000", "004", "003")}) == 1
+    assert {a.kind for a in alerts} <= {"new_story", "development"}
+    assert json.loads(alerts[0].model_dump_json())["story"] == by_article["002"].story
