@@ -30,7 +30,7 @@ from monitor.stores.deliveries import DeliveryStore, MemoryDeliveryStore, RedisD
 
 
 def load_alerts(path: Path, count: int) -> list[Alert]:
-    alerts = []
+    alerts: list[Alert] = []
     with path.open(encoding="utf-8") as stream:
         for line in stream:
             row = json.loads(line)

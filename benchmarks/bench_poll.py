@@ -1,7 +1,7 @@
 """Poller throughput: feeds polled per minute per CPU core.
 
 A local news site (``tests/ingest/newsite.py``) runs in its own process serving ``--feeds``
-RSS feeds of 20 entries each (one new entry per feed per minute), spread over ``--hosts``
+RSS feeds of 20 entries each (one new entry per feed every ``--new-every`` s), spread over ``--hosts``
 loopback addresses (127.0.0.1..N) because the poller allows one request at a time per host.
 This process polls all of them with the real poller (httpx fetch, feedparser, seen check,
 delivery to an in-process queue) for ``--seconds``; only this process's CPU time is counted
@@ -34,10 +34,12 @@ ROOT = Path(__file__).resolve().parents[1]
 NEWSITE = ROOT / "tests" / "ingest" / "newsite.py"
 
 
-def start_site(hosts: int) -> tuple[subprocess.Popen[str], int]:
+def start_site(hosts: int, new_every: float) -> tuple[subprocess.Popen[str], int]:
     process = subprocess.Popen(
-        [sys.executable, str(NEWSITE), "--hosts", str(hosts)],
-        stdout=subprocess.PIPE, text=True, cwd=ROOT,
+        [sys.executable, str(NEWSITE), "--hosts", str(hosts), "--bench-new-every", str(new_every)],
+        stdout=subprocess.PIPE,
+        text=True,
+        cwd=ROOT,
     )
     assert process.stdout is not None
     line = process.stdout.readline()
@@ -58,7 +60,8 @@ def polls() -> float:
 async def bench(feeds: int, hosts: int, seconds: float, interval: float, port: int) -> None:
     configs = [
         FeedConfig(
-            name=f"bench-{i}", outlet=f"o{i % 40}",
+            name=f"bench-{i}",
+            outlet=f"o{i % 40}",
             url=f"http://127.0.0.{1 + i % hosts}:{port}/bench/{i}.xml",
             interval=PollInterval(min=interval, max=interval),
         )
@@ -68,8 +71,12 @@ async def bench(feeds: int, hosts: int, seconds: float, interval: float, port: i
     sink = QueueSink()
     async with Fetcher(FetchLimits.from_settings(settings), max_connections=128) as fetcher:
         poller = Poller(
-            configs, fetcher=fetcher, seen=MemorySeenStore(ttl_seconds=3600), sink=sink,
-            settings=settings, rng=random.Random(1),
+            configs,
+            fetcher=fetcher,
+            seen=MemorySeenStore(ttl_seconds=3600),
+            sink=sink,
+            settings=settings,
+            rng=random.Random(1),
         )
 
         async def drain() -> None:
@@ -102,9 +109,17 @@ def main() -> None:
     parser.add_argument("--hosts", type=int, default=50)
     parser.add_argument("--seconds", type=float, default=30.0)
     parser.add_argument("--interval", type=float, default=5.0, help="poll interval of every feed")
+    parser.add_argument(
+        "--new-every",
+        type=float,
+        default=60.0,
+        help="each feed gets a new entry this often (seconds); below --interval every poll "
+        "sees a changed body that must be parsed",
+    )
     args = parser.parse_args()
     logging.basicConfig(level=logging.WARNING)
-    site, port = start_site(args.hosts)
+    print(f"new entry per feed every {args.new_every:g}s")
+    site, port = start_site(args.hosts, args.new_every)
     try:
         asyncio.run(bench(args.feeds, args.hosts, args.seconds, args.interval, port))
     finally:

@@ -82,7 +82,7 @@ class FingerprintSettings(BaseModel):
         DAY, description="Redis index generation length (keys expire a generation at a time)."
     )
     index_bucket_bits: int = Field(
-        15, description="Redis index hashes per generation = 2**bits; size ~ daily articles / 6."
+        15, description="Bucket bits of the first Redis index generation (later ones adapt)."
     )
 
 
@@ -105,7 +105,7 @@ class StorySettings(BaseModel):
     resume_min_title: int = Field(
         2, description="Title terms or names the article must share with a dormant story."
     )
-    candidates: int = Field(30, description="Candidate stories scored per article (index hits).")
+    candidates: int = Field(20, description="Candidate stories scored per article (index hits).")
     reported_containment: float = Field(
         0.6, description="A sentence this contained in an already reported sentence is restated."
     )

@@ -97,8 +97,8 @@ def services() -> Iterator[Services]:
             dir=Path(external_dir) if external_dir else None,
         )
         return
-    run_dir = Path(tempfile.mkdtemp(prefix="monitor-services.")) / "run"
-    started = start_services(run_dir)
+    # `down` (or the watchdog, should this process die) removes the whole dir.
+    started = start_services(Path(tempfile.mkdtemp(prefix="monitor-services.")))
     # Subprocesses the tests start (monitor worker, poll, ...) find the services too.
     saved = {name: os.environ.get(name) for name in (*SERVICE_ENV, "MONITOR_SERVICES_DIR")}
     os.environ["MONITOR_KAFKA__BOOTSTRAP"] = started.kafka_bootstrap
@@ -113,7 +113,6 @@ def services() -> Iterator[Services]:
             else:
                 os.environ[name] = value
         run_services_script("down", str(started.dir))
-        run_dir.parent.rmdir()
 
 
 @pytest.fixture(scope="session")

@@ -13,9 +13,9 @@ dead-letter sink with the reason. See ``monitor.stores.deliveries`` for what sur
 Decisions (``handle_decision``) feed the ``SpikeDetector``; a spike becomes a ``breaking`` alert
 that goes through ``handle_alert`` like any other.
 
-Known limits: the throttle (cool-down clocks, held alerts, digest buffers) lives in memory, so
-a restart forgets it: at most one extra message per (subscriber, story) and held-back alerts not
-yet folded into a message are lost. The spike detector must see every decision of a story, so
+Known limits: the throttle (cool-down clocks, held alerts, digest buffers) lives in memory. A
+graceful ``close`` enqueues what it holds (sent early rather than lost); a crash loses it, and
+after any restart a story's next alert goes out at once (one extra message at most). The spike detector must see every decision of a story, so
 run one ``monitor dispatch`` per Kafka group (or route decisions by story).
 
 Embedded use::
@@ -39,6 +39,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 import httpx
+from redis.exceptions import RedisError
 
 from monitor.alerts.channels import Channel, DeliveryError, make_channel
 from monitor.alerts.records import DeadLetter, Notification
@@ -46,7 +47,7 @@ from monitor.alerts.spike import SpikeDetector
 from monitor.alerts.sse import AlertBroadcaster
 from monitor.alerts.subscriptions import Subscriber, Subscriptions, SubscriptionsFile
 from monitor.core.records import Alert, Decision
-from monitor.metrics import ALERTS, DELIVERIES, DELIVERY_LATENCY
+from monitor.metrics import ALERTS, DELIVERIES, DELIVERY_LATENCY, REDIS_ERRORS
 from monitor.settings import AlertSettings, Settings
 from monitor.stores.deliveries import Claim, DeliveryStore, MemoryDeliveryStore, NewDelivery
 
@@ -141,6 +142,22 @@ class Throttle:
                     out.append(Notification.build(subscriber_id, digest.alerts, digest=True))
         return out
 
+    def flush_all(self) -> list[Notification]:
+        """Everything held, now, whatever the time (before a shutdown)."""
+        out = [
+            Notification.build(key[0], clock.held, suppressed=len(clock.held))
+            for key, clock in self._stories.items()
+            if clock.held
+        ]
+        out += [
+            Notification.build(subscriber_id, digest.alerts, digest=True)
+            for subscriber_id, digest in self._digests.items()
+            if digest.alerts
+        ]
+        self._stories.clear()
+        self._digests.clear()
+        return out
+
     def held_count(self) -> int:
         return sum(len(c.held) for c in self._stories.values()) + sum(
             len(d.alerts) for d in self._digests.values()
@@ -232,7 +249,7 @@ class Dispatcher:
         notifications: list[Notification] = []
         for subscriber in self.subscriptions().matching(alert):
             admitted = self.throttle.admit(subscriber, alert, now)
-            if not admitted:
+            if not admitted and not subscriber.digest_seconds:
                 DELIVERIES.labels(subscriber.channel.type, subscriber.id, "suppressed").inc()
             notifications += admitted
         return await self._enqueue(notifications)
@@ -300,6 +317,13 @@ class Dispatcher:
         self._wake.set()
 
     async def _deliver(self, claim: Claim) -> None:
+        try:
+            await self._deliver_claimed(claim)
+        except Exception:
+            # E.g. the store is unreachable: the claim's lease expires and it is retried.
+            log.exception("delivery %s interrupted; retried after its lease", claim.key)
+
+    async def _deliver_claimed(self, claim: Claim) -> None:
         notification = Notification.model_validate_json(claim.payload)
         subscriber = self.subscriptions().get(claim.subscriber)
         if subscriber is None:
@@ -370,6 +394,10 @@ class Dispatcher:
                 await self.flush_due()
                 await self.deliver_due()
                 next_due = await self.store.next_due()
+            except (RedisError, OSError) as exc:
+                REDIS_ERRORS.labels(operation="deliveries").inc()
+                log.error("delivery store unavailable (retrying): %s", exc)
+                next_due = None
             except Exception:
                 log.exception("delivery loop error (retrying)")
                 next_due = None
@@ -389,10 +417,17 @@ class Dispatcher:
         return False
 
     async def close(self, grace_seconds: float = 5.0) -> None:
-        """Stop claiming; let in-flight deliveries finish for ``grace_seconds`` (those cut
-        short stay claimed in the store and are retried, same key, after their lease)."""
+        """Stop: enqueue held-back alerts, let in-flight deliveries finish for
+        ``grace_seconds`` (those cut short stay claimed in the store and are retried, same
+        key, after their lease)."""
         self._closing = True
         self._wake.set()
+        # Held-back alerts live in memory only: send them early rather than lose them.
+        try:
+            await self._enqueue(self.throttle.flush_all())
+            await self.deliver_due()
+        except Exception:
+            log.exception("could not hand over the held-back alerts")
         tasks = list(self._inflight.values())
         if tasks:
             _, pending = await asyncio.wait(tasks, timeout=grace_seconds)

@@ -24,6 +24,7 @@ from __future__ import annotations
 
 import logging
 import os
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Annotated, Literal
 
@@ -170,26 +171,18 @@ class AlertText:
         self.names = [_TokenIndex(tokens(normalize(name))) for name in alert.names]
 
 
-class Filters(_Config):
-    words: list[str] = Field(default_factory=list)
-    names: list[str] = Field(default_factory=list)
-    outlets: list[str] = Field(default_factory=list)
-    stories: list[str] = Field(default_factory=list)
-    kinds: list[AlertKind] = Field(default_factory=list)
-    min_score: float = 0.0
-    _word_phrases: list[tuple[str, ...]] = PrivateAttr(default_factory=list)
-    _name_phrases: list[tuple[str, ...]] = PrivateAttr(default_factory=list)
+@dataclass(frozen=True, slots=True)
+class _Matcher:
+    """A filter compiled to plain data (matching runs per alert per subscriber)."""
 
-    @model_validator(mode="after")
-    def _compile_phrases(self) -> Filters:
-        for phrase in [*self.words, *self.names]:
-            if not _phrase(phrase):
-                raise ValueError(f"filter phrase {phrase!r} has no word after normalisation")
-        self._word_phrases = [_phrase(word) for word in self.words]
-        self._name_phrases = [_phrase(name) for name in self.names]
-        return self
+    kinds: frozenset[str]
+    outlets: frozenset[str]
+    stories: frozenset[str]
+    min_score: float
+    words: tuple[tuple[str, ...], ...]
+    names: tuple[tuple[str, ...], ...]
 
-    def matches(self, alert: Alert, text: AlertText | None = None) -> bool:
+    def matches(self, alert: Alert, text: AlertText | None) -> bool:
         if self.kinds and alert.kind not in self.kinds:
             return False
         if self.outlets and alert.outlet not in self.outlets:
@@ -198,12 +191,41 @@ class Filters(_Config):
             return False
         if alert.score < self.min_score:
             return False
-        if not self._word_phrases and not self._name_phrases:
+        if not self.words and not self.names:
             return True
         text = text or AlertText(alert)
-        if any(text.text.contains(phrase) for phrase in self._word_phrases):
+        if any(text.text.contains(phrase) for phrase in self.words):
             return True
-        return any(name.contains(phrase) for phrase in self._name_phrases for name in text.names)
+        return any(name.contains(phrase) for phrase in self.names for name in text.names)
+
+
+class Filters(_Config):
+    words: list[str] = Field(default_factory=list)
+    names: list[str] = Field(default_factory=list)
+    outlets: list[str] = Field(default_factory=list)
+    stories: list[str] = Field(default_factory=list)
+    kinds: list[AlertKind] = Field(default_factory=list)
+    min_score: float = 0.0
+
+    @model_validator(mode="after")
+    def _no_empty_phrases(self) -> Filters:
+        for phrase in [*self.words, *self.names]:
+            if not _phrase(phrase):
+                raise ValueError(f"filter phrase {phrase!r} has no word after normalisation")
+        return self
+
+    def compile(self) -> _Matcher:
+        return _Matcher(
+            kinds=frozenset(self.kinds),
+            outlets=frozenset(self.outlets),
+            stories=frozenset(self.stories),
+            min_score=self.min_score,
+            words=tuple(_phrase(word) for word in self.words),
+            names=tuple(_phrase(name) for name in self.names),
+        )
+
+    def matches(self, alert: Alert, text: AlertText | None = None) -> bool:
+        return self.compile().matches(alert, text)
 
 
 class Subscriber(_Config):
@@ -224,17 +246,21 @@ class Subscriber(_Config):
 
 class Subscriptions(_Config):
     subscribers: list[Subscriber] = Field(default_factory=list)
+    _matchers: list[tuple[Subscriber, _Matcher]] = PrivateAttr(default_factory=list)
 
     @model_validator(mode="after")
     def _unique_ids(self) -> Subscriptions:
         ids = [s.id for s in self.subscribers]
         if len(ids) != len(set(ids)):
             raise ValueError("subscriber ids must be unique")
+        self._matchers = [(s, s.filters.compile()) for s in self.subscribers if s.enabled]
         return self
 
     def matching(self, alert: Alert) -> list[Subscriber]:
         text = AlertText(alert)
-        return [s for s in self.subscribers if s.matches(alert, text)]
+        return [
+            subscriber for subscriber, matcher in self._matchers if matcher.matches(alert, text)
+        ]
 
     def get(self, subscriber_id: str) -> Subscriber | None:
         return next((s for s in self.subscribers if s.id == subscriber_id), None)

@@ -22,13 +22,14 @@ from pathlib import Path
 
 from aiokafka import AIOKafkaConsumer, AIOKafkaProducer
 from pydantic import ValidationError
+from redis.exceptions import RedisError
 
 from monitor.alerts.dispatcher import Dispatcher
 from monitor.alerts.records import DeadLetter
 from monitor.alerts.sse import AlertBroadcaster, serve
 from monitor.alerts.subscriptions import SubscriptionsFile
 from monitor.core.records import Alert, Decision
-from monitor.metrics import start_metrics_server
+from monitor.metrics import REDIS_ERRORS, start_metrics_server
 from monitor.settings import Settings, load_settings
 from monitor.stores.deliveries import RedisDeliveryStore
 from monitor.stream.app import create_topics
@@ -126,7 +127,9 @@ async def run_dispatch(settings: Settings, stop: asyncio.Event | None = None) ->
             batches = await consumer.getmany(timeout_ms=300, max_records=200)
             for partition, records in batches.items():
                 for record in records:
-                    await _handle(dispatcher, partition.topic == alerts_topic, record.value)
+                    await _handle_until_stored(
+                        dispatcher, partition.topic == alerts_topic, record.value, stop
+                    )
             if batches:
                 # Every delivery of these alerts is now in Redis: safe to move on.
                 await consumer.commit()
@@ -147,6 +150,25 @@ async def run_dispatch(settings: Settings, stop: asyncio.Event | None = None) ->
         if runner is not None:
             await runner.cleanup()
         await store.close()
+
+
+async def _handle_until_stored(
+    dispatcher: Dispatcher, is_alert: bool, value: bytes | None, stop: asyncio.Event
+) -> None:
+    """Handle one record, waiting out a Redis outage: a record is never skipped, and if we
+    are stopped meanwhile its offset stays uncommitted, so it is read again."""
+    delay = 0.5
+    while True:
+        try:
+            await _handle(dispatcher, is_alert, value)
+            return
+        except (RedisError, OSError) as exc:
+            REDIS_ERRORS.labels(operation="deliveries").inc()
+            if stop.is_set():
+                raise
+            log.error("delivery store unavailable (%s); retrying in %.1f s", exc, delay)
+            await asyncio.sleep(delay)
+            delay = min(delay * 2, 30.0)
 
 
 async def _handle(dispatcher: Dispatcher, is_alert: bool, value: bytes | None) -> None:

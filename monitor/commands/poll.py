@@ -17,8 +17,9 @@ import asyncio
 import contextlib
 import logging
 import signal
-from collections.abc import Sequence
+from collections.abc import Coroutine, Sequence
 from pathlib import Path
+from typing import Any
 
 import redis.asyncio as aioredis
 
@@ -38,7 +39,9 @@ log = logging.getLogger(__name__)
 
 
 def register(subparsers: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
-    parser = subparsers.add_parser("poll", help="poll the news feeds and produce new entries to Kafka")
+    parser = subparsers.add_parser(
+        "poll", help="poll the news feeds and produce new entries to Kafka"
+    )
     parser.add_argument("--feeds", type=Path, help="feeds file (default: poller.feeds_file)")
     parser.add_argument("--metrics-port", type=int, help="port of /metrics (0: off)")
     parser.set_defaults(func=_main)
@@ -102,9 +105,9 @@ async def _prepare_kafka(settings: Settings, topic: str, sink: KafkaSink) -> Non
     await sink.start()
 
 
-async def _until_stopped(work: object, stop: asyncio.Event) -> bool:
+async def _until_stopped(work: Coroutine[Any, Any, None], stop: asyncio.Event) -> bool:
     """Run the ``work`` coroutine unless ``stop`` comes first; True if it completed."""
-    task = asyncio.ensure_future(work)  # type: ignore[arg-type]
+    task = asyncio.create_task(work)
     stopper = asyncio.create_task(stop.wait())
     await asyncio.wait({task, stopper}, return_when=asyncio.FIRST_COMPLETED)
     stopper.cancel()

@@ -242,11 +242,9 @@ def similarity(
     """How likely ``article`` reports the same event as ``story`` (0..1)."""
     centroid = story.centroid
     norm = story.centroid_norm or _norm(centroid)
-    body = (
-        sum(weight * centroid.get(key, 0.0) for key, weight in article.vector.items()) / norm
-        if norm
-        else 0.0
-    )
+    vector = article.vector
+    shared = vector.keys() & centroid.keys()
+    body = sum(vector[key] * centroid[key] for key in shared) / norm if norm else 0.0
     title_total = sum(article.title.values())
     shared_title = [
         key for key in article.title if key in story.title_features or _named(key, story)

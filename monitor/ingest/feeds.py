@@ -47,7 +47,9 @@ class FeedOptions(_Strict):
 
 
 class FeedConfig(_Strict):
-    name: str = Field(pattern=r"^[a-z0-9][a-z0-9._-]*$", description="Unique feed id (metric label).")
+    name: str = Field(
+        pattern=r"^[a-z0-9][a-z0-9._-]*$", description="Unique feed id (metric label)."
+    )
     outlet: str = Field(min_length=1, description="Short outlet code, e.g. 'youm7'.")
     url: AnyHttpUrl
     language: str = Field("ar", description="ISO 639-1 code the feed is declared in.")
@@ -71,7 +73,10 @@ class FeedsFile(_Strict):
         defaults = data.get("defaults") or {}
         feeds = data.get("feeds")
         if isinstance(defaults, dict) and isinstance(feeds, list):
-            data = {**data, "feeds": [_merge(defaults, f) if isinstance(f, dict) else f for f in feeds]}
+            data = {
+                **data,
+                "feeds": [_merge(defaults, f) if isinstance(f, dict) else f for f in feeds],
+            }
         return data
 
     @field_validator("feeds")

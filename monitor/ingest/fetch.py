@@ -56,8 +56,13 @@ _FEED_ACCEPT = (
 )
 _PAGE_ACCEPT = "text/html, application/xhtml+xml;q=0.9, */*;q=0.5"
 _META_CHARSET = re.compile(rb"""<meta[^>]+charset\s*=\s*["']?\s*([A-Za-z0-9_.:-]+)""", re.I)
-_DNS_MESSAGES = ("name or service not known", "nodename nor servname", "name resolution",
-                 "no address associated", "getaddrinfo failed")
+_DNS_MESSAGES = (
+    "name or service not known",
+    "nodename nor servname",
+    "name resolution",
+    "no address associated",
+    "getaddrinfo failed",
+)
 
 
 class FetchError(Exception):
@@ -211,7 +216,8 @@ class Fetcher:
             "limits": httpx.Limits(max_connections=max_connections, max_keepalive_connections=32),
         }
         self._feeds = httpx.AsyncClient(
-            headers={"User-Agent": user_agent, "Accept": _FEED_ACCEPT}, **common  # type: ignore[arg-type]
+            headers={"User-Agent": user_agent, "Accept": _FEED_ACCEPT},
+            **common,  # type: ignore[arg-type]
         )
         self._pages = httpx.AsyncClient(
             headers={"User-Agent": user_agent, "Accept": _PAGE_ACCEPT},

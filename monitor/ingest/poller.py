@@ -39,7 +39,7 @@ from datetime import UTC, datetime
 
 from monitor.core.records import RawArticle
 from monitor.ingest.feeds import FeedConfig, PollInterval
-from monitor.ingest.fetch import FetchError, Fetcher, FetchResult
+from monitor.ingest.fetch import Fetcher, FetchError, FetchResult
 from monitor.ingest.parse import FeedParseError, parse_feed
 from monitor.ingest.sink import ArticleSink
 from monitor.metrics import (
@@ -95,6 +95,9 @@ class FeedState:
     etag: str | None = None
     last_modified: str | None = None
     body_hash: str | None = None
+    """Hash of the last body fetched."""
+    processed_hash: str | None = None
+    """Hash of the last body whose every entry was checked (and, if new, kept or sent)."""
     conditional: bool = True
     polls_since_verify: int = 0
     errors: int = 0
@@ -160,10 +163,12 @@ class Poller:
         try:
             await stop.wait()
         finally:
-            grace = shutdown_grace if shutdown_grace is not None else (
-                self.settings.fetch_deadline_seconds + 15.0
+            grace = (
+                shutdown_grace
+                if shutdown_grace is not None
+                else (self.settings.fetch_deadline_seconds + 15.0)
             )
-            done, still_running = await asyncio.wait(tasks, timeout=grace)
+            _, still_running = await asyncio.wait(tasks, timeout=grace)
             for task in still_running:
                 task.cancel()
             await asyncio.gather(*tasks, return_exceptions=True)
@@ -206,15 +211,27 @@ class Poller:
             result = await self._fetch(state)
         except FetchError as exc:
             fetch_error = exc
-        if result is not None and not result.not_modified:
+        # A body identical to the last one fully processed cannot hold new entries: skip
+        # parsing it (most polls of feeds without working conditional GET).
+        fresh_body = (
+            result is not None
+            and not result.not_modified
+            and state.body_hash != state.processed_hash
+        )
+        if fresh_body:
+            assert result is not None
             try:
                 parsed = parse_feed(
                     result.body, feed, headers=result.headers, fetched=datetime.now(UTC)
                 )
                 articles = parsed.articles
                 if parsed.bozo:
-                    log.info("feed %s: not well-formed XML (%s); %d entries recovered",
-                             feed.name, parsed.bozo, len(articles))
+                    log.info(
+                        "feed %s: not well-formed XML (%s); %d entries recovered",
+                        feed.name,
+                        parsed.bozo,
+                        len(articles),
+                    )
             except FeedParseError as exc:
                 parse_failure = str(exc)
         store_failed = False
@@ -225,18 +242,27 @@ class Poller:
                 REDIS_ERRORS.labels(operation="seen_check").inc()
                 log.warning("feed %s: seen store unavailable: %s", feed.name, exc)
                 store_failed = True
+        overflow = False
         if new:
             if feed.options.fetch_pages:
                 await self._attach_pages(feed, new)
             for article in new:
                 if len(state.pending) < _MAX_PENDING:
                     state.pending[article.id] = article
+                else:
+                    overflow = True  # not marked seen: taken again from a later poll
+        if fresh_body and parse_failure is None and not store_failed and not overflow:
+            state.processed_hash = state.body_hash
         delivered = await self._deliver(state)
 
         if fetch_error is not None:
             return self._failed(
-                state, fetch_error.kind, fetch_error.detail,
-                retry_after=fetch_error.retry_after, soft=fetch_error.soft, delivered=delivered,
+                state,
+                fetch_error.kind,
+                fetch_error.detail,
+                retry_after=fetch_error.retry_after,
+                soft=fetch_error.soft,
+                delivered=delivered,
             )
         if parse_failure is not None:
             return self._failed(
@@ -244,7 +270,11 @@ class Poller:
             )
         if store_failed:
             return self._failed(
-                state, "store", "seen store unavailable", retry_after=None, soft=True,
+                state,
+                "store",
+                "seen store unavailable",
+                retry_after=None,
+                soft=True,
                 delivered=delivered,
             )
         assert result is not None
@@ -259,7 +289,10 @@ class Poller:
             delay = min(delay, self._sink_backoff(state))
         return PollOutcome(
             status="not_modified" if result.not_modified else "ok",
-            new=len(new), seen=seen_count, delivered=delivered, delay=delay,
+            new=len(new),
+            seen=seen_count,
+            delivered=delivered,
+            delay=delay,
         )
 
     async def _fetch(self, state: FeedState) -> FetchResult:
@@ -273,7 +306,7 @@ class Poller:
                 etag=state.etag if conditional else None,
                 last_modified=state.last_modified if conditional else None,
             )
-        except FetchError as exc:
+        except FetchError:
             FEED_FETCHES.labels(feed=feed.name, outcome="error").inc()
             FEED_FETCH_SECONDS.labels(feed=feed.name).observe(time.monotonic() - started)
             raise
@@ -293,15 +326,18 @@ class Poller:
         last_modified = result.headers.get("last-modified")
         if state.conditional and state.body_hash is not None and body_hash != state.body_hash:
             same_etag = etag is not None and etag == state.etag
-            same_date = etag is None and last_modified is not None and (
-                last_modified == state.last_modified
+            same_date = (
+                etag is None
+                and last_modified is not None
+                and (last_modified == state.last_modified)
             )
             if same_etag or same_date:
                 state.conditional = False
                 validator = f"ETag {etag}" if same_etag else f"Last-Modified {last_modified}"
                 log.warning(
                     "feed %s: content changed under the same %s; conditional GET off",
-                    state.feed.name, validator,
+                    state.feed.name,
+                    validator,
                 )
                 FEED_ERRORS.labels(feed=state.feed.name, kind="lying_validators").inc()
         state.body_hash = body_hash
@@ -336,8 +372,11 @@ class Poller:
                 page = await self.fetcher.fetch_page(article.url)
             except FetchError as exc:
                 FEED_ERRORS.labels(feed=feed.name, kind=f"page_{exc.kind}").inc()
-                log.warning("feed %s: article page not fetched, keeping the feed summary: %s",
-                            feed.name, exc)
+                log.warning(
+                    "feed %s: article page not fetched, keeping the feed summary: %s",
+                    feed.name,
+                    exc,
+                )
                 continue
             article.html = page.text()
 
@@ -358,8 +397,11 @@ class Poller:
         if state.pending:
             state.sink_failures += 1
             FEED_ERRORS.labels(feed=state.feed.name, kind="sink").inc()
-            log.warning("feed %s: %d entries not acknowledged by the sink; kept for retry",
-                        state.feed.name, len(state.pending))
+            log.warning(
+                "feed %s: %d entries not acknowledged by the sink; kept for retry",
+                state.feed.name,
+                len(state.pending),
+            )
         else:
             state.sink_failures = 0
         return len(done)
@@ -371,20 +413,32 @@ class Poller:
             await self.seen.mark(state.feed.name, state.unmarked)
         except Exception as exc:
             REDIS_ERRORS.labels(operation="seen_mark").inc()
-            log.warning("feed %s: could not mark %d entries seen: %s",
-                        state.feed.name, len(state.unmarked), exc)
+            log.warning(
+                "feed %s: could not mark %d entries seen: %s",
+                state.feed.name,
+                len(state.unmarked),
+                exc,
+            )
             return
         state.unmarked = []
 
     def _sink_backoff(self, state: FeedState) -> float:
         return backoff_delay(
-            state.sink_failures, base=self.sink_retry_base,
-            cap=self.settings.max_backoff_seconds, rng=self.rng,
+            state.sink_failures,
+            base=self.sink_retry_base,
+            cap=self.settings.max_backoff_seconds,
+            rng=self.rng,
         )
 
     def _failed(
-        self, state: FeedState, kind: str, detail: str, *, retry_after: float | None,
-        soft: bool, delivered: int = 0,
+        self,
+        state: FeedState,
+        kind: str,
+        detail: str,
+        *,
+        retry_after: float | None,
+        soft: bool,
+        delivered: int = 0,
     ) -> PollOutcome:
         feed = state.feed
         state.errors += 1
@@ -398,8 +452,14 @@ class Poller:
         if state.pending and retry_after is None:
             # Unacknowledged entries are retried sooner than a failing feed is fetched.
             delay = min(delay, self._sink_backoff(state))
-        log.warning("feed %s: %s: %s (attempt %d, next poll in %.1fs)",
-                    feed.name, kind, detail, state.errors, delay)
+        log.warning(
+            "feed %s: %s: %s (attempt %d, next poll in %.1fs)",
+            feed.name,
+            kind,
+            detail,
+            state.errors,
+            delay,
+        )
         return PollOutcome(status="error", error=kind, delivered=delivered, delay=delay)
 
 

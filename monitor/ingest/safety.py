@@ -56,9 +56,7 @@ async def check_public_url(url: str, *, allow_private: bool = False) -> None:
         addresses = [str(ipaddress.ip_address(host))]
     except ValueError:
         port = parts.port or (443 if parts.scheme == "https" else 80)
-        infos = await asyncio.get_running_loop().getaddrinfo(
-            host, port, type=socket.SOCK_STREAM
-        )
+        infos = await asyncio.get_running_loop().getaddrinfo(host, port, type=socket.SOCK_STREAM)
         addresses = sorted({str(info[4][0]) for info in infos})
     for address in addresses:
         if not is_public_address(address):

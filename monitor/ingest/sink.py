@@ -96,7 +96,9 @@ class KafkaSink:
         self._producer: AIOKafkaProducer | None = None
         self._in_flight: dict[str, asyncio.Future[Any]] = {}
 
-    async def start(self, *, retry_seconds: float = 2.0, give_up_after: float | None = None) -> None:
+    async def start(
+        self, *, retry_seconds: float = 2.0, give_up_after: float | None = None
+    ) -> None:
         started = time.monotonic()
         while True:
             producer = AIOKafkaProducer(**self._options)
@@ -121,8 +123,11 @@ class KafkaSink:
         try:
             await asyncio.wait_for(producer.stop(), timeout=self.stop_timeout)
         except TimeoutError:
-            log.warning("Kafka producer did not flush within %.0fs; abandoning %d records",
-                        self.stop_timeout, sum(not f.done() for f in self._in_flight.values()))
+            log.warning(
+                "Kafka producer did not flush within %.0fs; abandoning %d records",
+                self.stop_timeout,
+                sum(not f.done() for f in self._in_flight.values()),
+            )
         self._in_flight.clear()
 
     async def send(self, articles: Sequence[RawArticle]) -> list[bool]:
@@ -131,7 +136,7 @@ class KafkaSink:
         futures: list[asyncio.Future[Any] | None] = []
         for article in articles:
             future = self._in_flight.get(article.id)
-            if future is None or (future.done() and future.exception() is not None):
+            if future is None or (future.done() and _failed(future)):
                 future = await self._produce(article)
                 if future is not None:
                     self._in_flight[article.id] = future
@@ -145,8 +150,8 @@ class KafkaSink:
                 acknowledged.append(False)  # still in flight: kept for the next send
                 continue
             del self._in_flight[article.id]
-            if future.exception() is not None:
-                log.warning("Kafka refused %s: %r", article.id, future.exception())
+            if _failed(future):
+                log.warning("Kafka refused %s: %r", article.id, _error(future))
                 acknowledged.append(False)
             else:
                 acknowledged.append(True)
@@ -162,3 +167,11 @@ class KafkaSink:
         except Exception as exc:  # e.g. metadata or buffer timeout while Kafka is down
             log.warning("Kafka send of %s failed: %s", article.id, exc)
             return None
+
+
+def _failed(future: asyncio.Future[Any]) -> bool:
+    return future.cancelled() or future.exception() is not None
+
+
+def _error(future: asyncio.Future[Any]) -> BaseException | None:
+    return asyncio.CancelledError() if future.cancelled() else future.exception()

@@ -15,20 +15,25 @@ Redis keys (``P`` = ``settings.redis.key_prefix`` + ``"fp:"``, e.g. ``mon:fp:``)
   is the article id, field ``d{sid % 64}`` is ``"{inserted}|{stored}|{bound hex}|{outlet}"``.
   Expires ``ttl + generation`` seconds after its last write.
 * ``P i:{generation}:{bucket}``: hash, the index of one generation (``generation`` =
-  ``floor(unix time / generation_seconds)``): field = 32 more bits of a 64-bit key, value =
-  ``sid``; keys are content keys, page locators (outlet+URL, outlet+GUID) and the stored sketch
-  samples, ``bucket`` is the key's top ``index_bucket_bits`` bits. The whole hash expires
-  ``ttl`` after its generation ends, so no entry needs its own expiry (Redis 7.0 has no
-  HEXPIRE), and lookups read the last ``ceil(ttl / generation) + 1`` generations; entries
-  older than ``ttl`` are ignored by their ``inserted`` time, so the TTL is exact.
+  ``floor(unix time / generation_seconds)``): field = bits 8-39 of a 64-bit key (as an
+  integer), value = ``sid``; keys are content keys, page locators (outlet+URL, outlet+GUID)
+  and the stored sketch samples; ``bucket`` is the key's top ``g:{generation}`` bits. The
+  whole hash expires ``ttl`` after its generation ends, so no entry needs its own expiry
+  (Redis 7.0 has no HEXPIRE), and lookups read the last ``ceil(ttl / generation) + 1``
+  generations; entries older than ``ttl`` are ignored by their ``inserted`` time, so the TTL
+  is exact.
+* ``P g:{generation}``: the generation's bucket bits, fixed by its first insert from the
+  previous generation's entry count ``P n:{generation - 1}`` (``index_bucket_bits`` when
+  there is none), so each index hash holds about 32-64 entries whatever the daily volume.
+* ``P n:{generation}``: entries added in the generation.
 
 Why this shape: one key per index entry would cost 50-90 bytes of key overhead each; small
 hashes stay in Redis's compact listpack encoding (≤ ``hash-max-listpack-entries``, default
 128, and values ≤ 64 bytes), where an entry costs about 10 bytes and a lookup scans at most
-128 entries, so the cost per article does not grow with the number stored. Size
-``index_bucket_bits`` so a generation's hashes hold about 100 entries each (about
-``articles per day * 7 / 100`` buckets). The Lua script builds key names itself, so it
-needs a single Redis (not Redis Cluster).
+128 entries, so the cost per article does not grow with the number stored. A sudden
+surge within a day makes that day's hashes larger (hashtable encoding: more memory, same
+speed) until the next generation sizes itself. The Lua script builds key names itself, so
+it needs a single Redis (not Redis Cluster).
 
 >>> import asyncio
 >>> from monitor.core.fingerprint import fingerprint_text
@@ -206,19 +211,37 @@ local info = ARGV[9]
 local n_locators = tonumber(ARGV[10])
 local n_samples = tonumber(ARGV[11])
 local n_store = tonumber(ARGV[12])
-local first_locator = 13
+local default_bits = tonumber(ARGV[13])
+local lookup = ARGV[14] == '1'
+local first_locator = 15
 local first_sample = first_locator + 2 * n_locators
 local generation = math.floor(now / generation_seconds)
 local oldest = now - ttl
+local expire_at = math.ceil((generation + 1) * generation_seconds + ttl)
 
-local function index_key(g, bucket)
-  return prefix .. 'i:' .. g .. ':' .. bucket
+-- bucket bits of each generation (absent: the generation has no entries)
+local bits_of_generation = {}
+local function bits_of(g)
+  local bits = bits_of_generation[g]
+  if bits == nil then
+    local stored = redis.call('GET', prefix .. 'g:' .. g)
+    bits = stored and tonumber(stored) or false
+    bits_of_generation[g] = bits
+  end
+  return bits
 end
 
-local function find(bucket, field)
+local function index_key(g, top, bits)
+  return prefix .. 'i:' .. g .. ':' .. math.floor(top / 2 ^ (24 - bits))
+end
+
+local function find(top, field)
   for g = generation, generation - generations + 1, -1 do
-    local sid = redis.call('HGET', index_key(g, bucket), field)
-    if sid then return sid end
+    local bits = bits_of(g)
+    if bits then
+      local sid = redis.call('HGET', index_key(g, tonumber(top), bits), field)
+      if sid then return sid end
+    end
   end
   return nil
 end
@@ -235,56 +258,71 @@ local function meta(sid)
   return {sid, values[1], values[2]}
 end
 
-local exact = meta(find(ARGV[first_locator], ARGV[first_locator + 1]))
-if exact then
-  return {0, 'x', exact[1], 0, exact[2], exact[3]}
-end
-
 local out = {0}
-for k = 1, n_locators - 1 do
-  local located = meta(find(ARGV[first_locator + 2 * k], ARGV[first_locator + 2 * k + 1]))
-  if located then
-    table.insert(out, 'u'); table.insert(out, located[1]); table.insert(out, 0)
-    table.insert(out, located[2]); table.insert(out, located[3])
-    break
+if lookup then
+  local exact = meta(find(ARGV[first_locator], ARGV[first_locator + 1]))
+  if exact then
+    return {0, 'x', exact[1], 0, exact[2], exact[3]}
   end
-end
-
-local counts = {}
-local seen = {}
-for k = 0, n_samples - 1 do
-  local sid = find(ARGV[first_sample + 2 * k], ARGV[first_sample + 2 * k + 1])
-  if sid then
-    if counts[sid] then
-      counts[sid] = counts[sid] + 1
-    else
-      counts[sid] = 1
-      table.insert(seen, sid)
+  for k = 1, n_locators - 1 do
+    local located = meta(find(ARGV[first_locator + 2 * k], ARGV[first_locator + 2 * k + 1]))
+    if located then
+      table.insert(out, 'u'); table.insert(out, located[1]); table.insert(out, 0)
+      table.insert(out, located[2]); table.insert(out, located[3])
+      break
+    end
+  end
+  local counts = {}
+  local seen = {}
+  for k = 0, n_samples - 1 do
+    local sid = find(ARGV[first_sample + 2 * k], ARGV[first_sample + 2 * k + 1])
+    if sid then
+      if counts[sid] then
+        counts[sid] = counts[sid] + 1
+      else
+        counts[sid] = 1
+        table.insert(seen, sid)
+      end
+    end
+  end
+  local ranked = {}
+  for _, sid in ipairs(seen) do
+    if counts[sid] >= min_shared then table.insert(ranked, sid) end
+  end
+  table.sort(ranked, function(a, b) return counts[a] > counts[b] end)
+  for k = 1, math.min(#ranked, max_candidates) do
+    local candidate = meta(ranked[k])
+    if candidate then
+      table.insert(out, 'c'); table.insert(out, candidate[1]); table.insert(out, counts[ranked[k]])
+      table.insert(out, candidate[2]); table.insert(out, candidate[3])
     end
   end
 end
-local ranked = {}
-for _, sid in ipairs(seen) do
-  if counts[sid] >= min_shared then table.insert(ranked, sid) end
-end
-table.sort(ranked, function(a, b) return counts[a] > counts[b] end)
-for k = 1, math.min(#ranked, max_candidates) do
-  local candidate = meta(ranked[k])
-  if candidate then
-    table.insert(out, 'c'); table.insert(out, candidate[1]); table.insert(out, counts[ranked[k]])
-    table.insert(out, candidate[2]); table.insert(out, candidate[3])
+
+-- a generation's bucket count is fixed by its first insert, from the previous generation's
+-- entry count (about 32-64 entries per hash keeps every hash a small listpack)
+local bits = bits_of(generation)
+if not bits then
+  local previous = tonumber(redis.call('GET', prefix .. 'n:' .. (generation - 1)) or '0')
+  bits = default_bits
+  if previous > 0 then
+    bits = math.max(4, math.min(24, math.ceil(math.log(previous / 64) / math.log(2))))
   end
+  redis.call('SET', prefix .. 'g:' .. generation, bits, 'EXAT', expire_at)
+  bits_of_generation[generation] = bits
 end
+local count_key = prefix .. 'n:' .. generation
+redis.call('INCRBY', count_key, n_locators + n_store)
+redis.call('EXPIREAT', count_key, expire_at + generation_seconds)
 
 local sid = redis.call('INCR', prefix .. 'seq')
 local slot = sid % 64
 local meta_key = prefix .. 'm:' .. math.floor(sid / 64)
 redis.call('HSET', meta_key, 'i' .. slot, article_id, 'd' .. slot, info)
 redis.call('EXPIREAT', meta_key, math.ceil(now + ttl + generation_seconds))
-local expire_at = math.ceil((generation + 1) * generation_seconds + ttl)
 local touched = {}
-local function add(bucket, field)
-  local key = index_key(generation, bucket)
+local function add(top, field)
+  local key = index_key(generation, tonumber(top), bits)
   redis.call('HSET', key, field, sid)
   if not touched[key] then
     touched[key] = true
@@ -350,31 +388,38 @@ class RedisFingerprintStore:
         min_shared: int = 2,
         max_candidates: int = 5,
     ) -> None:
-        if not 1 <= index_bucket_bits <= 32:
-            raise ValueError("index_bucket_bits must be within 1..32")
+        if not 4 <= index_bucket_bits <= 24:
+            raise ValueError("index_bucket_bits must be within 4..24")
         self.client = client
         self.prefix = f"{key_prefix}fp:"
         self.ttl_seconds = ttl_seconds
         self.generation_seconds = min(generation_seconds, ttl_seconds)
         self.generations = _generations(ttl_seconds, self.generation_seconds)
+        self.index_bucket_bits = index_bucket_bits
         self.min_shared = min_shared
         self.max_candidates = max_candidates
-        self._bucket_shift = np.uint64(64 - index_bucket_bits)
-        self._field_shift = np.uint64(32 - index_bucket_bits)
         self._script = client.register_script(_MATCH_AND_ADD)
 
-    def _bucket_field_pairs(self, keys: np.ndarray) -> list[int]:
-        buckets = keys >> self._bucket_shift
-        fields = (keys >> self._field_shift) & np.uint64(0xFFFFFFFF)
-        return np.column_stack((buckets, fields)).ravel().tolist()  # type: ignore[no-any-return]
+    @staticmethod
+    def _top_field_pairs(keys: np.ndarray) -> list[int]:
+        """Each 64-bit key as (its top 24 bits: the bucket, the next 32 bits: the field)."""
+        tops = keys >> np.uint64(40)
+        fields = (keys >> np.uint64(8)) & np.uint64(0xFFFFFFFF)
+        return np.column_stack((tops, fields)).ravel().tolist()  # type: ignore[no-any-return]
 
     def _args(
-        self, article_id: str, outlet: str, fingerprint: Fingerprint, now: float
+        self,
+        article_id: str,
+        outlet: str,
+        fingerprint: Fingerprint,
+        now: float,
+        lookup: bool = True,
     ) -> list[Any]:
         locators = np.array(
             [fingerprint.content_key, *fingerprint.locator_keys], dtype=np.uint64
         )
         info = f"{math.ceil(now)}|{fingerprint.stored}|{fingerprint.bound:x}|{outlet}"
+        samples = fingerprint.samples if lookup else fingerprint.stored_samples
         return [
             self.prefix,
             repr(now),
@@ -386,11 +431,26 @@ class RedisFingerprintStore:
             article_id,
             info,
             locators.size,
-            fingerprint.samples.size,
+            samples.size,
             fingerprint.stored,
-            *self._bucket_field_pairs(locators),
-            *self._bucket_field_pairs(fingerprint.samples),
+            self.index_bucket_bits,
+            int(lookup),
+            *self._top_field_pairs(locators),
+            *self._top_field_pairs(samples),
         ]
+
+    async def add_many(
+        self, articles: Sequence[NewArticle], now: float | None = None
+    ) -> None:
+        """Store articles without looking anything up (bulk loading, benchmarks)."""
+        now = time.time() if now is None else now
+        async with self.client.pipeline(transaction=False) as pipe:
+            for article_id, outlet, fingerprint in articles:
+                await self._script(
+                    args=self._args(article_id, outlet, fingerprint, now, lookup=False),
+                    client=pipe,
+                )
+            await pipe.execute()
 
     async def match_and_add(
         self, article_id: str, outlet: str, fingerprint: Fingerprint, now: float | None = None

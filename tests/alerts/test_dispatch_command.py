@@ -24,6 +24,7 @@ from monitor.settings import Settings
 from monitor.stores.deliveries import RedisDeliveryStore
 from monitor.stream.topics import TOPICS
 from tests.alerts.conftest import SECRET, WebhookReceiver, make_alert
+from tests.conftest import Services
 
 pytestmark = pytest.mark.integration
 
@@ -189,12 +190,9 @@ async def test_service_turns_a_spike_of_decisions_into_a_breaking_alert(
         "    filters: {kinds: [breaking]}\n",
         encoding="utf-8",
     )
-    settings = service_settings.model_copy(deep=True)
-    settings.alerts.subscriptions_file = subscriptions
+    settings = _service_settings(service_settings, subscriptions)
     settings.alerts.sse_port = _free_port()
     settings.alerts.spike_min_outlets = 3
-    settings.alerts.consumer_group = f"{settings.kafka.topic_prefix}dispatch"
-    settings.metrics.port = 0
     prefix = settings.kafka.topic_prefix
     stop = asyncio.Event()
     service = asyncio.create_task(run_dispatch(settings, stop))
@@ -245,3 +243,48 @@ async def test_service_turns_a_spike_of_decisions_into_a_breaking_alert(
     for partition, meta in committed.items():
         per_topic[partition.topic] = per_topic.get(partition.topic, 0) + meta.offset
     assert per_topic == {TOPICS["alerts"].name(prefix): 1, TOPICS["decisions"].name(prefix): 3}
+
+
+def _service_settings(base: Settings, subscriptions: Path) -> Settings:
+    settings = base.model_copy(deep=True)
+    settings.alerts.subscriptions_file = subscriptions
+    settings.alerts.sse_port = 0
+    settings.alerts.consumer_group = f"{settings.kafka.topic_prefix}dispatch"
+    settings.alerts.retry_base_seconds = 0.1
+    settings.metrics.port = 0
+    return settings
+
+
+async def test_service_waits_out_a_redis_outage_without_losing_alerts(
+    service_settings: Settings, services: Services, webhook: WebhookReceiver, tmp_path: Path
+) -> None:
+    subscriptions = tmp_path / "subscriptions.yaml"
+    subscriptions.write_text(
+        "subscribers:\n"
+        "  - id: desk\n"
+        f"    channel: {{type: webhook, url: '{webhook.url}', secret: '{SECRET}'}}\n",
+        encoding="utf-8",
+    )
+    settings = _service_settings(service_settings, subscriptions)
+    topic = TOPICS["alerts"].name(settings.kafka.topic_prefix)
+    stop = asyncio.Event()
+    service = asyncio.create_task(run_dispatch(settings, stop))
+    producer = AIOKafkaProducer(bootstrap_servers=settings.kafka.bootstrap, acks="all")
+    await producer.start()
+    before, during = make_alert(1), make_alert(2)
+    try:
+        await producer.send_and_wait(topic, before.model_dump_json().encode(), key=b"s")
+        await _until(lambda: len(webhook.accepted) == 1, 90, "the first delivery")
+        services.run("stop-redis")
+        try:
+            await producer.send_and_wait(topic, during.model_dump_json().encode(), key=b"s")
+            await asyncio.sleep(2.0)
+            assert len(webhook.accepted) == 1 and not service.done()
+        finally:
+            services.run("start-redis")
+        await _until(lambda: len(webhook.accepted) == 2, 60, "the delivery after the outage")
+    finally:
+        await producer.stop()
+        stop.set()
+        await asyncio.wait_for(service, 60)
+    assert [r.key for r in webhook.accepted] == [f"{before.id}:desk", f"{during.id}:desk"]

@@ -304,3 +304,23 @@ async def test_slack_and_telegram_formats(webhook: WebhookReceiver) -> None:
     assert telegram["text"].startswith(f"<b>[تطور جديد] {alert.story_title}</b>")
     assert "قال بوتين إن &lt;العلاقات&gt; &amp; التعاون ممتازة" in telegram["text"]
     assert by_path["/slack"].key == f"{alert.id}:slack"
+
+
+async def test_closing_sends_held_alerts_early_instead_of_losing_them(
+    webhook: WebhookReceiver,
+) -> None:
+    clock = FakeClock()
+    subscriptions = _subscriptions(
+        _webhook_subscriber(webhook.url, "calm", cooldown_seconds=600),
+        _webhook_subscriber(webhook.url, "daily", digest_seconds=86_400),
+    )
+    dispatcher = Dispatcher(subscriptions, MemoryDeliveryStore(), FAST, clock=clock)
+    alerts = [make_alert(i) for i in range(3)]
+    for alert in alerts:
+        await dispatcher.handle_alert(alert)
+    await _deliver_now(dispatcher)
+    assert [r.json["subscriber"] for r in webhook.accepted] == ["calm"]
+    await dispatcher.close()
+    messages = {r.json["subscriber"]: r.json for r in webhook.accepted[1:]}
+    assert [a["id"] for a in messages["calm"]["alerts"]] == [a.id for a in alerts[1:]]
+    assert messages["daily"]["kind"] == "digest" and len(messages["daily"]["alerts"]) == 3

@@ -82,12 +82,14 @@ def load_stories(seeds_dir: Path = SEEDS_DIR) -> list[Story]:
         (path,) = sorted(seeds_dir.glob(f"{prefix}_*.txt"))
         lines = [line.strip() for line in path.read_text(encoding="utf-8").splitlines()]
         lines = [line for line in lines if line]
-        stories.append(Story(
-            slug=path.stem,
-            title=lines[0],
-            paragraphs=tuple(lines[1:]),
-            published=_FIRST_PUBLISHED + timedelta(hours=3 * index),
-        ))
+        stories.append(
+            Story(
+                slug=path.stem,
+                title=lines[0],
+                paragraphs=tuple(lines[1:]),
+                published=_FIRST_PUBLISHED + timedelta(hours=3 * index),
+            )
+        )
     return stories
 
 
@@ -140,31 +142,33 @@ class NewsSite:
         poller's per-host limits) on one port."""
         app = web.Application()
         app.middlewares.append(self._record)
-        app.add_routes([
-            web.get("/rss/main.xml", self._main_rss),
-            web.get("/atom/main.xml", self._atom),
-            web.get("/rdf/main.xml", self._rdf),
-            web.get("/rss/broken.xml", self._broken),
-            web.get("/rss/cp1256-prolog.xml", self._cp1256_prolog),
-            web.get("/rss/cp1256-header.xml", self._cp1256_header),
-            web.get("/rss/flaky.xml", self._flaky),
-            web.get("/rss/limited.xml", self._limited),
-            web.get("/rss/liar.xml", self._liar),
-            web.get("/rss/endless.xml", self._endless),
-            web.get("/rss/huge.xml", self._huge),
-            web.get("/rss/huge-declared.xml", self._huge_declared),
-            web.get("/rss/loop.xml", self._loop),
-            web.get("/rss/loop2.xml", self._loop2),
-            web.get("/articles/{slug}.html", self._article),
-            web.get("/bench/{n}.xml", self._bench),
-        ])
+        app.add_routes(
+            [
+                web.get("/rss/main.xml", self._main_rss),
+                web.get("/atom/main.xml", self._atom),
+                web.get("/rdf/main.xml", self._rdf),
+                web.get("/rss/broken.xml", self._broken),
+                web.get("/rss/cp1256-prolog.xml", self._cp1256_prolog),
+                web.get("/rss/cp1256-header.xml", self._cp1256_header),
+                web.get("/rss/flaky.xml", self._flaky),
+                web.get("/rss/limited.xml", self._limited),
+                web.get("/rss/liar.xml", self._liar),
+                web.get("/rss/endless.xml", self._endless),
+                web.get("/rss/huge.xml", self._huge),
+                web.get("/rss/huge-declared.xml", self._huge_declared),
+                web.get("/rss/loop.xml", self._loop),
+                web.get("/rss/loop2.xml", self._loop2),
+                web.get("/articles/{slug}.html", self._article),
+                web.get("/bench/{n}.xml", self._bench),
+            ]
+        )
         self._runner = web.AppRunner(app, access_log=None, shutdown_timeout=1.0)
         await self._runner.setup()
         site = web.TCPSite(self._runner, host, port)
         await site.start()
         server = site._server
-        assert server is not None and server.sockets  # type: ignore[union-attr]
-        self.port = server.sockets[0].getsockname()[1]  # type: ignore[union-attr]
+        assert isinstance(server, asyncio.base_events.Server) and server.sockets
+        self.port = server.sockets[0].getsockname()[1]
         for extra in extra_hosts:
             await web.TCPSite(self._runner, extra, self.port).start()
 
@@ -176,8 +180,12 @@ class NewsSite:
 
     # -------------------------------------------------------------- documents
 
-    def rss(self, stories: list[Story], *, encoding: str | None = "utf-8", broken: bool = False) -> str:
-        prolog = f'<?xml version="1.0" encoding="{encoding}"?>' if encoding else '<?xml version="1.0"?>'
+    def rss(
+        self, stories: list[Story], *, encoding: str | None = "utf-8", broken: bool = False
+    ) -> str:
+        prolog = (
+            f'<?xml version="1.0" encoding="{encoding}"?>' if encoding else '<?xml version="1.0"?>'
+        )
         items = []
         for story in stories:
             summary = xml_escape(story.paragraphs[0] if story.paragraphs else story.title)
@@ -193,7 +201,8 @@ class NewsSite:
         return (
             f'{prolog}\n<rss version="2.0"><channel><title>{xml_escape(self.name)}</title>'
             f"<link>{self.url('/')}</link><description>اختبار</description><language>ar</language>"
-            + "".join(items) + "</channel></rss>"
+            + "".join(items)
+            + "</channel></rss>"
         )
 
     def atom(self, stories: list[Story]) -> str:
@@ -253,8 +262,11 @@ class NewsSite:
         return self._counts.get(request.path, 0)
 
     @staticmethod
-    def _xml(body: str | bytes, content_type: str = "application/rss+xml; charset=utf-8",
-             headers: dict[str, str] | None = None) -> web.Response:
+    def _xml(
+        body: str | bytes,
+        content_type: str = "application/rss+xml; charset=utf-8",
+        headers: dict[str, str] | None = None,
+    ) -> web.Response:
         data = body.encode("utf-8") if isinstance(body, str) else body
         response = web.Response(body=data, headers=headers or {})
         response.headers["Content-Type"] = content_type
@@ -357,7 +369,9 @@ class NewsSite:
         slug = request.match_info["slug"]
         for story in self.stories[: self.published]:
             if story.slug == slug:
-                return web.Response(text=self.page(story), content_type="text/html", charset="utf-8")
+                return web.Response(
+                    text=self.page(story), content_type="text/html", charset="utf-8"
+                )
         raise web.HTTPNotFound()
 
     async def _bench(self, request: web.Request) -> web.StreamResponse:
@@ -365,17 +379,19 @@ class NewsSite:
         newest = int((time.monotonic() - self._started) / self.bench_new_every) + 20
         stories = []
         for k in range(newest, newest - 20, -1):
-            stories.append(Story(
-                slug=f"b{feed}-{k}",
-                title=f"خبر رقم {k} في الموجز {feed}",
-                paragraphs=(f"نص الخبر رقم {k} من الموجز {feed}، مع بعض التفاصيل الإضافية.",),
-                published=_FIRST_PUBLISHED + timedelta(minutes=k),
-            ))
+            stories.append(
+                Story(
+                    slug=f"b{feed}-{k}",
+                    title=f"خبر رقم {k} في الموجز {feed}",
+                    paragraphs=(f"نص الخبر رقم {k} من الموجز {feed}، مع بعض التفاصيل الإضافية.",),
+                    published=_FIRST_PUBLISHED + timedelta(minutes=k),
+                )
+            )
         return self._xml(self.rss(stories))
 
 
-async def _serve(port: int, hosts: int) -> None:
-    site = NewsSite()
+async def _serve(port: int, hosts: int, bench_new_every: float) -> None:
+    site = NewsSite(bench_new_every=bench_new_every)
     site.publish_all()
     await site.start(port=port, extra_hosts=tuple(f"127.0.0.{n}" for n in range(2, hosts + 1)))
     print(f"PORT {site.port}", flush=True)
@@ -386,5 +402,6 @@ if __name__ == "__main__":
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--port", type=int, default=0)
     parser.add_argument("--hosts", type=int, default=1, help="also listen on 127.0.0.2..N")
+    parser.add_argument("--bench-new-every", type=float, default=60.0, help="seconds")
     arguments = parser.parse_args()
-    asyncio.run(_serve(arguments.port, arguments.hosts))
+    asyncio.run(_serve(arguments.port, arguments.hosts, arguments.bench_new_every))

@@ -53,8 +53,10 @@ def test_invalid_feeds_are_refused(feeds: list[dict[str, object]]) -> None:
 
 
 def test_defaults_merge_nested_mappings() -> None:
-    (feed,) = parse_feeds({
-        "defaults": {"interval": {"min": 30, "max": 300}, "language": "en"},
-        "feeds": [_feed(interval={"max": 90})],
-    })
+    (feed,) = parse_feeds(
+        {
+            "defaults": {"interval": {"min": 30, "max": 300}, "language": "en"},
+            "feeds": [_feed(interval={"max": 90})],
+        }
+    )
     assert (feed.interval.min, feed.interval.max, feed.language) == (30, 90, "en")

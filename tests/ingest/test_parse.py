@@ -76,13 +76,13 @@ def test_broken_xml_still_yields_its_entries() -> None:
 
 def test_entry_identity_guid_then_link_then_content_hash() -> None:
     body = (
-        '<rss version="2.0"><channel><title>t</title>'
-        "<item><title>A</title><guid>g-1</guid><link>http://x/a</link></item>"
-        "<item><title>B</title><link>http://x/b</link><description>b</description></item>"
-        "<item><title>C</title><description>only text</description></item>"
-        "<item></item>"
-        "</channel></rss>"
-    ).encode()
+        b'<rss version="2.0"><channel><title>t</title>'
+        b"<item><title>A</title><guid>g-1</guid><link>http://x/a</link></item>"
+        b"<item><title>B</title><link>http://x/b</link><description>b</description></item>"
+        b"<item><title>C</title><description>only text</description></item>"
+        b"<item></item>"
+        b"</channel></rss>"
+    )
     articles = parse_feed(body, FEED, fetched=FETCHED).articles
     assert [a.title for a in articles] == ["A", "B", "C"]  # the empty item is dropped
     a, b, c = articles
@@ -99,12 +99,12 @@ def test_entry_identity_guid_then_link_then_content_hash() -> None:
 
 def test_content_encoded_is_preferred_to_the_summary() -> None:
     body = (
-        '<rss version="2.0" xmlns:content="http://purl.org/rss/1.0/modules/content/">'
-        "<channel><title>t</title><item><title>A</title><link>http://x/a</link>"
-        "<description>short</description>"
-        "<content:encoded><![CDATA[<p>long body</p><p>second</p>]]></content:encoded>"
-        "</item></channel></rss>"
-    ).encode()
+        b'<rss version="2.0" xmlns:content="http://purl.org/rss/1.0/modules/content/">'
+        b"<channel><title>t</title><item><title>A</title><link>http://x/a</link>"
+        b"<description>short</description>"
+        b"<content:encoded><![CDATA[<p>long body</p><p>second</p>]]></content:encoded>"
+        b"</item></channel></rss>"
+    )
     (article,) = parse_feed(body, FEED).articles
     assert article.html == "<p>long body</p><p>second</p>"
 

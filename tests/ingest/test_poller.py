@@ -25,10 +25,18 @@ from monitor.stores.seen import MemorySeenStore
 from tests.ingest.newsite import NewsSite
 
 FAST = PollInterval(min=0.1, max=0.4)
-LIMITS = FetchLimits(connect_timeout=1, read_timeout=2, deadline=1.0, max_bytes=2_000_000,
-                     max_redirects=4, host_min_spacing=0.0)
+LIMITS = FetchLimits(
+    connect_timeout=1,
+    read_timeout=2,
+    deadline=1.0,
+    max_bytes=2_000_000,
+    max_redirects=4,
+    host_min_spacing=0.0,
+)
 SETTINGS = PollerSettings(
-    max_backoff_seconds=1.0, conditional_verify_every=3, max_concurrent_fetches=8,
+    max_backoff_seconds=1.0,
+    conditional_verify_every=3,
+    max_concurrent_fetches=8,
     fetch_deadline_seconds=1.0,
 )
 
@@ -73,8 +81,10 @@ def make_poller(
 
 
 async def drain_until(
-    queue: asyncio.Queue[RawArticle], into: list[RawArticle],
-    done: Callable[[list[RawArticle]], bool], timeout: float,
+    queue: asyncio.Queue[RawArticle],
+    into: list[RawArticle],
+    done: Callable[[list[RawArticle]], bool],
+    timeout: float,
 ) -> None:
     deadline = time.monotonic() + timeout
     while not done(into):
@@ -87,21 +97,33 @@ async def drain_until(
             continue
 
 
+def _each_feed_has(feeds: Sequence[FeedConfig], count: int) -> Callable[[list[RawArticle]], bool]:
+    return lambda got: all(sum(a.feed == f.name for a in got) >= count for f in feeds)
+
+
 async def test_every_seed_once_per_feed_while_other_feeds_misbehave(
     news_site: NewsSite, fetcher: Fetcher
 ) -> None:
     good_paths = [
-        "/rss/main.xml", "/atom/main.xml", "/rdf/main.xml", "/rss/broken.xml",
-        "/rss/cp1256-prolog.xml", "/rss/cp1256-header.xml", "/rss/flaky.xml",
-        "/rss/limited.xml", "/rss/liar.xml",
+        "/rss/main.xml",
+        "/atom/main.xml",
+        "/rdf/main.xml",
+        "/rss/broken.xml",
+        "/rss/cp1256-prolog.xml",
+        "/rss/cp1256-header.xml",
+        "/rss/flaky.xml",
+        "/rss/limited.xml",
+        "/rss/liar.xml",
     ]
     bad = {
-        "/rss/endless.xml": "timeout", "/rss/huge.xml": "too_large",
-        "/rss/huge-declared.xml": "too_large", "/rss/loop.xml": "redirect_loop",
+        "/rss/endless.xml": "timeout",
+        "/rss/huge.xml": "too_large",
+        "/rss/huge-declared.xml": "too_large",
+        "/rss/loop.xml": "redirect_loop",
     }
     good = [feed(news_site, path, pages=path == "/rss/main.xml") for path in good_paths]
     feeds = good + [feed(news_site, path) for path in bad]
-    bad_feeds = {f.name: bad[f.url.path or ""] for f in feeds[len(good):]}
+    bad_feeds = {f.name: bad[f.url.path or ""] for f in feeds[len(good) :]}
     sink = QueueSink()
     poller = make_poller(feeds, fetcher, sink)
     stop = asyncio.Event()
@@ -111,10 +133,9 @@ async def test_every_seed_once_per_feed_while_other_feeds_misbehave(
         for published in range(1, len(news_site.stories) + 1):
             news_site.publish_next()
             await drain_until(
-                sink.queue, got,
-                lambda got, n=published: all(
-                    sum(a.feed == f.name for a in got) >= n for f in good
-                ),
+                sink.queue,
+                got,
+                _each_feed_has(good, published),
                 timeout=30,
             )
         await asyncio.sleep(2.0)  # time for any duplicate to show up
@@ -310,3 +331,47 @@ async def test_unacknowledged_entries_are_kept_and_never_marked_seen(
     assert sink.queue.get_nowait().title == news_site.stories[0].title
     news_site.published = 1
     assert (await poller.poll_once(state)).delivered == 0  # seen now: not sent again
+
+
+async def test_an_unchanged_body_is_not_parsed_again(news_site: NewsSite, fetcher: Fetcher) -> None:
+    news_site.publish_next()
+    broken = feed(news_site, "/rss/broken.xml")  # no ETag, no Last-Modified
+    poller = make_poller([broken], fetcher)
+    state = poller.states[broken.name]
+    first = await poller.poll_once(state)
+    assert (first.new, first.seen) == (1, 0)
+    again = await poller.poll_once(state)
+    assert (again.status, again.new, again.seen) == ("ok", 0, 0)  # 1 seen if it were parsed
+    news_site.publish_next()
+    changed = await poller.poll_once(state)
+    assert (changed.new, changed.seen) == (1, 1)
+
+
+class FlakySeenStore(MemorySeenStore):
+    """Fails its first ``unseen`` call, like a Redis that is briefly unreachable."""
+
+    def __init__(self) -> None:
+        super().__init__(ttl_seconds=3600)
+        self.failures = 1
+
+    async def unseen(self, feed: str, ids: Sequence[str]) -> list[str]:
+        if self.failures:
+            self.failures -= 1
+            raise ConnectionError("seen store down")
+        return await super().unseen(feed, ids)
+
+
+async def test_a_seen_store_outage_delays_entries_but_loses_none(
+    news_site: NewsSite, fetcher: Fetcher
+) -> None:
+    news_site.publish_next()
+    broken = feed(news_site, "/rss/broken.xml")
+    sink = QueueSink()
+    poller = make_poller([broken], fetcher, sink)
+    poller.seen = FlakySeenStore()
+    state = poller.states[broken.name]
+    failed = await poller.poll_once(state)
+    assert (failed.status, failed.error, failed.delivered) == ("error", "store", 0)
+    recovered = await poller.poll_once(state)  # same body: must be checked again, not skipped
+    assert (recovered.status, recovered.delivered) == ("ok", 1)
+    assert sink.queue.get_nowait().title == news_site.stories[0].title

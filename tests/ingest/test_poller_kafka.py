@@ -4,12 +4,17 @@ misbehave, across a poller restart, and across a broker outage."""
 from __future__ import annotations
 
 import asyncio
+import os
 import random
+import signal
+import socket
+import sys
 import time
 from collections import Counter
 from collections.abc import Sequence
 from pathlib import Path
 
+import httpx
 import pytest
 import redis.asyncio as aioredis
 from aiokafka import AIOKafkaConsumer
@@ -45,7 +50,10 @@ DELIVERING = [name for name in PATHS if name != "endless"]
 def site_feeds(site: NewsSite) -> list[FeedConfig]:
     return [
         FeedConfig(
-            name=name, outlet="newsite", url=site.url(path), interval=FAST,
+            name=name,
+            outlet="newsite",
+            url=site.url(path),
+            interval=FAST,
             options=FeedOptions(fetch_pages=name == "main"),
         )
         for name, path in PATHS.items()
@@ -53,13 +61,19 @@ def site_feeds(site: NewsSite) -> list[FeedConfig]:
 
 
 def poll_settings(settings: Settings) -> Settings:
-    return settings.model_copy(update={"poller": settings.poller.model_copy(update={
-        "allow_private_addresses": True,  # the test site is on loopback
-        "host_min_spacing_seconds": 0.0,
-        "fetch_deadline_seconds": 1.0,
-        "max_backoff_seconds": 2.0,
-        "conditional_verify_every": 3,
-    })})
+    return settings.model_copy(
+        update={
+            "poller": settings.poller.model_copy(
+                update={
+                    "allow_private_addresses": True,  # the test site is on loopback
+                    "host_min_spacing_seconds": 0.0,
+                    "fetch_deadline_seconds": 1.0,
+                    "max_backoff_seconds": 2.0,
+                    "conditional_verify_every": 3,
+                }
+            )
+        }
+    )
 
 
 async def read_topic(
@@ -68,8 +82,11 @@ async def read_topic(
     """Everything on ``topic`` from the start: waits for ``expect`` records, then ``idle``
     seconds more so that a duplicate would show up."""
     consumer = AIOKafkaConsumer(
-        topic, bootstrap_servers=bootstrap, auto_offset_reset="earliest",
-        enable_auto_commit=False, group_id=None,
+        topic,
+        bootstrap_servers=bootstrap,
+        auto_offset_reset="earliest",
+        enable_auto_commit=False,
+        group_id=None,
     )
     await consumer.start()
     records: list[RawArticle] = []
@@ -91,7 +108,9 @@ async def read_topic(
     return records
 
 
-def assert_exactly_once(records: Sequence[RawArticle], site: NewsSite, feeds: Sequence[str]) -> None:
+def assert_exactly_once(
+    records: Sequence[RawArticle], site: NewsSite, feeds: Sequence[str]
+) -> None:
     copies = Counter((a.feed, a.id) for a in records)
     assert max(copies.values()) == 1, [k for k, n in copies.items() if n > 1]
     expected = [s.title for s in site.stories[: site.published]]
@@ -146,9 +165,10 @@ async def test_every_seed_once_across_a_poller_restart(
 
 
 def _sink_errors(feed: str) -> float:
-    return REGISTRY.get_sample_value(
-        "monitor_feed_errors_total", {"feed": feed, "kind": "sink"}
-    ) or 0.0
+    return (
+        REGISTRY.get_sample_value("monitor_feed_errors_total", {"feed": feed, "kind": "sink"})
+        or 0.0
+    )
 
 
 async def test_every_seed_once_across_a_broker_outage(news_site: NewsSite, tmp_path: Path) -> None:
@@ -160,20 +180,27 @@ async def test_every_seed_once_across_a_broker_outage(news_site: NewsSite, tmp_p
     settings = poll_settings(Settings(kafka={"bootstrap": services.kafka_bootstrap}))
     feeds = [
         feed.model_copy(update={"name": f"outage-{feed.name}"})
-        for feed in site_feeds(news_site) if feed.name in ("main", "cp1256", "liar")
+        for feed in site_feeds(news_site)
+        if feed.name in ("main", "cp1256", "liar")
     ]
     names = [feed.name for feed in feeds]
     stop = asyncio.Event()
     running: asyncio.Task[None] | None = None
-    sink = KafkaSink(services.kafka_bootstrap, topic, request_timeout_ms=3000)
+    sink = KafkaSink(
+        services.kafka_bootstrap, topic, request_timeout_ms=3000, ack_timeout=2.0, stop_timeout=5.0
+    )
     try:
-        await create_topics(settings.model_copy(update={"kafka": settings.kafka}), {topic: 2})
+        await create_topics(settings, {topic: 2})
         await sink.start()
         fetcher = Fetcher(FetchLimits.from_settings(settings.poller), allow_private_pages=True)
         poller = Poller(
-            feeds, fetcher=fetcher, sink=sink, settings=settings.poller,
+            feeds,
+            fetcher=fetcher,
+            sink=sink,
+            settings=settings.poller,
             seen=RedisSeenStore(redis, key_prefix="outage:", ttl_seconds=3600),
-            rng=random.Random(3), sink_retry_base=0.5,
+            rng=random.Random(3),
+            sink_retry_base=0.5,
         )
         running = asyncio.create_task(poller.run(stop, shutdown_grace=10))
         news_site.publish_next()
@@ -203,3 +230,58 @@ async def test_every_seed_once_across_a_broker_outage(news_site: NewsSite, tmp_p
         await sink.stop()
         await redis.aclose()
         run_services_script("down", str(services.dir))
+
+
+async def test_monitor_poll_serves_metrics_and_stops_on_sigterm(
+    news_site: NewsSite, service_settings: Settings, tmp_path: Path
+) -> None:
+    settings = poll_settings(service_settings)
+    topic = TOPICS["raw"].name(settings.kafka.topic_prefix)
+    feeds_file = tmp_path / "feeds.yaml"
+    feeds_file.write_text(
+        "defaults: {outlet: newsite, interval: {min: 0.2, max: 0.6}}\nfeeds:\n"
+        f"  - {{name: main, url: '{news_site.url('/rss/main.xml')}'}}\n"
+        f"  - {{name: broken, url: '{news_site.url('/rss/broken.xml')}'}}\n",
+        encoding="utf-8",
+    )
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        metrics_port = probe.getsockname()[1]
+    env = {
+        **os.environ,
+        "MONITOR_KAFKA__BOOTSTRAP": settings.kafka.bootstrap,
+        "MONITOR_KAFKA__TOPIC_PREFIX": settings.kafka.topic_prefix,
+        "MONITOR_REDIS__URL": settings.redis.url,
+        "MONITOR_REDIS__KEY_PREFIX": settings.redis.key_prefix,
+        "MONITOR_POLLER__HOST_MIN_SPACING_SECONDS": "0",
+        "MONITOR_CONFIG": str(tmp_path / "no-such-config.yaml"),
+    }
+    news_site.publish_all()
+    process = await asyncio.create_subprocess_exec(
+        sys.executable,
+        "-m",
+        "monitor.cli",
+        "poll",
+        "--feeds",
+        str(feeds_file),
+        "--metrics-port",
+        str(metrics_port),
+        env=env,
+        stdout=asyncio.subprocess.DEVNULL,
+        stderr=asyncio.subprocess.PIPE,
+    )
+    try:
+        records = await read_topic(settings.kafka.bootstrap, topic, expect=10, timeout=60, idle=2)
+        async with httpx.AsyncClient() as client:
+            metrics = (await client.get(f"http://127.0.0.1:{metrics_port}/metrics")).text
+        process.send_signal(signal.SIGTERM)
+        assert await asyncio.wait_for(process.wait(), timeout=30) == 0
+    finally:
+        if process.returncode is None:
+            process.kill()
+            await process.wait()
+    assert_exactly_once(records, news_site, ["main", "broken"])
+    assert 'monitor_feed_fetches_total{feed="main",outcome="ok"}' in metrics
+    assert 'monitor_feed_entries_total{feed="broken",state="new"} 5.0' in metrics
+    assert process.stderr is not None
+    assert b"poller stopped" in await process.stderr.read()

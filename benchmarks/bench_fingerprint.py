@@ -1,0 +1,234 @@
+"""Fingerprint stage speed and Redis cost (issue 4).
+
+    .venv/bin/python benchmarks/bench_fingerprint.py /work/shared/data/egypt2013_stream.jsonl
+    .venv/bin/python benchmarks/bench_fingerprint.py STREAM --redis-url redis://127.0.0.1:6379/0
+
+Reports, in one run:
+
+1. fingerprints per second on one core (``article_fingerprint`` on the stream's clean
+   articles; cleaning is not timed);
+2. lookup+insert time per article (one Lua call each, and pipelined batches of 100) with
+   10 thousand and with 1 million articles stored, and their ratio (goal ≤ 1.3);
+3. Redis bytes per stored article (``INFO memory`` ``used_memory`` delta / count) at
+   10 thousand, 200 thousand and 1 million stored (goal ≤ 600).
+
+Each size is filled from an empty database with synthetic fingerprints (random sketches with
+the stream's sketch sizes, stream-like ids and outlets) spread evenly over the TTL (7 days),
+as a store in steady state holds them, loaded with pipelined bulk inserts. The timed part
+uses the real articles of the stream. Without ``--redis-url`` a private ``redis-server`` is
+started on a free port (and stopped at the end); with one, that database is FLUSHED.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import json
+import random
+import shutil
+import socket
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+import uuid
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
+from pathlib import Path
+
+import numpy as np
+from redis.asyncio import Redis
+
+from monitor.core.clean import clean_article
+from monitor.core.fingerprint import Fingerprint, FingerprintParams
+from monitor.core.records import CleanArticle, RawArticle
+from monitor.settings import Settings
+from monitor.stages.fingerprint import article_fingerprint
+from monitor.stores.fingerprints import NewArticle, RedisFingerprintStore
+
+DAY = 86_400.0
+
+
+def load_articles(path: Path, limit: int) -> list[CleanArticle]:
+    articles = []
+    with path.open(encoding="utf-8") as handle:
+        for line in handle:
+            row = json.loads(line)
+            result = clean_article(
+                RawArticle(id=row["id"], outlet=row["outlet"], title=row.get("title") or "",
+                           text=row.get("text") or "")
+            )
+            if isinstance(result, CleanArticle):
+                articles.append(result)
+            if len(articles) >= limit:
+                break
+    return articles
+
+
+def fingerprints_per_second(articles: Sequence[CleanArticle], params: FingerprintParams) -> float:
+    started = time.perf_counter()
+    for article in articles:
+        article_fingerprint(article, params)
+    return len(articles) / (time.perf_counter() - started)
+
+
+def synthetic(
+    count: int, stored_sizes: Sequence[int], outlets: Sequence[str], rng: np.random.Generator
+) -> Iterator[NewArticle]:
+    """Random fingerprints whose sketch sizes follow the real ones."""
+    sizes = rng.choice(np.asarray(stored_sizes), size=count)
+    for size in sizes.tolist():
+        samples = np.sort(rng.integers(0, 2**64 - 1, size=size, dtype=np.uint64, endpoint=True))
+        fingerprint = Fingerprint(
+            samples=samples, stored=size, shingles=size * 4,
+            content_key=int(rng.integers(0, 2**63)), locator_keys=(int(rng.integers(0, 2**63)),),
+        )
+        yield f"eg2013-{uuid.uuid4()}", outlets[int(rng.integers(len(outlets)))], fingerprint
+
+
+async def fill(
+    store: RedisFingerprintStore,
+    count: int,
+    stored_sizes: Sequence[int],
+    outlets: Sequence[str],
+    now: float,
+    batch: int = 2000,
+) -> float:
+    """Bulk-load ``count`` synthetic articles spread evenly over the TTL; returns seconds."""
+    rng = np.random.default_rng(count)
+    started = time.perf_counter()
+    pending: list[NewArticle] = []
+    span = store.ttl_seconds
+    # A store in steady state: the day before the oldest one held a day's worth of entries,
+    # which sizes the first generation's hashes like all the later ones.
+    first_generation = int((now - span - 60) // store.generation_seconds)
+    per_day = count * store.generation_seconds / span * (statistics.mean(stored_sizes) + 2)
+    await store.client.set(f"{store.prefix}n:{first_generation - 1}", int(per_day), ex=60)
+    for index, article in enumerate(synthetic(count, stored_sizes, outlets, rng)):
+        pending.append(article)
+        if len(pending) == batch or index == count - 1:
+            inserted_at = now - span + span * (index + 1) / count - 60
+            await store.add_many(pending, now=inserted_at)
+            pending = []
+    return time.perf_counter() - started
+
+
+async def time_lookups(
+    store: RedisFingerprintStore, articles: Sequence[tuple[CleanArticle, Fingerprint]], tag: str
+) -> tuple[float, float]:
+    """(median seconds per single call, seconds per article in pipelined batches of 100)."""
+    single = []
+    for article, fingerprint in articles[: len(articles) // 2]:
+        started = time.perf_counter()
+        await store.match_and_add(f"{tag}-{article.id}", article.outlet, fingerprint)
+        single.append(time.perf_counter() - started)
+    rest = articles[len(articles) // 2 :]
+    started = time.perf_counter()
+    for start in range(0, len(rest), 100):
+        await store.match_and_add_many(
+            [(f"{tag}-{a.id}", a.outlet, fp) for a, fp in rest[start : start + 100]]
+        )
+    batched = (time.perf_counter() - started) / max(1, len(rest))
+    return statistics.median(single), batched
+
+
+async def used_memory(client: Redis) -> int:
+    info = await client.info("memory")
+    return int(info["used_memory"])
+
+
+@contextmanager
+def private_redis() -> Iterator[str]:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    workdir = tempfile.mkdtemp(prefix="bench-redis.")
+    server = subprocess.Popen(
+        ["redis-server", "--port", str(port), "--bind", "127.0.0.1", "--save", "",
+         "--appendonly", "no", "--dir", workdir],
+        stdout=subprocess.DEVNULL,
+    )
+    try:
+        for _ in range(100):
+            with socket.socket() as probe:
+                if probe.connect_ex(("127.0.0.1", port)) == 0:
+                    break
+            time.sleep(0.05)
+        yield f"redis://127.0.0.1:{port}/0"
+    finally:
+        server.terminate()
+        server.wait(10)
+        shutil.rmtree(workdir, ignore_errors=True)
+
+
+async def run(args: argparse.Namespace, redis_url: str) -> None:
+    settings = Settings()
+    params = FingerprintParams.from_settings(settings.fingerprint)
+    articles = load_articles(args.stream, args.articles)
+    print(f"{len(articles)} clean articles from {args.stream}")
+    rate = fingerprints_per_second(articles, params)
+    print(f"fingerprints per second (one core): {rate:,.0f}")
+
+    fingerprints = [(a, article_fingerprint(a, params)) for a in articles]
+    stored_sizes = [fp.stored for _, fp in fingerprints]
+    print(f"stored samples per article: mean {statistics.mean(stored_sizes):.1f}, "
+          f"median {statistics.median(stored_sizes)}")
+    outlets = sorted({a.outlet for a in articles})
+    random.Random(1).shuffle(fingerprints)
+    timed = fingerprints[: args.timed]
+
+    client = Redis.from_url(redis_url)
+    store = RedisFingerprintStore(
+        client, key_prefix="bench:", ttl_seconds=settings.fingerprint.ttl_seconds,
+        index_bucket_bits=settings.fingerprint.index_bucket_bits,
+    )
+    results: dict[int, tuple[float, float]] = {}
+    for size in args.sizes:
+        await client.flushdb()
+        before = await used_memory(client)
+        seconds = await fill(store, size, stored_sizes, outlets, time.time())
+        after = await used_memory(client)
+        per_article = (after - before) / size
+        encodings: dict[str, int] = {}
+        async for key in client.scan_iter(match="bench:fp:i:*", count=10_000):
+            encoding = await client.object("ENCODING", key)
+            encodings[encoding.decode()] = encodings.get(encoding.decode(), 0) + 1
+            if sum(encodings.values()) >= 2000:
+                break
+        print(f"stored {size:>9,}: filled in {seconds:.1f}s, redis {per_article:.0f} bytes/article"
+              f" (index hash encodings in a sample: {encodings})")
+        if size in (args.small, args.large):
+            results[size] = await time_lookups(store, timed, tag=f"t{size}")
+            single, batched = results[size]
+            print(f"    lookup+insert: {single * 1e3:.3f} ms per call (median, one round trip), "
+                  f"{batched * 1e3:.3f} ms per article in pipelined batches of 100")
+    if args.small in results and args.large in results:
+        single = results[args.large][0] / results[args.small][0]
+        batched = results[args.large][1] / results[args.small][1]
+        print(f"ratio {args.large:,} / {args.small:,} stored: single call {single:.2f}, "
+              f"batched {batched:.2f} (goal <= 1.3)")
+    await client.aclose()
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("stream", type=Path)
+    parser.add_argument("--redis-url", help="Use (and FLUSH) this Redis instead of a private one.")
+    parser.add_argument("--articles", type=int, default=6033)
+    parser.add_argument("--timed", type=int, default=2000)
+    parser.add_argument("--small", type=int, default=10_000)
+    parser.add_argument("--large", type=int, default=1_000_000)
+    parser.add_argument("--memory-at", type=int, default=200_000)
+    args = parser.parse_args(argv)
+    args.sizes = sorted({args.small, args.memory_at, args.large})
+    if args.redis_url:
+        asyncio.run(run(args, args.redis_url))
+    else:
+        with private_redis() as url:
+            asyncio.run(run(args, url))
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

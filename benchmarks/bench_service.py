@@ -1,0 +1,221 @@
+"""Speed of the service path (Kafka -> Faust workers -> Redis -> alerts topic), next to the
+embedded pipeline alone on the same input, in one run.
+
+    python benchmarks/bench_service.py /work/shared/data/egypt2013_stream.jsonl
+    python benchmarks/bench_service.py STREAM --limit 2000 --paced 1000 --layout single
+
+Uses the Kafka and Redis of ``MONITOR_KAFKA__BOOTSTRAP`` / ``MONITOR_REDIS__URL`` when both are
+set, else starts its own with ``scripts/services up`` in a temp dir and stops them at the end.
+Every phase gets fresh topics and Redis keys (own prefixes).
+
+1. embedded: ``Pipeline`` with in-process stores over the articles, in order: articles/s.
+2. throughput: ``monitor worker`` processes (``--layout split``: one runs the story agent,
+   ``--workers`` others clean and fingerprint; ``single``: ``--workers`` full workers); every
+   article produced onto ``raw`` as fast as possible; articles/s from the first send to the
+   moment the last decision is read from ``decisions``.
+3. latency: fresh workers and state; ``--paced`` articles produced at ``--rate`` articles/s;
+   per alert, time from its article's produce (``trace['produced']``) to the alert read from
+   ``alerts`` (p50/p99), and the same per decision.
+
+Prints one line per figure and the ratio service/embedded (the cost of the service path).
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import os
+import shutil
+import subprocess
+import sys
+import tempfile
+import time
+import uuid
+from collections import Counter
+from pathlib import Path
+
+import numpy as np
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT))
+
+from monitor.commands.replay import read_articles  # noqa: E402
+from monitor.core.records import RawArticle  # noqa: E402
+from monitor.pipeline import Pipeline  # noqa: E402
+from monitor.settings import Settings  # noqa: E402
+from tests.system.helpers import (  # noqa: E402
+    OutputReader,
+    WorkerProcess,
+    ensure_topics,
+    isolated_settings,
+    producer,
+)
+
+
+def start_services(run_dir: Path) -> tuple[str, str]:
+    out = subprocess.run(
+        ["bash", str(ROOT / "scripts" / "services"), "up", "--dir", str(run_dir),
+         "--owner-pid", str(os.getpid())],
+        capture_output=True, text=True, check=True, timeout=300,
+    ).stdout  # fmt: skip
+    exports = dict(
+        line.removeprefix("export ").split("=", 1) for line in out.splitlines() if "=" in line
+    )
+    return exports["MONITOR_KAFKA__BOOTSTRAP"], exports["MONITOR_REDIS__URL"]
+
+
+async def embedded(articles: list[RawArticle]) -> float:
+    started = time.perf_counter()
+    counts: Counter[str] = Counter()
+    async with Pipeline(Settings()) as pipeline:
+        async for decision, _ in pipeline.process_many(articles):
+            counts[decision.decision] += 1
+    elapsed = time.perf_counter() - started
+    print(f"embedded: {len(articles)} articles in {elapsed:.1f}s = "
+          f"{len(articles) / elapsed:.0f} articles/s  {dict(counts)}", flush=True)  # fmt: skip
+    return len(articles) / elapsed
+
+
+def start_workers(settings: Settings, log_dir: Path, layout: str, workers: int) -> list[WorkerProcess]:
+    app_id = f"bench-{uuid.uuid4().hex[:6]}"
+    # Split roles get a consumer group each: members of one group must read the same topics.
+    roles: list[tuple[str, list[str]]]
+    if layout == "split":
+        roles = [(f"{app_id}-story", ["--stages", "story"])]
+        roles += [(f"{app_id}-prep", ["--stages", "clean,fingerprint"])] * workers
+    else:
+        roles = [(app_id, [])] * workers
+    processes = []
+    for index, (group, args) in enumerate(roles):
+        process = WorkerProcess(settings, log_dir / f"{group}-{index}.log", app_id=group, args=args)
+        process.start()
+        processes.append(process)
+    return processes
+
+
+def copies(articles: list[RawArticle]) -> list[RawArticle]:
+    return [article.model_copy(deep=True) for article in articles]
+
+
+async def throughput(
+    bootstrap: str, redis_url: str, articles: list[RawArticle], log_dir: Path, layout: str, workers: int
+) -> float:
+    settings = isolated_settings(bootstrap, redis_url, f"bt{uuid.uuid4().hex[:6]}")
+    await ensure_topics(settings)
+    processes = start_workers(settings, log_dir, layout, workers)
+    reader = OutputReader(settings)
+    try:
+        await asyncio.gather(*(p.wait_ready() for p in processes))
+        await reader.start()
+        async with producer(settings, max_batch_size=256 * 1024) as kafka:
+            topic = f"{settings.kafka.topic_prefix}raw"
+            started = time.time()
+            futures = []
+            for article in articles:
+                article.trace["produced"] = time.time()
+                futures.append(await kafka.send(
+                    topic, article.model_dump_json().encode(), key=article.id.encode()
+                ))  # fmt: skip
+            await asyncio.gather(*futures)
+            produced = time.time() - started
+            await reader.wait_decisions([a.id for a in articles], timeout=3600)
+        last = max(reader.collected.decision_seen.values())
+        elapsed = last - started
+        got = reader.collected
+        print(f"service throughput ({layout}, {len(processes)} worker processes): "
+              f"{len(articles)} articles in {elapsed:.1f}s = {len(articles) / elapsed:.0f} "
+              f"articles/s (all produced in {produced:.1f}s); {got.decision_records} decision "
+              f"records, {len(got.alerts)} alerts, {len(got.alert_duplicates())} duplicate alert "
+              "ids", flush=True)  # fmt: skip
+        return len(articles) / elapsed
+    finally:
+        await reader.stop()
+        for process in processes:
+            process.stop()
+
+
+async def latency(
+    bootstrap: str, redis_url: str, articles: list[RawArticle], log_dir: Path, layout: str,
+    workers: int, rate: float,
+) -> None:  # fmt: skip
+    settings = isolated_settings(bootstrap, redis_url, f"bl{uuid.uuid4().hex[:6]}")
+    await ensure_topics(settings)
+    processes = start_workers(settings, log_dir, layout, workers)
+    reader = OutputReader(settings)
+    try:
+        await asyncio.gather(*(p.wait_ready() for p in processes))
+        await reader.start()
+        async with producer(settings) as kafka:
+            topic = f"{settings.kafka.topic_prefix}raw"
+            started = time.monotonic()
+            futures = []
+            for index, article in enumerate(articles):
+                delay = started + index / rate - time.monotonic()
+                if delay > 0:
+                    await asyncio.sleep(delay)
+                article.trace["produced"] = time.time()
+                futures.append(await kafka.send(
+                    topic, article.model_dump_json().encode(), key=article.id.encode()
+                ))  # fmt: skip
+            await asyncio.gather(*futures)
+            sent_rate = len(articles) / (time.monotonic() - started)
+            await reader.wait_decisions([a.id for a in articles], timeout=600)
+            await asyncio.sleep(1.0)
+        got = reader.collected
+        alert_ms = np.array([
+            (got.alert_seen[a.id] - a.trace["produced"]) * 1000 for a in got.alerts
+            if "produced" in a.trace
+        ])  # fmt: skip
+        decision_ms = np.array([
+            (got.decision_seen[d.article] - d.trace["produced"]) * 1000
+            for d in got.decisions.values() if "produced" in d.trace
+        ])  # fmt: skip
+        print(f"service latency at {sent_rate:.1f} articles/s ({len(articles)} articles, "
+              f"{len(alert_ms)} alerts): produce -> alert p50 {np.percentile(alert_ms, 50):.0f} ms, "
+              f"p99 {np.percentile(alert_ms, 99):.0f} ms, max {alert_ms.max():.0f} ms; "
+              f"produce -> decision p50 {np.percentile(decision_ms, 50):.0f} ms, "
+              f"p99 {np.percentile(decision_ms, 99):.0f} ms", flush=True)  # fmt: skip
+    finally:
+        await reader.stop()
+        for process in processes:
+            process.stop()
+
+
+async def main(args: argparse.Namespace) -> None:
+    articles = list(read_articles([args.stream]))[: args.limit]
+    paced = list(read_articles([args.stream]))[: args.paced]
+    run_dir: Path | None = None
+    bootstrap = os.environ.get("MONITOR_KAFKA__BOOTSTRAP")
+    redis_url = os.environ.get("MONITOR_REDIS__URL")
+    if not (bootstrap and redis_url):
+        run_dir = Path(tempfile.mkdtemp(prefix="bench-services.")) / "run"
+        bootstrap, redis_url = start_services(run_dir)
+        print(f"services: Kafka {bootstrap}, Redis {redis_url}", flush=True)
+    log_dir = Path(tempfile.mkdtemp(prefix="bench-workers."))
+    try:
+        embedded_rate = await embedded(copies(articles))
+        service_rate = await throughput(
+            bootstrap, redis_url, copies(articles), log_dir, args.layout, args.workers
+        )
+        print(f"ratio service/embedded: {service_rate / embedded_rate:.2f}", flush=True)
+        if args.paced:
+            await latency(
+                bootstrap, redis_url, copies(paced), log_dir, args.layout, args.workers, args.rate
+            )
+    finally:
+        if run_dir is not None:
+            subprocess.run(["bash", str(ROOT / "scripts" / "services"), "down", str(run_dir)],
+                           check=False, capture_output=True, timeout=300)  # fmt: skip
+            shutil.rmtree(run_dir.parent, ignore_errors=True)
+        print(f"worker logs: {log_dir}", flush=True)
+
+
+if __name__ == "__main__":
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("stream", type=Path, help="JSONL stream, e.g. egypt2013_stream.jsonl")
+    parser.add_argument("--limit", type=int, help="use only the first N articles")
+    parser.add_argument("--paced", type=int, default=1500, help="articles of the latency run")
+    parser.add_argument("--rate", type=float, default=50.0, help="articles/s of the latency run")
+    parser.add_argument("--layout", choices=("split", "single"), default="split")
+    parser.add_argument("--workers", type=int, default=1, help="see the module docstring")
+    asyncio.run(main(parser.parse_args()))
