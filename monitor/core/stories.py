@@ -55,7 +55,7 @@ ENTITY_BOOST = 1.5
 TITLE_TERM_BOOST = 2.0
 ARTICLE_FEATURES = 60
 CENTROID_FEATURES = 120
-TITLE_FEATURES = 40
+TITLE_FEATURES = 20
 STORY_ENTITIES = 60
 BODY_SENTENCES = 12
 """Only the lead of an article describes its story: long articles drift to background."""

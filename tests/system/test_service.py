@@ -15,7 +15,7 @@ import pytest
 
 from monitor.commands.dispatch import run_dispatch
 from monitor.commands.replay import read_articles
-from monitor.core.records import Alert, Decision
+from monitor.core.records import Alert, Decision, RawArticle
 from monitor.pipeline import Pipeline
 from monitor.settings import Settings
 from tests.system.helpers import (
@@ -50,7 +50,7 @@ async def dispatching(settings: Settings, webhook: Webhook, tmp_path: Path) -> A
         await asyncio.wait_for(task, 60)
 
 
-async def embedded(articles: list) -> tuple[dict[str, Decision], list[Alert]]:  # type: ignore[type-arg]
+async def embedded(articles: list[RawArticle]) -> tuple[dict[str, Decision], list[Alert]]:
     decisions: dict[str, Decision] = {}
     alerts: list[Alert] = []
     async with Pipeline() as pipeline:
@@ -94,9 +94,9 @@ async def test_seeds_through_worker_and_dispatcher_match_the_embedded_pipeline(
         got = reader.collected
         assert got.decisions.keys() == expected.keys()
         assert got.decision_records == len(expected)  # exactly one decision per article
-        for article, decision in expected.items():
-            assert got.decisions[article].decision == decision.decision, article
-            assert got.decisions[article].new_sentences == decision.new_sentences, article
+        for article_id, decision in expected.items():
+            assert got.decisions[article_id].decision == decision.decision, article_id
+            assert got.decisions[article_id].new_sentences == decision.new_sentences, article_id
         assert len({d.story for d in got.decisions.values()}) == 1
         assert [a.id for a in got.alerts] == [a.id for a in expected_alerts]
         delivered = [a for a in webhook.alerts if a.kind != "breaking"]
