@@ -93,10 +93,11 @@ async def fill(
     stored_sizes: Sequence[int],
     outlets: Sequence[str],
     now: float,
-    batch: int = 2000,
+    batch: int = 1000,
 ) -> float:
     """Bulk-load ``count`` synthetic articles spread evenly over the TTL; returns seconds."""
     rng = np.random.default_rng(count)
+    batch = max(1, min(batch, count // 200))  # at least 200 timestamps over the TTL
     started = time.perf_counter()
     pending: list[NewArticle] = []
     span = store.ttl_seconds

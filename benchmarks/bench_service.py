@@ -103,7 +103,7 @@ async def throughput(
     settings = isolated_settings(bootstrap, redis_url, f"bt{uuid.uuid4().hex[:6]}")
     await ensure_topics(settings)
     processes = start_workers(settings, log_dir, layout, workers)
-    reader = OutputReader(settings)
+    reader = OutputReader(settings, light=True)
     try:
         await asyncio.gather(*(p.wait_ready() for p in processes))
         await reader.start()
@@ -125,7 +125,7 @@ async def throughput(
         print(f"service throughput ({layout}, {len(processes)} worker processes): "
               f"{len(articles)} articles in {elapsed:.1f}s = {len(articles) / elapsed:.0f} "
               f"articles/s (all produced in {produced:.1f}s); {got.decision_records} decision "
-              f"records, {len(got.alerts)} alerts, {len(got.alert_duplicates())} duplicate alert "
+              f"records, {len(got.alert_ids)} alerts, {len(got.alert_duplicates())} duplicate alert "
               "ids", flush=True)  # fmt: skip
         return len(articles) / elapsed
     finally:

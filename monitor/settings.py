@@ -68,16 +68,16 @@ class CleanSettings(BaseModel):
 class FingerprintSettings(BaseModel):
     ttl_seconds: float = Field(7 * DAY, description="How long fingerprints are remembered.")
     threshold: float = Field(
-        0.35, description="Estimated containment above which texts are near copies."
+        0.3, description="Estimated containment above which texts are near copies."
     )
     shingle_words: int = Field(3, description="Words per shingle of the near-duplicate fingerprint.")
     sample_rate: int = Field(
         4, description="About one shingle in this many is sampled into the fingerprint."
     )
-    min_samples: int = Field(6, description="Short texts keep at least this many samples.")
+    min_samples: int = Field(16, description="Short texts keep at least this many samples.")
     max_stored_samples: int = Field(48, description="Samples stored per article (memory cap).")
-    max_query_samples: int = Field(256, description="Samples looked up per article (time cap).")
-    min_shared: int = Field(2, description="Shared samples needed before a match is considered.")
+    max_query_samples: int = Field(96, description="Samples looked up per article (time cap).")
+    min_shared: int = Field(3, description="Shared samples needed before a match is considered.")
     generation_seconds: float = Field(
         DAY, description="Redis index generation length (keys expire a generation at a time)."
     )

@@ -10,6 +10,7 @@ A service that cannot start fails the tests that need it; nothing is skipped.
 
 from __future__ import annotations
 
+import asyncio
 import os
 import shlex
 import subprocess
@@ -41,6 +42,27 @@ class Services:
         if self.dir is None:
             raise RuntimeError("services were started outside the tests: cannot control them")
         run_services_script(command, str(self.dir), *args, timeout=timeout)
+
+    async def arun(self, command: str, *args: str, timeout: float = 180) -> None:
+        """Like :meth:`run`, without blocking the event loop (clients keep running meanwhile)."""
+        if self.dir is None:
+            raise RuntimeError("services were started outside the tests: cannot control them")
+        process = await asyncio.create_subprocess_exec(
+            "bash", str(SERVICES_SCRIPT), command, str(self.dir), *args,
+            stdin=asyncio.subprocess.DEVNULL,
+            stdout=asyncio.subprocess.PIPE,
+            stderr=asyncio.subprocess.PIPE,
+        )
+        try:
+            _, stderr = await asyncio.wait_for(process.communicate(), timeout)
+        except TimeoutError:
+            process.kill()
+            await process.wait()
+            raise
+        if process.returncode != 0:
+            raise RuntimeError(
+                f"scripts/services {command} failed ({process.returncode}):\n{stderr.decode()}"
+            )
 
 
 def run_services_script(*args: str, timeout: float = 300) -> str:

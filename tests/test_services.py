@@ -106,10 +106,10 @@ async def test_redis_restart_keeps_data_and_port(second_services: Services):
 async def test_kafka_restart_keeps_records_and_port(second_services: Services):
     bootstrap = second_services.kafka_bootstrap
     await produce(bootstrap, "restart", [b"before"])
-    second_services.run("stop-kafka")
+    await second_services.arun("stop-kafka")
     assert second_services.dir is not None
     assert not processes_mentioning(f"{second_services.dir}/kafka/server.properties")
-    second_services.run("start-kafka")
+    await second_services.arun("start-kafka")
     await produce(bootstrap, "restart", [b"after"])
     assert await consume(bootstrap, "restart", 2) == [b"before", b"after"]
 

@@ -118,7 +118,7 @@ def classify(
     fingerprint: Fingerprint,
     match: MatchResult,
     threshold: float,
-    min_shared: int = 2,
+    min_shared: int = 3,
 ) -> FingerprintedArticle:
     """Decide how ``article`` relates to the recent articles the store reported.
 

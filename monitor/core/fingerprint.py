@@ -55,9 +55,9 @@ class FingerprintParams:
 
     shingle_words: int = 3
     sample_rate: int = 4
-    min_samples: int = 6
+    min_samples: int = 16
     max_stored_samples: int = 48
-    max_query_samples: int = 256
+    max_query_samples: int = 96
 
     @classmethod
     def from_settings(cls, settings: FingerprintSettings) -> FingerprintParams:

@@ -12,19 +12,23 @@ Redis keys (``P`` = ``settings.redis.key_prefix`` + ``"fp:"``, e.g. ``mon:fp:``)
 
 * ``P seq``: string counter; each stored article gets the next short id ``sid``.
 * ``P m:{sid // 64}``: hash, the metadata of 64 consecutive articles: field ``i{sid % 64}``
-  is the article id, field ``d{sid % 64}`` is ``"{inserted}|{stored}|{bound hex}|{outlet}"``.
+  is the article id, field ``d{sid % 64}`` is
+  ``"{inserted}|{stored samples}|{top 32 bits of the sketch bound, hex}|{outlet}"``.
   Expires ``ttl + generation`` seconds after its last write.
 * ``P i:{generation}:{bucket}``: hash, the index of one generation (``generation`` =
-  ``floor(unix time / generation_seconds)``): field = bits 8-39 of a 64-bit key (as an
-  integer), value = ``sid``; keys are content keys, page locators (outlet+URL, outlet+GUID)
-  and the stored sketch samples; ``bucket`` is the key's top ``g:{generation}`` bits. The
-  whole hash expires ``ttl`` after its generation ends, so no entry needs its own expiry
-  (Redis 7.0 has no HEXPIRE), and lookups read the last ``ceil(ttl / generation) + 1``
-  generations; entries older than ``ttl`` are ignored by their ``inserted`` time, so the TTL
-  is exact.
+  ``floor(unix time / generation_seconds)``). Keys are 64-bit: content keys, page locators
+  (outlet+URL, outlet+GUID) and the stored sketch samples; ``bucket`` is a key's top
+  ``g:{generation}`` bits, the field is the next 16 (samples) or 40 (content and page keys)
+  bits after the top 24, as an integer. The value is the ``sid`` of the latest article for
+  content and page keys, and the space-separated sids of the latest ``SIDS_PER_SAMPLE``
+  articles for samples (so same-topic articles sharing a few shingles do not take over each
+  other's matches). The whole hash expires ``ttl`` after its generation ends, so no entry
+  needs its own expiry (Redis 7.0 has no HEXPIRE), and lookups read the last
+  ``ceil(ttl / generation) + 1`` generations; entries older than ``ttl`` are ignored by
+  their ``inserted`` time, so the TTL is exact.
 * ``P g:{generation}``: the generation's bucket bits, fixed by its first insert from the
-  previous generation's entry count ``P n:{generation - 1}`` (``index_bucket_bits`` when
-  there is none), so each index hash holds about 32-64 entries whatever the daily volume.
+  latest earlier generation's entry count ``P n:{g}`` (``index_bucket_bits`` when there is
+  none), so each index hash holds about 32-64 entries whatever the daily volume.
 * ``P n:{generation}``: entries added in the generation.
 
 Why this shape: one key per index entry would cost 50-90 bytes of key overhead each; small
@@ -72,7 +76,15 @@ __all__ = [
 ]
 
 DAY = 86_400.0
-META_SLOTS = 64
+SAMPLE_FIELD_BITS = 16
+"""Index field bits of a shingle sample (after the 24 bucket bits). A chance collision only
+adds one shared sample to a random article, and matches need ``min_shared`` of them, so 16
+bits do; a listpack stores the field in 3 bytes."""
+LOCATOR_FIELD_BITS = 40
+"""Index field bits of a content or page key: one collision would be a false ``exact``."""
+SIDS_PER_SAMPLE = 4
+"""Articles remembered per shingle sample (the latest ones): enough for the copies of a wire
+story and the same-topic articles around it not to take each other's matches."""
 
 NewArticle = tuple[str, str, Fingerprint]
 """(article id, outlet, fingerprint) of an article to match and add."""
@@ -103,7 +115,7 @@ class MemoryFingerprintStore:
         self,
         ttl_seconds: float = 7 * DAY,
         generation_seconds: float = DAY,
-        min_shared: int = 2,
+        min_shared: int = 3,
         max_candidates: int = 5,
     ) -> None:
         self.ttl_seconds = ttl_seconds
@@ -111,7 +123,7 @@ class MemoryFingerprintStore:
         self.min_shared = min_shared
         self.max_candidates = max_candidates
         self._keep = _generations(ttl_seconds, self.generation_seconds)
-        self._index: dict[int, dict[int, int]] = {}
+        self._index: dict[int, dict[int, list[int]]] = {}
         self._articles: dict[int, StoredArticle] = {}
         self._insertion_order: deque[tuple[float, int]] = deque()
         self._next_sid = 0
@@ -119,11 +131,18 @@ class MemoryFingerprintStore:
     def __len__(self) -> int:
         return len(self._articles)
 
-    def _find(self, key: int, generation: int) -> int | None:
+    def _find(self, key: int, generation: int) -> list[int]:
+        """Every sid stored under ``key``, newest first."""
+        found: list[int] = []
         for older in range(generation, generation - self._keep, -1):
-            sid = self._index.get(older, {}).get(key)
-            if sid is not None:
-                return sid
+            found.extend(reversed(self._index.get(older, {}).get(key, ())))
+        return found
+
+    def _first_alive(self, sids: list[int], now: float, article_id: str) -> StoredArticle | None:
+        for sid in sids:
+            stored = self._alive(sid, now, article_id)
+            if stored is not None:
+                return stored
         return None
 
     def _alive(self, sid: int | None, now: float, article_id: str) -> StoredArticle | None:
@@ -148,18 +167,17 @@ class MemoryFingerprintStore:
         now = time.time() if now is None else now
         generation = math.floor(now / self.generation_seconds)
         self._forget_expired(now, generation)
-        exact = self._alive(self._find(fingerprint.content_key, generation), now, article_id)
+        exact = self._first_alive(self._find(fingerprint.content_key, generation), now, article_id)
         if exact is not None:
             return MatchResult(exact=exact)
         located = None
         for key in fingerprint.locator_keys:
-            located = self._alive(self._find(key, generation), now, article_id)
+            located = self._first_alive(self._find(key, generation), now, article_id)
             if located is not None:
                 break
         counts: dict[int, int] = {}
         for sample in fingerprint.samples.tolist():
-            sid = self._find(sample, generation)
-            if sid is not None:
+            for sid in self._find(sample, generation):
                 counts[sid] = counts.get(sid, 0) + 1
         ranked = sorted(
             (sid for sid, count in counts.items() if count >= self.min_shared),
@@ -184,9 +202,11 @@ class MemoryFingerprintStore:
         self._insertion_order.append((now, sid))
         index = self._index.setdefault(generation, {})
         for key in (fingerprint.content_key, *fingerprint.locator_keys):
-            index[key] = sid
+            index[key] = [sid]
         for sample in fingerprint.stored_samples.tolist():
-            index[sample] = sid
+            sids = index.setdefault(sample, [])
+            sids.append(sid)
+            del sids[:-SIDS_PER_SAMPLE]
         return MatchResult(same_locator=located, candidates=candidates, sid=sid)
 
     async def match_and_add_many(
@@ -213,7 +233,8 @@ local n_samples = tonumber(ARGV[11])
 local n_store = tonumber(ARGV[12])
 local default_bits = tonumber(ARGV[13])
 local lookup = ARGV[14] == '1'
-local first_locator = 15
+local sids_per_sample = tonumber(ARGV[15])
+local first_locator = 16
 local first_sample = first_locator + 2 * n_locators
 local generation = math.floor(now / generation_seconds)
 local oldest = now - ttl
@@ -235,15 +256,21 @@ local function index_key(g, top, bits)
   return prefix .. 'i:' .. g .. ':' .. math.floor(top / 2 ^ (24 - bits))
 end
 
+-- every sid stored under a key, newest generation first, newest sid first
 local function find(top, field)
+  local found = {}
   for g = generation, generation - generations + 1, -1 do
     local bits = bits_of(g)
     if bits then
-      local sid = redis.call('HGET', index_key(g, tonumber(top), bits), field)
-      if sid then return sid end
+      local value = redis.call('HGET', index_key(g, tonumber(top), bits), field)
+      if value then
+        local sids = {}
+        for sid in string.gmatch(value, '%d+') do table.insert(sids, sid) end
+        for k = #sids, 1, -1 do table.insert(found, sids[k]) end
+      end
     end
   end
-  return nil
+  return found
 end
 
 local function meta(sid)
@@ -258,14 +285,22 @@ local function meta(sid)
   return {sid, values[1], values[2]}
 end
 
+local function first_alive(sids)
+  for _, sid in ipairs(sids) do
+    local stored = meta(sid)
+    if stored then return stored end
+  end
+  return nil
+end
+
 local out = {0}
 if lookup then
-  local exact = meta(find(ARGV[first_locator], ARGV[first_locator + 1]))
+  local exact = first_alive(find(ARGV[first_locator], ARGV[first_locator + 1]))
   if exact then
     return {0, 'x', exact[1], 0, exact[2], exact[3]}
   end
   for k = 1, n_locators - 1 do
-    local located = meta(find(ARGV[first_locator + 2 * k], ARGV[first_locator + 2 * k + 1]))
+    local located = first_alive(find(ARGV[first_locator + 2 * k], ARGV[first_locator + 2 * k + 1]))
     if located then
       table.insert(out, 'u'); table.insert(out, located[1]); table.insert(out, 0)
       table.insert(out, located[2]); table.insert(out, located[3])
@@ -275,8 +310,7 @@ if lookup then
   local counts = {}
   local seen = {}
   for k = 0, n_samples - 1 do
-    local sid = find(ARGV[first_sample + 2 * k], ARGV[first_sample + 2 * k + 1])
-    if sid then
+    for _, sid in ipairs(find(ARGV[first_sample + 2 * k], ARGV[first_sample + 2 * k + 1])) do
       if counts[sid] then
         counts[sid] = counts[sid] + 1
       else
@@ -303,7 +337,12 @@ end
 -- entry count (about 32-64 entries per hash keeps every hash a small listpack)
 local bits = bits_of(generation)
 if not bits then
-  local previous = tonumber(redis.call('GET', prefix .. 'n:' .. (generation - 1)) or '0')
+  -- the latest earlier generation that has a count (days without articles are skipped)
+  local previous = 0
+  for g = generation - 1, generation - generations, -1 do
+    previous = tonumber(redis.call('GET', prefix .. 'n:' .. g) or '0')
+    if previous > 0 then break end
+  end
   bits = default_bits
   if previous > 0 then
     bits = math.max(4, math.min(24, math.ceil(math.log(previous / 64) / math.log(2))))
@@ -313,7 +352,7 @@ if not bits then
 end
 local count_key = prefix .. 'n:' .. generation
 redis.call('INCRBY', count_key, n_locators + n_store)
-redis.call('EXPIREAT', count_key, expire_at + generation_seconds)
+redis.call('EXPIREAT', count_key, expire_at + generations * generation_seconds)
 
 local sid = redis.call('INCR', prefix .. 'seq')
 local slot = sid % 64
@@ -321,19 +360,32 @@ local meta_key = prefix .. 'm:' .. math.floor(sid / 64)
 redis.call('HSET', meta_key, 'i' .. slot, article_id, 'd' .. slot, info)
 redis.call('EXPIREAT', meta_key, math.ceil(now + ttl + generation_seconds))
 local touched = {}
-local function add(top, field)
+local function add(top, field, keep)
   local key = index_key(generation, tonumber(top), bits)
-  redis.call('HSET', key, field, sid)
+  local value = sid
+  if keep > 1 then
+    local previous = redis.call('HGET', key, field)
+    if previous then
+      local sids = {}
+      for old in string.gmatch(previous, '%d+') do table.insert(sids, old) end
+      while #sids >= keep do table.remove(sids, 1) end
+      table.insert(sids, sid)
+      value = table.concat(sids, ' ')
+    end
+  end
+  redis.call('HSET', key, field, value)
   if not touched[key] then
     touched[key] = true
     redis.call('EXPIREAT', key, expire_at)
   end
 end
+-- a content or page key names the latest article; a shingle sample names the latest few
+-- that had it, so articles on the same topic do not take over each other's matches
 for k = 0, n_locators - 1 do
-  add(ARGV[first_locator + 2 * k], ARGV[first_locator + 2 * k + 1])
+  add(ARGV[first_locator + 2 * k], ARGV[first_locator + 2 * k + 1], 1)
 end
 for k = 0, n_store - 1 do
-  add(ARGV[first_sample + 2 * k], ARGV[first_sample + 2 * k + 1])
+  add(ARGV[first_sample + 2 * k], ARGV[first_sample + 2 * k + 1], sids_per_sample)
 end
 out[1] = sid
 return out
@@ -351,7 +403,7 @@ def _parse_stored(sid: Any, article_id: Any, info: Any) -> StoredArticle:
         id=_as_text(article_id),
         outlet=outlet,
         stored=int(stored),
-        bound=int(bound, 16),
+        bound=(int(bound, 16) << 32) | 0xFFFFFFFF,  # stored as its top 32 bits
         inserted=float(inserted),
     )
 
@@ -385,7 +437,7 @@ class RedisFingerprintStore:
         ttl_seconds: float = 7 * DAY,
         generation_seconds: float = DAY,
         index_bucket_bits: int = 15,
-        min_shared: int = 2,
+        min_shared: int = 3,
         max_candidates: int = 5,
     ) -> None:
         if not 4 <= index_bucket_bits <= 24:
@@ -401,10 +453,10 @@ class RedisFingerprintStore:
         self._script = client.register_script(_MATCH_AND_ADD)
 
     @staticmethod
-    def _top_field_pairs(keys: np.ndarray) -> list[int]:
-        """Each 64-bit key as (its top 24 bits: the bucket, the next 32 bits: the field)."""
+    def _top_field_pairs(keys: np.ndarray, field_bits: int) -> list[int]:
+        """Each 64-bit key as (its top 24 bits: the bucket, the next ``field_bits``: the field)."""
         tops = keys >> np.uint64(40)
-        fields = (keys >> np.uint64(8)) & np.uint64(0xFFFFFFFF)
+        fields = (keys >> np.uint64(40 - field_bits)) & np.uint64((1 << field_bits) - 1)
         return np.column_stack((tops, fields)).ravel().tolist()  # type: ignore[no-any-return]
 
     def _args(
@@ -418,7 +470,7 @@ class RedisFingerprintStore:
         locators = np.array(
             [fingerprint.content_key, *fingerprint.locator_keys], dtype=np.uint64
         )
-        info = f"{math.ceil(now)}|{fingerprint.stored}|{fingerprint.bound:x}|{outlet}"
+        info = f"{math.ceil(now)}|{fingerprint.stored}|{fingerprint.bound >> 32:x}|{outlet}"
         samples = fingerprint.samples if lookup else fingerprint.stored_samples
         return [
             self.prefix,
@@ -435,8 +487,9 @@ class RedisFingerprintStore:
             fingerprint.stored,
             self.index_bucket_bits,
             int(lookup),
-            *self._top_field_pairs(locators),
-            *self._top_field_pairs(samples),
+            SIDS_PER_SAMPLE,
+            *self._top_field_pairs(locators, LOCATOR_FIELD_BITS),
+            *self._top_field_pairs(samples, SAMPLE_FIELD_BITS),
         ]
 
     async def add_many(

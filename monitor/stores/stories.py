@@ -30,6 +30,7 @@ from __future__ import annotations
 
 import json
 from array import array
+from collections import OrderedDict
 from dataclasses import fields
 from typing import Any, Protocol
 
@@ -42,6 +43,8 @@ __all__ = ["DECIDED_TTL", "INDEX_PER_KEY", "MemoryStoryStore", "RedisStoryStore"
 
 INDEX_PER_KEY = 50
 """Most recent stories remembered per index key: a key shared by more says little."""
+CACHE_SIZE = 5_000
+"""Stories a Redis store keeps in process (the most recently saved)."""
 DECIDED_TTL = 86_400
 """Seconds an article's recorded outcome is kept (redeliveries come within minutes)."""
 MEMORY_FIELDS = ("sentences", "seen_terms", "numbers", "sources")
@@ -158,11 +161,12 @@ class MemoryStoryStore:
 
 
 # KEYS: index keys. ARGV: prefix, min_time, per_key, limit.
-# Returns [id1, summary1, id2, summary2, ...] for the best `limit` stories by index hits.
+# Returns [id1, updated1, id2, updated2, ...] for the best `limit` stories by index hits
+# (updated: the latest score seen, which is the story's last update).
 _CANDIDATES_LUA = """
 local prefix, min_time = ARGV[1], ARGV[2]
 local per_key, limit = tonumber(ARGV[3]), tonumber(ARGV[4])
-local hits, latest, order = {}, {}, {}
+local hits, latest, exact, order = {}, {}, {}, {}
 for _, key in ipairs(KEYS) do
   local filed = redis.call('ZREVRANGEBYSCORE', key, '+inf', min_time, 'WITHSCORES', 'LIMIT', 0, per_key)
   for i = 1, #filed, 2 do
@@ -170,9 +174,14 @@ for _, key in ipairs(KEYS) do
     if hits[sid] == nil then
       hits[sid] = 0
       latest[sid] = when
+      exact[sid] = filed[i + 1]
       order[#order + 1] = sid
     end
     hits[sid] = hits[sid] + 1
+    if when > latest[sid] then
+      latest[sid] = when
+      exact[sid] = filed[i + 1]
+    end
   end
 end
 table.sort(order, function(a, b)
@@ -181,11 +190,8 @@ table.sort(order, function(a, b)
 end)
 local reply = {}
 for i = 1, math.min(limit, #order) do
-  local summary = redis.call('GET', prefix .. 'story:sum:' .. order[i])
-  if summary then
-    reply[#reply + 1] = order[i]
-    reply[#reply + 1] = summary
-  end
+  reply[#reply + 1] = order[i]
+  reply[#reply + 1] = exact[order[i]]  -- as Redis wrote it: tostring would round
 end
 return reply
 """
@@ -259,11 +265,22 @@ def _decode_memory(story: StoryState, stored: dict[Any, Any]) -> None:
 
 
 class RedisStoryStore:
-    """Story state in Redis (service mode); see the module docstring for the keys."""
+    """Story state in Redis (service mode); see the module docstring for the keys.
 
-    def __init__(self, client: aioredis.Redis, key_prefix: str = "mon:") -> None:
+    Keeps the ``cache_size`` stories it saved last in process (read-through copies: the
+    state is in Redis). A candidate whose index score (its last update) matches the cached
+    copy is served from the cache, so the usual lookup is one small Lua reply; others are
+    fetched with one MGET. A copy is trusted only when its update time matches, so another
+    writer (which the single-partition design rules out) would only cost cache misses.
+    """
+
+    def __init__(
+        self, client: aioredis.Redis, key_prefix: str = "mon:", cache_size: int = CACHE_SIZE
+    ) -> None:
         self._redis = client
         self._prefix = key_prefix
+        self._cache: OrderedDict[str, StoryState] = OrderedDict()
+        self._cache_size = cache_size
         self._candidates = client.register_script(_CANDIDATES_LUA)
         self._story_of = client.register_script(_STORY_OF_LUA)
         self._file = client.register_script(_FILE_LUA)
@@ -280,13 +297,29 @@ class RedisStoryStore:
             keys=[self._key("idx", key) for key in keys],
             args=[self._prefix, repr(now - archive_after), INDEX_PER_KEY, limit],
         )
-        found: list[Candidate] = []
-        for index in range(0, len(reply), 2):
-            state = _load(reply[index + 1])
-            found.append(Candidate(state, closed=state.updated < now - close_after))
-        return found
+        ranked = [(_text(reply[i]), float(reply[i + 1])) for i in range(0, len(reply), 2)]
+        states: dict[str, StoryState] = {}
+        missing: list[str] = []
+        for story_id, updated in ranked:
+            cached = self._cache.get(story_id)
+            if cached is not None and cached.updated == updated:
+                states[story_id] = cached
+            else:
+                missing.append(story_id)
+        if missing:
+            summaries = await self._redis.mget([self._key("sum", sid) for sid in missing])
+            for story_id, summary in zip(missing, summaries, strict=True):
+                if summary is not None:
+                    states[story_id] = _load(summary)
+        return [
+            Candidate(states[sid], closed=states[sid].updated < now - close_after)
+            for sid, _ in ranked
+            if sid in states
+        ]
 
     async def load_memory(self, story: StoryState) -> None:
+        if self._cache.get(story.id) is story:
+            return  # a cached copy is whole
         _decode_memory(story, await self._redis.hgetall(self._key("mem", story.id)))
 
     async def story_of(self, article_id: str) -> StoryState | None:
@@ -329,7 +362,15 @@ class RedisStoryStore:
             pipe.set(self._key("dec", article), outcome, ex=DECIDED_TTL)
         pipe.zadd(self._key("updated"), {story.id: story.updated})
         pipe.zremrangebyscore(self._key("updated"), "-inf", story.updated - retention)
-        await pipe.execute()
+        try:
+            await pipe.execute()
+        except BaseException:
+            self._cache.pop(story.id, None)  # the copy may be ahead of Redis now
+            raise
+        self._cache[story.id] = story
+        self._cache.move_to_end(story.id)
+        while len(self._cache) > self._cache_size:
+            self._cache.popitem(last=False)
 
     async def decided(self, article_id: str) -> str | None:
         raw = await self._redis.get(self._key("dec", article_id))

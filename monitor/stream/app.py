@@ -30,7 +30,9 @@ Running
   :func:`serve` until SIGTERM. Start more workers (same app id) to share the partitions; the
   consumer group id is the app id.
 * In tests / in-process: ``async with running(app): ...`` starts the app on the current loop and
-  waits until its consumer owns partitions, then stops it (flushing the producer) on exit.
+  waits until its consumer owns partitions of every topic its agents read, then stops it
+  (flushing the producer) on exit. A worker that may share topics with others uses
+  ``running(app, all_sources=False)`` (ready after its first rebalance, partitions or not).
 
 Faust-streaming gotchas (0.15.3 with aiokafka 0.14), and what this module does about them
 --------------------------------------------------------------------------------------------
@@ -259,16 +261,21 @@ def build_worker_app(
 
 
 @contextlib.asynccontextmanager
-async def running(app: MonitorApp, *, ready_timeout: float = 60.0) -> AsyncIterator[MonitorApp]:
+async def running(
+    app: MonitorApp, *, ready_timeout: float = 60.0, all_sources: bool = True
+) -> AsyncIterator[MonitorApp]:
     """Run ``app`` in this process and event loop for the duration of the block.
 
-    Waits until the consumer has been assigned partitions (when the app has agents), so that
-    the agents are consuming when the block starts.
+    When the app has agents, waits (at most ``ready_timeout`` seconds) until its consumer owns
+    partitions of every topic its agents read (``all_sources``, what a test wants), or only
+    until its first rebalance is done (``all_sources=False``: one of several workers sharing
+    a topic may legitimately own none of its partitions).
     """
     await app.start()
     try:
         if app.agents:
-            await asyncio.wait_for(_assigned(app), ready_timeout)
+            ready = _assigned(app) if all_sources else _rebalanced(app)
+            await asyncio.wait_for(ready, ready_timeout)
         yield app
     finally:
         await app.stop()
@@ -298,6 +305,11 @@ async def _assigned(app: MonitorApp) -> None:
         assigned = {tp.topic for tp in app.consumer.assignment()}
         if sources <= assigned and not app.rebalancing:
             return
+        await asyncio.sleep(0.05)
+
+
+async def _rebalanced(app: MonitorApp) -> None:
+    while app.rebalancing_count < 1 or app.rebalancing:
         await asyncio.sleep(0.05)
 
 

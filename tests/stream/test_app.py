@@ -8,10 +8,19 @@ import pytest
 import redis.asyncio as aioredis
 from aiokafka import AIOKafkaConsumer, AIOKafkaProducer
 from aiokafka.admin import AIOKafkaAdminClient
+from faust.types import StreamT
 
 from monitor.core.records import RawArticle
 from monitor.settings import Settings
-from monitor.stream.app import build_worker_app, create_app, running, serve, topic
+from monitor.stream.app import (
+    MonitorApp,
+    build_worker_app,
+    create_app,
+    extra_topic,
+    running,
+    serve,
+    topic,
+)
 from monitor.stream.app import redis_client as app_redis_client
 from monitor.stream.slice_agent import SLICE_SUFFIX
 from monitor.stream.topics import TOPICS
@@ -120,3 +129,38 @@ async def test_serve_runs_the_agents_until_stopped(service_settings: Settings):
     stop.set()
     await asyncio.wait_for(worker, 30)
     assert app.should_stop
+
+
+def one_partition_app(settings: Settings, app_id: str) -> MonitorApp:
+    app = create_app(settings, app_id=app_id)
+
+    @app.agent(extra_topic(app, "one"), name=f"{app_id}.drain")
+    async def drain(stream: StreamT[bytes]) -> None:
+        async for _ in stream:
+            pass
+
+    return app
+
+
+async def test_a_worker_without_partitions_is_ready_after_its_first_rebalance(
+    service_settings: Settings,
+):
+    app_id = f"{service_settings.kafka.topic_prefix}pair"
+    first = one_partition_app(service_settings, app_id)
+    second = one_partition_app(service_settings, app_id)
+    one = f"{service_settings.kafka.topic_prefix}one"
+    async with running(first), running(second, all_sources=False, ready_timeout=60):
+        owners = [
+            app for app in (first, second) if one in {tp.topic for tp in app.consumer.assignment()}
+        ]
+        # The group shares the single partition: the second worker got ready without it, or
+        # took it over from the first.
+        assert len(owners) <= 1
+        with pytest.raises(TimeoutError):
+            idle = second if owners != [second] else first
+            await asyncio.wait_for(_assigned_to(idle, one), 2)
+
+
+async def _assigned_to(app: MonitorApp, topic_name: str) -> None:
+    while topic_name not in {tp.topic for tp in app.consumer.assignment()}:
+        await asyncio.sleep(0.05)

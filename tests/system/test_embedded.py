@@ -13,7 +13,7 @@ from collections import Counter
 from pathlib import Path
 
 from monitor.commands.run import run_embedded
-from monitor.samples import load_samples
+from monitor.samples import SampleSite, load_samples
 from monitor.settings import Settings
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -21,7 +21,7 @@ ROOT = Path(__file__).resolve().parents[2]
 
 async def test_sample_run_prints_the_putin_story_its_developments_and_no_reprints() -> None:
     out = io.StringIO()
-    summary = await run_embedded(Settings(), once=True, out=out, sample_interval=0.25)
+    summary = await run_embedded(Settings(), once=True, out=out, sample_interval=0.4)
     samples = load_samples()
     assert summary.articles == len(samples)  # every article polled and decided exactly once
     assert summary.decisions["duplicate"] >= 10  # the sample's reprints ...
@@ -89,3 +89,18 @@ def test_duration_ends_the_run() -> None:
     assert result.returncode == 0, result.stderr
     assert "NEW STORY" in result.stdout
     assert time.monotonic() - started < 30
+
+
+async def test_once_on_given_feeds_polls_each_feed_once_then_exits() -> None:
+    site = SampleSite(load_samples(), interval=0.0)  # every article already out
+    await site.start()
+    try:
+        out = io.StringIO()
+        settings = Settings(poller={"host_min_spacing_seconds": 0.0})
+        feeds = site.feeds(poll_min=60, poll_max=60)
+        summary = await run_embedded(settings, feeds=feeds, once=True, out=out)
+    finally:
+        await site.stop()
+    assert summary.articles == len(site.articles)
+    alerting = summary.decisions["new_story"] + summary.decisions["development"]
+    assert len([a for a in summary.printed if a.kind != "breaking"]) == alerting > 0

@@ -25,7 +25,7 @@ import pytest
 from monitor.commands.dispatch import run_dispatch
 from monitor.commands.poll import run_poll
 from monitor.commands.replay import read_articles
-from monitor.core.records import Alert, Decision, RawArticle
+from monitor.core.records import Alert, Decision, RawArticle, Rejection
 from monitor.ingest.parse import parse_feed
 from monitor.pipeline import Pipeline
 from monitor.samples import SampleSite, load_samples
@@ -296,3 +296,33 @@ async def _paced(kafka: object, settings: Settings, articles: list[RawArticle], 
     for article in articles:
         await produce(kafka, settings, [article.model_copy(deep=True)])  # type: ignore[arg-type]
         await asyncio.sleep(1 / per_second)
+
+
+async def test_an_article_delivered_again_gets_its_recorded_decision_and_alert(
+    own_services: Services,
+) -> None:
+    """What makes a redelivery after a crash harmless: the story stage re-emits the outcome
+    it recorded with the story update, instead of judging the article against itself."""
+    import redis.asyncio as aioredis
+
+    from monitor.core.clean import clean_article
+    from monitor.core.records import FingerprintedArticle
+    from monitor.stages.story import story_stage
+    from monitor.stores.stories import MemoryStoryStore, RedisStoryStore
+
+    settings = Settings()
+    seeds = list(read_articles([Path(__file__).resolve().parents[1] / "data" / "seeds.jsonl"]))
+    client = aioredis.Redis.from_url(own_services.redis_url)
+    try:
+        for store in (MemoryStoryStore(), RedisStoryStore(client, f"r{uuid.uuid4().hex[:6]}:")):
+            for raw in seeds[:2]:
+                cleaned = clean_article(raw)
+                assert not isinstance(cleaned, Rejection)
+                item = FingerprintedArticle(article=cleaned, kind="new")
+                first = await story_stage(item.model_copy(deep=True), store, settings)
+                again = await story_stage(item.model_copy(deep=True), store, settings)
+                assert first[1] is not None  # new story, then a development: both alerted
+                assert again[0].model_dump() == first[0].model_dump()
+                assert again[1] is not None and again[1].model_dump() == first[1].model_dump()
+    finally:
+        await client.aclose()
