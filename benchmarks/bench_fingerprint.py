@@ -56,8 +56,12 @@ def load_articles(path: Path, limit: int) -> list[CleanArticle]:
         for line in handle:
             row = json.loads(line)
             result = clean_article(
-                RawArticle(id=row["id"], outlet=row["outlet"], title=row.get("title") or "",
-                           text=row.get("text") or "")
+                RawArticle(
+                    id=row["id"],
+                    outlet=row["outlet"],
+                    title=row.get("title") or "",
+                    text=row.get("text") or "",
+                )
             )
             if isinstance(result, CleanArticle):
                 articles.append(result)
@@ -81,8 +85,11 @@ def synthetic(
     for size in sizes.tolist():
         samples = np.sort(rng.integers(0, 2**64 - 1, size=size, dtype=np.uint64, endpoint=True))
         fingerprint = Fingerprint(
-            samples=samples, stored=size, shingles=size * 4,
-            content_key=int(rng.integers(0, 2**63)), locator_keys=(int(rng.integers(0, 2**63)),),
+            samples=samples,
+            stored=size,
+            shingles=size * 4,
+            content_key=int(rng.integers(0, 2**63)),
+            locator_keys=(int(rng.integers(0, 2**63)),),
         )
         yield f"eg2013-{uuid.uuid4()}", outlets[int(rng.integers(len(outlets)))], fingerprint
 
@@ -146,8 +153,19 @@ def private_redis() -> Iterator[str]:
         port = probe.getsockname()[1]
     workdir = tempfile.mkdtemp(prefix="bench-redis.")
     server = subprocess.Popen(
-        ["redis-server", "--port", str(port), "--bind", "127.0.0.1", "--save", "",
-         "--appendonly", "no", "--dir", workdir],
+        [
+            "redis-server",
+            "--port",
+            str(port),
+            "--bind",
+            "127.0.0.1",
+            "--save",
+            "",
+            "--appendonly",
+            "no",
+            "--dir",
+            workdir,
+        ],
         stdout=subprocess.DEVNULL,
     )
     try:
@@ -173,15 +191,19 @@ async def run(args: argparse.Namespace, redis_url: str) -> None:
 
     fingerprints = [(a, article_fingerprint(a, params)) for a in articles]
     stored_sizes = [fp.stored for _, fp in fingerprints]
-    print(f"stored samples per article: mean {statistics.mean(stored_sizes):.1f}, "
-          f"median {statistics.median(stored_sizes)}")
+    print(
+        f"stored samples per article: mean {statistics.mean(stored_sizes):.1f}, "
+        f"median {statistics.median(stored_sizes)}"
+    )
     outlets = sorted({a.outlet for a in articles})
     random.Random(1).shuffle(fingerprints)
     timed = fingerprints[: args.timed]
 
     client = Redis.from_url(redis_url)
     store = RedisFingerprintStore(
-        client, key_prefix="bench:", ttl_seconds=settings.fingerprint.ttl_seconds,
+        client,
+        key_prefix="bench:",
+        ttl_seconds=settings.fingerprint.ttl_seconds,
         index_bucket_bits=settings.fingerprint.index_bucket_bits,
     )
     results: dict[int, tuple[float, float]] = {}
@@ -197,18 +219,24 @@ async def run(args: argparse.Namespace, redis_url: str) -> None:
             encodings[encoding.decode()] = encodings.get(encoding.decode(), 0) + 1
             if sum(encodings.values()) >= 2000:
                 break
-        print(f"stored {size:>9,}: filled in {seconds:.1f}s, redis {per_article:.0f} bytes/article"
-              f" (index hash encodings in a sample: {encodings})")
+        print(
+            f"stored {size:>9,}: filled in {seconds:.1f}s, redis {per_article:.0f} bytes/article"
+            f" (index hash encodings in a sample: {encodings})"
+        )
         if size in (args.small, args.large):
             results[size] = await time_lookups(store, timed, tag=f"t{size}")
             single, batched = results[size]
-            print(f"    lookup+insert: {single * 1e3:.3f} ms per call (median, one round trip), "
-                  f"{batched * 1e3:.3f} ms per article in pipelined batches of 100")
+            print(
+                f"    lookup+insert: {single * 1e3:.3f} ms per call (median, one round trip), "
+                f"{batched * 1e3:.3f} ms per article in pipelined batches of 100"
+            )
     if args.small in results and args.large in results:
         single = results[args.large][0] / results[args.small][0]
         batched = results[args.large][1] / results[args.small][1]
-        print(f"ratio {args.large:,} / {args.small:,} stored: single call {single:.2f}, "
-              f"batched {batched:.2f} (goal <= 1.3)")
+        print(
+            f"ratio {args.large:,} / {args.small:,} stored: single call {single:.2f}, "
+            f"batched {batched:.2f} (goal <= 1.3)"
+        )
     await client.aclose()
 
 

@@ -6,7 +6,8 @@
 
 Articles are replayed in file order (the stream is sorted by time) through fresh stores;
 with ``--redis`` the keys live under a fresh prefix that is deleted afterwards. Prints
-articles/s for the whole pipeline and the decision counts.
+articles/s for the whole pipeline, the decision counts, and the milliseconds per article
+each stage took (from the stages' ``monitor_stage_seconds`` histograms).
 """
 
 from __future__ import annotations
@@ -21,10 +22,21 @@ from collections import Counter
 from pathlib import Path
 
 import redis.asyncio as aioredis
+from prometheus_client import REGISTRY
 
 from monitor.commands.replay import read_articles
 from monitor.pipeline import Pipeline
 from monitor.settings import Settings
+
+STAGES = ("clean", "fingerprint", "story")
+
+
+def _stage_seconds() -> dict[str, float]:
+    """Seconds spent per stage so far (the stages' own STAGE_SECONDS histograms)."""
+    return {
+        stage: REGISTRY.get_sample_value("monitor_stage_seconds_sum", {"stage": stage}) or 0.0
+        for stage in STAGES
+    }
 
 
 async def bench(path: Path, redis_url: str | None, limit: int | None) -> None:
@@ -32,6 +44,7 @@ async def bench(path: Path, redis_url: str | None, limit: int | None) -> None:
     prefix = f"bench-{uuid.uuid4().hex[:8]}:"
     settings = Settings(redis={"url": redis_url or "redis://unused", "key_prefix": prefix})
     counts: Counter[str] = Counter()
+    before = _stage_seconds()
     started = time.perf_counter()
     async with Pipeline(settings, redis_url=redis_url) as pipeline:
         async for decision, _ in pipeline.process_many(articles):
@@ -43,6 +56,11 @@ async def bench(path: Path, redis_url: str | None, limit: int | None) -> None:
         f"({store} stores)"
     )
     print("decisions:", dict(counts.most_common()))
+    after = _stage_seconds()
+    per_stage = ", ".join(
+        f"{stage} {(after[stage] - before[stage]) / len(articles) * 1000:.2f}" for stage in STAGES
+    )
+    print(f"ms per article by stage: {per_stage}")
     if redis_url:
         client = aioredis.Redis.from_url(redis_url)
         keys = [key async for key in client.scan_iter(match=f"{prefix}*", count=1000)]

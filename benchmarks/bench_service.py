@@ -93,6 +93,21 @@ def start_workers(settings: Settings, log_dir: Path, layout: str, workers: int) 
     return processes
 
 
+def cpu_seconds(process: WorkerProcess) -> float:
+    """User + system CPU time the worker process used so far (Linux /proc)."""
+    assert process.process is not None
+    fields = Path(f"/proc/{process.process.pid}/stat").read_text().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
+def cpu_line(processes: list[WorkerProcess], before: list[float], articles: int) -> str:
+    used = [cpu_seconds(p) - b for p, b in zip(processes, before, strict=True)]
+    return "; ".join(
+        f"{p.app_id.rsplit('-', 1)[-1]} worker {1000 * u / articles:.1f} ms CPU/article"
+        for p, u in zip(processes, used, strict=True)
+    )
+
+
 def copies(articles: list[RawArticle]) -> list[RawArticle]:
     return [article.model_copy(deep=True) for article in articles]
 
@@ -107,6 +122,7 @@ async def throughput(
     try:
         await asyncio.gather(*(p.wait_ready() for p in processes))
         await reader.start()
+        before = [cpu_seconds(p) for p in processes]
         async with producer(settings, max_batch_size=256 * 1024) as kafka:
             topic = f"{settings.kafka.topic_prefix}raw"
             started = time.time()
@@ -126,7 +142,7 @@ async def throughput(
               f"{len(articles)} articles in {elapsed:.1f}s = {len(articles) / elapsed:.0f} "
               f"articles/s (all produced in {produced:.1f}s); {got.decision_records} decision "
               f"records, {len(got.alert_ids)} alerts, {len(got.alert_duplicates())} duplicate alert "
-              "ids", flush=True)  # fmt: skip
+              f"ids; {cpu_line(processes, before, len(articles))}", flush=True)  # fmt: skip
         return len(articles) / elapsed
     finally:
         await reader.stop()

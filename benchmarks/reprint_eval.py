@@ -100,8 +100,11 @@ def load_stream(path: Path) -> list[dict[str, Any]]:
 
 def _raw(record: dict[str, str]) -> RawArticle:
     return RawArticle(
-        id=record["id"], outlet=record["outlet"], title=record.get("title", ""),
-        text=record["text"], url=record.get("url") or None,
+        id=record["id"],
+        outlet=record["outlet"],
+        title=record.get("title", ""),
+        text=record["text"],
+        url=record.get("url") or None,
     )
 
 
@@ -119,11 +122,16 @@ def clean(record: dict[str, str]) -> CleanArticle | None:
 
 
 def _record(row: dict[str, Any]) -> dict[str, str]:
-    return {"id": row["id"], "outlet": row["outlet"], "title": row.get("title") or "",
-            "text": row["text"]}
+    return {
+        "id": row["id"],
+        "outlet": row["outlet"],
+        "title": row.get("title") or "",
+        "text": row["text"],
+    }
 
 
 # --- synthetic reprints --------------------------------------------------------------------
+
 
 def _paragraphs(text: str) -> list[str]:
     return [line.strip() for line in text.split("\n") if line.strip()]
@@ -207,13 +215,16 @@ def make_reprint(
             edits.append("wrapped")
     title = rng.choice(others).get("title") or "عاجل"
     reprint = {
-        "id": f"{row['id']}-reprint", "outlet": outlet, "title": f"{title} (مصادر)",
+        "id": f"{row['id']}-reprint",
+        "outlet": outlet,
+        "title": f"{title} (مصادر)",
         "text": "\n".join(paragraphs),
     }
     return reprint, edits
 
 
 # --- mining real pairs -----------------------------------------------------------------------
+
 
 def _shingles(words: Sequence[str], width: int = 3) -> set[str]:
     return {" ".join(words[i : i + width]) for i in range(max(1, len(words) - width + 1))}
@@ -249,7 +260,8 @@ def mine_pairs(articles: Sequence[CleanArticle], max_df: int = 300) -> list[Pair
         common = len(shingles[first] & shingles[second])
         stats.append(
             PairStats(
-                first, second,
+                first,
+                second,
                 len(words[first] & words[second]) / smaller,
                 common / min(len(shingles[first]), len(shingles[second])),
             )
@@ -273,17 +285,27 @@ def build_pairs(
     outlets = sorted({row["outlet"] for row, _ in usable})
     real = {
         threshold: sum(
-            1 for s in stats
+            1
+            for s in stats
             if s.shingle_containment >= threshold
             and articles[s.first].outlet != articles[s.second].outlet
         )
         for threshold in (0.3, 0.5, 0.8)
     }
     hard = sorted(
-        (s for s in stats if s.word_containment >= 0.3 and s.shingle_containment < 0.1
-         and min(len(tokens(articles[s.first].match_text)),
-                 len(tokens(articles[s.second].match_text))) >= 30),
-        key=lambda s: s.word_containment, reverse=True,
+        (
+            s
+            for s in stats
+            if s.word_containment >= 0.3
+            and s.shingle_containment < 0.1
+            and min(
+                len(tokens(articles[s.first].match_text)),
+                len(tokens(articles[s.second].match_text)),
+            )
+            >= 30
+        ),
+        key=lambda s: s.word_containment,
+        reverse=True,
     )
     pairs: list[Pair] = []
     bases = [row for row, article in usable if len(tokens(article.match_text)) >= 40]
@@ -309,6 +331,7 @@ def build_pairs(
 
 
 # --- evaluation --------------------------------------------------------------------------------
+
 
 @dataclass
 class Report:
@@ -358,17 +381,55 @@ async def evaluate(pairs: Iterable[Pair], settings: Settings) -> Report:
     return report
 
 
-async def replay_stream(rows: Sequence[dict[str, Any]], settings: Settings) -> dict[str, int]:
-    """Every stream article in time order through one store: how many of each kind."""
+async def replay_stream(rows: Sequence[dict[str, Any]], settings: Settings) -> dict[str, Any]:
+    """Every stream article in time order through one store, checked against exact overlaps.
+
+    Returns the count of each kind; for articles flagged reprint/revision, how many share
+    less than 10% / 10-30% / at least 30% of their 3-shingles with the article they were
+    matched to (exact containment); and the share of articles that have an earlier
+    cross-outlet near copy (exact containment >= 0.5) that were flagged.
+    """
     store = MemoryFingerprintStore(
         ttl_seconds=settings.fingerprint.ttl_seconds, min_shared=settings.fingerprint.min_shared
     )
     kinds: collections.Counter[str] = collections.Counter()
+    shingles: dict[str, set[str]] = {}
+    outlets: dict[str, str] = {}
+    postings: dict[str, list[str]] = collections.defaultdict(list)
+    matched_overlap: collections.Counter[str] = collections.Counter()
+    with_copy = flagged_with_copy = 0
     for row in rows:
         article = clean(_record(row))
-        if article is not None:
-            kinds[(await fingerprint_stage(article, store, settings)).kind] += 1
-    return dict(kinds)
+        if article is None:
+            continue
+        own = _shingles(tokens(article.match_text))
+        result = await fingerprint_stage(article, store, settings)
+        kinds[result.kind] += 1
+        if result.kind in ("reprint", "revision") and result.matched_id in shingles:
+            other = shingles[result.matched_id]
+            truth = len(own & other) / max(1, min(len(own), len(other)))
+            matched_overlap["<0.1" if truth < 0.1 else "0.1-0.3" if truth < 0.3 else ">=0.3"] += 1
+        common: collections.Counter[str] = collections.Counter()
+        for shingle in own:
+            for earlier in postings.get(shingle, ())[-50:]:
+                common[earlier] += 1
+        if any(
+            outlets[earlier] != article.outlet
+            and count / max(1, min(len(own), len(shingles[earlier]))) >= 0.5
+            for earlier, count in common.items()
+        ):
+            with_copy += 1
+            flagged_with_copy += result.kind != "new"
+        shingles[article.id] = own
+        outlets[article.id] = article.outlet
+        for shingle in own:
+            postings[shingle].append(article.id)
+    return {
+        "kinds": dict(kinds),
+        "flagged_by_exact_containment_with_match": dict(matched_overlap),
+        "articles_with_earlier_cross_outlet_copy": with_copy,
+        "of_which_flagged": flagged_with_copy,
+    }
 
 
 def exact_measures(pairs: Iterable[Pair], width: int = 3) -> dict[str, str]:
@@ -419,8 +480,10 @@ def main(argv: Sequence[str] | None = None) -> int:
         "real cross-outlet near-copy pairs in the stream (exact 3-shingle containment >= 0.3 / "
         f"0.5 / 0.8): {info['real_cross_outlet_pairs_by_containment']}"
     )
-    print(f"hard negative pool: {info['hard_negative_pool']}; built {len(pairs)} pairs "
-          f"in {time.perf_counter() - started:.1f}s")
+    print(
+        f"hard negative pool: {info['hard_negative_pool']}; built {len(pairs)} pairs "
+        f"in {time.perf_counter() - started:.1f}s"
+    )
 
     if args.write_sample:
         _write_sample(pairs, args.write_sample, random.Random(args.seed))

@@ -76,7 +76,7 @@ class FingerprintSettings(BaseModel):
     )
     min_samples: int = Field(16, description="Short texts keep at least this many samples.")
     max_stored_samples: int = Field(48, description="Samples stored per article (memory cap).")
-    max_query_samples: int = Field(96, description="Samples looked up per article (time cap).")
+    max_query_samples: int = Field(256, description="Samples looked up per article (time cap).")
     min_shared: int = Field(3, description="Shared samples needed before a match is considered.")
     generation_seconds: float = Field(
         DAY, description="Redis index generation length (keys expire a generation at a time)."

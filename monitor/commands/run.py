@@ -222,10 +222,11 @@ async def run_embedded(
         ):
             poller = Poller(feeds, fetcher=fetcher, seen=seen, sink=QueueSink(queue),
                             settings=settings.poller)  # fmt: skip
+            polling = asyncio.create_task(poller.run(stop, shutdown_grace=5.0), name="poll")
             tasks = [
                 asyncio.create_task(dispatcher.run(), name="delivery"),
                 asyncio.create_task(_decide(queue, pipeline, dispatcher, summary), name="decide"),
-                asyncio.create_task(poller.run(stop, shutdown_grace=5.0), name="poll"),
+                polling,
             ]
             if once:
                 tasks.append(asyncio.create_task(
@@ -234,7 +235,7 @@ async def run_embedded(
             if duration is not None:
                 tasks.append(asyncio.create_task(_stop_after(stop, duration), name="duration"))
             await _wait_stopped(stop, tasks)
-            await tasks[2]  # the poller returns once its polls under way finished
+            await polling  # returns once the polls under way finished
             await dispatcher.drain(timeout=10.0)
     finally:
         await dispatcher.close()

@@ -45,6 +45,9 @@ __all__ = ["register", "run_worker", "source_topics"]
 log = logging.getLogger(__name__)
 
 KAFKA_RETRY_SECONDS = 2.0
+PRODUCER_LINGER_SECONDS = 0.005
+"""Output records wait this long to share a produce request (one request per record
+otherwise: a syscall and a broker round trip each, the worker's largest Kafka cost)."""
 READY_TIMEOUT_SECONDS = 300.0
 
 
@@ -106,6 +109,7 @@ async def run_worker(
             loop.add_signal_handler(sig, stop.set)
     if not await _wait_for_kafka(settings.kafka.bootstrap, stop):
         return
+    faust_options.setdefault("producer_linger", PRODUCER_LINGER_SECONDS)
     app = build_worker_app(settings, stages=stages, app_id=app_id, **faust_options)
     topics = source_topics(app)
     lag = ConsumerLagMonitor(settings.kafka.bootstrap, app.conf.id, topics)

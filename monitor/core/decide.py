@@ -172,12 +172,19 @@ def choose_story(
     *,
     now: float,
     settings: StorySettings,
+    revised: StoryState | None = None,
 ) -> Choice:
-    """Join the most similar open story, resume a dormant one, or none (a new story)."""
-    best, score, dormant, dormant_score = _best(features, candidates, now, settings)
+    """Join the most similar open story, resume a dormant one, or none (a new story).
+
+    ``revised``: for a revision, the story of the article it revises, which it joins.
+    """
     reasons: dict[str, object] = {"fingerprint": item.kind, "candidates": len(candidates)}
     if item.kind == "revision":
         reasons["revision_of"] = item.matched_id
+        if revised is not None:
+            reasons["similarity"] = similarity(features, revised).as_dict()
+            return Choice(revised, reasons)
+    best, score, dormant, dormant_score = _best(features, candidates, now, settings)
     if best is not None and score is not None:
         reasons["best"] = {"story": best.state.id, **score.as_dict()}
         if score.score >= settings.same_story_threshold:

@@ -35,6 +35,7 @@ from monitor.core.fingerprint import Fingerprint, Hashes
 from monitor.core.records import CleanArticle, FingerprintedArticle
 
 __all__ = [
+    "MIN_COMPARABLE",
     "Candidate",
     "MatchResult",
     "Overlap",
@@ -42,6 +43,10 @@ __all__ = [
     "classify",
     "overlap_with",
 ]
+
+
+MIN_COMPARABLE = 4
+"""Samples a containment must be measured on (in the range both sketches cover)."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -96,8 +101,10 @@ def overlap_with(samples: Hashes, candidate: Candidate) -> Overlap:
         # Hashes are uniform: the stored sketch's share below our bound is about bound/τ.
         stored_count = stored.stored * (query_bound / stored.bound)
     shared = min(candidate.shared, new_count)
-    new_in_stored = shared / new_count if new_count else 0.0
-    stored_in_new = min(1.0, shared / stored_count) if stored_count else 0.0
+    # A containment measured on a handful of comparable samples is noise (e.g. a short text
+    # against the few samples a capped long sketch keeps in its range): not evidence.
+    new_in_stored = shared / new_count if new_count >= MIN_COMPARABLE else 0.0
+    stored_in_new = min(1.0, shared / stored_count) if stored_count >= MIN_COMPARABLE else 0.0
     union = new_count + stored_count - shared
     jaccard = shared / union if union > 0 else 0.0
     return Overlap(
@@ -149,7 +156,9 @@ def classify(
         key=lambda pair: (pair[0].containment, pair[0].shared),
         reverse=True,
     )
-    near = [(overlap, candidate) for overlap, candidate in scored if overlap.containment >= threshold]
+    near = [
+        (overlap, candidate) for overlap, candidate in scored if overlap.containment >= threshold
+    ]
     same_outlet = [pair for pair in near if pair[1].article.outlet == article.outlet]
     chosen = same_outlet[0] if same_outlet else (near[0] if near else None)
     if chosen is None:
@@ -158,8 +167,12 @@ def classify(
             article=article,
             kind="new",
             overlap=best,
-            reasons={"rule": "no_near_copy", "best_containment": round(best, 4),
-                     "samples": int(fingerprint.samples.size), "threshold": threshold},
+            reasons={
+                "rule": "no_near_copy",
+                "best_containment": round(best, 4),
+                "samples": int(fingerprint.samples.size),
+                "threshold": threshold,
+            },
         )
     overlap, candidate = chosen
     kind = "revision" if same_outlet else "reprint"

@@ -7,8 +7,20 @@ with the text: every hash below ``2**64 / sample_rate`` is kept, clipped to at l
 ``min_samples`` and at most a cap. Because a sketch is always "all hashes of the text below
 a bound τ", two sketches can be compared on the range below the smaller bound, which
 estimates not only Jaccard similarity but *containment*: a short wire copy inside a long
-article that added analysis is recognised (a MinHash/SimHash signature of the long article
-would hide it; see ``benchmarks/reprint_eval.py`` for the measurements).
+article that added analysis is recognised.
+
+Why not MinHash-LSH or SimHash (measured with ``benchmarks/reprint_eval.py``): the seed wire
+copies (000 in 004, cleaned) have a 3-shingle Jaccard of only 0.12 but a containment of
+0.42, and a same-topic article (001) has 0.06 / 0.17. Reprints that trim and add text sit
+at Jaccard 0.05-0.2, where LSH bands cannot prune candidates (r=1 rows would be needed) and
+a whole-document SimHash is dominated by the added text. The sketch's index entries are the
+samples themselves, so candidate generation and the containment estimate are one lookup.
+
+Parameters (2,000 synthetic reprints, 5,000 hard negatives from the 2013 stream): 2-word
+shingles give 3.6-18.6% false positives (shared phrases); 4-word shingles reach recall
+0.992 at 0 false positives but estimate the seed wire copy at 0.25-0.29, under the
+threshold; 3-word shingles, one in 4 sampled, threshold 0.3, at least 16 samples and 3
+shared give recall 0.9915 at 0.04% false positives (``Settings.fingerprint`` defaults).
 
 >>> from monitor.core.arabic import normalize
 >>> params = FingerprintParams(shingle_words=3, sample_rate=4, min_samples=4)
@@ -57,7 +69,7 @@ class FingerprintParams:
     sample_rate: int = 4
     min_samples: int = 16
     max_stored_samples: int = 48
-    max_query_samples: int = 96
+    max_query_samples: int = 256
 
     @classmethod
     def from_settings(cls, settings: FingerprintSettings) -> FingerprintParams:

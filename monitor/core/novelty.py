@@ -5,7 +5,7 @@ Per sentence of the article (normalised form, aligned with the original):
 1. *Reported?* Its fingerprint (the set of hashed content terms) is compared with the
    fingerprints of the sentences the story already reported; containment (shared terms /
    the sentence's terms) at or above ``StorySettings.reported_containment`` means restated,
-   unless the sentence carries a new number or kind of action (an update of a reported
+   unless the sentence carries a new number, date or kind of action (an update of a reported
    sentence: "the trial was adjourned to 4 May").
 2. *Relevant?* It names a core entity of the story (the people, places, organisations of
    its titles), or shares ``RELEVANT_SHARED_TERMS`` of the story's strongest terms. An
@@ -93,7 +93,7 @@ _DATES = frozenset(normalize(word) for word in _RAW_DATES.split())
 _QUOTE = re.compile(r"[\"“”«»]")
 _LIST_ITEM = re.compile(r"^\s*[-–—•*·▪►]\s")
 
-_UPDATE_FACTS = ("number", "action")
+_UPDATE_FACTS = ("number", "date", "action")
 FACT_WEIGHTS: dict[str, float] = {
     "action": 1.5,
     "person": 1.0,
@@ -230,7 +230,7 @@ def assess_novelty(
             continue
         facts = _facts(original, text, seen_terms, known_entities, known_numbers)
         if containment >= reported_containment:
-            # A reported sentence with a new number or action is an update ("... adjourned
+            # A reported sentence with a new number, date or action is an update ("... adjourned
             # to 4 May"); other differences of a restated sentence are the outlet's wording.
             facts = {kind: facts[kind] for kind in _UPDATE_FACTS if kind in facts}
             if not facts or containment >= 1.0:

@@ -94,7 +94,9 @@ async def fingerprint_batch(
         REDIS_ERRORS.labels(operation=STAGE).inc()
         log.error(
             "fingerprint store unavailable for %d article(s) (first %s): %s",
-            len(articles), articles[0].id, exc,
+            len(articles),
+            articles[0].id,
+            exc,
         )
         raise FingerprintStoreUnavailable(f"fingerprint store unavailable: {exc}") from exc
     results = [

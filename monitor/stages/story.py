@@ -1,9 +1,10 @@
 """The story stage: fingerprinted article -> one decision (and an alert when there is news).
 
 Copies (``exact``, ``reprint``) are named with their original's story, which gains the
-copying outlet as a source. Other articles (``new``, ``revision``) look up candidate stories
-in the index, join, resume or start one (``monitor.core.decide``), and are judged for
-novelty against what the story already reported. Story time is the article's publication
+copying outlet as a source. A ``revision`` joins the story of the article it revises; other
+articles look up candidate stories in the index, join, resume or start one
+(``monitor.core.decide``); both are judged for novelty against what the story already
+reported. Story time is the article's publication
 time (so replays of old news behave like the live stream), else the wall clock.
 
 An article seen again (Kafka redelivers what a killed worker did not commit) gets the
@@ -75,8 +76,13 @@ async def story_stage(
             archive_after=retention,
             limit=stories.candidates,
         )
-        choice = choose_story(item, features, candidates, now=now, settings=stories)
-        if choice.story is not None:
+        revised = None
+        if item.kind == "revision" and item.matched_id:
+            revised = await store.story_of(item.matched_id)  # whole: memory included
+        choice = choose_story(
+            item, features, candidates, now=now, settings=stories, revised=revised
+        )
+        if choice.story is not None and choice.story is not revised:
             await store.load_memory(choice.story)
         outcome = conclude(item, features, choice, now=now, settings=stories)
         keys = index_keys(outcome.story) if outcome.story is not None else []

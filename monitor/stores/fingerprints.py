@@ -467,9 +467,7 @@ class RedisFingerprintStore:
         now: float,
         lookup: bool = True,
     ) -> list[Any]:
-        locators = np.array(
-            [fingerprint.content_key, *fingerprint.locator_keys], dtype=np.uint64
-        )
+        locators = np.array([fingerprint.content_key, *fingerprint.locator_keys], dtype=np.uint64)
         info = f"{math.ceil(now)}|{fingerprint.stored}|{fingerprint.bound >> 32:x}|{outlet}"
         samples = fingerprint.samples if lookup else fingerprint.stored_samples
         return [
@@ -492,9 +490,7 @@ class RedisFingerprintStore:
             *self._top_field_pairs(samples, SAMPLE_FIELD_BITS),
         ]
 
-    async def add_many(
-        self, articles: Sequence[NewArticle], now: float | None = None
-    ) -> None:
+    async def add_many(self, articles: Sequence[NewArticle], now: float | None = None) -> None:
         """Store articles without looking anything up (bulk loading, benchmarks)."""
         now = time.time() if now is None else now
         async with self.client.pipeline(transaction=False) as pipe:

@@ -95,7 +95,8 @@ def _summary(story: StoryState) -> dict[str, Any]:
 
 
 def _rank(hits: dict[str, int], updated: dict[str, float], limit: int) -> list[str]:
-    return sorted(hits, key=lambda sid: (-hits[sid], -updated[sid]))[:limit]
+    """Most index hits first, then most recently updated, then id (as the Lua script)."""
+    return sorted(hits, key=lambda sid: (-hits[sid], -updated[sid], sid))[:limit]
 
 
 class MemoryStoryStore:
@@ -119,7 +120,7 @@ class MemoryStoryStore:
             for story_id, when in filed.items():
                 if when >= now - archive_after:
                     hits[story_id] = hits.get(story_id, 0) + 1
-                    updated[story_id] = when
+                    updated[story_id] = max(when, updated.get(story_id, when))
         return [
             Candidate(self._stories[sid], closed=self._stories[sid].updated < now - close_after)
             for sid in _rank(hits, updated, limit)
@@ -186,7 +187,8 @@ for _, key in ipairs(KEYS) do
 end
 table.sort(order, function(a, b)
   if hits[a] ~= hits[b] then return hits[a] > hits[b] end
-  return latest[a] > latest[b]
+  if latest[a] ~= latest[b] then return latest[a] > latest[b] end
+  return a < b
 end)
 local reply = {}
 for i = 1, math.min(limit, #order) do
@@ -283,7 +285,6 @@ class RedisStoryStore:
         self._cache_size = cache_size
         self._candidates = client.register_script(_CANDIDATES_LUA)
         self._story_of = client.register_script(_STORY_OF_LUA)
-        self._file = client.register_script(_FILE_LUA)
 
     def _key(self, *parts: str) -> str:
         return self._prefix + "story:" + ":".join(parts)
@@ -351,11 +352,13 @@ class RedisStoryStore:
         pipe.hset(memory_key, mapping=_encode_memory(story))  # type: ignore[arg-type]
         pipe.expire(memory_key, ttl)
         if keys:
-            await self._file(
-                keys=[self._key("idx", key) for key in keys],
-                args=[story.id, repr(story.updated), INDEX_PER_KEY, ttl],
-                client=pipe,
-            )
+            # EVAL, not the registered script: a pipeline holding a script first asks Redis
+            # SCRIPT EXISTS (one more round trip per save); EVAL of a known body is cheap.
+            index_keys_ = [self._key("idx", key) for key in keys]
+            pipe.eval(
+                _FILE_LUA, len(index_keys_), *index_keys_,
+                story.id, repr(story.updated), INDEX_PER_KEY, ttl,
+            )  # fmt: skip
         for article in articles:
             pipe.set(self._key("art", article), story.id, ex=ttl)
         for article, outcome in (outcomes or {}).items():

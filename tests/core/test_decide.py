@@ -5,6 +5,8 @@ from datetime import UTC, datetime
 from monitor.core.arabic import normalize
 from monitor.core.decide import (
     Candidate,
+    choose_story,
+    conclude,
     decide_duplicate,
     decide_story,
     rejected_decision,
@@ -106,3 +108,23 @@ def test_duplicate_names_the_story_and_adds_the_outlet() -> None:
 def test_rejection_becomes_a_decision() -> None:
     decision = rejected_decision(Rejection(id="r", outlet="o", stage="clean", reason="empty"))
     assert decision.decision == "rejected" and decision.reasons["reason"] == "empty"
+
+
+def test_revision_joins_the_story_of_the_article_it_revises() -> None:
+    first = decide(FIRST, [], 0)
+    story = first.story
+    assert story is not None
+    story_id = story.id
+    revision = article(
+        "a5",
+        "تحديث: الكرملين يحدد موعد الزيارة",
+        ["أعلن الكرملين أن زيارة بوتين إلى كوريا الشمالية ستجري في أكتوبر 2023 بدعوة من كيم."],
+        day=1,
+    )
+    item = FingerprintedArticle(article=revision, kind="revision", matched_id="a1")
+    features = article_features(revision.match_title, revision.match_sentences)
+    choice = choose_story(item, features, [], now=DAY, settings=SETTINGS, revised=story)
+    assert choice.story is story and choice.reasons["revision_of"] == "a1"
+    outcome = conclude(item, features, choice, now=DAY, settings=SETTINGS)
+    assert outcome.decision.story == story_id
+    assert outcome.decision.decision == "development"  # a date and a number it had not reported

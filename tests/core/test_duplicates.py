@@ -32,8 +32,12 @@ def article(text: str, outlet: str = "o", article_id: str = "a", **fields: objec
 def stored_like(text: str, outlet: str, article_id: str = "old") -> StoredArticle:
     fingerprint = fingerprint_text(article(text).match_text, PARAMS)
     return StoredArticle(
-        sid=7, id=article_id, outlet=outlet, stored=fingerprint.stored,
-        bound=fingerprint.bound, inserted=0.0,
+        sid=7,
+        id=article_id,
+        outlet=outlet,
+        stored=fingerprint.stored,
+        bound=fingerprint.bound,
+        inserted=0.0,
     )
 
 
@@ -54,8 +58,9 @@ def seed(prefix: str) -> str:
 def test_exact_content_wins_over_everything() -> None:
     new = article(seed("000"))
     old = stored_like(seed("000"), "wire")
-    result = classify(new, fingerprint_text(new.match_text), MatchResult(exact=old,
-                      same_locator=old), THRESHOLD)
+    result = classify(
+        new, fingerprint_text(new.match_text), MatchResult(exact=old, same_locator=old), THRESHOLD
+    )
     assert (result.kind, result.matched_id, result.matched_outlet) == ("exact", "old", "wire")
     assert result.reasons["rule"] == "same_content"
 
@@ -63,8 +68,9 @@ def test_exact_content_wins_over_everything() -> None:
 def test_same_page_of_the_same_outlet_is_a_revision_whatever_the_text() -> None:
     new = article(seed("001"), outlet="youm7")
     old = stored_like(seed("002"), "youm7")
-    result = classify(new, fingerprint_text(new.match_text), MatchResult(same_locator=old),
-                      THRESHOLD)
+    result = classify(
+        new, fingerprint_text(new.match_text), MatchResult(same_locator=old), THRESHOLD
+    )
     assert result.kind == "revision" and result.reasons["rule"] == "same_url_or_guid"
 
 
@@ -97,8 +103,9 @@ def test_candidates_sharing_too_few_samples_are_ignored() -> None:
     full = classify(new, fingerprint_text(new.match_text, PARAMS), match, THRESHOLD)
     assert full.kind == "reprint" and full.overlap == pytest.approx(1.0)
     shared = match.candidates[0].shared
-    ignored = classify(new, fingerprint_text(new.match_text, PARAMS), match, THRESHOLD,
-                       min_shared=shared + 1)
+    ignored = classify(
+        new, fingerprint_text(new.match_text, PARAMS), match, THRESHOLD, min_shared=shared + 1
+    )
     assert ignored.kind == "new"
 
 
@@ -121,8 +128,9 @@ async def test_seeds_in_publication_order_only_the_wire_copy_is_a_reprint() -> N
     kinds = {}
     for prefix in ["002", "001", "000", "004", "003"]:
         result = await fingerprint_stage(
-            article(seed(prefix), outlet=f"outlet{prefix}", article_id=prefix,
-                    published=published), store, settings,
+            article(seed(prefix), outlet=f"outlet{prefix}", article_id=prefix, published=published),
+            store,
+            settings,
         )
         kinds[prefix] = (result.kind, result.matched_id)
         assert "fingerprinted" in result.article.trace

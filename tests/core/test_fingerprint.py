@@ -15,7 +15,11 @@ from monitor.core.fingerprint import (
     shingle_hashes,
 )
 
-WORDS = st.lists(st.sampled_from([f"w{chr(97 + i % 26)}{chr(97 + i // 26)}" for i in range(40)]), min_size=0, max_size=300)
+WORDS = st.lists(
+    st.sampled_from([f"w{chr(97 + i % 26)}{chr(97 + i // 26)}" for i in range(40)]),
+    min_size=0,
+    max_size=300,
+)
 BODY = (
     "وصف المستشار الدبلوماسي للرئيس الروسي زيارة بوتين بأنها لحظة مهمة للبلدين الخاضعين "
     "لعقوبات غربية معربا عن أمله في توقيع اتفاقية شراكة استراتيجية وذكر أنه سيتم التوقيع على "
@@ -52,9 +56,7 @@ def test_shingles_depend_on_word_order_not_only_on_words() -> None:
 
 @settings(max_examples=50)
 @given(WORDS, st.integers(min_value=1, max_value=12), st.integers(min_value=1, max_value=60))
-def test_stored_sketch_is_every_hash_up_to_its_bound(
-    words: list[str], rate: int, cap: int
-) -> None:
+def test_stored_sketch_is_every_hash_up_to_its_bound(words: list[str], rate: int, cap: int) -> None:
     params = FingerprintParams(sample_rate=rate, min_samples=3, max_stored_samples=cap)
     fingerprint = fingerprint_text(" ".join(words), params)
     hashes = shingle_hashes(words, params.shingle_words)
@@ -70,7 +72,9 @@ def test_stored_sketch_is_every_hash_up_to_its_bound(
 
 def test_sample_rate_sets_the_sketch_size_of_long_texts() -> None:
     words = [f"w{i:04d}".translate(str.maketrans("0123456789", "abcdefghij")) for i in range(4000)]
-    fingerprint = fingerprint_text(" ".join(words), FingerprintParams(sample_rate=8, max_query_samples=96))
+    fingerprint = fingerprint_text(
+        " ".join(words), FingerprintParams(sample_rate=8, max_query_samples=96)
+    )
     assert fingerprint.stored == 48  # capped
     assert 400 < fingerprint.shingles / 8 < 600
     assert fingerprint.samples.size == 96  # lookups capped too

@@ -64,7 +64,8 @@ def test_new_number_in_a_reported_sentence_is_an_update() -> None:
     update = "قررت محكمة جنايات القاهرة برئاسة المستشار محمد عامر حجز قضية أرض الطيارين المتهم فيها شفيق للحكم 4 مايو."
     result = judge(story, [update])
     assert [s.text for s in result.new_sentences] == [update]
-    assert result.new_sentences[0].facts.get("number") == ["4"]
+    assert result.new_sentences[0].facts == {"number": ["4"], "date": ["مايو"]}
+    assert result.is_development
 
 
 def test_record_reported_is_bounded() -> None:

@@ -34,8 +34,9 @@ HOUR = 3600.0
 def seed_article(prefix: str, outlet: str, url: str | None = None) -> CleanArticle:
     (path,) = SEEDS.glob(f"{prefix}_*.txt")
     result = clean_article(
-        RawArticle(id=f"seed-{prefix}", outlet=outlet, text=path.read_text(encoding="utf-8"),
-                   url=url)
+        RawArticle(
+            id=f"seed-{prefix}", outlet=outlet, text=path.read_text(encoding="utf-8"), url=url
+        )
     )
     assert isinstance(result, CleanArticle)
     return result
@@ -45,7 +46,9 @@ def seed_fingerprint(prefix: str) -> Fingerprint:
     return article_fingerprint(seed_article(prefix, "x"), FingerprintParams())
 
 
-def make_store(kind: str, client: aioredis.Redis | None, prefix: str, ttl: float) -> FingerprintStore:
+def make_store(
+    kind: str, client: aioredis.Redis | None, prefix: str, ttl: float
+) -> FingerprintStore:
     if kind == "memory":
         return MemoryFingerprintStore(ttl_seconds=ttl)
     assert client is not None
@@ -53,7 +56,9 @@ def make_store(kind: str, client: aioredis.Redis | None, prefix: str, ttl: float
 
 
 @pytest.fixture(params=["memory", "redis"])
-async def store(request: pytest.FixtureRequest, topic_prefix: str) -> AsyncIterator[FingerprintStore]:
+async def store(
+    request: pytest.FixtureRequest, topic_prefix: str
+) -> AsyncIterator[FingerprintStore]:
     if request.param == "memory":
         yield make_store("memory", None, topic_prefix, HOUR)
         return
@@ -71,14 +76,23 @@ async def test_seed_wire_copies_are_reprints_and_the_rest_new(
     store: FingerprintStore, topic_prefix: str
 ) -> None:
     settings = settings_for(topic_prefix)
-    outlets = {"002": "24ae", "001": "independent", "000": "khaleejion24", "004": "vetogate",
-               "003": "other"}
+    outlets = {
+        "002": "24ae",
+        "001": "independent",
+        "000": "khaleejion24",
+        "004": "vetogate",
+        "003": "other",
+    }
     results = {
         prefix: await fingerprint_stage(seed_article(prefix, outlet), store, settings)
         for prefix, outlet in outlets.items()  # publication order
     }
     assert {prefix: result.kind for prefix, result in results.items()} == {
-        "002": "new", "001": "new", "000": "new", "004": "reprint", "003": "new",
+        "002": "new",
+        "001": "new",
+        "000": "new",
+        "004": "reprint",
+        "003": "new",
     }
     reprint = results["004"]
     assert (reprint.matched_id, reprint.matched_outlet) == ("seed-000", "khaleejion24")
@@ -164,8 +178,13 @@ async def test_redis_keys_expire_by_themselves_with_a_tiny_ttl(
 
 
 def vocabulary() -> list[str]:
-    return sorted({word for prefix in ("001", "002", "003") for word in
-                   seed_article(prefix, "x").match_text.split()})
+    return sorted(
+        {
+            word
+            for prefix in ("001", "002", "003")
+            for word in seed_article(prefix, "x").match_text.split()
+        }
+    )
 
 
 @pytest.mark.integration
@@ -185,14 +204,20 @@ async def test_concurrent_near_copies_on_two_connections_give_exactly_one_new(
             for worker in range(2):
                 # near copies, not exact: each worker's copy lacks a different 10-word span
                 text = story[: 20 + 60 * worker] + story[30 + 60 * worker :]
-                copy = template.model_copy(update={
-                    "id": f"r{round_}-w{worker}", "outlet": f"outlet{worker}",
-                    "match_text": " ".join(text), "content_hash": f"{round_}-{worker}",
-                })
+                copy = template.model_copy(
+                    update={
+                        "id": f"r{round_}-w{worker}",
+                        "outlet": f"outlet{worker}",
+                        "match_text": " ".join(text),
+                        "content_hash": f"{round_}-{worker}",
+                    }
+                )
                 copies.append(copy)
             results = await asyncio.gather(
-                *(fingerprint_stage(copy, store, settings)
-                  for copy, store in zip(copies, stores, strict=True))
+                *(
+                    fingerprint_stage(copy, store, settings)
+                    for copy, store in zip(copies, stores, strict=True)
+                )
             )
             assert sorted(result.kind for result in results) == ["new", "reprint"]
     finally:
@@ -201,9 +226,7 @@ async def test_concurrent_near_copies_on_two_connections_give_exactly_one_new(
 
 
 def redis_store(client: aioredis.Redis, settings: Settings) -> RedisFingerprintStore:
-    return RedisFingerprintStore(
-        client, key_prefix=settings.redis.key_prefix, ttl_seconds=HOUR
-    )
+    return RedisFingerprintStore(client, key_prefix=settings.redis.key_prefix, ttl_seconds=HOUR)
 
 
 @pytest.mark.integration
@@ -219,8 +242,10 @@ async def test_concurrent_identical_copies_give_exactly_one_new(
                 content_key=key_of("c", str(round_)),
             )
             results = await asyncio.gather(
-                *(store.match_and_add(f"{round_}-{n}", f"o{n}", fingerprint)
-                  for n, store in enumerate(stores))
+                *(
+                    store.match_and_add(f"{round_}-{n}", f"o{n}", fingerprint)
+                    for n, store in enumerate(stores)
+                )
             )
             assert sorted(r.exact is None for r in results) == [False, True]
     finally:
@@ -234,9 +259,9 @@ async def test_a_dead_redis_is_a_clear_error_and_counted() -> None:
 
     client = aioredis.Redis.from_url("redis://127.0.0.1:1/0", socket_connect_timeout=0.5)
     store = RedisFingerprintStore(client, ttl_seconds=HOUR)
-    before = REGISTRY.get_sample_value(
-        "monitor_redis_errors_total", {"operation": "fingerprint"}
-    ) or 0.0
+    before = (
+        REGISTRY.get_sample_value("monitor_redis_errors_total", {"operation": "fingerprint"}) or 0.0
+    )
     with pytest.raises(FingerprintStoreUnavailable, match="fingerprint store unavailable"):
         await fingerprint_stage(seed_article("000", "o"), store, Settings())
     after = REGISTRY.get_sample_value("monitor_redis_errors_total", {"operation": "fingerprint"})

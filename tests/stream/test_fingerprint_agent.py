@@ -28,8 +28,11 @@ def seed_articles() -> list[CleanArticle]:
     articles = []
     for path in sorted(SEEDS.glob("0*.txt")):
         result = clean_article(
-            RawArticle(id=f"seed-{path.name[:3]}", outlet=f"outlet-{path.name[:3]}",
-                       text=path.read_text(encoding="utf-8"))
+            RawArticle(
+                id=f"seed-{path.name[:3]}",
+                outlet=f"outlet-{path.name[:3]}",
+                text=path.read_text(encoding="utf-8"),
+            )
         )
         assert isinstance(result, CleanArticle)
         articles.append(result)
@@ -119,9 +122,9 @@ class FlakyStore:
 
 async def test_batches_are_retried_until_redis_is_back(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setattr(fingerprint_agent, "RETRY_FIRST_DELAY", 0.01)
-    before = REGISTRY.get_sample_value(
-        "monitor_redis_errors_total", {"operation": "fingerprint"}
-    ) or 0.0
+    before = (
+        REGISTRY.get_sample_value("monitor_redis_errors_total", {"operation": "fingerprint"}) or 0.0
+    )
     seeds = seed_articles()
     store = FlakyStore(failures=3)
     results = await fingerprint_agent.fingerprint_until_done(seeds, store, Settings())
