@@ -6,6 +6,13 @@ the benchmarks exercise exactly the service's logic. Articles the clean stage re
 articles not in Arabic (the service routes those to the ``non_arabic`` topic), get a
 ``rejected`` decision: every article gets exactly one decision.
 
+``process_many(articles, overlap=True)`` uses a second core: a worker process cleans the
+upcoming articles and computes their story features (pure CPU work) in chunks while this
+process fingerprints and decides, in the input order. The worker owns the outlet-template
+store then (its own in-process one, or its own connection to the same Redis keys), so with
+in-process stores the decisions are exactly those of the one-process mode; the worker's
+clean-stage metrics stay in the worker.
+
 >>> import asyncio
 >>> from monitor.core.records import RawArticle
 >>> pipeline = Pipeline()
@@ -18,12 +25,17 @@ articles not in Arabic (the service routes those to the ``non_arabic`` topic), g
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator, Iterable
+import asyncio
+import itertools
+from collections import deque
+from collections.abc import AsyncIterator, Iterable, Iterator
+from concurrent.futures import Future, ProcessPoolExecutor
 from types import TracebackType
 
 import redis.asyncio as aioredis
 
 from monitor.core.records import Alert, CleanArticle, Decision, RawArticle, Rejection
+from monitor.core.stories import ArticleFeatures, article_features
 from monitor.settings import Settings
 from monitor.stages.clean import clean_stage
 from monitor.stages.fingerprint import fingerprint_stage
@@ -41,7 +53,14 @@ from monitor.stores.templates import (
     template_store_settings,
 )
 
-__all__ = ["Pipeline"]
+__all__ = ["OVERLAP_CHUNK", "Pipeline"]
+
+OVERLAP_CHUNK = 100
+"""Articles per worker task: large enough to amortise pickling, small enough to start soon."""
+OVERLAP_AHEAD = 2
+"""Chunks queued in the worker, so it never waits for this process."""
+
+_Prepared = tuple[CleanArticle | Rejection, ArticleFeatures | None]
 
 
 class Pipeline:
@@ -54,6 +73,7 @@ class Pipeline:
     def __init__(self, settings: Settings | None = None, redis_url: str | None = None) -> None:
         self.settings = settings or Settings()
         self._redis: aioredis.Redis | None = None
+        self._redis_url = redis_url
         self.templates: TemplateStore
         self.fingerprints: FingerprintStore
         self.stories: StoryStore
@@ -85,19 +105,52 @@ class Pipeline:
     async def process(self, raw: RawArticle) -> tuple[Decision, Alert | None]:
         """One article through every stage: its decision, and its alert if any."""
         cleaned = await clean_stage(raw, self.templates, self.settings)
+        return await self._decide(cleaned, None)
+
+    async def _decide(
+        self, cleaned: CleanArticle | Rejection, features: ArticleFeatures | None
+    ) -> tuple[Decision, Alert | None]:
+        """The stages after cleaning (``features``: the story features, if computed)."""
         if isinstance(cleaned, Rejection):
             return rejection_stage(cleaned), None
         if cleaned.language != "ar":
             return rejection_stage(_non_arabic(cleaned)), None
         fingerprinted = await fingerprint_stage(cleaned, self.fingerprints, self.settings)
-        return await story_stage(fingerprinted, self.stories, self.settings)
+        return await story_stage(fingerprinted, self.stories, self.settings, features)
 
     async def process_many(
-        self, articles: Iterable[RawArticle]
+        self,
+        articles: Iterable[RawArticle],
+        *,
+        overlap: bool = False,
+        chunk_size: int = OVERLAP_CHUNK,
     ) -> AsyncIterator[tuple[Decision, Alert | None]]:
-        """Articles in the given order (order matters: stories are built as they come)."""
-        for raw in articles:
-            yield await self.process(raw)
+        """Articles in the given order (order matters: stories are built as they come).
+
+        ``overlap``: clean (and analyse) in a worker process, ``chunk_size`` articles at a
+        time, while this process runs the later stages; same decisions, same order.
+        """
+        if not overlap:
+            for raw in articles:
+                yield await self.process(raw)
+            return
+        loop = asyncio.get_running_loop()
+        chunks = _chunks(articles, chunk_size)
+        with ProcessPoolExecutor(
+            max_workers=1,
+            initializer=_start_worker,
+            initargs=(self.settings, self._redis_url),
+        ) as executor:
+            pending: deque[Future[list[_Prepared]]] = deque()
+            for chunk in itertools.islice(chunks, OVERLAP_AHEAD):
+                pending.append(executor.submit(_prepare_chunk, chunk))
+            while pending:
+                prepared = await asyncio.wrap_future(pending.popleft(), loop=loop)
+                following = next(chunks, None)
+                if following is not None:
+                    pending.append(executor.submit(_prepare_chunk, following))
+                for cleaned, features in prepared:
+                    yield await self._decide(cleaned, features)
 
     async def aclose(self) -> None:
         if self._redis is not None:
@@ -127,3 +180,54 @@ def _non_arabic(article: CleanArticle) -> Rejection:
         published=article.published,
         trace=dict(article.trace),
     )
+
+
+def _chunks(articles: Iterable[RawArticle], size: int) -> Iterator[list[RawArticle]]:
+    iterator = iter(articles)
+    while chunk := list(itertools.islice(iterator, size)):
+        yield chunk
+
+
+# Worker-process state: one event loop and one template store, kept across chunks so the
+# templates learnt from earlier articles apply to later ones, as in one process.
+_worker_loop: asyncio.AbstractEventLoop | None = None
+_worker_settings: Settings | None = None
+_worker_templates: TemplateStore | None = None
+
+
+def _start_worker(settings: Settings, redis_url: str | None) -> None:
+    global _worker_loop, _worker_settings, _worker_templates
+    _worker_loop = asyncio.new_event_loop()
+    _worker_settings = settings
+    limits = template_store_settings(settings.clean)
+    if redis_url:
+        client = aioredis.Redis.from_url(redis_url)
+        _worker_templates = RedisTemplateStore(
+            client, key_prefix=settings.redis.key_prefix, **limits
+        )
+    else:
+        _worker_templates = MemoryTemplateStore(**limits)
+
+
+def _prepare_chunk(chunk: list[RawArticle]) -> list[_Prepared]:
+    """Clean stage and story features of ``chunk`` (in a worker process)."""
+    assert _worker_loop is not None and _worker_settings is not None
+    assert _worker_templates is not None
+    return _worker_loop.run_until_complete(
+        _prepare(chunk, _worker_templates, _worker_settings)
+    )
+
+
+async def _prepare(
+    chunk: list[RawArticle], templates: TemplateStore, settings: Settings
+) -> list[_Prepared]:
+    prepared: list[_Prepared] = []
+    for raw in chunk:
+        cleaned = await clean_stage(raw, templates, settings)
+        features = (
+            article_features(cleaned.match_title, cleaned.match_sentences)
+            if isinstance(cleaned, CleanArticle) and cleaned.language == "ar"
+            else None
+        )
+        prepared.append((cleaned, features))
+    return prepared

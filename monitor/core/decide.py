@@ -33,8 +33,10 @@ from monitor.core.stories import (
     ArticleFeatures,
     Similarity,
     StoryState,
+    decay,
     merge_article,
     new_story_state,
+    raw_similarity,
     similarity,
 )
 from monitor.settings import StorySettings
@@ -124,25 +126,34 @@ def _decision(article: CleanArticle, kind: str, story: str | None, **fields: obj
 def _best(
     features: ArticleFeatures, candidates: list[Candidate], now: float, settings: StorySettings
 ) -> tuple[Candidate | None, Similarity | None, Candidate | None, Similarity | None]:
-    best: tuple[Candidate | None, Similarity | None] = (None, None)
-    dormant: tuple[Candidate | None, Similarity | None] = (None, None)
+    # Ranked by the bare score; only the two winners get the full (costlier) explanation.
+    best: Candidate | None = None
+    best_score = 0.0
+    dormant: Candidate | None = None
+    dormant_raw = 0.0
     for candidate in candidates:
-        idle = max(0.0, now - candidate.state.updated) / HOUR
+        raw = raw_similarity(features, candidate.state)
         if candidate.closed:
-            score = similarity(features, candidate.state)  # resuming ignores the idle time
-            if dormant[1] is None or score.raw > dormant[1].raw:
-                dormant = (candidate, score)
+            if dormant is None or raw > dormant_raw:  # resuming ignores the idle time
+                dormant, dormant_raw = candidate, raw
             continue
-        score = similarity(
+        idle = max(0.0, now - candidate.state.updated) / HOUR
+        score = raw * decay(idle, settings.half_life_hours, settings.decay_floor)
+        if best is None or score > best_score:
+            best, best_score = candidate, score
+    best_similarity = (
+        similarity(
             features,
-            candidate.state,
-            idle_hours=idle,
+            best.state,
+            idle_hours=max(0.0, now - best.state.updated) / HOUR,
             half_life_hours=settings.half_life_hours,
             decay_floor=settings.decay_floor,
         )
-        if best[1] is None or score.score > best[1].score:
-            best = (candidate, score)
-    return best[0], best[1], dormant[0], dormant[1]
+        if best is not None
+        else None
+    )
+    dormant_similarity = similarity(features, dormant.state) if dormant is not None else None
+    return best, best_similarity, dormant, dormant_similarity
 
 
 def _clearly_continues(

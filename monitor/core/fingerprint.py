@@ -16,11 +16,17 @@ at Jaccard 0.05-0.2, where LSH bands cannot prune candidates (r=1 rows would be 
 a whole-document SimHash is dominated by the added text. The sketch's index entries are the
 samples themselves, so candidate generation and the containment estimate are one lookup.
 
-Parameters (2,000 synthetic reprints, 5,000 hard negatives from the 2013 stream): 2-word
-shingles give 3.6-18.6% false positives (shared phrases); 4-word shingles reach recall
-0.992 at 0 false positives but estimate the seed wire copy at 0.25-0.29, under the
-threshold; 3-word shingles, one in 4 sampled, threshold 0.3, at least 16 samples and 3
-shared give recall 0.9915 at 0.04% false positives (``Settings.fingerprint`` defaults).
+Parameters (``benchmarks/reprint_eval.py``: 1,991 synthetic reprints and 5,000 hard negatives
+from the 2013 stream): 2-word shingles give 3.6-18.6% false positives (shared phrases);
+4-word shingles reach recall 0.992 at no false positive but estimate the seed wire copy at
+0.25-0.29, under any safe threshold; 3-word shingles, one in 4 sampled, threshold 0.3, at
+least 16 samples, 3 shared, lookups of up to 256 samples give recall 0.9915 at 0.04% false
+positives (the ``Settings.fingerprint`` defaults). Capping lookups at 96 samples tripled the
+false positives (the stored sketch's share in range must then be extrapolated).
+
+Known limit: the stored sketch is capped at ``max_stored_samples`` (48: Redis memory), so a
+short item inside a very long digest (2,000+ shingles) has too few comparable samples to be
+recognised against the digest itself (it still is against the item's other copies).
 
 >>> from monitor.core.arabic import normalize
 >>> params = FingerprintParams(shingle_words=3, sample_rate=4, min_samples=4)

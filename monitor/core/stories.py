@@ -46,6 +46,7 @@ __all__ = [
     "lookup_keys",
     "merge_article",
     "new_story_state",
+    "raw_similarity",
     "similarity",
 ]
 
@@ -240,16 +241,7 @@ def similarity(
     decay_floor: float = 0.5,
 ) -> Similarity:
     """How likely ``article`` reports the same event as ``story`` (0..1)."""
-    centroid = story.centroid
-    norm = story.centroid_norm or _norm(centroid)
-    vector = article.vector
-    shared = vector.keys() & centroid.keys()
-    body = sum(vector[key] * centroid[key] for key in shared) / norm if norm else 0.0
-    title_total = sum(article.title.values())
-    shared_title = [
-        key for key in article.title if key in story.title_features or _named(key, story)
-    ]
-    title = sum(article.title[key] for key in shared_title) / title_total if title_total else 0.0
+    body, title, shared_title = _overlap(article, story)
     raw = min(1.0, BODY_WEIGHT * body + TITLE_WEIGHT * title)
     factor = decay(idle_hours, half_life_hours, decay_floor)
     shared_entities = sorted(
@@ -267,8 +259,32 @@ def similarity(
     )
 
 
-def _named(key: str, story: StoryState) -> bool:
-    return key.startswith("@") and key[1:] in story.entities
+def raw_similarity(article: ArticleFeatures, story: StoryState) -> float:
+    """``similarity(article, story).raw`` without the explanation (cheap, for ranking)."""
+    body, title, _ = _overlap(article, story)
+    return min(1.0, BODY_WEIGHT * body + TITLE_WEIGHT * title)
+
+
+def _overlap(article: ArticleFeatures, story: StoryState) -> tuple[float, float, list[str]]:
+    """(body cosine, weighted share of title features, the shared title features)."""
+    centroid = story.centroid
+    norm = story.centroid_norm or _norm(centroid)
+    vector = article.vector
+    shared = vector.keys() & centroid.keys()
+    body = sum(vector[key] * centroid[key] for key in shared) / norm if norm else 0.0
+    title_features = article.title
+    title_total = sum(title_features.values())
+    story_titles = story.title_features
+    story_entities = story.entities
+    shared_title = [
+        key
+        for key in title_features
+        if key in story_titles or (key[:1] == "@" and key[1:] in story_entities)
+    ]
+    title = (
+        sum(title_features[key] for key in shared_title) / title_total if title_total else 0.0
+    )
+    return body, title, shared_title
 
 
 def new_story_state(
@@ -302,7 +318,9 @@ def merge_article(state: StoryState, article: ArticleFeatures, *, now: float) ->
         entities[key] = entities.get(key, 0.0) + count
     state.entities = _top(entities, STORY_ENTITIES)
     title_entities = dict(state.title_entities)
-    for key in article.title_entities:
+    # Sorted: a set's order varies with the hash seed, and ties in these counts pick the
+    # story's core entities, so replays must not depend on it.
+    for key in sorted(article.title_entities):
         title_entities[key] = title_entities.get(key, 0) + 1
     state.title_entities = dict(sorted(title_entities.items(), key=lambda kv: -kv[1])[:12])
     state.articles += 1
@@ -329,7 +347,19 @@ def index_keys(state: StoryState, limit: int = 2 * LOOKUP_KEYS) -> list[str]:
     return keys
 
 
+_TELLING: dict[str, bool] = {}
+_TELLING_MAX = 500_000
+
+
 def _key_is_telling(key: str) -> bool:
-    if key.startswith("@"):
-        return entity_weight(key[1:]) >= MIN_KEY_IDF
-    return idf(key) >= MIN_KEY_IDF
+    # Weights come from fixed tables, so the answer per key never changes: computed once.
+    telling = _TELLING.get(key)
+    if telling is None:
+        if key.startswith("@"):
+            telling = entity_weight(key[1:]) >= MIN_KEY_IDF
+        else:
+            telling = idf(key) >= MIN_KEY_IDF
+        if len(_TELLING) >= _TELLING_MAX:
+            _TELLING.clear()
+        _TELLING[key] = telling
+    return telling

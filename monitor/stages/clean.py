@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import logging
 import time
+from typing import Any
 
 from redis.exceptions import RedisError
 
@@ -29,6 +30,17 @@ from monitor.stores.templates import TemplateStore
 __all__ = ["clean_stage"]
 
 log = logging.getLogger(__name__)
+_CLEAN_SECONDS = STAGE_SECONDS.labels(stage=STAGE)
+_CHILDREN: dict[tuple[object, ...], Any] = {}
+
+
+def _child(metric: Any, *labels: str) -> Any:
+    # ``labels()`` costs a lock and a tuple build per call: the children are kept instead.
+    key = (metric, *labels)
+    child = _CHILDREN.get(key)
+    if child is None:
+        child = _CHILDREN[key] = metric.labels(*labels)
+    return child
 
 
 async def clean_stage(
@@ -50,7 +62,7 @@ async def clean_stage(
             template = None
         result = finish_article(prepared, template, settings.clean)
     result.trace["cleaned"] = time.time()
-    STAGE_SECONDS.labels(stage=STAGE).observe(time.perf_counter() - started)
+    _CLEAN_SECONDS.observe(time.perf_counter() - started)
     if isinstance(result, Rejection):
         ARTICLES_REJECTED.labels(stage=STAGE, reason=result.reason).inc()
         log.info(
@@ -61,9 +73,9 @@ async def clean_stage(
             result.detail,
         )
         return result
-    ARTICLES_CLEANED.labels(outlet=result.outlet, language=result.language).inc()
+    _child(ARTICLES_CLEANED, result.outlet, result.language).inc()
     if result.language != "ar":
         NON_ARABIC_ARTICLES.labels(language=result.language).inc()
     for removal in result.removed:
-        BOILERPLATE_LINES_REMOVED.labels(reason=removal.reason).inc()
+        _child(BOILERPLATE_LINES_REMOVED, removal.reason).inc()
     return result
