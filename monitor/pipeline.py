@@ -37,7 +37,7 @@ import redis.asyncio as aioredis
 from monitor.core.records import Alert, CleanArticle, Decision, RawArticle, Rejection
 from monitor.core.stories import ArticleFeatures, article_features
 from monitor.settings import Settings
-from monitor.stages.clean import clean_stage
+from monitor.stages.clean import clean_batch, clean_stage
 from monitor.stages.fingerprint import fingerprint_stage
 from monitor.stages.story import rejection_stage, story_stage
 from monitor.stores.fingerprints import (
@@ -213,17 +213,15 @@ def _prepare_chunk(chunk: list[RawArticle]) -> list[_Prepared]:
     """Clean stage and story features of ``chunk`` (in a worker process)."""
     assert _worker_loop is not None and _worker_settings is not None
     assert _worker_templates is not None
-    return _worker_loop.run_until_complete(
-        _prepare(chunk, _worker_templates, _worker_settings)
-    )
+    return _worker_loop.run_until_complete(_prepare(chunk, _worker_templates, _worker_settings))
 
 
 async def _prepare(
     chunk: list[RawArticle], templates: TemplateStore, settings: Settings
 ) -> list[_Prepared]:
     prepared: list[_Prepared] = []
-    for raw in chunk:
-        cleaned = await clean_stage(raw, templates, settings)
+    # One template-store round trip for the chunk; later articles see earlier ones' lines.
+    for cleaned in await clean_batch(chunk, templates, settings):
         features = (
             article_features(cleaned.match_title, cleaned.match_sentences)
             if isinstance(cleaned, CleanArticle) and cleaned.language == "ar"

@@ -120,3 +120,41 @@ async def test_seeds_through_redis_stores(redis_url: str) -> None:
             decisions[decision.article[:3]] = decision
     _assert_seed_story(decisions)
     assert decisions["001"].reasons["resumed"]["idle_days"] >= 270
+
+
+STREAM_SAMPLE = Path(__file__).parent / "data" / "stream_sample.jsonl"
+
+
+def _essentials(decision: Decision) -> tuple[object, ...]:
+    return (decision.article, decision.decision, decision.story, decision.new_sentences)
+
+
+async def test_overlapped_mode_decides_as_one_process() -> None:
+    """Cleaning in a worker process changes neither the decisions nor their order."""
+    articles = [*read_articles([SEEDS_JSONL]), *read_articles([STREAM_SAMPLE])]
+    results: dict[bool, list[tuple[object, ...]]] = {}
+    for overlap in (False, True):
+        async with Pipeline() as pipeline:
+            results[overlap] = [
+                (*_essentials(decision), alert.id if alert else None)
+                async for decision, alert in pipeline.process_many(
+                    articles, overlap=overlap, chunk_size=7
+                )
+            ]
+    assert [row[0] for row in results[True]] == [a.id for a in articles]
+    assert results[True] == results[False]
+    assert {row[1] for row in results[True]} >= {"new_story", "duplicate", "development"}
+
+
+@pytest.mark.integration
+async def test_overlapped_mode_with_redis_stores(redis_url: str) -> None:
+    from monitor.settings import Settings
+
+    prefix = "t-pipeline-overlap:"
+    settings = Settings(redis={"url": redis_url, "key_prefix": prefix})
+    async with Pipeline(settings, redis_url) as p:
+        decisions = {
+            d.article[:3]: d
+            async for d, _ in p.process_many(read_articles([SEEDS_JSONL]), overlap=True)
+        }
+    _assert_seed_story(decisions)

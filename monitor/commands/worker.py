@@ -48,6 +48,10 @@ KAFKA_RETRY_SECONDS = 2.0
 PRODUCER_LINGER_SECONDS = 0.005
 """Output records wait this long to share a produce request (one request per record
 otherwise: a syscall and a broker round trip each, the worker's largest Kafka cost)."""
+PRODUCER_MAX_BATCH_BYTES = 512 * 1024
+"""Bytes of one partition's records in a produce request. Faust's default (16 KiB) holds two
+or three clean articles, so the agents' batches (``BATCH_SIZE`` records sent together) went
+out as dozens of requests; the broker accepts 1 MiB per batch by default."""
 READY_TIMEOUT_SECONDS = 300.0
 
 
@@ -110,6 +114,7 @@ async def run_worker(
     if not await _wait_for_kafka(settings.kafka.bootstrap, stop):
         return
     faust_options.setdefault("producer_linger", PRODUCER_LINGER_SECONDS)
+    faust_options.setdefault("producer_max_batch_size", PRODUCER_MAX_BATCH_BYTES)
     app = build_worker_app(settings, stages=stages, app_id=app_id, **faust_options)
     topics = source_topics(app)
     lag = ConsumerLagMonitor(settings.kafka.bootstrap, app.conf.id, topics)

@@ -35,7 +35,7 @@ from typing import Any
 import xxhash
 
 from monitor.core.arabic import normalize, tokens
-from monitor.core.stories import SentenceText, StoryState
+from monitor.core.stories import SentenceText, StoryState, term_hashes
 from monitor.core.terms import content_terms
 
 __all__ = [
@@ -115,7 +115,7 @@ def sentence_fingerprint(normalized_sentence: str) -> list[int]:
 
 
 def fingerprint_of(terms: list[str]) -> list[int]:
-    return sorted({_hash(term) for term in terms})
+    return term_hashes(terms)
 
 
 @dataclass(slots=True)
@@ -210,7 +210,7 @@ def assess_novelty(
     unremarkable = 0
     previous_relevant = False
     for index, (original, text) in enumerate(zip(sentences, analysed, strict=False)):
-        fingerprint = fingerprint_of(text.terms)
+        fingerprint = text.fingerprint
         entities = text.entities
         relevant = bool(core.intersection(entities)) or (
             len(strong_terms.intersection(fingerprint)) >= RELEVANT_SHARED_TERMS
@@ -301,7 +301,7 @@ def record_reported(story: StoryState, analysed: list[SentenceText]) -> None:
     numbers = dict.fromkeys(story.numbers)
     added: list[list[int]] = []
     for text in analysed:
-        fingerprint = fingerprint_of(text.terms)
+        fingerprint = text.fingerprint
         if len(fingerprint) >= MIN_SENTENCE_TERMS:
             added.append(fingerprint)
         for term in fingerprint:

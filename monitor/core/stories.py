@@ -27,6 +27,8 @@ from collections import Counter
 from dataclasses import dataclass, field
 from typing import Any
 
+from xxhash import xxh32_intdigest
+
 from monitor.core.arabic import tokens
 from monitor.core.entities import entity_weight, extract_entities
 from monitor.core.terms import content_terms, idf
@@ -48,6 +50,7 @@ __all__ = [
     "new_story_state",
     "raw_similarity",
     "similarity",
+    "term_hashes",
 ]
 
 BODY_WEIGHT = 0.6
@@ -72,6 +75,8 @@ class SentenceText:
     tokens: list[str]
     terms: list[str]
     entities: list[str]
+    fingerprint: list[int]
+    """Sorted hashes of ``terms`` (``monitor.core.novelty.fingerprint_of``)."""
 
 
 @dataclass(slots=True)
@@ -82,7 +87,13 @@ class ArticleText:
 
 def analyse_sentence(normalized: str) -> SentenceText:
     words = tokens(normalized)
-    return SentenceText(words, content_terms(words), extract_entities(words))
+    terms = content_terms(words)
+    return SentenceText(words, terms, extract_entities(words), term_hashes(terms))
+
+
+def term_hashes(terms: list[str]) -> list[int]:
+    """Sorted distinct 32-bit hashes of ``terms``: a sentence's order-free fingerprint."""
+    return sorted({xxh32_intdigest(term) for term in terms})
 
 
 def analyse(match_title: str, match_sentences: list[str]) -> ArticleText:
@@ -281,9 +292,7 @@ def _overlap(article: ArticleFeatures, story: StoryState) -> tuple[float, float,
         for key in title_features
         if key in story_titles or (key[:1] == "@" and key[1:] in story_entities)
     ]
-    title = (
-        sum(title_features[key] for key in shared_title) / title_total if title_total else 0.0
-    )
+    title = sum(title_features[key] for key in shared_title) / title_total if title_total else 0.0
     return body, title, shared_title
 
 
@@ -329,8 +338,7 @@ def merge_article(state: StoryState, article: ArticleFeatures, *, now: float) ->
 
 def lookup_keys(article: ArticleFeatures, limit: int = LOOKUP_KEYS) -> list[str]:
     """Index keys under which candidate stories for ``article`` are looked up."""
-    ranked = sorted(article.vector.items(), key=lambda item: -item[1])
-    keys = [key for key, _ in ranked if _key_is_telling(key)][:limit]
+    keys = _strongest_telling(article.vector, limit)
     for key in article.title:
         if key not in keys and _key_is_telling(key):
             keys.append(key)
@@ -339,11 +347,21 @@ def lookup_keys(article: ArticleFeatures, limit: int = LOOKUP_KEYS) -> list[str]
 
 def index_keys(state: StoryState, limit: int = 2 * LOOKUP_KEYS) -> list[str]:
     """Index keys under which a story is filed (its strongest features)."""
-    ranked = sorted(state.centroid.items(), key=lambda item: -item[1])
-    keys = [key for key, _ in ranked if _key_is_telling(key)][:limit]
+    keys = _strongest_telling(state.centroid, limit)
     for key in state.title_features:
         if key not in keys and _key_is_telling(key):
             keys.append(key)
+    return keys
+
+
+def _strongest_telling(vector: dict[str, float], limit: int) -> list[str]:
+    """The ``limit`` heaviest telling keys of ``vector``, heaviest first (stable on ties)."""
+    keys: list[str] = []
+    for key, _ in sorted(vector.items(), key=lambda item: -item[1]):
+        if _key_is_telling(key):
+            keys.append(key)
+            if len(keys) >= limit:
+                break
     return keys
 
 

@@ -31,10 +31,12 @@ from __future__ import annotations
 import json
 from array import array
 from collections import OrderedDict
+from collections.abc import Callable
 from dataclasses import fields
 from typing import Any, Protocol
 
 import redis.asyncio as aioredis
+from redis.asyncio.client import Pipeline
 
 from monitor.core.decide import Candidate
 from monitor.core.stories import StoryState
@@ -49,6 +51,7 @@ DECIDED_TTL = 86_400
 """Seconds an article's recorded outcome is kept (redeliveries come within minutes)."""
 MEMORY_FIELDS = ("sentences", "seen_terms", "numbers", "sources")
 SUMMARY_FIELDS = tuple(f.name for f in fields(StoryState) if f.name not in MEMORY_FIELDS)
+_NOT_QUEUED: Any = object()
 
 
 class StoryStore(Protocol):
@@ -156,6 +159,9 @@ class MemoryStoryStore:
 
     async def decided(self, article_id: str) -> str | None:
         return self._outcomes.get(article_id)
+
+    async def decided_many(self, article_ids: list[str]) -> list[str | None]:
+        return [self._outcomes.get(article_id) for article_id in article_ids]
 
     async def open_count(self, *, now: float, close_after: float) -> int:
         return sum(1 for s in self._stories.values() if s.updated >= now - close_after)
@@ -274,30 +280,69 @@ class RedisStoryStore:
     copy is served from the cache, so the usual lookup is one small Lua reply; others are
     fetched with one MGET. A copy is trusted only when its update time matches, so another
     writer (which the single-partition design rules out) would only cost cache misses.
+
+    ``defer_writes=True`` (the story agent, which decides a batch of articles and then calls
+    :meth:`flush` before passing the outcomes on): ``save`` only queues its transaction, and
+    the next read sends the queued writes and itself in one MULTI round trip, so Redis sees
+    every write before the read, as without deferring, at one round trip per article instead
+    of two. When that round trip fails the queued writes are lost: :meth:`discard_pending`
+    forgets them and every cached copy, and the caller must decide the batch again (its
+    ``decided`` lookups tell which outcomes did reach Redis).
     """
 
     def __init__(
-        self, client: aioredis.Redis, key_prefix: str = "mon:", cache_size: int = CACHE_SIZE
+        self,
+        client: aioredis.Redis,
+        key_prefix: str = "mon:",
+        cache_size: int = CACHE_SIZE,
+        *,
+        defer_writes: bool = False,
     ) -> None:
         self._redis = client
         self._prefix = key_prefix
         self._cache: OrderedDict[str, StoryState] = OrderedDict()
         self._cache_size = cache_size
+        self._defer_writes = defer_writes
+        self._pending: Pipeline | None = None
         self._candidates = client.register_script(_CANDIDATES_LUA)
         self._story_of = client.register_script(_STORY_OF_LUA)
 
     def _key(self, *parts: str) -> str:
         return self._prefix + "story:" + ":".join(parts)
 
+    async def flush(self) -> None:
+        """Send the writes ``save`` queued (``defer_writes``); nothing to do otherwise."""
+        pending, self._pending = self._pending, None
+        if pending is not None:
+            await pending.execute()
+
+    def discard_pending(self) -> None:
+        """Forget queued writes and every cached copy (after a failed round trip)."""
+        self._pending = None
+        self._cache.clear()
+
+    async def _read_after_pending(self, queue_read: Callable[[Pipeline], Any]) -> Any:
+        """The reply of the read ``queue_read`` adds to a pipeline, sent after (and in one
+        transaction with) the queued writes; ``None`` when nothing is queued (read directly)."""
+        pending, self._pending = self._pending, None
+        if pending is None:
+            return _NOT_QUEUED
+        queue_read(pending)
+        replies = await pending.execute()
+        return replies[-1]
+
     async def candidates(
         self, keys: list[str], *, now: float, close_after: float, archive_after: float, limit: int
     ) -> list[Candidate]:
         if not keys:
             return []
-        reply = await self._candidates(
-            keys=[self._key("idx", key) for key in keys],
-            args=[self._prefix, repr(now - archive_after), INDEX_PER_KEY, limit],
+        index_keys_ = [self._key("idx", key) for key in keys]
+        args: list[str | int] = [self._prefix, repr(now - archive_after), INDEX_PER_KEY, limit]
+        reply = await self._read_after_pending(
+            lambda pipe: pipe.eval(_CANDIDATES_LUA, len(index_keys_), *index_keys_, *args)
         )
+        if reply is _NOT_QUEUED:
+            reply = await self._candidates(keys=index_keys_, args=args)
         ranked = [(_text(reply[i]), float(reply[i + 1])) for i in range(0, len(reply), 2)]
         states: dict[str, StoryState] = {}
         missing: list[str] = []
@@ -321,10 +366,19 @@ class RedisStoryStore:
     async def load_memory(self, story: StoryState) -> None:
         if self._cache.get(story.id) is story:
             return  # a cached copy is whole
-        _decode_memory(story, await self._redis.hgetall(self._key("mem", story.id)))
+        memory_key = self._key("mem", story.id)
+        stored = await self._read_after_pending(lambda pipe: pipe.hgetall(memory_key))
+        if stored is _NOT_QUEUED:
+            stored = await self._redis.hgetall(memory_key)
+        _decode_memory(story, stored)
 
     async def story_of(self, article_id: str) -> StoryState | None:
-        reply = await self._story_of(keys=[self._key("art", article_id)], args=[self._prefix])
+        article_key = self._key("art", article_id)
+        reply = await self._read_after_pending(
+            lambda pipe: pipe.eval(_STORY_OF_LUA, 1, article_key, self._prefix)
+        )
+        if reply is _NOT_QUEUED:
+            reply = await self._story_of(keys=[article_key], args=[self._prefix])
         if not reply:
             return None
         story = _load(reply[0])
@@ -341,7 +395,9 @@ class RedisStoryStore:
         outcomes: dict[str, str] | None = None,
     ) -> None:
         ttl = max(1, int(retention))
-        pipe = self._redis.pipeline(transaction=True)
+        if self._pending is None:
+            self._pending = self._redis.pipeline(transaction=True)
+        pipe = self._pending
         pipe.set(
             self._key("sum", story.id),
             json.dumps(_summary(story), ensure_ascii=False, separators=(",", ":")),
@@ -365,19 +421,39 @@ class RedisStoryStore:
             pipe.set(self._key("dec", article), outcome, ex=DECIDED_TTL)
         pipe.zadd(self._key("updated"), {story.id: story.updated})
         pipe.zremrangebyscore(self._key("updated"), "-inf", story.updated - retention)
-        try:
-            await pipe.execute()
-        except BaseException:
-            self._cache.pop(story.id, None)  # the copy may be ahead of Redis now
-            raise
+        if not self._defer_writes:
+            try:
+                await self.flush()
+            except BaseException:
+                self._cache.pop(story.id, None)  # the copy may be ahead of Redis now
+                raise
         self._cache[story.id] = story
         self._cache.move_to_end(story.id)
         while len(self._cache) > self._cache_size:
             self._cache.popitem(last=False)
 
     async def decided(self, article_id: str) -> str | None:
-        raw = await self._redis.get(self._key("dec", article_id))
+        key = self._key("dec", article_id)
+        raw = await self._read_after_pending(lambda pipe: pipe.get(key))
+        if raw is _NOT_QUEUED:
+            raw = await self._redis.get(key)
         return None if raw is None else _text(raw)
 
+    async def decided_many(self, article_ids: list[str]) -> list[str | None]:
+        """``decided`` for many articles in one round trip (one MGET)."""
+        if not article_ids:
+            return []
+        keys = [self._key("dec", article_id) for article_id in article_ids]
+        raws = await self._read_after_pending(lambda pipe: pipe.mget(keys))
+        if raws is _NOT_QUEUED:
+            raws = await self._redis.mget(keys)
+        return [None if raw is None else _text(raw) for raw in raws]
+
     async def open_count(self, *, now: float, close_after: float) -> int:
-        return int(await self._redis.zcount(self._key("updated"), now - close_after, "+inf"))
+        key = self._key("updated")
+        count = await self._read_after_pending(
+            lambda pipe: pipe.zcount(key, now - close_after, "+inf")
+        )
+        if count is _NOT_QUEUED:
+            count = await self._redis.zcount(key, now - close_after, "+inf")
+        return int(count)

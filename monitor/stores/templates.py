@@ -113,6 +113,12 @@ class MemoryTemplateStore:
         self._articles[outlet] = articles
         return answer
 
+    async def observe_many(
+        self, observations: Sequence[tuple[str, Sequence[str]]]
+    ) -> list[TemplateLines]:
+        """``observe`` for each ``(outlet, line_keys)`` in order (later ones see earlier ones)."""
+        return [await self.observe(outlet, keys) for outlet, keys in observations]
+
 
 # KEYS: n, lines.  ARGV: max_lines, decay_every, ttl, key1, key2, ...
 # Returns {n, count1, count2, ...}, both as counted before this call's decay (if any).
@@ -188,3 +194,30 @@ class RedisTemplateStore:
         return template_from_counts(
             articles, counts, min_articles=self.min_articles, min_share=self.min_share
         )
+
+    async def observe_many(
+        self, observations: Sequence[tuple[str, Sequence[str]]]
+    ) -> list[TemplateLines]:
+        """``observe`` for each ``(outlet, line_keys)`` in one round trip (a pipeline of the
+        same script: each call is atomic and Redis runs them in order, so later articles see
+        earlier ones exactly as with one call each)."""
+        if not observations:
+            return []
+        distincts = [list(dict.fromkeys(keys)) for _, keys in observations]
+        pipe = self._redis.pipeline(transaction=False)
+        for (outlet, _), distinct in zip(observations, distincts, strict=True):
+            await self._script(
+                keys=list(self.keys(outlet)),
+                args=[self.max_lines, self.decay_every, TEMPLATE_TTL_SECONDS, *distinct],
+                client=pipe,
+            )
+        replies = await pipe.execute()
+        answers = []
+        for distinct, reply in zip(distincts, replies, strict=True):
+            counts = {key: int(count) for key, count in zip(distinct, reply[1:], strict=True)}
+            answers.append(
+                template_from_counts(
+                    int(reply[0]), counts, min_articles=self.min_articles, min_share=self.min_share
+                )
+            )
+        return answers

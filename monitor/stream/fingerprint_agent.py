@@ -33,7 +33,7 @@ __all__ = ["BATCH_SIZE", "BATCH_WITHIN", "fingerprint_until_done", "register"]
 log = logging.getLogger(__name__)
 
 BATCH_SIZE = 200
-BATCH_WITHIN = 0.2
+BATCH_WITHIN = 0.02
 RETRY_FIRST_DELAY = 0.5
 RETRY_MAX_DELAY = 30.0
 

@@ -6,9 +6,15 @@ is False) and one consumer: exactly one writer of story state at any time, no lo
 and articles are decided in the order the fingerprint stage produced them. Throughput is
 that of one process (see ``benchmarks/bench_replay.py``), well above a news stream's rate.
 
+Records are decided in batches (``stream.take_events``): one MGET answers "already decided?"
+for the whole batch, each story update is queued and sent with the next article's lookup
+(``RedisStoryStore(defer_writes=True)``: one Redis round trip per article), and the batch's
+decisions and alerts are sent once its last update is in Redis; offsets are acknowledged
+after that, so a killed worker's batch is decided again and gets its recorded outcomes.
+
 A second agent turns ``rejected`` records into ``rejected`` decisions, so every article gets
 exactly one decision on ``decisions``. A Redis failure is counted in
-``REDIS_ERRORS{operation="story"}`` and the article retried (with backoff) rather than
+``REDIS_ERRORS{operation="story"}`` and the batch decided again (with backoff) rather than
 skipped: skipping would leave a story without an article it reported.
 """
 
@@ -16,74 +22,173 @@ from __future__ import annotations
 
 import asyncio
 import logging
+from collections.abc import Sequence
 
-from faust.types import StreamT
+from faust.types import EventT, StreamT
 from pydantic import ValidationError
 from redis.exceptions import RedisError
 
+from monitor.core.decide import Candidate
 from monitor.core.records import Alert, Decision, FingerprintedArticle, Rejection
+from monitor.core.stories import StoryState
 from monitor.metrics import REDIS_ERRORS
+from monitor.settings import Settings
 from monitor.stages.story import rejection_stage, story_stage
 from monitor.stores.stories import RedisStoryStore
 from monitor.stream.app import MonitorApp, redis_client, topic
 
-__all__ = ["register"]
+__all__ = ["BATCH_SIZE", "BATCH_WITHIN", "BatchStoryStore", "decide_batch", "register"]
 
 log = logging.getLogger(__name__)
 RETRY_SECONDS = (0.5, 1.0, 2.0, 5.0, 10.0)
+BATCH_SIZE = 200
+BATCH_WITHIN = 0.02
+"""Records decided together (``stream.take_events``): one "already decided?" lookup and
+shared produce requests per batch; a lone record waits at most ``BATCH_WITHIN`` seconds."""
+
+
+class BatchStoryStore:
+    """A ``RedisStoryStore`` whose ``decided`` answers come from one MGET per batch.
+
+    ``prefetch_decided`` asks for a whole batch; ``save`` records the outcomes it writes, so a
+    record repeated inside the batch gets the outcome saved for its first copy, as it would
+    one by one. Everything else goes to the wrapped store (made with ``defer_writes=True``:
+    its ``flush`` must end every batch, ``discard_pending`` follow every failure).
+    """
+
+    def __init__(self, store: RedisStoryStore) -> None:
+        self.store = store
+        self._decided: dict[str, str | None] = {}
+
+    async def prefetch_decided(self, article_ids: list[str]) -> None:
+        self._decided = dict(
+            zip(article_ids, await self.store.decided_many(article_ids), strict=True)
+        )
+
+    async def flush(self) -> None:
+        await self.store.flush()
+
+    def discard_pending(self) -> None:
+        self.store.discard_pending()
+        self._decided = {}
+
+    async def decided(self, article_id: str) -> str | None:
+        if article_id in self._decided:
+            return self._decided[article_id]
+        return await self.store.decided(article_id)
+
+    async def save(
+        self,
+        story: StoryState,
+        *,
+        keys: list[str],
+        articles: list[str],
+        retention: float,
+        outcomes: dict[str, str] | None = None,
+    ) -> None:
+        await self.store.save(
+            story, keys=keys, articles=articles, retention=retention, outcomes=outcomes
+        )
+        self._decided.update(outcomes or {})
+
+    async def candidates(
+        self, keys: list[str], *, now: float, close_after: float, archive_after: float, limit: int
+    ) -> list[Candidate]:
+        return await self.store.candidates(
+            keys, now=now, close_after=close_after, archive_after=archive_after, limit=limit
+        )
+
+    async def load_memory(self, story: StoryState) -> None:
+        await self.store.load_memory(story)
+
+    async def story_of(self, article_id: str) -> StoryState | None:
+        return await self.store.story_of(article_id)
+
+    async def open_count(self, *, now: float, close_after: float) -> int:
+        return await self.store.open_count(now=now, close_after=close_after)
+
+
+async def decide_batch(
+    items: Sequence[FingerprintedArticle], store: BatchStoryStore, settings: Settings
+) -> list[tuple[Decision, Alert | None]]:
+    """The outcome of every item, in order, once all their story updates are in Redis.
+
+    A Redis failure loses the writes still queued, so the whole batch is decided again (with
+    backoff, never skipped): articles whose update did reach Redis get their recorded outcome
+    back, the others are judged again.
+    """
+    ids = [item.article.id for item in items]
+    attempt = 0
+    while True:
+        try:
+            await store.prefetch_decided(ids)
+            outcomes = [await story_stage(item, store, settings) for item in items]
+            await store.flush()
+            return outcomes
+        except (RedisError, OSError) as error:
+            store.discard_pending()
+            REDIS_ERRORS.labels(operation="story").inc()
+            delay = RETRY_SECONDS[min(attempt, len(RETRY_SECONDS) - 1)]
+            log.warning(
+                "story store failed for %d article(s) (%s); retry in %ss", len(ids), error, delay
+            )
+            attempt += 1
+            await asyncio.sleep(delay)
 
 
 def register(app: MonitorApp) -> None:
     settings = app.settings
     decisions = topic(app, "decisions")
     alerts = topic(app, "alerts")
-    store: RedisStoryStore | None = None
-
-    async def decide(item: FingerprintedArticle) -> tuple[Decision, Alert | None]:
-        nonlocal store
-        attempt = 0
-        while True:
-            if store is None:
-                store = RedisStoryStore(redis_client(app), settings.redis.key_prefix)
-            try:
-                return await story_stage(item, store, settings)
-            except (RedisError, OSError) as error:
-                REDIS_ERRORS.labels(operation="story").inc()
-                delay = RETRY_SECONDS[min(attempt, len(RETRY_SECONDS) - 1)]
-                log.warning(
-                    "story store failed for %s (%s); retry in %ss", item.article.id, error, delay
-                )
-                attempt += 1
-                await asyncio.sleep(delay)
+    store: BatchStoryStore | None = None
 
     @app.agent(topic(app, "fingerprinted"), name=f"{app.conf.id}.story")
     async def story(stream: StreamT[bytes]) -> None:
-        async for key, value in stream.items():
-            try:
-                item = FingerprintedArticle.model_validate_json(value)
-            except ValidationError as error:
-                log.warning("invalid fingerprinted record %r: %s", key, error.errors()[:1])
-                continue
-            decision, alert = await decide(item)
-            await decisions.send(
-                key=decision.article.encode("utf-8"),
-                value=decision.model_dump_json().encode("utf-8"),
-            )
-            if alert is not None:
-                await alerts.send(
-                    key=alert.story.encode("utf-8"), value=alert.model_dump_json().encode("utf-8")
+        nonlocal store
+        batch: Sequence[EventT]
+        async for batch in stream.take_events(  # type: ignore[attr-defined]
+            BATCH_SIZE, within=BATCH_WITHIN
+        ):
+            if store is None:
+                store = BatchStoryStore(
+                    RedisStoryStore(redis_client(app), settings.redis.key_prefix, defer_writes=True)
                 )
+            items: list[FingerprintedArticle] = []
+            for event in batch:
+                try:
+                    items.append(FingerprintedArticle.model_validate_json(event.value))
+                except ValidationError as error:
+                    log.warning(
+                        "invalid fingerprinted record %r: %s", event.key, error.errors()[:1]
+                    )
+            outcomes = await decide_batch(items, store, settings)
+            # Sent once the batch is decided (its story updates saved): the records share
+            # produce requests, and the batch's offsets are acknowledged after these sends.
+            for decision, alert in outcomes:
+                await decisions.send(
+                    key=decision.article.encode("utf-8"),
+                    value=decision.model_dump_json().encode("utf-8"),
+                )
+                if alert is not None:
+                    await alerts.send(
+                        key=alert.story.encode("utf-8"),
+                        value=alert.model_dump_json().encode("utf-8"),
+                    )
 
     @app.agent(topic(app, "rejected"), name=f"{app.conf.id}.story-rejections")
     async def rejections(stream: StreamT[bytes]) -> None:
-        async for key, value in stream.items():
-            try:
-                rejection = Rejection.model_validate_json(value)
-            except ValidationError as error:
-                log.warning("invalid rejection record %r: %s", key, error.errors()[:1])
-                continue
-            decision = rejection_stage(rejection)
-            await decisions.send(
-                key=(decision.article or "").encode("utf-8"),
-                value=decision.model_dump_json().encode("utf-8"),
-            )
+        batch: Sequence[EventT]
+        async for batch in stream.take_events(  # type: ignore[attr-defined]
+            BATCH_SIZE, within=BATCH_WITHIN
+        ):
+            for event in batch:
+                try:
+                    rejection = Rejection.model_validate_json(event.value)
+                except ValidationError as error:
+                    log.warning("invalid rejection record %r: %s", event.key, error.errors()[:1])
+                    continue
+                decision = rejection_stage(rejection)
+                await decisions.send(
+                    key=(decision.article or "").encode("utf-8"),
+                    value=decision.model_dump_json().encode("utf-8"),
+                )

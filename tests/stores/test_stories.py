@@ -65,3 +65,33 @@ async def test_redis_store(redis_url: str) -> None:
         assert ttls and all(ttl > 0 for ttl in ttls)
     finally:
         await client.aclose()
+
+
+@pytest.mark.integration
+async def test_redis_store_with_deferred_writes(redis_url: str) -> None:
+    client = aioredis.Redis.from_url(redis_url)
+    prefix = f"t-{uuid.uuid4().hex[:6]}:"
+    try:
+        store = RedisStoryStore(client, prefix, defer_writes=True)
+        await exercise(store)  # every read sees the writes queued before it
+        visit, _ = story("s3", "زيارة", "زيارة الرئيس", 0.0)
+        await store.save(
+            visit, keys=index_keys(visit), articles=["s3-a"], retention=DAY,
+            outcomes={"s3-a": '{"decision":null,"alert":null}'},
+        )  # fmt: skip
+        assert await client.get(f"{prefix}story:dec:s3-a") is None  # only queued
+        assert await store.decided_many(["s3-a", "other"]) == [
+            '{"decision":null,"alert":null}',
+            None,
+        ]
+        assert await client.get(f"{prefix}story:art:s3-a") == b"s3"  # sent with the read
+        lost, _ = story("s4", "خبر", "خبر آخر", 0.0)
+        await store.save(lost, keys=[], articles=["s4-a"], retention=DAY)
+        store.discard_pending()
+        await store.flush()
+        assert await client.get(f"{prefix}story:art:s4-a") is None
+        await store.save(lost, keys=[], articles=["s4-a"], retention=DAY)
+        await store.flush()
+        assert await client.get(f"{prefix}story:art:s4-a") == b"s4"
+    finally:
+        await client.aclose()

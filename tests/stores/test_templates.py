@@ -117,3 +117,17 @@ def test_settings_map_to_store_arguments() -> None:
     settings = CleanSettings(template_min_articles=5, template_min_share=0.5)
     store = MemoryTemplateStore(**template_store_settings(settings))
     assert (store.min_articles, store.min_share) == (5, 0.5)
+
+
+@pytest.mark.integration
+async def test_observe_many_answers_as_one_call_each(store: TemplateStore) -> None:
+    one_by_one = MemoryTemplateStore(**LIMITS)
+    observations = [
+        (outlet, ["footer", f"unique-{index}"])
+        for index in range(25)
+        for outlet in ("veto", "alyaum")
+    ] + [("veto", ["footer", "footer", "new"])]  # fmt: skip
+    expected = [await one_by_one.observe(outlet, keys) for outlet, keys in observations]
+    answers = await store.observe_many(observations)  # type: ignore[attr-defined]
+    assert [a.keys for a in answers] == [e.keys for e in expected]
+    assert "footer" in answers[-1] and "new" not in answers[-1]

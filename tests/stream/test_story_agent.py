@@ -7,13 +7,17 @@ import json
 from pathlib import Path
 
 import pytest
+import redis.asyncio as aioredis
 from aiokafka import AIOKafkaConsumer, AIOKafkaProducer
 
 from monitor.commands.replay import read_articles
 from monitor.core.records import Alert, Decision, FingerprintedArticle, Rejection
 from monitor.pipeline import Pipeline
 from monitor.settings import Settings
+from monitor.stages.story import story_stage
+from monitor.stores.stories import RedisStoryStore
 from monitor.stream.app import build_worker_app, running
+from monitor.stream.story_agent import BatchStoryStore, decide_batch
 
 pytestmark = pytest.mark.integration
 SEEDS_JSONL = Path(__file__).parent.parent / "data" / "seeds.jsonl"
@@ -83,3 +87,41 @@ async def test_story_agent_decides_in_order(service_settings: Settings) -> None:
     assert len({by_article[p].story for p in ("002", "001", "000", "004", "003")}) == 1
     assert {a.kind for a in alerts} <= {"new_story", "development"}
     assert json.loads(alerts[0].model_dump_json())["story"] == by_article["002"].story
+
+
+class FailingOnceStore(RedisStoryStore):
+    """Real Redis; the first ``flush`` fails after sending nothing (a dropped connection)."""
+
+    failed = False
+
+    async def flush(self) -> None:
+        if not self.failed:
+            self.failed = True
+            raise ConnectionError("connection dropped")
+        await super().flush()
+
+
+async def test_a_batch_is_decided_as_one_by_one_even_after_a_failure(
+    service_settings: Settings,
+) -> None:
+    items = await fingerprinted_seeds()
+    prefix = service_settings.redis.key_prefix
+    client = aioredis.Redis.from_url(service_settings.redis.url)
+    try:
+        one_by_one = RedisStoryStore(client, f"{prefix}single:")
+        expected = [await story_stage(item, one_by_one, service_settings) for item in items]
+        failing = FailingOnceStore(client, f"{prefix}batch:", defer_writes=True)
+        store = BatchStoryStore(failing)
+        # The first copy of 002 comes again inside the batch (a redelivery).
+        outcomes = await decide_batch([*items, items[0]], store, service_settings)
+        assert failing.failed
+    finally:
+        await client.aclose()
+
+    def summary(outcome: tuple[Decision, Alert | None]) -> tuple[str, str | None, bool]:
+        decision, alert = outcome
+        return decision.decision, decision.article, alert is not None
+
+    assert [summary(o) for o in outcomes[:-1]] == [summary(o) for o in expected]
+    assert outcomes[-1][0].story == outcomes[0][0].story
+    assert summary(outcomes[-1]) == summary(outcomes[0])  # its recorded outcome, alert and all
