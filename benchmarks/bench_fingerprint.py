@@ -12,10 +12,11 @@ Reports, in one run:
 3. Redis bytes per stored article (``INFO memory`` ``used_memory`` delta / count) at
    10 thousand, 200 thousand and 1 million stored (goal ≤ 600).
 
-Each size is filled from an empty database with synthetic fingerprints (random sketches with
+Each size is filled under its own key prefix with synthetic fingerprints (random sketches with
 the stream's sketch sizes, stream-like ids and outlets) spread evenly over the TTL (7 days),
 as a store in steady state holds them, loaded with pipelined bulk inserts. The timed part
-uses the real articles of the stream. Without ``--redis-url`` a private ``redis-server`` is
+uses the real articles of the stream, alternating calls between the 10-thousand and the
+1-million store so that both see the same machine load. Without ``--redis-url`` a private ``redis-server`` is
 started on a free port (and stopped at the end); with one, that database is FLUSHED.
 """
 
@@ -122,23 +123,38 @@ async def fill(
     return time.perf_counter() - started
 
 
-async def time_lookups(
-    store: RedisFingerprintStore, articles: Sequence[tuple[CleanArticle, Fingerprint]], tag: str
-) -> tuple[float, float]:
-    """(median seconds per single call, seconds per article in pipelined batches of 100)."""
-    single = []
+async def time_interleaved(
+    stores: dict[int, RedisFingerprintStore],
+    articles: Sequence[tuple[CleanArticle, Fingerprint]],
+) -> dict[int, tuple[float, float]]:
+    """Per store: (median seconds per single call, seconds per article in batches of 100).
+
+    Calls alternate between the stores (in a shuffled order per article), so that the
+    machine's load, which varies from second to second here, weighs on every size alike.
+    """
+    rng = random.Random(7)
+    single: dict[int, list[float]] = {size: [] for size in stores}
     for article, fingerprint in articles[: len(articles) // 2]:
-        started = time.perf_counter()
-        await store.match_and_add(f"{tag}-{article.id}", article.outlet, fingerprint)
-        single.append(time.perf_counter() - started)
+        order = list(stores)
+        rng.shuffle(order)
+        for size in order:
+            started = time.perf_counter()
+            await stores[size].match_and_add(f"t-{article.id}", article.outlet, fingerprint)
+            single[size].append(time.perf_counter() - started)
+    batched: dict[int, float] = dict.fromkeys(stores, 0.0)
     rest = articles[len(articles) // 2 :]
-    started = time.perf_counter()
     for start in range(0, len(rest), 100):
-        await store.match_and_add_many(
-            [(f"{tag}-{a.id}", a.outlet, fp) for a, fp in rest[start : start + 100]]
-        )
-    batched = (time.perf_counter() - started) / max(1, len(rest))
-    return statistics.median(single), batched
+        batch = [(f"t-{a.id}", a.outlet, fp) for a, fp in rest[start : start + 100]]
+        order = list(stores)
+        rng.shuffle(order)
+        for size in order:
+            started = time.perf_counter()
+            await stores[size].match_and_add_many(batch)
+            batched[size] += time.perf_counter() - started
+    return {
+        size: (statistics.median(single[size]), batched[size] / max(1, len(rest)))
+        for size in stores
+    }
 
 
 async def used_memory(client: Redis) -> int:
@@ -200,43 +216,49 @@ async def run(args: argparse.Namespace, redis_url: str) -> None:
     timed = fingerprints[: args.timed]
 
     client = Redis.from_url(redis_url)
-    store = RedisFingerprintStore(
-        client,
-        key_prefix="bench:",
-        ttl_seconds=settings.fingerprint.ttl_seconds,
-        index_bucket_bits=settings.fingerprint.index_bucket_bits,
-    )
-    results: dict[int, tuple[float, float]] = {}
+    await client.flushdb()
+
+    def store_for(size: int) -> RedisFingerprintStore:
+        return RedisFingerprintStore(
+            client,
+            key_prefix=f"bench{size}:",
+            ttl_seconds=settings.fingerprint.ttl_seconds,
+            index_bucket_bits=settings.fingerprint.index_bucket_bits,
+        )
+
     for size in args.sizes:
-        await client.flushdb()
+        # Sizes only measured for memory are filled alone, then dropped.
+        store = store_for(size)
         before = await used_memory(client)
         seconds = await fill(store, size, stored_sizes, outlets, time.time())
         after = await used_memory(client)
-        per_article = (after - before) / size
         encodings: dict[str, int] = {}
-        async for key in client.scan_iter(match="bench:fp:i:*", count=10_000):
-            encoding = await client.object("ENCODING", key)
-            encodings[encoding.decode()] = encodings.get(encoding.decode(), 0) + 1
+        async for key in client.scan_iter(match=f"bench{size}:fp:i:*", count=10_000):
+            encoding = (await client.object("ENCODING", key)).decode()
+            encodings[encoding] = encodings.get(encoding, 0) + 1
             if sum(encodings.values()) >= 2000:
                 break
         print(
-            f"stored {size:>9,}: filled in {seconds:.1f}s, redis {per_article:.0f} bytes/article"
-            f" (index hash encodings in a sample: {encodings})"
+            f"stored {size:>9,}: filled in {seconds:.1f}s, redis {(after - before) / size:.0f} "
+            f"bytes/article (index hash encodings in a sample: {encodings})"
         )
-        if size in (args.small, args.large):
-            results[size] = await time_lookups(store, timed, tag=f"t{size}")
-            single, batched = results[size]
-            print(
-                f"    lookup+insert: {single * 1e3:.3f} ms per call (median, one round trip), "
-                f"{batched * 1e3:.3f} ms per article in pipelined batches of 100"
-            )
-    if args.small in results and args.large in results:
-        single = results[args.large][0] / results[args.small][0]
-        batched = results[args.large][1] / results[args.small][1]
+        if size not in (args.small, args.large):
+            async for key in client.scan_iter(match=f"bench{size}:*", count=10_000):
+                await client.unlink(key)
+    results = await time_interleaved(
+        {args.small: store_for(args.small), args.large: store_for(args.large)}, timed
+    )
+    for size, (single, batched) in results.items():
         print(
-            f"ratio {args.large:,} / {args.small:,} stored: single call {single:.2f}, "
-            f"batched {batched:.2f} (goal <= 1.3)"
+            f"lookup+insert with {size:>9,} stored: {single * 1e3:.3f} ms per call (median, one "
+            f"round trip), {batched * 1e3:.3f} ms per article in pipelined batches of 100"
         )
+    single = results[args.large][0] / results[args.small][0]
+    batched = results[args.large][1] / results[args.small][1]
+    print(
+        f"ratio {args.large:,} / {args.small:,} stored: single call {single:.2f}, "
+        f"batched {batched:.2f} (goal <= 1.3)"
+    )
     await client.aclose()
 
 

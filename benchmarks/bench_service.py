@@ -24,6 +24,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import itertools
 import os
 import shutil
 import subprocess
@@ -33,6 +34,7 @@ import time
 import uuid
 from collections import Counter
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 
@@ -72,7 +74,8 @@ async def embedded(articles: list[RawArticle]) -> float:
             counts[decision.decision] += 1
     elapsed = time.perf_counter() - started
     print(f"embedded: {len(articles)} articles in {elapsed:.1f}s = "
-          f"{len(articles) / elapsed:.0f} articles/s  {dict(counts)}", flush=True)  # fmt: skip
+          f"{len(articles) / elapsed:.0f} articles/s  {dict(counts)}; load average "
+          f"{' '.join(f'{x:.2f}' for x in os.getloadavg())}", flush=True)  # fmt: skip
     return len(articles) / elapsed
 
 
@@ -106,6 +109,26 @@ def cpu_line(processes: list[WorkerProcess], before: list[float], articles: int)
         f"{p.app_id.rsplit('-', 1)[-1]} worker {1000 * u / articles:.1f} ms CPU/article"
         for p, u in zip(processes, used, strict=True)
     )
+
+
+HOPS = ("produced", "cleaned", "fingerprinted", "decided")
+
+
+def hops(got: Any) -> str:
+    """Where the time goes, from the trace stamps of the decisions (and when each was read)."""
+    parts = []
+    for start, end in [*itertools.pairwise(HOPS), ("decided", "read")]:
+        ms = np.array([
+            ((got.decision_seen[d.article] if end == "read" else d.trace[end]) - d.trace[start])
+            * 1000
+            for d in got.decisions.values()
+            if start in d.trace and (end == "read" or end in d.trace)
+        ])  # fmt: skip
+        if len(ms):
+            parts.append(
+                f"{start}->{end} {np.percentile(ms, 50):.0f}/{np.percentile(ms, 99):.0f}"
+            )
+    return ", ".join(parts)
 
 
 def copies(articles: list[RawArticle]) -> list[RawArticle]:
@@ -142,7 +165,8 @@ async def throughput(
               f"{len(articles)} articles in {elapsed:.1f}s = {len(articles) / elapsed:.0f} "
               f"articles/s (all produced in {produced:.1f}s); {got.decision_records} decision "
               f"records, {len(got.alert_ids)} alerts, {len(got.alert_duplicates())} duplicate alert "
-              f"ids; {cpu_line(processes, before, len(articles))}", flush=True)  # fmt: skip
+              f"ids; {cpu_line(processes, before, len(articles))}; load average "
+              f"{' '.join(f'{x:.2f}' for x in os.getloadavg())}", flush=True)  # fmt: skip
         return len(articles) / elapsed
     finally:
         await reader.stop()
@@ -191,6 +215,7 @@ async def latency(
               f"p99 {np.percentile(alert_ms, 99):.0f} ms, max {alert_ms.max():.0f} ms; "
               f"produce -> decision p50 {np.percentile(decision_ms, 50):.0f} ms, "
               f"p99 {np.percentile(decision_ms, 99):.0f} ms", flush=True)  # fmt: skip
+        print(f"  per hop (p50/p99 ms): {hops(got)}", flush=True)
     finally:
         await reader.stop()
         for process in processes:

@@ -7,8 +7,8 @@ articles not in Arabic (the service routes those to the ``non_arabic`` topic), g
 ``rejected`` decision: every article gets exactly one decision.
 
 ``process_many(articles, overlap=True)`` uses a second core: a worker process cleans the
-upcoming articles and computes their story features (pure CPU work) in chunks while this
-process fingerprints and decides, in the input order. The worker owns the outlet-template
+upcoming articles and computes their fingerprints and story features (pure CPU work) in
+chunks while this process matches them against the stores and decides, in the input order. The worker owns the outlet-template
 store then (its own in-process one, or its own connection to the same Redis keys), so with
 in-process stores the decisions are exactly those of the one-process mode; the worker's
 clean-stage metrics stay in the worker.
@@ -34,11 +34,12 @@ from types import TracebackType
 
 import redis.asyncio as aioredis
 
+from monitor.core.fingerprint import Fingerprint, FingerprintParams
 from monitor.core.records import Alert, CleanArticle, Decision, RawArticle, Rejection
 from monitor.core.stories import ArticleFeatures, article_features
 from monitor.settings import Settings
 from monitor.stages.clean import clean_batch, clean_stage
-from monitor.stages.fingerprint import fingerprint_stage
+from monitor.stages.fingerprint import article_fingerprint, fingerprint_stage
 from monitor.stages.story import rejection_stage, story_stage
 from monitor.stores.fingerprints import (
     FingerprintStore,
@@ -60,7 +61,9 @@ OVERLAP_CHUNK = 100
 OVERLAP_AHEAD = 2
 """Chunks queued in the worker, so it never waits for this process."""
 
-_Prepared = tuple[CleanArticle | Rejection, ArticleFeatures | None]
+_Analysis = tuple[Fingerprint, ArticleFeatures]
+"""What the worker computes for the later stages of an Arabic article."""
+_Prepared = tuple[CleanArticle | Rejection, _Analysis | None]
 
 
 class Pipeline:
@@ -105,17 +108,20 @@ class Pipeline:
     async def process(self, raw: RawArticle) -> tuple[Decision, Alert | None]:
         """One article through every stage: its decision, and its alert if any."""
         cleaned = await clean_stage(raw, self.templates, self.settings)
-        return await self._decide(cleaned, None)
+        return await self._decide(cleaned)
 
     async def _decide(
-        self, cleaned: CleanArticle | Rejection, features: ArticleFeatures | None
+        self, cleaned: CleanArticle | Rejection, analysis: _Analysis | None = None
     ) -> tuple[Decision, Alert | None]:
-        """The stages after cleaning (``features``: the story features, if computed)."""
+        """The stages after cleaning (``analysis``: fingerprint and story features, if known)."""
         if isinstance(cleaned, Rejection):
             return rejection_stage(cleaned), None
         if cleaned.language != "ar":
             return rejection_stage(_non_arabic(cleaned)), None
-        fingerprinted = await fingerprint_stage(cleaned, self.fingerprints, self.settings)
+        fingerprint, features = analysis if analysis is not None else (None, None)
+        fingerprinted = await fingerprint_stage(
+            cleaned, self.fingerprints, self.settings, fingerprint
+        )
         return await story_stage(fingerprinted, self.stories, self.settings, features)
 
     async def process_many(
@@ -149,8 +155,8 @@ class Pipeline:
                 following = next(chunks, None)
                 if following is not None:
                     pending.append(executor.submit(_prepare_chunk, following))
-                for cleaned, features in prepared:
-                    yield await self._decide(cleaned, features)
+                for cleaned, analysis in prepared:
+                    yield await self._decide(cleaned, analysis)
 
     async def aclose(self) -> None:
         if self._redis is not None:
@@ -220,12 +226,14 @@ async def _prepare(
     chunk: list[RawArticle], templates: TemplateStore, settings: Settings
 ) -> list[_Prepared]:
     prepared: list[_Prepared] = []
+    params = FingerprintParams.from_settings(settings.fingerprint)
     # One template-store round trip for the chunk; later articles see earlier ones' lines.
     for cleaned in await clean_batch(chunk, templates, settings):
-        features = (
-            article_features(cleaned.match_title, cleaned.match_sentences)
-            if isinstance(cleaned, CleanArticle) and cleaned.language == "ar"
-            else None
-        )
-        prepared.append((cleaned, features))
+        analysis: _Analysis | None = None
+        if isinstance(cleaned, CleanArticle) and cleaned.language == "ar":
+            analysis = (
+                article_fingerprint(cleaned, params),
+                article_features(cleaned.match_title, cleaned.match_sentences),
+            )
+        prepared.append((cleaned, analysis))
     return prepared

@@ -10,8 +10,9 @@ partitions of ``raw`` and ``clean`` (``kafka.partitions``); ``fingerprinted`` ha
 partition, so exactly one of them runs the story agent at a time and takes over if that one
 dies. ``--stages`` runs a subset (e.g. ``--stages clean`` on extra machines).
 
-Delivery: Faust commits offsets after processing, so a killed worker's last few seconds are
-processed again. Each stage is idempotent by article id (an article never matches its own
+Delivery: agents take records in batches and send a batch's outputs before its offsets are
+acknowledged; Faust commits acknowledged offsets after flushing the producer, so a killed
+worker's last few seconds are processed again. Each stage is idempotent by article id (an article never matches its own
 fingerprint; the story stage re-emits the recorded decision and alert of an article it
 already decided), and the dispatcher's delivery store drops alerts it already delivered.
 

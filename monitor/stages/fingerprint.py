@@ -70,17 +70,23 @@ def _finish(
 
 
 async def fingerprint_batch(
-    articles: Sequence[CleanArticle], store: FingerprintStore, settings: Settings
+    articles: Sequence[CleanArticle],
+    store: FingerprintStore,
+    settings: Settings,
+    fingerprints: Sequence[Fingerprint] | None = None,
 ) -> list[FingerprintedArticle]:
     """Fingerprint many articles with one store round trip; results in input order.
 
     Later articles of the batch are matched against earlier ones, as if sent one by one.
+    ``fingerprints``: the articles' ``article_fingerprint``s, when already computed (the
+    embedded pipeline computes them in another process).
     """
     if not articles:
         return []
     started = time.perf_counter()
-    params = FingerprintParams.from_settings(settings.fingerprint)
-    fingerprints = [article_fingerprint(article, params) for article in articles]
+    if fingerprints is None:
+        params = FingerprintParams.from_settings(settings.fingerprint)
+        fingerprints = [article_fingerprint(article, params) for article in articles]
     try:
         if len(articles) == 1:
             matches = [
@@ -110,8 +116,12 @@ async def fingerprint_batch(
 
 
 async def fingerprint_stage(
-    article: CleanArticle, store: FingerprintStore, settings: Settings
+    article: CleanArticle,
+    store: FingerprintStore,
+    settings: Settings,
+    fingerprint: Fingerprint | None = None,
 ) -> FingerprintedArticle:
     """Classify one article against recent ones (and remember it)."""
-    (result,) = await fingerprint_batch([article], store, settings)
+    precomputed = [fingerprint] if fingerprint is not None else None
+    (result,) = await fingerprint_batch([article], store, settings, precomputed)
     return result

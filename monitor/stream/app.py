@@ -56,6 +56,12 @@ Faust-streaming gotchas (0.15.3 with aiokafka 0.14), and what this module does a
   at-least-once delivery (stages are idempotent by article id).
 * Offsets are committed every ``broker_commit_interval`` (2.8 s) for events the agent has moved
   past, so a crash re-delivers up to that much: agents must tolerate repeats.
+* Per-record handling (``stream.items()``) costs Faust's event machinery, a Redis round trip
+  and a produce request per record; the stage agents use ``stream.take_events(n, within=s)``
+  instead, which acknowledges a batch's events only once the body of the loop has run for it
+  (after its outputs are sent), so the at-least-once guarantee holds per batch. Outputs sent
+  together share produce requests (``monitor worker`` sets ``producer_max_batch_size``; at
+  Faust's 16 KiB default a produce request carries two or three articles).
 * Faust's web server is off unless ``web_port`` is given: our metrics have their own endpoint
   (``monitor.metrics``), and a fixed default port would clash between workers on one host.
 * Faust creates ``datadir`` (default ``<id>-data`` in the working directory) even with the
