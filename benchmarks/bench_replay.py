@@ -5,11 +5,13 @@
     python benchmarks/bench_replay.py STREAM --limit 2000 --profile --mode one  # cProfile top 30
 
 Articles are replayed in file order (the stream is sorted by time) through fresh stores,
-once in one process and once with the clean stage in a worker process overlapped with the
-rest (``Pipeline.process_many(overlap=True)``), so the ratio comes from one run;
-with ``--redis`` the keys live under a fresh prefix that is deleted afterwards. Prints
-articles/s for the whole pipeline, the decision counts, and the milliseconds per article
-each stage took (from the stages' ``monitor_stage_seconds`` histograms).
+once in one process and once with cleaning, fingerprint sketches and story features in a
+worker process overlapped with the rest (``Pipeline.process_many(overlap=True)``), so the
+ratio comes from one run; with ``--redis`` the keys live under a fresh prefix that is
+deleted afterwards. Prints articles/s for the whole pipeline (wall clock), articles per CPU
+second of the busiest process (what an otherwise idle machine sustains: on a loaded one
+the overlapped mode has no free core and its wall figure drops), the decision counts, and
+the milliseconds per article each stage took in this process (``monitor_stage_seconds``).
 """
 
 from __future__ import annotations
