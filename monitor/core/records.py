@@ -129,7 +129,7 @@ class FingerprintedArticle(_Record):
     kind: DuplicateKind
     matched_id: str | None = None
     matched_outlet: str | None = None
-    overlap: float = Field(default=0.0, description="Estimated Jaccard overlap with the match.")
+    overlap: float = Field(default=0.0, description="Estimated containment of the shorter text in the match (0..1).")
     reasons: dict[str, Any] = Field(default_factory=dict)
 
 
