@@ -28,7 +28,10 @@ _COMMAND_MODULES: tuple[str, ...] = (
 
 
 def _parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(prog="monitor", description=__doc__.splitlines()[0])
+    parser = argparse.ArgumentParser(
+        prog="monitor",
+        description="Arabic news monitor: same story across outlets, alerts on new developments.",
+    )
     parser.add_argument("-v", "--verbose", action="store_true", help="debug logging")
     sub = parser.add_subparsers(dest="command", required=True)
     for name in _COMMAND_MODULES:

@@ -234,8 +234,8 @@ async def test_redis_restart_keeps_the_state_no_reprint_alerted(
     async with running_system(settings, tmp_path) as system, producer(settings) as kafka:
         await _paced(kafka, settings, articles[:half], per_second=25)
         await system.reader.wait_decisions([a.id for a in articles[:half]], timeout=120)
-        own_services.run("stop-redis")
-        own_services.run("start-redis")
+        await own_services.arun("stop-redis")
+        await own_services.arun("start-redis")
         await _paced(kafka, settings, articles[half:], per_second=25)
         await system.reader.wait_decisions(expected, timeout=180)
         await wait_until(
@@ -280,9 +280,9 @@ async def test_broker_restart_pollers_and_agents_resume_nothing_lost(
             stop = asyncio.Event()
             poller = asyncio.create_task(run_poll(settings, feeds, stop))
             await wait_until(lambda: len(system.reader.collected.decisions) >= 8, 120, "8 decided")
-            own_services.run("stop-kafka")
+            await own_services.arun("stop-kafka")
             await asyncio.sleep(3.0)  # articles keep coming out meanwhile
-            own_services.run("start-kafka")
+            await own_services.arun("start-kafka")
             await system.reader.wait_decisions(expected, timeout=240)
             await wait_until(
                 lambda: len(delivered_ids(system)) >= len(expected_alerts), 90,
