@@ -172,7 +172,8 @@ def _is_garbage(text: str) -> bool:
     visible = len("".join(sample.split()))
     if not visible:
         return False
-    bad = len(sample) - len(_BAD_CHARS.sub("", sample))
+    # Most texts have none: a search is cheaper than building the stripped copy.
+    bad = len(sample) - len(_BAD_CHARS.sub("", sample)) if _BAD_CHARS.search(sample) else 0
     letters = len(sample) - len(_LETTERS.sub("", sample))
     return bad / visible > _GARBAGE_MAX_BAD_SHARE or letters / visible < _GARBAGE_MIN_LETTER_SHARE
 

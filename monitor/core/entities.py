@@ -139,16 +139,25 @@ def _match_gazetteer(gazetteer: Gazetteer, words: list[str], start: int) -> tupl
 
 
 _START_CACHE: dict[str, bool] = {}
+_START_CACHE_MAX = 500_000
 
 
 def _can_start(word: str) -> bool:
-    known = _START_CACHE.get(word)
-    if known is None:
-        known = bool(_heads(word)) or word in _TITLES or word in _INSTITUTIONS
-        if len(_START_CACHE) > 500_000:
-            _START_CACHE.clear()
-        _START_CACHE[word] = known
-    return known
+    return bool(_heads(word)) or word in _TITLES or word in _INSTITUTIONS
+
+
+def _starts(words: list[str]) -> list[int]:
+    """Indexes of the words that can start an entity."""
+    cache = _START_CACHE
+    # Each distinct word is worked out once; the scan is then plain dict lookups.
+    unseen = set(words).difference(cache)
+    if unseen:
+        if len(cache) + len(unseen) > _START_CACHE_MAX:
+            cache.clear()
+            unseen = set(words)
+        for word in unseen:
+            cache[word] = _can_start(word)
+    return [index for index, word in enumerate(words) if cache[word]]
 
 
 @lru_cache(maxsize=500_000)
@@ -215,7 +224,7 @@ def extract_entities(words: list[str]) -> list[str]:
     taken_until = 0  # tokens before this belong to an entity already found
     name_start = name_end = -1  # tokens taken as a pattern name
     # Only a token that starts an entry, or a title or institution word, starts an entity.
-    for index in [i for i, word in enumerate(words) if _can_start(word)]:
+    for index in _starts(words):
         if index < taken_until or name_start <= index < name_end:
             continue
         word = words[index]

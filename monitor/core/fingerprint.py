@@ -135,7 +135,7 @@ def shingle_hashes(words: Sequence[str], shingle_words: int = 3) -> Hashes:
     if not words:
         return np.empty(0, dtype=np.uint64)
     token_hashes = np.fromiter(
-        (xxhash.xxh3_64_intdigest(word) for word in words), dtype=np.uint64, count=len(words)
+        map(xxhash.xxh3_64_intdigest, words), dtype=np.uint64, count=len(words)
     )
     width = min(shingle_words, len(words))
     count = len(words) - width + 1

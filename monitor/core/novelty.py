@@ -173,10 +173,13 @@ def _containment(fingerprint: list[int], postings: dict[int, list[int]]) -> floa
     return max(hits.values(), default=0) / len(fingerprint)
 
 
-def _postings(sentences: list[list[int]]) -> dict[int, list[int]]:
+def _postings(sentences: list[list[int]], wanted: set[int]) -> dict[int, list[int]]:
+    """Reported sentences containing each term of ``wanted`` (the only terms looked up)."""
     postings: dict[int, list[int]] = {}
     for index, fingerprint in enumerate(sentences):
-        for term in fingerprint:
+        # A story holds hundreds of sentences; the C-level intersection skips the terms
+        # this article never asks about.
+        for term in wanted.intersection(fingerprint):
             postings.setdefault(term, []).append(index)
     return postings
 
@@ -194,13 +197,14 @@ def assess_novelty(
     development_min_score: float,
 ) -> NoveltyResult:
     """What ``sentences`` (original orthography; ``analysed``: normalised) add to ``story``."""
-    postings = _postings(story.sentences)
+    postings = _postings(story.sentences, {term for text in analysed for term in text.fingerprint})
     seen_terms = set(story.seen_terms)
     known_entities = set(story.entities)
     core = set(story.core_entities())
+    centroid = story.centroid
     strong_terms = {
         _hash(key)
-        for key, _ in sorted(story.centroid.items(), key=lambda item: -item[1])[:STRONG_TERMS]
+        for key in sorted(centroid, key=centroid.__getitem__, reverse=True)[:STRONG_TERMS]
         if not key.startswith("@")
     }
     known_numbers = set(story.numbers)

@@ -31,7 +31,7 @@ from xxhash import xxh32_intdigest
 
 from monitor.core.arabic import tokens
 from monitor.core.entities import entity_weight, extract_entities
-from monitor.core.terms import content_terms, idf
+from monitor.core.terms import content_terms, idf, idf_table
 
 __all__ = [
     "ArticleFeatures",
@@ -172,12 +172,12 @@ class StoryState:
         """What the story is about: the entities of its titles, else its most named ones."""
         if self.title_entities:
             top = max(self.title_entities.values())
-            ranked = sorted(self.title_entities, key=lambda k: -self.title_entities[k])
+            ranked = sorted(self.title_entities, key=self.title_entities.__getitem__, reverse=True)
             core = [k for k in ranked if self.title_entities[k] * 3 >= top][:limit]
         else:
             core = []
         if len(core) < 2:
-            for key in sorted(self.entities, key=lambda k: -self.entities[k]):
+            for key in sorted(self.entities, key=self.entities.__getitem__, reverse=True):
                 if key not in core:
                     core.append(key)
                 if len(core) >= 3:
@@ -197,7 +197,9 @@ def _unit(vector: dict[str, float]) -> dict[str, float]:
 def _top(vector: dict[str, float], limit: int) -> dict[str, float]:
     if len(vector) <= limit:
         return vector
-    return dict(sorted(vector.items(), key=lambda item: -item[1])[:limit])
+    # reverse=True keeps ties in insertion order, like sorting on the negated weight
+    heaviest = sorted(vector, key=vector.__getitem__, reverse=True)[:limit]
+    return {key: vector[key] for key in heaviest}
 
 
 def article_features(match_title: str, match_sentences: list[str]) -> ArticleFeatures:
@@ -209,18 +211,23 @@ def features_of(text: ArticleText) -> ArticleFeatures:
     """Features of an analysed article (the lead sentences and the title)."""
     title_entity_list = text.title.entities
     entities = Counter(title_entity_list)
-    counts: dict[str, float] = {}
+    # Whole counts are exact as floats, so counting in C gives the same weights.
+    body_counts: Counter[str] = Counter()
     for sentence in text.sentences[:BODY_SENTENCES]:
         entities.update(sentence.entities)
-        for term in sentence.terms:
-            counts[term] = counts.get(term, 0.0) + 1.0
+        body_counts.update(sentence.terms)
+    counts: dict[str, float] = dict(body_counts)
     title_terms = text.title.terms
     for term in title_terms:
         counts[term] = counts.get(term, 0.0) + TITLE_TERM_BOOST
-    vector = {term: (1.0 + math.log(count)) * idf(term) for term, count in counts.items()}
+    idf_of, unseen_idf = idf_table()
+    log = math.log
+    vector = {
+        term: (1.0 + log(count)) * idf_of.get(term, unseen_idf) for term, count in counts.items()
+    }
     for key, count in entities.items():
         vector["@" + key] = (1.0 + math.log(count)) * entity_weight(key) * ENTITY_BOOST
-    title = {term: idf(term) for term in title_terms}
+    title = {term: idf_of.get(term, unseen_idf) for term in title_terms}
     for key in title_entity_list:
         title["@" + key] = entity_weight(key) * ENTITY_BOOST
     return ArticleFeatures(
@@ -282,7 +289,7 @@ def _overlap(article: ArticleFeatures, story: StoryState) -> tuple[float, float,
     norm = story.centroid_norm or _norm(centroid)
     vector = article.vector
     shared = vector.keys() & centroid.keys()
-    body = sum(vector[key] * centroid[key] for key in shared) / norm if norm else 0.0
+    body = sum([vector[key] * centroid[key] for key in shared]) / norm if norm else 0.0
     title_features = article.title
     title_total = sum(title_features.values())
     story_titles = story.title_features
@@ -356,27 +363,35 @@ def index_keys(state: StoryState, limit: int = 2 * LOOKUP_KEYS) -> list[str]:
 
 def _strongest_telling(vector: dict[str, float], limit: int) -> list[str]:
     """The ``limit`` heaviest telling keys of ``vector``, heaviest first (stable on ties)."""
-    keys: list[str] = []
-    for key, _ in sorted(vector.items(), key=lambda item: -item[1]):
-        if _key_is_telling(key):
-            keys.append(key)
-            if len(keys) >= limit:
-                break
-    return keys
+    telling = _TELLING
+    # set.difference(dict) probes the dict per key; a keys-view difference would walk it.
+    unseen = set(vector).difference(telling)
+    if unseen:
+        if len(telling) + len(unseen) > _TELLING_MAX:
+            telling.clear()
+            unseen = set(vector)
+        for key in unseen:
+            telling[key] = _is_telling(key)
+    # reverse=True keeps ties in insertion order, like sorting on the negated weight
+    heaviest = sorted(vector, key=vector.__getitem__, reverse=True)
+    return [key for key in heaviest if telling[key]][:limit]
 
 
 _TELLING: dict[str, bool] = {}
 _TELLING_MAX = 500_000
 
 
+def _is_telling(key: str) -> bool:
+    if key.startswith("@"):
+        return entity_weight(key[1:]) >= MIN_KEY_IDF
+    return idf(key) >= MIN_KEY_IDF
+
+
 def _key_is_telling(key: str) -> bool:
     # Weights come from fixed tables, so the answer per key never changes: computed once.
     telling = _TELLING.get(key)
     if telling is None:
-        if key.startswith("@"):
-            telling = entity_weight(key[1:]) >= MIN_KEY_IDF
-        else:
-            telling = idf(key) >= MIN_KEY_IDF
+        telling = _is_telling(key)
         if len(_TELLING) >= _TELLING_MAX:
             _TELLING.clear()
         _TELLING[key] = telling

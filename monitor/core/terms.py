@@ -25,7 +25,14 @@ from importlib import resources
 
 from monitor.core.arabic import normalize
 
-__all__ = ["STOPWORDS", "content_terms", "document_frequencies", "idf", "strip_clitic"]
+__all__ = [
+    "STOPWORDS",
+    "content_terms",
+    "document_frequencies",
+    "idf",
+    "idf_table",
+    "strip_clitic",
+]
 
 _RAW_STOPWORDS = """
 في من على الى إلى عن مع أن ان إن لن لم لا ما ماذا لماذا كيف هل قد لقد كان كانت يكون تكون
@@ -75,6 +82,11 @@ def idf(term: str) -> float:
     return table.get(term, unseen)
 
 
+def idf_table() -> tuple[dict[str, float], float]:
+    """(term -> IDF, the IDF of unseen terms): ``idf`` without a call per term."""
+    return _IDF if _IDF is not None else _load_idf()
+
+
 _IDF: tuple[dict[str, float], float] | None = None
 """``_idf_table()`` once loaded: ``idf`` runs about a million times per 6,000 articles."""
 
@@ -112,27 +124,22 @@ _NOT_A_TERM = ""
 
 
 def _term_of(token: str) -> str:
-    """The term of a token, or ``_NOT_A_TERM`` (computed once per distinct token)."""
+    """The term of a token, or ``_NOT_A_TERM``."""
     if len(token) < _MIN_TERM_CHARS or token in STOPWORDS or token[0].isdigit():
-        term = _NOT_A_TERM
-    else:
-        term = strip_clitic(token)
-        if term in STOPWORDS:
-            term = _NOT_A_TERM
-    if len(_TERM_CACHE) >= _TERM_CACHE_MAX:
-        _TERM_CACHE.clear()
-    _TERM_CACHE[token] = term
-    return term
+        return _NOT_A_TERM
+    term = strip_clitic(token)
+    return _NOT_A_TERM if term in STOPWORDS else term
 
 
 def content_terms(tokens: list[str]) -> list[str]:
     """The tokens that carry content: no stopwords, numbers or one-letter tokens."""
-    lookup = _TERM_CACHE.get
-    terms: list[str] = []
-    for token in tokens:
-        term = lookup(token)
-        if term is None:
-            term = _term_of(token)
-        if term:
-            terms.append(term)
-    return terms
+    cache = _TERM_CACHE
+    # Each distinct token is worked out once; the rest is C-level lookups.
+    unseen = set(tokens).difference(cache)
+    if unseen:
+        if len(cache) + len(unseen) > _TERM_CACHE_MAX:
+            cache.clear()
+            unseen = set(tokens)
+        for token in unseen:
+            cache[token] = _term_of(token)
+    return list(filter(None, map(cache.__getitem__, tokens)))

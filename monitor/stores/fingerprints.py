@@ -55,7 +55,7 @@ from __future__ import annotations
 
 import math
 import time
-from collections import deque
+from collections import Counter, deque
 from collections.abc import Sequence
 from typing import Any, Protocol
 
@@ -131,6 +131,14 @@ class MemoryFingerprintStore:
     def __len__(self) -> int:
         return len(self._articles)
 
+    def _live_indexes(self, generation: int) -> list[dict[int, list[int]]]:
+        """The index of each generation still looked up, newest first."""
+        return [
+            index
+            for older in range(generation, generation - self._keep, -1)
+            if (index := self._index.get(older)) is not None
+        ]
+
     def _find(self, key: int, generation: int) -> list[int]:
         """Every sid stored under ``key``, newest first."""
         found: list[int] = []
@@ -175,10 +183,16 @@ class MemoryFingerprintStore:
             located = self._first_alive(self._find(key, generation), now, article_id)
             if located is not None:
                 break
-        counts: dict[int, int] = {}
+        # Counter keeps first-seen order, as the ranking's tie-break needs; the sids are
+        # gathered per sample, newest generation first, newest sid first (``_find``'s order).
+        indexes = self._live_indexes(generation)
+        found: list[int] = []
         for sample in fingerprint.samples.tolist():
-            for sid in self._find(sample, generation):
-                counts[sid] = counts.get(sid, 0) + 1
+            for index in indexes:
+                sids = index.get(sample)
+                if sids:
+                    found.extend(reversed(sids))
+        counts = Counter(found)
         ranked = sorted(
             (sid for sid, count in counts.items() if count >= self.min_shared),
             key=lambda sid: counts[sid],

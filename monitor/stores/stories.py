@@ -24,6 +24,10 @@ story's last update:
   the article in the same transaction as the story update, kept ``DECIDED_TTL`` seconds, so
   an article delivered again (a worker killed before committing its Kafka offset) gets the
   same decision and alert again instead of being judged against its own update.
+
+``RedisStoryStore(write_behind=True)`` (the story agent only: the single writer) serves reads
+from process memory and sends all of a batch's writes in one transaction at ``flush``; see
+the class docstring.
 """
 
 from __future__ import annotations
@@ -47,6 +51,10 @@ INDEX_PER_KEY = 50
 """Most recent stories remembered per index key: a key shared by more says little."""
 CACHE_SIZE = 5_000
 """Stories a Redis store keeps in process (the most recently saved)."""
+INDEX_CACHE_SIZE = 200_000
+"""Index keys a write-behind store keeps in process (the most recently used)."""
+ARTICLE_CACHE_SIZE = 200_000
+"""Article -> story mappings a write-behind store keeps in process."""
 DECIDED_TTL = 86_400
 """Seconds an article's recorded outcome is kept (redeliveries come within minutes)."""
 MEMORY_FIELDS = ("sentences", "seen_terms", "numbers", "sources")
@@ -217,6 +225,38 @@ end
 return #KEYS
 """
 
+# KEYS: index keys. Returns, per key, its whole sorted set {id1, score1, ...}.
+_READ_INDEX_LUA = """
+local reply = {}
+for i, key in ipairs(KEYS) do
+  reply[i] = redis.call('ZRANGE', key, 0, -1, 'WITHSCORES')
+end
+return reply
+"""
+
+# KEYS: index keys (repeats allowed). ARGV: stories kept per key, TTL, then one story id and
+# its update per key. A batch's filings at once: a story's update only grows, so trimming
+# once after all of them keeps what trimming after each would.
+_FILE_MANY_LUA = """
+local keep, ttl = tonumber(ARGV[1]), tonumber(ARGV[2])
+for i, key in ipairs(KEYS) do
+  redis.call('ZADD', key, ARGV[2 * i + 2], ARGV[2 * i + 1])
+end
+for _, key in ipairs(KEYS) do
+  redis.call('ZREMRANGEBYRANK', key, 0, -keep - 1)
+  redis.call('EXPIRE', key, ttl)
+end
+return #KEYS
+"""
+
+# KEYS: string keys. ARGV: per key its value, then its TTL in seconds.
+_SET_MANY_LUA = """
+for i, key in ipairs(KEYS) do
+  redis.call('SET', key, ARGV[2 * i - 1], 'EX', ARGV[2 * i])
+end
+return #KEYS
+"""
+
 # KEYS: article->story key. ARGV: prefix. Returns {summary, field, value, ...} or {}.
 _STORY_OF_LUA = """
 local sid = redis.call('GET', KEYS[1])
@@ -227,6 +267,19 @@ local reply = redis.call('HGETALL', ARGV[1] .. 'story:mem:' .. sid)
 table.insert(reply, 1, summary)
 return reply
 """
+
+
+def _file(filed: dict[str, float], story_id: str, updated: float) -> None:
+    """``_FILE_LUA`` on one key held in process: ZADD, then keep the ``INDEX_PER_KEY`` best
+    (Redis ranks equal scores by member, so the lowest (score, member) goes first)."""
+    filed[story_id] = updated
+    while len(filed) > INDEX_PER_KEY:
+        del filed[min(filed, key=lambda sid: (filed[sid], sid))]
+
+
+def _trim(cache: OrderedDict[str, Any], size: int) -> None:
+    while len(cache) > size:
+        cache.popitem(last=False)
 
 
 def _text(value: Any) -> str:
@@ -288,6 +341,19 @@ class RedisStoryStore:
     of two. When that round trip fails the queued writes are lost: :meth:`discard_pending`
     forgets them and every cached copy, and the caller must decide the batch again (its
     ``decided`` lookups tell which outcomes did reach Redis).
+
+    ``write_behind=True`` (implies ``defer_writes``; only for the single writer, the story
+    agent): reads are served from process memory, authoritative because no one else writes,
+    and ``save`` only queues; :meth:`flush` sends the whole batch's writes in one MULTI.
+    Memory starts empty and fills lazily from Redis, which holds every flushed batch: an
+    index key is read from Redis once (its whole sorted set, at most ``INDEX_PER_KEY``
+    stories; :meth:`warm` does this for a batch's keys in one round trip) and then kept up to
+    date locally; a story or article mapping not in memory is read from Redis. Writes of
+    the batch in progress to keys not yet read are kept aside and applied on top of what
+    Redis returns, in order, as Redis will apply them. Least recently used keys, stories and
+    mappings are dropped only after a successful ``flush`` (Redis then holds them).
+    ``discard_pending`` (after a failure) forgets everything, so a restarted or failed
+    worker decides exactly as an uninterrupted one.
     """
 
     def __init__(
@@ -297,29 +363,164 @@ class RedisStoryStore:
         cache_size: int = CACHE_SIZE,
         *,
         defer_writes: bool = False,
+        write_behind: bool = False,
+        index_cache_size: int = INDEX_CACHE_SIZE,
+        article_cache_size: int = ARTICLE_CACHE_SIZE,
     ) -> None:
         self._redis = client
         self._prefix = key_prefix
         self._cache: OrderedDict[str, StoryState] = OrderedDict()
         self._cache_size = cache_size
-        self._defer_writes = defer_writes
+        self._defer_writes = defer_writes or write_behind
+        self._write_behind = write_behind
+        # Write-behind state: index key -> {story id: last update} (as in Redis), batch
+        # writes to keys not read yet (applied on read), article id -> story id.
+        self._index: OrderedDict[str, dict[str, float]] = OrderedDict()
+        self._unread_filings: dict[str, list[tuple[str, float]]] = {}
+        self._articles: OrderedDict[str, str] = OrderedDict()
+        # The batch's writes, coalesced (write-behind): story id -> (last state, TTL), index
+        # key -> {story id: update}, string key -> (value, TTL).
+        self._batch_stories: dict[str, tuple[StoryState, int]] = {}
+        self._batch_filings: dict[str, dict[str, float]] = {}
+        self._batch_strings: dict[str, tuple[str, int]] = {}
+        self._index_cache_size = index_cache_size
+        self._article_cache_size = article_cache_size
         self._pending: Pipeline | None = None
         self._candidates = client.register_script(_CANDIDATES_LUA)
+        self._read_index = client.register_script(_READ_INDEX_LUA)
         self._story_of = client.register_script(_STORY_OF_LUA)
+
+    @property
+    def write_behind(self) -> bool:
+        return self._write_behind
 
     def _key(self, *parts: str) -> str:
         return self._prefix + "story:" + ":".join(parts)
 
     async def flush(self) -> None:
         """Send the writes ``save`` queued (``defer_writes``); nothing to do otherwise."""
+        if self._write_behind:
+            await self._write_batch()
         pending, self._pending = self._pending, None
         if pending is not None:
             await pending.execute()
+        if self._write_behind:
+            self._unread_filings.clear()  # Redis has them now
+            _trim(self._index, self._index_cache_size)
+            _trim(self._articles, self._article_cache_size)
+            _trim(self._cache, self._cache_size)
+
+    async def _write_batch(self) -> None:
+        """The batch's writes (write-behind) in one MULTI: each story once, in its last state."""
+        stories, self._batch_stories = self._batch_stories, {}
+        filings, self._batch_filings = self._batch_filings, {}
+        strings, self._batch_strings = self._batch_strings, {}
+        if not stories:
+            return
+        pipe = self._redis.pipeline(transaction=True)
+        for story, ttl in stories.values():
+            pipe.set(
+                self._key("sum", story.id),
+                json.dumps(_summary(story), ensure_ascii=False, separators=(",", ":")),
+                ex=ttl,
+            )
+            memory_key = self._key("mem", story.id)
+            # Every field is rewritten (_encode_memory always gives all four): no DEL needed.
+            pipe.hset(memory_key, mapping=_encode_memory(story))  # type: ignore[arg-type]
+            pipe.expire(memory_key, ttl)
+        ttl = max(ttl for _, ttl in stories.values())
+        if filings:
+            # EVAL, not a registered script: see ``save``.
+            index_keys_ = [self._key("idx", key) for key, filed in filings.items() for _ in filed]
+            pairs = [x for filed in filings.values() for item in filed.items() for x in item]
+            pipe.eval(_FILE_MANY_LUA, len(index_keys_), *index_keys_, INDEX_PER_KEY, ttl, *pairs)
+        string_args = [x for value, expiry in strings.values() for x in (value, expiry)]
+        pipe.eval(_SET_MANY_LUA, len(strings), *strings, *string_args)
+        updated = {story.id: story.updated for story, _ in stories.values()}
+        pipe.zadd(self._key("updated"), updated)
+        pipe.zremrangebyscore(self._key("updated"), "-inf", max(updated.values()) - ttl)
+        await pipe.execute()
 
     def discard_pending(self) -> None:
         """Forget queued writes and every cached copy (after a failed round trip)."""
+        self._batch_stories.clear()
+        self._batch_filings.clear()
+        self._batch_strings.clear()
         self._pending = None
         self._cache.clear()
+        self._index.clear()
+        self._unread_filings.clear()
+        self._articles.clear()
+
+    async def warm(self, keys: list[str]) -> None:
+        """Read the index keys of ``keys`` not yet in memory (write-behind), in one round trip."""
+        unread = [key for key in dict.fromkeys(keys) if key not in self._index]
+        if not unread:
+            return
+        index_keys_ = [self._key("idx", key) for key in unread]
+        self._store_index(unread, await self._read_index(keys=index_keys_))
+
+    def _store_index(self, keys: list[str], reply: list[list[Any]]) -> None:
+        """Keep the sorted sets read for ``keys``, with the batch's filings applied."""
+        for key, filed in zip(keys, reply, strict=True):
+            entries = {_text(filed[i]): float(filed[i + 1]) for i in range(0, len(filed), 2)}
+            for story_id, updated in self._unread_filings.pop(key, ()):
+                _file(entries, story_id, updated)
+            self._index[key] = entries
+
+    async def prepare(self, article_ids: list[str], keys: list[str]) -> list[str | None]:
+        """``decided_many(article_ids)`` and ``warm(keys)`` in one round trip (write-behind,
+        at the start of a batch: nothing is queued)."""
+        unread = [key for key in dict.fromkeys(keys) if key not in self._index]
+        pipe = self._redis.pipeline(transaction=False)
+        if article_ids:
+            pipe.mget([self._key("dec", article_id) for article_id in article_ids])
+        if unread:
+            index_keys_ = [self._key("idx", key) for key in unread]
+            pipe.eval(_READ_INDEX_LUA, len(index_keys_), *index_keys_)
+        if not article_ids and not unread:
+            return []
+        replies = await pipe.execute()
+        raws = replies[0] if article_ids else []
+        if unread:
+            self._store_index(unread, replies[-1])
+        return [None if raw is None else _text(raw) for raw in raws]
+
+    async def _local_candidates(
+        self, keys: list[str], *, now: float, close_after: float, archive_after: float, limit: int
+    ) -> list[Candidate]:
+        await self.warm(keys)
+        min_time = now - archive_after
+        hits: dict[str, int] = {}
+        updated: dict[str, float] = {}
+        for key in keys:
+            filed = self._index[key]
+            self._index.move_to_end(key)
+            for story_id, when in filed.items():
+                if when >= min_time:
+                    hits[story_id] = hits.get(story_id, 0) + 1
+                    if when > updated.get(story_id, when - 1):
+                        updated[story_id] = when
+        ranked = _rank(hits, updated, limit)
+        states: dict[str, StoryState] = {}
+        missing: list[str] = []
+        for story_id in ranked:
+            cached = self._cache.get(story_id)
+            if cached is not None:
+                states[story_id] = cached
+            else:
+                missing.append(story_id)
+        if missing:
+            # Not saved in this batch (saved stories stay cached until flush): Redis is current.
+            summaries = await self._redis.mget([self._key("sum", sid) for sid in missing])
+            for story_id, summary in zip(missing, summaries, strict=True):
+                if summary is not None:
+                    states[story_id] = _load(summary)
+        return [
+            Candidate(states[sid], closed=states[sid].updated < now - close_after)
+            for sid in ranked
+            if sid in states
+        ]
 
     async def _read_after_pending(self, queue_read: Callable[[Pipeline], Any]) -> Any:
         """The reply of the read ``queue_read`` adds to a pipeline, sent after (and in one
@@ -336,6 +537,10 @@ class RedisStoryStore:
     ) -> list[Candidate]:
         if not keys:
             return []
+        if self._write_behind:
+            return await self._local_candidates(
+                keys, now=now, close_after=close_after, archive_after=archive_after, limit=limit
+            )
         index_keys_ = [self._key("idx", key) for key in keys]
         args: list[str | int] = [self._prefix, repr(now - archive_after), INDEX_PER_KEY, limit]
         reply = await self._read_after_pending(
@@ -367,6 +572,10 @@ class RedisStoryStore:
         if self._cache.get(story.id) is story:
             return  # a cached copy is whole
         memory_key = self._key("mem", story.id)
+        if self._write_behind:
+            # Not cached, so not saved in this batch: Redis is current.
+            _decode_memory(story, await self._redis.hgetall(memory_key))
+            return
         stored = await self._read_after_pending(lambda pipe: pipe.hgetall(memory_key))
         if stored is _NOT_QUEUED:
             stored = await self._redis.hgetall(memory_key)
@@ -374,6 +583,20 @@ class RedisStoryStore:
 
     async def story_of(self, article_id: str) -> StoryState | None:
         article_key = self._key("art", article_id)
+        if self._write_behind:
+            story_id = self._articles.get(article_id)
+            if story_id is not None and story_id in self._cache:
+                self._articles.move_to_end(article_id)
+                return self._cache[story_id]
+            # Mapped before this batch and its story no longer cached: Redis is current.
+            reply = await self._story_of(keys=[article_key], args=[self._prefix])
+            if not reply:
+                return None
+            story = _load(reply[0])
+            if story.id in self._cache:
+                return self._cache[story.id]  # saved in this batch: Redis is behind
+            _decode_memory(story, dict(zip(reply[1::2], reply[2::2], strict=True)))
+            return story
         reply = await self._read_after_pending(
             lambda pipe: pipe.eval(_STORY_OF_LUA, 1, article_key, self._prefix)
         )
@@ -395,6 +618,9 @@ class RedisStoryStore:
         outcomes: dict[str, str] | None = None,
     ) -> None:
         ttl = max(1, int(retention))
+        if self._write_behind:
+            self._save_locally(story, keys, articles, ttl, outcomes or {})
+            return
         if self._pending is None:
             self._pending = self._redis.pipeline(transaction=True)
         pipe = self._pending
@@ -432,8 +658,39 @@ class RedisStoryStore:
         while len(self._cache) > self._cache_size:
             self._cache.popitem(last=False)
 
+    def _save_locally(
+        self,
+        story: StoryState,
+        keys: list[str],
+        articles: list[str],
+        ttl: int,
+        outcomes: dict[str, str],
+    ) -> None:
+        """``save`` in write-behind mode: memory now, Redis at ``flush``."""
+        self._batch_stories[story.id] = (story, ttl)
+        for key in keys:
+            self._batch_filings.setdefault(key, {})[story.id] = story.updated
+            filed = self._index.get(key)
+            if filed is None:
+                self._unread_filings.setdefault(key, []).append((story.id, story.updated))
+            else:
+                _file(filed, story.id, story.updated)
+                self._index.move_to_end(key)
+        for article in articles:
+            self._batch_strings[self._key("art", article)] = (story.id, ttl)
+            self._articles[article] = story.id
+            self._articles.move_to_end(article)
+        for article, outcome in outcomes.items():
+            self._batch_strings[self._key("dec", article)] = (outcome, DECIDED_TTL)
+        # Dropped copies must wait for flush (until then Redis lacks them): no trim here.
+        self._cache[story.id] = story
+        self._cache.move_to_end(story.id)
+
     async def decided(self, article_id: str) -> str | None:
         key = self._key("dec", article_id)
+        if self._write_behind:
+            raw = await self._redis.get(key)  # outcomes of this batch: see BatchStoryStore
+            return None if raw is None else _text(raw)
         raw = await self._read_after_pending(lambda pipe: pipe.get(key))
         if raw is _NOT_QUEUED:
             raw = await self._redis.get(key)
@@ -444,6 +701,8 @@ class RedisStoryStore:
         if not article_ids:
             return []
         keys = [self._key("dec", article_id) for article_id in article_ids]
+        if self._write_behind:
+            return [None if raw is None else _text(raw) for raw in await self._redis.mget(keys)]
         raws = await self._read_after_pending(lambda pipe: pipe.mget(keys))
         if raws is _NOT_QUEUED:
             raws = await self._redis.mget(keys)
@@ -451,6 +710,9 @@ class RedisStoryStore:
 
     async def open_count(self, *, now: float, close_after: float) -> int:
         key = self._key("updated")
+        if self._write_behind:
+            # A gauge: the count as of the last flush will do (no write sent early).
+            return int(await self._redis.zcount(key, now - close_after, "+inf"))
         count = await self._read_after_pending(
             lambda pipe: pipe.zcount(key, now - close_after, "+inf")
         )

@@ -6,11 +6,13 @@ is False) and one consumer: exactly one writer of story state at any time, no lo
 and articles are decided in the order the fingerprint stage produced them. Throughput is
 that of one process (see ``benchmarks/bench_replay.py``), well above a news stream's rate.
 
-Records are decided in batches (``stream.take_events``): one MGET answers "already decided?"
-for the whole batch, each story update is queued and sent with the next article's lookup
-(``RedisStoryStore(defer_writes=True)``: one Redis round trip per article), and the batch's
-decisions and alerts are sent once its last update is in Redis; offsets are acknowledged
-after that, so a killed worker's batch is decided again and gets its recorded outcomes.
+Records are decided in batches (``stream.take_events``): one round trip answers "already
+decided?" for the whole batch and reads the index keys its lookups need that are not in
+process yet; the agent is the only writer, so its store (``RedisStoryStore(
+write_behind=True)``) serves story state from process memory, and the batch's story updates
+and outcomes go to Redis in one transaction at the end of the batch. The batch's decisions
+and alerts are sent after that; offsets are acknowledged after those sends, so a worker
+killed anywhere in between is replaced by one that reads the recorded outcomes back.
 
 A second agent turns ``rejected`` records into ``rejected`` decisions, so every article gets
 exactly one decision on ``decisions``. A Redis failure is counted in
@@ -23,6 +25,7 @@ from __future__ import annotations
 import asyncio
 import logging
 from collections.abc import Sequence
+from typing import Any
 
 from faust.types import EventT, StreamT
 from pydantic import ValidationError
@@ -30,7 +33,7 @@ from redis.exceptions import RedisError
 
 from monitor.core.decide import Candidate
 from monitor.core.records import Alert, Decision, FingerprintedArticle, Rejection
-from monitor.core.stories import StoryState
+from monitor.core.stories import ArticleFeatures, StoryState, article_features, lookup_keys
 from monitor.metrics import REDIS_ERRORS
 from monitor.settings import Settings
 from monitor.stages.story import rejection_stage, story_stage
@@ -60,10 +63,14 @@ class BatchStoryStore:
         self.store = store
         self._decided: dict[str, str | None] = {}
 
-    async def prefetch_decided(self, article_ids: list[str]) -> None:
-        self._decided = dict(
-            zip(article_ids, await self.store.decided_many(article_ids), strict=True)
-        )
+    async def prefetch_decided(self, article_ids: list[str], keys: Sequence[str] = ()) -> None:
+        """Ask whether ``article_ids`` are decided; a write-behind store also reads the index
+        ``keys`` it lacks, in the same round trip."""
+        if self.store.write_behind:
+            recorded = await self.store.prepare(article_ids, list(keys))
+        else:
+            recorded = await self.store.decided_many(article_ids)
+        self._decided = dict(zip(article_ids, recorded, strict=True))
 
     async def flush(self) -> None:
         await self.store.flush()
@@ -118,11 +125,23 @@ async def decide_batch(
     back, the others are judged again.
     """
     ids = [item.article.id for item in items]
+    # Computed once, outside the retry: the lookup keys are warmed with the batch's first
+    # round trip, and story_stage would compute the same features again.
+    features: list[ArticleFeatures | None] = [
+        None
+        if item.kind in ("exact", "reprint")
+        else article_features(item.article.match_title, item.article.match_sentences)
+        for item in items
+    ]
+    keys = [key for found in features if found is not None for key in lookup_keys(found)]
     attempt = 0
     while True:
         try:
-            await store.prefetch_decided(ids)
-            outcomes = [await story_stage(item, store, settings) for item in items]
+            await store.prefetch_decided(ids, keys)
+            outcomes = [
+                await story_stage(item, store, settings, found)
+                for item, found in zip(items, features, strict=True)
+            ]
             await store.flush()
             return outcomes
         except (RedisError, OSError) as error:
@@ -141,18 +160,29 @@ def register(app: MonitorApp) -> None:
     decisions = topic(app, "decisions")
     alerts = topic(app, "alerts")
     store: BatchStoryStore | None = None
+    reassigned = False
+
+    @app.on_partitions_assigned.connect  # type: ignore[arg-type]  # mode's handler type is too narrow
+    def forget_story_state(sender: Any, *args: Any, signal: Any, **kwargs: Any) -> None:
+        # Another worker may have owned ``fingerprinted`` (and written story state) since
+        # this one last did: its memory is dropped before the next batch, not during one.
+        nonlocal reassigned
+        reassigned = True
 
     @app.agent(topic(app, "fingerprinted"), name=f"{app.conf.id}.story")
     async def story(stream: StreamT[bytes]) -> None:
-        nonlocal store
+        nonlocal store, reassigned
         batch: Sequence[EventT]
         async for batch in stream.take_events(  # type: ignore[attr-defined]
             BATCH_SIZE, within=BATCH_WITHIN
         ):
             if store is None:
                 store = BatchStoryStore(
-                    RedisStoryStore(redis_client(app), settings.redis.key_prefix, defer_writes=True)
+                    RedisStoryStore(redis_client(app), settings.redis.key_prefix, write_behind=True)
                 )
+            elif reassigned:
+                store.discard_pending()  # nothing pending between batches: only memory goes
+            reassigned = False
             items: list[FingerprintedArticle] = []
             for event in batch:
                 try:

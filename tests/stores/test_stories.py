@@ -95,3 +95,55 @@ async def test_redis_store_with_deferred_writes(redis_url: str) -> None:
         assert await client.get(f"{prefix}story:art:s4-a") == b"s4"
     finally:
         await client.aclose()
+
+
+@pytest.mark.integration
+async def test_redis_store_write_behind(redis_url: str) -> None:
+    """Reads come from process memory; writes reach Redis at ``flush``; a new store (a
+    restarted worker) reads the flushed state back and ranks candidates the same way."""
+    client = aioredis.Redis.from_url(redis_url)
+    prefix = f"t-{uuid.uuid4().hex[:6]}:"
+    try:
+        store = RedisStoryStore(client, prefix, write_behind=True)
+        visit, features = story(
+            "s1", "بوتين يزور بيونغ يانغ", "يزور الرئيس الروسي بوتين بيونغ يانغ", 0.0
+        )
+        other, _ = story("s2", "الأهلي يفوز على الزمالك", "فاز الأهلي على الزمالك في الكأس", 0.0)
+        for state in (visit, other):
+            await store.save(
+                state, keys=index_keys(state), articles=[f"{state.id}-a"], retention=365 * DAY,
+                outcomes={f"{state.id}-a": '{"decision":null,"alert":null}'},
+            )  # fmt: skip
+        assert await client.get(f"{prefix}story:art:s1-a") is None  # only queued
+        keys = lookup_keys(features)
+        window = {"close_after": 30 * DAY, "archive_after": 365 * DAY, "limit": 5}
+        found = await store.candidates(keys, now=DAY, **window)  # type: ignore[arg-type]
+        assert [c.state.id for c in found][:1] == ["s1"] and found[0].state is visit
+        assert await store.story_of("s1-a") is visit
+        await store.flush()
+        assert await client.get(f"{prefix}story:art:s1-a") == b"s1"
+        assert await store.decided_many(["s1-a", "x"]) == ['{"decision":null,"alert":null}', None]
+
+        # A story filed under keys this store has not read yet, then read: Redis's entries
+        # plus the queued filing, as Redis will hold them after the flush.
+        restarted = RedisStoryStore(client, prefix, write_behind=True)
+        again, _ = story("s3", "بوتين يزور بيونغ يانغ", "بوتين في بيونغ يانغ", 0.0)
+        again.updated = 0.5 * DAY
+        await restarted.save(again, keys=index_keys(again), articles=["s3-a"], retention=DAY * 365)
+        local = await restarted.candidates(keys, now=DAY, **window)  # type: ignore[arg-type]
+        await restarted.flush()
+        remote = await RedisStoryStore(client, prefix).candidates(keys, now=DAY, **window)  # type: ignore[arg-type]
+        assert [c.state.id for c in local] == [c.state.id for c in remote]
+        assert {"s1", "s3"} <= {c.state.id for c in local}
+        whole = await RedisStoryStore(client, prefix, write_behind=True).story_of("s1-a")
+        assert whole is not None and whole.sentences == [[1, 2, 3, 4]]
+
+        # A failed flush forgets the batch: memory and Redis agree again.
+        lost, _ = story("s4", "خبر", "خبر آخر", 0.0)
+        await restarted.save(lost, keys=index_keys(lost), articles=["s4-a"], retention=DAY)
+        restarted.discard_pending()
+        await restarted.flush()
+        assert await client.get(f"{prefix}story:art:s4-a") is None
+        assert await restarted.story_of("s4-a") is None
+    finally:
+        await client.aclose()

@@ -125,3 +125,68 @@ async def test_a_batch_is_decided_as_one_by_one_even_after_a_failure(
     assert [summary(o) for o in outcomes[:-1]] == [summary(o) for o in expected]
     assert outcomes[-1][0].story == outcomes[0][0].story
     assert summary(outcomes[-1]) == summary(outcomes[0])  # its recorded outcome, alert and all
+
+
+STREAM_SAMPLE = Path(__file__).parent.parent / "data" / "stream_sample.jsonl"
+
+
+async def fingerprinted_stream() -> list[FingerprintedArticle]:
+    from monitor.stages.clean import clean_stage
+    from monitor.stages.fingerprint import fingerprint_stage
+
+    items = []
+    async with Pipeline() as pipeline:
+        for raw in read_articles([SEEDS_JSONL, STREAM_SAMPLE]):
+            clean = await clean_stage(raw, pipeline.templates, pipeline.settings)
+            if not isinstance(clean, Rejection):
+                items.append(
+                    await fingerprint_stage(clean, pipeline.fingerprints, pipeline.settings)
+                )
+    return items
+
+
+def essentials(outcome: tuple[Decision, Alert | None]) -> tuple[object, ...]:
+    decision, alert = outcome
+    return (
+        decision.article, decision.decision, decision.story, decision.new_sentences,
+        alert.kind if alert else None,
+    )  # fmt: skip
+
+
+async def test_write_behind_restarts_and_replays_decide_as_uninterrupted(
+    service_settings: Settings,
+) -> None:
+    """Write-behind story state (process memory, one write per batch): a worker restarted
+    between batches (empty memory) and a batch delivered again after its writes reached Redis
+    (killed before committing) give the decisions of one uninterrupted one-by-one run."""
+    items = await fingerprinted_stream()
+    prefix = service_settings.redis.key_prefix
+    client = aioredis.Redis.from_url(service_settings.redis.url)
+    try:
+        one_by_one = RedisStoryStore(client, f"{prefix}wb-single:")
+        expected = [essentials(await story_stage(i, one_by_one, service_settings)) for i in items]
+
+        def fresh() -> BatchStoryStore:
+            return BatchStoryStore(RedisStoryStore(client, f"{prefix}wb:", write_behind=True))
+
+        store = fresh()
+        got: list[tuple[object, ...]] = []
+        replayed: list[tuple[object, ...]] = []
+        batches = [items[start : start + 16] for start in range(0, len(items), 16)]
+        for number, batch in enumerate(batches):
+            if number % 3 == 2:
+                store = fresh()  # restart: nothing in memory
+            outcomes = [essentials(o) for o in await decide_batch(batch, store, service_settings)]
+            got.extend(outcomes)
+            if number == 4:
+                # Killed after the batch's write, before its offsets were committed: the
+                # replacement gets the batch again and must re-emit the same outcomes.
+                store = fresh()
+                again = await decide_batch(batch, store, service_settings)
+                replayed = [essentials(o) for o in again]
+                assert replayed == outcomes
+    finally:
+        await client.aclose()
+    assert replayed
+    assert got == expected
+    assert {row[1] for row in got} >= {"new_story", "duplicate"}
