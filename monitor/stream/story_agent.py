@@ -138,10 +138,12 @@ async def decide_batch(
     while True:
         try:
             await store.prefetch_decided(ids, keys)
-            outcomes = [
-                await story_stage(item, store, settings, found)
-                for item, found in zip(items, features, strict=True)
-            ]
+            outcomes = []
+            for item, found in zip(items, features, strict=True):
+                outcomes.append(await story_stage(item, store, settings, found))
+                # Reads come from memory: without this the batch would hold the loop and
+                # the consumer could not fetch the next batch meanwhile.
+                await asyncio.sleep(0)
             await store.flush()
             return outcomes
         except (RedisError, OSError) as error:
