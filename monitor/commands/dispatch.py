@@ -17,7 +17,6 @@ import argparse
 import asyncio
 import contextlib
 import logging
-import signal
 from pathlib import Path
 
 from aiokafka import AIOKafkaConsumer, AIOKafkaProducer
@@ -29,6 +28,7 @@ from monitor.alerts.records import DeadLetter
 from monitor.alerts.sse import AlertBroadcaster, serve
 from monitor.alerts.subscriptions import SubscriptionsFile
 from monitor.core.records import Alert, Decision
+from monitor.lifecycle import stop_event
 from monitor.metrics import REDIS_ERRORS, start_metrics_server
 from monitor.settings import Settings, load_settings
 from monitor.stores.deliveries import RedisDeliveryStore
@@ -65,11 +65,7 @@ def _main(args: argparse.Namespace) -> int:
 
 async def run_dispatch(settings: Settings, stop: asyncio.Event | None = None) -> None:
     """Run until ``stop`` is set (or SIGTERM/SIGINT when no event is given)."""
-    loop = asyncio.get_running_loop()
-    if stop is None:
-        stop = asyncio.Event()
-        for sig in (signal.SIGTERM, signal.SIGINT):
-            loop.add_signal_handler(sig, stop.set)
+    stop = stop_event(stop)
     prefix = settings.kafka.topic_prefix
     alerts_topic = TOPICS["alerts"].name(prefix)
     decisions_topic = TOPICS["decisions"].name(prefix)

@@ -16,7 +16,6 @@ import argparse
 import asyncio
 import contextlib
 import logging
-import signal
 from collections.abc import Coroutine, Sequence
 from pathlib import Path
 from typing import Any
@@ -27,6 +26,7 @@ from monitor.ingest.feeds import FeedConfig, load_feeds
 from monitor.ingest.fetch import Fetcher, FetchLimits
 from monitor.ingest.poller import Poller
 from monitor.ingest.sink import KafkaSink
+from monitor.lifecycle import stop_event
 from monitor.metrics import start_metrics_server
 from monitor.settings import Settings, load_settings
 from monitor.stores.seen import RedisSeenStore
@@ -64,11 +64,7 @@ async def run_poll(
     settings: Settings, feeds: Sequence[FeedConfig], stop: asyncio.Event | None = None
 ) -> None:
     """Poll ``feeds`` into the raw topic until ``stop`` is set (or SIGTERM/SIGINT)."""
-    if stop is None:
-        stop = asyncio.Event()
-        loop = asyncio.get_running_loop()
-        for sig in (signal.SIGTERM, signal.SIGINT):
-            loop.add_signal_handler(sig, stop.set)
+    stop = stop_event(stop)
     topic = TOPICS["raw"].name(settings.kafka.topic_prefix)
     sink = KafkaSink(settings.kafka.bootstrap, topic)
     if not await _until_stopped(_prepare_kafka(settings, topic, sink), stop):

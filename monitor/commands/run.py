@@ -31,7 +31,6 @@ import argparse
 import asyncio
 import contextlib
 import logging
-import signal
 import sys
 import time
 from collections import Counter
@@ -52,6 +51,7 @@ from monitor.ingest.feeds import FeedConfig, load_feeds
 from monitor.ingest.fetch import Fetcher, FetchLimits
 from monitor.ingest.poller import Poller
 from monitor.ingest.sink import QueueSink
+from monitor.lifecycle import stop_event
 from monitor.metrics import start_metrics_server
 from monitor.pipeline import Pipeline
 from monitor.samples import SampleSite, load_samples
@@ -321,10 +321,7 @@ def _main(args: argparse.Namespace) -> int:
         start_metrics_server(args.metrics_port)
 
     async def main() -> RunSummary:
-        stop = asyncio.Event()
-        loop = asyncio.get_running_loop()
-        for sig in (signal.SIGINT, signal.SIGTERM):
-            loop.add_signal_handler(sig, stop.set)
+        stop = stop_event()
         return await run_embedded(
             settings,
             feeds=feeds,

@@ -30,12 +30,12 @@ import argparse
 import asyncio
 import contextlib
 import logging
-import signal
 from collections.abc import Sequence
 from typing import Any
 
 from aiokafka.admin import AIOKafkaAdminClient
 
+from monitor.lifecycle import stop_event
 from monitor.metrics import start_metrics_server
 from monitor.settings import Settings, load_settings
 from monitor.stream.app import DEFAULT_APP_ID, STAGES, MonitorApp, build_worker_app, running
@@ -107,11 +107,7 @@ async def run_worker(
 
     ``ready`` is set once the consumer owns its partitions.
     """
-    if stop is None:
-        stop = asyncio.Event()
-        loop = asyncio.get_running_loop()
-        for sig in (signal.SIGTERM, signal.SIGINT):
-            loop.add_signal_handler(sig, stop.set)
+    stop = stop_event(stop)
     if not await _wait_for_kafka(settings.kafka.bootstrap, stop):
         return
     faust_options.setdefault("producer_linger", PRODUCER_LINGER_SECONDS)

@@ -76,7 +76,6 @@ import asyncio
 import contextlib
 import importlib
 import shutil
-import signal
 import tempfile
 from collections.abc import AsyncIterator, Sequence
 from pathlib import Path
@@ -88,6 +87,7 @@ from aiokafka.admin import AIOKafkaAdminClient, NewTopic
 from aiokafka.errors import TopicAlreadyExistsError
 from faust.types import TopicT
 
+from monitor.lifecycle import stop_event
 from monitor.settings import Settings
 from monitor.stream.topics import TOPICS
 
@@ -293,11 +293,7 @@ async def serve(app: MonitorApp, stop: asyncio.Event | None = None) -> None:
     What ``monitor worker`` needs: no waiting for partitions (a worker beyond the partition
     count legitimately gets none), a graceful stop that flushes the producer and commits.
     """
-    if stop is None:
-        stop = asyncio.Event()
-        loop = asyncio.get_running_loop()
-        for sig in (signal.SIGTERM, signal.SIGINT):
-            loop.add_signal_handler(sig, stop.set)
+    stop = stop_event(stop)
     await app.start()
     try:
         await stop.wait()
