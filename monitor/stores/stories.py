@@ -35,7 +35,7 @@ from __future__ import annotations
 import json
 from array import array
 from collections import OrderedDict
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import fields
 from typing import Any, Protocol
 
@@ -501,26 +501,9 @@ class RedisStoryStore:
                     hits[story_id] = hits.get(story_id, 0) + 1
                     if when > updated.get(story_id, when - 1):
                         updated[story_id] = when
-        ranked = _rank(hits, updated, limit)
-        states: dict[str, StoryState] = {}
-        missing: list[str] = []
-        for story_id in ranked:
-            cached = self._cache.get(story_id)
-            if cached is not None:
-                states[story_id] = cached
-            else:
-                missing.append(story_id)
-        if missing:
-            # Not saved in this batch (saved stories stay cached until flush): Redis is current.
-            summaries = await self._redis.mget([self._key("sum", sid) for sid in missing])
-            for story_id, summary in zip(missing, summaries, strict=True):
-                if summary is not None:
-                    states[story_id] = _load(summary)
-        return [
-            Candidate(states[sid], closed=states[sid].updated < now - close_after)
-            for sid in ranked
-            if sid in states
-        ]
+        ranked = [(story_id, None) for story_id in _rank(hits, updated, limit)]
+        # A story saved in this batch stays cached until flush; any other is current in Redis.
+        return await self._candidate_states(ranked, now=now, close_after=close_after)
 
     async def _read_after_pending(self, queue_read: Callable[[Pipeline], Any]) -> Any:
         """The reply of the read ``queue_read`` adds to a pipeline, sent after (and in one
@@ -548,12 +531,21 @@ class RedisStoryStore:
         )
         if reply is _NOT_QUEUED:
             reply = await self._candidates(keys=index_keys_, args=args)
-        ranked = [(_text(reply[i]), float(reply[i + 1])) for i in range(0, len(reply), 2)]
+        ranked: list[tuple[str, float | None]] = [
+            (_text(reply[i]), float(reply[i + 1])) for i in range(0, len(reply), 2)
+        ]
+        return await self._candidate_states(ranked, now=now, close_after=close_after)
+
+    async def _candidate_states(
+        self, ranked: Sequence[tuple[str, float | None]], *, now: float, close_after: float
+    ) -> list[Candidate]:
+        """Candidates for ``ranked`` (story id, update time in the index or ``None`` when the
+        cache is authoritative), in order: from the cache when current, else one MGET."""
         states: dict[str, StoryState] = {}
         missing: list[str] = []
         for story_id, updated in ranked:
             cached = self._cache.get(story_id)
-            if cached is not None and cached.updated == updated:
+            if cached is not None and (updated is None or cached.updated == updated):
                 states[story_id] = cached
             else:
                 missing.append(story_id)
