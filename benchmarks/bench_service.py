@@ -96,11 +96,36 @@ def start_workers(settings: Settings, log_dir: Path, layout: str, workers: int) 
     return processes
 
 
-def cpu_seconds(process: WorkerProcess) -> float:
-    """User + system CPU time the worker process used so far (Linux /proc)."""
-    assert process.process is not None
-    fields = Path(f"/proc/{process.process.pid}/stat").read_text().rsplit(")", 1)[1].split()
+def pid_cpu_seconds(pid: int) -> float:
+    """User + system CPU time process ``pid`` used so far (Linux /proc)."""
+    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
     return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
+def cpu_seconds(process: WorkerProcess) -> float:
+    assert process.process is not None
+    return pid_cpu_seconds(process.process.pid)
+
+
+def service_pids(run_dir: Path | None) -> dict[str, int]:
+    """The broker's and Redis's pids when this benchmark started them (else none)."""
+    if run_dir is None:
+        return {}
+    files = {"kafka": run_dir / "kafka" / "kafka.pid", "redis": run_dir / "redis" / "redis.pid"}
+    return {name: int(path.read_text()) for name, path in files.items() if path.exists()}
+
+
+def others_line(pids: dict[str, int], before: dict[str, float], articles: int) -> str:
+    """CPU per article of the broker, Redis and this process (producer and reader)."""
+    used = {name: pid_cpu_seconds(pid) - before[name] for name, pid in pids.items()}
+    used["bench (producer+reader)"] = time.process_time() - before["bench (producer+reader)"]
+    return "; ".join(f"{name} {1000 * u / articles:.1f} ms CPU/article" for name, u in used.items())
+
+
+def others_before(pids: dict[str, int]) -> dict[str, float]:
+    before = {name: pid_cpu_seconds(pid) for name, pid in pids.items()}
+    before["bench (producer+reader)"] = time.process_time()
+    return before
 
 
 def cpu_line(processes: list[WorkerProcess], before: list[float], articles: int) -> str:
@@ -136,7 +161,13 @@ def copies(articles: list[RawArticle]) -> list[RawArticle]:
 
 
 async def throughput(
-    bootstrap: str, redis_url: str, articles: list[RawArticle], log_dir: Path, layout: str, workers: int
+    bootstrap: str,
+    redis_url: str,
+    articles: list[RawArticle],
+    log_dir: Path,
+    layout: str,
+    workers: int,
+    run_dir: Path | None = None,
 ) -> float:
     settings = isolated_settings(bootstrap, redis_url, f"bt{uuid.uuid4().hex[:6]}")
     await ensure_topics(settings)
@@ -146,6 +177,8 @@ async def throughput(
         await asyncio.gather(*(p.wait_ready() for p in processes))
         await reader.start()
         before = [cpu_seconds(p) for p in processes]
+        pids = service_pids(run_dir)
+        before_others = others_before(pids)
         async with producer(settings, max_batch_size=256 * 1024) as kafka:
             topic = f"{settings.kafka.topic_prefix}raw"
             started = time.time()
@@ -165,7 +198,8 @@ async def throughput(
               f"{len(articles)} articles in {elapsed:.1f}s = {len(articles) / elapsed:.0f} "
               f"articles/s (all produced in {produced:.1f}s); {got.decision_records} decision "
               f"records, {len(got.alert_ids)} alerts, {len(got.alert_duplicates())} duplicate alert "
-              f"ids; {cpu_line(processes, before, len(articles))}; load average "
+              f"ids; {cpu_line(processes, before, len(articles))}; "
+              f"{others_line(pids, before_others, len(articles))}; load average "
               f"{' '.join(f'{x:.2f}' for x in os.getloadavg())}", flush=True)  # fmt: skip
         return len(articles) / elapsed
     finally:
@@ -236,7 +270,7 @@ async def main(args: argparse.Namespace) -> None:
     try:
         embedded_rate = await embedded(copies(articles))
         service_rate = await throughput(
-            bootstrap, redis_url, copies(articles), log_dir, args.layout, args.workers
+            bootstrap, redis_url, copies(articles), log_dir, args.layout, args.workers, run_dir
         )
         print(f"ratio service/embedded: {service_rate / embedded_rate:.2f}", flush=True)
         if args.paced:

@@ -36,7 +36,7 @@ import xxhash
 
 from monitor.core.arabic import normalize, tokens
 from monitor.core.stories import SentenceText, StoryState, term_hashes
-from monitor.core.terms import content_terms
+from monitor.core.terms import DATE_WORDS, content_terms
 
 __all__ = [
     "NoveltyResult",
@@ -84,12 +84,6 @@ _RAW_ACTIONS: dict[str, str] = {
 _ACTIONS: dict[str, str] = {
     normalize(word): group for group, words in _RAW_ACTIONS.items() for word in words.split()
 }
-_RAW_DATES = """
-السبت الأحد الإثنين الاثنين الثلاثاء الأربعاء الخميس الجمعة يناير فبراير مارس أبريل إبريل
-مايو يونيو يوليو أغسطس سبتمبر أكتوبر نوفمبر ديسمبر كانون شباط آذار نيسان أيار حزيران تموز آب
-أيلول تشرين
-"""
-_DATES = frozenset(normalize(word) for word in _RAW_DATES.split())
 _QUOTE = re.compile(r"[\"“”«»]")
 _LIST_ITEM = re.compile(r"^\s*[-–—•*·▪►]\s")
 
@@ -184,10 +178,6 @@ def _postings(sentences: list[list[int]], wanted: set[int]) -> dict[int, list[in
     return postings
 
 
-def _numbers(words: list[str]) -> list[str]:
-    return [word for word in words if word[0].isdigit()]
-
-
 def assess_novelty(
     story: StoryState,
     sentences: list[str],
@@ -267,15 +257,15 @@ def _facts(
 ) -> dict[str, list[str]]:
     facts: dict[str, list[str]] = {}
     kinds = {"PER": "person", "ORG": "organisation", "LOC": "place"}
-    words = text.tokens
+    markers = text.markers
     for key in dict.fromkeys(text.entities):
         if key not in known_entities:
             kind, _, name = key.partition(":")
             facts.setdefault(kinds.get(kind, "person"), []).append(name)
-    numbers = [n for n in dict.fromkeys(_numbers(words)) if n not in known_numbers]
+    numbers = [n for n in dict.fromkeys(markers) if n[0].isdigit() and n not in known_numbers]
     if numbers:
         facts["number"] = numbers
-    dates = [w for w in dict.fromkeys(words) if w in _DATES and w not in known_numbers]
+    dates = [w for w in dict.fromkeys(markers) if w in DATE_WORDS and w not in known_numbers]
     if dates:
         facts["date"] = dates
     actions = [
@@ -312,8 +302,9 @@ def record_reported(story: StoryState, analysed: list[SentenceText]) -> None:
             if term not in seen:
                 seen.add(term)
                 new_terms.append(term)
-        markers = [word for word in text.tokens if word[0].isdigit() or word in _DATES]
-        markers += ["act:" + _ACTIONS[term] for term in text.terms if term in _ACTIONS]
+        markers = text.markers + [
+            "act:" + _ACTIONS[term] for term in text.terms if term in _ACTIONS
+        ]
         for marker in markers:
             numbers.pop(marker, None)
             numbers[marker] = None

@@ -31,7 +31,7 @@ from xxhash import xxh32_intdigest
 
 from monitor.core.arabic import tokens
 from monitor.core.entities import entity_weight, extract_entities
-from monitor.core.terms import content_terms, idf, idf_table
+from monitor.core.terms import DATE_WORDS, content_terms, idf, idf_table
 
 __all__ = [
     "ArticleFeatures",
@@ -72,11 +72,12 @@ MIN_KEY_IDF = 2.0
 class SentenceText:
     """One normalised sentence, analysed once for similarity and novelty."""
 
-    tokens: list[str]
     terms: list[str]
     entities: list[str]
     fingerprint: list[int]
     """Sorted hashes of ``terms`` (``monitor.core.novelty.fingerprint_of``)."""
+    markers: list[str]
+    """Its numbers and weekday/month names (``DATE_WORDS``), in order: the dated facts."""
 
 
 @dataclass(slots=True)
@@ -88,7 +89,8 @@ class ArticleText:
 def analyse_sentence(normalized: str) -> SentenceText:
     words = tokens(normalized)
     terms = content_terms(words)
-    return SentenceText(words, terms, extract_entities(words), term_hashes(terms))
+    markers = [word for word in words if word[0].isdigit() or word in DATE_WORDS]
+    return SentenceText(terms, extract_entities(words), term_hashes(terms), markers)
 
 
 def term_hashes(terms: list[str]) -> list[int]:

@@ -26,6 +26,7 @@ from importlib import resources
 from monitor.core.arabic import normalize
 
 __all__ = [
+    "DATE_WORDS",
     "STOPWORDS",
     "content_terms",
     "document_frequencies",
@@ -55,6 +56,14 @@ _RAW_STOPWORDS = """
 """
 
 STOPWORDS: frozenset[str] = frozenset(normalize(word) for word in _RAW_STOPWORDS.split())
+
+_RAW_DATE_WORDS = """
+السبت الأحد الإثنين الاثنين الثلاثاء الأربعاء الخميس الجمعة يناير فبراير مارس أبريل إبريل
+مايو يونيو يوليو أغسطس سبتمبر أكتوبر نوفمبر ديسمبر كانون شباط آذار نيسان أيار حزيران تموز آب
+أيلول تشرين
+"""
+DATE_WORDS = frozenset(normalize(word) for word in _RAW_DATE_WORDS.split())
+"""Weekday and month names (normalised): with numbers, the markers of a dated fact."""
 """Normalised function words, reporting verbs and calendar words: frequent in every story."""
 
 _CLITIC_PREFIXES: tuple[str, ...] = ("لل", "وب", "ول", "و", "ف", "ب", "ل")
