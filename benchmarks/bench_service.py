@@ -10,9 +10,11 @@ Every phase gets fresh topics and Redis keys (own prefixes).
 
 1. embedded: ``Pipeline`` with in-process stores over the articles, in order: articles/s.
 2. throughput: ``monitor worker`` processes (``--layout split``: one runs the story agent,
-   ``--workers`` others clean and fingerprint; ``single``: ``--workers`` full workers); every
-   article produced onto ``raw`` as fast as possible; articles/s from the first send to the
-   moment the last decision is read from ``decisions``.
+   ``--workers`` others the prep agent (clean, fingerprint, analysis); ``single``:
+   ``--workers`` full workers); every article produced onto ``raw`` as fast as possible;
+   articles/s from the first send to the moment the last decision is read from
+   ``decisions``, and the CPU each process spent per article (workers, broker, Redis, this
+   process). ``--repeat N`` runs it N times on fresh topics and keys.
 3. latency: fresh workers and state; ``--paced`` articles produced at ``--rate`` articles/s;
    per alert, time from its article's produce (``trace['produced']``) to the alert read from
    ``alerts`` (p50/p99), and the same per decision.
@@ -85,7 +87,7 @@ def start_workers(settings: Settings, log_dir: Path, layout: str, workers: int) 
     roles: list[tuple[str, list[str]]]
     if layout == "split":
         roles = [(f"{app_id}-story", ["--stages", "story"])]
-        roles += [(f"{app_id}-prep", ["--stages", "clean,fingerprint"])] * workers
+        roles += [(f"{app_id}-prep", ["--stages", "prep"])] * workers
     else:
         roles = [(app_id, [])] * workers
     processes = []
@@ -269,9 +271,12 @@ async def main(args: argparse.Namespace) -> None:
     log_dir = Path(tempfile.mkdtemp(prefix="bench-workers."))
     try:
         embedded_rate = await embedded(copies(articles))
-        service_rate = await throughput(
-            bootstrap, redis_url, copies(articles), log_dir, args.layout, args.workers, run_dir
-        )
+        for attempt in range(args.repeat):
+            if args.repeat > 1:
+                print(f"throughput run {attempt + 1} of {args.repeat}", flush=True)
+            service_rate = await throughput(
+                bootstrap, redis_url, copies(articles), log_dir, args.layout, args.workers, run_dir
+            )
         print(f"ratio service/embedded: {service_rate / embedded_rate:.2f}", flush=True)
         if args.paced:
             await latency(
@@ -293,4 +298,11 @@ if __name__ == "__main__":
     parser.add_argument("--rate", type=float, default=50.0, help="articles/s of the latency run")
     parser.add_argument("--layout", choices=("split", "single"), default="split")
     parser.add_argument("--workers", type=int, default=1, help="see the module docstring")
+    parser.add_argument(
+        "--repeat",
+        type=int,
+        default=1,
+        help="throughput runs (fresh topics and keys each; the ratio uses the last: a "
+        "long-running broker has its JIT warm)",
+    )
     asyncio.run(main(parser.parse_args()))

@@ -26,7 +26,9 @@ clean-stage metrics stay in the worker.
 from __future__ import annotations
 
 import asyncio
+import gc
 import itertools
+import pickle
 from collections import deque
 from collections.abc import AsyncIterator, Iterable, Iterator
 from concurrent.futures import Future, ProcessPoolExecutor
@@ -147,11 +149,11 @@ class Pipeline:
             initializer=_start_worker,
             initargs=(self.settings, self._redis_url),
         ) as executor:
-            pending: deque[Future[list[_Prepared]]] = deque()
+            pending: deque[Future[bytes]] = deque()
             for chunk in itertools.islice(chunks, OVERLAP_AHEAD):
                 pending.append(executor.submit(_prepare_chunk, chunk))
             while pending:
-                prepared = await asyncio.wrap_future(pending.popleft(), loop=loop)
+                prepared = _unpickle(await asyncio.wrap_future(pending.popleft(), loop=loop))
                 following = next(chunks, None)
                 if following is not None:
                     pending.append(executor.submit(_prepare_chunk, following))
@@ -215,11 +217,28 @@ def _start_worker(settings: Settings, redis_url: str | None) -> None:
         _worker_templates = MemoryTemplateStore(**limits)
 
 
-def _prepare_chunk(chunk: list[RawArticle]) -> list[_Prepared]:
-    """Clean stage and story features of ``chunk`` (in a worker process)."""
+def _prepare_chunk(chunk: list[RawArticle]) -> bytes:
+    """Clean stage and story features of ``chunk`` (in a worker process), pickled."""
     assert _worker_loop is not None and _worker_settings is not None
     assert _worker_templates is not None
-    return _worker_loop.run_until_complete(_prepare(chunk, _worker_templates, _worker_settings))
+    prepared = _worker_loop.run_until_complete(
+        _prepare(chunk, _worker_templates, _worker_settings)
+    )
+    return pickle.dumps(prepared, protocol=pickle.HIGHEST_PROTOCOL)
+
+
+def _unpickle(blob: bytes) -> list[_Prepared]:
+    # Unpickling a chunk allocates ~100k objects and no cycles; with the collector on, the
+    # allocations trigger collections that walk the whole story state, which tripled the
+    # cost of receiving a chunk (measured: 0.25 ms vs 0.07 ms per article).
+    enabled = gc.isenabled()
+    gc.disable()
+    try:
+        prepared: list[_Prepared] = pickle.loads(blob)
+    finally:
+        if enabled:
+            gc.enable()
+    return prepared
 
 
 async def _prepare(

@@ -6,9 +6,11 @@ on Kafka (``kafka.bootstrap``) with its state in Redis (``redis.url``), serves P
 metrics on ``metrics.port`` and measures its consumer group's lag (``CONSUMER_LAG``) every 15 s.
 
 Scaling: start more workers with the same ``--app-id`` (the consumer group): they share the
-partitions of ``raw`` and ``clean`` (``kafka.partitions``); ``fingerprinted`` has one
-partition, so exactly one of them runs the story agent at a time and takes over if that one
-dies. ``--stages`` runs a subset (e.g. ``--stages clean`` on extra machines).
+partitions of ``raw`` (``kafka.partitions``), which the ``prep`` agent cleans, fingerprints
+and analyses; ``fingerprinted`` has one partition, so exactly one of them runs the story agent
+at a time and takes over if that one dies. ``--stages`` runs a subset: e.g. ``--stages prep``
+on extra machines, or ``--stages story`` for a worker that only decides. ``clean`` and
+``fingerprint`` split ``prep`` in two agents joined by the ``clean`` topic.
 
 Delivery: agents take records in batches and send a batch's outputs before its offsets are
 acknowledged; Faust commits acknowledged offsets after flushing the producer, so a killed
@@ -38,7 +40,14 @@ from aiokafka.admin import AIOKafkaAdminClient
 from monitor.lifecycle import stop_event
 from monitor.metrics import start_metrics_server
 from monitor.settings import Settings, load_settings
-from monitor.stream.app import DEFAULT_APP_ID, STAGES, MonitorApp, build_worker_app, running
+from monitor.stream.app import (
+    DEFAULT_APP_ID,
+    DEFAULT_STAGES,
+    STAGES,
+    MonitorApp,
+    build_worker_app,
+    running,
+)
 from monitor.stream.lag import ConsumerLagMonitor
 
 __all__ = ["register", "run_worker", "source_topics"]
@@ -62,7 +71,8 @@ def register(subparsers: Any) -> None:
     )
     parser.add_argument(
         "--stages",
-        help=f"comma-separated subset of {','.join(STAGES)} (default: all)",
+        help=f"comma-separated stages among {','.join(STAGES)} "
+        f"(default: {','.join(DEFAULT_STAGES)})",
     )
     parser.add_argument(
         "--app-id", default=DEFAULT_APP_ID, help="Faust app id = Kafka consumer group"

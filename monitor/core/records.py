@@ -17,9 +17,11 @@ from typing import Any, Literal
 from pydantic import BaseModel, ConfigDict, Field
 
 __all__ = [
+    "FINGERPRINTED_OMITS",
     "Alert",
     "AlertKind",
     "AlertSource",
+    "ArticleAnalysis",
     "CleanArticle",
     "Decision",
     "DecisionKind",
@@ -90,11 +92,17 @@ class CleanArticle(_Record):
     published: datetime | None = None
     fetched: datetime | None = None
     title: str
-    paragraphs: list[str]
+    paragraphs: list[str] = Field(
+        default_factory=list, description="Empty on ``fingerprinted``: no later stage reads it."
+    )
     sentences: list[str]
     match_title: str
     match_sentences: list[str]
-    match_text: str
+    match_text: str = Field(
+        default="",
+        description="The normalised body the fingerprint is taken of; empty on "
+        "``fingerprinted`` (``FINGERPRINTED_OMITS``).",
+    )
     language: str = Field(description="ISO 639-1 code, e.g. 'ar', 'en'; 'und' when unknown.")
     content_hash: str = Field(description="Hex digest of the normalised body (exact-copy key).")
     removed: list[Removal] = Field(default_factory=list)
@@ -107,7 +115,9 @@ class Rejection(_Record):
     id: str
     outlet: str
     stage: str
-    reason: str = Field(description="Machine-readable reason, e.g. 'empty', 'garbage', 'too_large'.")
+    reason: str = Field(
+        description="Machine-readable reason, e.g. 'empty', 'garbage', 'too_large'."
+    )
     detail: str = ""
     url: str | None = None
     published: datetime | None = None
@@ -115,6 +125,28 @@ class Rejection(_Record):
 
 
 DuplicateKind = Literal["new", "exact", "reprint", "revision"]
+
+
+class ArticleAnalysis(_Record):
+    """What the story stage reads of an article's text, worked out where the work is shared.
+
+    Computed by the fingerprint stage (partitioned: any number of workers) so that the story
+    stage (one process: story state is global) only compares and decides. Row 0 is the
+    title, then one row per ``CleanArticle.match_sentences`` entry; columns instead of
+    per-sentence objects keep the JSON small and quick to read.
+    """
+
+    terms: list[list[str]] = Field(description="Content terms (``monitor.core.terms``).")
+    hashes: list[list[int]] = Field(
+        description="Sorted distinct 32-bit hashes of the terms (``stories.term_hashes``)."
+    )
+    entities: list[list[str]] = Field(description="Entity keys, ``KIND:name``.")
+    markers: list[list[str]] = Field(description="Numbers and weekday/month names, in order.")
+
+
+FINGERPRINTED_OMITS: dict[str, Any] = {"article": {"paragraphs", "match_text"}}
+"""Left out of ``FingerprintedArticle`` records on Kafka (``model_dump_json(exclude=...)``):
+the story stage never reads them, and they are a third of the record's bytes."""
 
 
 class FingerprintedArticle(_Record):
@@ -129,8 +161,15 @@ class FingerprintedArticle(_Record):
     kind: DuplicateKind
     matched_id: str | None = None
     matched_outlet: str | None = None
-    overlap: float = Field(default=0.0, description="Estimated containment of the shorter text in the match (0..1).")
+    overlap: float = Field(
+        default=0.0, description="Estimated containment of the shorter text in the match (0..1)."
+    )
     reasons: dict[str, Any] = Field(default_factory=dict)
+    analysis: ArticleAnalysis | None = Field(
+        default=None,
+        description="The article's story analysis (for ``new`` and ``revision``); the story "
+        "stage computes it when absent.",
+    )
 
 
 DecisionKind = Literal["new_story", "development", "no_news", "duplicate", "rejected"]

@@ -2,7 +2,10 @@
 
 Fingerprints the normalised body (``CleanArticle.match_text``, never stemmed), asks the
 fingerprint store for recent matches and adds the article in the same atomic step, then
-classifies with ``monitor.core.duplicates.classify``. Records ``DUPLICATES{kind,outlet}``,
+classifies with ``monitor.core.duplicates.classify``. With ``with_analysis`` (the service's
+agents) articles that go on to novelty detection (``new``, ``revision``) also get their story
+analysis (``FingerprintedArticle.analysis``, see ``monitor.core.analysis``): this stage is
+partitioned, the story stage is one process. Records ``DUPLICATES{kind,outlet}``,
 ``STAGE_SECONDS{stage="fingerprint"}`` and stamps ``trace['fingerprinted']``.
 
 A Redis failure is counted in ``REDIS_ERRORS{operation="fingerprint"}``, logged, and raised
@@ -18,9 +21,11 @@ from collections.abc import Sequence
 
 from redis.exceptions import RedisError
 
+from monitor.core.analysis import analysis_record
 from monitor.core.duplicates import MatchResult, classify
 from monitor.core.fingerprint import Fingerprint, FingerprintParams, fingerprint_text, key_of
 from monitor.core.records import CleanArticle, FingerprintedArticle
+from monitor.core.stories import analyse
 from monitor.metrics import DUPLICATES, REDIS_ERRORS, STAGE_SECONDS
 from monitor.settings import Settings
 from monitor.stores.fingerprints import FingerprintStore
@@ -54,8 +59,16 @@ def article_fingerprint(article: CleanArticle, params: FingerprintParams) -> Fin
     )
 
 
+_ANALYSED_KINDS = frozenset({"new", "revision"})
+"""Kinds the story stage judges for novelty (copies only take their original's story)."""
+
+
 def _finish(
-    article: CleanArticle, fingerprint: Fingerprint, match: MatchResult, settings: Settings
+    article: CleanArticle,
+    fingerprint: Fingerprint,
+    match: MatchResult,
+    settings: Settings,
+    with_analysis: bool,
 ) -> FingerprintedArticle:
     result = classify(
         article,
@@ -64,6 +77,8 @@ def _finish(
         threshold=settings.fingerprint.threshold,
         min_shared=settings.fingerprint.min_shared,
     )
+    if with_analysis and result.kind in _ANALYSED_KINDS:
+        result.analysis = analysis_record(analyse(article.match_title, article.match_sentences))
     result.article.trace["fingerprinted"] = time.time()
     DUPLICATES.labels(kind=result.kind, outlet=article.outlet).inc()
     return result
@@ -74,12 +89,15 @@ async def fingerprint_batch(
     store: FingerprintStore,
     settings: Settings,
     fingerprints: Sequence[Fingerprint] | None = None,
+    *,
+    with_analysis: bool = False,
 ) -> list[FingerprintedArticle]:
     """Fingerprint many articles with one store round trip; results in input order.
 
     Later articles of the batch are matched against earlier ones, as if sent one by one.
     ``fingerprints``: the articles' ``article_fingerprint``s, when already computed (the
-    embedded pipeline computes them in another process).
+    embedded pipeline computes them in another process). ``with_analysis``: attach the story
+    analysis to the articles the story stage will judge.
     """
     if not articles:
         return []
@@ -106,7 +124,7 @@ async def fingerprint_batch(
         )
         raise FingerprintStoreUnavailable(f"fingerprint store unavailable: {exc}") from exc
     results = [
-        _finish(article, fingerprint, match, settings)
+        _finish(article, fingerprint, match, settings, with_analysis)
         for article, fingerprint, match in zip(articles, fingerprints, matches, strict=True)
     ]
     elapsed = time.perf_counter() - started

@@ -22,7 +22,8 @@ declares the agent(s) on ``app`` with topics from :func:`topic`, e.g. (see ``sli
 
 Settings are on ``app.settings``; one shared Redis client per app is ``redis_client(app)``
 (closed when the app stops). Then add the stage name to ``STAGES`` below so that
-``build_worker_app(settings)`` (what ``monitor worker`` runs) registers it.
+``build_worker_app(settings, stages=[...])`` (what ``monitor worker --stages`` runs) can
+register it; ``DEFAULT_STAGES`` are what a worker runs by default.
 
 Running
 -------
@@ -92,6 +93,7 @@ from monitor.settings import Settings
 from monitor.stream.topics import TOPICS
 
 __all__ = [
+    "DEFAULT_STAGES",
     "STAGES",
     "MonitorApp",
     "build_worker_app",
@@ -107,13 +109,19 @@ __all__ = [
 DEFAULT_APP_ID = "arabic-news-monitor"
 FAUST_DATA_ROOT = Path(tempfile.gettempdir()) / "arabic-news-monitor-faust"
 
-# Agent modules registered by ``build_worker_app``, in pipeline order: stage name ->
-# module exposing ``register(app)``. Modules not written yet are skipped.
+# Agent modules ``build_worker_app`` can register, in pipeline order: stage name -> module
+# exposing ``register(app)``.
 STAGES: dict[str, str] = {
+    "prep": "monitor.stream.prep_agent",
     "clean": "monitor.stream.clean_agent",
     "fingerprint": "monitor.stream.fingerprint_agent",
     "story": "monitor.stream.story_agent",
 }
+DEFAULT_STAGES: tuple[str, ...] = ("prep", "story")
+"""``prep`` cleans and fingerprints in one agent (``raw`` -> ``fingerprinted``); ``clean`` and
+``fingerprint`` do the same as two agents joined by the ``clean`` topic."""
+_EXCLUSIVE = {"prep": ("clean", "fingerprint")}
+"""Stages that read the same records as others: one worker runs one or the others."""
 
 
 class MonitorApp(faust.App):
@@ -134,7 +142,9 @@ class MonitorApp(faust.App):
     async def on_start(self) -> None:
         await super().on_start()
         wanted = {
-            spec.name(self.settings.kafka.topic_prefix): _partitions(self.settings, spec.partitioned)
+            spec.name(self.settings.kafka.topic_prefix): _partitions(
+                self.settings, spec.partitioned
+            )
             for spec in TOPICS.values()
         }
         wanted.update(self.declared_topics)
@@ -248,21 +258,24 @@ def build_worker_app(
     app_id: str = DEFAULT_APP_ID,
     **faust_options: Any,
 ) -> MonitorApp:
-    """The app with the agents of ``stages`` (default: every stage in ``STAGES`` that exists).
+    """The app with the agents of ``stages`` (names in ``STAGES``, or agent module paths;
+    default ``DEFAULT_STAGES``).
 
-    A stage given explicitly must exist; with the default, stages not written yet are skipped.
+    >>> build_worker_app(Settings(), stages=["prep", "clean"])
+    Traceback (most recent call last):
+    ...
+    ValueError: stage 'prep' already cleans and fingerprints: run it or clean/fingerprint, not both
     """
+    chosen = list(stages) if stages is not None else list(DEFAULT_STAGES)
+    for stage, others in _EXCLUSIVE.items():
+        if stage in chosen and any(other in chosen for other in others):
+            raise ValueError(
+                f"stage {stage!r} already cleans and fingerprints: run it or "
+                f"{'/'.join(others)}, not both"
+            )
     app = create_app(settings, app_id=app_id, **faust_options)
-    explicit = stages is not None
-    for stage in stages if stages is not None else STAGES:
-        module_name = STAGES.get(stage, stage)
-        try:
-            module = importlib.import_module(module_name)
-        except ModuleNotFoundError as exc:
-            if explicit or exc.name != module_name:
-                raise
-            continue
-        module.register(app)
+    for stage in chosen:
+        importlib.import_module(STAGES.get(stage, stage)).register(app)
     return app
 
 

@@ -23,7 +23,7 @@ from monitor.stages.clean import clean_batch
 from monitor.stores.templates import RedisTemplateStore, template_store_settings
 from monitor.stream.app import MonitorApp, redis_client, topic
 
-__all__ = ["BATCH_SIZE", "BATCH_WITHIN", "destination", "register"]
+__all__ = ["BATCH_SIZE", "BATCH_WITHIN", "destination", "invalid_record", "register"]
 
 log = logging.getLogger(__name__)
 
@@ -44,7 +44,8 @@ def destination(result: CleanArticle | Rejection) -> str:
     return "clean" if result.language == "ar" else "non_arabic"
 
 
-def _invalid(key: bytes | None, error: ValidationError) -> Rejection:
+def invalid_record(key: bytes | None, error: ValidationError) -> Rejection:
+    """The rejection of a ``raw`` record that is not a valid ``RawArticle`` (counted, logged)."""
     ARTICLES_REJECTED.labels(stage=STAGE, reason="invalid_record").inc()
     article_id = key.decode("utf-8", errors="replace") if key else ""
     log.warning("invalid raw record %r: %s", article_id, error.errors()[:1])
@@ -80,7 +81,7 @@ def register(app: MonitorApp) -> None:
                     raws.append(RawArticle.model_validate_json(event.value))
                     results.append(None)
                 except ValidationError as error:
-                    results.append(_invalid(event.key, error))
+                    results.append(invalid_record(event.key, error))
             cleaned = iter(await clean_batch(raws, store, settings))
             # Sent only once the whole batch is done: the records of a batch share produce
             # requests, and the batch's offsets are acknowledged after these sends.

@@ -4,7 +4,8 @@ Reads ``CleanArticle`` JSON keyed by article id in batches (``stream.take_events
 ``BATCH_SIZE`` records or ``BATCH_WITHIN`` seconds), classifies the whole batch with one
 Redis round trip (``monitor.stages.fingerprint.fingerprint_batch``) and writes every
 ``FingerprintedArticle`` (also exact copies and reprints: the story stage records their
-decision) to ``fingerprinted``, keyed by article id, in input order. Records that are not
+decision; the others carry their story analysis, computed here because this stage is
+partitioned) to ``fingerprinted``, keyed by article id, in input order. Records that are not
 valid ``CleanArticle`` JSON go to ``rejected`` so a poison message never stops the partition.
 
 When Redis is down the batch is retried with backoff (each failure is logged and counted in
@@ -21,7 +22,7 @@ from collections.abc import Sequence
 from faust.types import EventT, StreamT
 from pydantic import ValidationError
 
-from monitor.core.records import CleanArticle, FingerprintedArticle, Rejection
+from monitor.core.records import FINGERPRINTED_OMITS, CleanArticle, FingerprintedArticle, Rejection
 from monitor.metrics import ARTICLES_REJECTED
 from monitor.settings import Settings
 from monitor.stages.fingerprint import STAGE, FingerprintStoreUnavailable, fingerprint_batch
@@ -41,11 +42,12 @@ RETRY_MAX_DELAY = 30.0
 async def fingerprint_until_done(
     articles: Sequence[CleanArticle], store: FingerprintStore, settings: Settings
 ) -> list[FingerprintedArticle]:
-    """``fingerprint_batch``, retried with exponential backoff while the store is down."""
+    """``fingerprint_batch`` (with the story analysis attached), retried with exponential
+    backoff while the store is down."""
     delay = RETRY_FIRST_DELAY
     while True:
         try:
-            return await fingerprint_batch(articles, store, settings)
+            return await fingerprint_batch(articles, store, settings, with_analysis=True)
         except FingerprintStoreUnavailable:
             log.warning("retrying %d article(s) in %.1fs", len(articles), delay)
             await asyncio.sleep(delay)
@@ -88,5 +90,5 @@ def register(app: MonitorApp) -> None:
             for result in await fingerprint_until_done(articles, store, settings):
                 await fingerprinted.send(
                     key=result.article.id.encode("utf-8"),
-                    value=result.model_dump_json().encode("utf-8"),
+                    value=result.model_dump_json(exclude=FINGERPRINTED_OMITS).encode("utf-8"),
                 )

@@ -31,6 +31,7 @@ from faust.types import EventT, StreamT
 from pydantic import ValidationError
 from redis.exceptions import RedisError
 
+from monitor.core.analysis import features_from_record
 from monitor.core.decide import Candidate
 from monitor.core.records import Alert, Decision, FingerprintedArticle, Rejection
 from monitor.core.stories import ArticleFeatures, StoryState, article_features, lookup_keys
@@ -127,12 +128,7 @@ async def decide_batch(
     ids = [item.article.id for item in items]
     # Computed once, outside the retry: the lookup keys are warmed with the batch's first
     # round trip, and story_stage would compute the same features again.
-    features: list[ArticleFeatures | None] = [
-        None
-        if item.kind in ("exact", "reprint")
-        else article_features(item.article.match_title, item.article.match_sentences)
-        for item in items
-    ]
+    features = [None if item.kind in ("exact", "reprint") else _features(item) for item in items]
     keys = [key for found in features if found is not None for key in lookup_keys(found)]
     attempt = 0
     while True:
@@ -155,6 +151,16 @@ async def decide_batch(
             )
             attempt += 1
             await asyncio.sleep(delay)
+
+
+def _features(item: FingerprintedArticle) -> ArticleFeatures:
+    """The item's story features: from its analysis (the fingerprint stage's work) if any."""
+    if item.analysis is not None:
+        try:
+            return features_from_record(item.analysis)
+        except ValueError as error:
+            log.warning("analysis of %s unusable (%s): analysing it here", item.article.id, error)
+    return article_features(item.article.match_title, item.article.match_sentences)
 
 
 def register(app: MonitorApp) -> None:

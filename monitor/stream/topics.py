@@ -44,19 +44,43 @@ class TopicSpec:
 
 TOPICS: dict[str, TopicSpec] = {
     "raw": TopicSpec(
-        "raw", "article id", RawArticle, "pollers (monitor poll)", "clean agent", True
+        "raw",
+        "article id",
+        RawArticle,
+        "pollers (monitor poll)",
+        "prep agent (or clean agent)",
+        True,
     ),
     "clean": TopicSpec(
-        "clean", "article id", CleanArticle, "clean agent", "fingerprint agent", True
+        "clean",
+        "article id",
+        CleanArticle,
+        "clean agent (split layout only)",
+        "fingerprint agent",
+        True,
     ),
     "non_arabic": TopicSpec(
-        "non_arabic", "article id", CleanArticle, "clean agent", "operators / other pipelines", True
+        "non_arabic",
+        "article id",
+        CleanArticle,
+        "prep or clean agent",
+        "operators / other pipelines",
+        True,
     ),
     "rejected": TopicSpec(
-        "rejected", "article id", Rejection, "clean and later agents", "operators", True
+        "rejected",
+        "article id",
+        Rejection,
+        "prep, clean and fingerprint agents",
+        "story agent (a rejected decision each)",
+        True,
     ),
     "fingerprinted": TopicSpec(
-        "fingerprinted", "article id", FingerprintedArticle, "fingerprint agent", "story agent",
+        "fingerprinted",
+        "article id",
+        FingerprintedArticle,
+        "prep (or fingerprint) agent",
+        "story agent",
         False,
     ),
     "decisions": TopicSpec(

@@ -1,0 +1,108 @@
+"""Faust agent of the clean and fingerprint stages in one: ``raw`` -> ``fingerprinted`` |
+``non_arabic`` | ``rejected``.
+
+The default layout of ``monitor worker``. A clean article goes straight on to the fingerprint
+stage in the same process instead of through the ``clean`` topic: one JSON encode and decode,
+one produce and one fetch less per article, which is a large share of the service path's CPU
+(``benchmarks/bench_service.py``). The separate ``clean`` and ``fingerprint`` agents remain
+for deployments that scale cleaning apart (``monitor worker --stages clean`` on more
+machines); a worker runs either this agent or those two, never both.
+
+Per batch (``stream.take_events``): ``clean_batch`` (one template store round trip), then
+``fingerprint_batch`` of its Arabic articles with their story analysis (one fingerprint store
+round trip; retried with backoff while Redis is down, nothing sent or acknowledged meanwhile),
+then every result is sent in input order, keyed by article id: ``FingerprintedArticle`` to
+``fingerprinted`` (without the fields ``FINGERPRINTED_OMITS`` names), other languages to ``non_arabic``, a ``Rejection`` (also for records that
+are not valid ``RawArticle`` JSON) to ``rejected``. Offsets are acknowledged after the sends.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+from faust.types import EventT, StreamT, TopicT
+from pydantic import ValidationError
+
+from monitor.core.records import (
+    FINGERPRINTED_OMITS,
+    CleanArticle,
+    FingerprintedArticle,
+    RawArticle,
+    Rejection,
+)
+from monitor.stages.clean import clean_batch
+from monitor.stores.fingerprints import FingerprintStore, redis_fingerprint_store
+from monitor.stores.templates import RedisTemplateStore, template_store_settings
+from monitor.stream.app import MonitorApp, redis_client, topic
+from monitor.stream.clean_agent import BATCH_SIZE, BATCH_WITHIN, invalid_record
+from monitor.stream.fingerprint_agent import fingerprint_until_done
+
+__all__ = ["register"]
+
+_Result = FingerprintedArticle | CleanArticle | Rejection
+
+
+def _destination(result: _Result) -> str:
+    if isinstance(result, FingerprintedArticle):
+        return "fingerprinted"
+    if isinstance(result, Rejection):
+        return "rejected"
+    return "non_arabic"
+
+
+def _key(result: _Result) -> bytes:
+    article_id = result.article.id if isinstance(result, FingerprintedArticle) else result.id
+    return article_id.encode("utf-8")
+
+
+def _encode(result: _Result) -> bytes:
+    if isinstance(result, FingerprintedArticle):
+        return result.model_dump_json(exclude=FINGERPRINTED_OMITS).encode("utf-8")
+    return result.model_dump_json().encode("utf-8")
+
+
+def register(app: MonitorApp) -> None:
+    settings = app.settings
+    outputs: dict[str, TopicT] = {
+        name: topic(app, name) for name in ("fingerprinted", "non_arabic", "rejected")
+    }
+    templates: RedisTemplateStore | None = None
+    fingerprints: FingerprintStore | None = None
+
+    @app.agent(topic(app, "raw"), name=f"{app.conf.id}.prep")
+    async def prep(stream: StreamT[bytes]) -> None:
+        nonlocal templates, fingerprints
+        batch: Sequence[EventT]
+        async for batch in stream.take_events(  # type: ignore[attr-defined]
+            BATCH_SIZE, within=BATCH_WITHIN
+        ):
+            if templates is None or fingerprints is None:
+                client = redis_client(app)
+                templates = RedisTemplateStore(
+                    client,
+                    key_prefix=settings.redis.key_prefix,
+                    **template_store_settings(settings.clean),
+                )
+                fingerprints = redis_fingerprint_store(client, settings)
+            results: list[_Result | None] = []
+            raws: list[RawArticle] = []
+            for event in batch:
+                try:
+                    raws.append(RawArticle.model_validate_json(event.value))
+                    results.append(None)
+                except ValidationError as error:
+                    results.append(invalid_record(event.key, error))
+            cleaned = await clean_batch(raws, templates, settings)
+            arabic = [r for r in cleaned if isinstance(r, CleanArticle) and r.language == "ar"]
+            judged = iter(await fingerprint_until_done(arabic, fingerprints, settings))
+            in_order = iter(cleaned)
+            for index, result in enumerate(results):
+                if result is None:
+                    found = next(in_order)
+                    is_arabic = isinstance(found, CleanArticle) and found.language == "ar"
+                    results[index] = next(judged) if is_arabic else found
+            # Sent only once the whole batch is done: the records of a batch share produce
+            # requests, and the batch's offsets are acknowledged after these sends.
+            for result in results:
+                assert result is not None
+                await outputs[_destination(result)].send(key=_key(result), value=_encode(result))
