@@ -61,6 +61,7 @@ import xxhash
 
 from monitor.core.arabic import normalize, tokens
 from monitor.core.records import Removal
+from monitor.core.terms import STOPWORDS
 
 __all__ = [
     "RELATED_HEADLINE_ECHO",
@@ -196,7 +197,8 @@ _RULES: tuple[tuple[str, re.Pattern[str], tuple[str, ...]], ...] = tuple(
     )
 )  # fmt: skip
 
-_PROMO = re.compile(r"(نقدم لكم|يقدم لكم|نقدم لحضراتكم) من خلال موقع")
+_PROMO_TAIL = " من خلال موقع"
+_PROMO = re.compile(r"(نقدم لكم|يقدم لكم|نقدم لحضراتكم)" + _PROMO_TAIL)
 _NAVIGATION = frozenset(
     normalize(label)
     for label in (
@@ -293,72 +295,10 @@ _PARAGRAPH_MIN_WORDS = 15
 _NAME_WORD = re.compile(r"[\u0621-\u064a]{2,}")
 _HAS_LETTER = re.compile(r"[^\W\d_]")
 
-_STOPWORDS = frozenset(
-    normalize(word)
-    for word in [
-        "في",
-        "من",
-        "على",
-        "إلى",
-        "عن",
-        "مع",
-        "أن",
-        "إن",
-        "التي",
-        "الذي",
-        "الذين",
-        "هذا",
-        "هذه",
-        "ذلك",
-        "تلك",
-        "كان",
-        "كانت",
-        "قد",
-        "لقد",
-        "ما",
-        "لا",
-        "لم",
-        "لن",
-        "ثم",
-        "أو",
-        "أم",
-        "بين",
-        "بعد",
-        "قبل",
-        "حيث",
-        "كما",
-        "أيضا",
-        "أيضاً",
-        "عند",
-        "منذ",
-        "خلال",
-        "حول",
-        "ضد",
-        "غير",
-        "كل",
-        "بعض",
-        "أي",
-        "وقال",
-        "قال",
-        "وأضاف",
-        "أضاف",
-        "وأكد",
-        "أكد",
-        "وأشار",
-        "أشار",
-        "اليوم",
-        "الذي",
-        "يوم",
-        "عام",
-        "هو",
-        "هي",
-        "هم",
-        "نحن",
-        "أنه",
-        "أنها",
-        "إنه",
-        "وفي",
-        "ومن",
+# The function words of ``monitor.core.terms`` (normalised, as the tokens compared with them),
+# and English ones for the Latin-script pages this module also cleans.
+_STOPWORDS = STOPWORDS | frozenset(
+    [
         "the",
         "of",
         "and",
@@ -403,12 +343,13 @@ def _rule_reason(normalized: str) -> str | None:
     bare = normalized.strip(" :.-–—|»«")
     if bare in _NAVIGATION:
         return "navigation"
-    if _PROMO.search(normalized) or _is_section_list(normalized):
+    # Every promo line holds _PROMO's fixed tail: a substring test spares most lines the search.
+    if (_PROMO_TAIL in normalized and _PROMO.search(normalized)) or _is_section_list(normalized):
         return "promo"
     if len(normalized) > _SHORT:
         return None
     for reason, pattern, guard in _RULES:
-        if guard and not any(word in normalized for word in guard):
+        if guard and not any(map(normalized.__contains__, guard)):
             continue
         if pattern.search(normalized):
             return reason
@@ -520,11 +461,12 @@ def _is_caption_pair(alt_text: str, caption: str) -> bool:
     """An image's alt text and, on the next line, its caption repeating it plus a credit
     (``بوتين وكيم جونج اون،`` / ``بوتين وكيم جونج اون، فيتو``): two short lines without a
     full stop, the second starting with the first."""
+    # The cheap tests first: most pairs of lines fail on the length or the prefix.
     return (
-        len(alt_text.split()) <= _CAPTION_MAX_WORDS
-        and len(caption.split()) <= _CAPTION_MAX_WORDS + 4
-        and len(caption) > len(alt_text)
+        len(caption) > len(alt_text)
         and caption.startswith(alt_text.rstrip(" ,،"))
+        and len(alt_text.split()) <= _CAPTION_MAX_WORDS
+        and len(caption.split()) <= _CAPTION_MAX_WORDS + 4
         and not _SENTENCE_END.search(alt_text)
         and not _SENTENCE_END.search(caption)
     )

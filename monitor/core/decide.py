@@ -17,6 +17,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import UTC, datetime
+from operator import itemgetter
 
 import xxhash
 
@@ -31,12 +32,12 @@ from monitor.core.records import (
 )
 from monitor.core.stories import (
     ArticleFeatures,
+    Matcher,
     Similarity,
     StoryState,
     decay,
     merge_article,
     new_story_state,
-    raw_similarity,
     similarity,
 )
 from monitor.settings import StorySettings
@@ -127,32 +128,34 @@ def _best(
     features: ArticleFeatures, candidates: list[Candidate], now: float, settings: StorySettings
 ) -> tuple[Candidate | None, Similarity | None, Candidate | None, Similarity | None]:
     # Ranked by the bare score; only the two winners get the full (costlier) explanation.
+    matcher = Matcher(features)
+    raw_of = matcher.raw
+    half_life, floor = settings.half_life_hours, settings.decay_floor
     best: Candidate | None = None
     best_score = 0.0
     dormant: Candidate | None = None
     dormant_raw = 0.0
     for candidate in candidates:
-        raw = raw_similarity(features, candidate.state)
+        raw = raw_of(candidate.state)
         if candidate.closed:
             if dormant is None or raw > dormant_raw:  # resuming ignores the idle time
                 dormant, dormant_raw = candidate, raw
             continue
         idle = max(0.0, now - candidate.state.updated) / HOUR
-        score = raw * decay(idle, settings.half_life_hours, settings.decay_floor)
+        score = raw * decay(idle, half_life, floor)
         if best is None or score > best_score:
             best, best_score = candidate, score
     best_similarity = (
-        similarity(
-            features,
+        matcher.similarity(
             best.state,
             idle_hours=max(0.0, now - best.state.updated) / HOUR,
-            half_life_hours=settings.half_life_hours,
-            decay_floor=settings.decay_floor,
+            half_life_hours=half_life,
+            decay_floor=floor,
         )
         if best is not None
         else None
     )
-    dormant_similarity = similarity(features, dormant.state) if dormant is not None else None
+    dormant_similarity = matcher.similarity(dormant.state) if dormant is not None else None
     return best, best_similarity, dormant, dormant_similarity
 
 
@@ -317,17 +320,10 @@ def build_alert(
     decision: Decision, story: StoryState, features: ArticleFeatures, score: float
 ) -> Alert:
     """The alert subscribers get for a ``new_story`` or ``development`` decision."""
-    sources = [
-        AlertSource(
-            outlet=str(source["outlet"]),
-            article=str(source["article"]),
-            title=str(source.get("title") or ""),
-            url=source.get("url"),
-            published=_parse_time(source.get("published")),
-        )
-        for source in story.sources
-    ]
-    names = [key.partition(":")[2] for key, _ in features.entities.most_common(10)]
+    sources = [_alert_source(source) for source in story.sources]
+    # most_common(10) without its Python-level heap: a stable sort ranks ties the same way.
+    top = sorted(features.entities.items(), key=itemgetter(1), reverse=True)[:10]
+    names = [key.partition(":")[2] for key, _ in top]
     kind = "new_story" if decision.decision == "new_story" else "development"
     return Alert(
         id=f"{story.id}:{decision.article}",
@@ -346,6 +342,31 @@ def build_alert(
         reasons=dict(decision.reasons),
         trace=dict(decision.trace),
     )
+
+
+_ALERT_SOURCES: dict[tuple[object, ...], AlertSource] = {}
+_ALERT_SOURCES_MAX = 10_000
+"""Sources kept validated (the recent stories' sources: a few MB)."""
+
+
+def _alert_source(source: dict[str, object]) -> AlertSource:
+    # A story's sources recur in every alert of the story (up to MAX_SOURCES each): each is
+    # validated once. Alerts share the instances; nothing modifies an alert's sources.
+    get = source.get
+    key = (get("outlet"), get("article"), get("title"), get("url"), get("published"))
+    found = _ALERT_SOURCES.get(key)
+    if found is None:
+        found = AlertSource(
+            outlet=str(source["outlet"]),
+            article=str(source["article"]),
+            title=str(source.get("title") or ""),
+            url=source.get("url"),
+            published=_parse_time(source.get("published")),
+        )
+        if len(_ALERT_SOURCES) >= _ALERT_SOURCES_MAX:
+            _ALERT_SOURCES.clear()
+        _ALERT_SOURCES[key] = found
+    return found
 
 
 def _parse_time(value: object) -> datetime | None:

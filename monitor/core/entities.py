@@ -29,11 +29,22 @@ from __future__ import annotations
 from dataclasses import dataclass
 from functools import cache, lru_cache
 from importlib import resources
+from itertools import compress
+from typing import cast
 
 from monitor.core.arabic import normalize, tokens
-from monitor.core.terms import STOPWORDS, document_frequencies, idf, strip_clitic
+from monitor.core.terms import STOPWORDS, document_frequencies, idf, strip_clitic, token_facts
 
-__all__ = ["Gazetteer", "entity_name", "entity_weight", "extract_entities", "load_gazetteer"]
+__all__ = [
+    "Gazetteer",
+    "WordFacts",
+    "entities_at",
+    "entity_name",
+    "entity_weight",
+    "extract_entities",
+    "load_gazetteer",
+    "word_facts",
+]
 
 _CLITICS: tuple[str, ...] = (
     "وبال",
@@ -157,7 +168,34 @@ def _starts(words: list[str]) -> list[int]:
             unseen = set(words)
         for word in unseen:
             cache[word] = _can_start(word)
-    return [index for index, word in enumerate(words) if cache[word]]
+    return list(compress(range(len(words)), map(cache.__getitem__, words)))
+
+
+WordFacts = tuple[str, int, bool, bool]
+"""``token_facts`` (term, term hash, marker) and whether the word can start an entity."""
+
+_FACTS: dict[str, WordFacts] = {}
+_FACTS_MAX = 500_000
+
+
+def word_facts(words: list[str]) -> list[WordFacts]:
+    """``WordFacts`` of each word: what story analysis needs of a word, in one lookup.
+
+    An article's words looked up together cost one probe of one table each (the table holds
+    every word seen, up to ``_FACTS_MAX``), where separate term, marker and entity caches
+    cost several: the probes of a large table are what analysis spends its time on.
+    """
+    facts = _FACTS
+    found = list(map(facts.get, words))
+    if None not in found:
+        return cast("list[WordFacts]", found)
+    unseen = set(words).difference(facts)
+    if len(facts) + len(unseen) > _FACTS_MAX:
+        facts.clear()
+        unseen = set(words)
+    for word in unseen:
+        facts[word] = (*token_facts(word), _can_start(word))
+    return list(map(facts.__getitem__, words))
 
 
 @lru_cache(maxsize=500_000)
@@ -217,6 +255,14 @@ def extract_entities(words: list[str]) -> list[str]:
 
     The same entity named twice appears twice (callers count mentions).
     """
+    return entities_at(words, _starts(words))
+
+
+def entities_at(words: list[str], starts: list[int]) -> list[str]:
+    """``extract_entities(words)`` given the indexes of the words that can start an entity
+    (``WordFacts``)."""
+    if not starts:
+        return []
     gazetteer = load_gazetteer()
     documents, frequencies = document_frequencies()
     found: list[str] = []
@@ -224,7 +270,7 @@ def extract_entities(words: list[str]) -> list[str]:
     taken_until = 0  # tokens before this belong to an entity already found
     name_start = name_end = -1  # tokens taken as a pattern name
     # Only a token that starts an entry, or a title or institution word, starts an entity.
-    for index in _starts(words):
+    for index in starts:
         if index < taken_until or name_start <= index < name_end:
             continue
         word = words[index]

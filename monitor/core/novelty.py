@@ -30,6 +30,7 @@ from __future__ import annotations
 import re
 from collections import Counter
 from dataclasses import dataclass, field
+from itertools import chain, filterfalse
 from typing import Any
 
 import xxhash
@@ -84,10 +85,13 @@ _RAW_ACTIONS: dict[str, str] = {
 _ACTIONS: dict[str, str] = {
     normalize(word): group for group, words in _RAW_ACTIONS.items() for word in words.split()
 }
+_ACTION_MARKERS: dict[str, str] = {term: "act:" + group for term, group in _ACTIONS.items()}
+"""Term -> the marker ``record_reported`` keeps for its kind of action."""
 _QUOTE = re.compile(r"[\"“”«»]")
 _LIST_ITEM = re.compile(r"^\s*[-–—•*·▪►]\s")
 
 _UPDATE_FACTS = ("number", "date", "action")
+_ENTITY_FACTS = {"PER": "person", "ORG": "organisation", "LOC": "place"}
 FACT_WEIGHTS: dict[str, float] = {
     "action": 1.5,
     "person": 1.0,
@@ -256,12 +260,11 @@ def _facts(
     known_numbers: set[str],
 ) -> dict[str, list[str]]:
     facts: dict[str, list[str]] = {}
-    kinds = {"PER": "person", "ORG": "organisation", "LOC": "place"}
     markers = text.markers
     for key in dict.fromkeys(text.entities):
         if key not in known_entities:
             kind, _, name = key.partition(":")
-            facts.setdefault(kinds.get(kind, "person"), []).append(name)
+            facts.setdefault(_ENTITY_FACTS.get(kind, "person"), []).append(name)
     numbers = [n for n in dict.fromkeys(markers) if n[0].isdigit() and n not in known_numbers]
     if numbers:
         facts["number"] = numbers
@@ -271,7 +274,7 @@ def _facts(
     actions = [
         term
         for term in dict.fromkeys(text.terms)
-        if term in _ACTIONS and "act:" + _ACTIONS[term] not in known_numbers
+        if term in _ACTIONS and _ACTION_MARKERS[term] not in known_numbers
     ]
     if actions:
         facts["action"] = actions
@@ -290,24 +293,20 @@ def _quoted_terms(original: str) -> list[str]:
 
 def record_reported(story: StoryState, analysed: list[SentenceText]) -> None:
     """Remember what an article reported (all its sentences), keeping the state bounded."""
+    fingerprints = [text.fingerprint for text in analysed]
     seen = set(story.seen_terms)
-    new_terms: list[int] = []
-    numbers = dict.fromkeys(story.numbers)
-    added: list[list[int]] = []
+    # First occurrences, in order, of the terms the story had not reported.
+    new_terms = list(filterfalse(seen.__contains__, dict.fromkeys(chain(*fingerprints))))
+    added = [fingerprint for fingerprint in fingerprints if len(fingerprint) >= MIN_SENTENCE_TERMS]
+    markers: list[str] = []
     for text in analysed:
-        fingerprint = text.fingerprint
-        if len(fingerprint) >= MIN_SENTENCE_TERMS:
-            added.append(fingerprint)
-        for term in fingerprint:
-            if term not in seen:
-                seen.add(term)
-                new_terms.append(term)
-        markers = text.markers + [
-            "act:" + _ACTIONS[term] for term in text.terms if term in _ACTIONS
-        ]
-        for marker in markers:
-            numbers.pop(marker, None)
-            numbers[marker] = None
+        markers += text.markers
+        markers += filter(None, map(_ACTION_MARKERS.get, text.terms))
+    # Each marker moves to the end when seen again: the untouched ones keep their order,
+    # then come the article's, by their last mention.
+    mentioned = dict.fromkeys(reversed(markers))
+    numbers = [number for number in dict.fromkeys(story.numbers) if number not in mentioned]
+    numbers += reversed(mentioned)
     story.sentences = (story.sentences + added)[-MAX_STORY_SENTENCES:]
     story.seen_terms = (story.seen_terms + new_terms)[-MAX_SEEN_TERMS:]
-    story.numbers = list(numbers)[-MAX_NUMBERS:]
+    story.numbers = numbers[-MAX_NUMBERS:]

@@ -25,17 +25,19 @@ from __future__ import annotations
 import math
 from collections import Counter
 from dataclasses import dataclass, field
+from itertools import chain, compress, repeat
+from operator import add, itemgetter, mul, truediv
+from sys import intern
 from typing import Any
 
-from xxhash import xxh32_intdigest
-
 from monitor.core.arabic import tokens
-from monitor.core.entities import entity_weight, extract_entities
-from monitor.core.terms import DATE_WORDS, content_terms, idf, idf_table
+from monitor.core.entities import entities_at, entity_weight, word_facts
+from monitor.core.terms import NO_TERM_HASH, idf, idf_table, term_hash
 
 __all__ = [
     "ArticleFeatures",
     "ArticleText",
+    "Matcher",
     "SentenceText",
     "Similarity",
     "StoryState",
@@ -87,22 +89,38 @@ class ArticleText:
 
 
 def analyse_sentence(normalized: str) -> SentenceText:
-    words = tokens(normalized)
-    terms = content_terms(words)
-    markers = [word for word in words if word[0].isdigit() or word in DATE_WORDS]
-    return SentenceText(terms, extract_entities(words), term_hashes(terms), markers)
+    return analyse(normalized, []).title
 
 
 def term_hashes(terms: list[str]) -> list[int]:
     """Sorted distinct 32-bit hashes of ``terms``: a sentence's order-free fingerprint."""
-    return sorted({xxh32_intdigest(term) for term in terms})
+    return sorted(set(map(term_hash, terms)))
 
 
 def analyse(match_title: str, match_sentences: list[str]) -> ArticleText:
     """Tokens, content terms and entities of a normalised title and its sentences."""
-    return ArticleText(
-        analyse_sentence(match_title), [analyse_sentence(s) for s in match_sentences]
-    )
+    token_lists = [tokens(match_title), *map(tokens, match_sentences)]
+    # The facts of every word of the article in one pass: one table probe per word.
+    facts = word_facts(list(chain.from_iterable(token_lists)))
+    term_of, hash_of, is_marker, can_start = (itemgetter(i) for i in range(4))
+    rows: list[SentenceText] = []
+    end = 0
+    for words in token_lists:
+        start, end = end, end + len(words)
+        sentence = facts[start:end]
+        hashes = set(map(hash_of, sentence))
+        hashes.discard(NO_TERM_HASH)
+        rows.append(
+            SentenceText(
+                terms=list(filter(None, map(term_of, sentence))),
+                entities=entities_at(
+                    words, list(compress(range(len(words)), map(can_start, sentence)))
+                ),
+                fingerprint=sorted(hashes),
+                markers=list(compress(words, map(is_marker, sentence))),
+            )
+        )
+    return ArticleText(rows[0], rows[1:])
 
 
 @dataclass(slots=True)
@@ -193,7 +211,9 @@ def _norm(vector: dict[str, float]) -> float:
 
 def _unit(vector: dict[str, float]) -> dict[str, float]:
     norm = _norm(vector)
-    return {k: v / norm for k, v in vector.items()} if norm else {}
+    if not norm:
+        return {}
+    return dict(zip(vector, map(truediv, vector.values(), repeat(norm)), strict=True))
 
 
 def _top(vector: dict[str, float], limit: int) -> dict[str, float]:
@@ -212,21 +232,29 @@ def article_features(match_title: str, match_sentences: list[str]) -> ArticleFea
 def features_of(text: ArticleText) -> ArticleFeatures:
     """Features of an analysed article (the lead sentences and the title)."""
     title_entity_list = text.title.entities
-    entities = Counter(title_entity_list)
-    # Whole counts are exact as floats, so counting in C gives the same weights.
-    body_counts: Counter[str] = Counter()
-    for sentence in text.sentences[:BODY_SENTENCES]:
-        entities.update(sentence.entities)
-        body_counts.update(sentence.terms)
-    counts: dict[str, float] = dict(body_counts)
+    lead = text.sentences[:BODY_SENTENCES]
+    # Whole counts are exact as floats, so counting in C gives the same weights; one Counter
+    # over the chained lists counts (and orders) as updating it sentence by sentence.
+    entities = Counter(chain(title_entity_list, *[sentence.entities for sentence in lead]))
+    counts: dict[str, float] = dict(
+        Counter(chain.from_iterable([sentence.terms for sentence in lead]))
+    )
     title_terms = text.title.terms
     for term in title_terms:
         counts[term] = counts.get(term, 0.0) + TITLE_TERM_BOOST
     idf_of, unseen_idf = idf_table()
-    log = math.log
-    vector = {
-        term: (1.0 + log(count)) * idf_of.get(term, unseen_idf) for term, count in counts.items()
-    }
+    # (1 + log(count)) * idf per term, the same operations mapped in C instead of a loop.
+    vector = dict(
+        zip(
+            counts,
+            map(
+                mul,
+                map(add, repeat(1.0), map(math.log, counts.values())),
+                map(idf_of.get, counts, repeat(unseen_idf)),
+            ),
+            strict=True,
+        )
+    )
     for key, count in entities.items():
         vector["@" + key] = (1.0 + math.log(count)) * entity_weight(key) * ENTITY_BOOST
     title = {term: idf_of.get(term, unseen_idf) for term in title_terms}
@@ -261,48 +289,104 @@ def similarity(
     decay_floor: float = 0.5,
 ) -> Similarity:
     """How likely ``article`` reports the same event as ``story`` (0..1)."""
-    body, title, shared_title = _overlap(article, story)
-    raw = min(1.0, BODY_WEIGHT * body + TITLE_WEIGHT * title)
-    factor = decay(idle_hours, half_life_hours, decay_floor)
-    shared_entities = sorted(
-        (key for key in article.entities if key in story.entities),
-        key=lambda key: -story.entities[key],
-    )
-    return Similarity(
-        score=raw * factor,
-        raw=raw,
-        body=body,
-        title=title,
-        decay=factor,
-        shared_entities=shared_entities,
-        shared_title=[key.lstrip("@") for key in shared_title],
+    return Matcher(article).similarity(
+        story, idle_hours=idle_hours, half_life_hours=half_life_hours, decay_floor=decay_floor
     )
 
 
 def raw_similarity(article: ArticleFeatures, story: StoryState) -> float:
     """``similarity(article, story).raw`` without the explanation (cheap, for ranking)."""
-    body, title, _ = _overlap(article, story)
-    return min(1.0, BODY_WEIGHT * body + TITLE_WEIGHT * title)
+    return Matcher(article).raw(story)
 
 
-def _overlap(article: ArticleFeatures, story: StoryState) -> tuple[float, float, list[str]]:
-    """(body cosine, weighted share of title features, the shared title features)."""
-    centroid = story.centroid
-    norm = story.centroid_norm or _norm(centroid)
-    vector = article.vector
-    shared = vector.keys() & centroid.keys()
-    body = sum([vector[key] * centroid[key] for key in shared]) / norm if norm else 0.0
-    title_features = article.title
-    title_total = sum(title_features.values())
-    story_titles = story.title_features
-    story_entities = story.entities
-    shared_title = [
-        key
-        for key in title_features
-        if key in story_titles or (key[:1] == "@" and key[1:] in story_entities)
-    ]
-    title = sum(title_features[key] for key in shared_title) / title_total if title_total else 0.0
-    return body, title, shared_title
+class Matcher:
+    """Similarity of one article to many stories, with the article's side computed once.
+
+    The sums add the same terms in the same order as a direct computation, so the scores
+    are bit for bit those of ``similarity`` (decisions compare them with thresholds).
+    """
+
+    __slots__ = ("_title", "_title_total", "_vector", "article")
+
+    def __init__(self, article: ArticleFeatures) -> None:
+        self.article = article
+        # Interned like the stories' keys (``merge_article``): a shared key is then found by
+        # identity, without comparing the text of a string elsewhere in memory (that cost
+        # more than the rest of the comparison).
+        self._vector = {intern(key): weight for key, weight in article.vector.items()}
+        title = article.title
+        self._title_total = sum(title.values())
+        # (key, weight, entity key for "@" keys): slicing per story would make new strings
+        # whose hashes are computed again every time.
+        self._title = [
+            (intern(key), weight, intern(key[1:]) if key[:1] == "@" else None)
+            for key, weight in title.items()
+        ]
+
+    def _body(self, story: StoryState) -> float:
+        centroid = story.centroid
+        norm = story.centroid_norm or _norm(centroid)
+        if not norm:
+            return 0.0
+        vector = self._vector
+        shared = vector.keys() & centroid.keys()
+        products = map(mul, map(vector.__getitem__, shared), map(centroid.__getitem__, shared))
+        return sum(products) / norm
+
+    def raw(self, story: StoryState) -> float:
+        """``similarity(article, story).raw``."""
+        body = self._body(story)
+        title = 0.0
+        total = self._title_total
+        if total:
+            titles = story.title_features
+            entities = story.entities
+            shared = 0.0
+            for key, weight, entity in self._title:
+                if key in titles or (entity is not None and entity in entities):
+                    shared += weight
+            title = shared / total
+        return min(1.0, BODY_WEIGHT * body + TITLE_WEIGHT * title)
+
+    def overlap(self, story: StoryState) -> tuple[float, float, list[str]]:
+        """(body cosine, weighted share of title features, the shared title features)."""
+        titles = story.title_features
+        entities = story.entities
+        shared_title: list[str] = []
+        shared = 0.0
+        for key, weight, entity in self._title:
+            if key in titles or (entity is not None and entity in entities):
+                shared_title.append(key)
+                shared += weight
+        total = self._title_total
+        return self._body(story), shared / total if total else 0.0, shared_title
+
+    def similarity(
+        self,
+        story: StoryState,
+        *,
+        idle_hours: float = 0.0,
+        half_life_hours: float = 24.0,
+        decay_floor: float = 0.5,
+    ) -> Similarity:
+        """``similarity(article, story, ...)``."""
+        body, title, shared_title = self.overlap(story)
+        raw = min(1.0, BODY_WEIGHT * body + TITLE_WEIGHT * title)
+        factor = decay(idle_hours, half_life_hours, decay_floor)
+        story_entities = story.entities
+        shared_entities = sorted(
+            (key for key in self.article.entities if key in story_entities),
+            key=lambda key: -story_entities[key],
+        )
+        return Similarity(
+            score=raw * factor,
+            raw=raw,
+            body=body,
+            title=title,
+            decay=factor,
+            shared_entities=shared_entities,
+            shared_title=[key.lstrip("@") for key in shared_title],
+        )
 
 
 def new_story_state(
@@ -322,18 +406,19 @@ def new_story_state(
 
 def merge_article(state: StoryState, article: ArticleFeatures, *, now: float) -> None:
     """Fold an article's features into the story (bounded)."""
+    # Keys are interned (see ``Matcher``); a key already there keeps its string.
     centroid = dict(state.centroid)
     for key, weight in article.vector.items():
-        centroid[key] = centroid.get(key, 0.0) + weight
+        centroid[intern(key)] = centroid.get(key, 0.0) + weight
     state.centroid = _top(centroid, CENTROID_FEATURES)
     state.centroid_norm = _norm(state.centroid)
     titles = dict(state.title_features)
     for key, weight in article.title.items():
-        titles[key] = titles.get(key, 0.0) + weight
+        titles[intern(key)] = titles.get(key, 0.0) + weight
     state.title_features = _top(titles, TITLE_FEATURES)
     entities = dict(state.entities)
     for key, count in article.entities.items():
-        entities[key] = entities.get(key, 0.0) + count
+        entities[intern(key)] = entities.get(key, 0.0) + count
     state.entities = _top(entities, STORY_ENTITIES)
     title_entities = dict(state.title_entities)
     # Sorted: a set's order varies with the hash seed, and ties in these counts pick the
@@ -365,18 +450,26 @@ def index_keys(state: StoryState, limit: int = 2 * LOOKUP_KEYS) -> list[str]:
 
 def _strongest_telling(vector: dict[str, float], limit: int) -> list[str]:
     """The ``limit`` heaviest telling keys of ``vector``, heaviest first (stable on ties)."""
+    # Filtering first keeps the order of the rest, and reverse=True keeps ties in that
+    # order (like sorting on the negated weight): the same keys as sorting, then filtering.
+    weight = vector.__getitem__
+    try:
+        strongest = sorted(filter(_TELLING.__getitem__, vector), key=weight, reverse=True)
+    except KeyError:  # a key seen for the first time (the usual case probes each key once)
+        _learn_telling(vector)
+        strongest = sorted(filter(_TELLING.__getitem__, vector), key=weight, reverse=True)
+    del strongest[limit:]
+    return strongest
+
+
+def _learn_telling(vector: dict[str, float]) -> None:
     telling = _TELLING
-    # set.difference(dict) probes the dict per key; a keys-view difference would walk it.
     unseen = set(vector).difference(telling)
-    if unseen:
-        if len(telling) + len(unseen) > _TELLING_MAX:
-            telling.clear()
-            unseen = set(vector)
-        for key in unseen:
-            telling[key] = _is_telling(key)
-    # reverse=True keeps ties in insertion order, like sorting on the negated weight
-    heaviest = sorted(vector, key=vector.__getitem__, reverse=True)
-    return [key for key in heaviest if telling[key]][:limit]
+    if len(telling) + len(unseen) > _TELLING_MAX:
+        telling.clear()
+        unseen = set(vector)
+    for key in unseen:
+        telling[intern(key)] = _is_telling(key)
 
 
 _TELLING: dict[str, bool] = {}

@@ -20,19 +20,25 @@ from __future__ import annotations
 
 import json
 import math
+import sys
 from functools import cache
 from importlib import resources
+
+from xxhash import xxh32_intdigest
 
 from monitor.core.arabic import normalize
 
 __all__ = [
     "DATE_WORDS",
+    "NO_TERM_HASH",
     "STOPWORDS",
     "content_terms",
     "document_frequencies",
     "idf",
     "idf_table",
     "strip_clitic",
+    "term_hash",
+    "token_facts",
 ]
 
 _RAW_STOPWORDS = """
@@ -75,7 +81,9 @@ def document_frequencies() -> tuple[int, dict[str, int]]:
     """(documents counted, term -> documents containing it) from the bundled table."""
     path = resources.files("monitor.data").joinpath("df.json")
     loaded = json.loads(path.read_text(encoding="utf-8"))
-    return int(loaded["documents"]), {str(k): int(v) for k, v in loaded["df"].items()}
+    # Interned, as the terms of ``content_terms`` are: a lookup of a term then finds the very
+    # same string object and skips comparing characters (half the cost of a weight lookup).
+    return int(loaded["documents"]), {sys.intern(str(k)): int(v) for k, v in loaded["df"].items()}
 
 
 @cache
@@ -137,7 +145,7 @@ def _term_of(token: str) -> str:
     if len(token) < _MIN_TERM_CHARS or token in STOPWORDS or token[0].isdigit():
         return _NOT_A_TERM
     term = strip_clitic(token)
-    return _NOT_A_TERM if term in STOPWORDS else term
+    return _NOT_A_TERM if term in STOPWORDS else sys.intern(term)
 
 
 def content_terms(tokens: list[str]) -> list[str]:
@@ -152,3 +160,22 @@ def content_terms(tokens: list[str]) -> list[str]:
         for token in unseen:
             cache[token] = _term_of(token)
     return list(filter(None, map(cache.__getitem__, tokens)))
+
+
+term_hash = xxh32_intdigest
+"""The 32-bit hash of a term in sentence fingerprints (``monitor.core.stories.term_hashes``)."""
+
+NO_TERM_HASH = -1
+"""``token_facts``' hash for a token that is no term (``term_hash`` is never negative)."""
+
+
+def token_facts(token: str) -> tuple[str, int, bool]:
+    """(its content term or ``""``, the term's ``term_hash`` or ``NO_TERM_HASH``, whether it
+    is a marker: a number or a ``DATE_WORDS`` word) of one token.
+
+    >>> token_facts("والحكومه"), token_facts("في"), token_facts("يونيو")[2]
+    (('الحكومه', 2336816868, False), ('', -1, False), True)
+    """
+    term = _term_of(token)
+    marker = token[0].isdigit() or token in DATE_WORDS
+    return term, term_hash(term) if term else NO_TERM_HASH, marker

@@ -52,6 +52,7 @@ _LATENCY_STARTS = ("published", "polled", "produced")
 _last_active_refresh = 0.0
 _STORY_SECONDS = STAGE_SECONDS.labels(stage=STAGE)
 _DECISION_COUNTERS: dict[tuple[str, str], Any] = {}
+_ALERT_COUNTERS: dict[str, Any] = {}
 
 
 def _count_decision(decision: str, outlet: str) -> None:
@@ -61,6 +62,13 @@ def _count_decision(decision: str, outlet: str) -> None:
         counter = _DECISION_COUNTERS[(decision, outlet)] = DECISIONS.labels(
             decision=decision, outlet=outlet
         )
+    counter.inc()
+
+
+def _count_alert(kind: str) -> None:
+    counter = _ALERT_COUNTERS.get(kind)
+    if counter is None:
+        counter = _ALERT_COUNTERS[kind] = ALERTS.labels(kind=kind)
     counter.inc()
 
 
@@ -118,7 +126,7 @@ async def story_stage(
             outcomes={article.id: _dump_outcome(decision, alert)},
         )  # fmt: skip
     if alert is not None:
-        ALERTS.labels(kind=alert.kind).inc()
+        _count_alert(alert.kind)
         _observe_latency(alert, decided)
     if outcome.created:
         STORIES_CREATED.inc()

@@ -2,11 +2,21 @@
 
 from __future__ import annotations
 
+import re
+
 import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from monitor.core.arabic import arabic_share, detect_language, normalize, tokens
+from monitor.core.arabic import (
+    _ARABIC_LETTERS,
+    CONTROL_CHARS,
+    arabic_share,
+    char_counts,
+    detect_language,
+    normalize,
+    tokens,
+)
 
 
 @pytest.mark.parametrize(
@@ -112,3 +122,34 @@ def test_arabic_article_with_latin_names_is_arabic() -> None:
 @given(st.text())
 def test_detect_language_never_raises(text: str) -> None:
     assert isinstance(detect_language(text), str)
+
+
+_TOKEN_REGEX = re.compile(r"\d+(?:[.,]\d+)*|[^\W\d_]+")
+
+
+@given(st.text())
+def test_tokens_are_the_regex_tokens(text: str) -> None:
+    assert tokens(text) == _TOKEN_REGEX.findall(text)
+
+
+@given(st.text(alphabet=st.sampled_from("بوتين 19.6,1 ²_-ـ\u0670\xa0\u2003Ab.")))
+def test_tokens_are_the_regex_tokens_on_mixed_words(text: str) -> None:
+    assert tokens(text) == _TOKEN_REGEX.findall(text)
+
+
+def _counted(pattern: str, text: str) -> int:
+    return sum(1 for char in text if re.fullmatch(pattern, char))
+
+
+@given(st.text())
+def test_char_counts_count_each_class(text: str) -> None:
+    letters, arabic, spaces, control = char_counts(text)
+    assert letters == _counted(r"[^\W\d_]", text)
+    assert arabic == len(text) - len(_ARABIC_LETTERS.sub("", text))
+    assert spaces == len(text) - len("".join(text.split()))
+    assert control == _counted(CONTROL_CHARS.pattern.rstrip("+"), text)
+
+
+def test_char_counts_outside_the_bmp_and_lone_surrogates() -> None:
+    assert char_counts("بوتين 😀 \U0001d400x") == (7, 5, 2, 0)
+    assert char_counts("ب\ud800 ") == (1, 1, 1, 0)

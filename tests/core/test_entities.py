@@ -1,7 +1,8 @@
 from __future__ import annotations
 
 from monitor.core.arabic import normalize, tokens
-from monitor.core.entities import entity_weight, extract_entities
+from monitor.core.entities import entities_at, entity_weight, extract_entities, word_facts
+from monitor.core.terms import DATE_WORDS, content_terms
 
 
 def entities(text: str) -> list[str]:
@@ -39,3 +40,14 @@ def test_institution_pattern() -> None:
 
 def test_rare_names_weigh_more_than_common_places() -> None:
     assert entity_weight("LOC:بيونغ يانغ") > entity_weight("LOC:مصر")
+
+
+def test_word_facts_give_the_same_entities_terms_and_markers() -> None:
+    texts = ["وصل الرئيس الروسي فلاديمير بوتين يوم 18 يونيو", "", "قال وزير الخارجية سامح شكري"]
+    for words in (tokens(normalize(text)) for text in texts):
+        facts = word_facts(words)
+        starts = [index for index, fact in enumerate(facts) if fact[3]]
+        assert entities_at(words, starts) == extract_entities(words)
+        assert [fact[0] for fact in facts if fact[0]] == content_terms(words)
+        markers = [word for word in words if word[0].isdigit() or word in DATE_WORDS]
+        assert [word for word, fact in zip(words, facts, strict=True) if fact[2]] == markers

@@ -75,3 +75,16 @@ def test_record_reported_is_bounded() -> None:
     )
     record_reported(story, many.sentences)
     assert len(story.sentences) <= 400 and len(story.numbers) <= 200
+
+
+def test_record_reported_moves_a_mentioned_marker_to_the_end() -> None:
+    story = StoryState(id="s", title="t", created=0.0, updated=0.0, numbers=["4", "مايو", "7"])
+    text = analyse("", [normalize("حجز القضية للحكم 4 مايو"), normalize("وقع الاتفاق")])
+    record_reported(story, text.sentences)
+    # Untouched markers first, then the article's by their last mention.
+    assert story.numbers[0] == "7"
+    assert story.numbers[1:3] == ["4", "مايو"]
+    assert story.numbers[-1].startswith("act:")
+    seen = list(story.seen_terms)
+    record_reported(story, text.sentences)
+    assert story.seen_terms == seen  # nothing new the second time

@@ -3,6 +3,8 @@ from __future__ import annotations
 from monitor.core.arabic import normalize
 from monitor.core.stories import (
     StoryState,
+    analyse,
+    analyse_sentence,
     article_features,
     decay,
     index_keys,
@@ -76,3 +78,44 @@ def test_index_keys_are_what_lookups_use() -> None:
 def test_state_round_trips_through_a_dict() -> None:
     story = story_of(VISIT)
     assert StoryState.from_dict(story.to_dict()) == story
+
+
+def test_an_article_is_analysed_as_its_sentences_one_by_one() -> None:
+    title = normalize("بوتين يصل إلى بيونغ يانغ الثلاثاء 18 يونيو")
+    body = [normalize(s) for s in [*VISIT[1], *FOOTBALL[1], "", "في 2024"]]
+    text = analyse(title, body)
+    assert text.title == analyse_sentence(title)
+    assert text.sentences == [analyse_sentence(sentence) for sentence in body]
+    assert text.title.markers == ["الثلاثاء", "18", "يونيو"]
+
+
+def test_matcher_scores_every_story_as_similarity_does() -> None:
+    # The ranking shortcut must give exactly the scores of the reference formula.
+    from monitor.core.stories import BODY_WEIGHT, TITLE_WEIGHT, Matcher
+
+    article = features(VISIT_AGAIN)
+    matcher = Matcher(article)
+    for story in (story_of(VISIT), story_of(VISIT_AGAIN), story_of(FOOTBALL)):
+        norm = story.centroid_norm
+        shared = article.vector.keys() & story.centroid.keys()
+        body = sum([article.vector[key] * story.centroid[key] for key in shared]) / norm
+        titled = [
+            key
+            for key in article.title
+            if key in story.title_features or (key[:1] == "@" and key[1:] in story.entities)
+        ]
+        title = sum(article.title[key] for key in titled) / sum(article.title.values())
+        assert matcher.raw(story) == min(1.0, BODY_WEIGHT * body + TITLE_WEIGHT * title)
+        assert similarity(article, story).raw == matcher.raw(story)
+        assert similarity(article, story).shared_title == [key.lstrip("@") for key in titled]
+
+
+def test_strongest_keys_keep_the_heaviest_first_and_ties_in_order() -> None:
+    from monitor.core.stories import _strongest_telling
+
+    vector = {"@PER:فلاديمير بوتين": 1.0, "بيونغ": 2.0, "يانغ": 2.0, "زياره": 0.5}
+    expected = sorted(vector, key=vector.__getitem__, reverse=True)
+    telling = _strongest_telling(vector, 10)
+    assert telling == [key for key in expected if key in telling]
+    assert telling.index("بيونغ") < telling.index("يانغ")  # tie: insertion order
+    assert _strongest_telling(vector, 1) == telling[:1]

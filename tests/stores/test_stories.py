@@ -147,3 +147,28 @@ async def test_redis_store_write_behind(redis_url: str) -> None:
         assert await restarted.story_of("s4-a") is None
     finally:
         await client.aclose()
+
+
+def test_rank_by_hits_then_latest_update_then_id() -> None:
+    from monitor.stores.stories import _rank
+
+    filings = [
+        {"a": 5.0, "b": 1.0, "c": 2.0, "old": -10.0},
+        {"b": 3.0, "c": 2.0, "d": 9.0},
+        {"c": 1.0, "d": 9.0, "old": -10.0},
+    ]
+    # c: 3 hits; b, d: 2 hits (d updated later); a: 1; old: too old to count.
+    assert _rank(filings, 0.0, 10) == ["c", "d", "b", "a"]
+    assert _rank(filings, 0.0, 2) == ["c", "d"]
+    assert _rank([{"y": 1.0}, {"x": 1.0}], 0.0, 5) == ["x", "y"]
+    assert _rank(filings, 0.0, 0) == []
+
+
+def test_file_drops_the_lowest_score_then_lowest_id() -> None:
+    from monitor.stores.stories import INDEX_PER_KEY, _file
+
+    filed = {f"s{i:03d}": float(i) for i in range(INDEX_PER_KEY)}
+    filed["r000"] = 0.0  # ties with s000: "r000" < "s000" goes first, as in Redis
+    _file(filed, "new", 100.0)
+    assert len(filed) == INDEX_PER_KEY
+    assert "r000" not in filed and "s000" not in filed and "new" in filed
