@@ -32,6 +32,7 @@ from prometheus_client import REGISTRY
 
 from monitor.commands.replay import read_articles
 from monitor.core.records import RawArticle
+from monitor.lifecycle import tune_gc
 from monitor.pipeline import Pipeline
 from monitor.settings import Settings
 
@@ -125,6 +126,7 @@ async def bench(path: Path, redis_url: str | None, limit: int | None, modes: lis
 
 
 def main() -> None:
+    tune_gc()  # as every ``monitor`` command does
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("stream", type=Path)
     parser.add_argument("--redis", metavar="URL")

@@ -45,6 +45,7 @@ sys.path.insert(0, str(ROOT))
 
 from monitor.commands.replay import read_articles  # noqa: E402
 from monitor.core.records import RawArticle  # noqa: E402
+from monitor.lifecycle import tune_gc  # noqa: E402
 from monitor.pipeline import Pipeline  # noqa: E402
 from monitor.settings import Settings  # noqa: E402
 from tests.system.helpers import (  # noqa: E402
@@ -291,6 +292,7 @@ async def main(args: argparse.Namespace) -> None:
 
 
 if __name__ == "__main__":
+    tune_gc()  # as every ``monitor`` command (the workers too) does
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("stream", type=Path, help="JSONL stream, e.g. egypt2013_stream.jsonl")
     parser.add_argument("--limit", type=int, help="use only the first N articles")

@@ -13,6 +13,8 @@ import logging
 import sys
 from collections.abc import Sequence
 
+from monitor.lifecycle import tune_gc
+
 __all__ = ["main"]
 
 # module path -> provides register(subparsers)
@@ -47,6 +49,7 @@ def _parser() -> argparse.ArgumentParser:
 
 def main(argv: Sequence[str] | None = None) -> int:
     args = _parser().parse_args(argv)
+    tune_gc()
     logging.basicConfig(
         level=logging.DEBUG if args.verbose else logging.INFO,
         stream=sys.stderr,

@@ -39,6 +39,7 @@ import redis.asyncio as aioredis
 from monitor.core.fingerprint import Fingerprint, FingerprintParams
 from monitor.core.records import Alert, CleanArticle, Decision, RawArticle, Rejection
 from monitor.core.stories import ArticleFeatures, article_features
+from monitor.lifecycle import tune_gc
 from monitor.settings import Settings
 from monitor.stages.clean import clean_batch, clean_stage
 from monitor.stages.fingerprint import article_fingerprint, fingerprint_stage
@@ -205,6 +206,7 @@ _worker_templates: TemplateStore | None = None
 
 def _start_worker(settings: Settings, redis_url: str | None) -> None:
     global _worker_loop, _worker_settings, _worker_templates
+    tune_gc()
     _worker_loop = asyncio.new_event_loop()
     _worker_settings = settings
     limits = template_store_settings(settings.clean)
