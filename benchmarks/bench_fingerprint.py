@@ -8,7 +8,10 @@ Reports, in one run:
 1. fingerprints per second on one core (``article_fingerprint`` on the stream's clean
    articles; cleaning is not timed);
 2. lookup+insert time per article (one Lua call each, and pipelined batches of 100) with
-   10 thousand and with 1 million articles stored, and their ratio (goal ≤ 1.3);
+   10 thousand and with 1 million articles stored, and their ratio (goal ≤ 1.3); for the
+   batches also the CPU the redis-server spends per article (``INFO cpu`` user+sys delta
+   around each batch) and the CPU of this client process per article (packing the commands
+   and parsing the replies);
 3. Redis bytes per stored article (``INFO memory`` ``used_memory`` delta / count) at
    10 thousand, 200 thousand and 1 million stored (goal ≤ 600).
 
@@ -36,6 +39,7 @@ import time
 import uuid
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
+from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
@@ -123,11 +127,29 @@ async def fill(
     return time.perf_counter() - started
 
 
+async def redis_cpu(client: Redis) -> float:
+    """CPU seconds the redis-server has used so far (user + system)."""
+    info = await client.info("cpu")
+    return float(info["used_cpu_user"]) + float(info["used_cpu_sys"])
+
+
+@dataclass(frozen=True)
+class Timing:
+    single: float
+    """Median seconds per single call."""
+    batched: float
+    """Seconds per article in pipelined batches of 100."""
+    redis_cpu: float
+    """redis-server CPU seconds per article in those batches."""
+    client_cpu: float
+    """This process's CPU seconds per article in those batches."""
+
+
 async def time_interleaved(
     stores: dict[int, RedisFingerprintStore],
     articles: Sequence[tuple[CleanArticle, Fingerprint]],
-) -> dict[int, tuple[float, float]]:
-    """Per store: (median seconds per single call, seconds per article in batches of 100).
+) -> dict[int, Timing]:
+    """Per store: single-call and batched times, and the CPU per article of both sides.
 
     Calls alternate between the stores (in a shuffled order per article), so that the
     machine's load, which varies from second to second here, weighs on every size alike.
@@ -142,17 +164,31 @@ async def time_interleaved(
             await stores[size].match_and_add(f"t-{article.id}", article.outlet, fingerprint)
             single[size].append(time.perf_counter() - started)
     batched: dict[int, float] = dict.fromkeys(stores, 0.0)
+    server_cpu: dict[int, float] = dict.fromkeys(stores, 0.0)
+    client_cpu: dict[int, float] = dict.fromkeys(stores, 0.0)
+    client = next(iter(stores.values())).client
     rest = articles[len(articles) // 2 :]
     for start in range(0, len(rest), 100):
         batch = [(f"t-{a.id}", a.outlet, fp) for a, fp in rest[start : start + 100]]
         order = list(stores)
         rng.shuffle(order)
         for size in order:
+            # INFO's own cost falls partly inside the window; over 100 articles it is noise
+            cpu_before = await redis_cpu(client)
+            process_before = time.process_time()
             started = time.perf_counter()
             await stores[size].match_and_add_many(batch)
             batched[size] += time.perf_counter() - started
+            client_cpu[size] += time.process_time() - process_before
+            server_cpu[size] += await redis_cpu(client) - cpu_before
+    count = max(1, len(rest))
     return {
-        size: (statistics.median(single[size]), batched[size] / max(1, len(rest)))
+        size: Timing(
+            single=statistics.median(single[size]),
+            batched=batched[size] / count,
+            redis_cpu=server_cpu[size] / count,
+            client_cpu=client_cpu[size] / count,
+        )
         for size in stores
     }
 
@@ -233,7 +269,7 @@ async def run(args: argparse.Namespace, redis_url: str) -> None:
         seconds = await fill(store, size, stored_sizes, outlets, time.time())
         after = await used_memory(client)
         encodings: dict[str, int] = {}
-        async for key in client.scan_iter(match=f"bench{size}:fp:i:*", count=10_000):
+        async for key in client.scan_iter(match=f"bench{size}:fp:h:*", count=10_000):
             encoding = (await client.object("ENCODING", key)).decode()
             encodings[encoding] = encodings.get(encoding, 0) + 1
             if sum(encodings.values()) >= 2000:
@@ -248,16 +284,18 @@ async def run(args: argparse.Namespace, redis_url: str) -> None:
     results = await time_interleaved(
         {args.small: store_for(args.small), args.large: store_for(args.large)}, timed
     )
-    for size, (single, batched) in results.items():
+    for size, timing in results.items():
         print(
-            f"lookup+insert with {size:>9,} stored: {single * 1e3:.3f} ms per call (median, one "
-            f"round trip), {batched * 1e3:.3f} ms per article in pipelined batches of 100"
+            f"lookup+insert with {size:>9,} stored: {timing.single * 1e3:.3f} ms per call "
+            f"(median, one round trip), {timing.batched * 1e3:.3f} ms per article in pipelined "
+            f"batches of 100; CPU per article in those batches: redis-server "
+            f"{timing.redis_cpu * 1e3:.3f} ms, client {timing.client_cpu * 1e3:.3f} ms"
         )
-    single = results[args.large][0] / results[args.small][0]
-    batched = results[args.large][1] / results[args.small][1]
+    large, small = results[args.large], results[args.small]
     print(
-        f"ratio {args.large:,} / {args.small:,} stored: single call {single:.2f}, "
-        f"batched {batched:.2f} (goal <= 1.3)"
+        f"ratio {args.large:,} / {args.small:,} stored: single call "
+        f"{large.single / small.single:.2f}, batched {large.batched / small.batched:.2f}, "
+        f"redis-server CPU {large.redis_cpu / small.redis_cpu:.2f} (goal <= 1.3)"
     )
     await client.aclose()
 

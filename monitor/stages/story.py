@@ -77,11 +77,13 @@ async def story_stage(
     store: StoryStore,
     settings: Settings,
     features: ArticleFeatures | None = None,
+    lookup: list[str] | None = None,
 ) -> tuple[Decision, Alert | None]:
     """Decide what ``item`` tells subscribers; update its story in ``store``.
 
     ``features``: the article's ``article_features``, when already computed (the embedded
-    pipeline computes them next to the clean stage, in another process).
+    pipeline computes them next to the clean stage, in another process); ``lookup``: their
+    ``lookup_keys``, when already computed (the story agent warms its index with them).
     """
     started = time.perf_counter()
     stories = settings.stories
@@ -99,7 +101,7 @@ async def story_stage(
         if features is None:
             features = article_features(article.match_title, article.match_sentences)
         candidates = await store.candidates(
-            lookup_keys(features),
+            lookup if lookup is not None else lookup_keys(features),
             now=now,
             close_after=stories.close_after_days * DAY,
             archive_after=retention,

@@ -15,20 +15,35 @@ Redis keys (``P`` = ``settings.redis.key_prefix`` + ``"fp:"``, e.g. ``mon:fp:``)
   is the article id, field ``d{sid % 64}`` is
   ``"{inserted}|{stored samples}|{top 32 bits of the sketch bound, hex}|{outlet}"``.
   Expires ``ttl + generation`` seconds after its last write.
-* ``P i:{generation}:{bucket}``: hash, the index of one generation (``generation`` =
+* ``P h:{generation}:{bucket}``: hash, the index of one generation (``generation`` =
   ``floor(unix time / generation_seconds)``). Keys are 64-bit: content keys, page locators
-  (outlet+URL, outlet+GUID) and the stored sketch samples; ``bucket`` is a key's top
-  ``g:{generation}`` bits, the field is the next 16 (samples) or 40 (content and page keys)
-  bits after the top 24, as an integer. The value is the ``sid`` of the latest article for
+  (outlet+URL, outlet+GUID) and the stored sketch samples; ``bucket`` is
+  ``floor(top 24 bits * buckets / 2**24)``, the field is the next 16 bits (samples, minus
+  32768: a signed 16-bit integer takes 3-4 bytes in a listpack) or the next 40 bits (content
+  and page keys), as an integer. The value is the ``sid`` of the latest article for
   content and page keys, and the space-separated sids of the latest ``SIDS_PER_SAMPLE``
   articles for samples (so same-topic articles sharing a few shingles do not take over each
   other's matches). The whole hash expires ``ttl`` after its generation ends, so no entry
   needs its own expiry (Redis 7.0 has no HEXPIRE), and lookups read the last
   ``ceil(ttl / generation) + 1`` generations; entries older than ``ttl`` are ignored by
   their ``inserted`` time, so the TTL is exact.
-* ``P g:{generation}``: the generation's bucket bits, fixed by its first insert from the
-  latest earlier generation's entry count ``P n:{g}`` (``index_bucket_bits`` when there is
-  none), so each index hash holds about 32-64 entries whatever the daily volume.
+* ``P b:{generation}``: ``"{buckets} {filter class}"``, fixed by the generation's first
+  insert from the latest earlier generation's entry count ``P n:{g}`` (``2 **
+  index_bucket_bits`` buckets when there is none): about ``ENTRIES_PER_BUCKET`` (64)
+  entries per index hash whatever the daily volume.
+* ``P f:{class}``: the filter, a bitmap of ``2**class - 16`` bytes (one allocation) shared
+  by the generations: a cell of 8 bits (16 or 32 when there are more generations) per
+  position, one bit per generation (``generation % 8``). Every key added to a generation
+  sets its generation's bit in two cells picked by its low bits; a lookup reads all its
+  keys' cells in one ``BITFIELD_RO`` and reads an index hash only where both cells have the
+  generation's bit (most samples of most articles are in no generation: about 5 % of those
+  probes still read a hash). A generation clears its bit in every cell when it starts (that
+  bit last served the generation ``8`` before, long expired). The filter has about
+  ``FILTER_BITS`` cells per entry of a generation; a new size class is only taken when the
+  volume has changed by more than 2x, and the old filter stays, read for the older
+  generations, until they expire.
+* ``P c:{generation}``: bitmap, one bit per bucket: set once its index hash exists (a new
+  hash needs its expiry).
 * ``P n:{generation}``: entries added in the generation.
 
 Why this shape: one key per index entry would cost 50-90 bytes of key overhead each; small
@@ -36,8 +51,13 @@ hashes stay in Redis's compact listpack encoding (≤ ``hash-max-listpack-entrie
 128, and values ≤ 64 bytes), where an entry costs about 10 bytes and a lookup scans at most
 128 entries, so the cost per article does not grow with the number stored. A sudden
 surge within a day makes that day's hashes larger (hashtable encoding: more memory, same
-speed) until the next generation sizes itself. The Lua script builds key names itself, so
-it needs a single Redis (not Redis Cluster).
+speed) until the next generation sizes itself. Without the filter, a lookup read one hash
+per sample per generation (about 47 x 8 ``HGET`` from Lua, 1-2 ms of Redis CPU per article);
+with it, one ``BITFIELD_RO`` and a few dozen ``HGET``. Two samples with the same bucket and
+field share an index entry, as before, but the filter mostly tells them apart, so a lookup
+counts fewer chance matches than before; an insert that the filter takes for new uses
+``HSETNX`` so as not to overwrite such a neighbour. The Lua script builds key names itself, so it needs a single
+Redis (not Redis Cluster).
 
 >>> import asyncio
 >>> from monitor.core.fingerprint import fingerprint_text
@@ -77,14 +97,25 @@ __all__ = [
 
 DAY = 86_400.0
 SAMPLE_FIELD_BITS = 16
-"""Index field bits of a shingle sample (after the 24 bucket bits). A chance collision only
+"""Index field bits of a shingle sample (after its top 24 bits). A chance collision only
 adds one shared sample to a random article, and matches need ``min_shared`` of them, so 16
-bits do; a listpack stores the field in 3 bytes."""
+bits do; a listpack stores the field in 3-4 bytes. (The Lua script takes these bits from
+the key's bytes.)"""
 LOCATOR_FIELD_BITS = 40
 """Index field bits of a content or page key: one collision would be a false ``exact``."""
+MAX_GENERATIONS = 32
+"""Generations a lookup may read (``ceil(ttl / generation) + 1``): one bit each in a filter
+cell of at most 32 bits."""
 SIDS_PER_SAMPLE = 4
 """Articles remembered per shingle sample (the latest ones): enough for the copies of a wire
 story and the same-topic articles around it not to take each other's matches."""
+ENTRIES_PER_BUCKET = 64
+"""Index entries per hash a generation is sized for (from the previous generation's count):
+well under ``hash-max-listpack-entries`` (128), so a day twice as busy still fits."""
+FILTER_BITS = 8
+"""Filter cells per index entry of a generation: a lookup reads an index hash only where the
+entry's filter cell has the generation's bit set (about 12 % of the misses at 8)."""
+_BIG_ENDIAN = np.dtype(">u8")
 
 NewArticle = tuple[str, str, Fingerprint]
 """(article id, outlet, fingerprint) of an article to match and add."""
@@ -234,172 +265,336 @@ class MemoryFingerprintStore:
 
 _MATCH_AND_ADD = """
 local prefix = ARGV[1]
-local now = tonumber(ARGV[2])
-local ttl = tonumber(ARGV[3])
-local generation_seconds = tonumber(ARGV[4])
-local generations = tonumber(ARGV[5])
-local min_shared = tonumber(ARGV[6])
-local max_candidates = tonumber(ARGV[7])
-local article_id = ARGV[8]
-local info = ARGV[9]
-local n_locators = tonumber(ARGV[10])
-local n_samples = tonumber(ARGV[11])
-local n_store = tonumber(ARGV[12])
-local default_bits = tonumber(ARGV[13])
+local ttl = tonumber(ARGV[2])
+local generation_seconds = tonumber(ARGV[3])
+local generations = tonumber(ARGV[4])
+local min_shared = tonumber(ARGV[5])
+local max_candidates = tonumber(ARGV[6])
+local default_buckets = tonumber(ARGV[7])
+local sids_per_sample = tonumber(ARGV[8])
+local entries_per_bucket = tonumber(ARGV[9])
+local filter_bits = tonumber(ARGV[10])
+local now = tonumber(ARGV[11])
+local article_id = ARGV[12]
+local info = ARGV[13]
 local lookup = ARGV[14] == '1'
-local sids_per_sample = tonumber(ARGV[15])
-local first_locator = 16
-local first_sample = first_locator + 2 * n_locators
+local n_store = tonumber(ARGV[15])
+local locators = ARGV[16]
+local samples = ARGV[17]
+local n_locators = #locators / 8
+local n_samples = #samples / 8
+local n_items = n_locators + n_samples
 local generation = math.floor(now / generation_seconds)
 local oldest = now - ttl
 local expire_at = math.ceil((generation + 1) * generation_seconds + ttl)
+local expire_text = string.format('%d', expire_at)
+local floor, byte, format, call = math.floor, string.byte, string.format, redis.call
+-- filter cells: one bit per generation slot (generation mod cell_bits)
+local cell_bits = 8
+while cell_bits < generations do cell_bits = cell_bits * 2 end
+local cell_type = 'u' .. cell_bits
 
--- bucket bits of each generation (absent: the generation has no entries)
-local bits_of_generation = {}
-local function bits_of(g)
-  local bits = bits_of_generation[g]
-  if bits == nil then
-    local stored = redis.call('GET', prefix .. 'g:' .. g)
-    bits = stored and tonumber(stored) or false
-    bits_of_generation[g] = bits
+-- Every number handed to redis.call is formatted here with '%d': Lua's own number to string
+-- conversion ('%.14g') costs several times more.
+
+-- items: the locators (content key first), then the samples, 8 big-endian bytes each
+local tops, lows, highs, fields = {}, {}, {}, {}
+for k = 1, n_items do
+  local blob, at = locators, 8 * k - 7
+  if k > n_locators then blob, at = samples, 8 * (k - n_locators) - 7 end
+  local b1, b2, b3, b4, b5, b6, b7, b8 = byte(blob, at, at + 7)
+  tops[k] = (b1 * 256 + b2) * 256 + b3
+  -- two filter cells per item, from bits other than its bucket's and field's leading ones
+  lows[k] = ((b5 * 256 + b6) * 256 + b7) * 256 + b8
+  highs[k] = ((b8 * 256 + b4) * 256 + b3) * 256 + b2
+  if k > n_locators then
+    -- the next 16 bits, shifted to a signed 16-bit integer: 3-4 bytes in a listpack
+    fields[k] = format('%d', b4 * 256 + b5 - 32768)
+  else
+    fields[k] = format('%d', b4 * 4294967296 + lows[k])
   end
-  return bits
 end
 
-local function index_key(g, top, bits)
-  return prefix .. 'i:' .. g .. ':' .. math.floor(top / 2 ^ (24 - bits))
+-- the live generations, newest first: {generation, buckets, filter size class, hash key
+-- prefix, slot weight in a filter cell}
+local generation_text = {}
+local layout_keys = {}
+for j = 1, generations do
+  generation_text[j] = format('%d', generation - j + 1)
+  layout_keys[j] = prefix .. 'b:' .. generation_text[j]
+end
+local layouts = call('MGET', unpack(layout_keys))
+local function slot_weight(g)
+  return 2 ^ (cell_bits - 1 - g % cell_bits)
+end
+local live = {}
+for j = 1, generations do
+  if layouts[j] then
+    local buckets, class = string.match(layouts[j], '^(%d+) (%d+)$')
+    local g = generation - j + 1
+    live[#live + 1] = {g, tonumber(buckets), tonumber(class),
+      prefix .. 'h:' .. generation_text[j] .. ':', slot_weight(g)}
+  end
 end
 
--- every sid stored under a key, newest generation first, newest sid first
-local function find(top, field)
-  local found = {}
-  for g = generation, generation - generations + 1, -1 do
-    local bits = bits_of(g)
-    if bits then
-      local value = redis.call('HGET', index_key(g, tonumber(top), bits), field)
-      if value then
-        local sids = {}
-        for sid in string.gmatch(value, '%d+') do table.insert(sids, sid) end
-        for k = #sids, 1, -1 do table.insert(found, sids[k]) end
-      end
-    end
+local function bucket_of(k, buckets)
+  return floor(tops[k] * buckets / 16777216)
+end
+-- a filter of size class c is 2^c - 16 bytes (one allocation of 2^c with its header)
+local function filter_cells(class)
+  return floor((2 ^ class - 16) * 8 / cell_bits)
+end
+local function cells_of(k, class)
+  local size = filter_cells(class)
+  return floor(lows[k] * size / 4294967296), floor(highs[k] * size / 4294967296)
+end
+
+-- per item, its bucket (as text) in the last generation asked about
+local bucket_texts, bucket_counts = {}, {}
+local function hash_key(k, layout)
+  if bucket_counts[k] ~= layout[2] then
+    bucket_counts[k] = layout[2]
+    bucket_texts[k] = format('%d', bucket_of(k, layout[2]))
   end
-  return found
+  return layout[4] .. bucket_texts[k]
 end
 
 local function meta(sid)
-  if not sid then return nil end
   local n = tonumber(sid)
   local slot = n % 64
-  local values = redis.call('HMGET', prefix .. 'm:' .. math.floor(n / 64), 'i' .. slot, 'd' .. slot)
+  local values = call('HMGET', prefix .. 'm:' .. format('%d', floor(n / 64)),
+    'i' .. slot, 'd' .. slot)
   -- the same article again (a redelivery or a retry) must not match itself
   if not values[1] or not values[2] or values[1] == article_id then return nil end
   local inserted = tonumber(string.match(values[2], '^[^|]+'))
   if inserted < oldest then return nil end
-  return {sid, values[1], values[2]}
+  return {n, values[1], values[2]}
 end
 
-local function first_alive(sids)
-  for _, sid in ipairs(sids) do
-    local stored = meta(sid)
-    if stored then return stored end
-  end
-  return nil
-end
-
+local n_live = #live
+local current = n_live > 0 and live[1][1] == generation
+-- the current generation's index value of each item, when the lookup read it
+local current_values = {}
 local out = {0}
-if lookup then
-  local exact = first_alive(find(ARGV[first_locator], ARGV[first_locator + 1]))
+if lookup and n_live > 0 then
+  -- each item's filter cell, one BITFIELD_RO per filter (all live generations share one,
+  -- but after a resize): HGET only in the generations whose bit is set
+  local cells = {}
+  for _, layout in ipairs(live) do
+    local class = layout[3]
+    if not cells[class] then
+      local args = {}
+      for k = 1, n_items do
+        local first, second = cells_of(k, class)
+        args[6 * k - 5] = 'GET'; args[6 * k - 4] = cell_type; args[6 * k - 3] = format('#%d', first)
+        args[6 * k - 2] = 'GET'; args[6 * k - 1] = cell_type; args[6 * k] = format('#%d', second)
+      end
+      cells[class] = call('BITFIELD_RO', prefix .. 'f:' .. class, unpack(args))
+    end
+  end
+  local found = {}
+  for k = 1, n_items do found[k] = false end
+  for j = 1, n_live do
+    local layout = live[j]
+    local bits = cells[layout[3]]
+    local weight = layout[5]
+    for k = 1, n_items do
+      if bits[2 * k - 1] % (2 * weight) >= weight and bits[2 * k] % (2 * weight) >= weight then
+        local value = call('HGET', hash_key(k, layout), fields[k])
+        if j == 1 and current then current_values[k] = value end
+        if value then
+          if not found[k] then found[k] = {} end
+          -- newest generation first, newest sid first
+          local list = found[k]
+          local sids = {}
+          for sid in string.gmatch(value, '%S+') do sids[#sids + 1] = sid end
+          for m = #sids, 1, -1 do list[#list + 1] = sids[m] end
+        end
+      end
+    end
+  end
+
+  local function first_alive(k)
+    if not found[k] then return nil end
+    for _, sid in ipairs(found[k]) do
+      local stored = meta(sid)
+      if stored then return stored end
+    end
+    return nil
+  end
+
+  local exact = first_alive(1)
   if exact then
     return {0, 'x', exact[1], 0, exact[2], exact[3]}
   end
-  for k = 1, n_locators - 1 do
-    local located = first_alive(find(ARGV[first_locator + 2 * k], ARGV[first_locator + 2 * k + 1]))
+  for k = 2, n_locators do
+    local located = first_alive(k)
     if located then
-      table.insert(out, 'u'); table.insert(out, located[1]); table.insert(out, 0)
-      table.insert(out, located[2]); table.insert(out, located[3])
+      out[#out + 1] = 'u'; out[#out + 1] = located[1]; out[#out + 1] = 0
+      out[#out + 1] = located[2]; out[#out + 1] = located[3]
       break
     end
   end
+  -- shared samples per sid, counted per sample, newest generation and newest sid first
+  -- (the first-seen order breaks ties, as in MemoryFingerprintStore)
   local counts = {}
   local seen = {}
-  for k = 0, n_samples - 1 do
-    for _, sid in ipairs(find(ARGV[first_sample + 2 * k], ARGV[first_sample + 2 * k + 1])) do
-      if counts[sid] then
-        counts[sid] = counts[sid] + 1
-      else
-        counts[sid] = 1
-        table.insert(seen, sid)
+  for k = n_locators + 1, n_items do
+    if found[k] then
+      for _, sid in ipairs(found[k]) do
+        local count = counts[sid]
+        if count then
+          counts[sid] = count + 1
+        else
+          counts[sid] = 1
+          seen[#seen + 1] = sid
+        end
       end
     end
   end
   local ranked = {}
-  for _, sid in ipairs(seen) do
-    if counts[sid] >= min_shared then table.insert(ranked, sid) end
+  local rank = {}
+  for position, sid in ipairs(seen) do
+    if counts[sid] >= min_shared then
+      ranked[#ranked + 1] = sid
+      rank[sid] = position
+    end
   end
-  table.sort(ranked, function(a, b) return counts[a] > counts[b] end)
+  table.sort(ranked, function(a, b)
+    local ca, cb = counts[a], counts[b]
+    if ca ~= cb then return ca > cb end
+    return rank[a] < rank[b]
+  end)
   for k = 1, math.min(#ranked, max_candidates) do
     local candidate = meta(ranked[k])
     if candidate then
-      table.insert(out, 'c'); table.insert(out, candidate[1]); table.insert(out, counts[ranked[k]])
-      table.insert(out, candidate[2]); table.insert(out, candidate[3])
+      out[#out + 1] = 'c'; out[#out + 1] = candidate[1]; out[#out + 1] = counts[ranked[k]]
+      out[#out + 1] = candidate[2]; out[#out + 1] = candidate[3]
     end
   end
 end
 
--- a generation's bucket count is fixed by its first insert, from the previous generation's
--- entry count (about 32-64 entries per hash keeps every hash a small listpack)
-local bits = bits_of(generation)
-if not bits then
-  -- the latest earlier generation that has a count (days without articles are skipped)
+-- A generation's layout is fixed by its first insert, from the latest earlier generation's
+-- entry count: its bucket count (about entries_per_bucket entries per hash keeps every hash
+-- a small listpack) and its filter (about filter_bits cells per entry; the newest live
+-- generation's filter is kept while within a factor 2 of that).
+local layout
+local bucket_flags = prefix .. 'c:' .. generation_text[1]
+if current then
+  layout = live[1]
+else
+  local count_keys = {}
+  for j = 1, generations do count_keys[j] = prefix .. 'n:' .. format('%d', generation - j) end
+  local counts = call('MGET', unpack(count_keys))
   local previous = 0
-  for g = generation - 1, generation - generations, -1 do
-    previous = tonumber(redis.call('GET', prefix .. 'n:' .. g) or '0')
+  for j = 1, generations do
+    previous = tonumber(counts[j] or '0')
     if previous > 0 then break end
   end
-  bits = default_bits
+  local buckets = default_buckets
   if previous > 0 then
-    bits = math.max(4, math.min(24, math.ceil(math.log(previous / 64) / math.log(2))))
+    buckets = math.max(16, math.ceil(previous / entries_per_bucket))
   end
-  redis.call('SET', prefix .. 'g:' .. generation, bits, 'EXAT', expire_at)
-  bits_of_generation[generation] = bits
-end
-local count_key = prefix .. 'n:' .. generation
-redis.call('INCRBY', count_key, n_locators + n_store)
-redis.call('EXPIREAT', count_key, expire_at + generations * generation_seconds)
-
-local sid = redis.call('INCR', prefix .. 'seq')
-local slot = sid % 64
-local meta_key = prefix .. 'm:' .. math.floor(sid / 64)
-redis.call('HSET', meta_key, 'i' .. slot, article_id, 'd' .. slot, info)
-redis.call('EXPIREAT', meta_key, math.ceil(now + ttl + generation_seconds))
-local touched = {}
-local function add(top, field, keep)
-  local key = index_key(generation, tonumber(top), bits)
-  local value = sid
-  if keep > 1 then
-    local previous = redis.call('HGET', key, field)
-    if previous then
-      local sids = {}
-      for old in string.gmatch(previous, '%d+') do table.insert(sids, old) end
-      while #sids >= keep do table.remove(sids, 1) end
-      table.insert(sids, sid)
-      value = table.concat(sids, ' ')
+  -- (without history, a filter for `buckets` entries: small, busier than it should be for
+  -- one generation at most)
+  local wanted = math.max(1024, (previous > 0 and previous or buckets)
+    * filter_bits * cell_bits / 8)
+  local class = floor(math.log(wanted) / math.log(2) + 0.5)
+  if n_live > 0 and live[1][3] >= class - 1 and live[1][3] <= class + 1 then
+    class = live[1][3]
+  end
+  layout = {generation, buckets, class, prefix .. 'h:' .. generation_text[1] .. ':',
+    slot_weight(generation)}
+  local filter = prefix .. 'f:' .. class
+  if call('EXISTS', filter) == 1 then
+    -- forget what the generation that had this slot before stored (it has expired)
+    local pattern = {}
+    local slot = generation % cell_bits
+    for b = 0, cell_bits / 8 - 1 do
+      local clear = floor(slot / 8) == b and 2 ^ (7 - slot % 8) or 0
+      pattern[#pattern + 1] = string.char(255 - clear)
     end
+    local mask = prefix .. 'f:mask'
+    call('SET', mask, string.rep(table.concat(pattern), filter_cells(class)), 'EX', '60')
+    -- BITOP drops the expiry; a generation started late, after a newer one, must not
+    -- shorten it
+    local expiry = math.max(call('EXPIRETIME', filter), expire_at)
+    call('BITOP', 'AND', filter, filter, mask)
+    call('DEL', mask)
+    call('EXPIREAT', filter, format('%d', expiry))
+  else
+    -- allocate it at once (growing bit by bit over-allocates)
+    call('SETBIT', filter, format('%d', filter_cells(class) * cell_bits - 1), '0')
+    call('EXPIREAT', filter, expire_text)
   end
-  redis.call('HSET', key, field, value)
-  if not touched[key] then
-    touched[key] = true
-    redis.call('EXPIREAT', key, expire_at)
-  end
+  call('SET', prefix .. 'b:' .. generation_text[1], format('%d %d', buckets, class),
+    'EXAT', expire_text)
+  call('SETBIT', bucket_flags, format('%d', buckets - 1), '0')
+  call('EXPIREAT', bucket_flags, expire_text)
 end
+local count_key = prefix .. 'n:' .. generation_text[1]
+local n_entries = n_locators + n_store
+if call('INCRBY', count_key, n_entries) == n_entries then
+  call('EXPIREAT', count_key, format('%d', expire_at + generations * generation_seconds))
+end
+
+local sid = call('INCR', prefix .. 'seq')
+local slot = sid % 64
+local meta_key = prefix .. 'm:' .. format('%d', floor(sid / 64))
+call('HSET', meta_key, 'i' .. slot, article_id, 'd' .. slot, info)
+call('EXPIREAT', meta_key, format('%d', math.ceil(now + ttl + generation_seconds)))
+local sid_text = format('%d', sid)
+
+-- set the stored items' filter bits (the old bit says whether the item may be in the
+-- generation) and the flags of the hashes written (a new hash needs its expiry)
+local n_written = n_locators + n_store
+local slot_offset = generation % cell_bits
+local args = {}
+for k = 1, n_written do
+  local first, second = cells_of(k, layout[3])
+  args[8 * k - 7] = 'SET'; args[8 * k - 6] = 'u1'
+  args[8 * k - 5] = format('%d', first * cell_bits + slot_offset); args[8 * k - 4] = '1'
+  args[8 * k - 3] = 'SET'; args[8 * k - 2] = 'u1'
+  args[8 * k - 1] = format('%d', second * cell_bits + slot_offset); args[8 * k] = '1'
+end
+local old_bits = call('BITFIELD', prefix .. 'f:' .. layout[3], unpack(args))
+args = {}
+for k = 1, n_written do
+  hash_key(k, layout)
+  args[4 * k - 3] = 'SET'; args[4 * k - 2] = 'u1'; args[4 * k - 1] = bucket_texts[k]
+  args[4 * k] = '1'
+end
+local created = call('BITFIELD', bucket_flags, unpack(args))
+
 -- a content or page key names the latest article; a shingle sample names the latest few
 -- that had it, so articles on the same topic do not take over each other's matches
-for k = 0, n_locators - 1 do
-  add(ARGV[first_locator + 2 * k], ARGV[first_locator + 2 * k + 1], 1)
+local written = {}
+local function append(previous)
+  local sids = {}
+  for stored in string.gmatch(previous, '%S+') do sids[#sids + 1] = stored end
+  while #sids >= sids_per_sample do table.remove(sids, 1) end
+  sids[#sids + 1] = sid_text
+  return table.concat(sids, ' ')
 end
-for k = 0, n_store - 1 do
-  add(ARGV[first_sample + 2 * k], ARGV[first_sample + 2 * k + 1], sids_per_sample)
+for k = 1, n_written do
+  local key = hash_key(k, layout)
+  local field = fields[k]
+  if k <= n_locators or sids_per_sample <= 1 then
+    call('HSET', key, field, sid_text)
+  elseif (old_bits[2 * k - 1] == 1 and old_bits[2 * k] == 1) or written[key .. ' ' .. field] then
+    local previous = current_values[k]
+    if previous == nil or written[key .. ' ' .. field] then
+      previous = call('HGET', key, field)
+    end
+    call('HSET', key, field, previous and append(previous) or sid_text)
+  elseif call('HSETNX', key, field, sid_text) == 0 then
+    -- another sample with the same bucket and field (the filter tells samples apart)
+    call('HSET', key, field, append(call('HGET', key, field)))
+  end
+  written[key .. ' ' .. field] = true
+  if created[k] == 0 then
+    call('EXPIREAT', key, expire_text)
+  end
 end
 out[1] = sid
 return out
@@ -442,7 +637,10 @@ def _parse_reply(reply: list[Any]) -> MatchResult:
 
 
 class RedisFingerprintStore:
-    """Redis implementation: one Lua call per article (keys in the module docstring)."""
+    """Redis implementation: one Lua call per article (keys in the module docstring).
+
+    Redis CPU per lookup+insert (``benchmarks/bench_fingerprint.py``): see BENCHMARKS.md.
+    """
 
     def __init__(
         self,
@@ -456,6 +654,9 @@ class RedisFingerprintStore:
     ) -> None:
         if not 4 <= index_bucket_bits <= 24:
             raise ValueError("index_bucket_bits must be within 4..24")
+        generation_seconds = min(generation_seconds, ttl_seconds)
+        if _generations(ttl_seconds, generation_seconds) > MAX_GENERATIONS:
+            raise ValueError(f"ttl / generation must stay under {MAX_GENERATIONS - 1}")
         self.client = client
         self.prefix = f"{key_prefix}fp:"
         self.ttl_seconds = ttl_seconds
@@ -465,13 +666,18 @@ class RedisFingerprintStore:
         self.min_shared = min_shared
         self.max_candidates = max_candidates
         self._script = client.register_script(_MATCH_AND_ADD)
-
-    @staticmethod
-    def _top_field_pairs(keys: np.ndarray, field_bits: int) -> list[int]:
-        """Each 64-bit key as (its top 24 bits: the bucket, the next ``field_bits``: the field)."""
-        tops = keys >> np.uint64(40)
-        fields = (keys >> np.uint64(40 - field_bits)) & np.uint64((1 << field_bits) - 1)
-        return np.column_stack((tops, fields)).ravel().tolist()  # type: ignore[no-any-return]
+        self._settings_args = (
+            self.prefix,
+            repr(self.ttl_seconds),
+            repr(self.generation_seconds),
+            self.generations,
+            self.min_shared,
+            self.max_candidates,
+            2**self.index_bucket_bits,
+            SIDS_PER_SAMPLE,
+            ENTRIES_PER_BUCKET,
+            FILTER_BITS,
+        )
 
     def _args(
         self,
@@ -481,27 +687,22 @@ class RedisFingerprintStore:
         now: float,
         lookup: bool = True,
     ) -> list[Any]:
-        locators = np.array([fingerprint.content_key, *fingerprint.locator_keys], dtype=np.uint64)
-        info = f"{math.ceil(now)}|{fingerprint.stored}|{fingerprint.bound >> 32:x}|{outlet}"
+        # keys travel as one big-endian blob each (8 bytes a key): one argument to pack
+        # instead of two per key, and the script takes buckets and fields from the bytes
+        locators = np.array(
+            [fingerprint.content_key, *fingerprint.locator_keys], dtype=_BIG_ENDIAN
+        ).tobytes()
         samples = fingerprint.samples if lookup else fingerprint.stored_samples
+        info = f"{math.ceil(now)}|{fingerprint.stored}|{fingerprint.bound >> 32:x}|{outlet}"
         return [
-            self.prefix,
+            *self._settings_args,
             repr(now),
-            repr(self.ttl_seconds),
-            repr(self.generation_seconds),
-            self.generations,
-            self.min_shared,
-            self.max_candidates,
             article_id,
             info,
-            locators.size,
-            samples.size,
+            b"1" if lookup else b"0",
             fingerprint.stored,
-            self.index_bucket_bits,
-            int(lookup),
-            SIDS_PER_SAMPLE,
-            *self._top_field_pairs(locators, LOCATOR_FIELD_BITS),
-            *self._top_field_pairs(samples, SAMPLE_FIELD_BITS),
+            locators,
+            samples.astype(_BIG_ENDIAN).tobytes(),
         ]
 
     async def add_many(self, articles: Sequence[NewArticle], now: float | None = None) -> None:

@@ -129,14 +129,15 @@ async def decide_batch(
     # Computed once, outside the retry: the lookup keys are warmed with the batch's first
     # round trip, and story_stage would compute the same features again.
     features = [None if item.kind in ("exact", "reprint") else _features(item) for item in items]
-    keys = [key for found in features if found is not None for key in lookup_keys(found)]
+    lookups = [lookup_keys(found) if found is not None else None for found in features]
+    keys = [key for lookup in lookups if lookup is not None for key in lookup]
     attempt = 0
     while True:
         try:
             await store.prefetch_decided(ids, keys)
             outcomes = []
-            for item, found in zip(items, features, strict=True):
-                outcomes.append(await story_stage(item, store, settings, found))
+            for item, found, lookup in zip(items, features, lookups, strict=True):
+                outcomes.append(await story_stage(item, store, settings, found, lookup))
                 # Reads come from memory: without this the batch would hold the loop and
                 # the consumer could not fetch the next batch meanwhile.
                 await asyncio.sleep(0)

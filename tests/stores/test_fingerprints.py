@@ -9,6 +9,7 @@ import time
 from collections.abc import AsyncIterator
 from pathlib import Path
 
+import numpy as np
 import pytest
 import redis.asyncio as aioredis
 
@@ -144,6 +145,63 @@ async def test_batch_equals_one_by_one(store: FingerprintStore, topic_prefix: st
     assert await store.match_and_add_many([]) == []
 
 
+def synthetic_fingerprint(samples: list[int], content: int) -> Fingerprint:
+    ordered = np.array(sorted(samples), dtype=np.uint64)
+    return Fingerprint(
+        samples=ordered, stored=ordered.size, shingles=4 * ordered.size, content_key=content
+    )
+
+
+@pytest.mark.integration
+async def test_samples_sharing_an_index_slot_keep_each_others_articles(
+    store: FingerprintStore,
+) -> None:
+    # The Redis index keys a sample by its top 40 bits (bucket and field) while its filter
+    # cells come from the low bits: these two share the slot, not the cells.
+    shared = 0x123456789A000001
+    colliding = 0x123456789AFFFFF0
+    others = [0x2000000000000001, 0x4000000000000002]
+    now = time.time()
+    await store.match_and_add("a", "o1", synthetic_fingerprint([shared, *others], 1), now=now)
+    await store.match_and_add("b", "o2", synthetic_fingerprint([colliding], 2), now=now)
+    query = synthetic_fingerprint([shared, *others], 3)
+    match = await store.match_and_add("c", "o3", query, now=now)
+    assert [(c.article.id, c.shared) for c in match.candidates] == [("a", 3)]
+
+
+@pytest.mark.integration
+async def test_generations_of_very_different_volumes_are_all_looked_up(
+    request: pytest.FixtureRequest, topic_prefix: str
+) -> None:
+    # One article, then a generation sized from it (the Redis filter changes size), then a
+    # busier one: the first article is still found from the third generation.
+    kinds = {"memory": None, "redis": request.getfixturevalue("redis_url")}
+    for kind, url in kinds.items():
+        client = aioredis.Redis.from_url(url) if url else None
+        store: FingerprintStore = (
+            RedisFingerprintStore(
+                client, key_prefix=topic_prefix, ttl_seconds=4 * HOUR, generation_seconds=HOUR
+            )
+            if client
+            else MemoryFingerprintStore(ttl_seconds=4 * HOUR, generation_seconds=HOUR)
+        )
+        start = (time.time() // HOUR - 2) * HOUR
+        samples = [0x1000000000000001 * n for n in range(1, 6)]
+        await store.match_and_add("a", "o1", synthetic_fingerprint(samples, 1), now=start)
+        rng = random.Random(5)
+        busy = [
+            (f"x{n}", "o2", synthetic_fingerprint([rng.getrandbits(64) for _ in range(30)], n))
+            for n in range(10, 60)
+        ]
+        await store.match_and_add_many(busy, now=start + HOUR)
+        match = await store.match_and_add(
+            "c", "o3", synthetic_fingerprint(samples[:4], 2), now=start + 2 * HOUR
+        )
+        assert [(c.article.id, c.shared) for c in match.candidates] == [("a", 4)], kind
+        if client:
+            await client.aclose()
+
+
 @pytest.mark.integration
 async def test_entries_expire_after_the_ttl(store: FingerprintStore) -> None:
     fingerprint = seed_fingerprint("000")
@@ -171,10 +229,10 @@ async def test_redis_keys_expire_by_themselves_with_a_tiny_ttl(
     await asyncio.sleep(3.2)
     written = int(time.time())
     assert (await store.match_and_add("c", "o3", fingerprint)).exact is None
-    leftovers = [key.decode() async for key in redis_client.scan_iter(match="*:i:*")]
+    leftovers = [key.decode() async for key in redis_client.scan_iter(match="*:h:*")]
     # older index generations expired as whole keys: what is left was written just now
-    generations = {key.split(":i:")[1].split(":")[0] for key in leftovers}
-    assert generations <= {str(written), str(written + 1)}
+    generations = {key.split(":h:")[1].split(":")[0] for key in leftovers}
+    assert leftovers and generations <= {str(written), str(written + 1)}
 
 
 def vocabulary() -> list[str]:
