@@ -23,7 +23,14 @@ from monitor.stages.clean import clean_batch
 from monitor.stores.templates import RedisTemplateStore, template_store_settings
 from monitor.stream.app import MonitorApp, redis_client, topic
 
-__all__ = ["BATCH_SIZE", "BATCH_WITHIN", "destination", "invalid_record", "register"]
+__all__ = [
+    "BATCH_SIZE",
+    "BATCH_WITHIN",
+    "decode_raw",
+    "destination",
+    "invalid_record",
+    "register",
+]
 
 log = logging.getLogger(__name__)
 
@@ -54,6 +61,20 @@ def invalid_record(key: bytes | None, error: ValidationError) -> Rejection:
     )
 
 
+def decode_raw(batch: Sequence[EventT]) -> tuple[list[RawArticle], list[Rejection | None]]:
+    """The batch's valid ``RawArticle`` records, and per event its rejection (``None`` for
+    each valid one, in order) so results can be sent in input order."""
+    raws: list[RawArticle] = []
+    rejections: list[Rejection | None] = []
+    for event in batch:
+        try:
+            raws.append(RawArticle.model_validate_json(event.value))
+            rejections.append(None)
+        except ValidationError as error:
+            rejections.append(invalid_record(event.key, error))
+    return raws, rejections
+
+
 def register(app: MonitorApp) -> None:
     settings = app.settings
     outputs: dict[str, TopicT] = {
@@ -74,20 +95,12 @@ def register(app: MonitorApp) -> None:
                     key_prefix=settings.redis.key_prefix,
                     **template_store_settings(settings.clean),
                 )
-            results: list[CleanArticle | Rejection | None] = []
-            raws: list[RawArticle] = []
-            for event in batch:
-                try:
-                    raws.append(RawArticle.model_validate_json(event.value))
-                    results.append(None)
-                except ValidationError as error:
-                    results.append(invalid_record(event.key, error))
+            raws, rejections = decode_raw(batch)
             cleaned = iter(await clean_batch(raws, store, settings))
             # Sent only once the whole batch is done: the records of a batch share produce
             # requests, and the batch's offsets are acknowledged after these sends.
-            for event, result in zip(batch, results, strict=True):
-                if result is None:
-                    result = next(cleaned)
+            for event, rejection in zip(batch, rejections, strict=True):
+                result = rejection if rejection is not None else next(cleaned)
                 await outputs[destination(result)].send(
                     key=event.key or result.id.encode("utf-8"),
                     value=result.model_dump_json().encode("utf-8"),

@@ -21,20 +21,18 @@ from __future__ import annotations
 from collections.abc import Sequence
 
 from faust.types import EventT, StreamT, TopicT
-from pydantic import ValidationError
 
 from monitor.core.records import (
     FINGERPRINTED_OMITS,
     CleanArticle,
     FingerprintedArticle,
-    RawArticle,
     Rejection,
 )
 from monitor.stages.clean import clean_batch
 from monitor.stores.fingerprints import FingerprintStore, redis_fingerprint_store
 from monitor.stores.templates import RedisTemplateStore, template_store_settings
 from monitor.stream.app import MonitorApp, redis_client, topic
-from monitor.stream.clean_agent import BATCH_SIZE, BATCH_WITHIN, invalid_record
+from monitor.stream.clean_agent import BATCH_SIZE, BATCH_WITHIN, decode_raw
 from monitor.stream.fingerprint_agent import fingerprint_until_done
 
 __all__ = ["register"]
@@ -84,14 +82,8 @@ def register(app: MonitorApp) -> None:
                     **template_store_settings(settings.clean),
                 )
                 fingerprints = redis_fingerprint_store(client, settings)
-            results: list[_Result | None] = []
-            raws: list[RawArticle] = []
-            for event in batch:
-                try:
-                    raws.append(RawArticle.model_validate_json(event.value))
-                    results.append(None)
-                except ValidationError as error:
-                    results.append(invalid_record(event.key, error))
+            raws, rejections = decode_raw(batch)
+            results: list[_Result | None] = list(rejections)
             cleaned = await clean_batch(raws, templates, settings)
             arabic = [r for r in cleaned if isinstance(r, CleanArticle) and r.language == "ar"]
             judged = iter(await fingerprint_until_done(arabic, fingerprints, settings))
