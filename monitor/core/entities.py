@@ -33,6 +33,7 @@ from itertools import compress
 from typing import cast
 
 from monitor.core.arabic import normalize, tokens
+from monitor.core.memo import remember
 from monitor.core.terms import STOPWORDS, document_frequencies, idf, strip_clitic, token_facts
 
 __all__ = [
@@ -159,16 +160,8 @@ def _can_start(word: str) -> bool:
 
 def _starts(words: list[str]) -> list[int]:
     """Indexes of the words that can start an entity."""
-    cache = _START_CACHE
-    # Each distinct word is worked out once; the scan is then plain dict lookups.
-    unseen = set(words).difference(cache)
-    if unseen:
-        if len(cache) + len(unseen) > _START_CACHE_MAX:
-            cache.clear()
-            unseen = set(words)
-        for word in unseen:
-            cache[word] = _can_start(word)
-    return list(compress(range(len(words)), map(cache.__getitem__, words)))
+    remember(_START_CACHE, words, _can_start, _START_CACHE_MAX)
+    return list(compress(range(len(words)), map(_START_CACHE.__getitem__, words)))
 
 
 WordFacts = tuple[str, int, bool, bool]
@@ -185,17 +178,15 @@ def word_facts(words: list[str]) -> list[WordFacts]:
     every word seen, up to ``_FACTS_MAX``), where separate term, marker and entity caches
     cost several: the probes of a large table are what analysis spends its time on.
     """
-    facts = _FACTS
-    found = list(map(facts.get, words))
+    found = list(map(_FACTS.get, words))
     if None not in found:
         return cast("list[WordFacts]", found)
-    unseen = set(words).difference(facts)
-    if len(facts) + len(unseen) > _FACTS_MAX:
-        facts.clear()
-        unseen = set(words)
-    for word in unseen:
-        facts[word] = (*token_facts(word), _can_start(word))
-    return list(map(facts.__getitem__, words))
+    remember(_FACTS, words, _word_facts, _FACTS_MAX)
+    return list(map(_FACTS.__getitem__, words))
+
+
+def _word_facts(word: str) -> WordFacts:
+    return (*token_facts(word), _can_start(word))
 
 
 @lru_cache(maxsize=500_000)

@@ -168,7 +168,7 @@ def _sketch_sizes(hashes: Hashes, params: FingerprintParams) -> tuple[int, int]:
     below = int(np.searchsorted(hashes, np.uint64(_MASK64 // params.sample_rate), side="right"))
     wanted = max(below, params.min_samples)
     query = min(hashes.size, params.max_query_samples, wanted)
-    return query, min(query, hashes.size, params.max_stored_samples, wanted)
+    return query, min(query, params.max_stored_samples)
 
 
 def key_of(*parts: str) -> int:

@@ -32,6 +32,7 @@ from typing import Any
 
 from monitor.core.arabic import tokens
 from monitor.core.entities import entities_at, entity_weight, word_facts
+from monitor.core.memo import remember
 from monitor.core.terms import NO_TERM_HASH, idf, idf_table, term_hash
 
 __all__ = [
@@ -335,17 +336,7 @@ class Matcher:
 
     def raw(self, story: StoryState) -> float:
         """``similarity(article, story).raw``."""
-        body = self._body(story)
-        title = 0.0
-        total = self._title_total
-        if total:
-            titles = story.title_features
-            entities = story.entities
-            shared = 0.0
-            for key, weight, entity in self._title:
-                if key in titles or (entity is not None and entity in entities):
-                    shared += weight
-            title = shared / total
+        body, title, _ = self.overlap(story)
         return min(1.0, BODY_WEIGHT * body + TITLE_WEIGHT * title)
 
     def overlap(self, story: StoryState) -> tuple[float, float, list[str]]:
@@ -463,13 +454,7 @@ def _strongest_telling(vector: dict[str, float], limit: int) -> list[str]:
 
 
 def _learn_telling(vector: dict[str, float]) -> None:
-    telling = _TELLING
-    unseen = set(vector).difference(telling)
-    if len(telling) + len(unseen) > _TELLING_MAX:
-        telling.clear()
-        unseen = set(vector)
-    for key in unseen:
-        telling[intern(key)] = _is_telling(key)
+    remember(_TELLING, [intern(key) for key in vector], _is_telling, _TELLING_MAX)
 
 
 _TELLING: dict[str, bool] = {}

@@ -27,6 +27,7 @@ from importlib import resources
 from xxhash import xxh32_intdigest
 
 from monitor.core.arabic import normalize
+from monitor.core.memo import remember
 
 __all__ = [
     "DATE_WORDS",
@@ -62,6 +63,7 @@ _RAW_STOPWORDS = """
 """
 
 STOPWORDS: frozenset[str] = frozenset(normalize(word) for word in _RAW_STOPWORDS.split())
+"""Normalised function words, reporting verbs and calendar words: frequent in every story."""
 
 _RAW_DATE_WORDS = """
 السبت الأحد الإثنين الاثنين الثلاثاء الأربعاء الخميس الجمعة يناير فبراير مارس أبريل إبريل
@@ -70,7 +72,6 @@ _RAW_DATE_WORDS = """
 """
 DATE_WORDS = frozenset(normalize(word) for word in _RAW_DATE_WORDS.split())
 """Weekday and month names (normalised): with numbers, the markers of a dated fact."""
-"""Normalised function words, reporting verbs and calendar words: frequent in every story."""
 
 _CLITIC_PREFIXES: tuple[str, ...] = ("لل", "وب", "ول", "و", "ف", "ب", "ل")
 _MIN_TERM_CHARS = 2
@@ -150,16 +151,8 @@ def _term_of(token: str) -> str:
 
 def content_terms(tokens: list[str]) -> list[str]:
     """The tokens that carry content: no stopwords, numbers or one-letter tokens."""
-    cache = _TERM_CACHE
-    # Each distinct token is worked out once; the rest is C-level lookups.
-    unseen = set(tokens).difference(cache)
-    if unseen:
-        if len(cache) + len(unseen) > _TERM_CACHE_MAX:
-            cache.clear()
-            unseen = set(tokens)
-        for token in unseen:
-            cache[token] = _term_of(token)
-    return list(filter(None, map(cache.__getitem__, tokens)))
+    remember(_TERM_CACHE, tokens, _term_of, _TERM_CACHE_MAX)
+    return list(filter(None, map(_TERM_CACHE.__getitem__, tokens)))
 
 
 term_hash = xxh32_intdigest
