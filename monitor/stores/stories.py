@@ -361,7 +361,10 @@ class RedisStoryStore:
     Memory starts empty and fills lazily from Redis, which holds every flushed batch: an
     index key is read from Redis once (its whole sorted set, at most ``INDEX_PER_KEY``
     stories; :meth:`warm` does this for a batch's keys in one round trip) and then kept up to
-    date locally; a story or article mapping not in memory is read from Redis. Writes of
+    date locally; a story or article mapping not in memory is read from Redis, and so is
+    an article's recorded outcome, unless :meth:`prepare` read it for the batch or the
+    batch saved it (a record repeated inside a batch then gets its first copy's outcome, as
+    one by one). Writes of
     the batch in progress to keys not yet read are kept aside and applied on top of what
     Redis returns, in order, as Redis will apply them. Least recently used keys, stories and
     mappings are dropped only after a successful ``flush`` (Redis then holds them).
@@ -397,6 +400,8 @@ class RedisStoryStore:
         self._batch_stories: dict[str, tuple[StoryState, int]] = {}
         self._batch_filings: dict[str, dict[str, float]] = {}
         self._batch_strings: dict[str, tuple[str, int]] = {}
+        # Write-behind: article id -> recorded outcome (None: undecided), for this batch.
+        self._batch_decided: dict[str, str | None] = {}
         self._index_cache_size = index_cache_size
         self._article_cache_size = article_cache_size
         self._pending: Pipeline | None = None
@@ -420,6 +425,7 @@ class RedisStoryStore:
             await pending.execute()
         if self._write_behind:
             self._unread_filings.clear()  # Redis has them now
+            self._batch_decided.clear()
             _trim(self._index, self._index_cache_size)
             _trim(self._articles, self._article_cache_size)
             _trim(self._cache, self._cache_size)
@@ -456,6 +462,7 @@ class RedisStoryStore:
         self._batch_stories.clear()
         self._batch_filings.clear()
         self._batch_strings.clear()
+        self._batch_decided.clear()
         self._pending = None
         self._cache.clear()
         self._index.clear()
@@ -494,7 +501,9 @@ class RedisStoryStore:
         raws = replies[0] if article_ids else []
         if unread:
             self._store_index(unread, replies[-1])
-        return [None if raw is None else _text(raw) for raw in raws]
+        recorded = [None if raw is None else _text(raw) for raw in raws]
+        self._batch_decided.update(zip(article_ids, recorded, strict=True))
+        return recorded
 
     async def _local_candidates(
         self, keys: list[str], *, now: float, close_after: float, archive_after: float, limit: int
@@ -676,6 +685,7 @@ class RedisStoryStore:
             self._articles.move_to_end(article)
         for article, outcome in outcomes.items():
             self._batch_strings[self._key("dec", article)] = (outcome, DECIDED_TTL)
+        self._batch_decided.update(outcomes)
         # Dropped copies must wait for flush (until then Redis lacks them): no trim here.
         self._cache[story.id] = story
         self._cache.move_to_end(story.id)
@@ -683,7 +693,9 @@ class RedisStoryStore:
     async def decided(self, article_id: str) -> str | None:
         key = self._key("dec", article_id)
         if self._write_behind:
-            raw = await self._redis.get(key)  # outcomes of this batch: see BatchStoryStore
+            if article_id in self._batch_decided:
+                return self._batch_decided[article_id]
+            raw = await self._redis.get(key)
             return None if raw is None else _text(raw)
         raw = await self._read_after_pending(lambda pipe: pipe.get(key))
         if raw is _NOT_QUEUED:

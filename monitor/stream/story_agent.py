@@ -32,16 +32,15 @@ from pydantic import ValidationError
 from redis.exceptions import RedisError
 
 from monitor.core.analysis import features_from_record
-from monitor.core.decide import Candidate
 from monitor.core.records import Alert, Decision, FingerprintedArticle, Rejection
-from monitor.core.stories import ArticleFeatures, StoryState, article_features, lookup_keys
+from monitor.core.stories import ArticleFeatures, article_features, lookup_keys
 from monitor.metrics import REDIS_ERRORS
 from monitor.settings import Settings
 from monitor.stages.story import rejection_stage, story_stage
 from monitor.stores.stories import RedisStoryStore
 from monitor.stream.app import MonitorApp, redis_client, topic
 
-__all__ = ["BATCH_SIZE", "BATCH_WITHIN", "BatchStoryStore", "decide_batch", "register"]
+__all__ = ["BATCH_SIZE", "BATCH_WITHIN", "decide_batch", "register"]
 
 log = logging.getLogger(__name__)
 RETRY_SECONDS = (0.5, 1.0, 2.0, 5.0, 10.0)
@@ -51,75 +50,13 @@ BATCH_WITHIN = 0.02
 shared produce requests per batch; a lone record waits at most ``BATCH_WITHIN`` seconds."""
 
 
-class BatchStoryStore:
-    """A ``RedisStoryStore`` whose ``decided`` answers come from one MGET per batch.
-
-    ``prefetch_decided`` asks for a whole batch; ``save`` records the outcomes it writes, so a
-    record repeated inside the batch gets the outcome saved for its first copy, as it would
-    one by one. Everything else goes to the wrapped store (made with ``defer_writes=True``:
-    its ``flush`` must end every batch, ``discard_pending`` follow every failure).
-    """
-
-    def __init__(self, store: RedisStoryStore) -> None:
-        self.store = store
-        self._decided: dict[str, str | None] = {}
-
-    async def prefetch_decided(self, article_ids: list[str], keys: Sequence[str] = ()) -> None:
-        """Ask whether ``article_ids`` are decided; a write-behind store also reads the index
-        ``keys`` it lacks, in the same round trip."""
-        if self.store.write_behind:
-            recorded = await self.store.prepare(article_ids, list(keys))
-        else:
-            recorded = await self.store.decided_many(article_ids)
-        self._decided = dict(zip(article_ids, recorded, strict=True))
-
-    async def flush(self) -> None:
-        await self.store.flush()
-
-    def discard_pending(self) -> None:
-        self.store.discard_pending()
-        self._decided = {}
-
-    async def decided(self, article_id: str) -> str | None:
-        if article_id in self._decided:
-            return self._decided[article_id]
-        return await self.store.decided(article_id)
-
-    async def save(
-        self,
-        story: StoryState,
-        *,
-        keys: list[str],
-        articles: list[str],
-        retention: float,
-        outcomes: dict[str, str] | None = None,
-    ) -> None:
-        await self.store.save(
-            story, keys=keys, articles=articles, retention=retention, outcomes=outcomes
-        )
-        self._decided.update(outcomes or {})
-
-    async def candidates(
-        self, keys: list[str], *, now: float, close_after: float, archive_after: float, limit: int
-    ) -> list[Candidate]:
-        return await self.store.candidates(
-            keys, now=now, close_after=close_after, archive_after=archive_after, limit=limit
-        )
-
-    async def load_memory(self, story: StoryState) -> None:
-        await self.store.load_memory(story)
-
-    async def story_of(self, article_id: str) -> StoryState | None:
-        return await self.store.story_of(article_id)
-
-    async def open_count(self, *, now: float, close_after: float) -> int:
-        return await self.store.open_count(now=now, close_after=close_after)
-
-
 async def decide_batch(
-    items: Sequence[FingerprintedArticle], store: BatchStoryStore, settings: Settings
+    items: Sequence[FingerprintedArticle], store: RedisStoryStore, settings: Settings
 ) -> list[tuple[Decision, Alert | None]]:
     """The outcome of every item, in order, once all their story updates are in Redis.
+
+    ``store`` defers its writes (``defer_writes`` or ``write_behind``): a batch ends with
+    its ``flush``, a failure with its ``discard_pending``.
 
     A Redis failure loses the writes still queued, so the whole batch is decided again (with
     backoff, never skipped): articles whose update did reach Redis get their recorded outcome
@@ -134,7 +71,9 @@ async def decide_batch(
     attempt = 0
     while True:
         try:
-            await store.prefetch_decided(ids, keys)
+            if store.write_behind:
+                # "Already decided?" for the batch and its index keys: one round trip.
+                await store.prepare(ids, keys)
             outcomes = []
             for item, found, lookup in zip(items, features, lookups, strict=True):
                 outcomes.append(await story_stage(item, store, settings, found, lookup))
@@ -168,7 +107,7 @@ def register(app: MonitorApp) -> None:
     settings = app.settings
     decisions = topic(app, "decisions")
     alerts = topic(app, "alerts")
-    store: BatchStoryStore | None = None
+    store: RedisStoryStore | None = None
     reassigned = False
 
     @app.on_partitions_assigned.connect  # type: ignore[arg-type]  # mode's handler type is too narrow
@@ -186,8 +125,8 @@ def register(app: MonitorApp) -> None:
             BATCH_SIZE, within=BATCH_WITHIN
         ):
             if store is None:
-                store = BatchStoryStore(
-                    RedisStoryStore(redis_client(app), settings.redis.key_prefix, write_behind=True)
+                store = RedisStoryStore(
+                    redis_client(app), settings.redis.key_prefix, write_behind=True
                 )
             elif reassigned:
                 store.discard_pending()  # nothing pending between batches: only memory goes

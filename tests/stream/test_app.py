@@ -116,9 +116,7 @@ async def test_serve_runs_the_agents_until_stopped(service_settings: Settings):
     producer = AIOKafkaProducer(bootstrap_servers=service_settings.kafka.bootstrap)
     await producer.start()
     try:
-        await producer.send_and_wait(
-            f"{prefix}raw", article.model_dump_json().encode(), key=b"s1"
-        )
+        await producer.send_and_wait(f"{prefix}raw", article.model_dump_json().encode(), key=b"s1")
     finally:
         await producer.stop()
     [(_key, value)] = await read_records(

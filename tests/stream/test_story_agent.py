@@ -17,7 +17,7 @@ from monitor.settings import Settings
 from monitor.stages.story import story_stage
 from monitor.stores.stories import RedisStoryStore
 from monitor.stream.app import build_worker_app, running
-from monitor.stream.story_agent import BatchStoryStore, decide_batch
+from monitor.stream.story_agent import decide_batch
 
 pytestmark = pytest.mark.integration
 SEEDS_JSONL = Path(__file__).parent.parent / "data" / "seeds.jsonl"
@@ -111,9 +111,8 @@ async def test_a_batch_is_decided_as_one_by_one_even_after_a_failure(
         one_by_one = RedisStoryStore(client, f"{prefix}single:")
         expected = [await story_stage(item, one_by_one, service_settings) for item in items]
         failing = FailingOnceStore(client, f"{prefix}batch:", defer_writes=True)
-        store = BatchStoryStore(failing)
         # The first copy of 002 comes again inside the batch (a redelivery).
-        outcomes = await decide_batch([*items, items[0]], store, service_settings)
+        outcomes = await decide_batch([*items, items[0]], failing, service_settings)
         assert failing.failed
     finally:
         await client.aclose()
@@ -166,8 +165,8 @@ async def test_write_behind_restarts_and_replays_decide_as_uninterrupted(
         one_by_one = RedisStoryStore(client, f"{prefix}wb-single:")
         expected = [essentials(await story_stage(i, one_by_one, service_settings)) for i in items]
 
-        def fresh() -> BatchStoryStore:
-            return BatchStoryStore(RedisStoryStore(client, f"{prefix}wb:", write_behind=True))
+        def fresh() -> RedisStoryStore:
+            return RedisStoryStore(client, f"{prefix}wb:", write_behind=True)
 
         store = fresh()
         got: list[tuple[object, ...]] = []
