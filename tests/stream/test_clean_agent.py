@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 import redis.asyncio as aioredis
-from aiokafka import AIOKafkaConsumer, AIOKafkaProducer
+from aiokafka import AIOKafkaProducer
 from prometheus_client import REGISTRY
 
 from monitor.core.boilerplate import TemplateLines
@@ -18,6 +18,7 @@ from monitor.settings import Settings
 from monitor.stages.clean import clean_stage
 from monitor.stores.templates import MemoryTemplateStore
 from monitor.stream.app import build_worker_app, running
+from tests.stream.helpers import read_topic
 
 SEEDS = Path(__file__).parent.parent / "data" / "seeds"
 ENGLISH = (
@@ -114,22 +115,6 @@ async def test_stage_cleans_without_templates_when_the_store_fails() -> None:
     assert isinstance(result, CleanArticle)
     assert "بايدن يشن هجوما لاذعا على ترامب" not in "\n".join(result.paragraphs)
     assert metric("monitor_redis_errors_total", operation="template_observe") == before + 1
-
-
-async def read_topic(bootstrap: str, name: str, count: int) -> dict[str, bytes]:
-    consumer = AIOKafkaConsumer(
-        name, bootstrap_servers=bootstrap, auto_offset_reset="earliest", group_id=None
-    )
-    await consumer.start()
-    try:
-        records: dict[str, bytes] = {}
-        while len(records) < count:
-            message = await asyncio.wait_for(consumer.getone(), 60)
-            assert message.key is not None and message.value is not None
-            records[message.key.decode()] = message.value
-        return records
-    finally:
-        await consumer.stop()
 
 
 @pytest.mark.integration

@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 import redis.asyncio as aioredis
-from aiokafka import AIOKafkaConsumer, AIOKafkaProducer
+from aiokafka import AIOKafkaProducer
 from prometheus_client import REGISTRY
 from redis.exceptions import ConnectionError as RedisConnectionError
 
@@ -20,6 +20,7 @@ from monitor.settings import Settings
 from monitor.stores.fingerprints import MemoryFingerprintStore, NewArticle
 from monitor.stream import fingerprint_agent
 from monitor.stream.app import build_worker_app, running
+from tests.stream.helpers import read_topic
 
 SEEDS = Path(__file__).parent.parent / "data" / "seeds"
 
@@ -37,22 +38,6 @@ def seed_articles() -> list[CleanArticle]:
         assert isinstance(result, CleanArticle)
         articles.append(result)
     return articles
-
-
-async def read_topic(bootstrap: str, name: str, count: int) -> dict[str, bytes]:
-    consumer = AIOKafkaConsumer(
-        name, bootstrap_servers=bootstrap, auto_offset_reset="earliest", group_id=None
-    )
-    await consumer.start()
-    try:
-        records: dict[str, bytes] = {}
-        while len(records) < count:
-            message = await asyncio.wait_for(consumer.getone(), 60)
-            assert message.key is not None and message.value is not None
-            records[message.key.decode()] = message.value
-        return records
-    finally:
-        await consumer.stop()
 
 
 @pytest.mark.integration

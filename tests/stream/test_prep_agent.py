@@ -13,7 +13,7 @@ from monitor.core.records import FingerprintedArticle, RawArticle, Rejection
 from monitor.core.stories import article_features
 from monitor.settings import Settings
 from monitor.stream.app import build_worker_app, running
-from tests.stream.test_fingerprint_agent import read_topic
+from tests.stream.helpers import read_topic
 
 SEEDS = Path(__file__).parent.parent / "data" / "seeds"
 
