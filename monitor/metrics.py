@@ -58,10 +58,14 @@ FEED_LAST_SUCCESS = Gauge(
 
 # Clean stage
 ARTICLES_CLEANED = Counter(
-    "monitor_articles_cleaned_total", "Articles cleaned, by outlet and language.", ["outlet", "language"]
+    "monitor_articles_cleaned_total",
+    "Articles cleaned, by outlet and language.",
+    ["outlet", "language"],
 )
 ARTICLES_REJECTED = Counter(
-    "monitor_articles_rejected_total", "Articles rejected, by stage and reason.", ["stage", "reason"]
+    "monitor_articles_rejected_total",
+    "Articles rejected, by stage and reason.",
+    ["stage", "reason"],
 )
 NON_ARABIC_ARTICLES = Counter(
     "monitor_non_arabic_articles_total", "Articles routed to the non-Arabic topic.", ["language"]
@@ -107,7 +111,9 @@ DELIVERY_LATENCY = Histogram(
 
 # Pipeline health
 STAGE_SECONDS = Histogram(
-    "monitor_stage_seconds", "Processing time per article per stage.", ["stage"],
+    "monitor_stage_seconds",
+    "Processing time per article per stage.",
+    ["stage"],
     buckets=_LATENCY_BUCKETS,
 )
 END_TO_END_LATENCY = Histogram(

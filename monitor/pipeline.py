@@ -223,9 +223,7 @@ def _prepare_chunk(chunk: list[RawArticle]) -> bytes:
     """Clean stage and story features of ``chunk`` (in a worker process), pickled."""
     assert _worker_loop is not None and _worker_settings is not None
     assert _worker_templates is not None
-    prepared = _worker_loop.run_until_complete(
-        _prepare(chunk, _worker_templates, _worker_settings)
-    )
+    prepared = _worker_loop.run_until_complete(_prepare(chunk, _worker_templates, _worker_settings))
     return pickle.dumps(prepared, protocol=pickle.HIGHEST_PROTOCOL)
 
 

@@ -37,7 +37,9 @@ DAY = 86_400.0
 
 
 class KafkaSettings(BaseModel):
-    bootstrap: str = Field("127.0.0.1:9092", description="Kafka bootstrap servers, comma separated.")
+    bootstrap: str = Field(
+        "127.0.0.1:9092", description="Kafka bootstrap servers, comma separated."
+    )
     topic_prefix: str = Field("monitor.", description="Prefix of every topic name.")
     partitions: int = Field(4, description="Partitions of the parallel topics (raw, clean).")
     replication: int = Field(1, description="Replication factor of created topics.")
@@ -70,7 +72,9 @@ class FingerprintSettings(BaseModel):
     threshold: float = Field(
         0.3, description="Estimated containment above which texts are near copies."
     )
-    shingle_words: int = Field(3, description="Words per shingle of the near-duplicate fingerprint.")
+    shingle_words: int = Field(
+        3, description="Words per shingle of the near-duplicate fingerprint."
+    )
     sample_rate: int = Field(
         4, description="About one shingle in this many is sampled into the fingerprint."
     )
@@ -150,7 +154,9 @@ class AlertSettings(BaseModel):
     sse_port: int = Field(8088, description="Port of the Server-Sent Events stream of alerts.")
     sse_host: str = Field("127.0.0.1", description="Address the SSE stream listens on.")
     sse_buffer: int = Field(1000, description="Alerts kept in memory for Last-Event-ID replay.")
-    consumer_group: str = Field("monitor-dispatch", description="Kafka group of `monitor dispatch`.")
+    consumer_group: str = Field(
+        "monitor-dispatch", description="Kafka group of `monitor dispatch`."
+    )
     http_timeout_seconds: float = Field(10.0, description="Timeout of one webhook request.")
     retry_base_seconds: float = Field(2.0, description="First retry delay (doubles per attempt).")
     retry_max_seconds: float = Field(600.0, description="Longest retry delay.")

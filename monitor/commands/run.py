@@ -250,7 +250,10 @@ async def run_embedded(
 
 
 async def _decide(
-    queue: asyncio.Queue[RawArticle], pipeline: Pipeline, dispatcher: Dispatcher, summary: RunSummary
+    queue: asyncio.Queue[RawArticle],
+    pipeline: Pipeline,
+    dispatcher: Dispatcher,
+    summary: RunSummary,
 ) -> None:
     while True:
         raw = await queue.get()
@@ -301,9 +304,7 @@ async def _wait_stopped(stop: asyncio.Event, tasks: list[asyncio.Task[Any]]) -> 
     stopper = asyncio.create_task(stop.wait())
     try:
         while not stop.is_set():
-            done, _ = await asyncio.wait(
-                [stopper, *tasks], return_when=asyncio.FIRST_COMPLETED
-            )
+            done, _ = await asyncio.wait([stopper, *tasks], return_when=asyncio.FIRST_COMPLETED)
             for task in done:
                 if task is not stopper and task.exception() is not None:
                     raise task.exception()  # type: ignore[misc]

@@ -15,7 +15,14 @@ from pathlib import Path
 __all__ = ["register", "services_script"]
 
 _SUBCOMMANDS = (
-    "up", "down", "status", "stop-kafka", "start-kafka", "stop-redis", "start-redis", "fetch-kafka"
+    "up",
+    "down",
+    "status",
+    "stop-kafka",
+    "start-kafka",
+    "stop-redis",
+    "start-redis",
+    "fetch-kafka",
 )
 
 

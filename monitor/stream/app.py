@@ -120,8 +120,6 @@ STAGES: dict[str, str] = {
 DEFAULT_STAGES: tuple[str, ...] = ("prep", "story")
 """``prep`` cleans and fingerprints in one agent (``raw`` -> ``fingerprinted``); ``clean`` and
 ``fingerprint`` do the same as two agents joined by the ``clean`` topic."""
-_EXCLUSIVE = {"prep": ("clean", "fingerprint")}
-"""Stages that read the same records as others: one worker runs one or the others."""
 
 
 class MonitorApp(faust.App):
@@ -267,12 +265,11 @@ def build_worker_app(
     ValueError: stage 'prep' already cleans and fingerprints: run it or clean/fingerprint, not both
     """
     chosen = list(stages) if stages is not None else list(DEFAULT_STAGES)
-    for stage, others in _EXCLUSIVE.items():
-        if stage in chosen and any(other in chosen for other in others):
-            raise ValueError(
-                f"stage {stage!r} already cleans and fingerprints: run it or "
-                f"{'/'.join(others)}, not both"
-            )
+    # prep reads the records clean reads and writes what fingerprint writes.
+    if "prep" in chosen and ("clean" in chosen or "fingerprint" in chosen):
+        raise ValueError(
+            "stage 'prep' already cleans and fingerprints: run it or clean/fingerprint, not both"
+        )
     app = create_app(settings, app_id=app_id, **faust_options)
     for stage in chosen:
         importlib.import_module(STAGES.get(stage, stage)).register(app)

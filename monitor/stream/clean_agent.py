@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Sequence
+from typing import TypeGuard
 
 from faust.types import EventT, StreamT, TopicT
 from pydantic import ValidationError
@@ -28,6 +29,7 @@ __all__ = [
     "BATCH_WITHIN",
     "decode_raw",
     "destination",
+    "goes_on",
     "invalid_record",
     "register",
 ]
@@ -48,7 +50,12 @@ def destination(result: CleanArticle | Rejection) -> str:
     """
     if isinstance(result, Rejection):
         return "rejected"
-    return "clean" if result.language == "ar" else "non_arabic"
+    return "clean" if goes_on(result) else "non_arabic"
+
+
+def goes_on(result: CleanArticle | Rejection) -> TypeGuard[CleanArticle]:
+    """Whether a clean-stage result goes on to the fingerprint stage (Arabic articles)."""
+    return isinstance(result, CleanArticle) and result.language == "ar"
 
 
 def invalid_record(key: bytes | None, error: ValidationError) -> Rejection:

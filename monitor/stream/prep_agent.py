@@ -32,7 +32,7 @@ from monitor.stages.clean import clean_batch
 from monitor.stores.fingerprints import FingerprintStore, redis_fingerprint_store
 from monitor.stores.templates import RedisTemplateStore, template_store_settings
 from monitor.stream.app import MonitorApp, redis_client, topic
-from monitor.stream.clean_agent import BATCH_SIZE, BATCH_WITHIN, decode_raw
+from monitor.stream.clean_agent import BATCH_SIZE, BATCH_WITHIN, decode_raw, goes_on
 from monitor.stream.fingerprint_agent import fingerprint_until_done
 
 __all__ = ["register"]
@@ -85,14 +85,13 @@ def register(app: MonitorApp) -> None:
             raws, rejections = decode_raw(batch)
             results: list[_Result | None] = list(rejections)
             cleaned = await clean_batch(raws, templates, settings)
-            arabic = [r for r in cleaned if isinstance(r, CleanArticle) and r.language == "ar"]
+            arabic = [result for result in cleaned if goes_on(result)]
             judged = iter(await fingerprint_until_done(arabic, fingerprints, settings))
             in_order = iter(cleaned)
             for index, result in enumerate(results):
                 if result is None:
                     found = next(in_order)
-                    is_arabic = isinstance(found, CleanArticle) and found.language == "ar"
-                    results[index] = next(judged) if is_arabic else found
+                    results[index] = next(judged) if goes_on(found) else found
             # Sent only once the whole batch is done: the records of a batch share produce
             # requests, and the batch's offsets are acknowledged after these sends.
             for result in results:
