@@ -7,7 +7,8 @@ Reports, in one run:
 
 1. fingerprints per second on one core (``article_fingerprint`` on the stream's clean
    articles; cleaning is not timed);
-2. lookup+insert time per article (one Lua call each, and pipelined batches of 100) with
+2. lookup+insert time per article (one Lua call each, and batches of 100: two script calls
+   in one round trip) with
    10 thousand and with 1 million articles stored, and their ratio (goal ≤ 1.3); for the
    batches also the CPU the redis-server spends per article (``INFO cpu`` user+sys delta
    around each batch) and the CPU of this client process per article (packing the commands

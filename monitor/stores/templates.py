@@ -12,8 +12,9 @@ Redis layout (``{p}`` = ``settings.redis.key_prefix``):
 * ``{p}tpl:{outlet}:n`` — string, the outlet's (decayed) article count;
 * ``{p}tpl:{outlet}:lines`` — hash, line key -> (decayed) number of articles containing it.
 
-One round trip per article: a Lua script increments the count, increments the article's keys
-and returns their counts. Memory is bounded three ways: only short lines are counted; a hash
+One round trip and one Lua script call per batch (``observe_many``; ``observe`` is a batch of
+one): for each article in order, the script increments the outlet's count and the article's
+keys and returns their counts. Memory is bounded three ways: only short lines are counted; a hash
 holds at most ``template_max_lines`` fields (once full, only lines already counted are
 incremented); and when the article count reaches ``2 * template_decay_every``, all counts and
 the article count are halved and zero counts deleted (so after a start-up the halving runs
@@ -120,41 +121,65 @@ class MemoryTemplateStore:
         return [await self.observe(outlet, keys) for outlet, keys in observations]
 
 
-# KEYS: n, lines.  ARGV: max_lines, decay_every, ttl, key1, key2, ...
-# Returns {n, count1, count2, ...}, both as counted before this call's decay (if any).
+# KEYS: n and lines of each outlet of the call.  ARGV: max_lines, decay_every, ttl, then per
+# article: its outlet's number (1 for the first two KEYS, ...), its key count, its keys.
+# Returns per article {n, count1, count2, ...}, both as counted before its decay (if any).
+# An outlet's count and hash size are read once and kept here between its articles, and its
+# expiries set once at the end: the articles of one call share the script's clock.
 _OBSERVE = """
-local n = redis.call('INCR', KEYS[1])
 local max_lines = tonumber(ARGV[1])
 local decay_every = tonumber(ARGV[2])
-local ttl = tonumber(ARGV[3])
-local size = redis.call('HLEN', KEYS[2])
-local out = {n}
-for i = 4, #ARGV do
-  local count
-  if size < max_lines or redis.call('HEXISTS', KEYS[2], ARGV[i]) == 1 then
-    count = redis.call('HINCRBY', KEYS[2], ARGV[i], 1)
-    if count == 1 then size = size + 1 end
-  else
-    count = 0
+local ttl = ARGV[3]
+local call = redis.call
+local articles, sizes = {}, {}
+local replies = {}
+local i = 4
+while i <= #ARGV do
+  local outlet = tonumber(ARGV[i])
+  local last = i + 1 + tonumber(ARGV[i + 1])
+  local lines = KEYS[2 * outlet]
+  local n = articles[outlet]
+  if not n then
+    n = tonumber(call('GET', KEYS[2 * outlet - 1]) or '0')
+    sizes[outlet] = call('HLEN', lines)
   end
-  out[#out + 1] = count
-end
-if decay_every > 0 and n >= 2 * decay_every then
-  n = math.floor(n / 2)
-  redis.call('SET', KEYS[1], n)
-  local all = redis.call('HGETALL', KEYS[2])
-  for j = 1, #all, 2 do
-    local halved = math.floor(tonumber(all[j + 1]) / 2)
-    if halved == 0 then
-      redis.call('HDEL', KEYS[2], all[j])
+  n = n + 1
+  local size = sizes[outlet]
+  local out = {n}
+  for j = i + 2, last do
+    local count
+    if size < max_lines or call('HEXISTS', lines, ARGV[j]) == 1 then
+      count = call('HINCRBY', lines, ARGV[j], 1)
+      if count == 1 then size = size + 1 end
     else
-      redis.call('HSET', KEYS[2], all[j], halved)
+      count = 0
     end
+    out[#out + 1] = count
   end
+  if decay_every > 0 and n >= 2 * decay_every then
+    n = math.floor(n / 2)
+    local all = call('HGETALL', lines)
+    for j = 1, #all, 2 do
+      local halved = math.floor(tonumber(all[j + 1]) / 2)
+      if halved == 0 then
+        call('HDEL', lines, all[j])
+      else
+        call('HSET', lines, all[j], string.format('%d', halved))
+      end
+    end
+    size = call('HLEN', lines)
+  end
+  articles[outlet] = n
+  sizes[outlet] = size
+  replies[#replies + 1] = out
+  i = last + 1
 end
-redis.call('EXPIRE', KEYS[1], ttl)
-redis.call('EXPIRE', KEYS[2], ttl)
-return out
+for outlet, n in pairs(articles) do
+  call('SET', KEYS[2 * outlet - 1], string.format('%d', n))
+  call('EXPIRE', KEYS[2 * outlet - 1], ttl)
+  call('EXPIRE', KEYS[2 * outlet], ttl)
+end
+return replies
 """
 
 
@@ -184,40 +209,37 @@ class RedisTemplateStore:
         return f"{base}:n", f"{base}:lines"
 
     async def observe(self, outlet: str, line_keys: Sequence[str]) -> TemplateLines:
-        distinct = list(dict.fromkeys(line_keys))
-        reply = await self._script(
-            keys=list(self.keys(outlet)),
-            args=[self.max_lines, self.decay_every, TEMPLATE_TTL_SECONDS, *distinct],
-        )
-        articles = int(reply[0])
-        counts = {key: int(count) for key, count in zip(distinct, reply[1:], strict=True)}
-        return template_from_counts(
-            articles, counts, min_articles=self.min_articles, min_share=self.min_share
-        )
+        (answer,) = await self.observe_many([(outlet, line_keys)])
+        return answer
 
     async def observe_many(
         self, observations: Sequence[tuple[str, Sequence[str]]]
     ) -> list[TemplateLines]:
-        """``observe`` for each ``(outlet, line_keys)`` in one round trip (a pipeline of the
-        same script: each call is atomic and Redis runs them in order, so later articles see
-        earlier ones exactly as with one call each)."""
+        """``observe`` for each ``(outlet, line_keys)`` in one script call (atomic, in order,
+        so later articles see earlier ones exactly as with one call each)."""
         if not observations:
             return []
-        distincts = [list(dict.fromkeys(keys)) for _, keys in observations]
-        pipe = self._redis.pipeline(transaction=False)
-        for (outlet, _), distinct in zip(observations, distincts, strict=True):
-            await self._script(
-                keys=list(self.keys(outlet)),
-                args=[self.max_lines, self.decay_every, TEMPLATE_TTL_SECONDS, *distinct],
-                client=pipe,
+        outlets: dict[str, int] = {}
+        keys: list[str] = []
+        args: list[str | int] = [self.max_lines, self.decay_every, TEMPLATE_TTL_SECONDS]
+        distincts = []
+        for outlet, line_keys in observations:
+            number = outlets.get(outlet)
+            if number is None:
+                number = outlets[outlet] = len(outlets) + 1
+                keys.extend(self.keys(outlet))
+            distinct = list(dict.fromkeys(line_keys))
+            distincts.append(distinct)
+            args.append(number)
+            args.append(len(distinct))
+            args.extend(distinct)
+        replies = await self._script(keys=keys, args=args)
+        return [
+            template_from_counts(
+                int(reply[0]),
+                {key: int(count) for key, count in zip(distinct, reply[1:], strict=True)},
+                min_articles=self.min_articles,
+                min_share=self.min_share,
             )
-        replies = await pipe.execute()
-        answers = []
-        for distinct, reply in zip(distincts, replies, strict=True):
-            counts = {key: int(count) for key, count in zip(distinct, reply[1:], strict=True)}
-            answers.append(
-                template_from_counts(
-                    int(reply[0]), counts, min_articles=self.min_articles, min_share=self.min_share
-                )
-            )
-        return answers
+            for distinct, reply in zip(distincts, replies, strict=True)
+        ]

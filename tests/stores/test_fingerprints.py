@@ -8,12 +8,14 @@ import random
 import time
 from collections.abc import AsyncIterator
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 import pytest
 import redis.asyncio as aioredis
 
 from monitor.core.clean import clean_article
+from monitor.core.duplicates import MatchResult
 from monitor.core.fingerprint import Fingerprint, FingerprintParams, fingerprint_text, key_of
 from monitor.core.records import CleanArticle, RawArticle
 from monitor.settings import Settings
@@ -23,6 +25,7 @@ from monitor.stages.fingerprint import (
     fingerprint_stage,
 )
 from monitor.stores.fingerprints import (
+    ARTICLES_PER_CALL,
     FingerprintStore,
     MemoryFingerprintStore,
     RedisFingerprintStore,
@@ -167,6 +170,66 @@ async def test_samples_sharing_an_index_slot_keep_each_others_articles(
     query = synthetic_fingerprint([shared, *others], 3)
     match = await store.match_and_add("c", "o3", query, now=now)
     assert [(c.article.id, c.shared) for c in match.candidates] == [("a", 3)]
+
+
+async def redis_state(client: aioredis.Redis, prefix: str) -> dict[str, Any]:
+    """Every key under ``prefix`` (without it) and its value."""
+    state: dict[str, Any] = {}
+    async for key in client.scan_iter(match=f"{prefix}*"):
+        kind = await client.type(key)
+        value = await (client.hgetall(key) if kind == b"hash" else client.get(key))
+        state[key.decode()[len(prefix) :]] = value
+    return state
+
+
+@pytest.mark.integration
+async def test_calls_of_many_articles_answer_and_store_as_one_call_each(
+    redis_client: aioredis.Redis, topic_prefix: str
+) -> None:
+    # Small hashes and a small, busy filter (so sample slots and filter cells are shared),
+    # exact copies, shared page locators, and a second generation started in the middle of
+    # a call: several script calls of many articles each give the answers and leave the
+    # keys that one call per article does.
+    rng = random.Random(11)
+    pool = [rng.getrandbits(64) for _ in range(300)]
+    articles = []
+    for n in range(2 * ARTICLES_PER_CALL + 30):
+        content = n - 4 if n % 9 == 8 else n + 1  # every ninth an exact copy of an earlier one
+        fingerprint = synthetic_fingerprint(rng.sample(pool, rng.randint(5, 40)), content)
+        if n % 4 == 0:
+            locator = (key_of("u", "o", f"https://x/{n % 12}"),)
+            fingerprint = Fingerprint(
+                samples=fingerprint.samples,
+                stored=fingerprint.stored,
+                shingles=fingerprint.shingles,
+                content_key=fingerprint.content_key,
+                locator_keys=locator,
+            )
+        articles.append((f"a{n}", f"o{n % 3}", fingerprint))
+    start = (time.time() // HOUR) * HOUR
+    halves = [(articles[:90], start), (articles[90:], start + HOUR)]
+    stores = {
+        name: RedisFingerprintStore(
+            redis_client,
+            key_prefix=f"{topic_prefix}{name}:",
+            ttl_seconds=4 * HOUR,
+            generation_seconds=HOUR,
+            index_bucket_bits=4,
+        )
+        for name in ("many", "one")
+    }
+    answers: dict[str, list[MatchResult]] = {"many": [], "one": []}
+    for part, now in halves:
+        answers["many"] += await stores["many"].match_and_add_many(part, now=now)
+        for article in part:
+            answers["one"].append(await stores["one"].match_and_add(*article, now=now))
+    assert answers["many"] == answers["one"]
+    assert sum(a.exact is not None for a in answers["one"]) >= 10
+    assert sum(a.same_locator is not None for a in answers["one"]) >= 5
+    assert sum(len(a.candidates) for a in answers["one"]) >= 50
+    assert await redis_state(redis_client, f"{topic_prefix}many:") == await redis_state(
+        redis_client, f"{topic_prefix}one:"
+    )
 
 
 @pytest.mark.integration

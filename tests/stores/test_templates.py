@@ -10,6 +10,7 @@ import redis.asyncio as aioredis
 from monitor.core.boilerplate import TemplateLines
 from monitor.settings import CleanSettings
 from monitor.stores.templates import (
+    TEMPLATE_TTL_SECONDS,
     MemoryTemplateStore,
     RedisTemplateStore,
     TemplateLimits,
@@ -131,3 +132,52 @@ async def test_observe_many_answers_as_one_call_each(store: TemplateStore) -> No
     answers = await store.observe_many(observations)  # type: ignore[attr-defined]
     assert [a.keys for a in answers] == [e.keys for e in expected]
     assert "footer" in answers[-1] and "new" not in answers[-1]
+
+
+@pytest.mark.integration
+async def test_one_call_through_the_bounds_and_decays_answers_as_one_by_one(
+    store: TemplateStore,
+) -> None:
+    # One batch crosses the line limit and two decays of one outlet, interleaved with
+    # another outlet: the script keeps each outlet's count and size between its articles.
+    one_by_one = MemoryTemplateStore(**LIMITS)
+    observations = [
+        (outlet, ["footer", f"one-off-{outlet}-{index}", f"other-{index % 7}"])
+        for index in range(170)
+        for outlet in ("veto", "alyaum")
+        if outlet == "veto" or index % 3 == 0
+    ] + [("veto", []), ("alyaum", ["footer"])]  # fmt: skip
+    expected = [await one_by_one.observe(outlet, keys) for outlet, keys in observations]
+    answers = await store.observe_many(observations)  # type: ignore[attr-defined]
+    assert [a.keys for a in answers] == [e.keys for e in expected]
+    assert "footer" in answers[-1]
+    again = [await one_by_one.observe("veto", ["footer", "other-1"])]
+    assert [a.keys for a in [await store.observe("veto", ["footer", "other-1"])]] == [
+        e.keys for e in again
+    ]
+
+
+@pytest.mark.integration
+async def test_one_call_leaves_the_keys_of_one_call_each(redis_url: str, topic_prefix: str) -> None:
+    client = aioredis.Redis.from_url(redis_url)
+    try:
+        batched = RedisTemplateStore(client, key_prefix=f"{topic_prefix}b:", **LIMITS)
+        single = RedisTemplateStore(client, key_prefix=f"{topic_prefix}s:", **LIMITS)
+        observations = [
+            (outlet, [f"line-{index % 60}", f"line-{index % 9}"])
+            for index in range(130)
+            for outlet in ("veto", "alyaum")
+        ]
+        await batched.observe_many(observations)
+        for outlet, keys in observations:
+            await single.observe(outlet, keys)
+        for outlet in ("veto", "alyaum"):
+            for mine, theirs in zip(batched.keys(outlet), single.keys(outlet), strict=True):
+                assert await client.type(mine) == await client.type(theirs)
+                if (await client.type(mine)) == b"hash":
+                    assert await client.hgetall(mine) == await client.hgetall(theirs)
+                else:
+                    assert await client.get(mine) == await client.get(theirs)
+                assert 0 < await client.ttl(mine) <= TEMPLATE_TTL_SECONDS
+    finally:
+        await client.aclose()
