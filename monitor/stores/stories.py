@@ -249,27 +249,70 @@ end
 return reply
 """
 
-# KEYS: index keys (repeats allowed). ARGV: stories kept per key, TTL, then one story id and
-# its update per key. A batch's filings at once: a story's update only grows, so trimming
-# once after all of them keeps what trimming after each would.
-_FILE_MANY_LUA = """
-local keep, ttl = tonumber(ARGV[1]), tonumber(ARGV[2])
-for i, key in ipairs(KEYS) do
-  redis.call('ZADD', key, ARGV[2 * i + 2], ARGV[2 * i + 1])
+# ARGV: the keyspace (``P story:``), the batch as JSON (see ``_write_batch``), then per story
+# of its "stories" the four memory fields. Sent in one MULTI after an MSET of the summaries
+# and outcomes, which this gives their TTLs. A MULTI of ~500 commands and ~10,000 arguments
+# cost more than the writes: redis-py packs arguments in pure Python and reads a QUEUED reply
+# per command. Large values stay out of Lua, which hashes every byte of a string it is
+# handed. The index filings come grouped by key: one ZADD and one EXPIRE per key. A story's
+# update only grows, so one trim after the batch's filings keeps what trimming after each
+# would; it is needed only when the ZADD added a member (new scores alone leave the size at
+# most ``keep``) and the set may now hold more than ``keep``: not for the keys of "small",
+# which the writer holds in memory with fewer stories than that after the batch.
+_FLUSH_LUA = """
+local prefix = ARGV[1]
+local batch = cjson.decode(ARGV[2])
+local keep, ttl = batch.keep, batch.ttl
+local past_keep = tostring(-keep - 1)
+local function zadd(key, entries)  -- {score, member, ...}: unpack takes a few thousand at most
+  local added = 0
+  for i = 1, #entries, 1000 do
+    added = added + redis.call('ZADD', key, unpack(entries, i, math.min(i + 999, #entries)))
+  end
+  return added
 end
-for _, key in ipairs(KEYS) do
-  redis.call('ZREMRANGEBYRANK', key, 0, -keep - 1)
-  redis.call('EXPIRE', key, ttl)
+local updated = {}
+for i, story in ipairs(batch.stories) do
+  local sid, story_ttl, at, arg = story[1], story[2], story[3], 4 * i - 1
+  redis.call('EXPIRE', prefix .. 'sum:' .. sid, story_ttl)
+  local memory = prefix .. 'mem:' .. sid
+  -- Every field is rewritten (the memory always has all four): no DEL needed.
+  redis.call('HSET', memory, 'terms', ARGV[arg], 'sents', ARGV[arg + 1],
+             'lens', ARGV[arg + 2], 'meta', ARGV[arg + 3])
+  redis.call('EXPIRE', memory, story_ttl)
+  updated[2 * i - 1], updated[2 * i] = at, sid
 end
-return #KEYS
-"""
-
-# KEYS: string keys. ARGV: per key its value, then its TTL in seconds.
-_SET_MANY_LUA = """
-for i, key in ipairs(KEYS) do
-  redis.call('SET', key, ARGV[2 * i - 1], 'EX', ARGV[2 * i])
+local function file(index, check)
+  for key, filed in pairs(index) do
+    local index_key, added = prefix .. 'idx:' .. key, 0
+    local sid, at = next(filed)
+    if next(filed, sid) == nil then  -- most keys get one story per batch
+      added = redis.call('ZADD', index_key, at, sid)
+    else
+      local entries = {}
+      for sid, at in pairs(filed) do
+        entries[#entries + 1] = at
+        entries[#entries + 1] = sid
+      end
+      added = zadd(index_key, entries)
+    end
+    if check and added > 0 and redis.call('ZCARD', index_key) > keep then
+      redis.call('ZREMRANGEBYRANK', index_key, 0, past_keep)
+    end
+    redis.call('EXPIRE', index_key, ttl)
+  end
 end
-return #KEYS
+file(batch.small, false)
+file(batch.index, true)
+for article, mapped in pairs(batch.articles) do
+  redis.call('SET', prefix .. 'art:' .. article, mapped[1], 'EX', mapped[2])
+end
+zadd(prefix .. 'updated', updated)
+redis.call('ZREMRANGEBYSCORE', prefix .. 'updated', '-inf', batch.cutoff)
+for _, article in ipairs(batch.outcomes) do
+  redis.call('EXPIRE', prefix .. 'dec:' .. article, batch.outcome_ttl)
+end
+return #batch.stories
 """
 
 # KEYS: article->story key. ARGV: prefix. Returns {summary, field, value, ...} or {}.
@@ -305,15 +348,21 @@ def _load(summary: Any) -> StoryState:
     return StoryState.from_dict(json.loads(summary))  # bytes or str
 
 
-def _encode_memory(story: StoryState) -> dict[str, bytes]:
-    """The memory as compact binary fields (JSON of 3,000 hashes costs ms per article)."""
+def _memory_fields(story: StoryState) -> tuple[bytes, bytes, bytes, bytes]:
+    """The memory as compact binary fields (JSON of 3,000 hashes costs ms per article):
+    ``terms``, ``sents``, ``lens`` and ``meta``, in that order (``_FLUSH_LUA`` names them)."""
     sentences = story.sentences
-    return {
-        "terms": array("I", story.seen_terms).tobytes(),
-        "sents": array("I", chain.from_iterable(sentences)).tobytes(),
-        "lens": array("H", map(len, sentences)).tobytes(),
-        "meta": to_json({"numbers": story.numbers, "sources": story.sources}),
-    }
+    return (
+        array("I", story.seen_terms).tobytes(),
+        array("I", chain.from_iterable(sentences)).tobytes(),
+        array("H", map(len, sentences)).tobytes(),
+        to_json({"numbers": story.numbers, "sources": story.sources}),
+    )
+
+
+def _encode_memory(story: StoryState) -> dict[str, bytes]:
+    """The memory hash's fields."""
+    return dict(zip(("terms", "sents", "lens", "meta"), _memory_fields(story), strict=True))
 
 
 def _decode_memory(story: StoryState, stored: dict[Any, Any]) -> None:
@@ -396,10 +445,12 @@ class RedisStoryStore:
         self._unread_filings: dict[str, list[tuple[str, float]]] = {}
         self._articles: OrderedDict[str, str] = OrderedDict()
         # The batch's writes, coalesced (write-behind): story id -> (last state, TTL), index
-        # key -> {story id: update}, string key -> (value, TTL).
+        # key -> {story id: update}, article id -> (story id, TTL), article id -> outcome
+        # (numbers as the text sent to Redis).
         self._batch_stories: dict[str, tuple[StoryState, int]] = {}
-        self._batch_filings: dict[str, dict[str, float]] = {}
-        self._batch_strings: dict[str, tuple[str, int]] = {}
+        self._batch_filings: dict[str, dict[str, str]] = {}
+        self._batch_articles: dict[str, tuple[str, str]] = {}
+        self._batch_outcomes: dict[str, str] = {}
         # Write-behind: article id -> recorded outcome (None: undecided), for this batch.
         self._batch_decided: dict[str, str | None] = {}
         self._index_cache_size = index_cache_size
@@ -431,37 +482,60 @@ class RedisStoryStore:
             _trim(self._cache, self._cache_size)
 
     async def _write_batch(self) -> None:
-        """The batch's writes (write-behind) in one MULTI: each story once, in its last state."""
+        """The batch's writes (write-behind) in one MULTI (an MSET and ``_FLUSH_LUA``): each
+        story once, in its last state."""
         stories, self._batch_stories = self._batch_stories, {}
         filings, self._batch_filings = self._batch_filings, {}
-        strings, self._batch_strings = self._batch_strings, {}
+        articles, self._batch_articles = self._batch_articles, {}
+        outcomes, self._batch_outcomes = self._batch_outcomes, {}
         if not stories:
             return
-        pipe = self._redis.pipeline(transaction=True)
-        for story, ttl in stories.values():
-            pipe.set(self._key("sum", story.id), _summary_json(story), ex=ttl)
-            memory_key = self._key("mem", story.id)
-            # Every field is rewritten (_encode_memory always gives all four): no DEL needed.
-            pipe.hset(memory_key, mapping=_encode_memory(story))  # type: ignore[arg-type]
-            pipe.expire(memory_key, ttl)
         ttl = max(ttl for _, ttl in stories.values())
-        if filings:
-            # EVAL, not a registered script: see ``save``.
-            index_keys_ = [self._key("idx", key) for key, filed in filings.items() for _ in filed]
-            pairs = [x for filed in filings.values() for item in filed.items() for x in item]
-            pipe.eval(_FILE_MANY_LUA, len(index_keys_), *index_keys_, INDEX_PER_KEY, ttl, *pairs)
-        string_args = [x for value, expiry in strings.values() for x in (value, expiry)]
-        pipe.eval(_SET_MANY_LUA, len(strings), *strings, *string_args)
-        updated = {story.id: story.updated for story, _ in stories.values()}
-        pipe.zadd(self._key("updated"), updated)
-        pipe.zremrangebyscore(self._key("updated"), "-inf", max(updated.values()) - ttl)
+        # A key held in memory is what Redis holds: fewer stories than the limit there means
+        # no filing of the batch pushed it past the limit in Redis either (a trim leaves
+        # exactly the limit, and filings never shrink a set).
+        index = self._index
+        small: dict[str, dict[str, str]] = {}
+        others: dict[str, dict[str, str]] = {}
+        for key, filed in filings.items():
+            known = index.get(key)
+            (small if known is not None and len(known) < INDEX_PER_KEY else others)[key] = filed
+        # Numbers go as text, written as before (repr): Lua would format each one it hands
+        # to Redis again.
+        batch = {
+            "keep": INDEX_PER_KEY,
+            "ttl": str(ttl),
+            "cutoff": repr(max(story.updated for story, _ in stories.values()) - ttl),
+            "stories": [
+                (story.id, str(story_ttl), repr(story.updated))
+                for story, story_ttl in stories.values()
+            ],
+            "small": small,
+            "index": others,
+            "articles": articles,
+            "outcomes": list(outcomes),
+            "outcome_ttl": str(DECIDED_TTL),
+        }
+        keyspace = self._keyspace
+        strings: dict[str, bytes | str] = {}
+        memories: list[bytes] = []
+        for story, _ in stories.values():
+            strings[keyspace + "sum:" + story.id] = _summary_json(story)
+            memories.extend(_memory_fields(story))
+        for article, outcome in outcomes.items():
+            strings[keyspace + "dec:" + article] = outcome
+        pipe = self._redis.pipeline(transaction=True)
+        pipe.mset(strings)
+        # EVAL, not the registered script: see ``save``.
+        pipe.eval(_FLUSH_LUA, 0, keyspace, to_json(batch), *memories)
         await pipe.execute()
 
     def discard_pending(self) -> None:
         """Forget queued writes and every cached copy (after a failed round trip)."""
         self._batch_stories.clear()
         self._batch_filings.clear()
-        self._batch_strings.clear()
+        self._batch_articles.clear()
+        self._batch_outcomes.clear()
         self._batch_decided.clear()
         self._pending = None
         self._cache.clear()
@@ -671,20 +745,21 @@ class RedisStoryStore:
     ) -> None:
         """``save`` in write-behind mode: memory now, Redis at ``flush``."""
         self._batch_stories[story.id] = (story, ttl)
+        updated = repr(story.updated)  # as redis-py would send it
         for key in keys:
-            self._batch_filings.setdefault(key, {})[story.id] = story.updated
+            self._batch_filings.setdefault(key, {})[story.id] = updated
             filed = self._index.get(key)
             if filed is None:
                 self._unread_filings.setdefault(key, []).append((story.id, story.updated))
             else:
                 _file(filed, story.id, story.updated)
                 self._index.move_to_end(key)
+        ttl_text = str(ttl)
         for article in articles:
-            self._batch_strings[self._key("art", article)] = (story.id, ttl)
+            self._batch_articles[article] = (story.id, ttl_text)
             self._articles[article] = story.id
             self._articles.move_to_end(article)
-        for article, outcome in outcomes.items():
-            self._batch_strings[self._key("dec", article)] = (outcome, DECIDED_TTL)
+        self._batch_outcomes.update(outcomes)
         self._batch_decided.update(outcomes)
         # Dropped copies must wait for flush (until then Redis lacks them): no trim here.
         self._cache[story.id] = story

@@ -149,6 +149,77 @@ async def test_redis_store_write_behind(redis_url: str) -> None:
         await client.aclose()
 
 
+async def redis_contents(client: aioredis.Redis, prefix: str) -> dict[bytes, tuple[object, bool]]:
+    """Every key under ``prefix`` (prefix stripped): its value, and whether it expires."""
+    contents: dict[bytes, tuple[object, bool]] = {}
+    async for key in client.scan_iter(match=f"{prefix}*"):
+        kind = await client.type(key)
+        value: object
+        if kind == b"string":
+            value = await client.get(key)
+        elif kind == b"hash":
+            value = await client.hgetall(key)
+        else:
+            value = await client.zrange(key, 0, -1, withscores=True)
+        contents[key[len(prefix) :]] = (value, await client.ttl(key) > 0)
+    return contents
+
+
+@pytest.mark.integration
+async def test_write_behind_flush_writes_what_direct_saves_write(redis_url: str) -> None:
+    """Batched writes leave Redis as saving one story at a time does: summaries, memories,
+    mappings, outcomes and TTLs, and index keys trimmed to the most recent stories whether
+    the writer had read the key (its size known) or not."""
+    from monitor.stores.stories import INDEX_PER_KEY
+
+    client = aioredis.Redis.from_url(redis_url)
+    run = uuid.uuid4().hex[:6]
+    direct_prefix, batched_prefix = f"t-{run}-d:", f"t-{run}-b:"
+    direct = RedisStoryStore(client, direct_prefix)
+    batched = RedisStoryStore(client, batched_prefix, write_behind=True)
+    states = {}
+
+    async def save(story_id: str, updated: float, keys: list[str]) -> None:
+        if story_id not in states:
+            states[story_id], _ = story(story_id, "زيارة الرئيس", "زيارة الرئيس الروسي", 0.0)
+        state = states[story_id]
+        state.updated = updated
+        outcome = {f"{story_id}-a": f'{{"at":{updated!r}}}'}
+        for store in (direct, batched):
+            await store.save(
+                state, keys=keys, articles=[f"{story_id}-a"], retention=365 * DAY,
+                outcomes=outcome,
+            )  # fmt: skip
+
+    try:
+        for i in range(30):  # scores that print with 17 digits must come back exactly
+            await save(f"s{i:02d}", 1000 + i * 0.1, ["shared", f"own{i}", "@كيان"])
+        await batched.flush()
+        await batched.warm(["shared", "@كيان"])  # read: their sizes are known
+        for i in range(30, 60):
+            await save(f"s{i:02d}", 2000 + i / 3, ["shared", f"own{i}", *["@كيان"][: i < 35]])
+        # Saved twice in a batch: the later filing wins, the earlier keys keep theirs.
+        await save("s05", 3000.5, ["shared", "own5", "again"])
+        await save("s05", 3001.25, ["again", "later"])
+        await batched.flush()
+        assert await redis_contents(client, batched_prefix) == await redis_contents(
+            client, direct_prefix
+        )
+        # A restarted writer files into a full key it has not read.
+        batched = RedisStoryStore(client, batched_prefix, write_behind=True)
+        await save("s60", 4000.0, ["shared", "@كيان"])
+        await batched.flush()
+
+        written = await redis_contents(client, batched_prefix)
+        assert written == await redis_contents(client, direct_prefix)
+        assert all(expires for key, (_, expires) in written.items() if key != b"story:updated")
+        shared = await client.zrange(f"{batched_prefix}story:idx:shared", 0, -1, withscores=True)
+        assert len(shared) == INDEX_PER_KEY and shared[-1] == (b"s60", 4000.0)
+        assert (b"s01", 1000.1) not in shared and (b"s59", 2000 + 59 / 3) in shared
+    finally:
+        await client.aclose()
+
+
 def test_rank_by_hits_then_latest_update_then_id() -> None:
     from monitor.stores.stories import _rank
 
