@@ -20,7 +20,7 @@ from __future__ import annotations
 
 import json
 import time
-from typing import Any
+from typing import Any, NamedTuple
 
 from monitor.core.decide import (
     Outcome,
@@ -43,7 +43,7 @@ from monitor.metrics import (
 from monitor.settings import Settings
 from monitor.stores.stories import StoryStore
 
-__all__ = ["STAGE", "rejection_stage", "story_stage"]
+__all__ = ["STAGE", "StoryOutcome", "decide_story", "rejection_stage", "story_stage"]
 
 STAGE = "story"
 DAY = 86_400.0
@@ -53,6 +53,31 @@ _last_active_refresh = 0.0
 _STORY_SECONDS = STAGE_SECONDS.labels(stage=STAGE)
 _DECISION_COUNTERS: dict[tuple[str, str], Any] = {}
 _ALERT_COUNTERS: dict[str, Any] = {}
+_LATENCY_HISTOGRAMS: dict[str, Any] = {}
+_DECISION_JSON = Decision.__pydantic_serializer__.to_json
+_ALERT_JSON = Alert.__pydantic_serializer__.to_json
+"""``model_dump_json`` as UTF-8 bytes, without its round trip through ``str``."""
+
+
+class StoryOutcome(NamedTuple):
+    """What the story stage concluded for one article."""
+
+    decision: Decision
+    alert: Alert | None
+    encoded: tuple[bytes, bytes | None] | None = None
+    """``decision`` and ``alert`` as UTF-8 JSON, when the stage encoded them to record them
+    with the story update (see ``as_json``)."""
+
+    def as_json(self) -> tuple[bytes, bytes | None]:
+        """``decision`` and ``alert`` (or None) as UTF-8 JSON, the bytes of ``model_dump_json``.
+
+        The encoding recorded with the story update when there is one: the outcome is encoded
+        once, and what the story agent sends is what a redelivery would get back.
+        """
+        if self.encoded is not None:
+            return self.encoded
+        alert = _ALERT_JSON(self.alert) if self.alert is not None else None
+        return _DECISION_JSON(self.decision), alert
 
 
 def _count_decision(decision: str, outlet: str) -> None:
@@ -85,12 +110,24 @@ async def story_stage(
     pipeline computes them next to the clean stage, in another process); ``lookup``: their
     ``lookup_keys``, when already computed (the story agent warms its index with them).
     """
+    outcome = await decide_story(item, store, settings, features, lookup)
+    return outcome.decision, outcome.alert
+
+
+async def decide_story(
+    item: FingerprintedArticle,
+    store: StoryStore,
+    settings: Settings,
+    features: ArticleFeatures | None = None,
+    lookup: list[str] | None = None,
+) -> StoryOutcome:
+    """``story_stage``, with the outcome's JSON when it was encoded (see ``StoryOutcome``)."""
     started = time.perf_counter()
     stories = settings.stories
     article = item.article
     recorded = await store.decided(article.id)
     if recorded is not None:
-        return _load_outcome(recorded)
+        return StoryOutcome(*_load_outcome(recorded))
     now = event_time(article, default=time.time())
     retention = stories.archive_days * DAY
     if item.kind in ("exact", "reprint"):
@@ -122,10 +159,13 @@ async def story_stage(
     decision.trace["decided"] = decided
     if alert is not None:
         alert.trace["decided"] = decided
+    # Encoded once the outcome is final (nothing below changes it): recorded and sent as is.
+    encoded: tuple[bytes, bytes | None] | None = None
     if outcome.story is not None:
+        encoded = _DECISION_JSON(decision), _ALERT_JSON(alert) if alert is not None else None
         await store.save(
             outcome.story, keys=keys, articles=[article.id], retention=retention,
-            outcomes={article.id: _dump_outcome(decision, alert)},
+            outcomes={article.id: _compose_outcome(*encoded)},
         )  # fmt: skip
     if alert is not None:
         _count_alert(alert.kind)
@@ -135,14 +175,13 @@ async def story_stage(
     await _refresh_active(store, now, stories.close_after_days * DAY, force=outcome.created)
     _count_decision(decision.decision, decision.outlet)
     _STORY_SECONDS.observe(time.perf_counter() - started)
-    return decision, alert
+    return StoryOutcome(decision, alert, encoded)
 
 
-def _dump_outcome(decision: Decision, alert: Alert | None) -> str:
+def _compose_outcome(decision: bytes, alert: bytes | None) -> str:
     # Pydantic's own JSON encoder (compact, UTF-8 kept) is several times faster than
     # model_dump + json.dumps; the parts are composed into one object.
-    dumped_alert = alert.model_dump_json() if alert is not None else "null"
-    return f'{{"decision":{decision.model_dump_json()},"alert":{dumped_alert}}}'
+    return b"".join((b'{"decision":', decision, b',"alert":', alert or b"null", b"}")).decode()
 
 
 def _load_outcome(recorded: str) -> tuple[Decision, Alert | None]:
@@ -169,7 +208,10 @@ def _observe_latency(alert: Alert, decided: float) -> None:
             stamp = alert.published.timestamp()
         # A replay of old news is not latency: only starts within a day are observed.
         if stamp is not None and 0 <= decided - stamp <= DAY:
-            END_TO_END_LATENCY.labels(start=start).observe(decided - stamp)
+            histogram = _LATENCY_HISTOGRAMS.get(start)
+            if histogram is None:
+                histogram = _LATENCY_HISTOGRAMS[start] = END_TO_END_LATENCY.labels(start=start)
+            histogram.observe(decided - stamp)
 
 
 async def _refresh_active(store: StoryStore, now: float, close_after: float, force: bool) -> None:

@@ -11,8 +11,13 @@ decided?" for the whole batch and reads the index keys its lookups need that are
 process yet; the agent is the only writer, so its store (``RedisStoryStore(
 write_behind=True)``) serves story state from process memory, and the batch's story updates
 and outcomes go to Redis in one transaction at the end of the batch. The batch's decisions
-and alerts are sent after that; offsets are acknowledged after those sends, so a worker
-killed anywhere in between is replaced by one that reads the recorded outcomes back.
+and alerts are handed to the producer after that; offsets are acknowledged after that hand
+over (and Faust flushes the producer before it commits them), so a worker killed anywhere in
+between is replaced by one that reads the recorded outcomes back. Outputs go to
+``app.producer`` directly rather than through ``Topic.send``: the same hand over without
+Faust's per-record ``FutureMessage`` and sensor bookkeeping (nothing reads those: the web
+server is off), and each outcome is sent as the JSON the story stage recorded
+(``StoryOutcome.as_json``), not encoded again.
 
 A second agent turns ``rejected`` records into ``rejected`` decisions, so every article gets
 exactly one decision on ``decisions``. A Redis failure is counted in
@@ -24,10 +29,11 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import time
 from collections.abc import Sequence
-from typing import Any
+from typing import Any, cast
 
-from faust.types import EventT, StreamT
+from faust.types import EventT, ProducerT, StreamT
 from pydantic import ValidationError
 from redis.exceptions import RedisError
 
@@ -36,11 +42,11 @@ from monitor.core.records import Alert, Decision, FingerprintedArticle, Rejectio
 from monitor.core.stories import ArticleFeatures, article_features, lookup_keys
 from monitor.metrics import REDIS_ERRORS
 from monitor.settings import Settings
-from monitor.stages.story import rejection_stage, story_stage
+from monitor.stages.story import StoryOutcome, decide_story, rejection_stage
 from monitor.stores.stories import RedisStoryStore
 from monitor.stream.app import MonitorApp, redis_client, topic
 
-__all__ = ["BATCH_SIZE", "BATCH_WITHIN", "decide_batch", "register"]
+__all__ = ["BATCH_SIZE", "BATCH_WITHIN", "decide_batch", "decide_outcomes", "register"]
 
 log = logging.getLogger(__name__)
 RETRY_SECONDS = (0.5, 1.0, 2.0, 5.0, 10.0)
@@ -48,11 +54,23 @@ BATCH_SIZE = 200
 BATCH_WITHIN = 0.02
 """Records decided together (``stream.take_events``): one "already decided?" lookup and
 shared produce requests per batch; a lone record waits at most ``BATCH_WITHIN`` seconds."""
+YIELD_EVERY = 0.005
+"""Seconds of deciding after which a batch lets the event loop run (fetches, produce
+requests): often enough for I/O, without a loop iteration per article."""
 
 
 async def decide_batch(
     items: Sequence[FingerprintedArticle], store: RedisStoryStore, settings: Settings
 ) -> list[tuple[Decision, Alert | None]]:
+    """The decision and alert of every item, in order (``decide_outcomes``)."""
+    return [(outcome.decision, outcome.alert) for outcome in await decide_outcomes(
+        items, store, settings
+    )]  # fmt: skip
+
+
+async def decide_outcomes(
+    items: Sequence[FingerprintedArticle], store: RedisStoryStore, settings: Settings
+) -> list[StoryOutcome]:
     """The outcome of every item, in order, once all their story updates are in Redis.
 
     ``store`` defers its writes (``defer_writes`` or ``write_behind``): a batch ends with
@@ -75,11 +93,14 @@ async def decide_batch(
                 # "Already decided?" for the batch and its index keys: one round trip.
                 await store.prepare(ids, keys)
             outcomes = []
+            yield_at = time.perf_counter() + YIELD_EVERY
             for item, found, lookup in zip(items, features, lookups, strict=True):
-                outcomes.append(await story_stage(item, store, settings, found, lookup))
+                outcomes.append(await decide_story(item, store, settings, found, lookup))
                 # Reads come from memory: without this the batch would hold the loop and
                 # the consumer could not fetch the next batch meanwhile.
-                await asyncio.sleep(0)
+                if time.perf_counter() >= yield_at:
+                    await asyncio.sleep(0)
+                    yield_at = time.perf_counter() + YIELD_EVERY
             await store.flush()
             return outcomes
         except (RedisError, OSError) as error:
@@ -103,10 +124,34 @@ def _features(item: FingerprintedArticle) -> ArticleFeatures:
     return article_features(item.article.match_title, item.article.match_sentences)
 
 
+async def send_outcomes(
+    producer: ProducerT, decisions: str, alerts: str, outcomes: Sequence[StoryOutcome]
+) -> None:
+    """Hand ``outcomes`` to ``producer``, in order: decisions (key: article id) to topic
+    ``decisions``, alerts (key: story id) to topic ``alerts``."""
+    for outcome in outcomes:
+        decision, alert = outcome.as_json()
+        await _send(producer, decisions, outcome.decision.article.encode("utf-8"), decision)
+        if alert is not None:
+            assert outcome.alert is not None
+            await _send(producer, alerts, outcome.alert.story.encode("utf-8"), alert)
+
+
+async def _send(producer: ProducerT, topic_name: str, key: bytes, value: bytes) -> None:
+    sent = await producer.send(topic_name, key, value, None, None, None)
+    cast("asyncio.Future[Any]", sent).add_done_callback(_report_failure)
+
+
+def _report_failure(sent: asyncio.Future[Any]) -> None:
+    # What Faust's Topic.send does with a record the producer gave up on: log it.
+    if not sent.cancelled() and (error := sent.exception()) is not None:
+        log.warning("sending a story output failed: %r", error)
+
+
 def register(app: MonitorApp) -> None:
     settings = app.settings
-    decisions = topic(app, "decisions")
-    alerts = topic(app, "alerts")
+    decisions = topic(app, "decisions").get_topic_name()
+    alerts = topic(app, "alerts").get_topic_name()
     store: RedisStoryStore | None = None
     reassigned = False
 
@@ -139,19 +184,10 @@ def register(app: MonitorApp) -> None:
                     log.warning(
                         "invalid fingerprinted record %r: %s", event.key, error.errors()[:1]
                     )
-            outcomes = await decide_batch(items, store, settings)
+            outcomes = await decide_outcomes(items, store, settings)
             # Sent once the batch is decided (its story updates saved): the records share
             # produce requests, and the batch's offsets are acknowledged after these sends.
-            for decision, alert in outcomes:
-                await decisions.send(
-                    key=decision.article.encode("utf-8"),
-                    value=decision.model_dump_json().encode("utf-8"),
-                )
-                if alert is not None:
-                    await alerts.send(
-                        key=alert.story.encode("utf-8"),
-                        value=alert.model_dump_json().encode("utf-8"),
-                    )
+            await send_outcomes(await app.maybe_start_producer(), decisions, alerts, outcomes)
 
     @app.agent(topic(app, "rejected"), name=f"{app.conf.id}.story-rejections")
     async def rejections(stream: StreamT[bytes]) -> None:
@@ -159,6 +195,7 @@ def register(app: MonitorApp) -> None:
         async for batch in stream.take_events(  # type: ignore[attr-defined]
             BATCH_SIZE, within=BATCH_WITHIN
         ):
+            producer = await app.maybe_start_producer()
             for event in batch:
                 try:
                     rejection = Rejection.model_validate_json(event.value)
@@ -166,7 +203,9 @@ def register(app: MonitorApp) -> None:
                     log.warning("invalid rejection record %r: %s", event.key, error.errors()[:1])
                     continue
                 decision = rejection_stage(rejection)
-                await decisions.send(
-                    key=(decision.article or "").encode("utf-8"),
-                    value=decision.model_dump_json().encode("utf-8"),
+                await _send(
+                    producer,
+                    decisions,
+                    (decision.article or "").encode("utf-8"),
+                    decision.model_dump_json().encode("utf-8"),
                 )

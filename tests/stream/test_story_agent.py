@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import json
+import logging
 from pathlib import Path
 
 import pytest
@@ -17,7 +18,7 @@ from monitor.settings import Settings
 from monitor.stages.story import story_stage
 from monitor.stores.stories import RedisStoryStore
 from monitor.stream.app import build_worker_app, running
-from monitor.stream.story_agent import decide_batch
+from monitor.stream.story_agent import _report_failure, decide_batch, decide_outcomes
 
 pytestmark = pytest.mark.integration
 SEEDS_JSONL = Path(__file__).parent.parent / "data" / "seeds.jsonl"
@@ -189,3 +190,55 @@ async def test_write_behind_restarts_and_replays_decide_as_uninterrupted(
     assert replayed
     assert got == expected
     assert {row[1] for row in got} >= {"new_story", "duplicate"}
+
+
+async def test_outcomes_are_sent_as_they_were_recorded(service_settings: Settings) -> None:
+    """The JSON the agent sends for an outcome is ``model_dump_json`` of its decision and
+    alert, byte for byte what the story stage recorded with the story update (encoded once,
+    after the last change: the ``decided`` stamps included), also for a redelivery."""
+    items = await fingerprinted_stream()
+    prefix = service_settings.redis.key_prefix
+    client = aioredis.Redis.from_url(service_settings.redis.url)
+    try:
+        store = RedisStoryStore(client, f"{prefix}json:", write_behind=True)
+        # The first item comes again inside the batch, and the first five in a later one.
+        outcomes = await decide_outcomes([*items, items[0]], store, service_settings)
+        again = await decide_outcomes(items[:5], store, service_settings)
+        recorded = {
+            outcome.decision.article: await store.decided(outcome.decision.article or "")
+            for outcome in outcomes
+        }
+    finally:
+        await client.aclose()
+    reused = 0
+    for outcome in [*outcomes, *again]:
+        decision, alert = outcome.as_json()
+        assert decision == outcome.decision.model_dump_json().encode()
+        assert alert == (outcome.alert.model_dump_json().encode() if outcome.alert else None)
+        if outcome.encoded is not None:
+            reused += 1
+            assert outcome.decision.trace["decided"] > 0
+            record = recorded[outcome.decision.article]
+            assert record is not None
+            assert record.encode() == b"".join(
+                (b'{"decision":', decision, b',"alert":', alert or b"null", b"}")
+            )
+    assert reused >= len(items) // 2
+    assert [o.as_json() for o in again] == [o.as_json() for o in outcomes[:5]]
+    assert outcomes[-1].as_json() == outcomes[0].as_json()
+
+
+def test_a_lost_output_is_logged(caplog: pytest.LogCaptureFixture) -> None:
+    loop = asyncio.new_event_loop()
+    try:
+        sent, lost = loop.create_future(), loop.create_future()
+        sent.set_result(None)
+        lost.set_exception(ConnectionError("broker gone"))
+        with caplog.at_level(logging.WARNING, logger="monitor.stream.story_agent"):
+            _report_failure(sent)
+            _report_failure(lost)
+    finally:
+        loop.close()
+    assert [r.getMessage() for r in caplog.records] == [
+        "sending a story output failed: ConnectionError('broker gone')"
+    ]
