@@ -197,9 +197,14 @@ async def throughput(
         last = max(reader.collected.decision_seen.values())
         elapsed = last - started
         got = reader.collected
+        stage_done = {
+            stage: got.last_stamp.get(stage, started) - started
+            for stage in ("fingerprinted", "decided")
+        }
         print(f"service throughput ({layout}, {len(processes)} worker processes): "
               f"{len(articles)} articles in {elapsed:.1f}s = {len(articles) / elapsed:.0f} "
-              f"articles/s (all produced in {produced:.1f}s); {got.decision_records} decision "
+              f"articles/s (all produced in {produced:.1f}s, fingerprinted by "
+              f"{stage_done['fingerprinted']:.1f}s, decided by {stage_done['decided']:.1f}s); {got.decision_records} decision "
               f"records, {len(got.alert_ids)} alerts, {len(got.alert_duplicates())} duplicate alert "
               f"ids; {cpu_line(processes, before, len(articles))}; "
               f"{others_line(pids, before_others, len(articles))}; load average "

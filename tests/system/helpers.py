@@ -7,6 +7,7 @@ import asyncio
 import contextlib
 import json
 import os
+import re
 import signal
 import subprocess
 import sys
@@ -198,9 +199,14 @@ class Collected:
     alert_ids: list[str] = field(default_factory=list)
     """Id of every alert record, in order (also in ``light`` mode)."""
     alert_seen: dict[str, float] = field(default_factory=dict)
+    last_stamp: dict[str, float] = field(default_factory=dict)
+    """Trace stage -> latest stamp of that stage among the decisions read."""
 
     def alert_duplicates(self) -> dict[str, int]:
         return {key: n for key, n in Counter(self.alert_ids).items() if n > 1}
+
+
+_TRACE_STAMP = re.compile(rb'"(cleaned|fingerprinted|decided)":([0-9.]+)')
 
 
 class OutputReader:
@@ -255,6 +261,11 @@ class OutputReader:
                         got.decision_records += 1
                         if self.light:
                             article = (record.key or b"").decode()
+                            for stage, stamp in _TRACE_STAMP.findall(record.value):
+                                name = stage.decode()
+                                got.last_stamp[name] = max(
+                                    got.last_stamp.get(name, 0.0), float(stamp)
+                                )
                         else:
                             decision = Decision.model_validate_json(record.value)
                             article = decision.article
