@@ -6,19 +6,31 @@ computes it in the partitioned fingerprint stage and ships it in
 ``FingerprintedArticle.analysis``; the single story process rebuilds the features from it
 (term hashes and weights only), with exactly the result of analysing the text there.
 
+On the wire a row's terms are one space-joined string (a term never holds whitespace) and
+its hashes are base64 of packed 32-bit integers: measured on the 2013 stream, the analysis
+JSON is a quarter smaller and the story process parses and unpacks it in about half the
+time of nested lists of strings and decimal integers.
+
 >>> from monitor.core.arabic import normalize
 >>> from monitor.core.stories import analyse, article_features
 >>> title, body = normalize("بوتين يصل إلى بيونغ يانغ"), [normalize("وصل بوتين الثلاثاء 18 يونيو")]
 >>> record = analysis_record(analyse(title, body))
 >>> record.markers
 [[], ['الثلاثاء', '18', 'يونيو']]
+>>> record.terms[1]
+'وصل بوتين يونيو'
 >>> features_from_record(record).vector == article_features(title, body).vector
 True
 """
 
 from __future__ import annotations
 
-from monitor.core.records import ArticleAnalysis
+import sys
+from array import array
+from binascii import a2b_base64, b2a_base64
+
+from monitor.core.arabic import normalize
+from monitor.core.records import ArticleAnalysis, CleanArticle
 from monitor.core.stories import (
     ArticleFeatures,
     ArticleText,
@@ -26,22 +38,59 @@ from monitor.core.stories import (
     features_of,
 )
 
-__all__ = ["analysis_record", "features_from_record", "text_from_record"]
+__all__ = [
+    "analysis_record",
+    "features_from_record",
+    "match_texts",
+    "pack_hashes",
+    "text_from_record",
+    "unpack_hashes",
+]
+
+_HASH_TYPE = "I"
+"""``array`` type of a 32-bit hash (unsigned int: 4 bytes wherever CPython runs)."""
+_BIG_ENDIAN = sys.byteorder == "big"
+assert array(_HASH_TYPE).itemsize == 4
+
+
+def pack_hashes(hashes: list[int]) -> str:
+    """``hashes`` (32-bit, unsigned) as base64 of their little-endian bytes.
+
+    >>> pack_hashes([1, 2**32 - 1])
+    'AQAAAP////8='
+    """
+    packed = array(_HASH_TYPE, hashes)
+    if _BIG_ENDIAN:
+        packed.byteswap()
+    return b2a_base64(packed.tobytes(), newline=False).decode("ascii")
+
+
+def unpack_hashes(packed: str) -> list[int]:
+    """The hashes ``pack_hashes`` packed (``ValueError`` if ``packed`` is not such a string).
+
+    >>> unpack_hashes(pack_hashes([7, 3_000_000_000]))
+    [7, 3000000000]
+    """
+    values = array(_HASH_TYPE, a2b_base64(packed, strict_mode=True))
+    if _BIG_ENDIAN:
+        values.byteswap()
+    return values.tolist()
 
 
 def analysis_record(text: ArticleText) -> ArticleAnalysis:
     """The record form of an analysed article (title first)."""
     rows = [text.title, *text.sentences]
     return ArticleAnalysis.model_construct(
-        terms=[row.terms for row in rows],
-        hashes=[row.fingerprint for row in rows],
+        terms=[" ".join(row.terms) for row in rows],
+        hashes=[pack_hashes(row.fingerprint) for row in rows],
         entities=[row.entities for row in rows],
         markers=[row.markers for row in rows],
     )
 
 
 def text_from_record(record: ArticleAnalysis) -> ArticleText:
-    """The analysed article a record describes (``ValueError`` if its columns disagree)."""
+    """The analysed article a record describes (``ValueError`` if its columns disagree or a
+    row's hashes are not packed hashes)."""
     columns = (record.terms, record.hashes, record.entities, record.markers)
     if len({len(column) for column in columns}) != 1 or not record.terms:
         raise ValueError(
@@ -49,7 +98,7 @@ def text_from_record(record: ArticleAnalysis) -> ArticleText:
             f"{[len(column) for column in columns]} rows of terms, hashes, entities, markers"
         )
     rows = [
-        SentenceText(terms, entities, hashes, markers)
+        SentenceText(terms.split(), entities, unpack_hashes(hashes), markers)
         for terms, hashes, entities, markers in zip(*columns, strict=True)
     ]
     return ArticleText(rows[0], rows[1:])
@@ -58,3 +107,17 @@ def text_from_record(record: ArticleAnalysis) -> ArticleText:
 def features_from_record(record: ArticleAnalysis) -> ArticleFeatures:
     """``article_features`` of the article the record was made from."""
     return features_of(text_from_record(record))
+
+
+def match_texts(article: CleanArticle) -> tuple[str, list[str]]:
+    """The article's normalised title and sentences (``match_title``, ``match_sentences``),
+    also from a ``fingerprinted`` record that left them out (``fingerprinted_omits``).
+
+    For a story stage that cannot use the record's analysis. A clean article's normalised
+    forms are ``normalize`` of its title and sentences (and a sentence that normalises to
+    nothing is dropped from both lists), so recomputing them gives the same text.
+    """
+    match_title = article.match_title or normalize(article.title)
+    if article.match_sentences or not article.sentences:
+        return match_title, article.match_sentences
+    return match_title, [normalize(sentence) for sentence in article.sentences]

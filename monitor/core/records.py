@@ -30,6 +30,7 @@ __all__ = [
     "RawArticle",
     "Rejection",
     "Removal",
+    "fingerprinted_omits",
     "utcnow",
 ]
 
@@ -81,7 +82,9 @@ class CleanArticle(_Record):
 
     ``paragraphs`` and ``sentences`` keep the outlet's original orthography (for people and
     alerts); ``match_*`` fields are normalised for machines and align index by index with
-    ``sentences``.
+    ``sentences`` (``match_title`` is ``normalize(title)``, each ``match_sentences`` entry
+    ``normalize`` of its sentence). ``fingerprinted`` records leave out what the story stage
+    does not read (``fingerprinted_omits``), so those fields are optional here.
     """
 
     id: str
@@ -95,9 +98,16 @@ class CleanArticle(_Record):
     paragraphs: list[str] = Field(
         default_factory=list, description="Empty on ``fingerprinted``: no later stage reads it."
     )
-    sentences: list[str]
-    match_title: str
-    match_sentences: list[str]
+    sentences: list[str] = Field(
+        default_factory=list, description="Empty on ``fingerprinted`` copies (exact, reprint)."
+    )
+    match_title: str = Field(
+        default="", description="Empty on ``fingerprinted`` records that carry an analysis."
+    )
+    match_sentences: list[str] = Field(
+        default_factory=list,
+        description="Empty on ``fingerprinted`` records that carry an analysis, and on copies.",
+    )
     match_text: str = Field(
         default="",
         description="The normalised body the fingerprint is taken of; empty on "
@@ -105,7 +115,9 @@ class CleanArticle(_Record):
     )
     language: str = Field(description="ISO 639-1 code, e.g. 'ar', 'en'; 'und' when unknown.")
     content_hash: str = Field(description="Hex digest of the normalised body (exact-copy key).")
-    removed: list[Removal] = Field(default_factory=list)
+    removed: list[Removal] = Field(
+        default_factory=list, description="Empty on ``fingerprinted``: no later stage reads it."
+    )
     trace: dict[str, float] = Field(default_factory=dict)
 
 
@@ -133,20 +145,27 @@ class ArticleAnalysis(_Record):
     Computed by the fingerprint stage (partitioned: any number of workers) so that the story
     stage (one process: story state is global) only compares and decides. Row 0 is the
     title, then one row per ``CleanArticle.match_sentences`` entry; columns instead of
-    per-sentence objects keep the JSON small and quick to read.
+    per-sentence objects, terms as one string per row and hashes as packed bytes keep the
+    JSON small and quick to read (``monitor.core.analysis`` converts both ways).
     """
 
-    terms: list[list[str]] = Field(description="Content terms (``monitor.core.terms``).")
-    hashes: list[list[int]] = Field(
-        description="Sorted distinct 32-bit hashes of the terms (``stories.term_hashes``)."
+    terms: list[str] = Field(
+        description="Content terms (``monitor.core.terms``) joined by single spaces (a term "
+        "never holds whitespace)."
+    )
+    hashes: list[str] = Field(
+        description="Sorted distinct 32-bit hashes of the terms (``stories.term_hashes``), "
+        "as base64 of unsigned 32-bit little-endian integers."
     )
     entities: list[list[str]] = Field(description="Entity keys, ``KIND:name``.")
     markers: list[list[str]] = Field(description="Numbers and weekday/month names, in order.")
 
 
-FINGERPRINTED_OMITS: dict[str, Any] = {"article": {"paragraphs", "match_text"}}
-"""Left out of ``FingerprintedArticle`` records on Kafka (``model_dump_json(exclude=...)``):
-the story stage never reads them, and they are a third of the record's bytes."""
+_NEVER_READ = {"paragraphs", "match_text", "removed", "guid", "feed", "fetched"}
+FINGERPRINTED_OMITS: dict[str, Any] = {"article": _NEVER_READ, "reasons": True}
+"""Left out of every ``FingerprintedArticle`` record on Kafka (``model_dump_json(exclude=
+...)``): the story stage never reads them, and the bodies among them are a third of the
+record's bytes. ``fingerprinted_omits`` adds what a given record does not need."""
 
 
 class FingerprintedArticle(_Record):
@@ -164,12 +183,36 @@ class FingerprintedArticle(_Record):
     overlap: float = Field(
         default=0.0, description="Estimated containment of the shorter text in the match (0..1)."
     )
-    reasons: dict[str, Any] = Field(default_factory=dict)
+    reasons: dict[str, Any] = Field(
+        default_factory=dict,
+        description="How the kind was found; empty on ``fingerprinted``: no later stage reads it.",
+    )
     analysis: ArticleAnalysis | None = Field(
         default=None,
         description="The article's story analysis (for ``new`` and ``revision``); the story "
         "stage computes it when absent.",
     )
+
+
+_ANALYSED_OMITS: dict[str, Any] = {
+    "article": _NEVER_READ | {"match_title", "match_sentences"},
+    "reasons": True,
+}
+_COPY_OMITS: dict[str, Any] = {
+    "article": _NEVER_READ | {"sentences", "match_title", "match_sentences"},
+    "reasons": True,
+}
+
+
+def fingerprinted_omits(record: FingerprintedArticle) -> dict[str, Any]:
+    """What ``record`` leaves out on Kafka: ``FINGERPRINTED_OMITS``, and the normalised
+    texts when it carries their analysis (they are ``normalize`` of ``title`` and
+    ``sentences``, so a story stage that cannot use the analysis recomputes them:
+    ``monitor.core.analysis.match_texts``), or all the text but the title for a copy (the
+    story stage only names its original's story)."""
+    if record.kind in ("exact", "reprint"):
+        return _COPY_OMITS
+    return _ANALYSED_OMITS if record.analysis is not None else FINGERPRINTED_OMITS
 
 
 DecisionKind = Literal["new_story", "development", "no_news", "duplicate", "rejected"]

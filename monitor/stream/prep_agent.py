@@ -12,21 +12,28 @@ Per batch (``stream.take_events``): ``clean_batch`` (one template store round tr
 ``fingerprint_batch`` of its Arabic articles with their story analysis (one fingerprint store
 round trip; retried with backoff while Redis is down, nothing sent or acknowledged meanwhile),
 then every result is sent in input order, keyed by article id: ``FingerprintedArticle`` to
-``fingerprinted`` (without the fields ``FINGERPRINTED_OMITS`` names), other languages to ``non_arabic``, a ``Rejection`` (also for records that
-are not valid ``RawArticle`` JSON) to ``rejected``. Offsets are acknowledged after the sends.
+``fingerprinted`` (without the fields the story stage does not read: ``fingerprinted_omits``),
+other languages to ``non_arabic``, a ``Rejection`` (also for records that are not valid
+``RawArticle`` JSON) to ``rejected``. Offsets are acknowledged after the sends.
+
+Records go straight to the app's producer (the one Faust flushes before it commits offsets)
+rather than through ``Topic.send``, whose future, callbacks and sensors per record cost about
+0.05 ms of CPU each (measured against a local broker): a tenth of this agent's own work.
 """
 
 from __future__ import annotations
 
+import asyncio
+import logging
 from collections.abc import Sequence
 
-from faust.types import EventT, StreamT, TopicT
+from faust.types import EventT, StreamT
 
 from monitor.core.records import (
-    FINGERPRINTED_OMITS,
     CleanArticle,
     FingerprintedArticle,
     Rejection,
+    fingerprinted_omits,
 )
 from monitor.stages.clean import clean_batch
 from monitor.stores.fingerprints import FingerprintStore, redis_fingerprint_store
@@ -36,6 +43,8 @@ from monitor.stream.clean_agent import BATCH_SIZE, BATCH_WITHIN, decode_raw, goe
 from monitor.stream.fingerprint_agent import fingerprint_until_done
 
 __all__ = ["register"]
+
+log = logging.getLogger(__name__)
 
 _Result = FingerprintedArticle | CleanArticle | Rejection
 
@@ -55,14 +64,21 @@ def _key(result: _Result) -> bytes:
 
 def _encode(result: _Result) -> bytes:
     if isinstance(result, FingerprintedArticle):
-        return result.model_dump_json(exclude=FINGERPRINTED_OMITS).encode("utf-8")
+        return result.model_dump_json(exclude=fingerprinted_omits(result)).encode("utf-8")
     return result.model_dump_json().encode("utf-8")
+
+
+def _report_failure(sent: asyncio.Future[object]) -> None:
+    # What Topic.send would log: the producer has given up on a record (after its retries).
+    if not sent.cancelled() and sent.exception() is not None:
+        log.error("a record could not be produced: %s", sent.exception())
 
 
 def register(app: MonitorApp) -> None:
     settings = app.settings
-    outputs: dict[str, TopicT] = {
-        name: topic(app, name) for name in ("fingerprinted", "non_arabic", "rejected")
+    outputs: dict[str, str] = {
+        name: topic(app, name).get_topic_name()
+        for name in ("fingerprinted", "non_arabic", "rejected")
     }
     templates: RedisTemplateStore | None = None
     fingerprints: FingerprintStore | None = None
@@ -94,6 +110,15 @@ def register(app: MonitorApp) -> None:
                     results[index] = next(judged) if goes_on(found) else found
             # Sent only once the whole batch is done: the records of a batch share produce
             # requests, and the batch's offsets are acknowledged after these sends.
+            producer = await app.maybe_start_producer()
             for result in results:
                 assert result is not None
-                await outputs[_destination(result)].send(key=_key(result), value=_encode(result))
+                sent = await producer.send(
+                    outputs[_destination(result)],
+                    _key(result),
+                    _encode(result),
+                    partition=None,
+                    timestamp=None,
+                    headers=None,
+                )
+                sent.add_done_callback(_report_failure)

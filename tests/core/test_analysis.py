@@ -7,9 +7,22 @@ from pathlib import Path
 
 import pytest
 
-from monitor.core.analysis import analysis_record, features_from_record, text_from_record
+from monitor.core.analysis import (
+    analysis_record,
+    features_from_record,
+    match_texts,
+    pack_hashes,
+    text_from_record,
+    unpack_hashes,
+)
 from monitor.core.clean import clean_article
-from monitor.core.records import ArticleAnalysis, CleanArticle, FingerprintedArticle, RawArticle
+from monitor.core.records import (
+    ArticleAnalysis,
+    CleanArticle,
+    FingerprintedArticle,
+    RawArticle,
+    fingerprinted_omits,
+)
 from monitor.core.stories import analyse, article_features
 
 SEEDS = Path(__file__).parent.parent / "data" / "seeds"
@@ -51,8 +64,83 @@ def test_a_record_whose_columns_disagree_is_refused() -> None:
     with pytest.raises(ValueError, match="differ"):
         text_from_record(
             ArticleAnalysis(
-                terms=[["a"], ["b"]], hashes=[[1], [2]], entities=[[]], markers=[[], []]
+                terms=["a", "b"],
+                hashes=[pack_hashes([1]), pack_hashes([2])],
+                entities=[[]],
+                markers=[[], []],
             )
         )
     with pytest.raises(ValueError, match="empty"):
         text_from_record(ArticleAnalysis(terms=[], hashes=[], entities=[], markers=[]))
+
+
+@pytest.mark.parametrize("packed", ["AQAA", "AQAAAP////8", "!!!!!!!!", "AQAAAA==AQAAAA=="])
+def test_hashes_that_are_not_packed_hashes_are_refused(packed: str) -> None:
+    with pytest.raises(ValueError):
+        unpack_hashes(packed)
+    with pytest.raises(ValueError):
+        text_from_record(ArticleAnalysis(terms=[""], hashes=[packed], entities=[[]], markers=[[]]))
+
+
+def test_packed_hashes_keep_every_32_bit_value_and_their_order() -> None:
+    hashes = [0, 1, 255, 256, 2**31, 3_000_000_000, 2**32 - 1]
+    assert unpack_hashes(pack_hashes(hashes)) == hashes
+    assert unpack_hashes(pack_hashes([])) == []
+
+
+def test_a_title_without_terms_is_an_empty_row() -> None:
+    text = analyse("", ["وصل بوتين إلى بيونغ يانغ"])
+    record = analysis_record(text)
+    assert record.terms[0] == "" and record.hashes[0] == ""
+    assert text_from_record(record) == text
+
+
+@pytest.mark.parametrize("index", range(5))
+def test_a_slim_record_rebuilds_the_normalised_text_and_the_features(index: int) -> None:
+    """What the story stage falls back on when it cannot use a record's analysis."""
+    article = seeds()[index]
+    record = analysis_record(analyse(article.match_title, article.match_sentences))
+    item = FingerprintedArticle(article=article, kind="new", analysis=record)
+    wire = item.model_dump_json(exclude=fingerprinted_omits(item))
+    received = FingerprintedArticle.model_validate_json(wire).article
+    assert received.match_sentences == [] and received.match_title == ""
+    assert match_texts(received) == (article.match_title, article.match_sentences)
+    assert match_texts(article) == (article.match_title, article.match_sentences)
+
+
+def test_fingerprinted_records_leave_out_what_the_story_stage_never_reads() -> None:
+    article = seeds()[0]
+    analysed = FingerprintedArticle(
+        article=article,
+        kind="new",
+        analysis=analysis_record(analyse(article.match_title, article.match_sentences)),
+        reasons={"rule": "new"},
+    )
+    received = FingerprintedArticle.model_validate_json(
+        analysed.model_dump_json(exclude=fingerprinted_omits(analysed))
+    )
+    kept = received.article
+    assert (kept.title, kept.sentences, kept.trace) == (
+        article.title,
+        article.sentences,
+        article.trace,
+    )
+    assert received.analysis == analysed.analysis
+    assert not (kept.paragraphs or kept.match_text or kept.removed or received.reasons)
+    copy = FingerprintedArticle(article=article, kind="reprint", matched_id="x", overlap=0.9)
+    received = FingerprintedArticle.model_validate_json(
+        copy.model_dump_json(exclude=fingerprinted_omits(copy))
+    )
+    assert (received.matched_id, received.overlap, received.article.title) == (
+        "x",
+        0.9,
+        article.title,
+    )
+    assert not (received.article.sentences or received.article.match_sentences)
+    # Without an analysis the story stage analyses the normalised text itself.
+    bare = FingerprintedArticle(article=article, kind="revision")
+    received = FingerprintedArticle.model_validate_json(
+        bare.model_dump_json(exclude=fingerprinted_omits(bare))
+    )
+    assert received.article.match_sentences == article.match_sentences
+    assert received.article.match_title == article.match_title

@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 from aiokafka import AIOKafkaProducer
 
-from monitor.core.analysis import features_from_record
+from monitor.core.analysis import features_from_record, match_texts
 from monitor.core.records import FingerprintedArticle, RawArticle, Rejection
 from monitor.core.stories import article_features
 from monitor.settings import Settings
@@ -76,16 +76,19 @@ async def test_prep_agent_cleans_fingerprints_and_analyses_in_one_hop(
         assert result.kind == "new"
         assert {"cleaned", "fingerprinted"} <= result.article.trace.keys()
         assert result.analysis is not None
-        # What the story stage rebuilds from the record is what it would compute itself.
+        # What the story stage rebuilds from the record is what it would compute itself
+        # (from the normalised text, which the record leaves out as the analysis has it).
+        assert not result.article.match_sentences
         shipped = features_from_record(result.analysis)
-        computed = article_features(result.article.match_title, result.article.match_sentences)
+        computed = article_features(*match_texts(result.article))
         assert shipped.vector == computed.vector
         assert shipped.title == computed.title
         assert shipped.entities == computed.entities
     arrival = results["seed-003"].analysis
     assert arrival is not None
     assert any("بوتين" in key for row in arrival.entities for key in row)
-    assert len(arrival.terms) == len(results["seed-003"].article.match_sentences) + 1
+    assert len(arrival.terms) == len(results["seed-003"].article.sentences) + 1
+    assert not results["seed-004"].article.sentences  # nor does a copy need its text
     assert (
         FingerprintedArticle.model_validate_json(fingerprinted["seed-003"]) == results["seed-003"]
     )
