@@ -22,6 +22,7 @@ import json
 import time
 from typing import Any, NamedTuple
 
+from monitor.core.analysis import match_texts
 from monitor.core.decide import (
     Outcome,
     choose_story,
@@ -136,7 +137,7 @@ async def decide_story(
         keys: list[str] = []
     else:
         if features is None:
-            features = article_features(article.match_title, article.match_sentences)
+            features = article_features(*match_texts(article))
         candidates = await store.candidates(
             lookup if lookup is not None else lookup_keys(features),
             now=now,

@@ -37,7 +37,7 @@ from faust.types import EventT, ProducerT, StreamT
 from pydantic import ValidationError
 from redis.exceptions import RedisError
 
-from monitor.core.analysis import features_from_record
+from monitor.core.analysis import features_from_record, match_texts
 from monitor.core.records import Alert, Decision, FingerprintedArticle, Rejection
 from monitor.core.stories import ArticleFeatures, article_features, lookup_keys
 from monitor.metrics import REDIS_ERRORS
@@ -121,7 +121,8 @@ def _features(item: FingerprintedArticle) -> ArticleFeatures:
             return features_from_record(item.analysis)
         except ValueError as error:
             log.warning("analysis of %s unusable (%s): analysing it here", item.article.id, error)
-    return article_features(item.article.match_title, item.article.match_sentences)
+    # A record with an analysis leaves the normalised texts out: they are recomputed.
+    return article_features(*match_texts(item.article))
 
 
 async def send_outcomes(

@@ -242,3 +242,29 @@ def test_a_lost_output_is_logged(caplog: pytest.LogCaptureFixture) -> None:
     assert [r.getMessage() for r in caplog.records] == [
         "sending a story output failed: ConnectionError('broker gone')"
     ]
+
+
+async def test_a_slim_record_with_an_unusable_analysis_is_analysed_from_its_sentences(
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    """A record on ``fingerprinted`` leaves the normalised texts out when it carries an
+    analysis; if that analysis is unusable the agent rebuilds them and gets the same features."""
+    from monitor.core.analysis import analysis_record
+    from monitor.core.records import ArticleAnalysis, fingerprinted_omits
+    from monitor.core.stories import analyse, article_features
+    from monitor.stream.story_agent import _features
+
+    judged = [i for i in await fingerprinted_seeds() if i.kind not in ("exact", "reprint")]
+    assert len(judged) == 4
+    for item in judged:
+        article = item.article
+        item.analysis = analysis_record(analyse(article.match_title, article.match_sentences))
+        wire = item.model_dump_json(exclude=fingerprinted_omits(item))
+        received = FingerprintedArticle.model_validate_json(wire)
+        assert received.article.match_sentences == []
+        received.analysis = ArticleAnalysis(terms=["a"], hashes=["!"], entities=[[]], markers=[[]])
+        with caplog.at_level(logging.WARNING):
+            rebuilt = _features(received)
+        computed = article_features(article.match_title, article.match_sentences)
+        assert (rebuilt.vector, rebuilt.text) == (computed.vector, computed.text)
+    assert "unusable" in caplog.text
