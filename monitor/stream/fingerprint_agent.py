@@ -22,7 +22,12 @@ from collections.abc import Sequence
 from faust.types import EventT, StreamT
 from pydantic import ValidationError
 
-from monitor.core.records import FINGERPRINTED_OMITS, CleanArticle, FingerprintedArticle, Rejection
+from monitor.core.records import (
+    CleanArticle,
+    FingerprintedArticle,
+    Rejection,
+    fingerprinted_omits,
+)
 from monitor.metrics import ARTICLES_REJECTED
 from monitor.settings import Settings
 from monitor.stages.fingerprint import STAGE, FingerprintStoreUnavailable, fingerprint_batch
@@ -90,5 +95,7 @@ def register(app: MonitorApp) -> None:
             for result in await fingerprint_until_done(articles, store, settings):
                 await fingerprinted.send(
                     key=result.article.id.encode("utf-8"),
-                    value=result.model_dump_json(exclude=FINGERPRINTED_OMITS).encode("utf-8"),
+                    value=result.model_dump_json(exclude=fingerprinted_omits(result)).encode(
+                        "utf-8"
+                    ),
                 )
