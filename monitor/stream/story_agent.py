@@ -20,7 +20,8 @@ server is off), and each outcome is sent as the JSON the story stage recorded
 (``StoryOutcome.as_json``), not encoded again.
 
 A second agent turns ``rejected`` records into ``rejected`` decisions, so every article gets
-exactly one decision on ``decisions``. A Redis failure is counted in
+exactly one decision on ``decisions``; so does a ``fingerprinted`` record that is not valid
+(``read_item``; one whose only fault is its analysis is decided without it). A Redis failure is counted in
 ``REDIS_ERRORS{operation="story"}`` and the batch decided again (with backoff) rather than
 skipped: skipping would leave a story without an article it reported.
 """
@@ -28,6 +29,7 @@ skipped: skipping would leave a story without an article it reported.
 from __future__ import annotations
 
 import asyncio
+import json
 import logging
 import time
 from collections.abc import Sequence
@@ -40,15 +42,23 @@ from redis.exceptions import RedisError
 from monitor.core.analysis import features_from_record, match_texts
 from monitor.core.records import Alert, Decision, FingerprintedArticle, Rejection
 from monitor.core.stories import ArticleFeatures, article_features, lookup_keys
-from monitor.metrics import REDIS_ERRORS
+from monitor.metrics import ARTICLES_REJECTED, REDIS_ERRORS
 from monitor.settings import Settings
 from monitor.stages.story import StoryOutcome, decide_story, rejection_stage
 from monitor.stores.stories import RedisStoryStore
 from monitor.stream.app import MonitorApp, redis_client, topic
 
-__all__ = ["BATCH_SIZE", "BATCH_WITHIN", "decide_batch", "decide_outcomes", "register"]
+__all__ = [
+    "BATCH_SIZE",
+    "BATCH_WITHIN",
+    "decide_batch",
+    "decide_outcomes",
+    "read_item",
+    "register",
+]
 
 log = logging.getLogger(__name__)
+STAGE = "story"
 RETRY_SECONDS = (0.5, 1.0, 2.0, 5.0, 10.0)
 BATCH_SIZE = 200
 BATCH_WITHIN = 0.02
@@ -125,6 +135,33 @@ def _features(item: FingerprintedArticle) -> ArticleFeatures:
     return article_features(*match_texts(item.article))
 
 
+def read_item(value: bytes, key: bytes | None) -> FingerprintedArticle | Rejection:
+    """A ``fingerprinted`` record as the story stage reads it.
+
+    A record whose only fault is its analysis (damaged, or written by a prep worker of another
+    version) is read without it, and the stage analyses the article itself; any other invalid
+    record becomes a rejection, so the article still gets its one decision.
+    """
+    try:
+        return FingerprintedArticle.model_validate_json(value)
+    except ValidationError as error:
+        problems = error.errors()
+        if all(problem["loc"][:1] == ("analysis",) for problem in problems):
+            log.warning("analysis of %r unreadable (%s): analysing it here", key, problems[:1])
+            data = json.loads(value)
+            data.pop("analysis", None)
+            return FingerprintedArticle.model_validate(data)
+        ARTICLES_REJECTED.labels(stage=STAGE, reason="invalid_record").inc()
+        log.warning("invalid fingerprinted record %r: %s", key, problems[:1])
+        return Rejection(
+            id=(key or b"").decode("utf-8", errors="replace"),
+            outlet="",
+            stage=STAGE,
+            reason="invalid_record",
+            detail=str(error)[:500],
+        )
+
+
 async def send_outcomes(
     producer: ProducerT, decisions: str, alerts: str, outcomes: Sequence[StoryOutcome]
 ) -> None:
@@ -178,17 +215,26 @@ def register(app: MonitorApp) -> None:
                 store.discard_pending()  # nothing pending between batches: only memory goes
             reassigned = False
             items: list[FingerprintedArticle] = []
+            rejected: list[Rejection] = []
             for event in batch:
-                try:
-                    items.append(FingerprintedArticle.model_validate_json(event.value))
-                except ValidationError as error:
-                    log.warning(
-                        "invalid fingerprinted record %r: %s", event.key, error.errors()[:1]
-                    )
+                item = read_item(event.value, event.key)
+                if isinstance(item, FingerprintedArticle):
+                    items.append(item)
+                else:
+                    rejected.append(item)
             outcomes = await decide_outcomes(items, store, settings)
             # Sent once the batch is decided (its story updates saved): the records share
             # produce requests, and the batch's offsets are acknowledged after these sends.
-            await send_outcomes(await app.maybe_start_producer(), decisions, alerts, outcomes)
+            producer = await app.maybe_start_producer()
+            await send_outcomes(producer, decisions, alerts, outcomes)
+            for rejection in rejected:
+                decision = rejection_stage(rejection)
+                await _send(
+                    producer,
+                    decisions,
+                    rejection.id.encode("utf-8"),
+                    decision.model_dump_json().encode("utf-8"),
+                )
 
     @app.agent(topic(app, "rejected"), name=f"{app.conf.id}.story-rejections")
     async def rejections(stream: StreamT[bytes]) -> None:
