@@ -3,6 +3,10 @@
 This table is the single place that documents the topics; the Faust app, the pollers, the
 dispatcher, docker-compose's topic set-up and the tests all read it. Values are the pydantic
 models of ``monitor.core.records`` serialised as UTF-8 JSON; keys are UTF-8 strings.
+``fingerprinted`` records leave out the fields the story stage never reads (the normalised
+texts when the record carries its analysis, all text but the title for a copy:
+``monitor.core.records.fingerprinted_omits``); those fields have defaults, so the model
+still reads them.
 
 >>> TOPICS["raw"].name("monitor.")
 'monitor.raw'
