@@ -82,7 +82,9 @@ async def embedded(articles: list[RawArticle]) -> float:
     return len(articles) / elapsed
 
 
-def start_workers(settings: Settings, log_dir: Path, layout: str, workers: int) -> list[WorkerProcess]:
+def start_workers(
+    settings: Settings, log_dir: Path, layout: str, workers: int
+) -> list[WorkerProcess]:
     app_id = f"bench-{uuid.uuid4().hex[:6]}"
     # Split roles get a consumer group each: members of one group must read the same topics.
     roles: list[tuple[str, list[str]]]
@@ -153,9 +155,7 @@ def hops(got: Any) -> str:
             if start in d.trace and (end == "read" or end in d.trace)
         ])  # fmt: skip
         if len(ms):
-            parts.append(
-                f"{start}->{end} {np.percentile(ms, 50):.0f}/{np.percentile(ms, 99):.0f}"
-            )
+            parts.append(f"{start}->{end} {np.percentile(ms, 50):.0f}/{np.percentile(ms, 99):.0f}")
     return ", ".join(parts)
 
 

@@ -48,7 +48,11 @@ class Services:
         if self.dir is None:
             raise RuntimeError("services were started outside the tests: cannot control them")
         process = await asyncio.create_subprocess_exec(
-            "bash", str(SERVICES_SCRIPT), command, str(self.dir), *args,
+            "bash",
+            str(SERVICES_SCRIPT),
+            command,
+            str(self.dir),
+            *args,
             stdin=asyncio.subprocess.DEVNULL,
             stdout=asyncio.subprocess.PIPE,
             stderr=asyncio.subprocess.PIPE,

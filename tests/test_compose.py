@@ -86,9 +86,11 @@ def setting_exists(variable: str) -> bool:
         if model is None or part not in model.model_fields:
             return False
         annotation = model.model_fields[part].annotation
-        model = annotation if isinstance(annotation, type) and issubclass(
-            annotation, BaseModel
-        ) else None
+        model = (
+            annotation
+            if isinstance(annotation, type) and issubclass(annotation, BaseModel)
+            else None
+        )
     return model is None  # a leaf, not a whole group
 
 
@@ -157,11 +159,16 @@ def test_example_settings_file_names_real_settings():
     text = (ROOT / "config/monitor.yaml").read_text(encoding="utf-8")
     assert yaml.safe_load(text) is None  # nothing active: defaults live in monitor/settings.py
     examples = text.split("Examples (uncomment to use):", 1)[1]
-    uncommented = "\n".join(line.removeprefix("#").removeprefix(" ") for line in examples.splitlines())
+    uncommented = "\n".join(
+        line.removeprefix("#").removeprefix(" ") for line in examples.splitlines()
+    )
     loaded = yaml.safe_load(uncommented)
     assert loaded, "no examples found"
     for group, values in loaded.items():
         model = Settings.model_fields[group].annotation
         assert isinstance(model, type) and issubclass(model, BaseModel), group
-        assert set(values) <= set(model.model_fields), (group, set(values) - set(model.model_fields))
+        assert set(values) <= set(model.model_fields), (
+            group,
+            set(values) - set(model.model_fields),
+        )
         model.model_validate(values)

@@ -35,9 +35,9 @@ def processes_mentioning(text: str) -> list[int]:
 
 
 @pytest.fixture(scope="module")
-def second_services(services: Services, tmp_path_factory: pytest.TempPathFactory) -> Iterator[
-    Services
-]:
+def second_services(
+    services: Services, tmp_path_factory: pytest.TempPathFactory
+) -> Iterator[Services]:
     """A second pair of services beside the session's, to restart without disturbing it."""
     run_dir = tmp_path_factory.mktemp("second") / "run"
     started = start_services(run_dir)
@@ -135,8 +135,15 @@ def test_watchdog_stops_services_when_the_owner_dies(tmp_path: Path):
     owner = subprocess.Popen(["sleep", "600"])
     try:
         subprocess.run(
-            ["bash", str(SERVICES_SCRIPT), "up", "--dir", str(run_dir), "--owner-pid",
-             str(owner.pid)],
+            [
+                "bash",
+                str(SERVICES_SCRIPT),
+                "up",
+                "--dir",
+                str(run_dir),
+                "--owner-pid",
+                str(owner.pid),
+            ],
             capture_output=True,
             check=True,
         )

@@ -33,7 +33,9 @@ def isolated_settings(kafka_bootstrap: str, redis_url: str, name: str | None = N
     """Settings with a topic and key prefix of their own (tests never see each other)."""
     name = name or f"s{uuid.uuid4().hex[:8]}"
     return Settings(
-        kafka=KafkaSettings.model_validate({"bootstrap": kafka_bootstrap, "topic_prefix": f"{name}."}),
+        kafka=KafkaSettings.model_validate(
+            {"bootstrap": kafka_bootstrap, "topic_prefix": f"{name}."}
+        ),
         redis=RedisSettings.model_validate({"url": redis_url, "key_prefix": f"{name}:"}),
     )
 
@@ -55,7 +57,9 @@ def settings_env(settings: Settings) -> dict[str, str]:
 class WorkerProcess:
     """``monitor worker`` in a child process, its log in ``log_path``."""
 
-    def __init__(self, settings: Settings, log_path: Path, *, app_id: str, args: Sequence[str] = ()):
+    def __init__(
+        self, settings: Settings, log_path: Path, *, app_id: str, args: Sequence[str] = ()
+    ):
         self.settings = settings
         self.log_path = log_path
         self.app_id = app_id
@@ -85,7 +89,9 @@ class WorkerProcess:
             if "worker ready" in self.log_text():
                 return
             if self.process is not None and self.process.poll() is not None:
-                raise RuntimeError(f"worker exited ({self.process.returncode}):\n{self.log_text()[-3000:]}")
+                raise RuntimeError(
+                    f"worker exited ({self.process.returncode}):\n{self.log_text()[-3000:]}"
+                )
             await asyncio.sleep(0.2)
         raise TimeoutError(f"worker not ready in {timeout}s:\n{self.log_text()[-3000:]}")
 
@@ -176,7 +182,9 @@ async def producer(settings: Settings, **options: object) -> AsyncIterator[AIOKa
         await kafka.stop()
 
 
-async def produce(kafka: AIOKafkaProducer, settings: Settings, articles: Iterable[RawArticle]) -> int:
+async def produce(
+    kafka: AIOKafkaProducer, settings: Settings, articles: Iterable[RawArticle]
+) -> int:
     """Send ``articles`` to the raw topic (stamping ``trace['produced']``); wait for the acks."""
     topic = TOPICS["raw"].name(settings.kafka.topic_prefix)
     futures = []

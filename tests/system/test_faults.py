@@ -159,9 +159,7 @@ def assert_nothing_lost_alerted_once(system: System, expected: dict[str, Decisio
     """Every article decided; every alert raised delivered exactly once, none other."""
     got = system.reader.collected
     assert got.decisions.keys() == expected.keys()
-    alerting = {
-        a for a, d in got.decisions.items() if d.decision in ("new_story", "development")
-    }
+    alerting = {a for a, d in got.decisions.items() if d.decision in ("new_story", "development")}
     assert {a.article for a in got.alerts} == alerting
     assert delivered_ids(system) == {a.id for a in got.alerts}
     assert system.webhook.duplicates() == {}
@@ -304,7 +302,9 @@ async def test_broker_restart_pollers_and_agents_resume_nothing_lost(
         await site.stop()
 
 
-async def _paced(kafka: object, settings: Settings, articles: list[RawArticle], per_second: float) -> None:
+async def _paced(
+    kafka: object, settings: Settings, articles: list[RawArticle], per_second: float
+) -> None:
     for article in articles:
         await produce(kafka, settings, [article.model_copy(deep=True)])  # type: ignore[arg-type]
         await asyncio.sleep(1 / per_second)
