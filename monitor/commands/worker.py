@@ -18,7 +18,8 @@ worker's last few seconds are processed again. Each stage is idempotent by artic
 fingerprint; the story stage re-emits the recorded decision and alert of an article it
 already decided), and the dispatcher's delivery store drops alerts it already delivered.
 
-SIGTERM/SIGINT stop it gracefully (agents stop, offsets are committed, the producer flushed).
+SIGTERM/SIGINT stop it gracefully (agents stop, offsets are committed, the producer flushed),
+within ``--stop-timeout`` seconds even when the broker is gone.
 
     MONITOR_KAFKA__BOOTSTRAP=127.0.0.1:9092 MONITOR_REDIS__URL=redis://127.0.0.1:6379/0 \\
         monitor worker --metrics-port 9465
@@ -32,6 +33,7 @@ import argparse
 import asyncio
 import contextlib
 import logging
+import os
 from collections.abc import Sequence
 from typing import Any
 
@@ -44,6 +46,7 @@ from monitor.stream.app import (
     DEFAULT_APP_ID,
     DEFAULT_STAGES,
     STAGES,
+    AppStopTimeout,
     MonitorApp,
     build_worker_app,
     running,
@@ -68,6 +71,11 @@ CONSUMER_MAX_FETCH_BYTES = 16 * 1024 * 1024
 idle between fetches (in one service benchmark run its wait between batches went from 3.4 s
 to 1.8 s with this size)."""
 READY_TIMEOUT_SECONDS = 300.0
+LAG_STOP_SECONDS = 5.0
+STOP_TIMEOUT_SECONDS = 30.0
+"""A graceful stop takes a few seconds; past this the worker logs an error and exits anyway
+(with the broker gone, Faust's consumer thread can die while stopping and leave the stop
+waiting forever). Offsets not committed are processed again by the next worker."""
 
 
 def register(subparsers: Any) -> None:
@@ -83,6 +91,13 @@ def register(subparsers: Any) -> None:
         "--app-id", default=DEFAULT_APP_ID, help="Faust app id = Kafka consumer group"
     )
     parser.add_argument("--metrics-port", type=int, help="port of /metrics (0: off)")
+    parser.add_argument(
+        "--stop-timeout",
+        type=float,
+        default=STOP_TIMEOUT_SECONDS,
+        help=f"seconds a graceful stop may take before the worker exits anyway "
+        f"(default {STOP_TIMEOUT_SECONDS:g})",
+    )
     parser.set_defaults(func=_main)
 
 
@@ -116,11 +131,13 @@ async def run_worker(
     app_id: str = DEFAULT_APP_ID,
     stop: asyncio.Event | None = None,
     ready: asyncio.Event | None = None,
+    stop_timeout: float = STOP_TIMEOUT_SECONDS,
     **faust_options: Any,
 ) -> None:
     """Run the agents until ``stop`` is set (or SIGTERM/SIGINT when no event is given).
 
-    ``ready`` is set once the consumer owns its partitions.
+    ``ready`` is set once the consumer owns its partitions. Raises ``AppStopTimeout`` when
+    the stop takes longer than ``stop_timeout`` seconds.
     """
     stop = stop_event(stop)
     if not await _wait_for_kafka(settings.kafka.bootstrap, stop):
@@ -133,7 +150,7 @@ async def run_worker(
     lag = ConsumerLagMonitor(settings.kafka.bootstrap, app.conf.id, topics)
     lag_stop = asyncio.Event()
     lag_task: asyncio.Task[None] | None = None
-    async with running(app, ready_timeout=READY_TIMEOUT_SECONDS):
+    async with running(app, ready_timeout=READY_TIMEOUT_SECONDS, stop_timeout=stop_timeout):
         log.info(
             "worker ready: group %s, agents %s, partitions %s",
             app.conf.id,
@@ -152,9 +169,13 @@ async def run_worker(
         finally:
             log.info("worker stopping")
             lag_stop.set()
-            if lag_task is not None:
-                await lag_task
-            await lag.stop()
+            # Bounded: with the broker gone, the lag monitor's admin calls can wait forever.
+            try:
+                if lag_task is not None:
+                    await asyncio.wait_for(lag_task, LAG_STOP_SECONDS)
+                await asyncio.wait_for(lag.stop(), LAG_STOP_SECONDS)
+            except TimeoutError:
+                log.warning("consumer lag monitor did not stop within %g s", LAG_STOP_SECONDS)
     log.info("worker stopped")
 
 
@@ -164,5 +185,13 @@ def _main(args: argparse.Namespace) -> int:
         settings.metrics.port = args.metrics_port
     stages = [s.strip() for s in args.stages.split(",") if s.strip()] if args.stages else None
     start_metrics_server(settings.metrics.port)
-    asyncio.run(run_worker(settings, stages=stages, app_id=args.app_id))
+    try:
+        asyncio.run(
+            run_worker(settings, stages=stages, app_id=args.app_id, stop_timeout=args.stop_timeout)
+        )
+    except AppStopTimeout as error:
+        log.error("worker stop failed: %s; exiting anyway", error)
+        logging.shutdown()
+        # A stuck consumer thread would keep the interpreter from exiting.
+        os._exit(1)
     return 0

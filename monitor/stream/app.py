@@ -95,6 +95,7 @@ from monitor.stream.topics import TOPICS
 __all__ = [
     "DEFAULT_STAGES",
     "STAGES",
+    "AppStopTimeout",
     "MonitorApp",
     "build_worker_app",
     "create_app",
@@ -276,16 +277,26 @@ def build_worker_app(
     return app
 
 
+class AppStopTimeout(RuntimeError):
+    """The app did not stop in time (seen when the broker is gone: the consumer's thread
+    dies while stopping and the app waits for it forever)."""
+
+
 @contextlib.asynccontextmanager
 async def running(
-    app: MonitorApp, *, ready_timeout: float = 60.0, all_sources: bool = True
+    app: MonitorApp,
+    *,
+    ready_timeout: float = 60.0,
+    all_sources: bool = True,
+    stop_timeout: float | None = None,
 ) -> AsyncIterator[MonitorApp]:
     """Run ``app`` in this process and event loop for the duration of the block.
 
     When the app has agents, waits (at most ``ready_timeout`` seconds) until its consumer owns
     partitions of every topic its agents read (``all_sources``, what a test wants), or only
     until its first rebalance is done (``all_sources=False``: one of several workers sharing
-    a topic may legitimately own none of its partitions).
+    a topic may legitimately own none of its partitions). ``stop_timeout``: seconds the stop
+    may take before ``AppStopTimeout`` is raised (None: no limit).
     """
     await app.start()
     try:
@@ -294,7 +305,13 @@ async def running(
             await asyncio.wait_for(ready, ready_timeout)
         yield app
     finally:
-        await app.stop()
+        if stop_timeout is None:
+            await app.stop()
+        else:
+            try:
+                await asyncio.wait_for(app.stop(), stop_timeout)
+            except TimeoutError:
+                raise AppStopTimeout(f"the app did not stop within {stop_timeout:g} s") from None
 
 
 async def serve(app: MonitorApp, stop: asyncio.Event | None = None) -> None:

@@ -338,3 +338,34 @@ async def test_an_article_delivered_again_gets_its_recorded_decision_and_alert(
                 assert again[1] is not None and again[1].model_dump() == first[1].model_dump()
     finally:
         await client.aclose()
+
+
+async def test_a_worker_whose_broker_is_gone_stops_on_sigterm(
+    own_services: Services, tmp_path: Path
+) -> None:
+    """With the broker dead, Faust's consumer thread can die while stopping and leave the
+    stop waiting forever; the worker gives its stop ``--stop-timeout`` seconds."""
+    settings = fault_settings(own_services)
+    worker = WorkerProcess(
+        settings, tmp_path / "worker.log", app_id=f"gone-{uuid.uuid4().hex[:6]}",
+        args=["--stop-timeout", "5"],
+    )  # fmt: skip
+    worker.start()
+    try:
+        await worker.wait_ready()
+        await own_services.arun("stop-kafka", "--hard")
+        await asyncio.sleep(3.0)
+        assert worker.process is not None
+        started = asyncio.get_running_loop().time()
+        worker.process.terminate()
+        while worker.process.poll() is None and asyncio.get_running_loop().time() - started < 30:
+            await asyncio.sleep(0.2)
+        stopped_after = asyncio.get_running_loop().time() - started
+        print(f"\nstopped {stopped_after:.1f} s after SIGTERM with the broker gone")
+        assert worker.process.poll() is not None, "\n".join(
+            line for line in worker.log_text().splitlines() if "aiokafka" not in line
+        )[-4000:]
+        assert stopped_after < 20
+    finally:
+        worker.kill()
+        await own_services.arun("start-kafka")
