@@ -11,7 +11,6 @@ from __future__ import annotations
 import logging
 import time
 from collections.abc import Sequence
-from typing import Any
 
 from redis.exceptions import RedisError
 
@@ -27,22 +26,13 @@ from monitor.metrics import (
     STAGE_SECONDS,
 )
 from monitor.settings import Settings
+from monitor.stages import labelled
 from monitor.stores.templates import TemplateStore
 
 __all__ = ["clean_batch", "clean_stage"]
 
 log = logging.getLogger(__name__)
 _CLEAN_SECONDS = STAGE_SECONDS.labels(stage=STAGE)
-_CHILDREN: dict[tuple[object, ...], Any] = {}
-
-
-def _child(metric: Any, *labels: str) -> Any:
-    # ``labels()`` costs a lock and a tuple build per call: the children are kept instead.
-    key = (metric, *labels)
-    child = _CHILDREN.get(key)
-    if child is None:
-        child = _CHILDREN[key] = metric.labels(*labels)
-    return child
 
 
 async def clean_stage(
@@ -113,9 +103,9 @@ def _record(result: CleanArticle | Rejection, seconds: float) -> CleanArticle | 
             result.detail,
         )
         return result
-    _child(ARTICLES_CLEANED, result.outlet, result.language).inc()
+    labelled(ARTICLES_CLEANED, result.outlet, result.language).inc()
     if result.language != "ar":
         NON_ARABIC_ARTICLES.labels(language=result.language).inc()
     for removal in result.removed:
-        _child(BOILERPLATE_LINES_REMOVED, removal.reason).inc()
+        labelled(BOILERPLATE_LINES_REMOVED, removal.reason).inc()
     return result

@@ -18,7 +18,6 @@ from __future__ import annotations
 import logging
 import time
 from collections.abc import Sequence
-from typing import Any
 
 from redis.exceptions import RedisError
 
@@ -29,6 +28,7 @@ from monitor.core.records import CleanArticle, FingerprintedArticle
 from monitor.core.stories import analyse
 from monitor.metrics import DUPLICATES, REDIS_ERRORS, STAGE_SECONDS
 from monitor.settings import Settings
+from monitor.stages import labelled
 from monitor.stores.fingerprints import FingerprintStore
 
 __all__ = [
@@ -42,15 +42,6 @@ __all__ = [
 STAGE = "fingerprint"
 log = logging.getLogger(__name__)
 _FINGERPRINT_SECONDS = STAGE_SECONDS.labels(stage=STAGE)
-_DUPLICATE_COUNTERS: dict[tuple[str, str], Any] = {}
-
-
-def _count_duplicate(kind: str, outlet: str) -> None:
-    # ``labels()`` costs a lock and a tuple build per call: the children are kept instead.
-    counter = _DUPLICATE_COUNTERS.get((kind, outlet))
-    if counter is None:
-        counter = _DUPLICATE_COUNTERS[(kind, outlet)] = DUPLICATES.labels(kind=kind, outlet=outlet)
-    counter.inc()
 
 
 class FingerprintStoreUnavailable(RuntimeError):
@@ -91,7 +82,7 @@ def _finish(
     if with_analysis and result.kind in _ANALYSED_KINDS:
         result.analysis = analysis_record(analyse(article.match_title, article.match_sentences))
     result.article.trace["fingerprinted"] = time.time()
-    _count_duplicate(result.kind, article.outlet)
+    labelled(DUPLICATES, result.kind, article.outlet).inc()
     return result
 
 

@@ -20,7 +20,7 @@ from __future__ import annotations
 
 import json
 import time
-from typing import Any, NamedTuple
+from typing import NamedTuple
 
 from monitor.core.analysis import match_texts
 from monitor.core.decide import (
@@ -42,6 +42,7 @@ from monitor.metrics import (
     STORIES_CREATED,
 )
 from monitor.settings import Settings
+from monitor.stages import labelled
 from monitor.stores.stories import StoryStore
 
 __all__ = ["STAGE", "StoryOutcome", "decide_story", "rejection_stage", "story_stage"]
@@ -52,9 +53,6 @@ ACTIVE_REFRESH_SECONDS = 10.0
 _LATENCY_STARTS = ("published", "polled", "produced")
 _last_active_refresh = 0.0
 _STORY_SECONDS = STAGE_SECONDS.labels(stage=STAGE)
-_DECISION_COUNTERS: dict[tuple[str, str], Any] = {}
-_ALERT_COUNTERS: dict[str, Any] = {}
-_LATENCY_HISTOGRAMS: dict[str, Any] = {}
 _DECISION_JSON = Decision.__pydantic_serializer__.to_json
 _ALERT_JSON = Alert.__pydantic_serializer__.to_json
 """``model_dump_json`` as UTF-8 bytes, without its round trip through ``str``."""
@@ -79,23 +77,6 @@ class StoryOutcome(NamedTuple):
             return self.encoded
         alert = _ALERT_JSON(self.alert) if self.alert is not None else None
         return _DECISION_JSON(self.decision), alert
-
-
-def _count_decision(decision: str, outlet: str) -> None:
-    # ``labels()`` costs a lock and a tuple build per call: the children are kept instead.
-    counter = _DECISION_COUNTERS.get((decision, outlet))
-    if counter is None:
-        counter = _DECISION_COUNTERS[(decision, outlet)] = DECISIONS.labels(
-            decision=decision, outlet=outlet
-        )
-    counter.inc()
-
-
-def _count_alert(kind: str) -> None:
-    counter = _ALERT_COUNTERS.get(kind)
-    if counter is None:
-        counter = _ALERT_COUNTERS[kind] = ALERTS.labels(kind=kind)
-    counter.inc()
 
 
 async def story_stage(
@@ -169,12 +150,12 @@ async def decide_story(
             outcomes={article.id: _compose_outcome(*encoded)},
         )  # fmt: skip
     if alert is not None:
-        _count_alert(alert.kind)
+        labelled(ALERTS, alert.kind).inc()
         _observe_latency(alert, decided)
     if outcome.created:
         STORIES_CREATED.inc()
     await _refresh_active(store, now, stories.close_after_days * DAY, force=outcome.created)
-    _count_decision(decision.decision, decision.outlet)
+    labelled(DECISIONS, decision.decision, decision.outlet).inc()
     _STORY_SECONDS.observe(time.perf_counter() - started)
     return StoryOutcome(decision, alert, encoded)
 
@@ -198,7 +179,7 @@ def rejection_stage(rejection: Rejection) -> Decision:
     """The decision for an article the clean stage rejected (every article gets one)."""
     decision = rejected_decision(rejection)
     decision.trace["decided"] = time.time()
-    _count_decision("rejected", decision.outlet)
+    labelled(DECISIONS, "rejected", decision.outlet).inc()
     return decision
 
 
@@ -209,10 +190,7 @@ def _observe_latency(alert: Alert, decided: float) -> None:
             stamp = alert.published.timestamp()
         # A replay of old news is not latency: only starts within a day are observed.
         if stamp is not None and 0 <= decided - stamp <= DAY:
-            histogram = _LATENCY_HISTOGRAMS.get(start)
-            if histogram is None:
-                histogram = _LATENCY_HISTOGRAMS[start] = END_TO_END_LATENCY.labels(start=start)
-            histogram.observe(decided - stamp)
+            labelled(END_TO_END_LATENCY, start).observe(decided - stamp)
 
 
 async def _refresh_active(store: StoryStore, now: float, close_after: float, force: bool) -> None:
