@@ -78,15 +78,15 @@ import contextlib
 import importlib
 import shutil
 import tempfile
-from collections.abc import AsyncIterator, Sequence
+from collections.abc import AsyncIterator, Callable, Sequence
 from pathlib import Path
-from typing import Any
+from typing import Any, cast
 
 import faust
 import redis.asyncio as aioredis
 from aiokafka.admin import AIOKafkaAdminClient, NewTopic
 from aiokafka.errors import TopicAlreadyExistsError
-from faust.types import TopicT
+from faust.types import ProducerT, TopicT
 
 from monitor.lifecycle import stop_event
 from monitor.settings import Settings
@@ -103,6 +103,7 @@ __all__ = [
     "extra_topic",
     "redis_client",
     "running",
+    "send_record",
     "serve",
     "topic",
 ]
@@ -195,6 +196,20 @@ def create_app(
     app = MonitorApp(app_id, **options)
     app.settings = settings
     return app
+
+
+async def send_record(
+    producer: ProducerT,
+    topic_name: str,
+    key: bytes,
+    value: bytes,
+    report: Callable[[asyncio.Future[Any]], None],
+) -> None:
+    """Hand one record to the app's ``producer`` (the one Faust flushes before it commits
+    offsets) without ``Topic.send``'s per-record future, callbacks and sensors (about 0.05 ms
+    each); ``report`` gets the delivery's future (to log a record the producer gave up on)."""
+    sent = await producer.send(topic_name, key, value, None, None, None)
+    cast("asyncio.Future[Any]", sent).add_done_callback(report)
 
 
 def topic(app: MonitorApp, name: str) -> TopicT:

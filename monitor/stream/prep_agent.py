@@ -38,7 +38,7 @@ from monitor.core.records import (
 from monitor.stages.clean import clean_batch
 from monitor.stores.fingerprints import FingerprintStore, redis_fingerprint_store
 from monitor.stores.templates import RedisTemplateStore, template_store_settings
-from monitor.stream.app import MonitorApp, redis_client, topic
+from monitor.stream.app import MonitorApp, redis_client, send_record, topic
 from monitor.stream.clean_agent import BATCH_SIZE, BATCH_WITHIN, decode_raw, goes_on
 from monitor.stream.fingerprint_agent import fingerprint_until_done
 
@@ -113,12 +113,10 @@ def register(app: MonitorApp) -> None:
             producer = await app.maybe_start_producer()
             for result in results:
                 assert result is not None
-                sent = await producer.send(
+                await send_record(
+                    producer,
                     outputs[_destination(result)],
                     _key(result),
                     _encode(result),
-                    partition=None,
-                    timestamp=None,
-                    headers=None,
+                    _report_failure,
                 )
-                sent.add_done_callback(_report_failure)

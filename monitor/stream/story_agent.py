@@ -33,7 +33,7 @@ import json
 import logging
 import time
 from collections.abc import Sequence
-from typing import Any, cast
+from typing import Any
 
 from faust.types import EventT, ProducerT, StreamT
 from pydantic import ValidationError
@@ -46,7 +46,7 @@ from monitor.metrics import ARTICLES_REJECTED, REDIS_ERRORS
 from monitor.settings import Settings
 from monitor.stages.story import StoryOutcome, decide_story, rejection_stage
 from monitor.stores.stories import RedisStoryStore
-from monitor.stream.app import MonitorApp, redis_client, topic
+from monitor.stream.app import MonitorApp, redis_client, send_record, topic
 
 __all__ = [
     "BATCH_SIZE",
@@ -176,8 +176,13 @@ async def send_outcomes(
 
 
 async def _send(producer: ProducerT, topic_name: str, key: bytes, value: bytes) -> None:
-    sent = await producer.send(topic_name, key, value, None, None, None)
-    cast("asyncio.Future[Any]", sent).add_done_callback(_report_failure)
+    await send_record(producer, topic_name, key, value, _report_failure)
+
+
+async def _send_rejected(producer: ProducerT, decisions: str, rejection: Rejection) -> None:
+    decision = rejection_stage(rejection)
+    key = (decision.article or "").encode("utf-8")
+    await _send(producer, decisions, key, decision.model_dump_json().encode("utf-8"))
 
 
 def _report_failure(sent: asyncio.Future[Any]) -> None:
@@ -228,13 +233,7 @@ def register(app: MonitorApp) -> None:
             producer = await app.maybe_start_producer()
             await send_outcomes(producer, decisions, alerts, outcomes)
             for rejection in rejected:
-                decision = rejection_stage(rejection)
-                await _send(
-                    producer,
-                    decisions,
-                    rejection.id.encode("utf-8"),
-                    decision.model_dump_json().encode("utf-8"),
-                )
+                await _send_rejected(producer, decisions, rejection)
 
     @app.agent(topic(app, "rejected"), name=f"{app.conf.id}.story-rejections")
     async def rejections(stream: StreamT[bytes]) -> None:
@@ -249,10 +248,4 @@ def register(app: MonitorApp) -> None:
                 except ValidationError as error:
                     log.warning("invalid rejection record %r: %s", event.key, error.errors()[:1])
                     continue
-                decision = rejection_stage(rejection)
-                await _send(
-                    producer,
-                    decisions,
-                    (decision.article or "").encode("utf-8"),
-                    decision.model_dump_json().encode("utf-8"),
-                )
+                await _send_rejected(producer, decisions, rejection)
