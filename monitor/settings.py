@@ -92,6 +92,9 @@ class FingerprintSettings(BaseModel):
 
 class StorySettings(BaseModel):
     same_story_threshold: float = Field(0.3, description="Similarity needed to join a story.")
+    merge_threshold: float = Field(
+        0.6, description="Similarity to two open stories at which they merge into one."
+    )
     half_life_hours: float = Field(24.0, description="Time decay of story similarity.")
     close_after_days: float = Field(30.0, description="Idle stories close after this long.")
     decay_floor: float = Field(

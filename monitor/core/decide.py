@@ -21,7 +21,7 @@ from operator import itemgetter
 
 import xxhash
 
-from monitor.core.novelty import assess_novelty, record_reported
+from monitor.core.novelty import assess_novelty, merge_reported, record_reported
 from monitor.core.records import (
     Alert,
     AlertSource,
@@ -35,6 +35,7 @@ from monitor.core.stories import (
     Matcher,
     Similarity,
     StoryState,
+    absorb_story,
     decay,
     merge_article,
     new_story_state,
@@ -49,9 +50,11 @@ __all__ = [
     "build_alert",
     "choose_story",
     "conclude",
+    "decide_copy",
     "decide_duplicate",
     "decide_story",
     "event_time",
+    "merge_stories",
     "rejected_decision",
     "story_id_for",
 ]
@@ -75,6 +78,8 @@ class Outcome:
     story: StoryState | None
     """The story state to save (None: nothing changed)."""
     created: bool = False
+    absorbed: StoryState | None = None
+    """A story merged into ``story``: saved as its forwarding record."""
 
 
 def event_time(article: CleanArticle, default: float) -> float:
@@ -124,39 +129,60 @@ def _decision(article: CleanArticle, kind: str, story: str | None, **fields: obj
     )
 
 
+@dataclass(slots=True)
+class _Ranking:
+    best: Candidate | None = None
+    best_similarity: Similarity | None = None
+    runner_up: Candidate | None = None
+    """The second open story, when it too reaches the join threshold."""
+    runner_up_similarity: Similarity | None = None
+    dormant: Candidate | None = None
+    dormant_similarity: Similarity | None = None
+
+
 def _best(
     features: ArticleFeatures, candidates: list[Candidate], now: float, settings: StorySettings
-) -> tuple[Candidate | None, Similarity | None, Candidate | None, Similarity | None]:
-    # Ranked by the bare score; only the two winners get the full (costlier) explanation.
+) -> _Ranking:
+    # Ranked by the bare score; only the winners get the full (costlier) explanation.
     matcher = Matcher(features)
     raw_of = matcher.raw
     half_life, floor = settings.half_life_hours, settings.decay_floor
-    best: Candidate | None = None
-    best_score = 0.0
-    dormant: Candidate | None = None
+    ranking = _Ranking()
+    best_score = second_score = 0.0
     dormant_raw = 0.0
     for candidate in candidates:
+        if candidate.state.merged_into is not None:
+            continue  # a forwarding record: its story is filed under its own id
         raw = raw_of(candidate.state)
         if candidate.closed:
-            if dormant is None or raw > dormant_raw:  # resuming ignores the idle time
-                dormant, dormant_raw = candidate, raw
+            if ranking.dormant is None or raw > dormant_raw:  # resuming ignores the idle time
+                ranking.dormant, dormant_raw = candidate, raw
             continue
         idle = max(0.0, now - candidate.state.updated) / HOUR
         score = raw * decay(idle, half_life, floor)
-        if best is None or score > best_score:
-            best, best_score = candidate, score
-    best_similarity = (
-        matcher.similarity(
-            best.state,
-            idle_hours=max(0.0, now - best.state.updated) / HOUR,
+        if ranking.best is None or score > best_score:
+            ranking.runner_up, second_score = ranking.best, best_score
+            ranking.best, best_score = candidate, score
+        elif ranking.runner_up is None or score > second_score:
+            ranking.runner_up, second_score = candidate, score
+
+    def explain(candidate: Candidate) -> Similarity:
+        return matcher.similarity(
+            candidate.state,
+            idle_hours=max(0.0, now - candidate.state.updated) / HOUR,
             half_life_hours=half_life,
             decay_floor=floor,
         )
-        if best is not None
-        else None
-    )
-    dormant_similarity = matcher.similarity(dormant.state) if dormant is not None else None
-    return best, best_similarity, dormant, dormant_similarity
+
+    if ranking.best is not None:
+        ranking.best_similarity = explain(ranking.best)
+    if ranking.runner_up is not None and second_score >= settings.merge_threshold:
+        ranking.runner_up_similarity = explain(ranking.runner_up)
+    else:
+        ranking.runner_up = None
+    if ranking.dormant is not None:
+        ranking.dormant_similarity = matcher.similarity(ranking.dormant.state)
+    return ranking
 
 
 def _clearly_continues(
@@ -177,6 +203,8 @@ class Choice:
 
     story: StoryState | None
     reasons: dict[str, object]
+    absorbed: StoryState | None = None
+    """Another open story the article links as clearly: merged into ``story``."""
 
 
 def choose_story(
@@ -196,14 +224,32 @@ def choose_story(
     if item.kind == "revision":
         reasons["revision_of"] = item.matched_id
         if revised is not None:
-            reasons["similarity"] = similarity(features, revised).as_dict()
-            return Choice(revised, reasons)
-    best, score, dormant, dormant_score = _best(features, candidates, now, settings)
+            # An outlet's update of its own article stays in that story while it still
+            # reports the same event (a recycled URL or a rewritten page may not).
+            revised_score = similarity(features, revised)
+            reasons["revised_similarity"] = revised_score.as_dict()
+            if revised_score.raw >= settings.same_story_threshold:
+                reasons["similarity"] = revised_score.as_dict()
+                return Choice(revised, reasons)
+    ranking = _best(features, candidates, now, settings)
+    best, score = ranking.best, ranking.best_similarity
+    dormant, dormant_score = ranking.dormant, ranking.dormant_similarity
     if best is not None and score is not None:
         reasons["best"] = {"story": best.state.id, **score.as_dict()}
         if score.score >= settings.same_story_threshold:
             reasons["similarity"] = score.as_dict()
-            return Choice(best.state, reasons)
+            other, other_score = ranking.runner_up, ranking.runner_up_similarity
+            if other is None or other_score is None:
+                return Choice(best.state, reasons)
+            # The article links two open stories as clearly: they are one story. The older
+            # keeps its id (subscribers know it); the younger forwards to it.
+            older, younger = sorted((best.state, other.state), key=lambda s: (s.created, s.id))
+            reasons["merged"] = {
+                "story": younger.id,
+                "into": older.id,
+                "similarity": other_score.as_dict() if other.state is younger else score.as_dict(),
+            }
+            return Choice(older, reasons, absorbed=younger)
     if dormant is not None and dormant_score is not None:
         reasons["dormant"] = {"story": dormant.state.id, **dormant_score.as_dict()}
         if _clearly_continues(dormant_score, features, dormant.state, settings):
@@ -230,17 +276,20 @@ def conclude(
     reasons = dict(choice.reasons)
     if story is None:
         return _new_story(article, features, now, reasons)
+    if choice.absorbed is not None:
+        merge_stories(story, choice.absorbed)
     novelty = assess_novelty(
         story,
         article.sentences,
         features.text.sentences,
         reported_containment=settings.reported_containment,
         development_min_score=settings.development_min_score,
+        title=(article.title, features.text.title),
     )
     reasons["novelty"] = novelty.reasons()
     new_sentences = [sentence.text for sentence in novelty.new_sentences]
     merge_article(story, features, now=now)
-    record_reported(story, features.text.sentences)
+    record_reported(story, [features.text.title, *features.text.sentences])
     _add_source(story, article)
     kind = "development" if novelty.is_development else "no_news"
     decision = _decision(
@@ -253,7 +302,18 @@ def conclude(
     alert = (
         build_alert(decision, story, features, novelty.score) if novelty.is_development else None
     )
-    return Outcome(decision, alert, story)
+    return Outcome(decision, alert, story, absorbed=choice.absorbed)
+
+
+def merge_stories(into: StoryState, other: StoryState) -> None:
+    """Fold ``other`` (memory loaded) into ``into``: summary, reported facts and sources."""
+    known = {source["article"] for source in into.sources}
+    sources = [source for source in other.sources if source["article"] not in known]
+    into.sources = sorted(
+        [*sources, *into.sources], key=lambda source: str(source.get("published") or "")
+    )[-MAX_SOURCES:]
+    absorb_story(into, other)
+    merge_reported(into, other)
 
 
 def decide_story(
@@ -278,7 +338,7 @@ def _new_story(
     story = new_story_state(
         story_id_for(article.id), article.title, features, now=now, sentences=[]
     )
-    record_reported(story, features.text.sentences)
+    record_reported(story, [features.text.title, *features.text.sentences])
     _add_source(story, article)
     reasons["why_new"] = (
         "no candidate story" if "best" not in reasons else "no story similar enough"
@@ -286,6 +346,37 @@ def _new_story(
     lead = [s for s in article.sentences[:3] if s.strip()]
     decision = _decision(article, "new_story", story.id, new_sentences=lead, reasons=reasons)
     return Outcome(decision, build_alert(decision, story, features, 1.0), story, created=True)
+
+
+def decide_copy(
+    item: FingerprintedArticle,
+    features: ArticleFeatures,
+    story: StoryState,
+    *,
+    now: float,
+    settings: StorySettings,
+) -> Outcome:
+    """A reprint (``story``: its original's, memory loaded): a development when the text it
+    adds to the original reports a new fact, else a duplicate."""
+    novelty = assess_novelty(
+        story,
+        item.article.sentences,
+        features.text.sentences,
+        reported_containment=settings.reported_containment,
+        development_min_score=settings.development_min_score,
+        title=(item.article.title, features.text.title),
+    )
+    if not novelty.is_development:
+        outcome = decide_duplicate(item, story)
+        outcome.decision.reasons["novelty"] = novelty.reasons()
+        return outcome
+    reasons: dict[str, object] = {
+        "fingerprint": item.kind,
+        "copy_of": item.matched_id,
+        "copy_of_outlet": item.matched_outlet,
+        "overlap": round(item.overlap, 3),
+    }
+    return conclude(item, features, Choice(story, reasons), now=now, settings=settings)
 
 
 def decide_duplicate(item: FingerprintedArticle, story: StoryState | None) -> Outcome:

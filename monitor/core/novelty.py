@@ -36,19 +36,23 @@ from typing import Any
 import xxhash
 
 from monitor.core.arabic import normalize, tokens
+from monitor.core.counts import COUNT_PREFIX
 from monitor.core.stories import SentenceText, StoryState, term_hashes
-from monitor.core.terms import DATE_WORDS, content_terms
+from monitor.core.terms import content_terms
 
 __all__ = [
     "NoveltyResult",
     "SentenceFacts",
     "assess_novelty",
     "fingerprint_of",
+    "merge_reported",
     "record_reported",
     "sentence_fingerprint",
 ]
 
 RELEVANT_SHARED_TERMS = 3
+TITLE_INDEX = -1
+"""The title's index among an article's judged sentences."""
 STRONG_TERMS = 25
 MIN_SENTENCE_TERMS = 4
 MAX_STORY_SENTENCES = 400
@@ -58,49 +62,76 @@ MAX_NUMBERS = 200
 _RAW_ACTIONS: dict[str, str] = {
     "arrival": "وصل يصل وصول وصلت تصل وصوله يصلان مطار",
     "reception": "استقبل استقبلت يستقبل استقبله",
+    "delegation": "رافق يرافق سيرافق يرافقه رافقه وفد الوفد يضم",
     "meeting": "التقى التقي يلتقي التقت اجتمع اجتماع لقاء قمة محادثات مباحثات",
-    "agreement": "وقع وقعا وقعت يوقع توقيع اتفق اتفاق اتفاقية اتفاقيه معاهدة أبرم إبرام",
-    "attack": "هجوم هاجم هجمات قصف غارة غارات اقتحام اقتحم",
-    "blast": "انفجار تفجير انفجرت حريق",
-    "clash": "اشتباكات اشتباك مواجهات",
-    "death": "مقتل قتل قتلى قتيل مصرع وفاة توفي استشهاد شهيد شهداء",
-    "injury": "إصابة أصيب مصابين جرحى إصابات",
+    "agreement": "يوقع توقيع اتفق اتفاق اتفاقية اتفاقيه معاهدة أبرم إبرام",
+    # The incident itself, however an outlet words it: later articles name it again, so a
+    # new word for it is no new event (a new toll is a count).
+    "incident": "هجوم هاجم هجمات قصف غارة غارات اقتحام اقتحم انفجار تفجير انفجرت حريق "
+    "اشتباكات اشتباك مواجهات مقتل قتل قتلى قتيل مصرع وفاة توفي استشهاد شهيد شهداء "
+    "إصابة أصيب مصابين جرحى إصابات اختطاف خطف اغتيال سقوط سقط تحطم غرق زلزال فيضان",
     "arrest": "اعتقال اعتقل القبض احتجاز احتجز توقيف",
-    "kidnap": "اختطاف خطف",
-    "assassination": "اغتيال",
     "resignation": "استقال استقالة إقالة أقال",
     "appointment": "عين تعيين",
     "withdrawal": "انسحاب انسحب",
-    "ruling": "حكم قضت أصدر قرار أقر وافق رفض",
+    "ruling": "حكم قضت أقر وافق رفض",
     "launch": "أطلق إطلاق",
-    "fall": "سقوط سقط تحطم غرق",
     "election": "فوز فاز خسارة هزيمة انتخاب انتخابات استفتاء",
     "protest": "إضراب اعتصام مظاهرة مظاهرات تظاهر احتجاجات",
-    "closure": "إغلاق أغلق تأجيل أجل إلغاء ألغى",
+    "closure": "إغلاق أغلق تأجيل إلغاء ألغى",
     "opening": "افتتاح افتتح",
-    "disaster": "زلزال فيضان",
-    "release": "إفراج أفرج",
+    "release": "إفراج أفرج إخلاء كفالة",
     "truce": "هدنة",
+    "charge": "اتهام تهمة إحالة أحال أحالت يحيل",
+    "detention": "حبس حبسه",
+    "committee": "تشكيل يشكل شكلت",
+    "suspension": "أوقف إيقاف تعليق علق",
+    "emergency": "طوارئ",
+    "evacuation": "إجلاء",
+    "rescue": "إنقاذ انتشال",
+    "compensation": "تعويض تعويضات",
+    "seizure": "ضبط ضبطت تجميد مصادرة",
 }
-_ACTIONS: dict[str, str] = {
-    normalize(word): group for group, words in _RAW_ACTIONS.items() for word in words.split()
-}
+_ACTIONS: dict[str, str] = {}
+for _group, _words in _RAW_ACTIONS.items():
+    for _word in map(normalize, _words.split()):
+        # Content terms keep the article (القبض) and an unknown word its conjunction
+        # (وسيرافق): the lexicon holds those forms too.
+        forms = [_word] if _word.startswith("ال") else [_word, "ال" + _word]
+        for _form in forms + ["و" + form for form in forms] + ["ف" + form for form in forms]:
+            _ACTIONS.setdefault(_form, _group)
+
+
+def _normalized(words: str) -> frozenset[str]:
+    return frozenset(map(normalize, words.split()))
+
+
+_RAW_REACTIONS = """
+ندد يندد تندد نعى ينعى ينعي نعي تعازي التعازي تعزية يعزي عزى عزاء العزاء استنكر يستنكر استنكار
+أدان يدين إدانة شجب يشجب ناشد يناشد أعرب يعرب تضامن تمنى يتمنى ترحم مواساة المواساة
+"""
+_REACTIONS = _normalized(_RAW_REACTIONS)
+"""Words of a reaction (condolences, condemnation): its sentence reports no new event."""
+_NOT_ACTORS = _normalized("وكالة صحيفة قناة موقع شبكة مستشفى")
+"""First words of names that report or treat, not act."""
+_BACKGROUND = _normalized("يذكر ويذكر يشار ويشار جدير وجدير سبق وسبق")
+"""First words of a background sentence (يذكر أن, جدير بالذكر): what happened before."""
+_PAST_PERFECT = _normalized("وكان وكانت كان كانت وكانوا كانوا")
+_PAST_PERFECT_REACH = 6
+"""وكانت الشرطة قد ...: «قد» within this many words of «كان» recalls an earlier event."""
 _ACTION_MARKERS: dict[str, str] = {term: "act:" + group for term, group in _ACTIONS.items()}
 """Term -> the marker ``record_reported`` keeps for its kind of action."""
-_QUOTE = re.compile(r"[\"“”«»]")
 _LIST_ITEM = re.compile(r"^\s*[-–—•*·▪►]\s")
 
-_UPDATE_FACTS = ("number", "date", "action")
-_ENTITY_FACTS = {"PER": "person", "ORG": "organisation", "LOC": "place"}
+_UPDATE_FACTS = ("count", "event")
+_ACTOR_KINDS = ("PER", "ORG")
 FACT_WEIGHTS: dict[str, float] = {
-    "action": 1.5,
-    "person": 1.0,
-    "organisation": 0.75,
-    "place": 0.75,
-    "number": 1.0,
-    "date": 0.5,
-    "quote": 0.5,
+    "event": 1.5,
+    "count": 1.5,
+    "actor": 1.0,
 }
+"""What each kind of fact is worth: a new kind of event or a new or higher count is a
+development by itself; a new actor needs an event or another actor beside it."""
 
 
 def _hash(term: str) -> int:
@@ -189,10 +220,19 @@ def assess_novelty(
     *,
     reported_containment: float,
     development_min_score: float,
+    title: tuple[str, SentenceText] | None = None,
 ) -> NoveltyResult:
-    """What ``sentences`` (original orthography; ``analysed``: normalised) add to ``story``."""
-    postings = _postings(story.sentences, {term for text in analysed for term in text.fingerprint})
-    seen_terms = set(story.seen_terms)
+    """What ``sentences`` (original orthography; ``analysed``: normalised) add to ``story``.
+
+    ``title`` (original, analysed) is judged too, as sentence ``-1``: a headline is about its
+    story by construction, and it often carries the new fact first.
+    """
+    rows = list(enumerate(zip(sentences, analysed, strict=False)))
+    if title is not None:
+        rows.insert(0, (TITLE_INDEX, title))
+    postings = _postings(
+        story.sentences, {term for _, (_, text) in rows for term in text.fingerprint}
+    )
     known_entities = set(story.entities)
     core = set(story.core_entities())
     centroid = story.centroid
@@ -201,17 +241,21 @@ def assess_novelty(
         for key in sorted(centroid, key=centroid.__getitem__, reverse=True)[:STRONG_TERMS]
         if not key.startswith("@")
     }
-    known_numbers = set(story.numbers)
+    known_markers = set(story.numbers)
+    count_max = _count_max(story.numbers)
     new_sentences: list[SentenceFacts] = []
     off_topic: list[int] = []
     restated = 0
     unremarkable = 0
+    claimed: set[tuple[str, str]] = set()
     previous_relevant = False
-    for index, (original, text) in enumerate(zip(sentences, analysed, strict=False)):
+    for index, (original, text) in rows:
         fingerprint = text.fingerprint
         entities = text.entities
-        relevant = bool(core.intersection(entities)) or (
-            len(strong_terms.intersection(fingerprint)) >= RELEVANT_SHARED_TERMS
+        relevant = (
+            index == TITLE_INDEX
+            or bool(core.intersection(entities))
+            or len(strong_terms.intersection(fingerprint)) >= RELEVANT_SHARED_TERMS
         )
         # A sentence naming nothing continues the previous one ("وقال إن البلدين ...").
         if not relevant and not entities and previous_relevant:
@@ -226,15 +270,20 @@ def assess_novelty(
             else:
                 restated += 1
             continue
-        facts = _facts(original, text, seen_terms, known_entities, known_numbers)
+        facts = _facts(original, text, known_entities, known_markers, count_max)
         if containment >= reported_containment:
-            # A reported sentence with a new number, date or action is an update ("... adjourned
-            # to 4 May"); other differences of a restated sentence are the outlet's wording.
+            # A reported sentence with a new count or event is an update ("the toll rose to
+            # 19"); other differences of a restated sentence are the outlet's wording.
             facts = {kind: facts[kind] for kind in _UPDATE_FACTS if kind in facts}
             if not facts or containment >= 1.0:
                 restated += 1
                 continue
-        score = sum(FACT_WEIGHTS[kind] * len(values) for kind, values in facts.items())
+        # A fact scores once per article, where it first appears (title, then the lead); a
+        # sentence that tells it again is still new to the story.
+        score = sum(
+            FACT_WEIGHTS[kind] * sum(_claim(claimed, kind, value) for value in values)
+            for kind, values in facts.items()
+        )
         if facts:
             new_sentences.append(SentenceFacts(index, original, containment, True, facts, score))
         else:
@@ -252,43 +301,87 @@ def assess_novelty(
     )
 
 
+def _claim(claimed: set[tuple[str, str]], kind: str, value: str) -> bool:
+    """Whether ``value`` of ``kind`` is a fact not yet counted for this article (and claim it):
+    an event by its kind of action, a count by what it counts, an actor by name."""
+    if kind == "event":
+        key = _ACTIONS.get(value, value)
+    elif kind == "count":
+        key = value.partition(":")[0]
+    else:
+        key = value
+    if (kind, key) in claimed:
+        return False
+    claimed.add((kind, key))
+    return True
+
+
+def _count_max(markers: list[str]) -> dict[str, int]:
+    """The highest count of each class among a story's markers."""
+    highest: dict[str, int] = {}
+    for marker in markers:
+        if marker[:1] == COUNT_PREFIX:
+            group, _, value = marker[1:].partition(":")
+            highest[group] = max(highest.get(group, 0), int(value))
+    return highest
+
+
+def _is_actor(key: str) -> bool:
+    """A person or organisation named in full (a one-word "name" is often a common word the
+    name patterns took: قرارا, تورط), and no news agency or outlet."""
+    kind, _, name = key.partition(":")
+    words = name.split()
+    return kind in _ACTOR_KINDS and len(words) >= 2 and words[0] not in _NOT_ACTORS
+
+
+def _is_background(original: str) -> bool:
+    """A sentence that recalls what happened before (وكان ... قد, يذكر أن)."""
+    first = tokens(normalize(original[:80]))
+    if not first:
+        return False
+    if first[0] in _PAST_PERFECT:
+        return "قد" in first[1 : 1 + _PAST_PERFECT_REACH]
+    return first[0] in _BACKGROUND
+
+
 def _facts(
     original: str,
     text: SentenceText,
-    seen_terms: set[int],
     known_entities: set[str],
-    known_numbers: set[str],
+    known_markers: set[str],
+    count_max: dict[str, int],
 ) -> dict[str, list[str]]:
+    """The facts a sentence adds: counts above what the story knew, new kinds of event, new
+    actors of an event. Reactions and background report no event."""
     facts: dict[str, list[str]] = {}
-    markers = text.markers
-    for key in dict.fromkeys(text.entities):
-        if key not in known_entities:
-            kind, _, name = key.partition(":")
-            facts.setdefault(_ENTITY_FACTS.get(kind, "person"), []).append(name)
-    numbers = [n for n in dict.fromkeys(markers) if n[0].isdigit() and n not in known_numbers]
-    if numbers:
-        facts["number"] = numbers
-    dates = [w for w in dict.fromkeys(markers) if w in DATE_WORDS and w not in known_numbers]
-    if dates:
-        facts["date"] = dates
-    actions = [
-        term
-        for term in dict.fromkeys(text.terms)
-        if term in _ACTIONS and _ACTION_MARKERS[term] not in known_numbers
-    ]
+    counts = []
+    for marker in dict.fromkeys(text.markers):
+        if marker[:1] == COUNT_PREFIX:
+            group, _, value = marker[1:].partition(":")
+            if int(value) > count_max.get(group, 0):
+                counts.append(marker[1:])
+    if counts:
+        facts["count"] = counts
+    terms = text.terms
+    if _REACTIONS.intersection(terms) or _is_background(original):
+        return facts
+    actions = [term for term in dict.fromkeys(terms) if term in _ACTIONS]
+    kinds: dict[str, str] = {}
+    for term in actions:
+        marker = _ACTION_MARKERS[term]
+        if marker not in known_markers:
+            kinds.setdefault(marker, term)
+    if kinds:
+        facts["event"] = list(kinds.values())
     if actions:
-        facts["action"] = actions
-    quoted = _quoted_terms(original)
-    if quoted and sum(_hash(t) not in seen_terms for t in quoted) * 2 >= len(quoted):
-        facts["quote"] = [" ".join(quoted[:8])]
+        actors = [
+            key.partition(":")[2]
+            for key in dict.fromkeys(text.entities)
+            if key not in known_entities and _is_actor(key)
+        ]
+        if actors:
+            facts["actor"] = actors[:1]
     return facts
-
-
-def _quoted_terms(original: str) -> list[str]:
-    """Content terms inside quotation marks (a quote repeated by the story is no news)."""
-    parts = _QUOTE.split(original)
-    inside = " ".join(parts[1::2]) if len(parts) >= 3 else ""
-    return content_terms(tokens(normalize(inside))) if inside else []
 
 
 def record_reported(story: StoryState, analysed: list[SentenceText]) -> None:
@@ -310,3 +403,16 @@ def record_reported(story: StoryState, analysed: list[SentenceText]) -> None:
     story.sentences = (story.sentences + added)[-MAX_STORY_SENTENCES:]
     story.seen_terms = (story.seen_terms + new_terms)[-MAX_SEEN_TERMS:]
     story.numbers = numbers[-MAX_NUMBERS:]
+
+
+def merge_reported(into: StoryState, other: StoryState) -> None:
+    """What ``other`` reported is reported by ``into`` too (two fragments merged); ``other``
+    keeps no memory."""
+    into.sentences = (other.sentences + into.sentences)[-MAX_STORY_SENTENCES:]
+    seen = set(into.seen_terms)
+    into.seen_terms = ([t for t in other.seen_terms if t not in seen] + into.seen_terms)[
+        -MAX_SEEN_TERMS:
+    ]
+    known = set(into.numbers)
+    into.numbers = ([n for n in other.numbers if n not in known] + into.numbers)[-MAX_NUMBERS:]
+    other.sentences, other.seen_terms, other.numbers = [], [], []

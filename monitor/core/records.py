@@ -189,7 +189,7 @@ class FingerprintedArticle(_Record):
     )
     analysis: ArticleAnalysis | None = Field(
         default=None,
-        description="The article's story analysis (for ``new`` and ``revision``); the story "
+        description="The article's story analysis (all but ``exact`` copies); the story "
         "stage computes it when absent.",
     )
 
@@ -208,9 +208,9 @@ def fingerprinted_omits(record: FingerprintedArticle) -> dict[str, Any]:
     """What ``record`` leaves out on Kafka: ``FINGERPRINTED_OMITS``, and the normalised
     texts when it carries their analysis (they are ``normalize`` of ``title`` and
     ``sentences``, so a story stage that cannot use the analysis recomputes them:
-    ``monitor.core.analysis.match_texts``), or all the text but the title for a copy (the
-    story stage only names its original's story)."""
-    if record.kind in ("exact", "reprint"):
+    ``monitor.core.analysis.match_texts``), or all the text but the title for an exact copy
+    (the story stage only names its original's story; a reprint is judged for what it adds)."""
+    if record.kind == "exact":
         return _COPY_OMITS
     return _ANALYSED_OMITS if record.analysis is not None else FINGERPRINTED_OMITS
 

@@ -30,10 +30,13 @@ from operator import add, itemgetter, mul, truediv
 from sys import intern
 from typing import Any
 
+from xxhash import xxh32_intdigest
+
 from monitor.core.arabic import tokens
+from monitor.core.counts import count_markers
 from monitor.core.entities import entities_at, entity_weight, word_facts
 from monitor.core.memo import remember
-from monitor.core.terms import NO_TERM_HASH, idf, idf_table, term_hash
+from monitor.core.terms import NO_TERM_HASH, document_frequencies, idf, idf_table, term_hash
 
 __all__ = [
     "ArticleFeatures",
@@ -42,6 +45,7 @@ __all__ = [
     "SentenceText",
     "Similarity",
     "StoryState",
+    "absorb_story",
     "analyse",
     "analyse_sentence",
     "article_features",
@@ -66,6 +70,18 @@ TITLE_FEATURES = 20
 STORY_ENTITIES = 60
 BODY_SENTENCES = 12
 """Only the lead of an article describes its story: long articles drift to background."""
+SKETCH_SENTENCES = 3
+"""Sentences of the lead (after the title) that an article's character sketch covers."""
+SKETCH_GRAMS = 80
+"""Heaviest character n-grams kept in an article's sketch."""
+STORY_SKETCHES = 8
+"""Sketches of its most recent articles a story keeps (the nearest earlier article)."""
+GRAM_SIZES = (3, 4, 5)
+NEAREST_SCALE = 1.36
+"""Nearest-article cosine -> similarity: 0.22, where same-story pairs of real timelines part
+from the nearest other story, scores as the join threshold 0.3."""
+DECAY_GRACE_HOURS = 48.0
+"""A story idle this long does not cool yet: crawls come in batches hours apart."""
 LOOKUP_KEYS = 12
 MIN_KEY_IDF = 2.0
 """Index keys rarer than this (IDF) only: ``مصر`` in an Egyptian stream points nowhere."""
@@ -80,7 +96,8 @@ class SentenceText:
     fingerprint: list[int]
     """Sorted hashes of ``terms`` (``monitor.core.novelty.fingerprint_of``)."""
     markers: list[str]
-    """Its numbers and weekday/month names (``DATE_WORDS``), in order: the dated facts."""
+    """Its numbers and weekday/month names (``DATE_WORDS``), in order: the dated facts; then
+    its counts (``monitor.core.counts``: ``#death:19``)."""
 
 
 @dataclass(slots=True)
@@ -118,7 +135,7 @@ def analyse(match_title: str, match_sentences: list[str]) -> ArticleText:
                     words, list(compress(range(len(words)), map(can_start, sentence)))
                 ),
                 fingerprint=sorted(hashes),
-                markers=list(compress(words, map(is_marker, sentence))),
+                markers=list(compress(words, map(is_marker, sentence))) + count_markers(words),
             )
         )
     return ArticleText(rows[0], rows[1:])
@@ -134,6 +151,8 @@ class ArticleFeatures:
     """Entity key -> mentions in the article (title and body)."""
     title_entities: set[str]
     text: ArticleText
+    sketch: dict[int, float] = field(default_factory=dict)
+    """Unit-length character n-gram vector of the title and lead (``char_sketch``)."""
 
 
 @dataclass(slots=True)
@@ -145,6 +164,8 @@ class Similarity:
     body: float
     title: float
     decay: float
+    nearest: float = 0.0
+    """Cosine of the article's sketch and the nearest of the story's recent articles."""
     shared_entities: list[str] = field(default_factory=list)
     shared_title: list[str] = field(default_factory=list)
 
@@ -154,6 +175,7 @@ class Similarity:
             "raw": round(self.raw, 4),
             "body": round(self.body, 4),
             "title": round(self.title, 4),
+            "nearest": round(self.nearest, 4),
             "decay": round(self.decay, 4),
             "shared_entities": self.shared_entities[:8],
             "shared_title": self.shared_title[:8],
@@ -181,12 +203,20 @@ class StoryState:
     numbers: list[str] = field(default_factory=list)
     sources: list[dict[str, Any]] = field(default_factory=list)
     """Outlets that carried the story: {outlet, article, title, url, published}."""
+    merged_into: str | None = None
+    """The story this one was merged into (it then only forwards to it)."""
+    sketches: list[dict[int, float]] = field(default_factory=list)
+    """Sketches of the story's most recent articles (``STORY_SKETCHES``): an article close
+    to any one of them is close to the story, however far the story has drifted since."""
 
     def to_dict(self) -> dict[str, Any]:
         return {name: getattr(self, name) for name in self.__slots__}  # type: ignore[attr-defined]
 
     @classmethod
     def from_dict(cls, data: dict[str, Any]) -> StoryState:
+        sketches = data.get("sketches")
+        if sketches:  # JSON object keys are strings
+            data = {**data, "sketches": [{int(k): v for k, v in s.items()} for s in sketches]}
         return cls(**data)
 
     def core_entities(self, limit: int = 4) -> list[str]:
@@ -261,21 +291,114 @@ def features_of(text: ArticleText) -> ArticleFeatures:
     title = {term: idf_of.get(term, unseen_idf) for term in title_terms}
     for key in title_entity_list:
         title["@" + key] = entity_weight(key) * ENTITY_BOOST
+    unit_vector = _unit(_top(vector, ARTICLE_FEATURES))
     return ArticleFeatures(
-        vector=_unit(_top(vector, ARTICLE_FEATURES)),
+        vector=unit_vector,
         title=title,
         entities=entities,
         title_entities=set(title_entity_list),
         text=text,
+        sketch=_article_sketch(unit_vector, title_terms, text.sentences),
     )
+
+
+_GRAMS: dict[str, tuple[int, ...]] = {}
+_GRAMS_MAX = 500_000
+
+
+def _grams_of(term: str) -> tuple[int, ...]:
+    """Hashed character 3-5 grams of a term, its edges marked (sorted: deterministic)."""
+    padded = f" {term} "
+    grams = {padded[i : i + n] for n in GRAM_SIZES for i in range(len(padded) - n + 1)}
+    return tuple(sorted(map(xxh32_intdigest, grams)))
+
+
+def char_sketch(title_terms: list[str], lead: list[list[str]]) -> dict[int, float]:
+    """Character n-gram vector of an article's title and lead terms, unit length.
+
+    Each term spreads its weight (IDF, title terms doubled, ``1 + log`` of its count) over
+    its character 3-5 grams, so spellings of one transliterated name (فيرغسون, فيرجسون)
+    share most of their weight where exact terms share nothing.
+
+    >>> from monitor.core.arabic import normalize
+    >>> a = char_sketch([normalize("فيرغسون")], [])
+    >>> b = char_sketch([normalize("فيرجسون")], [])
+    >>> round(sketch_cosine(a, b), 2) > 0.3
+    True
+    """
+    counts: dict[str, float] = dict(Counter(chain.from_iterable(lead)))
+    for term in title_terms:
+        counts[term] = counts.get(term, 0.0) + TITLE_TERM_BOOST
+    remember(_GRAMS, list(counts), _grams_of, _GRAMS_MAX)
+    gram_idf, unseen_idf = gram_idf_table()
+    tf: dict[int, float] = {}
+    for term, count in counts.items():
+        for gram in _GRAMS[term]:
+            tf[gram] = tf.get(gram, 0.0) + count
+    vector = {gram: (1.0 + math.log(n)) * gram_idf.get(gram, unseen_idf) for gram, n in tf.items()}
+    return _unit(_top(vector, SKETCH_GRAMS))  # type: ignore[arg-type,return-value]
+
+
+_GRAM_IDF: tuple[dict[int, float], float] | None = None
+
+
+def gram_idf_table() -> tuple[dict[int, float], float]:
+    """IDF of character n-grams, from the bundled word document frequencies (a gram is in
+    at most as many documents as the words holding it together)."""
+    global _GRAM_IDF
+    if _GRAM_IDF is None:
+        documents, frequencies = document_frequencies()
+        df: dict[int, int] = {}
+        for word, count in frequencies.items():
+            for gram in _grams_of(word):
+                df[gram] = df.get(gram, 0) + count
+        _GRAM_IDF = (
+            {gram: math.log((documents + 1) / (min(n, documents) + 1)) for gram, n in df.items()},
+            math.log(documents + 1),
+        )
+    return _GRAM_IDF
+
+
+_WORD_KEYS: dict[str, int] = {}
+_WORD_KEY_OFFSET = 1 << 32
+"""Word keys of a sketch live above the 32-bit character n-gram hashes."""
+_HALF = math.sqrt(0.5)
+
+
+def _word_key(key: str) -> int:
+    return _WORD_KEY_OFFSET + xxh32_intdigest(key)
+
+
+def _article_sketch(
+    vector: dict[str, float], title_terms: list[str], sentences: list[SentenceText]
+) -> dict[int, float]:
+    """The article's words (``vector``) and character n-grams, one unit vector: the cosine
+    of two sketches is the mean of their word and character cosines."""
+    remember(_WORD_KEYS, list(vector), _word_key, _GRAMS_MAX)
+    chars = char_sketch(title_terms, [sentence.terms for sentence in sentences[:SKETCH_SENTENCES]])
+    sketch = {_WORD_KEYS[key]: weight * _HALF for key, weight in vector.items()}
+    if not chars or not sketch:
+        return _unit(sketch | chars)  # type: ignore[arg-type,return-value,operator]
+    for gram, weight in chars.items():
+        sketch[gram] = weight * _HALF
+    return sketch
+
+
+def sketch_cosine(a: dict[int, float], b: dict[int, float]) -> float:
+    """Cosine of two unit-length sketches."""
+    if len(b) < len(a):
+        a, b = b, a
+    shared = a.keys() & b.keys()
+    return sum(map(mul, map(a.__getitem__, shared), map(b.__getitem__, shared)))
 
 
 def decay(idle_hours: float, half_life_hours: float, floor: float) -> float:
     """How much a story idle for ``idle_hours`` still attracts articles (1.0 when fresh).
 
-    >>> decay(0, 24, 0.5), decay(24, 24, 0.5), decay(1e6, 24, 0.5)
+    >>> decay(0, 24, 0.5), decay(48 + 24, 24, 0.5), decay(1e6, 24, 0.5)
     (1.0, 0.75, 0.5)
     """
+    idle_hours -= DECAY_GRACE_HOURS
     if idle_hours <= 0 or half_life_hours <= 0:
         return 1.0
     return floor + (1.0 - floor) * 0.5 ** (idle_hours / half_life_hours)
@@ -334,10 +457,17 @@ class Matcher:
         products = map(mul, map(vector.__getitem__, shared), map(centroid.__getitem__, shared))
         return sum(products) / norm
 
+    def nearest(self, story: StoryState) -> float:
+        """Cosine of the article's sketch and the nearest sketch of the story."""
+        sketch = self.article.sketch
+        if not sketch:
+            return 0.0
+        return max((sketch_cosine(sketch, other) for other in story.sketches), default=0.0)
+
     def raw(self, story: StoryState) -> float:
         """``similarity(article, story).raw``."""
         body, title, _ = self.overlap(story)
-        return min(1.0, BODY_WEIGHT * body + TITLE_WEIGHT * title)
+        return _combine(body, title, self.nearest(story))
 
     def overlap(self, story: StoryState) -> tuple[float, float, list[str]]:
         """(body cosine, weighted share of title features, the shared title features)."""
@@ -362,7 +492,8 @@ class Matcher:
     ) -> Similarity:
         """``similarity(article, story, ...)``."""
         body, title, shared_title = self.overlap(story)
-        raw = min(1.0, BODY_WEIGHT * body + TITLE_WEIGHT * title)
+        nearest = self.nearest(story)
+        raw = _combine(body, title, nearest)
         factor = decay(idle_hours, half_life_hours, decay_floor)
         story_entities = story.entities
         shared_entities = sorted(
@@ -375,9 +506,15 @@ class Matcher:
             body=body,
             title=title,
             decay=factor,
+            nearest=nearest,
             shared_entities=shared_entities,
             shared_title=[key.lstrip("@") for key in shared_title],
         )
+
+
+def _combine(body: float, title: float, nearest: float) -> float:
+    """The story similarity: the centroid's (body and title) or the nearest article's."""
+    return min(1.0, max(BODY_WEIGHT * body + TITLE_WEIGHT * title, NEAREST_SCALE * nearest))
 
 
 def new_story_state(
@@ -417,8 +554,40 @@ def merge_article(state: StoryState, article: ArticleFeatures, *, now: float) ->
     for key in sorted(article.title_entities):
         title_entities[key] = title_entities.get(key, 0) + 1
     state.title_entities = dict(sorted(title_entities.items(), key=lambda kv: -kv[1])[:12])
+    if article.sketch:
+        state.sketches = [*state.sketches, article.sketch][-STORY_SKETCHES:]
     state.articles += 1
     state.updated = max(state.updated, now)
+
+
+def absorb_story(into: StoryState, other: StoryState) -> None:
+    """Fold the summary of ``other`` into ``into`` (two fragments of one story become one);
+    ``other`` is left a forwarding record (``merged_into``). Memories merge in
+    ``monitor.core.novelty.merge_reported``."""
+    centroid = dict(into.centroid)
+    for key, weight in other.centroid.items():
+        centroid[key] = centroid.get(key, 0.0) + weight
+    into.centroid = _top(centroid, CENTROID_FEATURES)
+    into.centroid_norm = _norm(into.centroid)
+    titles = dict(into.title_features)
+    for key, weight in other.title_features.items():
+        titles[key] = titles.get(key, 0.0) + weight
+    into.title_features = _top(titles, TITLE_FEATURES)
+    entities = dict(into.entities)
+    for key, count in other.entities.items():
+        entities[key] = entities.get(key, 0.0) + count
+    into.entities = _top(entities, STORY_ENTITIES)
+    title_entities = dict(into.title_entities)
+    for key in sorted(other.title_entities):
+        title_entities[key] = title_entities.get(key, 0) + other.title_entities[key]
+    into.title_entities = dict(sorted(title_entities.items(), key=lambda kv: -kv[1])[:12])
+    half = STORY_SKETCHES // 2
+    into.sketches = other.sketches[-half:] + into.sketches[-(STORY_SKETCHES - half) :]
+    into.articles += other.articles
+    into.created = min(into.created, other.created)
+    into.updated = max(into.updated, other.updated)
+    other.merged_into = into.id
+    other.sketches = []
 
 
 def lookup_keys(article: ArticleFeatures, limit: int = LOOKUP_KEYS) -> list[str]:

@@ -123,6 +123,9 @@ def strip_clitic(token: str, known: dict[str, int] | None = None) -> str:
     >>> strip_clitic("والحكومه"), strip_clitic("وزير")
     ('الحكومه', 'وزير')
     """
+    definite = _definite_after_clitic(token)
+    if definite:
+        return definite
     vocabulary = known if known is not None else document_frequencies()[1]
     token_frequency = vocabulary.get(token, 0)
     for prefix in _CLITIC_PREFIXES:
@@ -134,6 +137,22 @@ def strip_clitic(token: str, known: dict[str, int] | None = None) -> str:
             if vocabulary.get(rest, 0) >= 2 * token_frequency + 1:
                 return rest
     return token
+
+
+_DEFINITE_CLITICS: tuple[str, ...] = ("وبال", "فبال", "وال", "فال", "بال", "كال")
+_MIN_DEFINITE_STEM = 3
+"""Letters after ``ال`` for a clitic to be split off: بالون is a word, بالاقصر is ب + الاقصر."""
+
+
+def _definite_after_clitic(token: str) -> str:
+    """``ال...`` for a conjunction or preposition fused to a definite word (بالاقصر, للحكومه),
+    else ``""``."""
+    if token.startswith("لل") and len(token) - 2 >= _MIN_DEFINITE_STEM:
+        return "ال" + token[2:]
+    for prefix in _DEFINITE_CLITICS:
+        if token.startswith(prefix) and len(token) - len(prefix) >= _MIN_DEFINITE_STEM:
+            return "ال" + token[len(prefix) :]
+    return ""
 
 
 _TERM_CACHE: dict[str, str] = {}

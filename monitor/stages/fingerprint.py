@@ -3,7 +3,7 @@
 Fingerprints the normalised body (``CleanArticle.match_text``, never stemmed), asks the
 fingerprint store for recent matches and adds the article in the same atomic step, then
 classifies with ``monitor.core.duplicates.classify``. With ``with_analysis`` (the service's
-agents) articles that go on to novelty detection (``new``, ``revision``) also get their story
+agents) articles that go on to novelty detection (all but ``exact`` copies) also get their story
 analysis (``FingerprintedArticle.analysis``, see ``monitor.core.analysis``): this stage is
 partitioned, the story stage is one process. Records ``DUPLICATES{kind,outlet}``,
 ``STAGE_SECONDS{stage="fingerprint"}`` and stamps ``trace['fingerprinted']``.
@@ -61,7 +61,7 @@ def article_fingerprint(article: CleanArticle, params: FingerprintParams) -> Fin
     )
 
 
-_ANALYSED_KINDS = frozenset({"new", "revision"})
+_ANALYSED_KINDS = frozenset({"new", "revision", "reprint"})
 """Kinds the story stage judges for novelty (copies only take their original's story)."""
 
 

@@ -27,12 +27,19 @@ from monitor.core.decide import (
     Outcome,
     choose_story,
     conclude,
+    decide_copy,
     decide_duplicate,
     event_time,
     rejected_decision,
 )
 from monitor.core.records import Alert, Decision, FingerprintedArticle, Rejection
-from monitor.core.stories import ArticleFeatures, article_features, index_keys, lookup_keys
+from monitor.core.stories import (
+    ArticleFeatures,
+    StoryState,
+    article_features,
+    index_keys,
+    lookup_keys,
+)
 from monitor.metrics import (
     ALERTS,
     DECISIONS,
@@ -112,30 +119,40 @@ async def decide_story(
         return StoryOutcome(*_load_outcome(recorded))
     now = event_time(article, default=time.time())
     retention = stories.archive_days * DAY
-    if item.kind in ("exact", "reprint"):
-        original = await store.story_of(item.matched_id) if item.matched_id else None
+    original = None
+    if item.kind in ("exact", "reprint", "revision") and item.matched_id:
+        original = await _follow_merges(store, await store.story_of(item.matched_id))
+    if item.kind == "exact":
         outcome: Outcome = decide_duplicate(item, original)
         keys: list[str] = []
     else:
         if features is None:
             features = article_features(*match_texts(article))
-        candidates = await store.candidates(
-            lookup if lookup is not None else lookup_keys(features),
-            now=now,
-            close_after=stories.close_after_days * DAY,
-            archive_after=retention,
-            limit=stories.candidates,
+        if item.kind == "reprint" and original is not None:
+            # A copy is judged for what it adds to its original's story: nothing -> duplicate.
+            outcome = decide_copy(item, features, original, now=now, settings=stories)
+        else:
+            candidates = await store.candidates(
+                lookup if lookup is not None else lookup_keys(features),
+                now=now,
+                close_after=stories.close_after_days * DAY,
+                archive_after=retention,
+                limit=stories.candidates,
+            )
+            revised = original if item.kind == "revision" else None
+            choice = choose_story(
+                item, features, candidates, now=now, settings=stories, revised=revised
+            )
+            if choice.story is not None and choice.story is not revised:
+                await store.load_memory(choice.story)
+            if choice.absorbed is not None:
+                await store.load_memory(choice.absorbed)
+            outcome = conclude(item, features, choice, now=now, settings=stories)
+        keys = (
+            index_keys(outcome.story)
+            if outcome.story is not None and outcome.decision.decision != "duplicate"
+            else []
         )
-        revised = None
-        if item.kind == "revision" and item.matched_id:
-            revised = await store.story_of(item.matched_id)  # whole: memory included
-        choice = choose_story(
-            item, features, candidates, now=now, settings=stories, revised=revised
-        )
-        if choice.story is not None and choice.story is not revised:
-            await store.load_memory(choice.story)
-        outcome = conclude(item, features, choice, now=now, settings=stories)
-        keys = index_keys(outcome.story) if outcome.story is not None else []
     decision, alert = outcome.decision, outcome.alert
     decided = time.time()
     decision.trace["decided"] = decided
@@ -145,8 +162,13 @@ async def decide_story(
     encoded: tuple[bytes, bytes | None] | None = None
     if outcome.story is not None:
         encoded = _DECISION_JSON(decision), _ALERT_JSON(alert) if alert is not None else None
+        articles = [article.id]
+        if outcome.absorbed is not None:
+            # The merged story's articles now name the story they were merged into.
+            articles += [str(source["article"]) for source in outcome.absorbed.sources]
+            await store.save(outcome.absorbed, keys=[], articles=[], retention=retention)
         await store.save(
-            outcome.story, keys=keys, articles=[article.id], retention=retention,
+            outcome.story, keys=keys, articles=articles, retention=retention,
             outcomes={article.id: _compose_outcome(*encoded)},
         )  # fmt: skip
     if alert is not None:
@@ -158,6 +180,18 @@ async def decide_story(
     labelled(DECISIONS, decision.decision, decision.outlet).inc()
     _STORY_SECONDS.observe(time.perf_counter() - started)
     return StoryOutcome(decision, alert, encoded)
+
+
+MAX_MERGE_HOPS = 8
+
+
+async def _follow_merges(store: StoryStore, story: StoryState | None) -> StoryState | None:
+    """The story ``story`` was merged into (itself when it was not), memory loaded."""
+    for _ in range(MAX_MERGE_HOPS):
+        if story is None or story.merged_into is None:
+            return story
+        story = await store.story(story.merged_into)
+    return story
 
 
 def _compose_outcome(decision: bytes, alert: bytes | None) -> str:

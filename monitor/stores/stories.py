@@ -84,6 +84,10 @@ class StoryStore(Protocol):
         """The full story an article was filed in."""
         ...
 
+    async def story(self, story_id: str) -> StoryState | None:
+        """The full story (summary and memory) saved as ``story_id``."""
+        ...
+
     async def save(
         self,
         story: StoryState,
@@ -159,6 +163,9 @@ class MemoryStoryStore:
     async def story_of(self, article_id: str) -> StoryState | None:
         story_id = self._articles.get(article_id)
         return self._stories.get(story_id) if story_id else None
+
+    async def story(self, story_id: str) -> StoryState | None:
+        return self._stories.get(story_id)
 
     async def save(
         self,
@@ -687,6 +694,20 @@ class RedisStoryStore:
             return None
         story = _load(reply[0])
         _decode_memory(story, dict(zip(reply[1::2], reply[2::2], strict=True)))
+        return story
+
+    async def story(self, story_id: str) -> StoryState | None:
+        cached = self._cache.get(story_id)
+        if cached is not None:
+            return cached  # a cached copy is whole and current (the single writer saved it)
+        summary_key = self._key("sum", story_id)
+        summary = await self._read_after_pending(lambda pipe: pipe.get(summary_key))
+        if summary is _NOT_QUEUED:
+            summary = await self._redis.get(summary_key)
+        if summary is None:
+            return None
+        story = _load(summary)
+        await self.load_memory(story)
         return story
 
     async def save(

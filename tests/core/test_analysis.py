@@ -127,16 +127,22 @@ def test_fingerprinted_records_leave_out_what_the_story_stage_never_reads() -> N
     )
     assert received.analysis == analysed.analysis
     assert not (kept.paragraphs or kept.match_text or kept.removed or received.reasons)
-    copy = FingerprintedArticle(article=article, kind="reprint", matched_id="x", overlap=0.9)
+    copy = FingerprintedArticle(article=article, kind="exact", matched_id="x", overlap=1.0)
     received = FingerprintedArticle.model_validate_json(
         copy.model_dump_json(exclude=fingerprinted_omits(copy))
     )
     assert (received.matched_id, received.overlap, received.article.title) == (
         "x",
-        0.9,
+        1.0,
         article.title,
     )
     assert not (received.article.sentences or received.article.match_sentences)
+    # A reprint is judged for what it adds: its sentences travel.
+    reprint = FingerprintedArticle(article=article, kind="reprint", matched_id="x", overlap=0.9)
+    received = FingerprintedArticle.model_validate_json(
+        reprint.model_dump_json(exclude=fingerprinted_omits(reprint))
+    )
+    assert received.article.sentences == article.sentences
     # Without an analysis the story stage analyses the normalised text itself.
     bare = FingerprintedArticle(article=article, kind="revision")
     received = FingerprintedArticle.model_validate_json(

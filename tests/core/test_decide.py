@@ -117,8 +117,8 @@ def test_revision_joins_the_story_of_the_article_it_revises() -> None:
     story_id = story.id
     revision = article(
         "a5",
-        "تحديث: الكرملين يحدد موعد الزيارة",
-        ["أعلن الكرملين أن زيارة بوتين إلى كوريا الشمالية ستجري في أكتوبر 2023 بدعوة من كيم."],
+        "تحديث: بوتين يصل إلى كوريا الشمالية",
+        ["أعلن الكرملين أن بوتين وصل إلى كوريا الشمالية في زيارة بدعوة من كيم."],
         day=1,
     )
     item = FingerprintedArticle(article=revision, kind="revision", matched_id="a1")
@@ -127,4 +127,4 @@ def test_revision_joins_the_story_of_the_article_it_revises() -> None:
     assert choice.story is story and choice.reasons["revision_of"] == "a1"
     outcome = conclude(item, features, choice, now=DAY, settings=SETTINGS)
     assert outcome.decision.story == story_id
-    assert outcome.decision.decision == "development"  # a date and a number it had not reported
+    assert outcome.decision.decision == "development"  # the arrival: a new event

@@ -1,5 +1,7 @@
 from __future__ import annotations
 
+import pytest
+
 from monitor.core.arabic import normalize
 from monitor.core.stories import (
     StoryState,
@@ -48,11 +50,19 @@ def test_decay_cools_idle_stories_but_never_below_the_floor() -> None:
     story = story_of(VISIT)
     fresh = similarity(features(VISIT_AGAIN), story)
     idle = similarity(
-        features(VISIT_AGAIN), story, idle_hours=48, half_life_hours=24, decay_floor=0.5
+        features(VISIT_AGAIN), story, idle_hours=96, half_life_hours=24, decay_floor=0.5
     )
     assert idle.raw == fresh.raw
-    assert idle.score == fresh.score * decay(48, 24, 0.5) < fresh.score
+    assert idle.score == fresh.score * decay(96, 24, 0.5) < fresh.score
     assert decay(10_000, 24, 0.5) >= 0.5
+
+
+def test_no_decay_within_the_grace_period() -> None:
+    # Crawls come in batches hours apart: a story idle for a day has not cooled.
+    from monitor.core.stories import DECAY_GRACE_HOURS
+
+    assert decay(DECAY_GRACE_HOURS, 24, 0.5) == 1.0
+    assert decay(DECAY_GRACE_HOURS + 24, 24, 0.5) == 0.75
 
 
 def test_merge_keeps_state_bounded_and_counts_articles() -> None:
@@ -91,7 +101,7 @@ def test_an_article_is_analysed_as_its_sentences_one_by_one() -> None:
 
 def test_matcher_scores_every_story_as_similarity_does() -> None:
     # The ranking shortcut must give exactly the scores of the reference formula.
-    from monitor.core.stories import BODY_WEIGHT, TITLE_WEIGHT, Matcher
+    from monitor.core.stories import BODY_WEIGHT, NEAREST_SCALE, TITLE_WEIGHT, Matcher
 
     article = features(VISIT_AGAIN)
     matcher = Matcher(article)
@@ -105,7 +115,12 @@ def test_matcher_scores_every_story_as_similarity_does() -> None:
             if key in story.title_features or (key[:1] == "@" and key[1:] in story.entities)
         ]
         title = sum(article.title[key] for key in titled) / sum(article.title.values())
-        assert matcher.raw(story) == min(1.0, BODY_WEIGHT * body + TITLE_WEIGHT * title)
+        nearest = max(
+            sum(article.sketch[k] * other[k] for k in article.sketch.keys() & other.keys())
+            for other in story.sketches
+        )
+        expected = min(1.0, max(BODY_WEIGHT * body + TITLE_WEIGHT * title, NEAREST_SCALE * nearest))
+        assert matcher.raw(story) == pytest.approx(expected, rel=1e-12)
         assert similarity(article, story).raw == matcher.raw(story)
         assert similarity(article, story).shared_title == [key.lstrip("@") for key in titled]
 

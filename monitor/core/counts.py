@@ -1,0 +1,134 @@
+"""Counts in a sentence: a number tied to what it counts (the dead, the injured, arrests, sums).
+
+A count is a development when a story reports it first or raises it ("the toll rose to 19");
+a bare number (a year, a street number, a date) is not. ``count_markers`` finds each number,
+in digits or in Arabic words (ستة، أربعة عشر), with the counted noun after it (up to two words
+on, past «حالة»), and names the count's class; a generic noun (سائحا، شخصا) takes its class from
+the word before the number (مصرع 18 سائحا is a death toll).
+
+>>> from monitor.core.arabic import normalize, tokens
+>>> count_markers(tokens(normalize("مصرع 18 سائحا وإصابة ستة آخرين")))
+['#death:18']
+>>> count_markers(tokens(normalize("الصحة: 14 حالة وفاة و3 مصابين في عام 2013")))
+['#death:14', '#injury:3']
+"""
+
+from __future__ import annotations
+
+from monitor.core.arabic import normalize
+
+__all__ = ["COUNT_PREFIX", "count_markers", "count_of"]
+
+COUNT_PREFIX = "#"
+"""Count markers are ``#class:value`` (other markers are numbers and date words)."""
+
+_RAW_CLASSES: dict[str, str] = {
+    "death": "قتيل قتيلا قتلى قتلي ضحية ضحايا وفاة وفيات حالة_وفاة جثة جثث جثمان شهيد شهيدا "
+    "شهداء متوفى متوفين",
+    "injury": "مصاب مصابا مصابين مصابون جريح جريحا جرحى إصابة إصابات",
+    "missing": "مفقود مفقودا مفقودين مفقودون",
+    "arrest": "معتقل معتقلا معتقلين موقوف موقوفين متهم متهما متهمين مشتبه مقبوض",
+    "weapons": "صاروخ صاروخا صواريخ قذيفة قذائف سلاح قطعة طلقة طلقات عبوة عبوات",
+    "money": "جنيه جنيها دولار دولارا يورو ريال ريالا درهم درهما",
+    "people": "شخص شخصا أشخاص سائح سائحا سياح مواطن مواطنا مواطنين طفل طفلا أطفال امرأة نساء "
+    "رجل رجلا رجال جندي جنديا جنود عسكري عسكريا مجند مجندا ضابط ضابطا ضباط شرطي فرد أفراد "
+    "عامل عاملا عمال راكب راكبا ركاب أسرة أسر",
+}
+_CLASS_OF: dict[str, str] = {
+    normalize(word): group
+    for group, words in _RAW_CLASSES.items()
+    for word in words.split()
+    if "_" not in word
+}
+_CASE_WORDS = frozenset(normalize(w) for w in ["حالة", "حالات"])
+"""«14 حالة وفاة»: the counted noun comes after these."""
+_SCALE_WORDS = {
+    normalize(word): scale
+    for word, scale in (("ألف", 10**3), ("آلاف", 10**3), ("مليون", 10**6), ("ملايين", 10**6),
+                        ("مليار", 10**9))
+}  # fmt: skip
+_CONTEXT_CLASSES: dict[str, str] = {
+    normalize(word): group
+    for group, words in {
+        "death": "مصرع مقتل وفاة قتل استشهاد",
+        "injury": "إصابة إصابات",
+        "arrest": "القبض ضبط اعتقال توقيف",
+        "missing": "فقدان",
+    }.items()
+    for word in words.split()
+}
+"""A generic noun counted after these words counts their class (مصرع 18 سائحا)."""
+_RAW_NUMBER_WORDS = {
+    "واحد": 1, "اثنان": 2, "اثنين": 2, "ثلاثة": 3, "ثلاث": 3, "أربعة": 4, "أربع": 4,
+    "خمسة": 5, "خمس": 5, "ستة": 6, "ست": 6, "سبعة": 7, "سبع": 7, "ثمانية": 8, "ثماني": 8,
+    "تسعة": 9, "تسع": 9, "عشرة": 10, "عشر": 10, "أحد": 1, "إحدى": 1, "اثنا": 2, "اثني": 2,
+    "عشرين": 20, "عشرون": 20, "ثلاثين": 30, "ثلاثون": 30, "أربعين": 40, "أربعون": 40,
+    "خمسين": 50, "خمسون": 50, "مائة": 100, "مئة": 100,
+}  # fmt: skip
+_NUMBER_WORDS: dict[str, int] = {normalize(w): v for w, v in _RAW_NUMBER_WORDS.items()}
+_TEENS = normalize("عشر")
+_KNOWN = frozenset(_CLASS_OF) | _CASE_WORDS | frozenset(_NUMBER_WORDS) | frozenset(_CONTEXT_CLASSES)
+_CONJUNCTIONS = ("و",)
+_LOOKAHEAD = 2
+
+
+def _bare(word: str) -> str:
+    """The word without a leading و when that makes it a known word (وإصابة, not وفاة)."""
+    if word[:1] in _CONJUNCTIONS and word not in _KNOWN and word[1:] in _KNOWN:
+        return word[1:]
+    return word
+
+
+def _number_at(words: list[str], i: int) -> tuple[int, int] | None:
+    """(value, words used) of a number starting at ``words[i]``."""
+    word = _bare(words[i]) if not words[i][:1].isdigit() else words[i]
+    if word.isdigit():
+        value, used = int(word), 1
+    elif word in _NUMBER_WORDS:
+        value, used = _NUMBER_WORDS[word], 1
+        if i + 1 < len(words) and words[i + 1] in (_TEENS, normalize("عشرة")) and value < 10:
+            value, used = value + 10, 2  # أربعة عشر
+    else:
+        return None
+    if i + used < len(words) and words[i + used] in _SCALE_WORDS:
+        value, used = value * _SCALE_WORDS[words[i + used]], used + 1
+    return value, used
+
+
+def count_of(words: list[str], i: int) -> tuple[str, int, int] | None:
+    """(class, value, next index) of a count starting at ``words[i]``, if one does."""
+    found = _number_at(words, i)
+    if found is None:
+        return None
+    value, used = found
+    end = i + used
+    for j in range(end, min(len(words), end + _LOOKAHEAD)):
+        noun = _bare(words[j])
+        if noun in _CASE_WORDS and j + 1 < len(words):
+            noun = _bare(words[j + 1])
+        group = _CLASS_OF.get(noun)
+        if group is None:
+            continue
+        if group == "people" and i > 0:
+            group = _CONTEXT_CLASSES.get(_bare(words[i - 1]), group)
+        return group, value, j + 1
+    return None
+
+
+_NUMBER_FORMS = frozenset(_NUMBER_WORDS) | frozenset("و" + word for word in _NUMBER_WORDS)
+
+
+def count_markers(words: list[str]) -> list[str]:
+    """``#class:value`` for each count in a sentence's normalised tokens, in order."""
+    if not any(word[:1].isdigit() for word in words) and _NUMBER_FORMS.isdisjoint(words):
+        return []  # no number: the usual sentence costs two C-level scans
+    markers: list[str] = []
+    i = 0
+    while i < len(words):
+        found = count_of(words, i)
+        if found is None:
+            i += 1
+            continue
+        group, value, i = found
+        markers.append(f"{COUNT_PREFIX}{group}:{value}")
+    return markers
