@@ -91,7 +91,7 @@ class FingerprintSettings(BaseModel):
 
 
 class StorySettings(BaseModel):
-    same_story_threshold: float = Field(0.3, description="Similarity needed to join a story.")
+    same_story_threshold: float = Field(0.27, description="Similarity needed to join a story.")
     merge_threshold: float = Field(
         0.6, description="Similarity to two open stories at which they merge into one."
     )

@@ -4,7 +4,7 @@ A count is a development when a story reports it first or raises it ("the toll r
 a bare number (a year, a street number, a date) is not. ``count_markers`` finds each number,
 in digits or in Arabic words (ستة، أربعة عشر), with the counted noun after it (up to two words
 on, past «حالة»), and names the count's class; a generic noun (سائحا، شخصا) takes its class from
-the word before the number (مصرع 18 سائحا is a death toll).
+the word before the number (مصرع 18 سائحا is a death toll) and counts nothing without one.
 
 >>> from monitor.core.arabic import normalize, tokens
 >>> count_markers(tokens(normalize("مصرع 18 سائحا وإصابة ستة آخرين")))
@@ -109,8 +109,11 @@ def count_of(words: list[str], i: int) -> tuple[str, int, int] | None:
         group = _CLASS_OF.get(noun)
         if group is None:
             continue
-        if group == "people" and i > 0:
-            group = _CONTEXT_CLASSES.get(_bare(words[i - 1]), group)
+        if group == "people":
+            # "21 tourists" counts nothing that changes; "the death of 21 tourists" does.
+            group = _CONTEXT_CLASSES.get(_bare(words[i - 1]), "") if i > 0 else ""
+            if not group:
+                return None
         return group, value, j + 1
     return None
 

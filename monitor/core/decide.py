@@ -241,9 +241,12 @@ def choose_story(
             other, other_score = ranking.runner_up, ranking.runner_up_similarity
             if other is None or other_score is None:
                 return Choice(best.state, reasons)
-            # The article links two open stories as clearly: they are one story. The older
-            # keeps its id (subscribers know it); the younger forwards to it.
-            older, younger = sorted((best.state, other.state), key=lambda s: (s.created, s.id))
+            # The article links two open stories as clearly: they are one story. The larger
+            # (then the older) keeps its id, which most of its readers know; the other
+            # forwards to it.
+            older, younger = sorted(
+                (best.state, other.state), key=lambda s: (-s.articles, s.created, s.id)
+            )
             reasons["merged"] = {
                 "story": younger.id,
                 "into": older.id,

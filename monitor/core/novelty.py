@@ -51,6 +51,10 @@ __all__ = [
 ]
 
 RELEVANT_SHARED_TERMS = 3
+LEAD_SENTENCES = 2
+"""The title and the first sentences carry an article's news (the inverted pyramid)."""
+DEEP_FACT_WEIGHT = 0.5
+"""A fact found only further down counts this much: recalled context more often than news."""
 TITLE_INDEX = -1
 """The title's index among an article's judged sentences."""
 STRONG_TERMS = 25
@@ -60,8 +64,8 @@ MAX_SEEN_TERMS = 3000
 MAX_NUMBERS = 200
 
 _RAW_ACTIONS: dict[str, str] = {
-    "arrival": "وصل يصل وصول وصلت تصل وصوله يصلان مطار",
-    "reception": "استقبل استقبلت يستقبل استقبله",
+    "arrival": "وصل يصل وصلت تصل يصلان",
+    "reception": "استقبل استقبلت يستقبل استقبله استقباله",
     "delegation": "رافق يرافق سيرافق يرافقه رافقه وفد الوفد يضم",
     "meeting": "التقى التقي يلتقي التقت اجتمع اجتماع لقاء قمة محادثات مباحثات",
     "agreement": "يوقع توقيع اتفق اتفاق اتفاقية اتفاقيه معاهدة أبرم إبرام",
@@ -70,27 +74,30 @@ _RAW_ACTIONS: dict[str, str] = {
     "incident": "هجوم هاجم هجمات قصف غارة غارات اقتحام اقتحم انفجار تفجير انفجرت حريق "
     "اشتباكات اشتباك مواجهات مقتل قتل قتلى قتيل مصرع وفاة توفي استشهاد شهيد شهداء "
     "إصابة أصيب مصابين جرحى إصابات اختطاف خطف اغتيال سقوط سقط تحطم غرق زلزال فيضان",
-    "arrest": "اعتقال اعتقل القبض احتجاز احتجز توقيف",
+    "arrest": "اعتقال اعتقل تعتقل يعتقل القبض احتجاز احتجز توقيف ضبط ضبطت",
     "resignation": "استقال استقالة إقالة أقال",
     "appointment": "عين تعيين",
     "withdrawal": "انسحاب انسحب",
-    "ruling": "حكم قضت أقر وافق رفض",
-    "launch": "أطلق إطلاق",
+    "verdict": "براءة إعدام المؤبد",
     "election": "فوز فاز خسارة هزيمة انتخاب انتخابات استفتاء",
-    "protest": "إضراب اعتصام مظاهرة مظاهرات تظاهر احتجاجات",
+    "protest": "إضراب أضرب يضربون اعتصام اعتصم مظاهرة تظاهر",
     "closure": "إغلاق أغلق تأجيل إلغاء ألغى",
     "opening": "افتتاح افتتح",
     "release": "إفراج أفرج إخلاء كفالة",
     "truce": "هدنة",
+    "denial": "نفى نفت ينفي تنفي",
+    "refusal": "رفض رفضت يرفض ترفض",
+    "claim": "تبنى تبنت يتبنى تتبنى",
+    "threat": "هدد هددت يهدد تهدد هددوا",
     "charge": "اتهام تهمة إحالة أحال أحالت يحيل",
-    "detention": "حبس حبسه",
+    "detention": "حبس تحبس يحبس حبسه",
     "committee": "تشكيل يشكل شكلت",
     "suspension": "أوقف إيقاف تعليق علق",
     "emergency": "طوارئ",
     "evacuation": "إجلاء",
     "rescue": "إنقاذ انتشال",
     "compensation": "تعويض تعويضات",
-    "seizure": "ضبط ضبطت تجميد مصادرة",
+    "seizure": "تجميد مصادرة",
 }
 _ACTIONS: dict[str, str] = {}
 for _group, _words in _RAW_ACTIONS.items():
@@ -283,7 +290,7 @@ def assess_novelty(
         score = sum(
             FACT_WEIGHTS[kind] * sum(_claim(claimed, kind, value) for value in values)
             for kind, values in facts.items()
-        )
+        ) * (1.0 if index < LEAD_SENTENCES else DEEP_FACT_WEIGHT)
         if facts:
             new_sentences.append(SentenceFacts(index, original, containment, True, facts, score))
         else:

@@ -472,7 +472,7 @@ class Matcher:
     def overlap(self, story: StoryState) -> tuple[float, float, list[str]]:
         """(body cosine, weighted share of title features, the shared title features)."""
         titles = story.title_features
-        entities = story.entities
+        entities = story.title_entities
         shared_title: list[str] = []
         shared = 0.0
         for key, weight, entity in self._title:
