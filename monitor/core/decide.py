@@ -292,7 +292,11 @@ def conclude(
     reasons["novelty"] = novelty.reasons()
     new_sentences = [sentence.text for sentence in novelty.new_sentences]
     merge_article(story, features, now=now)
-    record_reported(story, [features.text.title, *features.text.sentences])
+    record_reported(
+        story,
+        [features.text.title, *features.text.sentences],
+        [article.title, *article.sentences],
+    )
     _add_source(story, article)
     kind = "development" if novelty.is_development else "no_news"
     decision = _decision(
@@ -341,7 +345,11 @@ def _new_story(
     story = new_story_state(
         story_id_for(article.id), article.title, features, now=now, sentences=[]
     )
-    record_reported(story, [features.text.title, *features.text.sentences])
+    record_reported(
+        story,
+        [features.text.title, *features.text.sentences],
+        [article.title, *article.sentences],
+    )
     _add_source(story, article)
     reasons["why_new"] = (
         "no candidate story" if "best" not in reasons else "no story similar enough"

@@ -52,7 +52,8 @@ __all__ = [
 
 RELEVANT_SHARED_TERMS = 3
 LEAD_SENTENCES = 2
-"""The title and the first sentences carry an article's news (the inverted pyramid)."""
+"""The title and the first sentences about the story carry an article's news (the inverted
+pyramid)."""
 DEEP_FACT_WEIGHT = 0.5
 """A fact found only further down counts this much: recalled context more often than news."""
 TITLE_INDEX = -1
@@ -65,7 +66,7 @@ MAX_NUMBERS = 200
 
 _RAW_ACTIONS: dict[str, str] = {
     "arrival": "وصل يصل وصلت تصل يصلان",
-    "reception": "استقبل استقبلت يستقبل استقبله استقباله",
+    "reception": "استقبل استقبلت يستقبل استقبله استقبال استقباله",
     "delegation": "رافق يرافق سيرافق يرافقه رافقه وفد الوفد يضم",
     "meeting": "التقى التقي يلتقي التقت اجتمع اجتماع لقاء قمة محادثات مباحثات",
     "agreement": "يوقع توقيع اتفق اتفاق اتفاقية اتفاقيه معاهدة أبرم إبرام",
@@ -81,7 +82,8 @@ _RAW_ACTIONS: dict[str, str] = {
     "verdict": "براءة إعدام المؤبد",
     "election": "فوز فاز خسارة هزيمة انتخاب انتخابات استفتاء",
     "protest": "إضراب أضرب يضربون اعتصام اعتصم مظاهرة تظاهر",
-    "closure": "إغلاق أغلق تأجيل إلغاء ألغى",
+    "closure": "إغلاق أغلق إلغاء ألغى",
+    "court_schedule": "تأجيل أجلت حجز حجزت",
     "opening": "افتتاح افتتح",
     "release": "إفراج أفرج إخلاء كفالة",
     "truce": "هدنة",
@@ -105,7 +107,8 @@ for _group, _words in _RAW_ACTIONS.items():
         # Content terms keep the article (القبض) and an unknown word its conjunction
         # (وسيرافق): the lexicon holds those forms too.
         forms = [_word] if _word.startswith("ال") else [_word, "ال" + _word]
-        for _form in forms + ["و" + form for form in forms] + ["ف" + form for form in forms]:
+        forms += [prefix + form for prefix in ("و", "ف", "ل", "ب") for form in forms]
+        for _form in forms:
             _ACTIONS.setdefault(_form, _group)
 
 
@@ -121,17 +124,28 @@ _REACTIONS = _normalized(_RAW_REACTIONS)
 """Words of a reaction (condolences, condemnation): its sentence reports no new event."""
 _NOT_ACTORS = _normalized("وكالة صحيفة قناة موقع شبكة مستشفى")
 """First words of names that report or treat, not act."""
-_BACKGROUND = _normalized("يذكر ويذكر يشار ويشار جدير وجدير سبق وسبق")
-"""First words of a background sentence (يذكر أن, جدير بالذكر): what happened before."""
+_BACKGROUND = _normalized("يذكر ويذكر يشار ويشار جدير وجدير سبق وسبق تأتي وتأتي يأتي ويأتي")
+"""First words of a background sentence (يذكر أن, جدير بالذكر, وتأتي الزيارة بعد): what
+happened before."""
 _PAST_PERFECT = _normalized("وكان وكانت كان كانت وكانوا كانوا")
-_PAST_PERFECT_REACH = 6
-"""وكانت الشرطة قد ...: «قد» within this many words of «كان» recalls an earlier event."""
+_PRESENTATIVE = _normalized("في على من لدى هناك")
+"""وكان في استقباله ...: «كان» before these presents a scene; before a subject (وكانت الشرطة
+قد ..., كانت وسائل إعلام ذكرت ...) it recalls an earlier event."""
 _ACTION_MARKERS: dict[str, str] = {term: "act:" + group for term, group in _ACTIONS.items()}
+_PLAN_MARKERS: dict[str, str] = {term: "plan:" + group for term, group in _ACTIONS.items()}
+_PLAN_TERMS = _normalized(
+    "المقرر المقررة المتوقع المتوقعة مقرر مقررة متوقع متوقعة يعتزم تعتزم يستعد تستعد المرتقب "
+    "المرتقبة مرتقب مرتقبة ينوي تنوي"
+)
+"""Words of a sentence about what is to happen: its events are plans (``plan:`` markers); the
+event happening later is news again."""
 """Term -> the marker ``record_reported`` keeps for its kind of action."""
 _LIST_ITEM = re.compile(r"^\s*[-–—•*·▪►]\s")
 
 _UPDATE_FACTS = ("count", "event")
 _ACTOR_KINDS = ("PER", "ORG")
+MAX_ACTORS = 2
+"""New actors one sentence can add (a list of names is one fact more than a name)."""
 FACT_WEIGHTS: dict[str, float] = {
     "event": 1.5,
     "count": 1.5,
@@ -255,6 +269,7 @@ def assess_novelty(
     restated = 0
     unremarkable = 0
     claimed: set[tuple[str, str]] = set()
+    lead_left = LEAD_SENTENCES  # the article's first sentences about the story
     previous_relevant = False
     for index, (original, text) in rows:
         fingerprint = text.fingerprint
@@ -277,6 +292,9 @@ def assess_novelty(
             else:
                 restated += 1
             continue
+        in_lead = index == TITLE_INDEX or lead_left > 0
+        if index != TITLE_INDEX:
+            lead_left -= 1
         facts = _facts(original, text, known_entities, known_markers, count_max)
         if containment >= reported_containment:
             # A reported sentence with a new count or event is an update ("the toll rose to
@@ -290,7 +308,7 @@ def assess_novelty(
         score = sum(
             FACT_WEIGHTS[kind] * sum(_claim(claimed, kind, value) for value in values)
             for kind, values in facts.items()
-        ) * (1.0 if index < LEAD_SENTENCES else DEEP_FACT_WEIGHT)
+        ) * (1.0 if in_lead else DEEP_FACT_WEIGHT)
         if facts:
             new_sentences.append(SentenceFacts(index, original, containment, True, facts, score))
         else:
@@ -333,6 +351,26 @@ def _count_max(markers: list[str]) -> dict[str, int]:
     return highest
 
 
+def _actions(terms: list[str]) -> list[str]:
+    """The terms of a sentence that name an action (a future form, سيرافق, names its verb)."""
+    return [
+        term if term in _ACTIONS else term[1:]
+        for term in dict.fromkeys(terms)
+        if term in _ACTIONS or (term[:1] == "س" and term[1:] in _ACTIONS)
+    ]
+
+
+_PLAN_PREFIXES = ("س", "ل")
+"""سيرافق (will accompany), لتوقيع (to sign): an action to come."""
+
+
+def _is_planned(terms: list[str]) -> bool:
+    """Whether a sentence tells what is to happen (من المقرر, سيرافق) rather than what did."""
+    return not _PLAN_TERMS.isdisjoint(terms) or any(
+        term[:1] in _PLAN_PREFIXES and term[1:] in _ACTIONS for term in terms
+    )
+
+
 def _is_actor(key: str) -> bool:
     """A person or organisation named in full (a one-word "name" is often a common word the
     name patterns took: قرارا, تورط), and no news agency or outlet."""
@@ -343,11 +381,11 @@ def _is_actor(key: str) -> bool:
 
 def _is_background(original: str) -> bool:
     """A sentence that recalls what happened before (وكان ... قد, يذكر أن)."""
-    first = tokens(normalize(original[:80]))
+    first = tokens(normalize(original[:40]))
     if not first:
         return False
     if first[0] in _PAST_PERFECT:
-        return "قد" in first[1 : 1 + _PAST_PERFECT_REACH]
+        return len(first) > 1 and first[1] not in _PRESENTATIVE
     return first[0] in _BACKGROUND
 
 
@@ -372,12 +410,16 @@ def _facts(
     terms = text.terms
     if _REACTIONS.intersection(terms) or _is_background(original):
         return facts
-    actions = [term for term in dict.fromkeys(terms) if term in _ACTIONS]
+    actions = _actions(terms)
+    planned = _is_planned(terms)
     kinds: dict[str, str] = {}
     for term in actions:
-        marker = _ACTION_MARKERS[term]
-        if marker not in known_markers:
-            kinds.setdefault(marker, term)
+        group = _ACTIONS[term]
+        # Done: news unless done before. Planned: news unless planned or done before.
+        if "act:" + group not in known_markers and (
+            not planned or "plan:" + group not in known_markers
+        ):
+            kinds.setdefault(group, term)
     if kinds:
         facts["event"] = list(kinds.values())
     if actions:
@@ -387,21 +429,30 @@ def _facts(
             if key not in known_entities and _is_actor(key)
         ]
         if actors:
-            facts["actor"] = actors[:1]
+            facts["actor"] = actors[:MAX_ACTORS]
     return facts
 
 
-def record_reported(story: StoryState, analysed: list[SentenceText]) -> None:
-    """Remember what an article reported (all its sentences), keeping the state bounded."""
+def record_reported(
+    story: StoryState, analysed: list[SentenceText], originals: list[str] | None = None
+) -> None:
+    """Remember what an article reported (all its sentences), keeping the state bounded.
+
+    ``originals``: the sentences as written, aligned with ``analysed``; a background one
+    (``وتأتي الزيارة بعد ...``) reports no event, as in ``assess_novelty``.
+    """
     fingerprints = [text.fingerprint for text in analysed]
     seen = set(story.seen_terms)
     # First occurrences, in order, of the terms the story had not reported.
     new_terms = list(filterfalse(seen.__contains__, dict.fromkeys(chain(*fingerprints))))
     added = [fingerprint for fingerprint in fingerprints if len(fingerprint) >= MIN_SENTENCE_TERMS]
     markers: list[str] = []
-    for text in analysed:
+    for row, text in enumerate(analysed):
         markers += text.markers
-        markers += filter(None, map(_ACTION_MARKERS.get, text.terms))
+        if originals is not None and row < len(originals) and _is_background(originals[row]):
+            continue
+        table = _PLAN_MARKERS if _is_planned(text.terms) else _ACTION_MARKERS
+        markers += (table[term] for term in _actions(text.terms))
     # Each marker moves to the end when seen again: the untouched ones keep their order,
     # then come the article's, by their last mention.
     mentioned = dict.fromkeys(reversed(markers))

@@ -41,7 +41,7 @@ def test_arrival_is_a_development() -> None:
     result = judge(STORY, [sentence])
     assert result.is_development
     assert result.new_sentences[0].text == sentence
-    assert result.new_sentences[0].facts["event"] == ["وصل"]
+    assert "وصل" in result.new_sentences[0].facts["event"]
 
 
 def test_off_topic_paragraph_is_never_news_of_the_story() -> None:
@@ -64,7 +64,7 @@ def test_new_number_in_a_reported_sentence_is_an_update() -> None:
     update = "قررت محكمة جنايات القاهرة برئاسة المستشار محمد عامر حجز قضية أرض الطيارين المتهم فيها شفيق للحكم 4 مايو."
     result = judge(story, [update])
     assert [s.text for s in result.new_sentences] == [update]
-    assert result.new_sentences[0].facts == {"event": ["الحكم"]}  # a ruling, not the date
+    assert result.new_sentences[0].facts == {"event": ["حجز"]}  # reserved for a verdict
     assert result.is_development
 
 
