@@ -16,8 +16,10 @@ from pathlib import Path
 from typing import Any
 
 import yaml
-from pydantic import BaseModel, Field
+from pydantic import BaseModel, ConfigDict, Field, model_validator
 from pydantic_settings import BaseSettings, PydanticBaseSettingsSource, SettingsConfigDict
+
+from monitor import redaction
 
 __all__ = [
     "AlertSettings",
@@ -46,8 +48,17 @@ class KafkaSettings(BaseModel):
 
 
 class RedisSettings(BaseModel):
+    # A validation error must not quote the URL: it may hold the password.
+    model_config = ConfigDict(hide_input_in_errors=True)
+
     url: str = Field("redis://127.0.0.1:6379/0", description="Redis URL (service mode).")
     key_prefix: str = Field("mon:", description="Namespace of every key the monitor writes.")
+
+    @model_validator(mode="after")
+    def _register_password(self) -> RedisSettings:
+        # Known as soon as settings are loaded, before a connection error can quote it.
+        redaction.register(*redaction.url_secrets(self.url))
+        return self
 
 
 class CleanSettings(BaseModel):

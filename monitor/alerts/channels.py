@@ -36,6 +36,7 @@ from typing import Any, Protocol
 
 import httpx
 
+from monitor import redaction
 from monitor.alerts.records import Notification
 from monitor.alerts.subscriptions import (
     ChannelConfig,
@@ -66,6 +67,8 @@ _RETRYABLE_4XX = frozenset({408, 409, 425, 429})
 
 class DeliveryError(Exception):
     def __init__(self, reason: str, *, permanent: bool = False, retry_after: float | None = None):
+        # The reason is logged, kept in Redis with the retry and copied into the dead letter.
+        reason = redaction.redact(reason)
         super().__init__(reason)
         self.reason = reason
         self.permanent = permanent
@@ -184,6 +187,8 @@ async def _post_json(
         response = await client.post(url, content=body, headers=headers)
     except httpx.TimeoutException as exc:
         raise DeliveryError(f"timeout: {type(exc).__name__}") from exc
+    except httpx.InvalidURL as exc:  # not an HTTPError: a misconfigured channel
+        raise DeliveryError(f"invalid URL: {exc}", permanent=True) from exc
     except httpx.HTTPError as exc:
         raise DeliveryError(f"{type(exc).__name__}: {exc}") from exc
     if response.is_success:

@@ -35,6 +35,7 @@ from typing import Self
 
 import httpx
 
+from monitor import redaction
 from monitor.ingest.safety import PrivateAddressError, check_public_url
 from monitor.settings import PollerSettings
 
@@ -71,6 +72,7 @@ class FetchError(Exception):
     def __init__(
         self, kind: str, detail: str, *, status: int | None = None, retry_after: float | None = None
     ) -> None:
+        detail = redaction.redact(detail)  # a feed URL may carry credentials
         super().__init__(f"{kind}: {detail}")
         self.kind = kind
         self.detail = detail
