@@ -16,7 +16,7 @@ from pathlib import Path
 from typing import Any
 
 import yaml
-from pydantic import BaseModel, ConfigDict, Field, model_validator
+from pydantic import BaseModel, ConfigDict, Field, IPvAnyNetwork, model_validator
 from pydantic_settings import BaseSettings, PydanticBaseSettingsSource, SettingsConfigDict
 
 from monitor import redaction
@@ -133,8 +133,14 @@ class PollerSettings(BaseModel):
     feeds_file: Path = Field(Path("config/feeds.yaml"), description="Feeds to watch.")
     seen_ttl_seconds: float = Field(30 * DAY, description="How long seen entries are remembered.")
     user_agent: str = Field("arabic-news-monitor/0.1 (+https://github.com/)")
+    allowed_networks: list[IPvAnyNetwork] = Field(
+        default_factory=list,
+        description="Networks feeds and article pages may be fetched from although not global "
+        "(an internal feed server; tests use 127.0.0.0/8). Any other non-global address is "
+        "refused, on every redirect hop.",
+    )
     allow_private_addresses: bool = Field(
-        False, description="Allow article links on private/loopback addresses (tests only)."
+        False, description="Allow every address, private and loopback included (tests only)."
     )
     connect_timeout_seconds: float = Field(10.0, description="TCP/TLS connect timeout.")
     read_timeout_seconds: float = Field(20.0, description="Longest silence while reading.")
@@ -169,6 +175,12 @@ class AlertSettings(BaseModel):
         "monitor-dispatch", description="Kafka group of `monitor dispatch`."
     )
     http_timeout_seconds: float = Field(10.0, description="Timeout of one webhook request.")
+    allowed_networks: list[IPvAnyNetwork] = Field(
+        default_factory=list,
+        description="Networks webhook, Slack and Telegram URLs may point to although not global "
+        "(an internal chat server; tests use 127.0.0.0/8). Any other non-global address is "
+        "refused.",
+    )
     retry_base_seconds: float = Field(2.0, description="First retry delay (doubles per attempt).")
     retry_max_seconds: float = Field(600.0, description="Longest retry delay.")
     lease_seconds: float = Field(

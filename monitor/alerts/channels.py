@@ -46,6 +46,7 @@ from monitor.alerts.subscriptions import (
     WebhookChannelConfig,
 )
 from monitor.core.records import Alert
+from monitor.netguard import PrivateAddressError
 
 __all__ = [
     "Channel",
@@ -189,6 +190,8 @@ async def _post_json(
         raise DeliveryError(f"timeout: {type(exc).__name__}") from exc
     except httpx.InvalidURL as exc:  # not an HTTPError: a misconfigured channel
         raise DeliveryError(f"invalid URL: {exc}", permanent=True) from exc
+    except PrivateAddressError as exc:  # alerts.allowed_networks can allow it
+        raise DeliveryError(f"refused: {exc}", permanent=True) from exc
     except httpx.HTTPError as exc:
         raise DeliveryError(f"{type(exc).__name__}: {exc}") from exc
     if response.is_success:

@@ -25,7 +25,7 @@ pytestmark = pytest.mark.integration
 
 FAST = AlertSettings.model_validate(
     {"retry_base_seconds": 0.02, "retry_max_seconds": 0.1, "max_attempts": 6,
-     "http_timeout_seconds": 2.0, "lease_seconds": 5.0}
+     "http_timeout_seconds": 2.0, "lease_seconds": 5.0, "allowed_networks": ["127.0.0.0/8"]}
 )  # fmt: skip
 
 

@@ -33,6 +33,7 @@ from monitor.ingest.fetch import Fetcher, FetchError, FetchLimits
 from monitor.settings import AlertSettings, Settings
 from monitor.stores.deliveries import RedisDeliveryStore
 from tests.alerts.conftest import make_alert
+from tests.ingest.conftest import LOOPBACK
 
 pytestmark = pytest.mark.integration
 
@@ -55,7 +56,7 @@ SECRETS = [
 
 SETTINGS = AlertSettings.model_validate(
     {"retry_base_seconds": 0.02, "retry_max_seconds": 0.05, "max_attempts": 2,
-     "http_timeout_seconds": 2.0, "lease_seconds": 5.0}
+     "http_timeout_seconds": 2.0, "lease_seconds": 5.0, "allowed_networks": ["127.0.0.0/8"]}
 )  # fmt: skip
 
 
@@ -217,7 +218,7 @@ async def test_feed_credentials_stay_out_of_fetch_errors(caplog: pytest.LogCaptu
         {"feeds": [{"name": "paid", "outlet": "x",
                     "url": f"http://reader:{password}@127.0.0.1:1/rss?apikey={api_key}"}]}
     )  # fmt: skip
-    async with Fetcher(FetchLimits(connect_timeout=1.0)) as fetcher:
+    async with Fetcher(FetchLimits(connect_timeout=1.0), guard=LOOPBACK) as fetcher:
         with pytest.raises(FetchError) as failure:
             await fetcher.fetch(feed.url_text)
     logging.getLogger("test").warning("feed %s failed: %s", feed.url_text, failure.value)
