@@ -9,15 +9,24 @@ that a crash between "sent" and "recorded as sent" can cause (see ``monitor.stor
 
 * webhook: JSON body = the notification (``key``, ``subscriber``, ``kind``, ``alerts``,
   ``suppressed``); headers ``Idempotency-Key`` and, with a secret,
-  ``X-Monitor-Signature: sha256=<hex HMAC-SHA256(secret, raw body)>``;
+  ``X-Monitor-Timestamp: <unix seconds>`` and
+  ``X-Monitor-Signature: v1=<hex HMAC-SHA256(secret, "<timestamp>." + raw body)>`` (the
+  convention of Stripe and Slack: the timestamp is signed, so a captured request cannot be
+  replayed once the receiver's tolerance has passed; each attempt is signed afresh, with the
+  same body and key; ``verify`` is the receiver's check);
 * slack: ``{"text": ..., "blocks": [...]}`` plus the same headers;
 * telegram: ``{"chat_id": ..., "text": ..., "parse_mode": "HTML"}`` to
   ``<api_url>/bot<token>/sendMessage``;
 * email: ``Message-ID`` derived from the key, ``X-Monitor-Idempotency-Key``; a UTF-8
   plain-text part and an HTML part with ``dir="rtl"`` and ``lang="ar"``.
 
->>> sign(b"secret", b'{"a":1}')
-'sha256=aa9e2e3575f5d7098b6caccd790888c36d5fdb63342a73bada2d6a51747a8494'
+>>> signature = sign(b"secret", b'{"a":1}', 1700000000)
+>>> signature
+'v1=49f24e537407743fa4a0242bb63b94b9a47ee99cbbe071ccd8a22550ae411686'
+>>> verify(b"secret", b'{"a":1}', "1700000000", signature, now=1700000100)
+True
+>>> verify(b"secret", b'{"a":1}', "1700000000", signature, now=1700000400)  # too old
+False
 """
 
 from __future__ import annotations
@@ -30,6 +39,7 @@ import html
 import json
 import smtplib
 import ssl
+import time
 from collections.abc import Callable
 from email.message import EmailMessage
 from email.utils import formatdate
@@ -60,6 +70,7 @@ __all__ = [
     "render_html",
     "render_text",
     "sign",
+    "verify",
 ]
 
 KIND_LABELS = {"new_story": "قصة جديدة", "development": "تطور جديد", "breaking": "عاجل"}
@@ -69,6 +80,12 @@ _TELEGRAM_LINE_MAX = 1000
 _TELEGRAM_MIN_CUT = 40  # less room than this: leave the line out rather than show a stub
 _SLACK_TEXT_LIMIT = 3000
 _RETRYABLE_4XX = frozenset({408, 409, 425, 429})
+TIMESTAMP_HEADER = "X-Monitor-Timestamp"
+SIGNATURE_HEADER = "X-Monitor-Signature"
+SIGNATURE_VERSION = "v1="
+SIGNATURE_TOLERANCE_SECONDS = 300.0
+"""What receivers should accept (README, "Security"); a retry is signed afresh, so a
+tolerance shorter than the longest retry delay loses nothing."""
 
 
 class DeliveryError(Exception):
@@ -87,9 +104,29 @@ class Channel(Protocol):
     async def send(self, notification: Notification) -> None: ...
 
 
-def sign(secret: bytes, body: bytes) -> str:
-    """The ``X-Monitor-Signature`` header value of ``body``."""
-    return "sha256=" + hmac.new(secret, body, hashlib.sha256).hexdigest()
+def sign(secret: bytes, body: bytes, timestamp: int) -> str:
+    """The ``X-Monitor-Signature`` header value of ``body`` sent at ``timestamp``."""
+    signed = str(timestamp).encode("ascii") + b"." + body
+    return SIGNATURE_VERSION + hmac.new(secret, signed, hashlib.sha256).hexdigest()
+
+
+def verify(
+    secret: bytes,
+    body: bytes,
+    timestamp: str,
+    signature: str,
+    *,
+    now: float | None = None,
+    tolerance: float = SIGNATURE_TOLERANCE_SECONDS,
+) -> bool:
+    """The receiver's check of the ``X-Monitor-Timestamp`` and ``X-Monitor-Signature``
+    headers: the timestamp is within ``tolerance`` seconds of ``now`` and the signature is
+    that of ``timestamp.body`` (compared in constant time)."""
+    if not timestamp.isdigit():
+        return False
+    if abs((time.time() if now is None else now) - int(timestamp)) > tolerance:
+        return False
+    return hmac.compare_digest(sign(secret, body, int(timestamp)), signature)
 
 
 # ---------------------------------------------------------------------------- rendering
@@ -188,7 +225,10 @@ async def _post_json(
     body = json.dumps(payload, ensure_ascii=False, default=str).encode("utf-8")
     headers = {"Content-Type": "application/json; charset=utf-8", **headers}
     if secret:
-        headers["X-Monitor-Signature"] = sign(secret.encode(), body)
+        # Signed per attempt: a retry carries a fresh timestamp (and the same key and body).
+        timestamp = int(time.time())
+        headers[TIMESTAMP_HEADER] = str(timestamp)
+        headers[SIGNATURE_HEADER] = sign(secret.encode(), body, timestamp)
     try:
         response = await client.post(url, content=body, headers=headers)
     except httpx.TimeoutException as exc:
