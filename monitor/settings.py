@@ -16,8 +16,10 @@ from pathlib import Path
 from typing import Any
 
 import yaml
-from pydantic import BaseModel, Field
+from pydantic import BaseModel, ConfigDict, Field, IPvAnyNetwork, model_validator
 from pydantic_settings import BaseSettings, PydanticBaseSettingsSource, SettingsConfigDict
+
+from monitor import redaction
 
 __all__ = [
     "AlertSettings",
@@ -46,8 +48,17 @@ class KafkaSettings(BaseModel):
 
 
 class RedisSettings(BaseModel):
+    # A validation error must not quote the URL: it may hold the password.
+    model_config = ConfigDict(hide_input_in_errors=True)
+
     url: str = Field("redis://127.0.0.1:6379/0", description="Redis URL (service mode).")
     key_prefix: str = Field("mon:", description="Namespace of every key the monitor writes.")
+
+    @model_validator(mode="after")
+    def _register_password(self) -> RedisSettings:
+        # Known as soon as settings are loaded, before a connection error can quote it.
+        redaction.register(*redaction.url_secrets(self.url))
+        return self
 
 
 class CleanSettings(BaseModel):
@@ -125,8 +136,14 @@ class PollerSettings(BaseModel):
     feeds_file: Path = Field(Path("config/feeds.yaml"), description="Feeds to watch.")
     seen_ttl_seconds: float = Field(30 * DAY, description="How long seen entries are remembered.")
     user_agent: str = Field("arabic-news-monitor/0.1 (+https://github.com/)")
+    allowed_networks: list[IPvAnyNetwork] = Field(
+        default_factory=list,
+        description="Networks feeds and article pages may be fetched from although not global "
+        "(an internal feed server; tests use 127.0.0.0/8). Any other non-global address is "
+        "refused, on every redirect hop.",
+    )
     allow_private_addresses: bool = Field(
-        False, description="Allow article links on private/loopback addresses (tests only)."
+        False, description="Allow every address, private and loopback included (tests only)."
     )
     connect_timeout_seconds: float = Field(10.0, description="TCP/TLS connect timeout.")
     read_timeout_seconds: float = Field(20.0, description="Longest silence while reading.")
@@ -161,6 +178,12 @@ class AlertSettings(BaseModel):
         "monitor-dispatch", description="Kafka group of `monitor dispatch`."
     )
     http_timeout_seconds: float = Field(10.0, description="Timeout of one webhook request.")
+    allowed_networks: list[IPvAnyNetwork] = Field(
+        default_factory=list,
+        description="Networks webhook, Slack and Telegram URLs may point to although not global "
+        "(an internal chat server; tests use 127.0.0.0/8). Any other non-global address is "
+        "refused.",
+    )
     retry_base_seconds: float = Field(2.0, description="First retry delay (doubles per attempt).")
     retry_max_seconds: float = Field(600.0, description="Longest retry delay.")
     lease_seconds: float = Field(

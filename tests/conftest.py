@@ -28,6 +28,13 @@ from monitor.settings import KafkaSettings, RedisSettings, Settings
 ROOT = Path(__file__).resolve().parents[1]
 SERVICES_SCRIPT = ROOT / "scripts" / "services"
 SERVICE_ENV = ("MONITOR_KAFKA__BOOTSTRAP", "MONITOR_REDIS__URL")
+LOOPBACK_NETWORKS = '["127.0.0.0/8"]'
+
+# Test news sites, webhooks and chat servers listen on loopback, which the monitor refuses to
+# reach by default (monitor.netguard): Settings in tests (and `monitor` child processes, which
+# inherit the environment) allow it explicitly. Tests of the refusal build their own settings.
+os.environ.setdefault("MONITOR_POLLER__ALLOWED_NETWORKS", LOOPBACK_NETWORKS)
+os.environ.setdefault("MONITOR_ALERTS__ALLOWED_NETWORKS", LOOPBACK_NETWORKS)
 
 
 @dataclass(frozen=True)

@@ -48,6 +48,7 @@ from monitor.ingest.fetch import Fetcher, FetchLimits
 from monitor.ingest.poller import Poller
 from monitor.ingest.sink import KafkaSink, QueueSink
 from monitor.metrics import DELIVERIES
+from monitor.netguard import AddressGuard
 from monitor.pipeline import Pipeline
 from monitor.settings import Settings
 from monitor.stores.seen import RedisSeenStore
@@ -408,7 +409,9 @@ async def pipeline_run(
     redis = Redis.from_url(redis_url)
     # A Redis nobody listens on: the poller of a site whose Redis is down.
     dead_redis = Redis.from_url(f"redis://127.0.0.1:{_free_port()}/0", socket_timeout=1)
-    fetcher = Fetcher(FetchLimits(host_min_spacing=0.01), allow_private_pages=True)
+    fetcher = Fetcher(
+        FetchLimits(host_min_spacing=0.01), guard=AddressGuard.allowing("127.0.0.0/8")
+    )
     sink = KafkaSink(kafka_bootstrap, topic["raw"])
     main = {"name": "main", "outlet": "testsite", "url": site.url("/rss/main.xml")}
     feeds = [

@@ -9,15 +9,24 @@ that a crash between "sent" and "recorded as sent" can cause (see ``monitor.stor
 
 * webhook: JSON body = the notification (``key``, ``subscriber``, ``kind``, ``alerts``,
   ``suppressed``); headers ``Idempotency-Key`` and, with a secret,
-  ``X-Monitor-Signature: sha256=<hex HMAC-SHA256(secret, raw body)>``;
+  ``X-Monitor-Timestamp: <unix seconds>`` and
+  ``X-Monitor-Signature: v1=<hex HMAC-SHA256(secret, "<timestamp>." + raw body)>`` (the
+  convention of Stripe and Slack: the timestamp is signed, so a captured request cannot be
+  replayed once the receiver's tolerance has passed; each attempt is signed afresh, with the
+  same body and key; ``verify`` is the receiver's check);
 * slack: ``{"text": ..., "blocks": [...]}`` plus the same headers;
 * telegram: ``{"chat_id": ..., "text": ..., "parse_mode": "HTML"}`` to
   ``<api_url>/bot<token>/sendMessage``;
 * email: ``Message-ID`` derived from the key, ``X-Monitor-Idempotency-Key``; a UTF-8
   plain-text part and an HTML part with ``dir="rtl"`` and ``lang="ar"``.
 
->>> sign(b"secret", b'{"a":1}')
-'sha256=aa9e2e3575f5d7098b6caccd790888c36d5fdb63342a73bada2d6a51747a8494'
+>>> signature = sign(b"secret", b'{"a":1}', 1700000000)
+>>> signature
+'v1=49f24e537407743fa4a0242bb63b94b9a47ee99cbbe071ccd8a22550ae411686'
+>>> verify(b"secret", b'{"a":1}', "1700000000", signature, now=1700000100)
+True
+>>> verify(b"secret", b'{"a":1}', "1700000000", signature, now=1700000400)  # too old
+False
 """
 
 from __future__ import annotations
@@ -30,12 +39,15 @@ import html
 import json
 import smtplib
 import ssl
+import time
+from collections.abc import Callable
 from email.message import EmailMessage
 from email.utils import formatdate
 from typing import Any, Protocol
 
 import httpx
 
+from monitor import redaction
 from monitor.alerts.records import Notification
 from monitor.alerts.subscriptions import (
     ChannelConfig,
@@ -45,6 +57,7 @@ from monitor.alerts.subscriptions import (
     WebhookChannelConfig,
 )
 from monitor.core.records import Alert
+from monitor.netguard import PrivateAddressError
 
 __all__ = [
     "Channel",
@@ -57,15 +70,28 @@ __all__ = [
     "render_html",
     "render_text",
     "sign",
+    "verify",
 ]
 
 KIND_LABELS = {"new_story": "قصة جديدة", "development": "تطور جديد", "breaking": "عاجل"}
 _TELEGRAM_LIMIT = 4096
+_TELEGRAM_TITLE_MAX = 256
+_TELEGRAM_LINE_MAX = 1000
+_TELEGRAM_MIN_CUT = 40  # less room than this: leave the line out rather than show a stub
+_SLACK_TEXT_LIMIT = 3000
 _RETRYABLE_4XX = frozenset({408, 409, 425, 429})
+TIMESTAMP_HEADER = "X-Monitor-Timestamp"
+SIGNATURE_HEADER = "X-Monitor-Signature"
+SIGNATURE_VERSION = "v1="
+SIGNATURE_TOLERANCE_SECONDS = 300.0
+"""What receivers should accept (README, "Security"); a retry is signed afresh, so a
+tolerance shorter than the longest retry delay loses nothing."""
 
 
 class DeliveryError(Exception):
     def __init__(self, reason: str, *, permanent: bool = False, retry_after: float | None = None):
+        # The reason is logged, kept in Redis with the retry and copied into the dead letter.
+        reason = redaction.redact(reason)
         super().__init__(reason)
         self.reason = reason
         self.permanent = permanent
@@ -78,9 +104,29 @@ class Channel(Protocol):
     async def send(self, notification: Notification) -> None: ...
 
 
-def sign(secret: bytes, body: bytes) -> str:
-    """The ``X-Monitor-Signature`` header value of ``body``."""
-    return "sha256=" + hmac.new(secret, body, hashlib.sha256).hexdigest()
+def sign(secret: bytes, body: bytes, timestamp: int) -> str:
+    """The ``X-Monitor-Signature`` header value of ``body`` sent at ``timestamp``."""
+    signed = str(timestamp).encode("ascii") + b"." + body
+    return SIGNATURE_VERSION + hmac.new(secret, signed, hashlib.sha256).hexdigest()
+
+
+def verify(
+    secret: bytes,
+    body: bytes,
+    timestamp: str,
+    signature: str,
+    *,
+    now: float | None = None,
+    tolerance: float = SIGNATURE_TOLERANCE_SECONDS,
+) -> bool:
+    """The receiver's check of the ``X-Monitor-Timestamp`` and ``X-Monitor-Signature``
+    headers: the timestamp is within ``tolerance`` seconds of ``now`` and the signature is
+    that of ``timestamp.body`` (compared in constant time)."""
+    if not timestamp.isdigit():
+        return False
+    if abs((time.time() if now is None else now) - int(timestamp)) > tolerance:
+        return False
+    return hmac.compare_digest(sign(secret, body, int(timestamp)), signature)
 
 
 # ---------------------------------------------------------------------------- rendering
@@ -179,11 +225,18 @@ async def _post_json(
     body = json.dumps(payload, ensure_ascii=False, default=str).encode("utf-8")
     headers = {"Content-Type": "application/json; charset=utf-8", **headers}
     if secret:
-        headers["X-Monitor-Signature"] = sign(secret.encode(), body)
+        # Signed per attempt: a retry carries a fresh timestamp (and the same key and body).
+        timestamp = int(time.time())
+        headers[TIMESTAMP_HEADER] = str(timestamp)
+        headers[SIGNATURE_HEADER] = sign(secret.encode(), body, timestamp)
     try:
         response = await client.post(url, content=body, headers=headers)
     except httpx.TimeoutException as exc:
         raise DeliveryError(f"timeout: {type(exc).__name__}") from exc
+    except httpx.InvalidURL as exc:  # not an HTTPError: a misconfigured channel
+        raise DeliveryError(f"invalid URL: {exc}", permanent=True) from exc
+    except PrivateAddressError as exc:  # alerts.allowed_networks can allow it
+        raise DeliveryError(f"refused: {exc}", permanent=True) from exc
     except httpx.HTTPError as exc:
         raise DeliveryError(f"{type(exc).__name__}: {exc}") from exc
     if response.is_success:
@@ -216,19 +269,57 @@ class WebhookChannel:
 
 
 def _slack_escape(text: str) -> str:
+    """Slack's three control characters as entities: ``<!channel>``, ``<@U123>`` and
+    ``<http://evil|bbc.com>`` in an article become visible text, not a mention or a link."""
     return text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
 
 
+def _utf16_units(text: str) -> int:
+    """Length in UTF-16 code units, as Telegram counts it (never less than ``len``)."""
+    return len(text.encode("utf-16-le")) // 2
+
+
+def _shorten(
+    text: str,
+    limit: int,
+    escape: Callable[[str], str],
+    measure: Callable[[str], int] = len,
+) -> str:
+    """``escape(text)``, cut to at most ``limit`` (as ``measure`` counts) with a final "…".
+
+    The text is cut *before* escaping, so no entity is split; at a space when one is near.
+
+    >>> _shorten("a & b & c & d", 9, _slack_escape)
+    'a &amp;…'
+    """
+    escaped = escape(text)
+    if measure(escaped) <= limit:
+        return escaped
+    cut = text[: max(0, limit - 1)]
+    while cut and measure(escape(cut)) + 1 > limit:
+        # An escaped character is at most 6 long: drop enough at once, at least one.
+        cut = cut[: len(cut) - max(1, (measure(escape(cut)) + 1 - limit) // 6)]
+    space = cut.rfind(" ")
+    if space > len(cut) * 0.8:
+        cut = cut[:space]
+    return escape(cut.rstrip()) + "…"
+
+
 def slack_payload(notification: Notification) -> dict[str, Any]:
+    """Every text Slack reads as mrkdwn is escaped, the top-level ``text`` (notifications and
+    clients that cannot show blocks) included; cuts keep Slack's limits without splitting an
+    entity."""
     blocks: list[dict[str, Any]] = [
         {"type": "header", "text": {"type": "plain_text", "text": _subject(notification)[:150]}}
     ]
     if more := _more_line(notification):
-        blocks.append({"type": "context", "elements": [{"type": "mrkdwn", "text": more}]})
+        text = _shorten(more, _SLACK_TEXT_LIMIT, _slack_escape)
+        blocks.append({"type": "context", "elements": [{"type": "mrkdwn", "text": text}]})
     for alert in reversed(notification.alerts):
-        text = "\n".join(_slack_escape(line) for line in _alert_text(alert))
-        blocks.append({"type": "section", "text": {"type": "mrkdwn", "text": text[:3000]}})
-    return {"text": render_text(notification)[:3000], "blocks": blocks[:50]}
+        text = _shorten("\n".join(_alert_text(alert)), _SLACK_TEXT_LIMIT, _slack_escape)
+        blocks.append({"type": "section", "text": {"type": "mrkdwn", "text": text}})
+    text = _shorten(render_text(notification), _SLACK_TEXT_LIMIT, _slack_escape)
+    return {"text": text, "blocks": blocks[:50]}
 
 
 class SlackChannel:
@@ -249,19 +340,45 @@ class SlackChannel:
 
 
 def telegram_text(notification: Notification) -> str:
+    """The message in Telegram's HTML, never above its 4,096 characters.
+
+    The title and every line are capped on their own (a long title cannot crowd out the body,
+    one long sentence is cut, not dropped); then whole lines are kept while they fit, the first
+    one that does not is cut (a link that does not fit is left out: it cannot be cut) and "…"
+    says something was left out. Lengths are measured on the HTML itself, which is never
+    shorter than the text Telegram counts, in UTF-16 units; a cut never splits a tag or entity.
+    """
     e = html.escape
-    lines = [f"<b>{e(_subject(notification))}</b>"]
+    units = _utf16_units
+    lines: list[tuple[str, str, str]] = [("<b>", _subject(notification), "</b>")]
     if more := _more_line(notification):
-        lines.append(f"<i>{e(more)}</i>")
+        lines.append(("<i>", more, "</i>"))
     for alert in reversed(notification.alerts):
-        lines.append("")
-        lines += [e(line) for line in _alert_text(alert) if line not in alert.links]
-        lines += [f'<a href="{e(link)}">{e(link)}</a>' for link in alert.links]
-    text = "\n".join(lines)
-    if len(text) > _TELEGRAM_LIMIT:
-        # Cut at a line break so no HTML tag is left open.
-        text = text[: text.rfind("\n", 0, _TELEGRAM_LIMIT - 1)] + "\n…"
-    return text
+        lines.append(("", "", ""))
+        lines += [("", line, "") for line in _alert_text(alert) if line not in alert.links]
+        lines += [(f'<a href="{e(link)}">', link, "</a>") for link in alert.links]
+    budget = _TELEGRAM_LIMIT - len("\n…")
+    kept: list[str] = []
+    used = 0  # units of the kept lines, a line break each
+    left_out = False
+    for index, (opening, text, closing) in enumerate(lines):
+        cap = _TELEGRAM_TITLE_MAX if index == 0 else _TELEGRAM_LINE_MAX
+        is_link = opening.startswith("<a ")
+        whole = opening + e(text) + closing
+        room = budget - used - 1 - units(opening + closing)
+        if units(whole) + 1 <= budget - used and (is_link or units(e(text)) <= cap):
+            line = whole
+        elif is_link:
+            left_out = True  # a URL cannot be cut; a shorter one after it may still fit
+            continue
+        elif min(cap, room) >= _TELEGRAM_MIN_CUT:
+            line = opening + _shorten(text, min(cap, room), e, units) + closing
+        else:
+            left_out = True
+            break
+        kept.append(line)
+        used += units(line) + 1
+    return "\n".join(kept) + ("\n…" if left_out else "")
 
 
 class TelegramChannel:
@@ -287,7 +404,8 @@ class TelegramChannel:
 
 def email_message(notification: Notification, config: EmailChannelConfig) -> EmailMessage:
     message = EmailMessage()
-    message["Subject"] = _subject(notification)
+    # A line break from a feed's title would make the header invalid (a crash on every retry).
+    message["Subject"] = " ".join(_subject(notification).split())
     message["From"] = config.sender
     message["To"] = ", ".join(config.to)
     message["Date"] = formatdate(localtime=False)

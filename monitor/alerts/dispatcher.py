@@ -48,6 +48,7 @@ from monitor.alerts.sse import AlertBroadcaster
 from monitor.alerts.subscriptions import Subscriber, Subscriptions, SubscriptionsFile
 from monitor.core.records import Alert, Decision
 from monitor.metrics import ALERTS, DELIVERIES, DELIVERY_LATENCY, REDIS_ERRORS
+from monitor.netguard import AddressGuard, guarded_client
 from monitor.settings import AlertSettings, Settings
 from monitor.stores.deliveries import Claim, DeliveryStore, MemoryDeliveryStore, NewDelivery
 
@@ -209,7 +210,8 @@ class Dispatcher:
             self.settings.lease_seconds, 2 * self.settings.http_timeout_seconds
         )
         self._own_client = http_client is None
-        self._client = http_client or httpx.AsyncClient(
+        self._client = http_client or guarded_client(
+            AddressGuard.from_settings(self.settings.allowed_networks),
             timeout=httpx.Timeout(self.settings.http_timeout_seconds),
             follow_redirects=False,
         )

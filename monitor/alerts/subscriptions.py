@@ -27,6 +27,7 @@ import os
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Annotated, Literal
+from urllib.parse import urlsplit
 
 import yaml
 from pydantic import (
@@ -34,10 +35,12 @@ from pydantic import (
     ConfigDict,
     Field,
     PrivateAttr,
+    SecretStr,
     ValidationError,
     model_validator,
 )
 
+from monitor import redaction
 from monitor.core.arabic import normalize, tokens
 from monitor.core.records import Alert, AlertKind
 from monitor.metrics import SUBSCRIPTION_RELOADS
@@ -63,49 +66,89 @@ _CLITIC_PREFIXES = ("", "و", "ف", "ب", "ل", "ك", "ال", "وال", "فال"
 
 
 class _Config(BaseModel):
-    model_config = ConfigDict(extra="forbid")
+    # A validation error must not quote the input: it may hold a token or a password.
+    model_config = ConfigDict(extra="forbid", hide_input_in_errors=True)
 
 
-class _Secret(_Config):
-    secret: str | None = None
+class _ChannelBase(_Config):
+    def secrets(self) -> list[str]:
+        """Every secret this channel's configuration holds (resolved from the environment)."""
+        return []
+
+    @model_validator(mode="after")
+    def _register_secrets(self) -> _ChannelBase:
+        # Known from the moment the configuration is loaded, before any request or log line.
+        redaction.register(*self.secrets())
+        return self
+
+
+class _Signed(_ChannelBase):
+    secret: SecretStr | None = None
     secret_env: str | None = Field(None, description="Read the secret from this env variable.")
 
     def resolved_secret(self) -> str | None:
         if self.secret_env:
-            return os.environ.get(self.secret_env)
-        return self.secret
+            value = os.environ.get(self.secret_env)
+            redaction.register(value)
+            return value
+        return self.secret.get_secret_value() if self.secret else None
 
 
-class WebhookChannelConfig(_Secret):
+class WebhookChannelConfig(_Signed):
     """POST the notification as JSON; signed with HMAC-SHA256 when a secret is set."""
 
     type: Literal["webhook"] = "webhook"
     url: str
     headers: dict[str, str] = Field(default_factory=dict)
 
+    def secrets(self) -> list[str]:
+        return [
+            *filter(None, [self.resolved_secret()]),
+            *redaction.url_secrets(self.url),
+            *redaction.header_secrets(self.headers),
+        ]
 
-class SlackChannelConfig(_Secret):
-    """A Slack-compatible incoming webhook (``{"text": ..., "blocks": [...]}``)."""
+
+class SlackChannelConfig(_Signed):
+    """A Slack-compatible incoming webhook (``{"text": ..., "blocks": [...]}``).
+
+    The URL itself is the credential (anyone who has it can post): it is never logged.
+    """
 
     type: Literal["slack"] = "slack"
     url: str
 
+    def secrets(self) -> list[str]:
+        path = urlsplit(self.url).path
+        return [
+            self.url,
+            *([path] if path.count("/") > 1 else []),
+            *filter(None, [self.resolved_secret()]),
+            *redaction.url_secrets(self.url),
+        ]
 
-class TelegramChannelConfig(_Config):
+
+class TelegramChannelConfig(_ChannelBase):
     """Telegram Bot API ``sendMessage`` (``api_url`` may point at a compatible server)."""
 
     type: Literal["telegram"] = "telegram"
     chat_id: str | int
-    token: str | None = None
+    token: SecretStr | None = None
     token_env: str | None = None
     api_url: str = "https://api.telegram.org"
 
     def resolved_token(self) -> str:
-        token = os.environ.get(self.token_env) if self.token_env else self.token
-        return token or ""
+        if self.token_env:
+            token = os.environ.get(self.token_env) or ""
+            redaction.register(token)
+            return token
+        return self.token.get_secret_value() if self.token else ""
+
+    def secrets(self) -> list[str]:
+        return [self.resolved_token(), *redaction.url_secrets(self.api_url)]
 
 
-class EmailChannelConfig(_Config):
+class EmailChannelConfig(_ChannelBase):
     """Email over SMTP (UTF-8, right-to-left HTML part plus plain text)."""
 
     type: Literal["email"] = "email"
@@ -118,10 +161,17 @@ class EmailChannelConfig(_Config):
     username: str | None = None
     password_env: str | None = None
 
-    model_config = ConfigDict(extra="forbid", populate_by_name=True)
+    model_config = ConfigDict(extra="forbid", populate_by_name=True, hide_input_in_errors=True)
 
     def resolved_password(self) -> str | None:
-        return os.environ.get(self.password_env) if self.password_env else None
+        if not self.password_env:
+            return None
+        password = os.environ.get(self.password_env)
+        redaction.register(password)
+        return password
+
+    def secrets(self) -> list[str]:
+        return [*filter(None, [self.resolved_password()])]
 
 
 ChannelConfig = Annotated[
@@ -271,8 +321,19 @@ def load_subscriptions(path: Path) -> Subscriptions:
     try:
         loaded = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
         return Subscriptions.model_validate(loaded)
-    except (yaml.YAMLError, ValidationError) as exc:
+    except yaml.YAMLError as exc:
+        raise ValueError(f"{path}: {_yaml_problem(exc)}") from exc
+    except ValidationError as exc:
         raise ValueError(f"{path}: {exc}") from exc
+
+
+def _yaml_problem(exc: yaml.YAMLError) -> str:
+    """Where and what, without the snippet of the offending line PyYAML quotes (the line may
+    hold a token that is not registered yet, the file having failed to load)."""
+    if isinstance(exc, yaml.MarkedYAMLError) and exc.problem_mark is not None:
+        mark = exc.problem_mark
+        return f"invalid YAML at line {mark.line + 1}, column {mark.column + 1}: {exc.problem}"
+    return f"invalid YAML: {type(exc).__name__}"
 
 
 class SubscriptionsFile:

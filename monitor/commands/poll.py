@@ -28,6 +28,7 @@ from monitor.ingest.poller import Poller
 from monitor.ingest.sink import KafkaSink
 from monitor.lifecycle import stop_event
 from monitor.metrics import start_metrics_server
+from monitor.netguard import AddressGuard
 from monitor.settings import Settings, load_settings
 from monitor.stores.seen import RedisSeenStore
 from monitor.stream.app import create_topics
@@ -77,7 +78,9 @@ async def run_poll(
         async with Fetcher(
             FetchLimits.from_settings(settings.poller),
             user_agent=settings.poller.user_agent,
-            allow_private_pages=settings.poller.allow_private_addresses,
+            guard=AddressGuard.from_settings(
+                settings.poller.allowed_networks, allow_all=settings.poller.allow_private_addresses
+            ),
         ) as fetcher:
             poller = Poller(feeds, fetcher=fetcher, seen=seen, sink=sink, settings=settings.poller)
             log.info("polling %d feeds into %s", len(feeds), topic)

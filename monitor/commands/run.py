@@ -53,6 +53,7 @@ from monitor.ingest.poller import Poller
 from monitor.ingest.sink import QueueSink
 from monitor.lifecycle import stop_event
 from monitor.metrics import start_metrics_server
+from monitor.netguard import AddressGuard, guarded_client
 from monitor.pipeline import Pipeline
 from monitor.samples import SampleSite, load_samples
 from monitor.settings import Settings, load_settings
@@ -194,7 +195,10 @@ async def run_embedded(
                  site.base_url, len(site.articles), sample_interval)  # fmt: skip
     queue: asyncio.Queue[RawArticle] = asyncio.Queue()
     console = ConsoleChannel(out)
-    client = httpx.AsyncClient(timeout=httpx.Timeout(settings.alerts.http_timeout_seconds))
+    client = guarded_client(
+        AddressGuard.from_settings(settings.alerts.allowed_networks),
+        timeout=httpx.Timeout(settings.alerts.http_timeout_seconds),
+    )
 
     def channel_for(subscriber: Subscriber) -> Channel:
         if subscriber.id == CONSOLE_ID:
@@ -217,7 +221,14 @@ async def run_embedded(
             Fetcher(
                 FetchLimits.from_settings(settings.poller),
                 user_agent=settings.poller.user_agent,
-                allow_private_pages=settings.poller.allow_private_addresses or site is not None,
+                guard=AddressGuard.from_settings(
+                    # the sample site serves on loopback
+                    [
+                        *settings.poller.allowed_networks,
+                        *(["127.0.0.0/8"] if site is not None else []),
+                    ],
+                    allow_all=settings.poller.allow_private_addresses,
+                ),
             ) as fetcher,
         ):
             poller = Poller(feeds, fetcher=fetcher, seen=seen, sink=QueueSink(queue),

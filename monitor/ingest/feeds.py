@@ -20,6 +20,8 @@ from typing import Any
 import yaml
 from pydantic import AnyHttpUrl, BaseModel, ConfigDict, Field, field_validator, model_validator
 
+from monitor import redaction
+
 __all__ = ["FeedConfig", "FeedOptions", "FeedsFile", "PollInterval", "load_feeds", "parse_feeds"]
 
 
@@ -59,6 +61,12 @@ class FeedConfig(_Strict):
     @property
     def url_text(self) -> str:
         return str(self.url)
+
+    @model_validator(mode="after")
+    def _register_credentials(self) -> FeedConfig:
+        # A feed URL may carry a password or an API key: never in a log line or error.
+        redaction.register(*redaction.url_secrets(self.url_text))
+        return self
 
 
 class FeedsFile(_Strict):

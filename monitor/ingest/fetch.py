@@ -5,8 +5,9 @@ a second never trips a read timeout, so the body is streamed under ``asyncio.tim
 body is streamed and cut past ``max_bytes`` (a declared Content-Length above it is refused
 before reading); redirects are limited; gzip/deflate are decoded by httpx. A ``HostGate``
 lets at most one request at a time reach a host, with a minimum spacing between requests.
-Article pages (links found in feed content) go through a client whose request hook refuses
-non-public addresses on every hop, redirects included (``monitor.ingest.safety``).
+Feeds and article pages (links found in feed content) are fetched only from global addresses,
+checked on every connection, redirect hops included, and connected to as checked
+(``monitor.netguard``; ``guard`` names the networks allowed besides).
 
 Failures raise ``FetchError`` with a ``kind`` used as the metrics label:
 ``timeout``, ``connect``, ``dns``, ``network``, ``http_429``, ``http_5xx``, ``http_4xx``,
@@ -31,11 +32,12 @@ from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
 from dataclasses import dataclass, field
 from datetime import UTC
-from typing import Self
+from typing import Any, Self
 
 import httpx
 
-from monitor.ingest.safety import PrivateAddressError, check_public_url
+from monitor import redaction
+from monitor.netguard import AddressGuard, PrivateAddressError, guarded_client
 from monitor.settings import PollerSettings
 
 __all__ = [
@@ -71,6 +73,7 @@ class FetchError(Exception):
     def __init__(
         self, kind: str, detail: str, *, status: int | None = None, retry_after: float | None = None
     ) -> None:
+        detail = redaction.redact(detail)  # a feed URL may carry credentials
         super().__init__(f"{kind}: {detail}")
         self.kind = kind
         self.detail = detail
@@ -196,12 +199,12 @@ class Fetcher:
         limits: FetchLimits | None = None,
         *,
         user_agent: str = "arabic-news-monitor",
-        allow_private_pages: bool = False,
+        guard: AddressGuard | None = None,
         gate: HostGate | None = None,
         max_connections: int = 64,
     ) -> None:
         self.limits = limits or FetchLimits()
-        self.allow_private_pages = allow_private_pages
+        self.guard = guard or AddressGuard()
         self.gate = gate or HostGate(self.limits.host_min_spacing)
         timeout = httpx.Timeout(
             connect=self.limits.connect_timeout,
@@ -209,20 +212,23 @@ class Fetcher:
             write=self.limits.read_timeout,
             pool=self.limits.deadline,
         )
-        common = {
+        common: dict[str, Any] = {
             "timeout": timeout,
             "follow_redirects": True,
             "max_redirects": self.limits.max_redirects,
-            "limits": httpx.Limits(max_connections=max_connections, max_keepalive_connections=32),
         }
-        self._feeds = httpx.AsyncClient(
+        pool = httpx.Limits(max_connections=max_connections, max_keepalive_connections=32)
+        self._feeds = guarded_client(
+            self.guard,
+            limits=pool,
             headers={"User-Agent": user_agent, "Accept": _FEED_ACCEPT},
-            **common,  # type: ignore[arg-type]
+            **common,
         )
-        self._pages = httpx.AsyncClient(
+        self._pages = guarded_client(
+            self.guard,
+            limits=pool,
             headers={"User-Agent": user_agent, "Accept": _PAGE_ACCEPT},
-            event_hooks={"request": [self._check_page_request]},
-            **common,  # type: ignore[arg-type]
+            **common,
         )
 
     async def __aenter__(self) -> Self:
@@ -247,11 +253,8 @@ class Fetcher:
         return await self._fetch(self._feeds, url, headers)
 
     async def fetch_page(self, url: str) -> FetchResult:
-        """GET an article page; non-public addresses are refused unless allowed."""
+        """GET an article page."""
         return await self._fetch(self._pages, url, {})
-
-    async def _check_page_request(self, request: httpx.Request) -> None:
-        await check_public_url(str(request.url), allow_private=self.allow_private_pages)
 
     async def _fetch(
         self, client: httpx.AsyncClient, url: str, headers: dict[str, str]

@@ -7,8 +7,9 @@ import hashlib
 import hmac
 import json
 import socket
+import time
 from collections import Counter
-from collections.abc import AsyncIterator, Callable
+from collections.abc import AsyncIterator, Callable, Mapping
 from dataclasses import dataclass, field
 from email import message_from_bytes, policy
 from email.message import EmailMessage
@@ -55,8 +56,14 @@ class WebhookReceiver:
     """Acknowledged (200) requests per idempotency key; no deduplication by the receiver."""
     bad_signatures: int = 0
 
-    def expected_signature(self, body: bytes) -> str:
-        return "sha256=" + hmac.new(self.secret.encode(), body, hashlib.sha256).hexdigest()
+    def signature_ok(self, headers: Mapping[str, str], body: bytes) -> bool:
+        """The check README's "Security" section tells receivers to make, written out."""
+        timestamp = headers.get("X-Monitor-Timestamp", "")
+        if not timestamp.isdigit() or abs(time.time() - int(timestamp)) > 300:
+            return False
+        signed = timestamp.encode() + b"." + body
+        expected = "v1=" + hmac.new(self.secret.encode(), signed, hashlib.sha256).hexdigest()
+        return hmac.compare_digest(headers.get("X-Monitor-Signature", ""), expected)
 
     slow_keys: dict[str, float] = field(default_factory=dict)
     """Idempotency key -> delay of the first request with that key only."""
@@ -77,9 +84,7 @@ class WebhookReceiver:
             # that commits only what it acknowledges) this is not a successful receipt.
             self.requests.append(Request(request.path, dict(request.headers), body, 0))
             return web.Response(status=499)
-        signature_ok = not self.secret or hmac.compare_digest(
-            request.headers.get("X-Monitor-Signature", ""), self.expected_signature(body)
-        )
+        signature_ok = not self.secret or self.signature_ok(request.headers, body)
         failing = self.always_fail or len(self.requests) < self.fail_first
         status = 401 if not signature_ok else 500 if failing else 200
         self.bad_signatures += not signature_ok

@@ -71,7 +71,10 @@ async def test_webhook_signature_covers_the_exact_body(webhook: WebhookReceiver)
     async with httpx.AsyncClient() as client:
         await WebhookChannel(config, client).send(notification)
     [request] = webhook.requests
-    assert request.headers["X-Monitor-Signature"] == sign(SECRET.encode(), request.body)
+    timestamp = request.headers["X-Monitor-Timestamp"]
+    assert request.headers["X-Monitor-Signature"] == sign(
+        SECRET.encode(), request.body, int(timestamp)
+    )
     assert request.headers["X-Team"] == "desk"
     assert request.headers["Idempotency-Key"] == notification.key
     assert "بوتين" in request.body.decode("utf-8")

@@ -56,7 +56,9 @@ async def _replay_and_deliver(
             ]
         }
     )
-    settings = AlertSettings.model_validate({"retry_base_seconds": 0.05})
+    settings = AlertSettings.model_validate(
+        {"retry_base_seconds": 0.05, "allowed_networks": ["127.0.0.0/8"]}
+    )
     dispatcher = Dispatcher(subscriptions, store, settings, clock=lambda: now[0])
     results = []
     async with Pipeline() as pipeline:

@@ -6,7 +6,11 @@ from collections.abc import AsyncIterator
 
 import pytest
 
+from monitor.netguard import AddressGuard
 from tests.ingest.newsite import NewsSite
+
+LOOPBACK = AddressGuard.allowing("127.0.0.0/8")
+"""Where the test sites listen; the fetcher refuses it unless told (monitor.netguard)."""
 
 
 @pytest.fixture

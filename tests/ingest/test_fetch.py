@@ -20,6 +20,7 @@ from monitor.ingest.fetch import (
     parse_retry_after,
 )
 from monitor.settings import PollerSettings
+from tests.ingest.conftest import LOOPBACK
 from tests.ingest.newsite import NewsSite
 
 LIMITS = FetchLimits(
@@ -40,7 +41,7 @@ async def _error(fetcher: Fetcher, url: str) -> FetchError:
 
 async def test_gzip_feed_is_decoded_and_conditional_get_gives_304(news_site: NewsSite) -> None:
     news_site.publish_next()
-    async with Fetcher(LIMITS) as fetcher:
+    async with Fetcher(LIMITS, guard=LOOPBACK) as fetcher:
         first = await fetcher.fetch(news_site.url("/rss/main.xml"))
         assert first.status == 200
         assert first.headers["content-encoding"] == "gzip"
@@ -53,7 +54,7 @@ async def test_gzip_feed_is_decoded_and_conditional_get_gives_304(news_site: New
 
 
 async def test_http_errors_are_classified(news_site: NewsSite) -> None:
-    async with Fetcher(LIMITS) as fetcher:
+    async with Fetcher(LIMITS, guard=LOOPBACK) as fetcher:
         error = await _error(fetcher, news_site.url("/rss/flaky.xml"))
         assert (error.kind, error.status, error.soft) == ("http_5xx", 500, True)
         error = await _error(fetcher, news_site.url("/no/such/feed.xml"))
@@ -64,7 +65,7 @@ async def test_http_errors_are_classified(news_site: NewsSite) -> None:
 
 
 async def test_a_response_that_never_ends_is_cut_at_the_deadline(news_site: NewsSite) -> None:
-    async with Fetcher(LIMITS) as fetcher:
+    async with Fetcher(LIMITS, guard=LOOPBACK) as fetcher:
         started = time.monotonic()
         error = await _error(fetcher, news_site.url("/rss/endless.xml"))
         elapsed = time.monotonic() - started
@@ -76,14 +77,14 @@ async def test_a_response_that_never_ends_is_cut_at_the_deadline(news_site: News
 @pytest.mark.parametrize("path", ["/rss/huge.xml", "/rss/huge-declared.xml"])
 async def test_a_body_above_the_cap_is_refused(news_site: NewsSite, path: str) -> None:
     limits = FetchLimits(deadline=20, max_bytes=1_000_000, host_min_spacing=0)
-    async with Fetcher(limits) as fetcher:
+    async with Fetcher(limits, guard=LOOPBACK) as fetcher:
         error = await _error(fetcher, news_site.url(path))
     assert error.kind == "too_large"
     assert ("Content-Length" in error.detail) == path.endswith("declared.xml")
 
 
 async def test_redirect_loop(news_site: NewsSite) -> None:
-    async with Fetcher(LIMITS) as fetcher:
+    async with Fetcher(LIMITS, guard=LOOPBACK) as fetcher:
         error = await _error(fetcher, news_site.url("/rss/loop.xml"))
     assert error.kind == "redirect_loop" and not error.soft
     assert len(news_site.requests_to("/rss/loop.xml")) == LIMITS.max_redirects // 2 + 1
@@ -93,14 +94,14 @@ async def test_connection_refused_and_unknown_host() -> None:
     with socket.socket() as probe:  # a port nobody listens on
         probe.bind(("127.0.0.1", 0))
         port = probe.getsockname()[1]
-    async with Fetcher(LIMITS) as fetcher:
+    async with Fetcher(LIMITS, guard=LOOPBACK) as fetcher:
         assert (await _error(fetcher, f"http://127.0.0.1:{port}/rss.xml")).kind == "connect"
         # RFC 2606 reserves .invalid: it never resolves.
         assert (await _error(fetcher, "http://feeds.example.invalid/rss.xml")).kind == "dns"
         assert (await _error(fetcher, "ftp://127.0.0.1/rss.xml")).kind == "invalid_url"
 
 
-async def test_article_pages_on_private_addresses_are_refused_by_default(
+async def test_feeds_and_pages_on_private_addresses_are_refused_by_default(
     news_site: NewsSite,
 ) -> None:
     story = news_site.publish_next()
@@ -109,8 +110,9 @@ async def test_article_pages_on_private_addresses_are_refused_by_default(
         with pytest.raises(FetchError) as caught:
             await fetcher.fetch_page(page)
         assert caught.value.kind == "private_address"
-    assert news_site.requests_to(f"/articles/{story.slug}.html") == []
-    async with Fetcher(LIMITS, allow_private_pages=True) as fetcher:
+        assert (await _error(fetcher, news_site.url("/rss/main.xml"))).kind == "private_address"
+    assert news_site.requests == []
+    async with Fetcher(LIMITS, guard=LOOPBACK) as fetcher:
         result = await fetcher.fetch_page(page)
     assert story.title in result.text() and "<footer>" in result.text()
 
@@ -118,7 +120,7 @@ async def test_article_pages_on_private_addresses_are_refused_by_default(
 async def test_host_gate_serialises_requests_and_spaces_them(news_site: NewsSite) -> None:
     spacing = 0.2
     gate = HostGate(min_spacing=spacing)
-    async with Fetcher(LIMITS, gate=gate) as fetcher:
+    async with Fetcher(LIMITS, guard=LOOPBACK, gate=gate) as fetcher:
         await asyncio.gather(*(fetcher.fetch(news_site.url("/rss/main.xml")) for _ in range(4)))
     arrivals = [r.at for r in news_site.requests_to("/rss/main.xml")]
     gaps = [b - a for a, b in itertools.pairwise(arrivals)]

@@ -20,8 +20,10 @@ from monitor.ingest.feeds import FeedConfig, FeedOptions, PollInterval
 from monitor.ingest.fetch import Fetcher, FetchLimits
 from monitor.ingest.poller import Poller, backoff_delay, next_interval
 from monitor.ingest.sink import QueueSink
+from monitor.netguard import AddressGuard
 from monitor.settings import PollerSettings
 from monitor.stores.seen import MemorySeenStore
+from tests.ingest.conftest import LOOPBACK
 from tests.ingest.newsite import NewsSite
 
 FAST = PollInterval(min=0.1, max=0.4)
@@ -61,7 +63,7 @@ def errors(feed_name: str, kind: str) -> float:
 
 @pytest.fixture
 async def fetcher() -> AsyncIterator[Fetcher]:
-    async with Fetcher(LIMITS, allow_private_pages=True) as client:
+    async with Fetcher(LIMITS, guard=LOOPBACK) as client:
         yield client
 
 
@@ -282,11 +284,15 @@ def test_backoff_is_capped_and_jittered() -> None:
     assert delays[-1] >= 30 and len(set(delays)) == len(delays)
 
 
-async def test_article_pages_on_loopback_are_refused_by_default(news_site: NewsSite) -> None:
+async def test_article_pages_on_private_addresses_are_refused(
+    news_site: NewsSite, monkeypatch: pytest.MonkeyPatch
+) -> None:
     story = news_site.publish_next()
     main = feed(news_site, "/rss/main.xml", pages=True)
     sink = QueueSink()
-    async with Fetcher(LIMITS) as strict:  # allow_private_pages defaults to False
+    # The feed's address is allowed; the links in it point at another loopback address.
+    monkeypatch.setattr(news_site, "url", lambda path: f"http://127.0.0.2:{news_site.port}{path}")
+    async with Fetcher(LIMITS, guard=AddressGuard.allowing("127.0.0.1/32")) as strict:
         poller = make_poller([main], strict, sink)
         outcome = await poller.poll_once(poller.states[main.name])
     assert (outcome.status, outcome.delivered) == ("ok", 1)

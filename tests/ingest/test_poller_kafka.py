@@ -31,6 +31,7 @@ from monitor.stores.seen import RedisSeenStore
 from monitor.stream.app import create_topics
 from monitor.stream.topics import TOPICS
 from tests.conftest import run_services_script, start_services
+from tests.ingest.conftest import LOOPBACK
 from tests.ingest.newsite import NewsSite
 
 pytestmark = pytest.mark.integration
@@ -192,7 +193,7 @@ async def test_every_seed_once_across_a_broker_outage(news_site: NewsSite, tmp_p
     try:
         await create_topics(settings, {topic: 2})
         await sink.start()
-        fetcher = Fetcher(FetchLimits.from_settings(settings.poller), allow_private_pages=True)
+        fetcher = Fetcher(FetchLimits.from_settings(settings.poller), guard=LOOPBACK)
         poller = Poller(
             feeds,
             fetcher=fetcher,
