@@ -28,7 +28,6 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Annotated, Literal
 
-import yaml
 from pydantic import (
     BaseModel,
     ConfigDict,
@@ -41,6 +40,7 @@ from pydantic import (
 from monitor.core.arabic import normalize, tokens
 from monitor.core.records import Alert, AlertKind
 from monitor.metrics import SUBSCRIPTION_RELOADS
+from monitor.settings import ConfigError, config_problems, read_yaml_mapping
 
 __all__ = [
     "AlertText",
@@ -267,12 +267,15 @@ class Subscriptions(_Config):
 
 
 def load_subscriptions(path: Path) -> Subscriptions:
-    """Parse and validate a subscriptions file (raises ``ValueError`` when invalid)."""
+    """Parse and validate a subscriptions file (raises ``ConfigError``, a ``ValueError``, one
+    line per problem naming the file, the key and the problem, when invalid)."""
+    if not path.is_file():
+        raise ConfigError(f"{path}: no such file")
     try:
-        loaded = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
-        return Subscriptions.model_validate(loaded)
-    except (yaml.YAMLError, ValidationError) as exc:
-        raise ValueError(f"{path}: {exc}") from exc
+        return Subscriptions.model_validate(read_yaml_mapping(path))
+    except ValidationError as exc:
+        # No value is quoted: a webhook URL or a bot token is a secret.
+        raise ConfigError("\n".join(config_problems(exc, path))) from None
 
 
 class SubscriptionsFile:
