@@ -3,7 +3,8 @@
 feedparser never touches the network here: the poller fetches with httpx (feedparser has no
 timeout) and hands the body and the response headers over, so a charset declared in the HTTP
 Content-Type is honoured, as is one declared in the XML prolog. Broken XML (feedparser's
-"bozo" flag) still yields whatever entries the lenient parser recovered.
+"bozo" flag) still yields whatever entries the lenient parser recovered, and a recognised
+feed that has no entries (yet) is a good fetch with nothing new, broken XML or not.
 
 Entry identity: the entry's GUID/id, else its link, else a hash of title and summary. The
 article id is a stable hash of the feed name and that key, so the same entry always gets the
@@ -38,7 +39,8 @@ __all__ = ["FeedParseError", "ParsedFeed", "article_id", "parse_feed"]
 
 
 class FeedParseError(Exception):
-    """The body is not a feed at all (no entries and no recognisable feed structure)."""
+    """The body is not a feed at all: no entries, no format feedparser recognises and no
+    channel (a feed without items, well-formed or not, is not an error)."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -71,7 +73,7 @@ def parse_feed(
     bozo = repr(parsed.get("bozo_exception")) if parsed.get("bozo") else None
     entries = parsed.get("entries") or []
     version = parsed.get("version") or ""
-    if not entries and (bozo or not version):
+    if not entries and not _is_feed(parsed, version):
         raise FeedParseError(f"{feed.name}: not a feed ({bozo or 'unknown format'})")
     polled = time.time()
     articles = [_article(entry, feed, fetched, polled) for entry in entries]
@@ -81,6 +83,21 @@ def parse_feed(
         encoding=parsed.get("encoding") or "",
         bozo=bozo,
     )
+
+
+def _is_feed(parsed: Mapping[str, Any], version: str) -> bool:
+    """Whether feedparser recognised a feed, entries or not.
+
+    A feed with no items yet is a feed, even with recoverable errors (an undefined entity, an
+    unclosed channel): feedparser names its format (``version``) and, when the XML is broken,
+    has read something of the channel; a bare channel it cannot name has at least a title. A
+    body cut off before its channel (``<rss><chan``), an HTML page, JSON or foreign XML has
+    none of that (feedparser gives an HTML page at most a ``summary`` of its body).
+    """
+    channel = parsed.get("feed") or {}
+    if version:
+        return not parsed.get("bozo") or bool(channel)
+    return "title" in channel
 
 
 def _feed_headers(headers: Mapping[str, str]) -> dict[str, str]:
