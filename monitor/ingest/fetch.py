@@ -22,7 +22,6 @@ Failures raise ``FetchError`` with a ``kind`` used as the metrics label:
 from __future__ import annotations
 
 import asyncio
-import codecs
 import email.utils
 import re
 import socket
@@ -35,6 +34,7 @@ from typing import Self
 
 import httpx
 
+from monitor.core.charset import Decoded, decode_declared, header_charset
 from monitor.ingest.safety import PrivateAddressError, check_public_url
 from monitor.settings import PollerSettings
 
@@ -118,31 +118,18 @@ class FetchResult:
         return self.status == 304
 
     def text(self) -> str:
-        """The body as text: charset from Content-Type, else from a ``<meta>``, else UTF-8."""
-        candidates = [_header_charset(self.headers.get("content-type", ""))]
+        """The body as text (``decoded``)."""
+        return self.decoded().text
+
+    def decoded(self) -> Decoded:
+        """The body decoded with the charset of the Content-Type, else of a ``<meta>``, else
+        UTF-8; when none fits the bytes (an Arabic windows-1256 page declared UTF-8), with
+        the charset detected (``Decoded.misdeclared``)."""
+        declared = [header_charset(self.headers.get("content-type", ""))]
         match = _META_CHARSET.search(self.body[:4096])
         if match:
-            candidates.append(match.group(1).decode("ascii", "ignore"))
-        for charset in candidates:
-            if charset and _known_codec(charset):
-                return self.body.decode(charset, errors="replace")
-        return self.body.decode("utf-8", errors="replace")
-
-
-def _header_charset(content_type: str) -> str | None:
-    for param in content_type.split(";")[1:]:
-        name, _, value = param.partition("=")
-        if name.strip().lower() == "charset":
-            return value.strip().strip("\"'") or None
-    return None
-
-
-def _known_codec(name: str) -> bool:
-    try:
-        codecs.lookup(name)
-    except LookupError:
-        return False
-    return True
+            declared.append(match.group(1).decode("ascii", "ignore"))
+        return decode_declared(self.body, declared)
 
 
 def parse_retry_after(value: str | None, *, now: float | None = None) -> float | None:
