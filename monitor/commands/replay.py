@@ -31,6 +31,7 @@ from pydantic import ValidationError
 from tqdm import tqdm
 
 from monitor.commands.json_lines import BadLine, read_json_lines
+from monitor.core.charset import decode_declared, meta_charset
 from monitor.core.records import Decision, RawArticle, Rejection
 from monitor.metrics import ARTICLES_REJECTED
 from monitor.pipeline import Pipeline
@@ -67,7 +68,7 @@ def read_inputs(paths: list[Path]) -> Iterator[RawArticle | Rejection]:
             yield from _jsonl_inputs(path)
             continue
         try:
-            page = path.read_text(encoding="utf-8", errors="replace")
+            page = _read_page(path)
         except OSError as exc:
             yield _input_rejection(path.stem, path.stem, "unreadable", f"{path}: {exc.strerror}")
         else:
@@ -75,6 +76,16 @@ def read_inputs(paths: list[Path]) -> Iterator[RawArticle | Rejection]:
                 yield RawArticle(id=path.stem, outlet=path.stem, html=page)
             else:
                 yield RawArticle(id=path.stem, outlet=path.stem, text=page)
+
+
+def _read_page(path: Path) -> str:
+    """A ``.txt`` or ``.html`` file as text: UTF-8 unless an HTML page declares otherwise,
+    and in the charset it really is in when that does not fit (an Arabic windows-1256 page
+    saved from a site that declares UTF-8). Newlines as in text mode."""
+    body = path.read_bytes()
+    declared = [meta_charset(body)] if path.suffix in (".html", ".htm") else []
+    text = decode_declared(body, declared).text
+    return text.replace("\r\n", "\n").replace("\r", "\n")
 
 
 def read_articles(paths: list[Path]) -> Iterator[RawArticle]:

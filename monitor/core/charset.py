@@ -29,7 +29,14 @@ import re
 from collections.abc import Sequence
 from dataclasses import dataclass
 
-__all__ = ["Decoded", "MojibakeRepair", "decode_declared", "find_mojibake", "header_charset"]
+__all__ = [
+    "Decoded",
+    "MojibakeRepair",
+    "decode_declared",
+    "find_mojibake",
+    "header_charset",
+    "meta_charset",
+]
 
 ARABIC_CHARSETS = ("utf_8", "cp1256", "iso8859_6")
 """What Latin mojibake of an Arabic text was, before it was misread."""
@@ -37,6 +44,8 @@ _MISREAD_AS = ("cp1252", "latin_1")
 """The charsets a misreading decoder used: windows-1252 first (what browsers and feedparser
 fall back to), then Latin-1 (which maps every byte, so the bytes come back whole)."""
 
+_META_CHARSET = re.compile(rb"""<meta[^>]+charset\s*=\s*["']?\s*([A-Za-z0-9_.:-]+)""", re.I)
+_UNICODE_CODECS = frozenset({"utf-8", "utf-16", "utf-16-le", "utf-16-be", "utf-32", "utf-8-sig"})
 _LATIN1_LETTER = re.compile("[\u00c0-\u00ff]")
 _ARABIC_LETTER = re.compile("[\u0621-\u064a]")
 _SAMPLE = 4000
@@ -62,8 +71,9 @@ class Decoded:
 
 
 def decode_declared(body: bytes, declared: Sequence[str | None]) -> Decoded:
-    """``body`` as text: with the first declared charset it strictly decodes in (UTF-8 when
-    none is declared); else, when the first declared charset fits all but a few bytes
+    """``body`` as text: as UTF-8 when it is valid UTF-8 whatever a single-byte declaration
+    says; else with the first declared charset it strictly decodes in (UTF-8 when none is
+    declared); else, when the first declared charset fits all but a few bytes
     (damage, not a wrong declaration), with it and replacement characters; else with the
     charset charset-normalizer detects; else as UTF-8 with replacement characters.
 
@@ -73,6 +83,14 @@ def decode_declared(body: bytes, declared: Sequence[str | None]) -> Decoded:
     True
     """
     names = [name for name in declared if name and _known(name)] or ["utf_8"]
+    if codecs.lookup(names[0]).name not in _UNICODE_CODECS and not body.isascii():
+        # Valid UTF-8 with non-ASCII bytes is UTF-8: text in a single-byte charset (Arabic
+        # windows-1256 above all) practically never is, while UTF-8 read as windows-1256 is
+        # Arabic-looking gibberish («ط§ظ„») that would pass every later check.
+        try:
+            return Decoded(body.decode("utf_8"), "utf-8", misdeclared=True)
+        except UnicodeDecodeError:
+            pass
     for name in names:
         try:
             return Decoded(body.decode(name), codecs.lookup(name).name)
@@ -143,6 +161,16 @@ def header_charset(content_type: str) -> str | None:
         if name.strip().lower() == "charset":
             return value.strip().strip("\"'") or None
     return None
+
+
+def meta_charset(page: bytes) -> str | None:
+    """The charset an HTML page declares in a ``<meta>`` of its first 4 KB, if any.
+
+    >>> meta_charset(b'<html><head><meta charset="windows-1256">')
+    'windows-1256'
+    """
+    match = _META_CHARSET.search(page[:4096])
+    return match.group(1).decode("ascii", "ignore") if match else None
 
 
 def _known(name: str) -> bool:

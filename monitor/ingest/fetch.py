@@ -23,7 +23,6 @@ from __future__ import annotations
 
 import asyncio
 import email.utils
-import re
 import socket
 import time
 from collections.abc import AsyncIterator, Callable
@@ -34,7 +33,7 @@ from typing import Self
 
 import httpx
 
-from monitor.core.charset import Decoded, decode_declared, header_charset
+from monitor.core.charset import Decoded, decode_declared, header_charset, meta_charset
 from monitor.ingest.safety import PrivateAddressError, check_public_url
 from monitor.settings import PollerSettings
 
@@ -55,7 +54,6 @@ _FEED_ACCEPT = (
     "application/xml;q=0.9, text/xml;q=0.9, */*;q=0.5"
 )
 _PAGE_ACCEPT = "text/html, application/xhtml+xml;q=0.9, */*;q=0.5"
-_META_CHARSET = re.compile(rb"""<meta[^>]+charset\s*=\s*["']?\s*([A-Za-z0-9_.:-]+)""", re.I)
 _DNS_MESSAGES = (
     "name or service not known",
     "nodename nor servname",
@@ -125,10 +123,7 @@ class FetchResult:
         """The body decoded with the charset of the Content-Type, else of a ``<meta>``, else
         UTF-8; when none fits the bytes (an Arabic windows-1256 page declared UTF-8), with
         the charset detected (``Decoded.misdeclared``)."""
-        declared = [header_charset(self.headers.get("content-type", ""))]
-        match = _META_CHARSET.search(self.body[:4096])
-        if match:
-            declared.append(match.group(1).decode("ascii", "ignore"))
+        declared = [header_charset(self.headers.get("content-type", "")), meta_charset(self.body)]
         return decode_declared(self.body, declared)
 
 

@@ -5,13 +5,16 @@ Real Arabic text throughout: the seed stories of tests/data/seeds."""
 
 from __future__ import annotations
 
+import json
 import random
 from collections.abc import AsyncIterator
+from pathlib import Path
 
 import pytest
 from aiohttp import web
 from prometheus_client import REGISTRY
 
+from monitor.cli import main
 from monitor.core.clean import clean_article
 from monitor.core.records import CleanArticle, RawArticle
 from monitor.ingest.feeds import FeedConfig, PollInterval
@@ -219,4 +222,50 @@ async def test_a_polled_windows_1256_feed_declared_utf8_gives_arabic_alerts(
     assert alerts and all(alert.title in TITLES_1256 for alert in alerts)
 
 
+_ARABIC_WORD = "بوتين"
+SEEDS = Path(__file__).resolve().parents[1] / "data" / "seeds"
 TITLES_1256 = {_as_read(story.title, "cp1256") for story in SITE.live}
+
+
+def test_a_utf8_feed_declared_windows_1256_is_read_as_utf8() -> None:
+    """The mirror case: read as windows-1256, UTF-8 Arabic is Arabic-looking gibberish
+    («ط§ظ„») that no language check would catch."""
+    body = SITE.rss(SITE.live, encoding="windows-1256").encode("utf-8")
+    parsed = parse_feed(body, FEED, headers={"Content-Type": "text/xml; charset=windows-1256"})
+    assert [a.title for a in parsed.articles] == [s.title for s in SITE.live]
+    assert parsed.charset_problem == "wrong_charset"
+
+
+@pytest.mark.parametrize(
+    ("suffix", "charset", "meta"),
+    [
+        (".txt", "cp1256", None),
+        (".txt", "iso8859_6", None),
+        (".html", "cp1256", "utf-8"),
+        (".html", "utf-8", "windows-1256"),
+        (".html", "cp1256", "windows-1256"),
+    ],
+)
+def test_replayed_files_are_read_in_their_real_charset(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], suffix: str, charset: str, meta: str | None
+) -> None:
+    story = SITE.live[2]
+    if suffix == ".txt":  # the scraped seed page itself
+        (seed,) = SEEDS.glob(f"{story.slug}.txt")
+        content = seed.read_text(encoding="utf-8")
+    else:
+        content = SITE.page(story).replace('<meta charset="utf-8">', f'<meta charset="{meta}">')
+    reference = tmp_path / "reference" / f"article{suffix}"
+    reference.parent.mkdir()
+    reference.write_text(_as_read(content, charset), encoding="utf-8")
+    path = tmp_path / f"article{suffix}"
+    path.write_bytes(content.encode(charset, "replace"))
+    decisions = []
+    for replayed in (reference, path):  # each in a replay of its own
+        assert main(["replay", str(replayed)]) == 0
+        (line,) = capsys.readouterr().out.splitlines()
+        decisions.append(json.loads(line))
+    expected, got = decisions
+    assert expected["decision"] == "new_story"
+    assert got["title"] == expected["title"] and _ARABIC_WORD in " ".join(got["new_sentences"])
+    assert got["new_sentences"] == expected["new_sentences"]
