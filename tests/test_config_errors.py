@@ -150,3 +150,23 @@ def test_a_bad_subscriptions_file_names_the_key_and_keeps_secrets_out(tmp_path: 
     message = str(raised.value)
     assert message.startswith(f"{path}: subscribers.0.channel")
     assert token not in message
+
+
+@pytest.mark.parametrize(
+    ("arguments", "option"),
+    [
+        (["poll", "--metrics-port", "-1"], "--metrics-port"),
+        (["dispatch", "--sse-port", "70000"], "--sse-port"),
+        (["worker", "--stop-timeout", "nan"], "--stop-timeout"),
+        (["run", "--interval", "-0.5"], "--interval"),
+        (["run", "--duration", "soon"], "--duration"),
+    ],
+)
+def test_a_nonsense_option_is_a_usage_error(
+    capsys: pytest.CaptureFixture[str], arguments: list[str], option: str
+) -> None:
+    with pytest.raises(SystemExit) as exit_:
+        main(arguments)
+    assert exit_.value.code == 2
+    (error,) = [line for line in capsys.readouterr().err.splitlines() if "error:" in line]
+    assert f"error: argument {option}: " in error
