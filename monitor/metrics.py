@@ -25,7 +25,6 @@ __all__ = [
     "FEED_FETCHES",
     "FEED_FETCH_SECONDS",
     "FEED_LAST_SUCCESS",
-    "MOJIBAKE_REPAIRS",
     "NON_ARABIC_ARTICLES",
     "REDIS_ERRORS",
     "STAGE_SECONDS",
@@ -73,12 +72,6 @@ NON_ARABIC_ARTICLES = Counter(
 )
 BOILERPLATE_LINES_REMOVED = Counter(
     "monitor_boilerplate_lines_removed_total", "Boilerplate lines removed, by reason.", ["reason"]
-)
-MOJIBAKE_REPAIRS = Counter(
-    "monitor_mojibake_repairs",
-    "Articles whose text was Arabic misread as Latin (mojibake) and was decoded again, by the "
-    "charset found.",
-    ["charset"],
 )
 
 # Fingerprints

@@ -21,7 +21,7 @@ from monitor.metrics import (
     ARTICLES_CLEANED,
     ARTICLES_REJECTED,
     BOILERPLATE_LINES_REMOVED,
-    MOJIBAKE_REPAIRS,
+    FEED_ERRORS,
     NON_ARABIC_ARTICLES,
     REDIS_ERRORS,
     STAGE_SECONDS,
@@ -97,7 +97,9 @@ async def clean_batch(
 def _record_repair(prepared: PreparedArticle | Rejection) -> None:
     if isinstance(prepared, PreparedArticle) and prepared.charset_repair is not None:
         repair = prepared.charset_repair
-        MOJIBAKE_REPAIRS.labels(charset=repair.charset).inc()
+        # A feed error the clean stage finds (the feed's text is mojibake): shown with the
+        # feed's other errors, where an operator looks for a feed's trouble.
+        FEED_ERRORS.labels(feed=prepared.raw.feed or "none", kind="mojibake").inc()
         log.warning(
             "article %s from %s was mojibake (Arabic %s read as %s): decoded again",
             prepared.raw.id,

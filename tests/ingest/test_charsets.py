@@ -87,6 +87,23 @@ def test_text_already_misread_as_latin_is_decoded_again_by_the_clean_stage(
     assert cleaned.sentences[0] in _as_read(text, charset)
 
 
+async def test_the_clean_stage_counts_and_logs_each_mojibake_repair(
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    story = SITE.live[0]
+    text = "\n".join(story.paragraphs).encode("cp1256", "replace").decode("cp1252", "replace")
+    title = story.title.encode("cp1256", "replace").decode("cp1252", "replace")
+    raw = RawArticle(id="m2", outlet="t", feed="moji", title=title, text=text, language="ar")
+    labels = {"feed": "moji", "kind": "mojibake"}
+    before = REGISTRY.get_sample_value("monitor_feed_errors_total", labels) or 0.0
+    async with Pipeline() as pipeline:
+        decision, alert = await pipeline.process(raw)
+    assert decision.decision == "new_story" and alert is not None
+    assert decision.title == _as_read(story.title, "cp1256")
+    assert REGISTRY.get_sample_value("monitor_feed_errors_total", labels) == before + 1
+    assert "m2 from t was mojibake (Arabic cp1256 read as cp1252)" in caplog.text
+
+
 def test_latin_text_is_not_taken_for_mojibake() -> None:
     text = (
         "Le ministère de la Santé égyptien a annoncé hier une hausse du nombre de cas à "
