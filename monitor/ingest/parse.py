@@ -81,7 +81,12 @@ def parse_feed(
     fetched = fetched or datetime.now(UTC)
     response_headers = _feed_headers(headers or {})
     body, charset_problem, charset_detail = _with_true_charset(body, response_headers)
-    parsed = feedparser.parse(body, response_headers=response_headers, sanitize_html=True)
+    try:
+        parsed = feedparser.parse(body, response_headers=response_headers, sanitize_html=True)
+    except Exception as exc:
+        # feedparser 6.0 itself fails on some broken feeds (a stray </height> is a TypeError):
+        # that is this body's parse error, not a bug of the poller with a traceback per poll.
+        raise FeedParseError(f"{feed.name}: feedparser failed on it ({exc!r})") from exc
     bozo = repr(parsed.get("bozo_exception")) if parsed.get("bozo") else None
     entries = parsed.get("entries") or []
     version = parsed.get("version") or ""

@@ -137,3 +137,18 @@ async def test_polling_an_empty_broken_feed_is_a_success_at_the_normal_interval(
         server.body = NOT_FEEDS["html error page"]
         outcome = await poller.poll_once(state)
         assert (outcome.status, outcome.error, state.errors) == ("error", "parse", 1)
+
+
+def test_a_body_feedparser_itself_fails_on_is_a_parse_error() -> None:
+    """feedparser 6.0 raises TypeError on a stray </height> in a channel image (its own
+    test feed illformed/rss_image_height_stray_end_tag.xml); a later feedparser may read it."""
+    body = (
+        '<rss version="2.0"><channel><title>أخبار</title><image><url>http://x.example/i</url>'
+        "<title>شعار</title><link>http://x.example/</link></height></image></channel></rss>"
+    ).encode()
+    try:
+        parsed = parse_feed(body, FEED)
+    except FeedParseError as exc:
+        assert "feedparser failed" in str(exc)
+    else:
+        assert parsed.articles == []
