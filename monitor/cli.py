@@ -14,6 +14,7 @@ import sys
 from collections.abc import Sequence
 
 from monitor.lifecycle import tune_gc
+from monitor.settings import ConfigError
 
 __all__ = ["main"]
 
@@ -55,7 +56,13 @@ def main(argv: Sequence[str] | None = None) -> int:
         stream=sys.stderr,
         format="%(asctime)s %(levelname)s %(name)s: %(message)s",
     )
-    return int(args.func(args) or 0)
+    try:
+        return int(args.func(args) or 0)
+    except ConfigError as exc:
+        # A configuration mistake is the operator's to fix: what and where, not a traceback.
+        for line in str(exc).splitlines():
+            print(f"monitor {args.command}: {line}", file=sys.stderr)
+        return 2
 
 
 if __name__ == "__main__":

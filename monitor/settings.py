@@ -5,18 +5,25 @@ Values come from, in order of precedence: keyword arguments, environment variabl
 a YAML file named by ``MONITOR_CONFIG`` (default ``config/monitor.yaml`` when it exists), then the
 defaults below.
 
+Every value is checked where it enters: an unknown (misspelt) key, a value of the wrong type,
+a negative size or a share outside 0..1 is a ``ConfigError`` whose lines each name the
+source (the file, or the environment variable), the key and the problem; ``monitor`` prints
+them and exits with status 2.
+
 >>> Settings(redis={"url": "redis://127.0.0.1:6390/0"}).redis.url
 'redis://127.0.0.1:6390/0'
 """
 
 from __future__ import annotations
 
+import difflib
 import os
+from collections.abc import Mapping
 from pathlib import Path
-from typing import Any
+from typing import Annotated, Any
 
 import yaml
-from pydantic import BaseModel, ConfigDict, Field, IPvAnyNetwork, model_validator
+from pydantic import BaseModel, ConfigDict, Field, IPvAnyNetwork, ValidationError, model_validator
 from pydantic_settings import BaseSettings, PydanticBaseSettingsSource, SettingsConfigDict
 
 from monitor import redaction
@@ -24,6 +31,7 @@ from monitor import redaction
 __all__ = [
     "AlertSettings",
     "CleanSettings",
+    "ConfigError",
     "FingerprintSettings",
     "KafkaSettings",
     "MetricsSettings",
@@ -31,25 +39,50 @@ __all__ = [
     "RedisSettings",
     "Settings",
     "StorySettings",
+    "config_problems",
     "load_settings",
+    "read_yaml_mapping",
 ]
 
 DEFAULT_CONFIG_FILE = Path("config/monitor.yaml")
 DAY = 86_400.0
 
+# The kinds of value a setting can be; a value outside its kind is a configuration error.
+Count = Annotated[int, Field(ge=1)]
+"""How many of something where none makes no sense (sizes, limits, every-N)."""
+Amount = Annotated[int, Field(ge=0)]
+"""How many of something, zero allowed."""
+Share = Annotated[float, Field(ge=0, le=1)]
+"""A share or similarity threshold, 0..1."""
+Span = Annotated[float, Field(gt=0)]
+"""A duration or factor that must be positive."""
+Extent = Annotated[float, Field(ge=0)]
+"""A duration or score that may be zero."""
+Port = Annotated[int, Field(ge=0, le=65535)]
+Bits = Annotated[int, Field(ge=1, le=32)]
 
-class KafkaSettings(BaseModel):
+
+class ConfigError(ValueError):
+    """Invalid configuration: one line per problem, each naming the source, key and problem."""
+
+
+class _Group(BaseModel):
+    # A misspelt key would otherwise be ignored in silence and its default used.
+    model_config = ConfigDict(extra="forbid", allow_inf_nan=False)
+
+
+class KafkaSettings(_Group):
     bootstrap: str = Field(
         "127.0.0.1:9092", description="Kafka bootstrap servers, comma separated."
     )
     topic_prefix: str = Field("monitor.", description="Prefix of every topic name.")
-    partitions: int = Field(4, description="Partitions of the parallel topics (raw, clean).")
-    replication: int = Field(1, description="Replication factor of created topics.")
+    partitions: Count = Field(4, description="Partitions of the parallel topics (raw, clean).")
+    replication: Count = Field(1, description="Replication factor of created topics.")
 
 
-class RedisSettings(BaseModel):
+class RedisSettings(_Group):
     # A validation error must not quote the URL: it may hold the password.
-    model_config = ConfigDict(hide_input_in_errors=True)
+    model_config = ConfigDict(extra="forbid", allow_inf_nan=False, hide_input_in_errors=True)
 
     url: str = Field("redis://127.0.0.1:6379/0", description="Redis URL (service mode).")
     key_prefix: str = Field("mon:", description="Namespace of every key the monitor writes.")
@@ -61,80 +94,80 @@ class RedisSettings(BaseModel):
         return self
 
 
-class CleanSettings(BaseModel):
-    max_html_bytes: int = Field(5_000_000, description="Larger pages are rejected as too_large.")
-    min_chars: int = Field(40, description="Articles with less clean body text are rejected.")
-    template_min_articles: int = Field(
+class CleanSettings(_Group):
+    max_html_bytes: Count = Field(5_000_000, description="Larger pages are rejected as too_large.")
+    min_chars: Amount = Field(40, description="Articles with less clean body text are rejected.")
+    template_min_articles: Count = Field(
         20, description="Articles an outlet must have before its template lines are learned."
     )
-    template_min_share: float = Field(
+    template_min_share: Share = Field(
         0.3, description="A line in this share of an outlet's articles is template boilerplate."
     )
-    template_max_lines: int = Field(
+    template_max_lines: Count = Field(
         20_000, description="Distinct lines counted per outlet for templates (memory bound)."
     )
-    template_decay_every: int = Field(
+    template_decay_every: Count = Field(
         1_000, description="Template counts of an outlet are halved every this many articles."
     )
 
 
-class FingerprintSettings(BaseModel):
-    ttl_seconds: float = Field(7 * DAY, description="How long fingerprints are remembered.")
-    threshold: float = Field(
+class FingerprintSettings(_Group):
+    ttl_seconds: Span = Field(7 * DAY, description="How long fingerprints are remembered.")
+    threshold: Share = Field(
         0.3, description="Estimated containment above which texts are near copies."
     )
-    shingle_words: int = Field(
+    shingle_words: Count = Field(
         3, description="Words per shingle of the near-duplicate fingerprint."
     )
-    sample_rate: int = Field(
+    sample_rate: Count = Field(
         4, description="About one shingle in this many is sampled into the fingerprint."
     )
-    min_samples: int = Field(16, description="Short texts keep at least this many samples.")
-    max_stored_samples: int = Field(48, description="Samples stored per article (memory cap).")
-    max_query_samples: int = Field(256, description="Samples looked up per article (time cap).")
-    min_shared: int = Field(3, description="Shared samples needed before a match is considered.")
-    generation_seconds: float = Field(
+    min_samples: Count = Field(16, description="Short texts keep at least this many samples.")
+    max_stored_samples: Count = Field(48, description="Samples stored per article (memory cap).")
+    max_query_samples: Count = Field(256, description="Samples looked up per article (time cap).")
+    min_shared: Count = Field(3, description="Shared samples needed before a match is considered.")
+    generation_seconds: Span = Field(
         DAY, description="Redis index generation length (keys expire a generation at a time)."
     )
-    index_bucket_bits: int = Field(
+    index_bucket_bits: Bits = Field(
         15, description="Bucket bits of the first Redis index generation (later ones adapt)."
     )
 
 
-class StorySettings(BaseModel):
-    same_story_threshold: float = Field(0.27, description="Similarity needed to join a story.")
-    merge_threshold: float = Field(
+class StorySettings(_Group):
+    same_story_threshold: Share = Field(0.27, description="Similarity needed to join a story.")
+    merge_threshold: Share = Field(
         0.6, description="Similarity to two open stories at which they merge into one."
     )
-    half_life_hours: float = Field(24.0, description="Time decay of story similarity.")
-    close_after_days: float = Field(30.0, description="Idle stories close after this long.")
-    decay_floor: float = Field(
+    half_life_hours: Span = Field(24.0, description="Time decay of story similarity.")
+    close_after_days: Span = Field(30.0, description="Idle stories close after this long.")
+    decay_floor: Share = Field(
         0.5, description="Share of its similarity an idle (still open) story keeps at most decay."
     )
-    archive_days: float = Field(
+    archive_days: Extent = Field(
         365.0, description="Closed stories stay resumable (archive index) for this long."
     )
-    resume_threshold: float = Field(
+    resume_threshold: Share = Field(
         0.35, description="Undecayed similarity needed to resume a closed (dormant) story."
     )
-    resume_min_entities: int = Field(
+    resume_min_entities: Amount = Field(
         2, description="Core entities a dormant story and the article must share to resume."
     )
-    resume_min_title: int = Field(
+    resume_min_title: Amount = Field(
         2, description="Title terms or names the article must share with a dormant story."
     )
-    candidates: int = Field(20, description="Candidate stories scored per article (index hits).")
-    reported_containment: float = Field(
+    candidates: Count = Field(20, description="Candidate stories scored per article (index hits).")
+    reported_containment: Share = Field(
         0.6, description="A sentence this contained in an already reported sentence is restated."
     )
-    development_min_score: float = Field(
+    development_min_score: Extent = Field(
         1.5, description="Weighted new facts (in new relevant sentences) that make a development."
     )
 
 
-class PollerSettings(BaseModel):
+class PollerSettings(_Group):
     feeds_file: Path = Field(Path("config/feeds.yaml"), description="Feeds to watch.")
-    seen_ttl_seconds: float = Field(30 * DAY, description="How long seen entries are remembered.")
+    seen_ttl_seconds: Span = Field(30 * DAY, description="How long seen entries are remembered.")
     user_agent: str = Field("arabic-news-monitor/0.1 (+https://github.com/)")
     allowed_networks: list[IPvAnyNetwork] = Field(
         default_factory=list,
@@ -145,68 +178,70 @@ class PollerSettings(BaseModel):
     allow_private_addresses: bool = Field(
         False, description="Allow every address, private and loopback included (tests only)."
     )
-    connect_timeout_seconds: float = Field(10.0, description="TCP/TLS connect timeout.")
-    read_timeout_seconds: float = Field(20.0, description="Longest silence while reading.")
-    fetch_deadline_seconds: float = Field(
+    connect_timeout_seconds: Span = Field(10.0, description="TCP/TLS connect timeout.")
+    read_timeout_seconds: Span = Field(20.0, description="Longest silence while reading.")
+    fetch_deadline_seconds: Span = Field(
         60.0, description="Wall-clock limit of one whole fetch (cuts responses that never end)."
     )
-    max_response_bytes: int = Field(10_000_000, description="Larger responses are cut: too_large.")
-    max_redirects: int = Field(5, description="More redirects than this: redirect_loop.")
-    host_min_spacing_seconds: float = Field(
+    max_response_bytes: Count = Field(
+        10_000_000, description="Larger responses are cut: too_large."
+    )
+    max_redirects: Amount = Field(5, description="More redirects than this: redirect_loop.")
+    host_min_spacing_seconds: Extent = Field(
         1.0, description="Minimum time between two requests to the same host."
     )
-    max_backoff_seconds: float = Field(3600.0, description="Cap of the error back-off.")
-    max_retry_after_seconds: float = Field(
+    max_backoff_seconds: Span = Field(3600.0, description="Cap of the error back-off.")
+    max_retry_after_seconds: Extent = Field(
         6 * 3600.0, description="Cap of a server's Retry-After (a feed is never dropped for good)."
     )
-    conditional_verify_every: int = Field(
+    conditional_verify_every: Count = Field(
         12,
         description="Every Nth poll of a feed skips ETag/If-Modified-Since to catch lying servers.",
     )
-    max_concurrent_fetches: int = Field(32, description="Fetches in flight across all feeds.")
+    max_concurrent_fetches: Count = Field(32, description="Fetches in flight across all feeds.")
 
 
-class AlertSettings(BaseModel):
+class AlertSettings(_Group):
     subscriptions_file: Path = Field(
         Path("config/subscriptions.yaml"), description="Who gets which alerts."
     )
-    max_attempts: int = Field(6, description="Deliveries after which an alert is dead-lettered.")
-    sse_port: int = Field(8088, description="Port of the Server-Sent Events stream of alerts.")
+    max_attempts: Count = Field(6, description="Deliveries after which an alert is dead-lettered.")
+    sse_port: Port = Field(8088, description="Port of the Server-Sent Events stream of alerts.")
     sse_host: str = Field("127.0.0.1", description="Address the SSE stream listens on.")
-    sse_buffer: int = Field(1000, description="Alerts kept in memory for Last-Event-ID replay.")
+    sse_buffer: Amount = Field(1000, description="Alerts kept in memory for Last-Event-ID replay.")
     consumer_group: str = Field(
         "monitor-dispatch", description="Kafka group of `monitor dispatch`."
     )
-    http_timeout_seconds: float = Field(10.0, description="Timeout of one webhook request.")
+    http_timeout_seconds: Span = Field(10.0, description="Timeout of one webhook request.")
     allowed_networks: list[IPvAnyNetwork] = Field(
         default_factory=list,
         description="Networks webhook, Slack and Telegram URLs may point to although not global "
         "(an internal chat server; tests use 127.0.0.0/8). Any other non-global address is "
         "refused.",
     )
-    retry_base_seconds: float = Field(2.0, description="First retry delay (doubles per attempt).")
-    retry_max_seconds: float = Field(600.0, description="Longest retry delay.")
-    lease_seconds: float = Field(
+    retry_base_seconds: Extent = Field(2.0, description="First retry delay (doubles per attempt).")
+    retry_max_seconds: Extent = Field(600.0, description="Longest retry delay.")
+    lease_seconds: Span = Field(
         60.0, description="A claimed delivery not finished within this is retried (crash recovery)."
     )
-    delivered_ttl_seconds: float = Field(
+    delivered_ttl_seconds: Span = Field(
         7 * DAY, description="How long finished deliveries are remembered (no resend window)."
     )
-    spike_sensitivity: float = Field(
+    spike_sensitivity: Span = Field(
         3.0, description="Breaking when outlets in the last hour >= this times the baseline."
     )
-    spike_min_outlets: int = Field(4, description="Fewest distinct outlets in an hour to break.")
+    spike_min_outlets: Count = Field(4, description="Fewest distinct outlets in an hour to break.")
 
 
-class MetricsSettings(BaseModel):
-    port: int = Field(9464, description="Port of the /metrics endpoint of this process (0: off).")
+class MetricsSettings(_Group):
+    port: Port = Field(9464, description="Port of the /metrics endpoint of this process (0: off).")
 
 
 class Settings(BaseSettings):
     """Everything configurable, grouped by concern."""
 
     model_config = SettingsConfigDict(
-        env_prefix="MONITOR_", env_nested_delimiter="__", extra="ignore"
+        env_prefix="MONITOR_", env_nested_delimiter="__", extra="forbid"
     )
 
     kafka: KafkaSettings = Field(default_factory=KafkaSettings)
@@ -235,14 +270,116 @@ class _YamlSource(PydanticBaseSettingsSource):
         return None, field_name, False
 
     def __call__(self) -> dict[str, Any]:
-        path = Path(os.environ.get("MONITOR_CONFIG", DEFAULT_CONFIG_FILE))
-        if not path.is_file():
-            return {}
+        return _read_config_file(config_file())
+
+
+def config_file() -> Path:
+    """The settings file: ``MONITOR_CONFIG``, or ``config/monitor.yaml``."""
+    return Path(os.environ.get("MONITOR_CONFIG", DEFAULT_CONFIG_FILE))
+
+
+def _read_config_file(path: Path) -> dict[str, Any]:
+    if not path.is_file():
+        if "MONITOR_CONFIG" in os.environ:  # named on purpose: a typo must not mean defaults
+            raise ConfigError(f"{path}: no such file (named by MONITOR_CONFIG)")
+        return {}
+    return read_yaml_mapping(path)
+
+
+def read_yaml_mapping(path: Path) -> dict[str, Any]:
+    """The mapping a YAML file holds (empty for an empty file); ``ConfigError`` naming the
+    file, the place and the problem when it is unreadable, not YAML or not a mapping."""
+    try:
         loaded = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
-        if not isinstance(loaded, dict):
-            raise ValueError(f"{path}: expected a mapping at the top level")
-        return loaded
+    except yaml.YAMLError as exc:
+        raise ConfigError(f"{path}: invalid YAML: {_yaml_problem(exc)}") from None
+    except (OSError, UnicodeDecodeError) as exc:
+        raise ConfigError(f"{path}: unreadable: {exc}") from None
+    if not isinstance(loaded, dict):
+        raise ConfigError(
+            f"{path}: expected a mapping at the top level, got a {type(loaded).__name__}"
+        )
+    return loaded
+
+
+def _yaml_problem(error: yaml.YAMLError) -> str:
+    """PyYAML's message on one line: what is wrong, and where."""
+    if isinstance(error, yaml.MarkedYAMLError) and error.problem_mark is not None:
+        mark = error.problem_mark
+        what = " ".join(part for part in (error.context, error.problem) if part)
+        return f"{what} (line {mark.line + 1}, column {mark.column + 1})"
+    return " ".join(str(error).split())
+
+
+def config_problems(
+    error: ValidationError,
+    source: str | Path,
+    data: Mapping[str, Any] | None = None,
+    model: type[BaseModel] | None = None,
+) -> list[str]:
+    """One line per problem of ``error``: ``"<source>: <key>: <problem>"``.
+
+    With ``data`` (what the file ``source`` held), a key set by an environment variable is
+    blamed on the variable (it wins over the file), one the file does not hold on the
+    arguments. A value is quoted only when it is a number, a boolean or null: a string may be
+    a secret (a password in a URL, a bot token). An unknown key of ``model`` (the validated
+    model) comes with the closest known one.
+    """
+    lines = []
+    for problem in error.errors(include_url=False):
+        location = tuple(str(part) for part in problem["loc"])
+        key = ".".join(location) or "(top level)"
+        where = str(source)
+        if data is not None:
+            where = _env_name(location) or (where if _holds(data, location) else "arguments")
+        what = problem["msg"]
+        value = problem.get("input")
+        if problem["type"] == "extra_forbidden":
+            what = "unknown setting" + _suggestion(model, location)
+        elif value is None or isinstance(value, bool | int | float):
+            what += f" (got {value!r})" if problem["type"] != "missing" else ""
+        lines.append(f"{where}: {key}: {what}")
+    return lines
+
+
+def _suggestion(model: type[BaseModel] | None, location: tuple[str, ...]) -> str:
+    for part in location[:-1]:
+        field = model.model_fields.get(part) if model is not None else None
+        annotation = field.annotation if field is not None else None
+        model = (
+            annotation
+            if isinstance(annotation, type) and issubclass(annotation, BaseModel)
+            else None
+        )
+    if model is None or not location:
+        return ""
+    close = difflib.get_close_matches(location[-1], list(model.model_fields), n=1)
+    return f" (did you mean {close[0]}?)" if close else ""
+
+
+def _holds(data: Mapping[str, Any], location: tuple[str, ...]) -> bool:
+    node: Any = data
+    for part in location:
+        if not isinstance(node, Mapping) or part not in node:
+            return False
+        node = node[part]
+    return True
+
+
+def _env_name(location: tuple[str, ...]) -> str | None:
+    prefix = "MONITOR_" + "__".join(location).upper()
+    for name in os.environ:
+        upper = name.upper()
+        if upper == prefix or (upper.startswith("MONITOR_") and prefix.startswith(upper + "__")):
+            return name
+    return None
 
 
 def load_settings(**overrides: Any) -> Settings:
-    return Settings(**overrides)
+    """The settings (see the module docstring); raises ``ConfigError`` when any is invalid."""
+    path = config_file()
+    try:
+        return Settings(**overrides)
+    except ValidationError as exc:
+        problems = config_problems(exc, path, _read_config_file(path), Settings)
+        raise ConfigError("\n".join(problems)) from None

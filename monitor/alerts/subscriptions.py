@@ -29,7 +29,6 @@ from pathlib import Path
 from typing import Annotated, Literal
 from urllib.parse import urlsplit
 
-import yaml
 from pydantic import (
     BaseModel,
     ConfigDict,
@@ -44,6 +43,7 @@ from monitor import redaction
 from monitor.core.arabic import normalize, tokens
 from monitor.core.records import Alert, AlertKind
 from monitor.metrics import SUBSCRIPTION_RELOADS
+from monitor.settings import ConfigError, config_problems, read_yaml_mapping
 
 __all__ = [
     "AlertText",
@@ -317,23 +317,15 @@ class Subscriptions(_Config):
 
 
 def load_subscriptions(path: Path) -> Subscriptions:
-    """Parse and validate a subscriptions file (raises ``ValueError`` when invalid)."""
+    """Parse and validate a subscriptions file (raises ``ConfigError``, a ``ValueError``, one
+    line per problem naming the file, the key and the problem, when invalid)."""
+    if not path.is_file():
+        raise ConfigError(f"{path}: no such file")
     try:
-        loaded = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
-        return Subscriptions.model_validate(loaded)
-    except yaml.YAMLError as exc:
-        raise ValueError(f"{path}: {_yaml_problem(exc)}") from exc
+        return Subscriptions.model_validate(read_yaml_mapping(path))
     except ValidationError as exc:
-        raise ValueError(f"{path}: {exc}") from exc
-
-
-def _yaml_problem(exc: yaml.YAMLError) -> str:
-    """Where and what, without the snippet of the offending line PyYAML quotes (the line may
-    hold a token that is not registered yet, the file having failed to load)."""
-    if isinstance(exc, yaml.MarkedYAMLError) and exc.problem_mark is not None:
-        mark = exc.problem_mark
-        return f"invalid YAML at line {mark.line + 1}, column {mark.column + 1}: {exc.problem}"
-    return f"invalid YAML: {type(exc).__name__}"
+        # No value is quoted: a webhook URL or a bot token is a secret.
+        raise ConfigError("\n".join(config_problems(exc, path))) from None
 
 
 class SubscriptionsFile:

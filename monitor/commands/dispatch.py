@@ -27,6 +27,7 @@ from monitor.alerts.dispatcher import Dispatcher
 from monitor.alerts.records import DeadLetter
 from monitor.alerts.sse import AlertBroadcaster, serve
 from monitor.alerts.subscriptions import SubscriptionsFile
+from monitor.commands.arguments import port
 from monitor.core.records import Alert, Decision
 from monitor.lifecycle import stop_event
 from monitor.metrics import REDIS_ERRORS, start_metrics_server
@@ -46,8 +47,8 @@ def register(subparsers: argparse._SubParsersAction) -> None:  # type: ignore[ty
         "dispatch", help="deliver alerts to subscribers (webhook, Slack, Telegram, email, SSE)"
     )
     parser.add_argument("--subscriptions", type=Path, help="subscriptions file (YAML)")
-    parser.add_argument("--sse-port", type=int, help="port of /alerts/stream (0: off)")
-    parser.add_argument("--metrics-port", type=int, help="port of /metrics (0: off)")
+    parser.add_argument("--sse-port", type=port, help="port of /alerts/stream (0: off)")
+    parser.add_argument("--metrics-port", type=port, help="port of /metrics (0: off)")
     parser.set_defaults(func=_main)
 
 

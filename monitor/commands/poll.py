@@ -22,6 +22,7 @@ from typing import Any
 
 import redis.asyncio as aioredis
 
+from monitor.commands.arguments import port
 from monitor.ingest.feeds import FeedConfig, load_feeds
 from monitor.ingest.fetch import Fetcher, FetchLimits
 from monitor.ingest.poller import Poller
@@ -44,7 +45,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:  # type: ignore[ty
         "poll", help="poll the news feeds and produce new entries to Kafka"
     )
     parser.add_argument("--feeds", type=Path, help="feeds file (default: poller.feeds_file)")
-    parser.add_argument("--metrics-port", type=int, help="port of /metrics (0: off)")
+    parser.add_argument("--metrics-port", type=port, help="port of /metrics (0: off)")
     parser.set_defaults(func=_main)
 
 

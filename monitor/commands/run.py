@@ -46,6 +46,7 @@ from monitor.alerts.channels import KIND_LABELS, Channel, make_channel
 from monitor.alerts.dispatcher import Dispatcher
 from monitor.alerts.records import Notification
 from monitor.alerts.subscriptions import Subscriber, Subscriptions, load_subscriptions
+from monitor.commands.arguments import port, seconds
 from monitor.core.records import Alert, RawArticle
 from monitor.ingest.feeds import FeedConfig, load_feeds
 from monitor.ingest.fetch import Fetcher, FetchLimits
@@ -79,12 +80,12 @@ def register(subparsers: Any) -> None:
     parser.add_argument("--feeds", type=Path, help="feeds file (default: the bundled sample)")
     parser.add_argument("--subscriptions", type=Path, help="also deliver to these subscribers")
     parser.add_argument("--once", action="store_true", help="exit when the input is used up")
-    parser.add_argument("--duration", type=float, metavar="S", help="exit after S seconds")
+    parser.add_argument("--duration", type=seconds, metavar="S", help="exit after S seconds")
     parser.add_argument(
-        "--interval", type=float, default=0.6, metavar="S",
+        "--interval", type=seconds, default=0.6, metavar="S",
         help="sample: release one article every S seconds (default 0.6)",
     )  # fmt: skip
-    parser.add_argument("--metrics-port", type=int, default=0, help="serve /metrics (0: off)")
+    parser.add_argument("--metrics-port", type=port, default=0, help="serve /metrics (0: off)")
     parser.set_defaults(func=_main)
 
 

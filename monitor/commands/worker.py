@@ -39,6 +39,7 @@ from typing import Any
 
 from aiokafka.admin import AIOKafkaAdminClient
 
+from monitor.commands.arguments import port, seconds
 from monitor.lifecycle import stop_event
 from monitor.metrics import start_metrics_server
 from monitor.settings import Settings, load_settings
@@ -90,10 +91,10 @@ def register(subparsers: Any) -> None:
     parser.add_argument(
         "--app-id", default=DEFAULT_APP_ID, help="Faust app id = Kafka consumer group"
     )
-    parser.add_argument("--metrics-port", type=int, help="port of /metrics (0: off)")
+    parser.add_argument("--metrics-port", type=port, help="port of /metrics (0: off)")
     parser.add_argument(
         "--stop-timeout",
-        type=float,
+        type=seconds,
         default=STOP_TIMEOUT_SECONDS,
         help=f"seconds a graceful stop may take before the worker exits anyway "
         f"(default {STOP_TIMEOUT_SECONDS:g})",

@@ -39,6 +39,7 @@ import xxhash
 
 from monitor.core.arabic import CONTROL_CHARS, char_counts, detect_language, normalize
 from monitor.core.boilerplate import TemplateLines, line_reasons, split_embeds, template_keys
+from monitor.core.charset import MojibakeRepair, find_mojibake
 from monitor.core.records import CleanArticle, RawArticle, Rejection, Removal
 from monitor.core.sentences import split_sentences
 from monitor.settings import CleanSettings
@@ -72,6 +73,8 @@ _LINE_BREAKING_TAG = re.compile(
 _SENTENCE_END = re.compile(r"[.!?؟]\s*$")
 
 _DEFAULT_SETTINGS = CleanSettings.model_validate({})
+_MOJIBAKE_SAMPLE = 4000
+"""Characters of the body looked at for mojibake (it fills a misread text throughout)."""
 
 logging.getLogger("trafilatura").setLevel(logging.CRITICAL)
 
@@ -88,6 +91,8 @@ class PreparedArticle:
     """Per line: its sentences (original, normalised), split and normalised once, here."""
     removed: tuple[Removal, ...] = ()
     """Removals made while splitting lines (embedded tweet signatures)."""
+    charset_repair: MojibakeRepair | None = None
+    """How the article's text was decoded again, when it came as mojibake."""
 
     @property
     def template_keys(self) -> list[str]:
@@ -180,6 +185,18 @@ def prepare_article(
 ) -> PreparedArticle | Rejection:
     """Checks and text extraction: the article as lines, or why it cannot be used."""
     settings = settings or _DEFAULT_SETTINGS
+    # Arabic misread as Latin upstream (a mis-declared charset) is decoded again first: as
+    # mojibake it would be taken for an undetermined language, or worse.
+    body_sample = (raw.text or raw.html or "")[:_MOJIBAKE_SAMPLE]
+    charset_repair = find_mojibake(f"{raw.title}\n{body_sample}")
+    if charset_repair is not None:
+        raw = raw.model_copy(
+            update={
+                "title": charset_repair.apply(raw.title),
+                "text": charset_repair.apply(raw.text),
+                "html": charset_repair.apply(raw.html) if raw.html else raw.html,
+            }
+        )
     title = " ".join(_BAD_CHARS.sub(" ", raw.title or "").split())
     text = raw.text or ""
     if raw.html:
@@ -221,6 +238,7 @@ def prepare_article(
         normalized=tuple(normalized),
         sentences=tuple(sentences),
         removed=tuple(removed),
+        charset_repair=charset_repair,
     )
 
 
@@ -272,7 +290,11 @@ def finish_article(
     match_text = " ".join(match_sentences)
     language = detect_language(f"{title}\n{' '.join(kept)}")
     if language == "und" and raw.language:
-        language = raw.language.split("-")[0].lower()
+        declared = raw.language.split("-")[0].lower()
+        # Never Arabic on the feed's word alone: text the detector cannot place in an Arabic
+        # feed is mojibake or foreign, and as "ar" it became a gibberish alert.
+        if declared != "ar":
+            language = declared
     return CleanArticle(
         id=raw.id,
         outlet=raw.outlet,

@@ -17,10 +17,18 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
-import yaml
-from pydantic import AnyHttpUrl, BaseModel, ConfigDict, Field, field_validator, model_validator
+from pydantic import (
+    AnyHttpUrl,
+    BaseModel,
+    ConfigDict,
+    Field,
+    ValidationError,
+    field_validator,
+    model_validator,
+)
 
 from monitor import redaction
+from monitor.settings import ConfigError, config_problems, read_yaml_mapping
 
 __all__ = ["FeedConfig", "FeedOptions", "FeedsFile", "PollInterval", "load_feeds", "parse_feeds"]
 
@@ -113,6 +121,12 @@ def parse_feeds(data: Any) -> list[FeedConfig]:
 
 
 def load_feeds(path: Path | str) -> list[FeedConfig]:
-    """Load and validate a feeds YAML file."""
-    text = Path(path).read_text(encoding="utf-8")
-    return parse_feeds(yaml.safe_load(text) or {})
+    """Load and validate a feeds YAML file (``ConfigError``, one line per problem naming
+    the file, the key and the problem, when it is missing or invalid)."""
+    path = Path(path)
+    if not path.is_file():
+        raise ConfigError(f"{path}: no such file")
+    try:
+        return parse_feeds(read_yaml_mapping(path))
+    except ValidationError as exc:
+        raise ConfigError("\n".join(config_problems(exc, path))) from None

@@ -23,9 +23,7 @@ Failures raise ``FetchError`` with a ``kind`` used as the metrics label:
 from __future__ import annotations
 
 import asyncio
-import codecs
 import email.utils
-import re
 import socket
 import time
 from collections.abc import AsyncIterator, Callable
@@ -37,6 +35,7 @@ from typing import Any, Self
 import httpx
 
 from monitor import redaction
+from monitor.core.charset import Decoded, decode_declared, header_charset, meta_charset
 from monitor.netguard import AddressGuard, PrivateAddressError, guarded_client
 from monitor.settings import PollerSettings
 
@@ -57,7 +56,6 @@ _FEED_ACCEPT = (
     "application/xml;q=0.9, text/xml;q=0.9, */*;q=0.5"
 )
 _PAGE_ACCEPT = "text/html, application/xhtml+xml;q=0.9, */*;q=0.5"
-_META_CHARSET = re.compile(rb"""<meta[^>]+charset\s*=\s*["']?\s*([A-Za-z0-9_.:-]+)""", re.I)
 _DNS_MESSAGES = (
     "name or service not known",
     "nodename nor servname",
@@ -121,31 +119,15 @@ class FetchResult:
         return self.status == 304
 
     def text(self) -> str:
-        """The body as text: charset from Content-Type, else from a ``<meta>``, else UTF-8."""
-        candidates = [_header_charset(self.headers.get("content-type", ""))]
-        match = _META_CHARSET.search(self.body[:4096])
-        if match:
-            candidates.append(match.group(1).decode("ascii", "ignore"))
-        for charset in candidates:
-            if charset and _known_codec(charset):
-                return self.body.decode(charset, errors="replace")
-        return self.body.decode("utf-8", errors="replace")
+        """The body as text (``decoded``)."""
+        return self.decoded().text
 
-
-def _header_charset(content_type: str) -> str | None:
-    for param in content_type.split(";")[1:]:
-        name, _, value = param.partition("=")
-        if name.strip().lower() == "charset":
-            return value.strip().strip("\"'") or None
-    return None
-
-
-def _known_codec(name: str) -> bool:
-    try:
-        codecs.lookup(name)
-    except LookupError:
-        return False
-    return True
+    def decoded(self) -> Decoded:
+        """The body decoded with the charset of the Content-Type, else of a ``<meta>``, else
+        UTF-8; when none fits the bytes (an Arabic windows-1256 page declared UTF-8), with
+        the charset detected (``Decoded.misdeclared``)."""
+        declared = [header_charset(self.headers.get("content-type", "")), meta_charset(self.body)]
+        return decode_declared(self.body, declared)
 
 
 def parse_retry_after(value: str | None, *, now: float | None = None) -> float | None:

@@ -225,6 +225,10 @@ class Poller:
                     result.body, feed, headers=result.headers, fetched=datetime.now(UTC)
                 )
                 articles = parsed.articles
+                if parsed.charset_problem:
+                    # Recovered, but the site's declaration is wrong: worth an operator's look.
+                    FEED_ERRORS.labels(feed=feed.name, kind=parsed.charset_problem).inc()
+                    log.warning("feed %s: %s", feed.name, parsed.charset_detail)
                 if parsed.bozo:
                     log.info(
                         "feed %s: not well-formed XML (%s); %d entries recovered",
@@ -378,7 +382,16 @@ class Poller:
                     exc,
                 )
                 continue
-            article.html = page.text()
+            decoded = page.decoded()
+            if decoded.misdeclared:
+                FEED_ERRORS.labels(feed=feed.name, kind="page_wrong_charset").inc()
+                log.warning(
+                    "feed %s: page %s does not fit its declared charset; read as %s",
+                    feed.name,
+                    article.url,
+                    decoded.charset,
+                )
+            article.html = decoded.text
 
     async def _deliver(self, state: FeedState) -> int:
         if not state.pending:

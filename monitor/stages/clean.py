@@ -15,12 +15,13 @@ from collections.abc import Sequence
 from redis.exceptions import RedisError
 
 from monitor.core.boilerplate import TemplateLines
-from monitor.core.clean import STAGE, finish_article, prepare_article
+from monitor.core.clean import STAGE, PreparedArticle, finish_article, prepare_article
 from monitor.core.records import CleanArticle, RawArticle, Rejection
 from monitor.metrics import (
     ARTICLES_CLEANED,
     ARTICLES_REJECTED,
     BOILERPLATE_LINES_REMOVED,
+    FEED_ERRORS,
     NON_ARABIC_ARTICLES,
     REDIS_ERRORS,
     STAGE_SECONDS,
@@ -41,6 +42,7 @@ async def clean_stage(
     """Clean ``raw``; never raises for bad input (a ``Rejection`` comes back instead)."""
     started = time.perf_counter()
     prepared = prepare_article(raw, settings.clean)
+    _record_repair(prepared)
     if isinstance(prepared, Rejection):
         result: CleanArticle | Rejection = prepared
     else:
@@ -63,6 +65,8 @@ async def clean_batch(
     the store has ``observe_many`` (later articles see earlier ones, as one by one)."""
     started = time.perf_counter()
     prepared = [prepare_article(raw, settings.clean) for raw in raws]
+    for item in prepared:
+        _record_repair(item)
     observations = [
         (item.raw.outlet, item.template_keys)
         for item in prepared
@@ -88,6 +92,21 @@ async def clean_batch(
     ]  # fmt: skip
     share = (time.perf_counter() - started) / max(1, len(results))
     return [_record(result, share) for result in results]
+
+
+def _record_repair(prepared: PreparedArticle | Rejection) -> None:
+    if isinstance(prepared, PreparedArticle) and prepared.charset_repair is not None:
+        repair = prepared.charset_repair
+        # A feed error the clean stage finds (the feed's text is mojibake): shown with the
+        # feed's other errors, where an operator looks for a feed's trouble.
+        FEED_ERRORS.labels(feed=prepared.raw.feed or "none", kind="mojibake").inc()
+        log.warning(
+            "article %s from %s was mojibake (Arabic %s read as %s): decoded again",
+            prepared.raw.id,
+            prepared.raw.outlet,
+            repair.charset,
+            repair.misread_as,
+        )
 
 
 def _record(result: CleanArticle | Rejection, seconds: float) -> CleanArticle | Rejection:

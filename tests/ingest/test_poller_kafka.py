@@ -248,6 +248,8 @@ async def test_monitor_poll_serves_metrics_and_stops_on_sigterm(
     with socket.socket() as probe:
         probe.bind(("127.0.0.1", 0))
         metrics_port = probe.getsockname()[1]
+    empty_config = tmp_path / "monitor.yaml"  # not the checkout's config/monitor.yaml
+    empty_config.write_text("", encoding="utf-8")
     env = {
         **os.environ,
         "MONITOR_KAFKA__BOOTSTRAP": settings.kafka.bootstrap,
@@ -255,7 +257,7 @@ async def test_monitor_poll_serves_metrics_and_stops_on_sigterm(
         "MONITOR_REDIS__URL": settings.redis.url,
         "MONITOR_REDIS__KEY_PREFIX": settings.redis.key_prefix,
         "MONITOR_POLLER__HOST_MIN_SPACING_SECONDS": "0",
-        "MONITOR_CONFIG": str(tmp_path / "no-such-config.yaml"),
+        "MONITOR_CONFIG": str(empty_config),
     }
     news_site.publish_all()
     process = await asyncio.create_subprocess_exec(
