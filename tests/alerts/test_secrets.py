@@ -142,6 +142,7 @@ async def test_a_failing_delivery_run_leaks_no_secret(
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
     caplog.set_level(logging.DEBUG)
+    caplog.set_level(logging.DEBUG, logger="httpx")  # `monitor run` quiets httpx in-process
     monkeypatch.setenv("TEST_BOT_TOKEN", BOT_TOKEN)
     monkeypatch.setenv("TEST_SMTP_PASSWORD", SMTP_PASSWORD)
     Settings(redis={"url": f"redis://:{REDIS_PASSWORD}@127.0.0.1:1/0"})

@@ -25,6 +25,7 @@ from monitor.ingest.sink import QueueSink
 from monitor.pipeline import Pipeline
 from monitor.settings import PollerSettings
 from monitor.stores.seen import MemorySeenStore
+from tests.ingest.conftest import LOOPBACK
 from tests.ingest.newsite import NewsSite
 
 FEED = FeedConfig(name="charset-feed", outlet="test", url="http://127.0.0.1/rss.xml", language="ar")
@@ -211,7 +212,7 @@ async def test_a_polled_windows_1256_feed_declared_utf8_gives_arabic_alerts(
     before = REGISTRY.get_sample_value("monitor_feed_errors_total", labels) or 0.0
     settings = PollerSettings(host_min_spacing_seconds=0)
     sink = QueueSink()
-    async with Fetcher(FetchLimits.from_settings(settings), allow_private_pages=True) as fetcher:
+    async with Fetcher(FetchLimits.from_settings(settings), guard=LOOPBACK) as fetcher:
         poller = Poller(
             [feed],
             fetcher=fetcher,

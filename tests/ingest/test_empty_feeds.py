@@ -18,6 +18,7 @@ from monitor.ingest.poller import Poller
 from monitor.ingest.sink import QueueSink
 from monitor.settings import PollerSettings
 from monitor.stores.seen import MemorySeenStore
+from tests.ingest.conftest import LOOPBACK
 
 FEED = FeedConfig(name="empty-feed", outlet="test", url="http://127.0.0.1/rss.xml", language="ar")
 CHANNEL = "<title>أخبار مصر &nbsp; العاجلة</title><link>http://x.example/</link>"
@@ -111,7 +112,7 @@ async def test_polling_an_empty_broken_feed_is_a_success_at_the_normal_interval(
     )
     settings = PollerSettings(max_backoff_seconds=3600, host_min_spacing_seconds=0)
     limits = FetchLimits.from_settings(settings)
-    async with Fetcher(limits, allow_private_pages=True) as fetcher:
+    async with Fetcher(limits, guard=LOOPBACK) as fetcher:
         poller = Poller(
             [feed],
             fetcher=fetcher,
