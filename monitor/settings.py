@@ -96,6 +96,13 @@ class RedisSettings(_Group):
 
 class CleanSettings(_Group):
     max_html_bytes: Count = Field(5_000_000, description="Larger pages are rejected as too_large.")
+    max_text_chars: Count = Field(
+        100_000,
+        description="Articles whose title and text (extracted from the page when there is "
+        "one) have more characters are rejected as too_large: five times the longest news "
+        "article, and what keeps its records under Kafka's 1 MiB (about 4.3 bytes of "
+        "``fingerprinted`` record per character).",
+    )
     min_chars: Amount = Field(40, description="Articles with less clean body text are rejected.")
     template_min_articles: Count = Field(
         20, description="Articles an outlet must have before its template lines are learned."

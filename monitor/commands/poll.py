@@ -68,7 +68,11 @@ async def run_poll(
     """Poll ``feeds`` into the raw topic until ``stop`` is set (or SIGTERM/SIGINT)."""
     stop = stop_event(stop)
     topic = TOPICS["raw"].name(settings.kafka.topic_prefix)
-    sink = KafkaSink(settings.kafka.bootstrap, topic)
+    sink = KafkaSink(
+        settings.kafka.bootstrap,
+        topic,
+        rejected_topic=TOPICS["rejected"].name(settings.kafka.topic_prefix),
+    )
     if not await _until_stopped(_prepare_kafka(settings, topic, sink), stop):
         return
     redis = aioredis.Redis.from_url(settings.redis.url)
@@ -93,11 +97,17 @@ async def run_poll(
 
 
 async def _prepare_kafka(settings: Settings, topic: str, sink: KafkaSink) -> None:
-    """Create the raw topic if missing and start the producer, waiting for Kafka if it is down."""
-    partitions = settings.kafka.partitions if TOPICS["raw"].partitioned else 1
+    """Create the raw and rejected topics if missing and start the producer, waiting for
+    Kafka if it is down."""
+    partitions = {
+        TOPICS[name].name(settings.kafka.topic_prefix): (
+            settings.kafka.partitions if TOPICS[name].partitioned else 1
+        )
+        for name in ("raw", "rejected")
+    }
     while True:
         try:
-            await create_topics(settings, {topic: partitions})
+            await create_topics(settings, partitions)
             break
         except Exception as exc:
             log.warning("Kafka not reachable to create %s (%s); retrying in 2s", topic, exc)

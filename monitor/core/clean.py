@@ -206,6 +206,9 @@ def prepare_article(
         title = title or page_title
         if extracted.strip():
             text = extracted
+    if len(title) + len(text) > settings.max_text_chars:
+        # Checked before any work on the text: its cost grows with the length.
+        return _reject(raw, "too_large", f"text over {settings.max_text_chars} characters")
     if not text.strip():
         return _reject(raw, "empty", "no text")
     if _is_garbage(text):

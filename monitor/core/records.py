@@ -48,7 +48,12 @@ class RawArticle(_Record):
 
     ``text`` holds plain or scraped text; ``html`` holds an HTML page or an HTML feed summary.
     At least one of them should be non-empty, otherwise the clean stage rejects the article.
+    NaN and infinities (which Python's and pydantic's JSON readers accept) are invalid here,
+    where records enter: a later stage would write them as ``null`` and fail to read its own
+    output.
     """
+
+    model_config = ConfigDict(frozen=False, extra="ignore", allow_inf_nan=False)
 
     id: str = Field(description="Stable id: hash of feed GUID or URL, or the id given in a file.")
     outlet: str = Field(description="Short outlet code, e.g. 'youm7'.")

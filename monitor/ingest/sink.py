@@ -21,12 +21,15 @@ from collections.abc import Sequence
 from typing import Any, Protocol
 
 from aiokafka import AIOKafkaProducer
+from aiokafka.errors import MessageSizeTooLargeError
 
-from monitor.core.records import RawArticle
+from monitor.core.records import RawArticle, Rejection
+from monitor.metrics import ARTICLES_REJECTED
 
 __all__ = ["ArticleSink", "KafkaSink", "QueueSink"]
 
 log = logging.getLogger(__name__)
+STAGE = "poll"
 
 
 class ArticleSink(Protocol):
@@ -69,6 +72,12 @@ class KafkaSink:
     the rest as not acknowledged. Those records are still in flight: when the poller sends the
     same article again, the sink waits on the record already in flight instead of producing a
     second copy (which would be a duplicate once the broker is back).
+
+    An article whose record is over the producer's ``max_request_size`` (a page of megabytes)
+    can never be produced: instead of retrying it at every poll, for ever and undecided, the
+    sink sends its ``Rejection`` (stage ``poll``, reason ``too_large``) to ``rejected_topic``,
+    where the story stage gives it a ``rejected`` decision, and acknowledges it once that is
+    on the broker (without a ``rejected_topic`` it stays unacknowledged, as before).
     """
 
     def __init__(
@@ -79,9 +88,11 @@ class KafkaSink:
         request_timeout_ms: int = 30_000,
         ack_timeout: float = 10.0,
         stop_timeout: float = 10.0,
+        rejected_topic: str | None = None,
         **producer_options: Any,
     ) -> None:
         self.topic = topic
+        self.rejected_topic = rejected_topic
         self.ack_timeout = ack_timeout
         self.stop_timeout = stop_timeout
         self._options: dict[str, Any] = {
@@ -160,12 +171,40 @@ class KafkaSink:
     async def _produce(self, article: RawArticle) -> asyncio.Future[Any] | None:
         assert self._producer is not None
         article.trace["produced"] = time.time()
+        value = article.model_dump_json().encode()
         try:
-            return await self._producer.send(
-                self.topic, key=article.id.encode(), value=article.model_dump_json().encode()
-            )
+            return await self._producer.send(self.topic, key=article.id.encode(), value=value)
+        except MessageSizeTooLargeError as exc:
+            if self.rejected_topic is None:
+                log.error("Kafka refuses %s for good: %s", article.id, exc)
+                return None
+            return await self._reject(article, f"raw record of {len(value)} bytes: {exc}")
         except Exception as exc:  # e.g. metadata or buffer timeout while Kafka is down
             log.warning("Kafka send of %s failed: %s", article.id, exc)
+            return None
+
+    async def _reject(self, article: RawArticle, detail: str) -> asyncio.Future[Any] | None:
+        assert self._producer is not None and self.rejected_topic is not None
+        ARTICLES_REJECTED.labels(stage=STAGE, reason="too_large").inc()
+        log.error("article %s cannot be produced (%s): rejected", article.id[:200], detail)
+        rejection = Rejection(
+            id=article.id,
+            outlet=article.outlet,
+            stage=STAGE,
+            reason="too_large",
+            detail=detail[:500],
+            url=article.url,
+            published=article.published,
+            trace=dict(article.trace),
+        )
+        try:
+            return await self._producer.send(
+                self.rejected_topic,
+                key=article.id.encode(),
+                value=rejection.model_dump_json().encode(),
+            )
+        except Exception as exc:  # the broker gone: retried with the next send
+            log.warning("Kafka send of the rejection of %s failed: %s", article.id, exc)
             return None
 
 

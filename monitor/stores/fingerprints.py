@@ -3,8 +3,10 @@
 ``match_and_add`` returns what was stored *before* the article (same content, same page,
 articles sharing sketch samples: see ``monitor.core.duplicates``) and stores the article,
 unless it is an exact copy of a remembered one. An article never matches an earlier copy
-of itself (same article id), so redeliveries and retries classify it as the first time
-did (against the other articles). Two workers handling two copies at the same
+of itself (same article id), and an article seen again (its content key names its own
+first pass) matches only what was stored before that pass and is not stored again, so
+redeliveries and retries classify it as the first time did (an original re-fingerprinted
+with its own batch would otherwise become a copy of its reprint). Two workers handling two copies at the same
 moment never both see "new": the Redis implementation runs lookup and insert in one Lua
 script call (``match_and_add_many`` sends up to ``ARTICLES_PER_CALL`` articles per call, which
 the script handles one after the other, and pipelines the calls in one round trip).
@@ -201,6 +203,14 @@ class MemoryFingerprintStore:
         # the same article again (a redelivery or a retry) must not match itself
         return None if stored.id == article_id else stored
 
+    def _own_sid(self, content_key: int, generation: int, article_id: str) -> int | None:
+        """The sid of this article's first pass, when it is seen again."""
+        for sid in self._find(content_key, generation):
+            stored = self._articles.get(sid)
+            if stored is not None and stored.id == article_id:
+                return sid
+        return None
+
     def _forget_expired(self, now: float, generation: int) -> None:
         for old in [g for g in self._index if g <= generation - self._keep]:
             del self._index[old]
@@ -214,12 +224,21 @@ class MemoryFingerprintStore:
         now = time.time() if now is None else now
         generation = math.floor(now / self.generation_seconds)
         self._forget_expired(now, generation)
-        exact = self._first_alive(self._find(fingerprint.content_key, generation), now, article_id)
+        own = self._own_sid(fingerprint.content_key, generation, article_id)
+
+        def before(sids: list[int]) -> list[int]:
+            # A redelivery matches only what was stored before its first pass (as the Lua
+            # script: see there).
+            return sids if own is None else [sid for sid in sids if sid < own]
+
+        exact = self._first_alive(
+            before(self._find(fingerprint.content_key, generation)), now, article_id
+        )
         if exact is not None:
             return MatchResult(exact=exact)
         located = None
         for key in fingerprint.locator_keys:
-            located = self._first_alive(self._find(key, generation), now, article_id)
+            located = self._first_alive(before(self._find(key, generation)), now, article_id)
             if located is not None:
                 break
         # Counter keeps first-seen order, as the ranking's tie-break needs; the sids are
@@ -231,7 +250,7 @@ class MemoryFingerprintStore:
                 sids = index.get(sample)
                 if sids:
                     found.extend(reversed(sids))
-        counts = Counter(found)
+        counts = Counter(before(found))
         ranked = sorted(
             (sid for sid, count in counts.items() if count >= self.min_shared),
             key=lambda sid: counts[sid],
@@ -242,6 +261,8 @@ class MemoryFingerprintStore:
             for sid in ranked
             if (stored := self._alive(sid, now, article_id)) is not None
         )
+        if own is not None:  # stored by its first pass: not again
+            return MatchResult(same_locator=located, candidates=candidates, sid=own)
         self._next_sid += 1
         sid = self._next_sid
         self._articles[sid] = StoredArticle(
@@ -496,6 +517,7 @@ local function match_and_add(article_id, info, n_locators, n_store, blob)
   local current_values = {}
   local known_firsts, known_seconds = nil, nil
   local out = {0}
+  local own = nil
   if lookup and n_live > 0 then
     -- each item's filter cells, per filter (all live generations share one, but after a
     -- resize): the first cells in one BITFIELD_RO, then, in another, the second cells of the
@@ -586,6 +608,32 @@ local function match_and_add(article_id, info, n_locators, n_store, blob)
       end
     end
 
+    -- a redelivery or retry (its content key names the article itself) matches only what
+    -- was stored before its first pass, as that pass did, and is not stored again: matched
+    -- against the articles of its own batch stored after it, an original would become a
+    -- copy of its own reprint
+    local own_list = found[1]
+    if own_list then
+      for m = 1, #own_list do
+        local n = tonumber(own_list[m])
+        local id = call('HGET', prefix .. 'm:' .. format('%d', floor(n / 64)),
+          'i' .. format('%d', n % 64))
+        if id == article_id then
+          own = n
+          break
+        end
+      end
+    end
+    if own then
+      for k, sids in pairs(found) do
+        local kept = {}
+        for m = 1, #sids do
+          if tonumber(sids[m]) < own then kept[#kept + 1] = sids[m] end
+        end
+        found[k] = kept
+      end
+    end
+
     local function first_alive(k)
       local list = found[k]
       if not list then return nil end
@@ -652,6 +700,10 @@ local function match_and_add(article_id, info, n_locators, n_store, blob)
     end
   end
 
+  if own then
+    out[1] = own
+    return out
+  end
   if not current then start_generation() end
   local layout = live[1]
   added_entries = added_entries + n_written

@@ -59,8 +59,11 @@ Faust-streaming gotchas (0.15.3 with aiokafka 0.14), and what this module does a
   past, so a crash re-delivers up to that much: agents must tolerate repeats.
 * Per-record handling (``stream.items()``) costs Faust's event machinery, a Redis round trip
   and a produce request per record; the stage agents use ``stream.take_events(n, within=s)``
-  instead, which acknowledges a batch's events only once the body of the loop has run for it
-  (after its outputs are sent), so the at-least-once guarantee holds per batch. Outputs sent
+  instead, which acknowledges a batch's events once the body of the loop has run for it, *or
+  raised* (its ``finally``), and Faust's flush before a commit does not fail for a record the
+  producer gave up on. So agents send a batch's outputs with ``monitor.stream.outbox.deliver``,
+  which returns only once the broker has every record (or, for one too large to produce, the
+  rejection standing for it), and the at-least-once guarantee holds per batch. Outputs sent
   together share produce requests (``monitor worker`` sets ``producer_max_batch_size``; at
   Faust's 16 KiB default a produce request carries two or three articles).
 * Faust's web server is off unless ``web_port`` is given: our metrics have their own endpoint
@@ -78,15 +81,15 @@ import contextlib
 import importlib
 import shutil
 import tempfile
-from collections.abc import AsyncIterator, Callable, Sequence
+from collections.abc import AsyncIterator, Sequence
 from pathlib import Path
-from typing import Any, cast
+from typing import Any
 
 import faust
 import redis.asyncio as aioredis
 from aiokafka.admin import AIOKafkaAdminClient, NewTopic
 from aiokafka.errors import TopicAlreadyExistsError
-from faust.types import ProducerT, TopicT
+from faust.types import TopicT
 
 from monitor.lifecycle import stop_event
 from monitor.settings import Settings
@@ -103,7 +106,6 @@ __all__ = [
     "extra_topic",
     "redis_client",
     "running",
-    "send_record",
     "serve",
     "topic",
 ]
@@ -196,20 +198,6 @@ def create_app(
     app = MonitorApp(app_id, **options)
     app.settings = settings
     return app
-
-
-async def send_record(
-    producer: ProducerT,
-    topic_name: str,
-    key: bytes,
-    value: bytes,
-    report: Callable[[asyncio.Future[Any]], None],
-) -> None:
-    """Hand one record to the app's ``producer`` (the one Faust flushes before it commits
-    offsets) without ``Topic.send``'s per-record future, callbacks and sensors (about 0.05 ms
-    each); ``report`` gets the delivery's future (to log a record the producer gave up on)."""
-    sent = await producer.send(topic_name, key, value, None, None, None)
-    cast("asyncio.Future[Any]", sent).add_done_callback(report)
 
 
 def topic(app: MonitorApp, name: str) -> TopicT:

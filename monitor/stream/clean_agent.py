@@ -5,16 +5,18 @@ Reads ``RawArticle`` JSON keyed by article id in batches, runs
 and writes each result, keyed by article id, in input order, to ``clean`` (Arabic),
 ``non_arabic`` (any other language: kept for operators and other pipelines, not dropped) or
 ``rejected`` (a ``Rejection``; also for records that are not valid ``RawArticle`` JSON, so a
-poison message never stops the partition).
+poison message never stops the partition), through ``monitor.stream.outbox.deliver`` (an
+article whose record cannot be produced gets a ``record_too_large`` rejection instead).
 """
 
 from __future__ import annotations
 
+import functools
 import logging
 from collections.abc import Sequence
 from typing import TypeGuard
 
-from faust.types import EventT, StreamT, TopicT
+from faust.types import EventT, StreamT
 from pydantic import ValidationError
 
 from monitor.core.clean import STAGE
@@ -23,6 +25,13 @@ from monitor.metrics import ARTICLES_REJECTED
 from monitor.stages.clean import clean_batch
 from monitor.stores.templates import RedisTemplateStore, template_store_settings
 from monitor.stream.app import MonitorApp, redis_client, topic
+from monitor.stream.outbox import (
+    Outgoing,
+    article_record,
+    article_rejection,
+    deliver,
+    rejection_record,
+)
 
 __all__ = [
     "BATCH_SIZE",
@@ -82,10 +91,22 @@ def decode_raw(batch: Sequence[EventT]) -> tuple[list[RawArticle], list[Rejectio
     return raws, rejections
 
 
+def _outgoing(result: CleanArticle | Rejection, outputs: dict[str, str]) -> Outgoing:
+    if isinstance(result, Rejection):
+        return rejection_record(outputs["rejected"], result)
+    return article_record(
+        outputs[destination(result)],
+        result.id.encode("utf-8"),
+        result.model_dump_json().encode("utf-8"),
+        rejected_topic=outputs["rejected"],
+        rejection_of=functools.partial(article_rejection, result, STAGE),
+    )
+
+
 def register(app: MonitorApp) -> None:
     settings = app.settings
-    outputs: dict[str, TopicT] = {
-        name: topic(app, name) for name in ("clean", "non_arabic", "rejected")
+    outputs: dict[str, str] = {
+        name: topic(app, name).get_topic_name() for name in ("clean", "non_arabic", "rejected")
     }
     store: RedisTemplateStore | None = None
 
@@ -105,10 +126,9 @@ def register(app: MonitorApp) -> None:
             raws, rejections = decode_raw(batch)
             cleaned = iter(await clean_batch(raws, store, settings))
             # Sent only once the whole batch is done: the records of a batch share produce
-            # requests, and the batch's offsets are acknowledged after these sends.
-            for event, rejection in zip(batch, rejections, strict=True):
+            # requests, and the batch's offsets are acknowledged once the broker has them.
+            records: list[Outgoing] = []
+            for rejection in rejections:
                 result = rejection if rejection is not None else next(cleaned)
-                await outputs[destination(result)].send(
-                    key=event.key or result.id.encode("utf-8"),
-                    value=result.model_dump_json().encode("utf-8"),
-                )
+                records.append(_outgoing(result, outputs))
+            await deliver(await app.maybe_start_producer(), records)

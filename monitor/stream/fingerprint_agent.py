@@ -7,6 +7,8 @@ Redis round trip (``monitor.stages.fingerprint.fingerprint_batch``) and writes e
 decision; the others carry their story analysis, computed here because this stage is
 partitioned) to ``fingerprinted``, keyed by article id, in input order. Records that are not
 valid ``CleanArticle`` JSON go to ``rejected`` so a poison message never stops the partition.
+Records go through ``monitor.stream.outbox.deliver`` (an article whose record cannot be
+produced gets a ``record_too_large`` rejection instead).
 
 When Redis is down the batch is retried with backoff (each failure is logged and counted in
 ``REDIS_ERRORS``) and nothing is sent or acknowledged until it succeeds: no article is lost
@@ -16,6 +18,7 @@ and none is passed on unclassified. Retries are safe: an article never matches i
 from __future__ import annotations
 
 import asyncio
+import functools
 import logging
 from collections.abc import Sequence
 
@@ -33,6 +36,13 @@ from monitor.settings import Settings
 from monitor.stages.fingerprint import STAGE, FingerprintStoreUnavailable, fingerprint_batch
 from monitor.stores.fingerprints import FingerprintStore, redis_fingerprint_store
 from monitor.stream.app import MonitorApp, redis_client, topic
+from monitor.stream.outbox import (
+    Outgoing,
+    article_record,
+    article_rejection,
+    deliver,
+    rejection_record,
+)
 
 __all__ = ["BATCH_SIZE", "BATCH_WITHIN", "fingerprint_until_done", "register"]
 
@@ -70,8 +80,8 @@ def _invalid(key: bytes | None, error: ValidationError) -> Rejection:
 
 def register(app: MonitorApp) -> None:
     settings = app.settings
-    fingerprinted = topic(app, "fingerprinted")
-    rejected = topic(app, "rejected")
+    fingerprinted = topic(app, "fingerprinted").get_topic_name()
+    rejected = topic(app, "rejected").get_topic_name()
     store: FingerprintStore | None = None
 
     @app.agent(topic(app, "clean"), name=f"{app.conf.id}.fingerprint")
@@ -84,18 +94,20 @@ def register(app: MonitorApp) -> None:
             if store is None:
                 store = redis_fingerprint_store(redis_client(app), settings)
             articles: list[CleanArticle] = []
+            records: list[Outgoing] = []
             for event in batch:
                 try:
                     articles.append(CleanArticle.model_validate_json(event.value))
                 except ValidationError as error:
-                    rejection = _invalid(event.key, error)
-                    await rejected.send(
-                        key=event.key or b"", value=rejection.model_dump_json().encode("utf-8")
-                    )
+                    records.append(rejection_record(rejected, _invalid(event.key, error)))
             for result in await fingerprint_until_done(articles, store, settings):
-                await fingerprinted.send(
-                    key=result.article.id.encode("utf-8"),
-                    value=result.model_dump_json(exclude=fingerprinted_omits(result)).encode(
-                        "utf-8"
-                    ),
+                records.append(
+                    article_record(
+                        fingerprinted,
+                        result.article.id.encode("utf-8"),
+                        result.model_dump_json(exclude=fingerprinted_omits(result)).encode(),
+                        rejected_topic=rejected,
+                        rejection_of=functools.partial(article_rejection, result.article, STAGE),
+                    )
                 )
+            await deliver(await app.maybe_start_producer(), records)

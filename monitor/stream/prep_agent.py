@@ -14,7 +14,10 @@ round trip; retried with backoff while Redis is down, nothing sent or acknowledg
 then every result is sent in input order, keyed by article id: ``FingerprintedArticle`` to
 ``fingerprinted`` (without the fields the story stage does not read: ``fingerprinted_omits``),
 other languages to ``non_arabic``, a ``Rejection`` (also for records that are not valid
-``RawArticle`` JSON) to ``rejected``. Offsets are acknowledged after the sends.
+``RawArticle`` JSON) to ``rejected``, through ``monitor.stream.outbox.deliver``: the batch
+waits until the broker has every record, and an article whose record cannot be produced
+(too large) gets a ``record_too_large`` rejection instead. Offsets are acknowledged after
+that.
 
 Records go straight to the app's producer (the one Faust flushes before it commits offsets)
 rather than through ``Topic.send``, whose future, callbacks and sensors per record cost about
@@ -23,12 +26,13 @@ rather than through ``Topic.send``, whose future, callbacks and sensors per reco
 
 from __future__ import annotations
 
-import asyncio
+import functools
 import logging
 from collections.abc import Sequence
 
 from faust.types import EventT, StreamT
 
+from monitor.core.clean import STAGE as CLEAN_STAGE
 from monitor.core.records import (
     CleanArticle,
     FingerprintedArticle,
@@ -36,11 +40,19 @@ from monitor.core.records import (
     fingerprinted_omits,
 )
 from monitor.stages.clean import clean_batch
+from monitor.stages.fingerprint import STAGE as FINGERPRINT_STAGE
 from monitor.stores.fingerprints import FingerprintStore, redis_fingerprint_store
 from monitor.stores.templates import RedisTemplateStore, template_store_settings
-from monitor.stream.app import MonitorApp, redis_client, send_record, topic
+from monitor.stream.app import MonitorApp, redis_client, topic
 from monitor.stream.clean_agent import BATCH_SIZE, BATCH_WITHIN, decode_raw, goes_on
 from monitor.stream.fingerprint_agent import fingerprint_until_done
+from monitor.stream.outbox import (
+    Outgoing,
+    article_record,
+    article_rejection,
+    deliver,
+    rejection_record,
+)
 
 __all__ = ["register"]
 
@@ -57,21 +69,26 @@ def _destination(result: _Result) -> str:
     return "non_arabic"
 
 
-def _key(result: _Result) -> bytes:
-    article_id = result.article.id if isinstance(result, FingerprintedArticle) else result.id
-    return article_id.encode("utf-8")
-
-
 def _encode(result: _Result) -> bytes:
     if isinstance(result, FingerprintedArticle):
         return result.model_dump_json(exclude=fingerprinted_omits(result)).encode("utf-8")
     return result.model_dump_json().encode("utf-8")
 
 
-def _report_failure(sent: asyncio.Future[object]) -> None:
-    # What Topic.send would log: the producer has given up on a record (after its retries).
-    if not sent.cancelled() and sent.exception() is not None:
-        log.error("a record could not be produced: %s", sent.exception())
+def outgoing(result: _Result, outputs: dict[str, str]) -> Outgoing:
+    """``result`` as the record of its topic (``outputs``: names in ``TOPICS`` -> topic
+    names); should an article's record not fit, its rejection goes to ``rejected``."""
+    if isinstance(result, Rejection):
+        return rejection_record(outputs["rejected"], result)
+    article = result.article if isinstance(result, FingerprintedArticle) else result
+    stage = FINGERPRINT_STAGE if isinstance(result, FingerprintedArticle) else CLEAN_STAGE
+    return article_record(
+        outputs[_destination(result)],
+        article.id.encode("utf-8"),
+        _encode(result),
+        rejected_topic=outputs["rejected"],
+        rejection_of=functools.partial(article_rejection, article, stage),
+    )
 
 
 def register(app: MonitorApp) -> None:
@@ -109,14 +126,8 @@ def register(app: MonitorApp) -> None:
                     found = next(in_order)
                     results[index] = next(judged) if goes_on(found) else found
             # Sent only once the whole batch is done: the records of a batch share produce
-            # requests, and the batch's offsets are acknowledged after these sends.
+            # requests, and the batch's offsets are acknowledged once the broker has them.
             producer = await app.maybe_start_producer()
-            for result in results:
-                assert result is not None
-                await send_record(
-                    producer,
-                    outputs[_destination(result)],
-                    _key(result),
-                    _encode(result),
-                    _report_failure,
-                )
+            await deliver(
+                producer, [outgoing(result, outputs) for result in results if result is not None]
+            )

@@ -11,9 +11,10 @@ decided?" for the whole batch and reads the index keys its lookups need that are
 process yet; the agent is the only writer, so its store (``RedisStoryStore(
 write_behind=True)``) serves story state from process memory, and the batch's story updates
 and outcomes go to Redis in one transaction at the end of the batch. The batch's decisions
-and alerts are handed to the producer after that; offsets are acknowledged after that hand
-over (and Faust flushes the producer before it commits them), so a worker killed anywhere in
-between is replaced by one that reads the recorded outcomes back. Outputs go to
+and alerts are produced after that (``monitor.stream.outbox.deliver``); offsets are
+acknowledged once the broker has them all, so a worker killed anywhere in between is
+replaced by one that reads the recorded outcomes back, and a decision too large to produce
+becomes a ``rejected`` decision saying so (``outcome_records``). Outputs go to
 ``app.producer`` directly rather than through ``Topic.send``: the same hand over without
 Faust's per-record ``FutureMessage`` and sensor bookkeeping (nothing reads those: the web
 server is off), and each outcome is sent as the JSON the story stage recorded
@@ -29,13 +30,14 @@ skipped: skipping would leave a story without an article it reported.
 from __future__ import annotations
 
 import asyncio
+import functools
 import json
 import logging
 import time
 from collections.abc import Sequence
 from typing import Any
 
-from faust.types import EventT, ProducerT, StreamT
+from faust.types import EventT, StreamT
 from pydantic import ValidationError
 from redis.exceptions import RedisError
 
@@ -46,20 +48,25 @@ from monitor.metrics import ARTICLES_REJECTED, REDIS_ERRORS
 from monitor.settings import Settings
 from monitor.stages.story import StoryOutcome, decide_story, rejection_stage
 from monitor.stores.stories import RedisStoryStore
-from monitor.stream.app import MonitorApp, redis_client, send_record, topic
+from monitor.stream.app import MonitorApp, redis_client, topic
+from monitor.stream.outbox import TOO_LARGE, Outgoing, deliver
 
 __all__ = [
     "BATCH_SIZE",
     "BATCH_WITHIN",
     "decide_batch",
     "decide_outcomes",
+    "outcome_records",
     "read_item",
     "register",
+    "rejected_decision_record",
 ]
 
 log = logging.getLogger(__name__)
 STAGE = "story"
 RETRY_SECONDS = (0.5, 1.0, 2.0, 5.0, 10.0)
+_CUT = 200
+"""Characters of an id or outlet kept in a rejected decision that did not fit whole."""
 BATCH_SIZE = 200
 BATCH_WITHIN = 0.02
 """Records decided together (``stream.take_events``): one "already decided?" lookup and
@@ -162,33 +169,64 @@ def read_item(value: bytes, key: bytes | None) -> FingerprintedArticle | Rejecti
         )
 
 
-async def send_outcomes(
-    producer: ProducerT, decisions: str, alerts: str, outcomes: Sequence[StoryOutcome]
-) -> None:
-    """Hand ``outcomes`` to ``producer``, in order: decisions (key: article id) to topic
-    ``decisions``, alerts (key: story id) to topic ``alerts``."""
+def outcome_records(
+    decisions: str, alerts: str, outcomes: Sequence[StoryOutcome]
+) -> list[Outgoing]:
+    """``outcomes`` as records, in order: decisions (key: article id) to topic ``decisions``,
+    alerts (key: story id) to topic ``alerts``. A decision that cannot be produced (too large)
+    is replaced by a ``rejected`` decision saying so; an alert that cannot is logged (its
+    article's decision stands)."""
+    records: list[Outgoing] = []
     for outcome in outcomes:
         decision, alert = outcome.as_json()
-        await _send(producer, decisions, outcome.decision.article.encode("utf-8"), decision)
+        article = outcome.decision
+        records.append(
+            Outgoing(
+                decisions,
+                article.article.encode("utf-8"),
+                decision,
+                instead=functools.partial(_rejected_instead, decisions, article),
+            )
+        )
         if alert is not None:
             assert outcome.alert is not None
-            await _send(producer, alerts, outcome.alert.story.encode("utf-8"), alert)
+            records.append(Outgoing(alerts, outcome.alert.story.encode("utf-8"), alert))
+    return records
 
 
-async def _send(producer: ProducerT, topic_name: str, key: bytes, value: bytes) -> None:
-    await send_record(producer, topic_name, key, value, _report_failure)
+def _rejected_instead(decisions: str, decided: Decision, error: BaseException) -> Outgoing:
+    ARTICLES_REJECTED.labels(stage=STAGE, reason=TOO_LARGE).inc()
+    rejection = Rejection(
+        id=decided.article,
+        outlet=decided.outlet,
+        stage=STAGE,
+        reason=TOO_LARGE,
+        detail=f"{decided.decision} decision: {error.__cause__ or error}"[:500],
+        url=decided.url,
+        published=decided.published,
+    )
+    return rejected_decision_record(decisions, rejection)
 
 
-async def _send_rejected(producer: ProducerT, decisions: str, rejection: Rejection) -> None:
-    decision = rejection_stage(rejection)
-    key = (decision.article or "").encode("utf-8")
-    await _send(producer, decisions, key, decision.model_dump_json().encode("utf-8"))
+def rejected_decision_record(decisions: str, rejection: Rejection) -> Outgoing:
+    """The ``rejected`` decision of ``rejection`` as a record of topic ``decisions``; should
+    even it not fit (an id or outlet of megabytes), one with those cut short."""
+
+    def cut(error: BaseException) -> Outgoing:
+        short = Rejection(
+            id=rejection.id[:_CUT],
+            outlet=rejection.outlet[:_CUT],
+            stage=rejection.stage,
+            reason=rejection.reason,
+            detail=f"{rejection.detail[:_CUT]} (record cut: {error})"[:500],
+        )
+        return Outgoing(decisions, short.id.encode("utf-8"), _rejected_json(short))
+
+    return Outgoing(decisions, rejection.id.encode("utf-8"), _rejected_json(rejection), instead=cut)
 
 
-def _report_failure(sent: asyncio.Future[Any]) -> None:
-    # What Faust's Topic.send does with a record the producer gave up on: log it.
-    if not sent.cancelled() and (error := sent.exception()) is not None:
-        log.warning("sending a story output failed: %r", error)
+def _rejected_json(rejection: Rejection) -> bytes:
+    return rejection_stage(rejection).model_dump_json().encode("utf-8")
 
 
 def register(app: MonitorApp) -> None:
@@ -231,9 +269,13 @@ def register(app: MonitorApp) -> None:
             # Sent once the batch is decided (its story updates saved): the records share
             # produce requests, and the batch's offsets are acknowledged after these sends.
             producer = await app.maybe_start_producer()
-            await send_outcomes(producer, decisions, alerts, outcomes)
-            for rejection in rejected:
-                await _send_rejected(producer, decisions, rejection)
+            await deliver(
+                producer,
+                [
+                    *outcome_records(decisions, alerts, outcomes),
+                    *(rejected_decision_record(decisions, rejection) for rejection in rejected),
+                ],
+            )
 
     @app.agent(topic(app, "rejected"), name=f"{app.conf.id}.story-rejections")
     async def rejections(stream: StreamT[bytes]) -> None:
@@ -241,11 +283,12 @@ def register(app: MonitorApp) -> None:
         async for batch in stream.take_events(  # type: ignore[attr-defined]
             BATCH_SIZE, within=BATCH_WITHIN
         ):
-            producer = await app.maybe_start_producer()
+            records: list[Outgoing] = []
             for event in batch:
                 try:
                     rejection = Rejection.model_validate_json(event.value)
                 except ValidationError as error:
                     log.warning("invalid rejection record %r: %s", event.key, error.errors()[:1])
                     continue
-                await _send_rejected(producer, decisions, rejection)
+                records.append(rejected_decision_record(decisions, rejection))
+            await deliver(await app.maybe_start_producer(), records)

@@ -264,6 +264,25 @@ def test_too_large_is_checked_before_parsing() -> None:
     assert isinstance(result, Rejection) and result.reason == "too_large"
 
 
+def test_text_over_max_text_chars_is_too_large_whether_given_or_extracted() -> None:
+    limit = CleanSettings(max_text_chars=200)
+    sentence = "وصل الرئيس الروسي إلى بيونغ يانغ في زيارة نادرة. "
+    fits = RawArticle(id="a", outlet="x", title="زيارة", text=sentence * 3)
+    assert isinstance(clean_article(fits, settings=limit), CleanArticle)
+    for raw in (
+        RawArticle(id="a", outlet="x", title="زيارة", text=sentence * 5),
+        RawArticle(id="a", outlet="x", title=sentence * 5, text=sentence),
+        RawArticle(id="a", outlet="x", html=f"<html><body><p>{sentence * 5}</p></body></html>"),
+    ):
+        result = clean_article(raw, settings=limit)
+        assert isinstance(result, Rejection), raw
+        assert (result.reason, result.detail) == ("too_large", "text over 200 characters")
+    # The default: about 0.2 MB of Arabic, whose fingerprinted record stays under 1 MiB.
+    huge = RawArticle(id="a", outlet="x", text=sentence * 3_000)
+    rejected = clean_article(huge)
+    assert isinstance(rejected, Rejection) and rejected.reason == "too_large"
+
+
 def test_non_arabic_article_is_cleaned_with_its_language() -> None:
     text = (
         "Russian President Vladimir Putin arrived in Pyongyang on Wednesday for a rare visit.\n"

@@ -22,6 +22,7 @@ from monitor.settings import Settings
 from monitor.stages.fingerprint import (
     FingerprintStoreUnavailable,
     article_fingerprint,
+    fingerprint_batch,
     fingerprint_stage,
 )
 from monitor.stores.fingerprints import (
@@ -134,6 +135,29 @@ async def test_an_article_never_matches_itself_on_redelivery(store: FingerprintS
     assert again.exact is None and again.candidates == ()
     other = await store.match_and_add("b", "p", fingerprint)
     assert other.exact is not None and other.exact.id == "a"
+
+
+@pytest.mark.integration
+async def test_a_batch_seen_again_is_classified_as_the_first_time(
+    store: FingerprintStore, topic_prefix: str
+) -> None:
+    """A worker killed after its batch was fingerprinted, before its records were sent:
+    the batch comes again. Its original must not become a copy of its own reprint (stored
+    after it by the first pass), and nothing is stored twice (a second sid per article
+    would push other articles out of the samples' latest sids)."""
+    settings = settings_for(topic_prefix)
+    batch = [seed_article("000", "khaleejion24"), seed_article("004", "vetogate")]
+    first = await fingerprint_batch([a.model_copy(deep=True) for a in batch], store, settings)
+    again = await fingerprint_batch([a.model_copy(deep=True) for a in batch], store, settings)
+    kinds = [(r.article.id, r.kind, r.matched_id) for r in first]
+    assert kinds == [("seed-000", "new", None), ("seed-004", "reprint", "seed-000")]
+    assert [(r.article.id, r.kind, r.matched_id) for r in again] == kinds
+    assert [r.reasons for r in again] == [r.reasons for r in first]
+    # A later copy still finds the original, stored once.
+    later = seed_article("000", "youm7")
+    later.id = "later-copy"
+    (copy,) = await fingerprint_batch([later], store, settings)
+    assert (copy.kind, copy.matched_id) == ("exact", "seed-000")
 
 
 @pytest.mark.integration

@@ -9,10 +9,9 @@ import pytest
 from aiokafka import AIOKafkaProducer
 
 from monitor.core.analysis import features_from_record, match_texts
-from monitor.core.records import FingerprintedArticle, RawArticle, Rejection
+from monitor.core.records import Decision, FingerprintedArticle, RawArticle, Rejection
 from monitor.core.stories import article_features
 from monitor.settings import Settings
-from monitor.stream import prep_agent
 from monitor.stream.app import build_worker_app, running
 from tests.stream.helpers import read_topic
 
@@ -109,16 +108,37 @@ def test_a_worker_runs_prep_or_clean_and_fingerprint_not_both() -> None:
     ]
 
 
-async def test_a_record_the_producer_gives_up_on_is_logged(
-    caplog: pytest.LogCaptureFixture,
+@pytest.mark.integration
+@pytest.mark.parametrize("number", ["NaN", "Infinity", "-Infinity", "1e999"])
+async def test_a_raw_record_with_a_non_finite_number_is_rejected_where_it_enters(
+    service_settings: Settings, number: str
 ) -> None:
-    failed: asyncio.Future[object] = asyncio.get_running_loop().create_future()
-    failed.add_done_callback(prep_agent._report_failure)
-    failed.set_exception(RuntimeError("broker gone"))
-    delivered: asyncio.Future[object] = asyncio.get_running_loop().create_future()
-    delivered.add_done_callback(prep_agent._report_failure)
-    delivered.set_result(None)
-    await asyncio.sleep(0)  # done callbacks run on the next loop iteration
-    assert [r.getMessage() for r in caplog.records if r.levelname == "ERROR"] == [
-        "a record could not be produced: broker gone"
-    ]
+    """Python's and pydantic's JSON readers take NaN and infinities; written again they
+    become ``null``, which the story stage could not read back (it rejected the article
+    there, after the fingerprint store had taken it). The prep stage rejects it."""
+    prefix = service_settings.kafka.topic_prefix
+    article = raw_seeds()[0]
+    good = article.model_dump_json().encode()
+    bad = good.replace(b'"trace":{}', b'"trace":{"polled":' + number.encode() + b"}")
+    assert bad != good
+    app = build_worker_app(service_settings, app_id=f"{prefix}worker")
+    async with running(app):
+        producer = AIOKafkaProducer(bootstrap_servers=service_settings.kafka.bootstrap)
+        await producer.start()
+        try:
+            await producer.send_and_wait(f"{prefix}raw", bad, key=b"bad")
+            await producer.send_and_wait(f"{prefix}raw", good, key=b"good")
+        finally:
+            await producer.stop()
+        bootstrap = service_settings.kafka.bootstrap
+        decided, fingerprinted = await asyncio.gather(
+            read_topic(bootstrap, f"{prefix}decisions", 2),
+            read_topic(bootstrap, f"{prefix}fingerprinted", 1),
+        )
+    assert fingerprinted.keys() == {article.id}  # only the good one went on
+    decision = Decision.model_validate_json(decided["bad"])
+    assert decision.decision == "rejected"
+    assert (decision.reasons["stage"], decision.reasons["reason"]) == ("clean", "invalid_record")
+    assert "trace.polled" in decision.reasons["detail"]
+    assert "finite number" in decision.reasons["detail"]
+    assert Decision.model_validate_json(decided[article.id]).decision == "new_story"

@@ -18,7 +18,7 @@ from monitor.settings import Settings
 from monitor.stages.story import story_stage
 from monitor.stores.stories import RedisStoryStore
 from monitor.stream.app import build_worker_app, running
-from monitor.stream.story_agent import _report_failure, decide_batch, decide_outcomes
+from monitor.stream.story_agent import decide_batch, decide_outcomes
 
 pytestmark = pytest.mark.integration
 SEEDS_JSONL = Path(__file__).parent.parent / "data" / "seeds.jsonl"
@@ -233,22 +233,6 @@ async def test_outcomes_are_sent_as_they_were_recorded(service_settings: Setting
     assert reused >= len(items) // 2
     assert [o.as_json() for o in again] == [o.as_json() for o in outcomes[:5]]
     assert outcomes[-1].as_json() == outcomes[0].as_json()
-
-
-def test_a_lost_output_is_logged(caplog: pytest.LogCaptureFixture) -> None:
-    loop = asyncio.new_event_loop()
-    try:
-        sent, lost = loop.create_future(), loop.create_future()
-        sent.set_result(None)
-        lost.set_exception(ConnectionError("broker gone"))
-        with caplog.at_level(logging.WARNING, logger="monitor.stream.story_agent"):
-            _report_failure(sent)
-            _report_failure(lost)
-    finally:
-        loop.close()
-    assert [r.getMessage() for r in caplog.records] == [
-        "sending a story output failed: ConnectionError('broker gone')"
-    ]
 
 
 async def test_a_slim_record_with_an_unusable_analysis_is_analysed_from_its_sentences(
