@@ -147,7 +147,7 @@ async def decide_story(
         encoded = _DECISION_JSON(decision), _ALERT_JSON(alert) if alert is not None else None
         await store.save(
             outcome.story, keys=keys, articles=[article.id], retention=retention,
-            outcomes={article.id: _compose_outcome(*encoded)},
+            outcomes={article.id: _compose_outcome(*encoded)}, timeline=(decision,),
         )  # fmt: skip
     if alert is not None:
         labelled(ALERTS, alert.kind).inc()
