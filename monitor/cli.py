@@ -26,6 +26,7 @@ _COMMAND_MODULES: tuple[str, ...] = (
     "monitor.commands.worker",
     "monitor.commands.dispatch",
     "monitor.commands.services",
+    "monitor.commands.web",
 )
 
 
