@@ -214,6 +214,7 @@ def create_app(
 ) -> FastAPI:
     """The web app over ``browser``; ``token``: required of every request but ``/healthz``."""
     templates = _templates()
+    token = token or None  # an empty setting is no token
 
     async def authorize(request: Request) -> None:
         if token is None or request.url.path == "/healthz":
