@@ -12,7 +12,8 @@
    fingerprinted once; then the story agent's batch loop (``decide_outcomes``, batches of
    200, write-behind store on Redis) decides them with timelines off and on, alternating
    ``--rounds`` times on fresh prefixes (after an uncounted warm-up round), in this one run:
-   articles/s of each (best round).
+   articles/s of each (best round), and CPU milliseconds per article of this process plus
+   Redis (least of the rounds): the steadier figure on a shared machine.
 """
 
 from __future__ import annotations
@@ -161,6 +162,9 @@ async def bench_agent(redis_url: str, stream: Path, articles: int, rounds: int) 
     records = await fingerprinted(stream, articles)
     client = aioredis.Redis.from_url(redis_url)
     rates: dict[str, list[float]] = {"off": [], "on": []}
+    # CPU per article, this process (the agent) plus Redis: steadier than the wall clock on
+    # a shared machine.
+    cpu: dict[str, list[float]] = {"off": [], "on": []}
     try:
         # Round 0 only warms the per-word caches of the core (not counted).
         for round_number in range(rounds + 1):
@@ -169,11 +173,15 @@ async def bench_agent(redis_url: str, stream: Path, articles: int, rounds: int) 
                 settings.stories.timeline_entries = size
                 prefix = f"bench-agent-{uuid.uuid4().hex[:6]}:"
                 store = RedisStoryStore(client, prefix, write_behind=True, timeline_size=size)
-                began = time.perf_counter()
+                redis_before = await _redis_cpu(client)
+                began, cpu_began = time.perf_counter(), time.process_time()
                 for i in range(0, len(records), BATCH_SIZE):
                     await decide_outcomes(records[i : i + BATCH_SIZE], store, settings)
+                wall, used = time.perf_counter() - began, time.process_time() - cpu_began
+                used += await _redis_cpu(client) - redis_before
                 if round_number:
-                    rates[mode].append(len(records) / (time.perf_counter() - began))
+                    rates[mode].append(len(records) / wall)
+                    cpu[mode].append(used / len(records) * 1000)
                 keys = [key async for key in client.scan_iter(match=f"{prefix}*", count=10_000)]
                 for j in range(0, len(keys), 10_000):
                     await client.delete(*keys[j : j + 10_000])
@@ -186,6 +194,16 @@ async def bench_agent(redis_url: str, stream: Path, articles: int, rounds: int) 
             f"  timelines {mode:3s}: best {best[mode]:6.0f}  all {', '.join(f'{v:.0f}' for v in values)}"
         )
     print(f"  change with timelines on: {(best['on'] / best['off'] - 1) * 100:+.1f}%")
+    least = {mode: min(values) for mode, values in cpu.items()}
+    for mode, values in cpu.items():
+        print(f"  CPU ms/article (agent + Redis), timelines {mode:3s}: least {least[mode]:.3f}"
+              f"  all {', '.join(f'{v:.3f}' for v in values)}")  # fmt: skip
+    print(f"  throughput change by CPU: {(least['off'] / least['on'] - 1) * 100:+.1f}%")
+
+
+async def _redis_cpu(client: aioredis.Redis) -> float:
+    info = await client.info("cpu")
+    return float(info["used_cpu_user"]) + float(info["used_cpu_sys"])
 
 
 def main() -> None:
