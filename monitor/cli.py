@@ -27,6 +27,7 @@ _COMMAND_MODULES: tuple[str, ...] = (
     "monitor.commands.worker",
     "monitor.commands.dispatch",
     "monitor.commands.services",
+    "monitor.commands.web",
 )
 
 

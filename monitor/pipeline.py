@@ -98,7 +98,10 @@ class Pipeline:
                 index_bucket_bits=fp.index_bucket_bits,
                 min_shared=fp.min_shared,
             )
-            self.stories = RedisStoryStore(self._redis, key_prefix=prefix)
+            self.stories = RedisStoryStore(
+                self._redis, key_prefix=prefix,
+                timeline_size=self.settings.stories.timeline_entries,
+            )  # fmt: skip
         else:
             self.templates = MemoryTemplateStore(**template_store_settings(self.settings.clean))
             self.fingerprints = MemoryFingerprintStore(
@@ -106,7 +109,7 @@ class Pipeline:
                 generation_seconds=fp.generation_seconds,
                 min_shared=fp.min_shared,
             )
-            self.stories = MemoryStoryStore()
+            self.stories = MemoryStoryStore(self.settings.stories.timeline_entries)
 
     async def process(self, raw: RawArticle) -> tuple[Decision, Alert | None]:
         """One article through every stage: its decision, and its alert if any."""

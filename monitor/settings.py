@@ -39,6 +39,7 @@ __all__ = [
     "RedisSettings",
     "Settings",
     "StorySettings",
+    "WebSettings",
     "config_problems",
     "load_settings",
     "read_yaml_mapping",
@@ -170,6 +171,12 @@ class StorySettings(_Group):
     development_min_score: Extent = Field(
         1.5, description="Weighted new facts (in new relevant sentences) that make a development."
     )
+    timeline_entries: int = Field(
+        100,
+        ge=0,
+        description="Timeline entries (decisions) kept per story for the web, the latest "
+        "published; 0: no timelines.",
+    )
 
 
 class PollerSettings(_Group):
@@ -240,6 +247,33 @@ class AlertSettings(_Group):
     spike_min_outlets: Count = Field(4, description="Fewest distinct outlets in an hour to break.")
 
 
+class WebSettings(_Group):
+    host: str = Field("127.0.0.1", description="Address `monitor web` listens on.")
+    port: Port = Field(8080, description="Port of `monitor web` (the story browser and API).")
+    base_url: str | None = Field(
+        None,
+        description="Public address of the story browser, e.g. https://news.example/; when "
+        "set, alerts carry a link to their story page (`Alert.story_url`).",
+    )
+    token: str | None = Field(
+        None,
+        description="Bearer token required by the API and pages (none: open, so keep the "
+        "default loopback address).",
+    )
+    alerts_stream_url: str | None = Field(
+        None,
+        description="The dispatcher's SSE stream that `/api/alerts/stream` relays (service "
+        "mode); default: http://{alerts.sse_host}:{alerts.sse_port}/alerts/stream.",
+    )
+
+    @model_validator(mode="after")
+    def _register_token(self) -> WebSettings:
+        # The token must never reach a log line (a request log quoting an Authorization header).
+        if self.token:
+            redaction.register(self.token)
+        return self
+
+
 class MetricsSettings(_Group):
     port: Port = Field(9464, description="Port of the /metrics endpoint of this process (0: off).")
 
@@ -259,6 +293,7 @@ class Settings(BaseSettings):
     poller: PollerSettings = Field(default_factory=PollerSettings)
     alerts: AlertSettings = Field(default_factory=AlertSettings)
     metrics: MetricsSettings = Field(default_factory=MetricsSettings)
+    web: WebSettings = Field(default_factory=WebSettings)
 
     @classmethod
     def settings_customise_sources(

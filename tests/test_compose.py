@@ -18,7 +18,7 @@ from monitor import cli
 from monitor.settings import Settings
 
 ROOT = Path(__file__).resolve().parents[1]
-MONITOR_SERVICES = ("poller", "worker", "dispatcher")
+MONITOR_SERVICES = ("poller", "worker", "dispatcher", "web")
 # Variables read by monitor/settings.py itself rather than mapped to a field.
 SPECIAL_VARIABLES = {"MONITOR_CONFIG"}
 

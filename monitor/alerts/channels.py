@@ -152,6 +152,8 @@ def _alert_text(alert: Alert) -> list[str]:
         outlets = ", ".join(s.outlet for s in alert.sources)
         lines.append(f"تتناقلها {len(alert.sources)} وسائل إعلام: {outlets}")
     lines += alert.links
+    if alert.story_url:
+        lines.append(f"القصة كاملة: {alert.story_url}")
     return lines
 
 
@@ -184,6 +186,8 @@ def _alert_html(alert: Alert) -> str:
         parts.append(f"<p>المصادر:</p><ul>{items}</ul>")
     links = [link for link in alert.links if not any(s.url == link for s in alert.sources)]
     parts += [f'<p><a href="{e(link)}">{e(link)}</a></p>' for link in links]
+    if alert.story_url:
+        parts.append(f'<p><a href="{e(alert.story_url)}">القصة كاملة</a></p>')
     return "\n".join(parts)
 
 

@@ -37,6 +37,7 @@ import time
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from typing import Any
+from urllib.parse import quote
 
 import httpx
 from redis.exceptions import RedisError
@@ -186,8 +187,11 @@ class Dispatcher:
         concurrency: int = 16,
         poll_seconds: float = 0.5,
         rng: Callable[[], float] = random.random,
+        story_base_url: str | None = None,
     ) -> None:
         self.settings = settings or AlertSettings.model_validate({})
+        # web.base_url: alerts link to their story page.
+        self.story_base_url = story_base_url.rstrip("/") if story_base_url else None
         self._subscriptions = subscriptions
         self.store = store
         self.dead_letters = dead_letters
@@ -243,6 +247,8 @@ class Dispatcher:
 
     async def handle_alert(self, alert: Alert) -> list[str]:
         """Route one alert; returns the idempotency keys enqueued (durable on return)."""
+        if self.story_base_url is not None and alert.story_url is None:
+            alert.story_url = f"{self.story_base_url}/stories/{quote(alert.story, safe='')}"
         if self.broadcaster is not None:
             self.broadcaster.publish(alert)
         if alert.kind != "breaking":

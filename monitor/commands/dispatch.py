@@ -101,6 +101,7 @@ async def run_dispatch(settings: Settings, stop: asyncio.Event | None = None) ->
         settings.alerts,
         dead_letters=publish_dead_letter,
         broadcaster=broadcaster,
+        story_base_url=settings.web.base_url,
     )
     delivery = asyncio.create_task(dispatcher.run(), name="delivery")
     lag_stop = asyncio.Event()

@@ -45,6 +45,7 @@ import httpx
 from monitor.alerts.channels import KIND_LABELS, Channel, make_channel
 from monitor.alerts.dispatcher import Dispatcher
 from monitor.alerts.records import Notification
+from monitor.alerts.sse import AlertBroadcaster
 from monitor.alerts.subscriptions import Subscriber, Subscriptions, load_subscriptions
 from monitor.commands.arguments import port, seconds
 from monitor.core.records import Alert, RawArticle
@@ -60,6 +61,7 @@ from monitor.samples import SampleSite, load_samples
 from monitor.settings import Settings, load_settings
 from monitor.stores.deliveries import MemoryDeliveryStore
 from monitor.stores.seen import MemorySeenStore
+from monitor.stores.stories import MemoryStoryStore
 
 __all__ = ["ConsoleChannel", "RunSummary", "format_alert", "register", "run_embedded"]
 
@@ -86,6 +88,9 @@ def register(subparsers: Any) -> None:
         help="sample: release one article every S seconds (default 0.6)",
     )  # fmt: skip
     parser.add_argument("--metrics-port", type=port, default=0, help="serve /metrics (0: off)")
+    parser.add_argument(
+        "--web-port", type=port, help="serve the story browser here (default web.port; 0: off)"
+    )
     parser.set_defaults(func=_main)
 
 
@@ -176,6 +181,7 @@ async def run_embedded(
     sample_interval: float = 0.6,
     subscriptions: Path | None = None,
     stop: asyncio.Event | None = None,
+    web_port: int = 0,
 ) -> RunSummary:
     """Poll, decide and print alerts until ``stop``, ``duration`` or (``once``) end of input.
 
@@ -213,6 +219,8 @@ async def run_embedded(
         http_client=client,
         channel_factory=channel_for,
         poll_seconds=0.1,
+        broadcaster=AlertBroadcaster(settings.alerts.sse_buffer),
+        story_base_url=settings.web.base_url,
     )
     seen = MemorySeenStore(settings.poller.seen_ttl_seconds)
     tasks: list[asyncio.Task[Any]] = []
@@ -246,6 +254,10 @@ async def run_embedded(
                 ))  # fmt: skip
             if duration is not None:
                 tasks.append(asyncio.create_task(_stop_after(stop, duration), name="duration"))
+            if web_port:
+                tasks.append(asyncio.create_task(
+                    _serve_web(pipeline, dispatcher, settings, web_port, stop), name="web"
+                ))  # fmt: skip
             await _wait_stopped(stop, tasks)
             await polling  # returns once the polls under way finished
             await dispatcher.drain(timeout=10.0)
@@ -282,6 +294,28 @@ async def _decide(
             log.exception("article %s from %s could not be processed", raw.id, raw.outlet)
         finally:
             queue.task_done()
+
+
+async def _serve_web(
+    pipeline: Pipeline, dispatcher: Dispatcher, settings: Settings, port: int, stop: asyncio.Event
+) -> None:
+    """The story browser over this run's stories (read only) and its alerts."""
+    from monitor.commands.web import check_exposure, web_url
+    from monitor.web.app import BroadcasterSource, create_app, serve
+    from monitor.web.browse import MemoryStoryBrowser
+
+    assert isinstance(pipeline.stories, MemoryStoryStore) and dispatcher.broadcaster is not None
+    app = create_app(MemoryStoryBrowser(pipeline.stories), token=settings.web.token,
+                     alerts=BroadcasterSource(dispatcher.broadcaster))  # fmt: skip
+    host = settings.web.host
+    check_exposure(host, settings.web.token)
+    print(f"monitor run: stories at {web_url(host, port)}", file=sys.stderr, flush=True)
+    try:
+        await serve(app, host, port, stop)
+    except OSError as error:  # port taken: the monitor runs on without its pages
+        log.error("story browser not served on %s:%s: %s", host, port, error)
+    except SystemExit:  # uvicorn exits when it cannot bind
+        log.error("story browser not served on %s:%s", host, port)
 
 
 async def _stop_at_end(
@@ -343,6 +377,7 @@ def _main(args: argparse.Namespace) -> int:
             sample_interval=args.interval,
             subscriptions=args.subscriptions,
             stop=stop,
+            web_port=settings.web.port if args.web_port is None else args.web_port,
         )
 
     started = time.monotonic()

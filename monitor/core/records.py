@@ -263,6 +263,10 @@ class Alert(_Record):
     new_sentences: list[str] = Field(default_factory=list)
     sources: list[AlertSource] = Field(default_factory=list)
     links: list[str] = Field(default_factory=list)
+    story_url: str | None = Field(
+        default=None,
+        description="The story's page in the story browser (set when web.base_url is).",
+    )
     score: float = 0.0
     names: list[str] = Field(
         default_factory=list, description="People, places and organisations named (normalised)."

@@ -169,8 +169,10 @@ async def decide_story(
             await store.save(outcome.absorbed, keys=[], articles=[], retention=retention)
         await store.save(
             outcome.story, keys=keys, articles=articles, retention=retention,
-            outcomes={article.id: _compose_outcome(*encoded)},
+            outcomes={article.id: _compose_outcome(*encoded)}, timeline=(decision,),
         )  # fmt: skip
+        if outcome.absorbed is not None:
+            await store.merge_timelines(outcome.absorbed.id, outcome.story.id)
     if alert is not None:
         labelled(ALERTS, alert.kind).inc()
         _observe_latency(alert, decided)
@@ -190,7 +192,7 @@ async def _follow_merges(store: StoryStore, story: StoryState | None) -> StorySt
     for _ in range(MAX_MERGE_HOPS):
         if story is None or story.merged_into is None:
             return story
-        story = await store.story(story.merged_into)
+        story = await store.load_story(story.merged_into)
     return story
 
 

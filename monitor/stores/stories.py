@@ -24,6 +24,15 @@ story's last update:
   the article in the same transaction as the story update, kept ``DECIDED_TTL`` seconds, so
   an article delivered again (a worker killed before committing its Kafka offset) gets the
   same decision and alert again instead of being judged against its own update.
+* ``P story:tl:{id}`` sorted set: the story's timeline, what the web shows: each article's
+  decision (JSON) -> its publication time (else the story time), written with the story
+  update, trimmed to the ``timeline_size`` latest published (0: no timelines).
+* ``P story:tlx:{id}`` hash: the timeline's digest, for story lists: ``developments``
+  (development decisions), ``last_development`` (time of the latest article that brought
+  news) and ``o:{outlet}`` (articles per outlet), all time, not trimmed.
+* ``P story:merged:{id}`` string: the story this one was merged into (written by
+  ``merge_timelines`` when the story stage merges stories, with the story TTL); ``resolve``
+  follows these links.
 
 ``RedisStoryStore(write_behind=True)`` (the story agent only: the single writer) serves reads
 from process memory and sends all of a batch's writes in one transaction at ``flush``; see
@@ -36,7 +45,7 @@ import json
 from array import array
 from collections import Counter, OrderedDict
 from collections.abc import Callable, Sequence
-from dataclasses import fields
+from dataclasses import dataclass, field, fields
 from itertools import chain
 from operator import itemgetter
 from typing import Any, Protocol
@@ -46,9 +55,19 @@ from pydantic_core import to_json
 from redis.asyncio.client import Pipeline
 
 from monitor.core.decide import Candidate
+from monitor.core.records import Decision
 from monitor.core.stories import StoryState
 
-__all__ = ["DECIDED_TTL", "INDEX_PER_KEY", "MemoryStoryStore", "RedisStoryStore", "StoryStore"]
+__all__ = [
+    "DECIDED_TTL",
+    "INDEX_PER_KEY",
+    "MERGE_HOPS",
+    "TIMELINE_SIZE",
+    "MemoryStoryStore",
+    "RedisStoryStore",
+    "StoryStore",
+    "TimelineDigest",
+]
 
 INDEX_PER_KEY = 50
 """Most recent stories remembered per index key: a key shared by more says little."""
@@ -60,9 +79,15 @@ ARTICLE_CACHE_SIZE = 200_000
 """Article -> story mappings a write-behind store keeps in process."""
 DECIDED_TTL = 86_400
 """Seconds an article's recorded outcome is kept (redeliveries come within minutes)."""
+TIMELINE_SIZE = 100
+"""Timeline entries kept per story by default (``StorySettings.timeline_entries``)."""
+MERGE_HOPS = 16
+"""Merged-story links ``resolve`` follows at most (a longer chain would be a cycle)."""
+NEWS_DECISIONS = ("new_story", "development")
 MEMORY_FIELDS = ("sentences", "seen_terms", "numbers", "sources")
 SUMMARY_FIELDS = tuple(f.name for f in fields(StoryState) if f.name not in MEMORY_FIELDS)
 _NOT_QUEUED: Any = object()
+_DECISION_JSON = Decision.__pydantic_serializer__.to_json
 
 
 class StoryStore(Protocol):
@@ -84,7 +109,7 @@ class StoryStore(Protocol):
         """The full story an article was filed in."""
         ...
 
-    async def story(self, story_id: str) -> StoryState | None:
+    async def load_story(self, story_id: str) -> StoryState | None:
         """The full story (summary and memory) saved as ``story_id``."""
         ...
 
@@ -96,9 +121,22 @@ class StoryStore(Protocol):
         articles: list[str],
         retention: float,
         outcomes: dict[str, str] | None = None,
+        timeline: Sequence[Decision] = (),
     ) -> None:
         """Store ``story`` (summary and memory), file it under ``keys``, map ``articles``;
-        record ``outcomes`` (article id -> outcome JSON) in the same atomic step."""
+        record ``outcomes`` (article id -> outcome JSON) and add ``timeline`` (the articles'
+        decisions) to the story's timeline in the same atomic step."""
+        ...
+
+    async def resolve(self, story_id: str) -> str:
+        """The story ``story_id`` now is: itself, or the one it was merged into (links
+        followed)."""
+        ...
+
+    async def merge_timelines(self, from_id: str, into_id: str) -> None:
+        """Record that ``from_id`` was merged into ``into_id`` (``resolve`` follows it) and
+        move its timeline (and its digest) into ``into_id``'s: entries kept in publication
+        order, trimmed to the bound; ``from_id``'s is gone after."""
         ...
 
     async def decided(self, article_id: str) -> str | None:
@@ -136,14 +174,53 @@ def _rank(filings: list[dict[str, float]], min_time: float, limit: int) -> list[
     return ranked[: max(0, limit)]
 
 
+@dataclass(slots=True)
+class TimelineDigest:
+    """What a story list shows of a timeline (all time: trimming does not change it)."""
+
+    developments: int = 0
+    last_development: float | None = None
+    outlets: Counter[str] = field(default_factory=Counter)
+    """Outlet -> articles of the story it published."""
+
+    def add(self, decision: str, outlet: str, at: float) -> None:
+        self.outlets[outlet] += 1
+        if decision == "development":
+            self.developments += 1
+        if decision in NEWS_DECISIONS and (
+            self.last_development is None or at > self.last_development
+        ):
+            self.last_development = at
+
+    def absorb(self, other: TimelineDigest) -> None:
+        self.developments += other.developments
+        self.outlets.update(other.outlets)
+        if other.last_development is not None and (
+            self.last_development is None or other.last_development > self.last_development
+        ):
+            self.last_development = other.last_development
+
+
+def timeline_time(decision: Decision, story: StoryState) -> float:
+    """When a timeline entry happened: the article's publication, else the story time."""
+    published = decision.published
+    return published.timestamp() if published is not None else story.updated
+
+
 class MemoryStoryStore:
     """In-process store (embedded mode, tests). States are kept as objects."""
 
-    def __init__(self) -> None:
+    def __init__(self, timeline_size: int = TIMELINE_SIZE) -> None:
         self._stories: dict[str, StoryState] = {}
         self._index: dict[str, dict[str, float]] = {}
         self._articles: dict[str, str] = {}
         self._outcomes: dict[str, str] = {}
+        self.merged: dict[str, str] = {}
+        """Merged story id -> the story it was merged into (the story stage records it)."""
+        self.timeline_size = timeline_size
+        # Story id -> [(time, article id, decision)], in time order; story id -> digest.
+        self.timelines: dict[str, list[tuple[float, str, Decision]]] = {}
+        self.digests: dict[str, TimelineDigest] = {}
 
     async def candidates(
         self, keys: list[str], *, now: float, close_after: float, archive_after: float, limit: int
@@ -164,7 +241,7 @@ class MemoryStoryStore:
         story_id = self._articles.get(article_id)
         return self._stories.get(story_id) if story_id else None
 
-    async def story(self, story_id: str) -> StoryState | None:
+    async def load_story(self, story_id: str) -> StoryState | None:
         return self._stories.get(story_id)
 
     async def save(
@@ -175,9 +252,18 @@ class MemoryStoryStore:
         articles: list[str],
         retention: float,
         outcomes: dict[str, str] | None = None,
+        timeline: Sequence[Decision] = (),
     ) -> None:
         self._outcomes.update(outcomes or {})
         self._stories[story.id] = story
+        if timeline and self.timeline_size > 0:
+            entries = self.timelines.setdefault(story.id, [])
+            digest = self.digests.setdefault(story.id, TimelineDigest())
+            for decision in timeline:
+                at = timeline_time(decision, story)
+                entries.append((at, decision.article, decision))
+                digest.add(decision.decision, decision.outlet, at)
+            self._keep_latest(entries)
         for key in keys:
             filed = self._index.setdefault(key, {})
             filed[story.id] = story.updated
@@ -186,6 +272,41 @@ class MemoryStoryStore:
                 del filed[oldest]
         for article in articles:
             self._articles[article] = story.id
+
+    def _keep_latest(self, entries: list[tuple[float, str, Decision]]) -> None:
+        entries.sort(key=itemgetter(0, 1))  # as Redis orders equal scores: by member
+        del entries[: max(0, len(entries) - self.timeline_size)]
+
+    async def resolve(self, story_id: str) -> str:
+        for _ in range(MERGE_HOPS):
+            merged_into = self.merged.get(story_id)
+            if merged_into is None:
+                break
+            story_id = merged_into
+        return story_id
+
+    async def merge_timelines(self, from_id: str, into_id: str) -> None:
+        self.merged[from_id] = into_id
+        moved = self.timelines.pop(from_id, [])
+        if moved:
+            entries = self.timelines.setdefault(into_id, [])
+            entries.extend(moved)
+            self._keep_latest(entries)
+        digest = self.digests.pop(from_id, None)
+        if digest is not None:
+            self.digests.setdefault(into_id, TimelineDigest()).absorb(digest)
+
+    def story(self, story_id: str) -> StoryState | None:
+        """The stored state of ``story_id`` (for readers in this process: the web)."""
+        return self._stories.get(story_id)
+
+    def stories(self) -> list[StoryState]:
+        """Every stored story (for readers in this process: the web)."""
+        return list(self._stories.values())
+
+    def index(self, key: str) -> dict[str, float]:
+        """The stories filed under index ``key`` (story id -> update), for readers."""
+        return dict(self._index.get(key, {}))
 
     async def decided(self, article_id: str) -> str | None:
         return self._outcomes.get(article_id)
@@ -256,8 +377,97 @@ end
 return reply
 """
 
+# Lua (a prefix of the scripts that add to timelines): add ``entries`` ({time, decision kind,
+# outlet} each; the decisions' JSON in ARGV from ``arg`` on) to story ``sid``'s timeline and
+# digest, trim the timeline to its ``keep`` latest, give both ``ttl``. Returns the next ARGV.
+_ADD_TIMELINE_LUA = """
+local function add_timeline(prefix, sid, ttl, entries, arg, keep)
+  local timeline, digest = prefix .. 'tl:' .. sid, prefix .. 'tlx:' .. sid
+  local scored = {}
+  for j, entry in ipairs(entries) do
+    local at, kind = entry[1], entry[2]
+    scored[2 * j - 1], scored[2 * j] = at, ARGV[arg + j - 1]
+    redis.call('HINCRBY', digest, 'o:' .. entry[3], 1)
+    if kind == 'development' then redis.call('HINCRBY', digest, 'developments', 1) end
+    if kind == 'development' or kind == 'new_story' then
+      local last = redis.call('HGET', digest, 'last_development')
+      if not last or tonumber(at) > tonumber(last) then
+        redis.call('HSET', digest, 'last_development', at)
+      end
+    end
+  end
+  redis.call('ZADD', timeline, unpack(scored))
+  if redis.call('ZCARD', timeline) > keep then
+    redis.call('ZREMRANGEBYRANK', timeline, 0, -keep - 1)
+  end
+  redis.call('EXPIRE', timeline, ttl)
+  redis.call('EXPIRE', digest, ttl)
+  return arg + #entries
+end
+"""
+
+# ARGV: the keyspace, {story id, TTL, keep, entries} as JSON, then the entries' decisions.
+_TIMELINE_LUA = (
+    _ADD_TIMELINE_LUA
+    + """
+local story = cjson.decode(ARGV[2])
+add_timeline(ARGV[1], story[1], story[2], story[4], 3, story[3])
+return #story[4]
+"""
+)
+
+# ARGV: the keyspace, from story id, into story id, timeline entries kept. Records the merge
+# link; the link and the merged timeline expire with the story it went into (the TTL of its
+# summary).
+_MERGE_TIMELINES_LUA = """
+local prefix, from, into, keep = ARGV[1], ARGV[2], ARGV[3], tonumber(ARGV[4])
+local source, target = prefix .. 'tl:' .. from, prefix .. 'tl:' .. into
+local source_digest, target_digest = prefix .. 'tlx:' .. from, prefix .. 'tlx:' .. into
+if redis.call('EXISTS', source) == 1 then
+  -- A decision is in one timeline only, so the aggregate never chooses.
+  redis.call('ZUNIONSTORE', target, 2, target, source, 'AGGREGATE', 'MIN')
+  if redis.call('ZCARD', target) > keep then
+    redis.call('ZREMRANGEBYRANK', target, 0, -keep - 1)
+  end
+  redis.call('DEL', source)
+end
+local fields = redis.call('HGETALL', source_digest)
+for i = 1, #fields, 2 do
+  local name, value = fields[i], fields[i + 1]
+  if name == 'last_development' then
+    local last = redis.call('HGET', target_digest, name)
+    if not last or tonumber(value) > tonumber(last) then
+      redis.call('HSET', target_digest, name, value)
+    end
+  else
+    redis.call('HINCRBY', target_digest, name, value)
+  end
+end
+redis.call('DEL', source_digest)
+local ttl = redis.call('TTL', prefix .. 'sum:' .. into)
+redis.call('SET', prefix .. 'merged:' .. from, into)
+if ttl > 0 then
+  redis.call('EXPIRE', target, ttl)
+  redis.call('EXPIRE', target_digest, ttl)
+  redis.call('EXPIRE', prefix .. 'merged:' .. from, ttl)
+end
+return 1
+"""
+
+# ARGV: the keyspace, a story id. Returns the story it now is (merged links followed).
+_RESOLVE_LUA = f"""
+local prefix, sid = ARGV[1], ARGV[2]
+for _ = 1, {MERGE_HOPS} do
+  local merged_into = redis.call('GET', prefix .. 'merged:' .. sid)
+  if not merged_into then return sid end
+  sid = merged_into
+end
+return sid
+"""
+
 # ARGV: the keyspace (``P story:``), the batch as JSON (see ``_write_batch``), then per story
-# of its "stories" the four memory fields. Sent in one MULTI after an MSET of the summaries
+# of its "stories" the four memory fields, then the decisions of the stories' timeline entries
+# (story by story, as listed in "stories"). Sent in one MULTI after an MSET of the summaries
 # and outcomes, which this gives their TTLs. A MULTI of ~500 commands and ~10,000 arguments
 # cost more than the writes: redis-py packs arguments in pure Python and reads a QUEUED reply
 # per command. Large values stay out of Lua, which hashes every byte of a string it is
@@ -266,7 +476,9 @@ return reply
 # would; it is needed only when the ZADD added a member (new scores alone leave the size at
 # most ``keep``) and the set may now hold more than ``keep``: not for the keys of "small",
 # which the writer holds in memory with fewer stories than that after the batch.
-_FLUSH_LUA = """
+_FLUSH_LUA = (
+    _ADD_TIMELINE_LUA
+    + """
 local prefix = ARGV[1]
 local batch = cjson.decode(ARGV[2])
 local keep, ttl = batch.keep, batch.ttl
@@ -279,6 +491,7 @@ local function zadd(key, entries)  -- {score, member, ...}: unpack takes a few t
   return added
 end
 local updated = {}
+local timeline_arg = 4 * #batch.stories + 3
 for i, story in ipairs(batch.stories) do
   local sid, story_ttl, at, arg = story[1], story[2], story[3], 4 * i - 1
   redis.call('EXPIRE', prefix .. 'sum:' .. sid, story_ttl)
@@ -288,6 +501,9 @@ for i, story in ipairs(batch.stories) do
              'lens', ARGV[arg + 2], 'meta', ARGV[arg + 3])
   redis.call('EXPIRE', memory, story_ttl)
   updated[2 * i - 1], updated[2 * i] = at, sid
+  if #story[4] > 0 then
+    timeline_arg = add_timeline(prefix, sid, story_ttl, story[4], timeline_arg, batch.timeline_keep)
+  end
 end
 local function file(index, check)
   for key, filed in pairs(index) do
@@ -321,6 +537,7 @@ for _, article in ipairs(batch.outcomes) do
 end
 return #batch.stories
 """
+)
 
 # KEYS: article->story key. ARGV: prefix. Returns {summary, field, value, ...} or {}.
 _STORY_OF_LUA = """
@@ -438,8 +655,10 @@ class RedisStoryStore:
         write_behind: bool = False,
         index_cache_size: int = INDEX_CACHE_SIZE,
         article_cache_size: int = ARTICLE_CACHE_SIZE,
+        timeline_size: int = TIMELINE_SIZE,
     ) -> None:
         self._redis = client
+        self.timeline_size = timeline_size
         self._prefix = key_prefix
         self._keyspace = key_prefix + "story:"
         self._cache: OrderedDict[str, StoryState] = OrderedDict()
@@ -458,6 +677,10 @@ class RedisStoryStore:
         self._batch_filings: dict[str, dict[str, str]] = {}
         self._batch_articles: dict[str, tuple[str, str]] = {}
         self._batch_outcomes: dict[str, str] = {}
+        # Story id -> its new timeline entries ((time, kind, outlet), decision JSON); timeline
+        # merges (from, into) to send after the batch's writes.
+        self._batch_timeline: dict[str, list[tuple[tuple[str, str, str], bytes]]] = {}
+        self._batch_merges: list[tuple[str, str]] = []
         # Write-behind: article id -> recorded outcome (None: undecided), for this batch.
         self._batch_decided: dict[str, str | None] = {}
         self._index_cache_size = index_cache_size
@@ -466,6 +689,7 @@ class RedisStoryStore:
         self._candidates = client.register_script(_CANDIDATES_LUA)
         self._read_index = client.register_script(_READ_INDEX_LUA)
         self._story_of = client.register_script(_STORY_OF_LUA)
+        self._resolve = client.register_script(_RESOLVE_LUA)
 
     @property
     def write_behind(self) -> bool:
@@ -495,7 +719,13 @@ class RedisStoryStore:
         filings, self._batch_filings = self._batch_filings, {}
         articles, self._batch_articles = self._batch_articles, {}
         outcomes, self._batch_outcomes = self._batch_outcomes, {}
+        timelines, self._batch_timeline = self._batch_timeline, {}
+        merges, self._batch_merges = self._batch_merges, []
         if not stories:
+            if merges:
+                pipe = self._redis.pipeline(transaction=True)
+                self._queue_merges(pipe, merges)
+                await pipe.execute()
             return
         ttl = max(ttl for _, ttl in stories.values())
         # A key held in memory is what Redis holds: fewer stories than the limit there means
@@ -514,9 +744,15 @@ class RedisStoryStore:
             "ttl": str(ttl),
             "cutoff": repr(max(story.updated for story, _ in stories.values()) - ttl),
             "stories": [
-                (story.id, str(story_ttl), repr(story.updated))
+                (
+                    story.id,
+                    str(story_ttl),
+                    repr(story.updated),
+                    [entry for entry, _ in timelines.get(story.id, ())],
+                )
                 for story, story_ttl in stories.values()
             ],
+            "timeline_keep": self.timeline_size,
             "small": small,
             "index": others,
             "articles": articles,
@@ -529,12 +765,50 @@ class RedisStoryStore:
         for story, _ in stories.values():
             strings[keyspace + "sum:" + story.id] = _summary_json(story)
             memories.extend(_memory_fields(story))
+        for story, _ in stories.values():
+            memories.extend(decision for _, decision in timelines.get(story.id, ()))
         for article, outcome in outcomes.items():
             strings[keyspace + "dec:" + article] = outcome
         pipe = self._redis.pipeline(transaction=True)
         pipe.mset(strings)
         # EVAL, not the registered script: see ``save``.
         pipe.eval(_FLUSH_LUA, 0, keyspace, to_json(batch), *memories)
+        self._queue_merges(pipe, merges)
+        await pipe.execute()
+
+    def _queue_merges(self, pipe: Pipeline, merges: list[tuple[str, str]]) -> None:
+        for from_id, into_id in merges:
+            pipe.eval(_MERGE_TIMELINES_LUA, 0, self._keyspace, from_id, into_id, self.timeline_size)
+
+    def _timeline_entries(
+        self, story: StoryState, timeline: Sequence[Decision]
+    ) -> list[tuple[tuple[str, str, str], bytes]]:
+        """``timeline`` as ``add_timeline`` takes it: (time, kind, outlet) and the JSON."""
+        if self.timeline_size <= 0:
+            return []
+        return [
+            (
+                (repr(timeline_time(decision, story)), decision.decision, decision.outlet),
+                _DECISION_JSON(decision),
+            )
+            for decision in timeline
+        ]
+
+    async def resolve(self, story_id: str) -> str:
+        return _text(await self._resolve(args=[self._keyspace, story_id]))
+
+    async def merge_timelines(self, from_id: str, into_id: str) -> None:
+        if self._defer_writes:
+            # After the batch's (or the pending) writes, in the same transaction.
+            if self._write_behind:
+                self._batch_merges.append((from_id, into_id))
+                return
+            if self._pending is None:
+                self._pending = self._redis.pipeline(transaction=True)
+            self._queue_merges(self._pending, [(from_id, into_id)])
+            return
+        pipe = self._redis.pipeline(transaction=True)
+        self._queue_merges(pipe, [(from_id, into_id)])
         await pipe.execute()
 
     def discard_pending(self) -> None:
@@ -543,6 +817,8 @@ class RedisStoryStore:
         self._batch_filings.clear()
         self._batch_articles.clear()
         self._batch_outcomes.clear()
+        self._batch_timeline.clear()
+        self._batch_merges.clear()
         self._batch_decided.clear()
         self._pending = None
         self._cache.clear()
@@ -696,7 +972,7 @@ class RedisStoryStore:
         _decode_memory(story, dict(zip(reply[1::2], reply[2::2], strict=True)))
         return story
 
-    async def story(self, story_id: str) -> StoryState | None:
+    async def load_story(self, story_id: str) -> StoryState | None:
         cached = self._cache.get(story_id)
         if cached is not None:
             return cached  # a cached copy is whole and current (the single writer saved it)
@@ -718,10 +994,14 @@ class RedisStoryStore:
         articles: list[str],
         retention: float,
         outcomes: dict[str, str] | None = None,
+        timeline: Sequence[Decision] = (),
     ) -> None:
         ttl = max(1, int(retention))
+        entries = self._timeline_entries(story, timeline) if timeline else []
         if self._write_behind:
             self._save_locally(story, keys, articles, ttl, outcomes or {})
+            if entries:
+                self._batch_timeline.setdefault(story.id, []).extend(entries)
             return
         if self._pending is None:
             self._pending = self._redis.pipeline(transaction=True)
@@ -745,6 +1025,12 @@ class RedisStoryStore:
             pipe.set(self._key("dec", article), outcome, ex=DECIDED_TTL)
         pipe.zadd(self._key("updated"), {story.id: story.updated})
         pipe.zremrangebyscore(self._key("updated"), "-inf", story.updated - retention)
+        if entries:
+            head = (story.id, ttl, self.timeline_size, [entry for entry, _ in entries])
+            pipe.eval(
+                _TIMELINE_LUA, 0, self._keyspace, to_json(head),
+                *(decision for _, decision in entries),
+            )  # fmt: skip
         if not self._defer_writes:
             try:
                 await self.flush()

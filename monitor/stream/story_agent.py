@@ -252,8 +252,9 @@ def register(app: MonitorApp) -> None:
         ):
             if store is None:
                 store = RedisStoryStore(
-                    redis_client(app), settings.redis.key_prefix, write_behind=True
-                )
+                    redis_client(app), settings.redis.key_prefix, write_behind=True,
+                    timeline_size=settings.stories.timeline_entries,
+                )  # fmt: skip
             elif reassigned:
                 store.discard_pending()  # nothing pending between batches: only memory goes
             reassigned = False

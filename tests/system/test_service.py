@@ -27,6 +27,7 @@ from tests.system.helpers import (
     produce,
     producer,
 )
+from tests.web.test_api import assert_api_matches_decisions
 
 pytestmark = pytest.mark.integration
 
@@ -102,6 +103,8 @@ async def test_seeds_through_worker_and_dispatcher_match_the_embedded_pipeline(
         delivered = [a for a in webhook.alerts if a.kind != "breaking"]
         assert sorted(a.id for a in delivered) == sorted(a.id for a in expected_alerts)
         assert webhook.duplicates() == {}
+        # The story API over the service's Redis shows the story's timeline as decided.
+        await assert_api_matches_decisions(settings, got.decisions)
     finally:
         await reader.stop()
         assert worker.stop() == 0, worker.log_text()[-3000:]

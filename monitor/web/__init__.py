@@ -1,0 +1,1 @@
+"""The story browser and story API (``monitor web``): see ``monitor.web.app``."""

@@ -1,0 +1,156 @@
+"""Story timelines: written with the story update, bounded, expiring with it, merged."""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import AsyncIterator
+from datetime import UTC, datetime
+
+import pytest
+import redis.asyncio as aioredis
+
+from monitor.core.records import Decision
+from monitor.stores.stories import MemoryStoryStore, RedisStoryStore, TimelineDigest
+from tests.stores.test_stories import DAY, story
+
+
+def decision(article: str, kind: str, hour: int, outlet: str = "o", sid: str = "s1") -> Decision:
+    return Decision.model_validate(
+        {
+            "article": article,
+            "outlet": outlet,
+            "decision": kind,
+            "story": sid,
+            "title": f"<b>{article}</b>",
+            "published": datetime(2024, 6, 19, hour, tzinfo=UTC),
+            "new_sentences": [f"جملة {article}"],
+            "decided_at": datetime(2024, 6, 20, tzinfo=UTC),
+        }
+    )
+
+
+async def timeline_of(store: MemoryStoryStore | RedisStoryStore, sid: str) -> list[str]:
+    """Article ids of the stored timeline, in time order."""
+    if isinstance(store, MemoryStoryStore):
+        return [article for _, article, _ in store.timelines.get(sid, [])]
+    raw = await store._redis.zrange(store._key("tl", sid), 0, -1)
+    return [Decision.model_validate_json(entry).article for entry in raw]
+
+
+async def digest_of(store: MemoryStoryStore | RedisStoryStore, sid: str) -> TimelineDigest:
+    if isinstance(store, MemoryStoryStore):
+        return store.digests.get(sid, TimelineDigest())
+    raw = {
+        k.decode(): v.decode()
+        for k, v in (await store._redis.hgetall(store._key("tlx", sid))).items()
+    }
+    digest = TimelineDigest(developments=int(raw.get("developments", 0)))
+    if "last_development" in raw:
+        digest.last_development = float(raw["last_development"])
+    for name, count in raw.items():
+        if name.startswith("o:"):
+            digest.outlets[name[2:]] = int(count)
+    return digest
+
+
+async def exercise(store: MemoryStoryStore | RedisStoryStore) -> None:
+    state, _ = story("s1", "زيارة", "زيارة الرئيس", 0.0)
+    other, _ = story("s2", "زيارة أخرى", "زيارة الوزير", 0.0)
+
+    async def save(target, *decisions: Decision) -> None:  # type: ignore[no-untyped-def]
+        await store.save(
+            target, keys=[], articles=[d.article for d in decisions], retention=DAY,
+            timeline=decisions,
+        )  # fmt: skip
+
+    # Saved out of publication order: kept in publication order, the oldest trimmed.
+    await save(state, decision("a3", "development", 12, outlet="x"))
+    await save(state, decision("a1", "new_story", 9), decision("a2", "no_news", 10))
+    await save(state, decision("a4", "duplicate", 13, outlet="x"))
+    await save(state, decision("a0", "no_news", 8))
+    if isinstance(store, RedisStoryStore):
+        await store.flush()
+    assert await timeline_of(store, "s1") == ["a1", "a2", "a3", "a4"]  # bound: 4, a0 trimmed
+    digest = await digest_of(store, "s1")
+    assert digest.developments == 1
+    assert digest.last_development == datetime(2024, 6, 19, 12, tzinfo=UTC).timestamp()
+    assert digest.outlets == {"o": 3, "x": 2}  # all time: a0 counted
+
+    # Merging s2 into s1: entries interleave by publication, trimmed; s2's timeline is gone.
+    await save(
+        other,
+        decision("b1", "new_story", 11, sid="s2"),
+        decision("b2", "development", 14, sid="s2", outlet="y"),
+    )
+    if isinstance(store, RedisStoryStore):
+        await store.flush()
+    await store.merge_timelines("s2", "s1")
+    if isinstance(store, RedisStoryStore):
+        await store.flush()
+    assert await timeline_of(store, "s1") == ["a2", "b1", "a3", "a4", "b2"][-4:]
+    assert await timeline_of(store, "s2") == []
+    merged = await digest_of(store, "s1")
+    assert merged.developments == 2 and merged.outlets["y"] == 1
+    assert merged.last_development == datetime(2024, 6, 19, 14, tzinfo=UTC).timestamp()
+    assert await store.resolve("s1") == "s1"
+
+
+async def test_memory_timelines() -> None:
+    store = MemoryStoryStore(timeline_size=4)
+    await exercise(store)
+    store.merged.update({"s2": "s1", "s0": "s2"})
+    assert await store.resolve("s0") == "s1"
+    store.merged.update({"c1": "c2", "c2": "c1"})  # a cycle ends, never hangs
+    assert await store.resolve("c1") in ("c1", "c2")
+
+
+async def test_timelines_off() -> None:
+    store = MemoryStoryStore(timeline_size=0)
+    state, _ = story("s1", "زيارة", "زيارة الرئيس", 0.0)
+    await store.save(
+        state, keys=[], articles=["a"], retention=DAY, timeline=[decision("a", "new_story", 9)]
+    )
+    assert store.timelines == {} and store.digests == {}
+
+
+@pytest.fixture
+async def client(redis_url: str) -> AsyncIterator[aioredis.Redis]:
+    connection = aioredis.Redis.from_url(redis_url)
+    try:
+        yield connection
+    finally:
+        await connection.aclose()
+
+
+@pytest.mark.integration
+@pytest.mark.parametrize("mode", ["direct", "deferred", "write_behind"])
+async def test_redis_timelines(client: aioredis.Redis, mode: str) -> None:
+    prefix = f"t-{uuid.uuid4().hex[:6]}:"
+    store = RedisStoryStore(
+        client, prefix, timeline_size=4,
+        defer_writes=mode == "deferred", write_behind=mode == "write_behind",
+    )  # fmt: skip
+    await exercise(store)
+    # The timeline and its digest expire with the story.
+    story_ttl = await client.ttl(f"{prefix}story:sum:s1")
+    for key in (f"{prefix}story:tl:s1", f"{prefix}story:tlx:s1"):
+        assert 0 < await client.ttl(key) <= story_ttl
+    # Merged links (written by the story stage) are followed.
+    await client.set(f"{prefix}story:merged:s2", "s1", ex=60)
+    await client.set(f"{prefix}story:merged:s0", "s2", ex=60)
+    assert await store.resolve("s0") == "s1"
+    assert await store.resolve("unknown") == "unknown"
+
+
+@pytest.mark.integration
+async def test_write_behind_timelines_are_what_direct_saves_write(client: aioredis.Redis) -> None:
+    from tests.stores.test_stories import redis_contents
+
+    run = uuid.uuid4().hex[:6]
+    direct = RedisStoryStore(client, f"t-{run}-d:", timeline_size=4)
+    batched = RedisStoryStore(client, f"t-{run}-b:", timeline_size=4, write_behind=True)
+    await exercise(direct)
+    await exercise(batched)
+    assert await redis_contents(client, f"t-{run}-b:") == await redis_contents(
+        client, f"t-{run}-d:"
+    )
