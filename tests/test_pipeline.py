@@ -158,3 +158,18 @@ async def test_overlapped_mode_with_redis_stores(redis_url: str) -> None:
             async for d, _ in p.process_many(read_articles([SEEDS_JSONL]), overlap=True)
         }
     _assert_seed_story(decisions)
+
+
+async def test_a_reprint_that_adds_a_fact_is_a_development() -> None:
+    original = next(read_articles([SEEDS_JSONL]))
+    added = "وأعلن الكرملين اعتقال ثلاثة أشخاص خططوا لمهاجمة موكب بوتين خلال الزيارة."
+    copy = original.model_copy(
+        # Put before the related-links tail, which the cleaner cuts.
+        update={"id": "copy-plus", "outlet": "another-outlet", "text": added + "\n" + original.text}
+    )
+    async with Pipeline() as pipeline:
+        first, _ = await pipeline.process(original)
+        second, alert = await pipeline.process(copy)
+    assert second.reasons["fingerprint"] == "reprint"  # the fingerprint calls it a copy...
+    assert second.decision == "development" and alert is not None  # ...that tells news
+    assert second.story == first.story and second.new_sentences == [added]

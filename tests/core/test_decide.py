@@ -128,3 +128,34 @@ def test_revision_joins_the_story_of_the_article_it_revises() -> None:
     outcome = conclude(item, features, choice, now=DAY, settings=SETTINGS)
     assert outcome.decision.story == story_id
     assert outcome.decision.decision == "development"  # the arrival: a new event
+
+
+def test_an_article_that_links_two_open_stories_merges_them() -> None:
+    first = decide_story(
+        FingerprintedArticle(article=FIRST, kind="new"),
+        article_features(FIRST.match_title, FIRST.match_sentences),
+        [],
+        now=0.0,
+        settings=SETTINGS,
+    )
+    second_article = LATER
+    second = decide_story(
+        FingerprintedArticle(article=second_article, kind="new"),
+        article_features(second_article.match_title, second_article.match_sentences),
+        [],  # two fragments of one story, started apart
+        now=0.1 * DAY,
+        settings=SETTINGS,
+    )
+    bridge = article("c1", FIRST.title, [*FIRST.sentences, *LATER.sentences], 0.2)
+    item = FingerprintedArticle(article=bridge, kind="new")
+    features = article_features(bridge.match_title, bridge.match_sentences)
+    candidates = [Candidate(first.story, closed=False), Candidate(second.story, closed=False)]  # type: ignore[arg-type]
+    merging = StorySettings(same_story_threshold=0.2, merge_threshold=0.2)
+    choice = choose_story(item, features, candidates, now=0.2 * DAY, settings=merging)
+    assert choice.absorbed is not None and choice.story is not None
+    assert {choice.story.id, choice.absorbed.id} == {first.story.id, second.story.id}  # type: ignore[union-attr]
+    outcome = conclude(item, features, choice, now=0.2 * DAY, settings=merging)
+    assert outcome.absorbed is choice.absorbed and outcome.absorbed.merged_into == choice.story.id
+    assert outcome.decision.reasons["merged"]["into"] == choice.story.id
+    assert choice.story.articles == 3  # both fragments and the bridging article
+    assert outcome.decision.story == choice.story.id

@@ -1,0 +1,38 @@
+"""Counts tied to what they count: the numbers that can change a story's state."""
+
+from __future__ import annotations
+
+import pytest
+
+from monitor.core.arabic import normalize, tokens
+from monitor.core.counts import count_markers
+
+
+def counts(text: str) -> list[str]:
+    return count_markers(tokens(normalize(text)))
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        ("مصرع 18 سائحا في سقوط منطاد", ["#death:18"]),
+        ("14 حالة وفاة و3 مصابين و4 مفقودين", ["#death:14", "#injury:3", "#missing:4"]),
+        ("القبض على أربعة عشر متهما", ["#arrest:14"]),
+        ("إصابة ستة جنود", ["#injury:6"]),
+        ("سرقة 8 ملايين جنيه", ["#money:8000000"]),
+    ],
+)
+def test_a_number_counts_what_follows_it(text: str, expected: list[str]) -> None:
+    assert counts(text) == expected
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "في عام 2013 وفي الساعة 10",  # years and times count nothing
+        "منطاد يحمل 20 سائحا",  # a generic noun without a death, injury or arrest before it
+        "القاهرة في 24 مارس",
+    ],
+)
+def test_bare_numbers_are_no_counts(text: str) -> None:
+    assert counts(text) == []

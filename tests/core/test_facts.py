@@ -1,0 +1,86 @@
+"""Which facts make a development: events, counts, actors; not reactions, background, dates."""
+
+from __future__ import annotations
+
+from monitor.core.arabic import normalize
+from monitor.core.novelty import assess_novelty, record_reported
+from monitor.core.stories import analyse, article_features, new_story_state
+
+FIRST = [
+    "سقط منطاد يحمل سياحا فوق مدينة الأقصر صباح اليوم ومصرع 18 سائحا.",
+    "وانتقلت سيارات الإسعاف إلى موقع سقوط المنطاد في الأقصر.",
+]
+
+
+def story():  # type: ignore[no-untyped-def]
+    title = normalize("مصرع 18 سائحا في سقوط منطاد بالأقصر")
+    features = article_features(title, [normalize(s) for s in FIRST])
+    state = new_story_state("s", "t", features, now=0.0, sentences=[])
+    record_reported(state, [features.text.title, *features.text.sentences])
+    return state
+
+
+def judge(sentences: list[str], title: str = "منطاد الأقصر"):  # type: ignore[no-untyped-def]
+    text = analyse(normalize(title), [normalize(s) for s in sentences])
+    return assess_novelty(
+        story(),
+        sentences,
+        text.sentences,
+        reported_containment=0.6,
+        development_min_score=1.5,
+        title=(title, text.title),
+    )
+
+
+def test_a_higher_toll_is_a_development_and_a_lower_one_is_not() -> None:
+    higher = judge(["ارتفع عدد ضحايا سقوط منطاد الأقصر إلى مصرع 19 سائحا."])
+    assert higher.is_development
+    assert higher.new_sentences[0].facts["count"] == ["death:19"]
+    lower = judge(["مصرع 17 سائحا في سقوط منطاد الأقصر بحسب مصادر أولية."])
+    assert not lower.is_development
+
+
+def test_a_new_kind_of_event_is_a_development() -> None:
+    result = judge(["قررت النيابة حبس قائد منطاد الأقصر أربعة أيام على ذمة التحقيقات."])
+    assert result.is_development
+    assert "event" in result.new_sentences[0].facts
+
+
+def test_reactions_and_background_are_no_news() -> None:
+    reaction = judge(
+        ["ندد حزب الوسط بحادث منطاد الأقصر وقدم التعازي لأسر الضحايا وطالب بمحاسبة المسؤولين."]
+    )
+    assert not reaction.is_development
+    background = judge(["وكانت السلطات قد أوقفت رحلات المناطيد في الأقصر عام 2009 بعد حادث مماثل."])
+    assert not background.is_development
+
+
+def test_a_date_or_a_new_name_alone_is_no_development() -> None:
+    result = judge(["وقال محمد أحمد علي إن منطاد الأقصر سقط يوم الثلاثاء 26 فبراير."])
+    assert not result.is_development
+
+
+def test_a_plan_then_its_happening_are_each_news() -> None:
+    planned = judge(["من المقرر أن يصل وزير الطيران إلى الأقصر لمتابعة حادث المنطاد."])
+    assert planned.is_development
+    state = story()
+    text = analyse(
+        normalize("الوزير الى الاقصر"),
+        [normalize("من المقرر أن يصل وزير الطيران إلى الأقصر لمتابعة حادث المنطاد.")],
+    )
+    record_reported(state, [text.title, *text.sentences])
+    arrived = "وصل وزير الطيران إلى الأقصر وتفقد موقع سقوط المنطاد."
+    done = analyse(normalize("وصول الوزير"), [normalize(arrived)])
+    result = assess_novelty(
+        state, [arrived], done.sentences, reported_containment=0.6, development_min_score=1.5
+    )
+    assert result.is_development
+
+
+def test_the_title_is_judged_too() -> None:
+    result = judge(
+        ["وانتقلت سيارات الإسعاف إلى موقع سقوط المنطاد في الأقصر."],
+        title="إحالة قائد المنطاد إلى المحاكمة الجنائية",
+    )
+    assert result.is_development
+    assert result.new_sentences[0].index == -1  # the title
