@@ -31,6 +31,7 @@ from monitor.core.records import (
     Rejection,
 )
 from monitor.core.stories import (
+    NEAREST_CANDIDATES,
     ArticleFeatures,
     Matcher,
     Similarity,
@@ -145,15 +146,18 @@ def _best(
 ) -> _Ranking:
     # Ranked by the bare score; only the winners get the full (costlier) explanation.
     matcher = Matcher(features)
-    raw_of = matcher.raw
     half_life, floor = settings.half_life_hours, settings.decay_floor
     ranking = _Ranking()
     best_score = second_score = 0.0
     dormant_raw = 0.0
-    for candidate in candidates:
-        if candidate.state.merged_into is not None:
-            continue  # a forwarding record: its story is filed under its own id
-        raw = raw_of(candidate.state)
+    # A forwarding record's story is filed under its own id.
+    live = [candidate for candidate in candidates if candidate.state.merged_into is None]
+    shortlist = [matcher.centroid_raw(candidate.state) for candidate in live]
+    # Comparing with every recent article of every candidate is the costly part: only the
+    # best by centroid are, in candidate order on ties (stable sort).
+    nearest = set(sorted(range(len(live)), key=lambda i: -shortlist[i])[:NEAREST_CANDIDATES])
+    for position, candidate in enumerate(live):
+        raw = matcher.raw(candidate.state) if position in nearest else shortlist[position]
         if candidate.closed:
             if ranking.dormant is None or raw > dormant_raw:  # resuming ignores the idle time
                 ranking.dormant, dormant_raw = candidate, raw
