@@ -379,8 +379,7 @@ def decide_copy(
         features.text.sentences,
         reported_containment=settings.reported_containment,
         development_min_score=settings.development_min_score,
-        title=(item.article.title, features.text.title),
-    )
+    )  # no title: a copy's headline is its outlet's wording of the original's news
     if not novelty.is_development:
         outcome = decide_duplicate(item, story)
         outcome.decision.reasons["novelty"] = novelty.reasons()

@@ -70,7 +70,8 @@ async def test_prep_agent_cleans_fingerprints_and_analyses_in_one_hop(
     assert results["seed-000"].kind == "new"
     assert results["seed-004"].kind == "reprint"
     assert results["seed-004"].matched_id == "seed-000"
-    assert results["seed-004"].analysis is None  # a copy only takes its original's story
+    # A reprint is judged for what it adds to its original: it carries its analysis too.
+    assert results["seed-004"].analysis is not None
     for seed in ("seed-000", "seed-001", "seed-002", "seed-003"):
         result = results[seed]
         assert result.kind == "new"
