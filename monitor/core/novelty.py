@@ -100,6 +100,8 @@ _RAW_ACTIONS: dict[str, str] = {
     "rescue": "إنقاذ انتشال",
     "compensation": "تعويض تعويضات",
     "seizure": "تجميد مصادرة",
+    "negotiation": "تفاوض التفاوض نتفاوض يتفاوض تتفاوض مفاوضات المفاوضات",
+    "identification": "هوية هويته هويتهم",
 }
 _ACTIONS: dict[str, str] = {}
 for _group, _words in _RAW_ACTIONS.items():
@@ -138,6 +140,20 @@ _PLAN_TERMS = _normalized(
 """Words of a sentence about what is to happen: its events are plans (``plan:`` markers); the
 event happening later is news again."""
 """Term -> the marker ``record_reported`` keeps for its kind of action."""
+_NEGATIONS = frozenset(
+    prefix + word
+    for word in _normalized("لم لا ليس ليست عدم دون بدون")
+    for prefix in ("", "و", "ف", "ب")
+)
+"""Before an action, it did not happen (لم يتم القبض, عدم وجود): no event. (لن نتفاوض is a
+refusal: an event.)"""
+_REFERENCES = _normalized(
+    "قضية القضية واقعة الواقعة جريمة الجريمة تهمة بتهمة اتهام باتهام لاتهامه المتهم المتهمين "
+    "المتهمون متهم متهمين ذكرى أحداث الأحداث"
+)
+"""Before an action, it names a known case (المتهم في قضية اقتحام, المتهم بقتل): no new event."""
+_NEGATION_REACH = 2
+"""Words before an action a negation governs (لم يتم القبض)."""
 _LIST_ITEM = re.compile(r"^\s*[-–—•*·▪►]\s")
 
 _UPDATE_FACTS = ("count", "event")
@@ -358,6 +374,31 @@ def _actions(terms: list[str]) -> list[str]:
     ]
 
 
+def _asserted_actions(original: str, terms: list[str]) -> list[str]:
+    """``_actions(terms)`` that the sentence says happened at least once: not negated (لم يتم
+    القبض) and not the name of a case (المتهم في قضية اقتحام)."""
+    actions = _actions(terms)
+    if not actions:
+        return actions
+    words = tokens(normalize(original))
+    asserted: set[str] = set()
+    for index, term in enumerate(map(_term_or_empty, words)):
+        action = term if term in _ACTIONS else term[1:] if term[:1] == "س" else ""
+        if action not in _ACTIONS:
+            continue
+        before = words[max(0, index - _NEGATION_REACH) : index]
+        if _NEGATIONS.isdisjoint(before) and (
+            not before or _term_or_empty(before[-1]) not in _REFERENCES
+        ):
+            asserted.add(action)
+    return [action for action in actions if action in asserted]
+
+
+def _term_or_empty(word: str) -> str:
+    terms = content_terms([word])
+    return terms[0] if terms else ""
+
+
 _PLAN_PREFIXES = ("س", "ل")
 """سيرافق (will accompany), لتوقيع (to sign): an action to come."""
 
@@ -408,7 +449,7 @@ def _facts(
     terms = text.terms
     if _REACTIONS.intersection(terms) or _is_background(original):
         return facts
-    actions = _actions(terms)
+    actions = _asserted_actions(original, terms)
     planned = _is_planned(terms)
     kinds: dict[str, str] = {}
     for term in actions:
@@ -450,7 +491,12 @@ def record_reported(
         if originals is not None and row < len(originals) and _is_background(originals[row]):
             continue
         table = _PLAN_MARKERS if _is_planned(text.terms) else _ACTION_MARKERS
-        markers += (table[term] for term in _actions(text.terms))
+        actions = (
+            _actions(text.terms)
+            if originals is None or row >= len(originals)
+            else _asserted_actions(originals[row], text.terms)
+        )
+        markers += (table[term] for term in actions)
     # Each marker moves to the end when seen again: the untouched ones keep their order,
     # then come the article's, by their last mention.
     mentioned = dict.fromkeys(reversed(markers))

@@ -84,3 +84,31 @@ def test_the_title_is_judged_too() -> None:
     )
     assert result.is_development
     assert result.new_sentences[0].index == -1  # the title
+
+
+def test_a_negated_action_is_no_event_and_leaves_the_real_one_news() -> None:
+    negated = judge(["ولم يتم القبض على أي من المسؤولين عن منطاد الأقصر حتى الآن."])
+    assert not negated.is_development
+    state = story()
+    said = "ولم يتم القبض على أي من المسؤولين عن منطاد الأقصر حتى الآن."
+    text = analyse(normalize("منطاد الأقصر"), [normalize(said)])
+    record_reported(state, text.sentences, [said])
+    title = "القبض على مالك شركة منطاد الأقصر"
+    text = analyse(normalize(title), [])
+    result = assess_novelty(
+        state,
+        [],
+        [],
+        reported_containment=0.6,
+        development_min_score=1.5,
+        title=(title, text.title),
+    )
+    assert result.is_development
+    assert result.new_sentences[0].facts["event"] == ["القبض"]
+
+
+def test_an_action_naming_a_known_case_is_no_event() -> None:
+    result = judge(["وأخلت المحكمة سبيل المتهم في قضية أحداث إضراب عمال منطاد الأقصر."])
+    assert not result.is_development
+    told = judge(["وأضرب عمال منطاد الأقصر عن العمل صباح اليوم احتجاجا على الحادث."])
+    assert told.new_sentences[0].facts["event"] == ["اضرب"]
