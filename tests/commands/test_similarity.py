@@ -53,4 +53,7 @@ def test_labelled_pairs_precision_and_recall_floor() -> None:
     precision = tp / max(1, sum(predicted))
     recall = tp / max(1, sum(truth))
     assert len(rows) >= 100
-    assert precision >= 0.8 and recall >= 0.75, (precision, recall)
+    f1 = 2 * precision * recall / max(1e-9, precision + recall)
+    # Measured 2026-12-06 with background term weights (scripts/build_df.py): precision 0.78,
+    # recall 0.98, F1 0.87 (the stream-fitted weights before: 0.82, 0.86, 0.84).
+    assert precision >= 0.75 and recall >= 0.9 and f1 >= 0.85, (precision, recall)
