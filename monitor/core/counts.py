@@ -11,6 +11,8 @@ the word before the number (مصرع 18 سائحا is a death toll) and counts n
 ['#death:18']
 >>> count_markers(tokens(normalize("الصحة: 14 حالة وفاة و3 مصابين في عام 2013")))
 ['#death:14', '#injury:3']
+>>> count_markers(tokens(normalize("سداد المبلغ البالغ قيمته 10 ملايين")))
+['#money:10000000']
 """
 
 from __future__ import annotations
@@ -115,9 +117,16 @@ def count_of(words: list[str], i: int) -> tuple[str, int, int] | None:
             if not group:
                 return None
         return group, value, j + 1
+    if i > 0 and words[i - 1] in _SUM_WORDS:
+        return "money", value, end  # مبلغ 10 ملايين, بقيمة 5 آلاف: a sum, currency unsaid
     return None
 
 
+_SUM_WORDS = frozenset(
+    normalize(word)
+    for word in ["مبلغ", "بمبلغ", "المبلغ", "قيمته", "قيمتها", "بقيمة", "قيمة", "وقيمته"]
+)
+"""Before a number, it is a sum of money even when the currency goes unsaid."""
 _NUMBER_FORMS = frozenset(_NUMBER_WORDS) | frozenset("و" + word for word in _NUMBER_WORDS)
 
 

@@ -36,3 +36,10 @@ def test_a_number_counts_what_follows_it(text: str, expected: list[str]) -> None
 )
 def test_bare_numbers_are_no_counts(text: str) -> None:
     assert counts(text) == []
+
+
+def test_a_sum_is_money_when_the_currency_goes_unsaid() -> None:
+    unsaid = count_markers(tokens(normalize("تقديم ما يفيد سداد المبلغ البالغ قيمته 10 ملايين")))
+    said = count_markers(tokens(normalize("سداد مبلغ 10 ملايين جنيه للكسب غير المشروع")))
+    assert unsaid == said == ["#money:10000000"]
+    assert count_markers(tokens(normalize("أجلت المحكمة القضية 10 أيام"))) == []
