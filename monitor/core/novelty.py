@@ -152,6 +152,11 @@ _REFERENCES = _normalized(
     "المتهمون متهم متهمين ذكرى أحداث الأحداث"
 )
 """Before an action, it names a known case (المتهم في قضية اقتحام, المتهم بقتل): no new event."""
+_CAUSES = _normalized("بسبب وبسبب نتيجة نتيجه جراء بفعل")
+"""Words that give a cause (بسبب ماس كهربائي, نتيجة انفجار اسطوانة غاز): a story that learns
+why something happened has changed."""
+CAUSE_TERMS = 3
+"""Content terms after a cause word that say the cause."""
 _NEGATION_REACH = 2
 """Words before an action a negation governs (لم يتم القبض)."""
 _LIST_ITEM = re.compile(r"^\s*[-–—•*·▪►]\s")
@@ -163,6 +168,7 @@ MAX_ACTORS = 2
 FACT_WEIGHTS: dict[str, float] = {
     "event": 1.5,
     "count": 1.5,
+    "cause": 1.5,
     "actor": 1.0,
 }
 """What each kind of fact is worth: a new kind of event or a new or higher count is a
@@ -277,6 +283,7 @@ def assess_novelty(
         if not key.startswith("@")
     }
     known_markers = set(story.numbers)
+    seen_terms = set(story.seen_terms)
     count_max = _count_max(story.numbers)
     new_sentences: list[SentenceFacts] = []
     off_topic: list[int] = []
@@ -309,7 +316,7 @@ def assess_novelty(
         in_lead = index == TITLE_INDEX or lead_left > 0
         if index != TITLE_INDEX:
             lead_left -= 1
-        facts = _facts(original, text, known_entities, known_markers, count_max)
+        facts = _facts(original, text, known_entities, known_markers, count_max, seen_terms)
         if containment >= reported_containment:
             # A reported sentence with a new count or event is an update ("the toll rose to
             # 19"); other differences of a restated sentence are the outlet's wording.
@@ -394,6 +401,22 @@ def _asserted_actions(original: str, terms: list[str]) -> list[str]:
     return [action for action in actions if action in asserted]
 
 
+def _new_cause(original: str, seen_terms: set[int]) -> str:
+    """The cause a sentence gives (the terms after بسبب, نتيجة, ...) when most of its words
+    are new to the story, else ``""``."""
+    normalized = normalize(original)
+    if _CAUSES.isdisjoint(normalized.split()):
+        return ""
+    words = tokens(normalized)
+    for index, word in enumerate(words):
+        if word in _CAUSES:
+            said = content_terms(words[index + 1 : index + 1 + CAUSE_TERMS + 2])[:CAUSE_TERMS]
+            new = [term for term in said if _hash(term) not in seen_terms]
+            if len(said) >= 2 and 2 * len(new) > len(said):
+                return " ".join(said)
+    return ""
+
+
 def _term_or_empty(word: str) -> str:
     terms = content_terms([word])
     return terms[0] if terms else ""
@@ -434,9 +457,11 @@ def _facts(
     known_entities: set[str],
     known_markers: set[str],
     count_max: dict[str, int],
+    seen_terms: set[int],
 ) -> dict[str, list[str]]:
     """The facts a sentence adds: counts above what the story knew, new kinds of event, new
-    actors of an event. Reactions and background report no event."""
+    actors of an event, a cause in words the story never used. Reactions and background
+    report no event."""
     facts: dict[str, list[str]] = {}
     counts = []
     for marker in dict.fromkeys(text.markers):
@@ -461,6 +486,9 @@ def _facts(
             kinds.setdefault(group, term)
     if kinds:
         facts["event"] = list(kinds.values())
+    cause = _new_cause(original, seen_terms)
+    if cause:
+        facts["cause"] = [cause]
     if actions:
         actors = [
             key.partition(":")[2]
