@@ -400,6 +400,21 @@ def _article_sketch(
     return sketch
 
 
+def resketch(sketch: dict[int, float], vector: dict[str, float]) -> dict[int, float]:
+    """``sketch`` with its word half taken from ``vector`` (a reweighted unit vector) and
+    its character half kept."""
+    if not vector or not sketch:
+        return sketch
+    chars = {gram: weight for gram, weight in sketch.items() if gram < _WORD_KEY_OFFSET}
+    remember(_WORD_KEYS, list(vector), _word_key, _GRAMS_MAX)
+    if not chars:
+        words: dict[Any, float] = {_WORD_KEYS[key]: weight for key, weight in vector.items()}
+        return _unit(words)  # type: ignore[return-value]
+    for key, weight in vector.items():
+        chars[_WORD_KEYS[key]] = weight * _HALF
+    return chars
+
+
 def sketch_cosine(a: dict[int, float], b: dict[int, float]) -> float:
     """Cosine of two unit-length sketches."""
     if len(b) < len(a):

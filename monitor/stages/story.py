@@ -40,6 +40,7 @@ from monitor.core.stories import (
     index_keys,
     lookup_keys,
 )
+from monitor.core.weights import counted_terms
 from monitor.metrics import (
     ALERTS,
     DECISIONS,
@@ -122,18 +123,24 @@ async def decide_story(
     original = None
     if item.kind in ("exact", "reprint", "revision") and item.matched_id:
         original = await _follow_merges(store, await store.story_of(item.matched_id))
+    counted: list[str] = []
     if item.kind == "exact":
         outcome: Outcome = decide_duplicate(item, original)
         keys: list[str] = []
     else:
         if features is None:
             features = article_features(*match_texts(article))
+        if lookup is None:
+            lookup = lookup_keys(features)  # from the fixed weights, as the prep stage does
+        # Weighed with what the stream has shown of each term so far; counted once decided.
+        counted = counted_terms(features)
+        features = (await store.term_counts()).reweigh(features)
         if item.kind == "reprint" and original is not None:
             # A copy is judged for what it adds to its original's story: nothing -> duplicate.
             outcome = decide_copy(item, features, original, now=now, settings=stories)
         else:
             candidates = await store.candidates(
-                lookup if lookup is not None else lookup_keys(features),
+                lookup,
                 now=now,
                 close_after=stories.close_after_days * DAY,
                 archive_after=retention,
@@ -170,6 +177,7 @@ async def decide_story(
         await store.save(
             outcome.story, keys=keys, articles=articles, retention=retention,
             outcomes={article.id: _compose_outcome(*encoded)}, timeline=(decision,),
+            terms=counted,
         )  # fmt: skip
         if outcome.absorbed is not None:
             await store.merge_timelines(outcome.absorbed.id, outcome.story.id)

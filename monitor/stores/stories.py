@@ -30,6 +30,9 @@ story's last update:
 * ``P story:tlx:{id}`` hash: the timeline's digest, for story lists: ``developments``
   (development decisions), ``last_development`` (time of the latest article that brought
   news) and ``o:{outlet}`` (articles per outlet), all time, not trimmed.
+* ``P story:terms`` hash: the stream's term counts (``monitor.core.weights.TermCounts``):
+  term -> articles whose top features held it, ``""`` -> articles counted; written with the
+  story update of each counted article, never expiring (bounded by the vocabulary).
 * ``P story:merged:{id}`` string: the story this one was merged into (written by
   ``merge_timelines`` when the story stage merges stories, with the story TTL); ``resolve``
   follows these links.
@@ -57,6 +60,7 @@ from redis.asyncio.client import Pipeline
 from monitor.core.decide import Candidate
 from monitor.core.records import Decision
 from monitor.core.stories import StoryState
+from monitor.core.weights import DOCUMENTS_FIELD, TermCounts
 
 __all__ = [
     "DECIDED_TTL",
@@ -122,10 +126,16 @@ class StoryStore(Protocol):
         retention: float,
         outcomes: dict[str, str] | None = None,
         timeline: Sequence[Decision] = (),
+        terms: Sequence[str] = (),
     ) -> None:
         """Store ``story`` (summary and memory), file it under ``keys``, map ``articles``;
-        record ``outcomes`` (article id -> outcome JSON) and add ``timeline`` (the articles'
-        decisions) to the story's timeline in the same atomic step."""
+        record ``outcomes`` (article id -> outcome JSON), add ``timeline`` (the articles'
+        decisions) to the story's timeline and count one article holding ``terms`` (none:
+        no article) in ``term_counts`` in the same atomic step."""
+        ...
+
+    async def term_counts(self) -> TermCounts:
+        """The stream's term counts (``monitor.core.weights``), as the saves left them."""
         ...
 
     async def resolve(self, story_id: str) -> str:
@@ -221,6 +231,7 @@ class MemoryStoryStore:
         # Story id -> [(time, article id, decision)], in time order; story id -> digest.
         self.timelines: dict[str, list[tuple[float, str, Decision]]] = {}
         self.digests: dict[str, TimelineDigest] = {}
+        self._term_counts = TermCounts()
 
     async def candidates(
         self, keys: list[str], *, now: float, close_after: float, archive_after: float, limit: int
@@ -253,9 +264,12 @@ class MemoryStoryStore:
         retention: float,
         outcomes: dict[str, str] | None = None,
         timeline: Sequence[Decision] = (),
+        terms: Sequence[str] = (),
     ) -> None:
         self._outcomes.update(outcomes or {})
         self._stories[story.id] = story
+        if terms:
+            self._term_counts.add(terms)
         if timeline and self.timeline_size > 0:
             entries = self.timelines.setdefault(story.id, [])
             digest = self.digests.setdefault(story.id, TimelineDigest())
@@ -311,6 +325,9 @@ class MemoryStoryStore:
     async def decided(self, article_id: str) -> str | None:
         return self._outcomes.get(article_id)
 
+    async def term_counts(self) -> TermCounts:
+        return self._term_counts
+
     async def decided_many(self, article_ids: list[str]) -> list[str | None]:
         return [self._outcomes.get(article_id) for article_id in article_ids]
 
@@ -354,6 +371,22 @@ for i = 1, math.min(limit, #order) do
 end
 return reply
 """
+
+# KEYS: the term counts hash. ARGV: term, increment, term, increment, ... (one call).
+_COUNT_TERMS_LUA = """
+for i = 1, #ARGV, 2 do
+  redis.call('HINCRBY', KEYS[1], ARGV[i], ARGV[i + 1])
+end
+"""
+
+
+def _increments(terms: Counter[str], documents: int) -> list[str | int]:
+    """``_COUNT_TERMS_LUA``'s arguments: each term's increment, then the documents'."""
+    flat: list[str | int] = [DOCUMENTS_FIELD, documents]
+    for term, count in terms.items():
+        flat += (term, count)
+    return flat
+
 
 # KEYS: index keys. ARGV: story id, its last update, stories kept per key, TTL in seconds.
 # One command instead of three per key: packing ~75 commands per save dominated its cost.
@@ -683,6 +716,10 @@ class RedisStoryStore:
         self._batch_merges: list[tuple[str, str]] = []
         # Write-behind: article id -> recorded outcome (None: undecided), for this batch.
         self._batch_decided: dict[str, str | None] = {}
+        # The stream's term counts, read once (``term_counts``) and then kept up to date by
+        # ``save`` (one writer); the batch's increments wait for ``flush``.
+        self._term_counts: TermCounts | None = None
+        self._batch_terms: Counter[str] = Counter()
         self._index_cache_size = index_cache_size
         self._article_cache_size = article_cache_size
         self._pending: Pipeline | None = None
@@ -721,6 +758,7 @@ class RedisStoryStore:
         outcomes, self._batch_outcomes = self._batch_outcomes, {}
         timelines, self._batch_timeline = self._batch_timeline, {}
         merges, self._batch_merges = self._batch_merges, []
+        terms, self._batch_terms = self._batch_terms, Counter()
         if not stories:
             if merges:
                 pipe = self._redis.pipeline(transaction=True)
@@ -773,6 +811,9 @@ class RedisStoryStore:
         pipe.mset(strings)
         # EVAL, not the registered script: see ``save``.
         pipe.eval(_FLUSH_LUA, 0, keyspace, to_json(batch), *memories)
+        if terms:
+            documents = terms.pop(DOCUMENTS_FIELD, 0)
+            pipe.eval(_COUNT_TERMS_LUA, 1, self._key("terms"), *_increments(terms, documents))
         self._queue_merges(pipe, merges)
         await pipe.execute()
 
@@ -820,6 +861,8 @@ class RedisStoryStore:
         self._batch_timeline.clear()
         self._batch_merges.clear()
         self._batch_decided.clear()
+        self._batch_terms.clear()
+        self._term_counts = None  # ahead of Redis by the lost writes: read again
         self._pending = None
         self._cache.clear()
         self._index.clear()
@@ -995,17 +1038,25 @@ class RedisStoryStore:
         retention: float,
         outcomes: dict[str, str] | None = None,
         timeline: Sequence[Decision] = (),
+        terms: Sequence[str] = (),
     ) -> None:
         ttl = max(1, int(retention))
         entries = self._timeline_entries(story, timeline) if timeline else []
+        if terms and self._term_counts is not None:
+            self._term_counts.add(terms)
         if self._write_behind:
             self._save_locally(story, keys, articles, ttl, outcomes or {})
             if entries:
                 self._batch_timeline.setdefault(story.id, []).extend(entries)
+            if terms:
+                self._batch_terms.update(terms)
+                self._batch_terms[DOCUMENTS_FIELD] += 1
             return
         if self._pending is None:
             self._pending = self._redis.pipeline(transaction=True)
         pipe = self._pending
+        if terms:
+            pipe.eval(_COUNT_TERMS_LUA, 1, self._key("terms"), *_increments(Counter(terms), 1))
         pipe.set(self._key("sum", story.id), _summary_json(story), ex=ttl)
         memory_key = self._key("mem", story.id)
         pipe.delete(memory_key)
@@ -1095,6 +1146,14 @@ class RedisStoryStore:
         if raws is _NOT_QUEUED:
             raws = await self._redis.mget(keys)
         return [None if raw is None else _text(raw) for raw in raws]
+
+    async def term_counts(self) -> TermCounts:
+        if self._term_counts is None:
+            table = await self._redis.hgetall(self._key("terms"))
+            self._term_counts = TermCounts.from_table(
+                {_text(term): int(count) for term, count in table.items()}
+            )
+        return self._term_counts
 
     async def open_count(self, *, now: float, close_after: float) -> int:
         key = self._key("updated")

@@ -243,3 +243,49 @@ def test_file_drops_the_lowest_score_then_lowest_id() -> None:
     _file(filed, "new", 100.0)
     assert len(filed) == INDEX_PER_KEY
     assert "r000" not in filed and "s000" not in filed and "new" in filed
+
+
+async def count_terms(store: StoryStore) -> None:
+    """Two counted articles and one not counted (an absorbed story's save has no terms)."""
+    for story_id, terms in (("t1", ["منطاد", "الاقصر"]), ("t2", ["منطاد"]), ("t3", [])):
+        state, _ = story(story_id, "منطاد الأقصر", "سقوط منطاد في الأقصر", 0.0)
+        await store.save(state, keys=[], articles=[], retention=DAY, terms=terms)
+
+
+async def test_memory_store_counts_terms() -> None:
+    store = MemoryStoryStore()
+    await count_terms(store)
+    counts = await store.term_counts()
+    assert counts.documents == 2 and counts.counts == {"منطاد": 2, "الاقصر": 1}
+
+
+@pytest.mark.integration
+@pytest.mark.parametrize("mode", ["direct", "deferred", "write_behind"])
+async def test_redis_term_counts_survive_a_restart_and_a_lost_batch(
+    redis_url: str, mode: str
+) -> None:
+    client = aioredis.Redis.from_url(redis_url)
+    prefix = f"t-{uuid.uuid4().hex[:6]}:"
+    options = {
+        "direct": {},
+        "deferred": {"defer_writes": True},
+        "write_behind": {"write_behind": True},
+    }
+    try:
+        store = RedisStoryStore(client, prefix, **options[mode])  # type: ignore[arg-type]
+        assert (await store.term_counts()).documents == 0  # read before the saves
+        await count_terms(store)
+        await store.flush()
+        live = await store.term_counts()
+        assert live.documents == 2 and live.counts == {"منطاد": 2, "الاقصر": 1}
+        restarted = await RedisStoryStore(client, prefix).term_counts()
+        assert (restarted.documents, restarted.counts) == (live.documents, live.counts)
+        # A batch whose round trip failed is decided again: its counts must not stay.
+        state, _ = story("t4", "منطاد", "منطاد", 0.0)
+        await store.save(state, keys=[], articles=[], retention=DAY, terms=["منطاد"])
+        if mode != "direct":
+            store.discard_pending()
+            again = await store.term_counts()
+            assert again.documents == 2 and again.counts["منطاد"] == 2
+    finally:
+        await client.aclose()

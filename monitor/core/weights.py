@@ -1,0 +1,95 @@
+"""Term weights that learn from the stream.
+
+The bundled document frequencies come from a background corpus (``scripts/build_df.py``), so
+the words of a news beat (traffic fines, court sessions, police campaigns) weigh as much as
+rare words until the stream shows how common they are. ``TermCounts`` adds the articles
+seen so far to the background table; the story stage reweighs each article with it before
+matching and counts the article after its decision (one writer, so both modes decide alike).
+
+>>> from monitor.core.arabic import normalize
+>>> from monitor.core.stories import article_features
+>>> counts = TermCounts()
+>>> beat = article_features(normalize("ضبط 13 ألف مخالفة مرورية"), [])
+>>> before = counts.idf("مخالفه")
+>>> for _ in range(50):
+...     counts.add(counted_terms(beat))
+>>> counts.idf("مخالفه") < before
+True
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Iterable
+from dataclasses import replace
+
+from monitor.core.stories import ArticleFeatures, resketch
+from monitor.core.terms import document_frequencies, idf_table
+
+__all__ = ["TermCounts", "counted_terms"]
+
+DOCUMENTS_FIELD = ""
+"""The field of a stored table that counts the documents (no term is empty)."""
+
+
+class TermCounts:
+    """Articles seen, and per term how many of them held it (in their top features)."""
+
+    __slots__ = ("counts", "documents")
+
+    def __init__(self, documents: int = 0, counts: dict[str, int] | None = None) -> None:
+        self.documents = documents
+        self.counts: dict[str, int] = counts if counts is not None else {}
+
+    @classmethod
+    def from_table(cls, table: dict[str, int]) -> TermCounts:
+        """From a stored table (``DOCUMENTS_FIELD`` -> documents, term -> count)."""
+        counts = dict(table)
+        documents = counts.pop(DOCUMENTS_FIELD, 0)
+        return cls(documents, counts)
+
+    def idf(self, term: str) -> float:
+        """The term's IDF over the background documents and the stream's."""
+        background_documents, background = document_frequencies()
+        return math.log(
+            (background_documents + self.documents + 1)
+            / (background.get(term, 0) + self.counts.get(term, 0) + 1)
+        )
+
+    def add(self, terms: Iterable[str]) -> None:
+        """Count one article holding ``terms`` (distinct)."""
+        counts = self.counts
+        for term in terms:
+            counts[term] = counts.get(term, 0) + 1
+        self.documents += 1
+
+    def reweigh(self, features: ArticleFeatures) -> ArticleFeatures:
+        """``features`` with term weights from this table (entity weights kept)."""
+        if not self.documents:
+            return features  # the background table alone: the weights they have
+        background, unseen = idf_table()
+        vector = {
+            key: weight
+            if key[:1] == "@"
+            else weight / background.get(key, unseen) * self.idf(key)
+            if background.get(key, unseen) > 0
+            else weight
+            for key, weight in features.vector.items()
+        }
+        norm = math.sqrt(sum(weight * weight for weight in vector.values()))
+        if norm:
+            vector = {key: weight / norm for key, weight in vector.items()}
+        title = {
+            key: weight if key[:1] == "@" else self.idf(key)
+            for key, weight in features.title.items()
+        }
+        return replace(
+            features, vector=vector, title=title, sketch=resketch(features.sketch, vector)
+        )
+
+
+def counted_terms(features: ArticleFeatures) -> list[str]:
+    """The terms an article adds to ``TermCounts``: its top features' and title's words."""
+    terms = dict.fromkeys(key for key in features.vector if key[:1] != "@")
+    terms.update(dict.fromkeys(key for key in features.title if key[:1] != "@"))
+    return list(terms)
