@@ -51,9 +51,8 @@ class TermCounts:
     def idf(self, term: str) -> float:
         """The term's IDF over the background documents and the stream's."""
         background_documents, background = document_frequencies()
-        return math.log(
-            (background_documents + self.documents + 1)
-            / (background.get(term, 0) + self.counts.get(term, 0) + 1)
+        return math.log(background_documents + self.documents + 1) - math.log(
+            background.get(term, 0) + self.counts.get(term, 0) + 1
         )
 
     def add(self, terms: Iterable[str]) -> None:
@@ -68,19 +67,23 @@ class TermCounts:
         if not self.documents:
             return features  # the background table alone: the weights they have
         background, unseen = idf_table()
-        vector = {
-            key: weight
-            if key[:1] == "@"
-            else weight / background.get(key, unseen) * self.idf(key)
-            if background.get(key, unseen) > 0
-            else weight
-            for key, weight in features.vector.items()
-        }
+        background_documents, frequencies = document_frequencies()
+        total = math.log(background_documents + self.documents + 1)
+        counts, log = self.counts, math.log
+        vector: dict[str, float] = {}
+        for key, weight in features.vector.items():
+            fixed = background.get(key, unseen)
+            if key[:1] != "@" and fixed > 0:
+                # The article's weight is (1 + log tf) * fixed IDF: swap in the running IDF.
+                weight *= (total - log(frequencies.get(key, 0) + counts.get(key, 0) + 1)) / fixed
+            vector[key] = weight
         norm = math.sqrt(sum(weight * weight for weight in vector.values()))
         if norm:
             vector = {key: weight / norm for key, weight in vector.items()}
         title = {
-            key: weight if key[:1] == "@" else self.idf(key)
+            key: weight
+            if key[:1] == "@"
+            else total - log(frequencies.get(key, 0) + counts.get(key, 0) + 1)
             for key, weight in features.title.items()
         }
         return replace(
