@@ -8,9 +8,11 @@ the word before the number (مصرع 18 سائحا is a death toll) and counts n
 
 >>> from monitor.core.arabic import normalize, tokens
 >>> count_markers(tokens(normalize("مصرع 18 سائحا وإصابة ستة آخرين")))
-['#death:18']
+['#death:18', '#injury:6']
 >>> count_markers(tokens(normalize("الصحة: 14 حالة وفاة و3 مصابين في عام 2013")))
 ['#death:14', '#injury:3']
+>>> count_markers(tokens(normalize("لقي 5 عمال مصرعهم وأصيب 6 آخرون")))
+['#death:5', '#injury:6']
 >>> count_markers(tokens(normalize("سداد المبلغ البالغ قيمته 10 ملايين")))
 ['#money:10000000']
 """
@@ -34,7 +36,7 @@ _RAW_CLASSES: dict[str, str] = {
     "money": "جنيه جنيها دولار دولارا يورو ريال ريالا درهم درهما",
     "people": "شخص شخصا أشخاص سائح سائحا سياح مواطن مواطنا مواطنين طفل طفلا أطفال امرأة نساء "
     "رجل رجلا رجال جندي جنديا جنود عسكري عسكريا مجند مجندا ضابط ضابطا ضباط شرطي فرد أفراد "
-    "عامل عاملا عمال راكب راكبا ركاب أسرة أسر",
+    "عامل عاملا عمال راكب راكبا ركاب أسرة أسر آخر آخرين آخرون",
 }
 _CLASS_OF: dict[str, str] = {
     normalize(word): group
@@ -53,7 +55,7 @@ _CONTEXT_CLASSES: dict[str, str] = {
     normalize(word): group
     for group, words in {
         "death": "مصرع مقتل وفاة قتل استشهاد",
-        "injury": "إصابة إصابات",
+        "injury": "إصابة إصابات أصيب أصيبت",
         "arrest": "القبض ضبط اعتقال توقيف",
         "missing": "فقدان",
     }.items()
@@ -112,8 +114,11 @@ def count_of(words: list[str], i: int) -> tuple[str, int, int] | None:
         if group is None:
             continue
         if group == "people":
-            # "21 tourists" counts nothing that changes; "the death of 21 tourists" does.
+            # "21 tourists" counts nothing that changes; "the death of 21 tourists" does,
+            # and so does «لقي 5 عمال مصرعهم» (met their death).
             group = _CONTEXT_CLASSES.get(_bare(words[i - 1]), "") if i > 0 else ""
+            if not group and _DIED.intersection(words[j + 1 : j + 3]):
+                group = "death"
             if not group:
                 return None
         return group, value, j + 1
@@ -122,6 +127,8 @@ def count_of(words: list[str], i: int) -> tuple[str, int, int] | None:
     return None
 
 
+_DIED = frozenset(normalize(word) for word in ["مصرعهم", "مصرعه", "حتفهم", "حتفه"])
+"""After the people counted, they died (لقي 5 عمال مصرعهم)."""
 _SUM_WORDS = frozenset(
     normalize(word)
     for word in ["مبلغ", "بمبلغ", "المبلغ", "قيمته", "قيمتها", "بقيمة", "قيمة", "وقيمته"]

@@ -20,6 +20,8 @@ def counts(text: str) -> list[str]:
         ("القبض على أربعة عشر متهما", ["#arrest:14"]),
         ("إصابة ستة جنود", ["#injury:6"]),
         ("سرقة 8 ملايين جنيه", ["#money:8000000"]),
+        ("لقي 5 عمال مصرعهم وأصيب 6 آخرون", ["#death:5", "#injury:6"]),
+        ("مصرع 3 عمال وإصابة 5 آخرين", ["#death:3", "#injury:5"]),
     ],
 )
 def test_a_number_counts_what_follows_it(text: str, expected: list[str]) -> None:
@@ -32,6 +34,7 @@ def test_a_number_counts_what_follows_it(text: str, expected: list[str]) -> None
         "في عام 2013 وفي الساعة 10",  # years and times count nothing
         "منطاد يحمل 20 سائحا",  # a generic noun without a death, injury or arrest before it
         "القاهرة في 24 مارس",
+        "لقي 5 عمال ترحيبا من الأهالي",  # met, not met their death
     ],
 )
 def test_bare_numbers_are_no_counts(text: str) -> None:
