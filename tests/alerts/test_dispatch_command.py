@@ -288,3 +288,70 @@ async def test_service_waits_out_a_redis_outage_without_losing_alerts(
         stop.set()
         await asyncio.wait_for(service, 60)
     assert [r.key for r in webhook.accepted] == [f"{before.id}:desk", f"{during.id}:desk"]
+
+
+async def _committed(admin: AIOKafkaAdminClient, group: str, topic: str) -> int:
+    offsets = await admin.list_consumer_group_offsets(group)
+    return sum(meta.offset for partition, meta in offsets.items() if partition.topic == topic)
+
+
+async def test_alerts_held_by_a_cooldown_or_digest_survive_a_kill_and_go_out_once(
+    dispatch: DispatchProcess, webhook: WebhookReceiver, kafka_bootstrap: str,
+    topic_prefix: str, tmp_path: Path,
+) -> None:  # fmt: skip
+    """The held alerts are in Redis with the deliveries: a dispatcher killed while it holds
+    them (their Kafka offsets committed, so they are never read again) is replaced by one
+    that sends them when the cool-down and the digest end, each exactly once."""
+    window = 10.0
+    subscriptions = tmp_path / "held.yaml"
+    hook = f"{{type: webhook, url: '{webhook.url}', secret_env: TEST_HOOK_SECRET}}"
+    subscriptions.write_text(
+        "subscribers:\n"
+        f"  - id: calm\n    channel: {hook}\n    cooldown_seconds: {window}\n"
+        f"  - id: daily\n    channel: {hook}\n    digest_seconds: {window}\n",
+        encoding="utf-8",
+    )
+    group = f"{topic_prefix}dispatch"
+    dispatch.env["MONITOR_ALERTS__SUBSCRIPTIONS_FILE"] = str(subscriptions)
+    dispatch.env["MONITOR_ALERTS__CONSUMER_GROUP"] = group
+    alerts_topic = TOPICS["alerts"].name(topic_prefix)
+    first, held = make_alert(1), make_alert(2)  # one story: the second is in the cool-down
+    producer = AIOKafkaProducer(bootstrap_servers=kafka_bootstrap, acks="all")
+    await producer.start()
+    admin = AIOKafkaAdminClient(bootstrap_servers=kafka_bootstrap)
+    await admin.start()
+    try:
+        dispatch.start()
+        for alert in (first, held):
+            await producer.send_and_wait(
+                alerts_topic, alert.model_dump_json().encode(), key=alert.story.encode()
+            )
+        sent_at = time.monotonic()
+        await _until(lambda: webhook.processed[f"{first.id}:calm"] == 1, 90, "the first alert")
+        deadline = time.monotonic() + 30
+        # Both alerts handled and committed: Kafka will not hand them out again.
+        while await _committed(admin, group, alerts_topic) < 2:
+            assert time.monotonic() < deadline, "the alerts' offsets were not committed"
+            await asyncio.sleep(0.1)
+        assert dispatch.signal(signal.SIGKILL) == -signal.SIGKILL
+        assert time.monotonic() - sent_at < window  # killed while it held them
+        assert len(webhook.requests) == 1
+
+        dispatch.start()
+        await _until(lambda: len(webhook.accepted) == 3, 60, "the held alerts")
+        await asyncio.sleep(2.0)  # time for any wrong extra delivery to show up
+        assert dispatch.signal(signal.SIGTERM) == 0
+    finally:
+        await admin.close()
+        await producer.stop()
+
+    received: dict[str, list[tuple[str, list[str]]]] = {}
+    for request in webhook.requests:
+        body = request.json
+        ids = [alert["id"] for alert in body["alerts"]]
+        received.setdefault(body["subscriber"], []).append((body["kind"], ids))
+    assert received == {
+        "calm": [("alert", [first.id]), ("alert", [held.id])],
+        "daily": [("digest", [first.id, held.id])],
+    }
+    assert all(request.status == 200 for request in webhook.requests)
