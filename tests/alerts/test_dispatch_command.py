@@ -15,11 +15,13 @@ from pathlib import Path
 import httpx
 import pytest
 import redis.asyncio as aioredis
-from aiokafka import AIOKafkaProducer
+from aiokafka import AIOKafkaConsumer, AIOKafkaProducer
 from aiokafka.admin import AIOKafkaAdminClient
 
+from monitor.alerts.records import DeadLetter, Notification
 from monitor.commands.dispatch import run_dispatch
 from monitor.core.records import Alert, Decision
+from monitor.metrics import DELIVERIES
 from monitor.settings import Settings
 from monitor.stores.deliveries import RedisDeliveryStore
 from monitor.stream.topics import TOPICS
@@ -355,3 +357,73 @@ async def test_alerts_held_by_a_cooldown_or_digest_survive_a_kill_and_go_out_onc
         "daily": [("digest", [first.id, held.id])],
     }
     assert all(request.status == 200 for request in webhook.requests)
+
+
+async def test_a_dead_letter_over_the_record_limit_is_cut_and_published(
+    service_settings: Settings, webhook: WebhookReceiver, tmp_path: Path
+) -> None:
+    """A digest of 60 long alerts (about 1.5 MB) fails for good: its dead letter, over the
+    producer's 1 MiB, goes out cut (the alerts' texts and the folded alerts left out, their
+    ids kept, the whole notification in Redis under its idempotency key), counted."""
+    webhook.always_fail = True
+    subscriptions = tmp_path / "subscriptions.yaml"
+    subscriptions.write_text(
+        "subscribers:\n"
+        "  - id: hourly\n"
+        f"    channel: {{type: webhook, url: '{webhook.url}', secret: '{SECRET}'}}\n"
+        "    digest_seconds: 5\n",
+        encoding="utf-8",
+    )
+    settings = _service_settings(service_settings, subscriptions)
+    settings.alerts.max_attempts = 1
+    prefix = settings.kafka.topic_prefix
+    long_text = "وصل الرئيس الروسي فلاديمير بوتين إلى بيونغ يانغ في زيارة رسمية. " * 200
+    alerts = [make_alert(i, sentences=[f"{i}: {long_text}"]) for i in range(60)]
+    cut_before = DELIVERIES.labels("webhook", "hourly", "dead_letter_truncated")._value.get()
+    stop = asyncio.Event()
+    service = asyncio.create_task(run_dispatch(settings, stop))
+    producer = AIOKafkaProducer(bootstrap_servers=settings.kafka.bootstrap, acks="all")
+    await producer.start()
+    consumer = AIOKafkaConsumer(
+        TOPICS["dead_letters"].name(prefix), bootstrap_servers=settings.kafka.bootstrap,
+        auto_offset_reset="earliest",
+    )  # fmt: skip
+    try:
+        for alert in alerts:
+            await producer.send(
+                TOPICS["alerts"].name(prefix), alert.model_dump_json().encode(), key=b"s"
+            )
+        await producer.flush()
+        await consumer.start()
+        record = await asyncio.wait_for(consumer.getone(), 120)
+    finally:
+        await consumer.stop()
+        await producer.stop()
+        stop.set()
+        await asyncio.wait_for(service, 60)
+
+    [request] = webhook.requests
+    assert len(request.body) > 1024 * 1024  # what failed was over the limit
+    assert len(record.value) <= 1024 * 1024
+    dead = DeadLetter.model_validate_json(record.value)
+    assert (
+        dead.truncated
+        and dead.original_bytes is not None
+        and dead.original_bytes > len(record.value)
+    )
+    assert dead.subscriber == "hourly" and dead.reason.startswith("1 attempts; last: HTTP 500")
+    assert dead.alert.id == alerts[-1].id and dead.alert.new_sentences == []
+    assert dead.folded == [] and dead.folded_ids == [a.id for a in alerts[:-1]]
+    assert dead.idempotency_key == request.key
+    assert record.key == alerts[-1].id.encode()
+    assert (
+        DELIVERIES.labels("webhook", "hourly", "dead_letter_truncated")._value.get()
+        == cut_before + 1
+    )
+    # The reference: the whole notification stays in Redis under the idempotency key.
+    client = aioredis.Redis.from_url(settings.redis.url)
+    try:
+        payload = await client.hget(f"{settings.redis.key_prefix}delivery:{request.key}", "payload")
+    finally:
+        await client.aclose()
+    assert payload is not None and len(Notification.model_validate_json(payload).alerts) == 60
