@@ -94,7 +94,7 @@ STORIES_ACTIVE = Gauge("monitor_stories_active", "Stories not yet closed.")
 ALERTS = Counter("monitor_alerts_total", "Alerts raised, by kind.", ["kind"])
 DELIVERIES = Counter(
     "monitor_deliveries_total",
-    "Delivery attempts, by channel, subscriber and outcome (sent, failed, retried, dead_lettered, suppressed).",
+    "Delivery attempts, by channel, subscriber and outcome (sent, failed, retried, dead_lettered, suppressed, dead_letter_truncated: a dead letter cut to fit a Kafka record).",
     ["channel", "subscriber", "outcome"],
 )
 SUBSCRIPTION_RELOADS = Counter(

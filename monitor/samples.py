@@ -196,6 +196,12 @@ class SampleSite:
             self.port = int(sockets[0].getsockname()[1])
         self._started = time.monotonic()
 
+    def restart_release(self) -> None:
+        """Release again from the first article, as from now: for a test whose consumers
+        take a while to start and that wants the articles to come out one by one while it
+        watches, not all at once at its first poll."""
+        self._started = time.monotonic()
+
     async def stop(self) -> None:
         if self._runner is not None:
             await self._runner.cleanup()

@@ -3,7 +3,8 @@
 Flow of one alert (``handle_alert``): publish it on the live stream, find the matching
 subscribers, pass each through the ``Throttle`` (per-story cool-down, digests), and *enqueue*
 the resulting notifications in the ``DeliveryStore``. When ``handle_alert`` returns, the
-deliveries are durable (with the Redis store), so a Kafka consumer may commit the alert's offset.
+deliveries and the alerts held back are durable (with the Redis store), so a Kafka consumer
+may commit the alert's offset.
 
 Delivery (``run`` / ``deliver_due``): claim due deliveries with a lease, send each through its
 subscriber's channel, then mark it done; on failure reschedule it with exponential backoff and
@@ -13,10 +14,14 @@ dead-letter sink with the reason. See ``monitor.stores.deliveries`` for what sur
 Decisions (``handle_decision``) feed the ``SpikeDetector``; a spike becomes a ``breaking`` alert
 that goes through ``handle_alert`` like any other.
 
-Known limits: the throttle (cool-down clocks, held alerts, digest buffers) lives in memory. A
-graceful ``close`` enqueues what it holds (sent early rather than lost); a crash loses it, and
-after any restart a story's next alert goes out at once (one extra message at most). The spike detector must see every decision of a story, so
-run one ``monitor dispatch`` per Kafka group (or route decisions by story).
+Throttle state (cool-down clocks, held alerts, digests) lives in the delivery store, changed
+together with the deliveries it releases (``DeliveryStore.update_held``): with the Redis store
+a restarted dispatcher sends what its predecessor held, when it is due, once; an alert read
+again after a crash is not held twice. The in-memory store of the embedded mode is lost with
+the process, so ``close`` sends what it holds early instead.
+
+Known limits: the spike detector's memory is the process's, and it must see every decision of
+a story, so run one ``monitor dispatch`` per Kafka group (or route decisions by story).
 
 Embedded use::
 
@@ -35,7 +40,7 @@ import logging
 import random
 import time
 from collections.abc import Awaitable, Callable
-from dataclasses import dataclass, field
+from dataclasses import replace
 from typing import Any
 from urllib.parse import quote
 
@@ -51,7 +56,14 @@ from monitor.core.records import Alert, Decision
 from monitor.metrics import ALERTS, DELIVERIES, DELIVERY_LATENCY, REDIS_ERRORS
 from monitor.netguard import AddressGuard, guarded_client
 from monitor.settings import AlertSettings, Settings
-from monitor.stores.deliveries import Claim, DeliveryStore, MemoryDeliveryStore, NewDelivery
+from monitor.stores.deliveries import (
+    Claim,
+    DeliveryStore,
+    Held,
+    HeldChange,
+    MemoryDeliveryStore,
+    NewDelivery,
+)
 
 __all__ = ["DeadLetterSink", "Dispatcher", "Throttle", "backoff_delay"]
 
@@ -59,6 +71,9 @@ log = logging.getLogger(__name__)
 
 DeadLetterSink = Callable[[DeadLetter], Awaitable[None]]
 _MAX_HELD = 100
+"""Alerts one cool-down or digest holds at most (the oldest are dropped)."""
+_RELEASE_BATCH = 100
+"""Due cool-downs and digests looked at per delivery loop iteration."""
 
 
 def backoff_delay(attempt: int, base: float, cap: float, rng: Callable[[], float]) -> float:
@@ -71,99 +86,115 @@ def backoff_delay(attempt: int, base: float, cap: float, rng: Callable[[], float
     return delay / 2 + rng() * delay / 2
 
 
-@dataclass(slots=True)
-class _StoryClock:
-    last_sent: float
-    held: list[Alert] = field(default_factory=list)
-
-
-@dataclass(slots=True)
-class _Digest:
-    started: float
-    alerts: list[Alert] = field(default_factory=list)
-
-
 class Throttle:
-    """Per-subscriber cool-down per story, and digests. Pure logic; time is passed in.
+    """Per-subscriber cool-down per story, and digests: pure logic on the ``Held`` state of
+    one entry (kept in the delivery store, so a restarted dispatcher finds it); time is
+    passed in.
 
     With a cool-down, the first alert of a story goes out at once; later ones within the
     cool-down are held (``admit`` returns nothing) and go out together when it ends, folded
-    into the next alert of the story or flushed by ``due``.
+    into the next alert of the story or by ``release``. A digest holds every alert of its
+    subscriber until its interval ends.
 
     >>> sub = Subscriber.model_validate({"id": "s", "cooldown_seconds": 600,
     ...     "channel": {"type": "webhook", "url": "http://127.0.0.1:9/"}})
     >>> alerts = [Alert(id=f"a{i}", kind="development", story="st", story_title="t",
     ...                 article=str(i), outlet="o") for i in range(10)]
-    >>> throttle = Throttle()
-    >>> sent = [n for i, a in enumerate(alerts) for n in throttle.admit(sub, a, now=6.0 * i)]
-    >>> [len(n.alerts) for n in sent], [len(n.alerts) for n in throttle.due([sub], now=600.0)]
-    ([1], [9])
+    >>> held, sent = None, []
+    >>> for i, alert in enumerate(alerts):
+    ...     held, out = Throttle.admit(sub, alert, held, now=6.0 * i)
+    ...     sent += out
+    >>> entry = Throttle.entry(sub, alerts[0])
+    >>> held, later = Throttle.release(entry, sub, held, now=600.0)
+    >>> entry, [len(n.alerts) for n in sent], [len(n.alerts) for n in later]
+    ('cooldown:s:st', [1], [9])
     """
 
-    def __init__(self) -> None:
-        self._stories: dict[tuple[str, str], _StoryClock] = {}
-        self._digests: dict[str, _Digest] = {}
-
-    def admit(self, subscriber: Subscriber, alert: Alert, now: float) -> list[Notification]:
-        """Notifications to send now for ``alert`` (empty: held back and counted)."""
+    @staticmethod
+    def entry(subscriber: Subscriber, alert: Alert) -> str | None:
+        """The held-state entry ``alert`` goes through for ``subscriber`` (None: sent at once).
+        Subscriber ids have no colon, so the subscriber is the second field."""
         if subscriber.digest_seconds:
-            digest = self._digests.setdefault(subscriber.id, _Digest(started=now))
-            digest.alerts = [*digest.alerts, alert][-_MAX_HELD:]
-            return []
-        if not subscriber.cooldown_seconds:
-            return [Notification.build(subscriber.id, [alert])]
-        key = (subscriber.id, alert.story)
-        clock = self._stories.get(key)
-        if clock is None or now - clock.last_sent >= subscriber.cooldown_seconds:
-            held = clock.held if clock else []
-            self._stories[key] = _StoryClock(last_sent=now)
-            return [Notification.build(subscriber.id, [*held, alert], suppressed=len(held))]
-        clock.held = [*clock.held, alert][-_MAX_HELD:]
-        return []
+            return f"digest:{subscriber.id}"
+        if subscriber.cooldown_seconds:
+            return f"cooldown:{subscriber.id}:{alert.story}"
+        return None
 
-    def due(self, subscribers: list[Subscriber], now: float) -> list[Notification]:
-        """Held alerts whose cool-down ended and digests whose interval ended."""
-        by_id = {s.id: s for s in subscribers}
-        out: list[Notification] = []
-        for key, clock in list(self._stories.items()):
-            subscriber = by_id.get(key[0])
-            cooldown = subscriber.cooldown_seconds if subscriber else 0.0
-            if now - clock.last_sent < cooldown:
-                continue
-            if clock.held:
-                out.append(Notification.build(key[0], clock.held, suppressed=len(clock.held)))
-                self._stories[key] = _StoryClock(last_sent=now)
-            else:
-                del self._stories[key]  # cool-down over and nothing held: forget the story
-        for subscriber_id, digest in list(self._digests.items()):
-            subscriber = by_id.get(subscriber_id)
-            interval = subscriber.digest_seconds if subscriber else 0.0
-            if now - digest.started >= (interval or 0.0):
-                del self._digests[subscriber_id]
-                if digest.alerts:
-                    out.append(Notification.build(subscriber_id, digest.alerts, digest=True))
-        return out
+    @staticmethod
+    def subscriber_of(entry: str) -> str:
+        return entry.split(":", 2)[1]
 
-    def flush_all(self) -> list[Notification]:
-        """Everything held, now, whatever the time (before a shutdown)."""
-        out = [
-            Notification.build(key[0], clock.held, suppressed=len(clock.held))
-            for key, clock in self._stories.items()
-            if clock.held
-        ]
-        out += [
-            Notification.build(subscriber_id, digest.alerts, digest=True)
-            for subscriber_id, digest in self._digests.items()
-            if digest.alerts
-        ]
-        self._stories.clear()
-        self._digests.clear()
-        return out
+    @staticmethod
+    def admit(
+        subscriber: Subscriber, alert: Alert, held: Held | None, now: float
+    ) -> tuple[Held | None, list[Notification]]:
+        """The entry's new state and the notifications to send now (empty: held back)."""
+        if subscriber.digest_seconds:
+            started = held or Held(since=now, due=now + subscriber.digest_seconds)
+            return _holding(started, alert), []
+        if held is None or now - held.since >= subscriber.cooldown_seconds:
+            waiting = _held_alerts(held)
+            notification = Notification.build(
+                subscriber.id, [*waiting, alert], suppressed=len(waiting)
+            )
+            return Held(since=now, due=now + subscriber.cooldown_seconds), [notification]
+        return _holding(held, alert), []
 
-    def held_count(self) -> int:
-        return sum(len(c.held) for c in self._stories.values()) + sum(
-            len(d.alerts) for d in self._digests.values()
-        )
+    @staticmethod
+    def release(
+        entry: str, subscriber: Subscriber | None, held: Held | None, now: float
+    ) -> tuple[Held | None, list[Notification]]:
+        """An entry that came due: a cool-down sends what it held (and starts again) or is
+        forgotten if it held nothing; a digest sends what it held and ends. With the
+        subscriber's interval lengthened since, it waits longer; with the subscriber gone
+        (or no longer throttled that way), it ends now."""
+        if held is None:
+            return None, []
+        subscriber_id = Throttle.subscriber_of(entry)
+        alerts = _held_alerts(held)
+        if entry.startswith("digest:"):
+            interval = (subscriber.digest_seconds if subscriber else None) or 0.0
+            if now - held.since < interval:
+                return replace(held, due=held.since + interval), []
+            return None, [Notification.build(subscriber_id, alerts, digest=True)] if alerts else []
+        cooldown = subscriber.cooldown_seconds if subscriber else 0.0
+        if now - held.since < cooldown:
+            return replace(held, due=held.since + cooldown), []
+        if not alerts:
+            return None, []
+        notification = Notification.build(subscriber_id, alerts, suppressed=len(alerts))
+        return Held(since=now, due=now + cooldown), [notification]
+
+    @staticmethod
+    def flush(entry: str, held: Held | None) -> tuple[None, list[Notification]]:
+        """Everything the entry holds, now, whatever the time (before losing it)."""
+        alerts = _held_alerts(held)
+        if not alerts:
+            return None, []
+        subscriber_id = Throttle.subscriber_of(entry)
+        if entry.startswith("digest:"):
+            return None, [Notification.build(subscriber_id, alerts, digest=True)]
+        return None, [Notification.build(subscriber_id, alerts, suppressed=len(alerts))]
+
+
+def _held_alerts(held: Held | None) -> list[Alert]:
+    return [Alert.model_validate_json(alert) for alert in held.alerts] if held else []
+
+
+def _holding(held: Held, alert: Alert) -> Held:
+    return replace(held, alerts=(*held.alerts, alert.model_dump_json())[-_MAX_HELD:])
+
+
+def _deliveries(notifications: list[Notification]) -> list[NewDelivery]:
+    return [NewDelivery(n.key, n.subscriber, n.model_dump_json()) for n in notifications]
+
+
+def _flushing(entry: str) -> HeldChange:
+    def change(held: Held | None) -> tuple[Held | None, list[NewDelivery]]:
+        after, notifications = Throttle.flush(entry, held)
+        return after, _deliveries(notifications)
+
+    return change
 
 
 async def _log_dead_letter(dead: DeadLetter) -> None:
@@ -205,7 +236,6 @@ class Dispatcher:
         # follow publication times); leases and retries are real time, always.
         self.clock = clock
         self.wall_clock = wall_clock
-        self.throttle = Throttle()
         self.concurrency = concurrency
         self.poll_seconds = poll_seconds
         self.rng = rng
@@ -254,13 +284,33 @@ class Dispatcher:
         if alert.kind != "breaking":
             self.spike.remember(alert)
         now = self.clock()
-        notifications: list[Notification] = []
+        at_once: list[Notification] = []
+        keys: list[str] = []
         for subscriber in self.subscriptions().matching(alert):
-            admitted = self.throttle.admit(subscriber, alert, now)
-            if not admitted and not subscriber.digest_seconds:
-                DELIVERIES.labels(subscriber.channel.type, subscriber.id, "suppressed").inc()
-            notifications += admitted
-        return await self._enqueue(notifications)
+            entry = Throttle.entry(subscriber, alert)
+            if entry is None:
+                at_once.append(Notification.build(subscriber.id, [alert]))
+            else:
+                keys += await self._admit(entry, subscriber, alert, now)
+        return keys + await self._enqueue(at_once)
+
+    async def _admit(
+        self, entry: str, subscriber: Subscriber, alert: Alert, now: float
+    ) -> list[str]:
+        """Pass ``alert`` through ``subscriber``'s cool-down or digest (state in the store)."""
+
+        def change(held: Held | None) -> tuple[Held | None, list[NewDelivery]]:
+            after, notifications = Throttle.admit(subscriber, alert, held, now)
+            return after, _deliveries(notifications)
+
+        # ``once``: an alert read again after a crash is not held (or sent) a second time.
+        keys = await self._update_held(entry, change, once=f"{alert.id}:{subscriber.id}")
+        if keys is None:
+            log.info("alert %s already passed to %s's throttle", alert.id, subscriber.id)
+            return []
+        if not keys and not subscriber.digest_seconds:
+            DELIVERIES.labels(subscriber.channel.type, subscriber.id, "suppressed").inc()
+        return keys
 
     async def handle_decision(self, decision: Decision) -> Alert | None:
         """Count a decision for the breaking signal; returns the breaking alert if raised."""
@@ -273,17 +323,33 @@ class Dispatcher:
 
     async def flush_due(self) -> list[str]:
         """Enqueue held-back alerts whose cool-down ended and finished digests."""
-        return await self._enqueue(
-            self.throttle.due(self.subscriptions().subscribers, self.clock())
-        )
+        now = self.clock()
+        subscriptions = self.subscriptions()
+        keys: list[str] = []
+        for entry in await self.store.held_due(now, _RELEASE_BATCH):
+            subscriber = subscriptions.get(Throttle.subscriber_of(entry))
+
+            def change(
+                held: Held | None, entry: str = entry, subscriber: Subscriber | None = subscriber
+            ) -> tuple[Held | None, list[NewDelivery]]:
+                after, notifications = Throttle.release(entry, subscriber, held, now)
+                return after, _deliveries(notifications)
+
+            keys += await self._update_held(entry, change) or []
+        return keys
+
+    async def _update_held(
+        self, entry: str, change: HeldChange, *, once: str | None = None
+    ) -> list[str] | None:
+        keys = await self.store.update_held(entry, change, self.wall_clock(), once=once)
+        if keys:
+            self._wake.set()
+        return keys
 
     async def _enqueue(self, notifications: list[Notification]) -> list[str]:
         if not notifications:
             return []
-        await self.store.enqueue(
-            [NewDelivery(n.key, n.subscriber, n.model_dump_json()) for n in notifications],
-            self.wall_clock(),
-        )
+        await self.store.enqueue(_deliveries(notifications), self.wall_clock())
         self._wake.set()
         return [n.key for n in notifications]
 
@@ -430,9 +496,12 @@ class Dispatcher:
         key, after their lease)."""
         self._closing = True
         self._wake.set()
-        # Held-back alerts live in memory only: send them early rather than lose them.
         try:
-            await self._enqueue(self.throttle.flush_all())
+            if not self.store.durable:
+                # Held-back alerts live in this process only: send them early rather than
+                # lose them (a durable store keeps them for the next dispatcher).
+                for entry in await self.store.held_entries():
+                    await self._update_held(entry, _flushing(entry))
             await self.deliver_due()
         except Exception:
             log.exception("could not hand over the held-back alerts")

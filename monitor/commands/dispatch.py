@@ -23,21 +23,21 @@ from aiokafka import AIOKafkaConsumer, AIOKafkaProducer
 from pydantic import ValidationError
 from redis.exceptions import RedisError
 
-from monitor.alerts.dispatcher import Dispatcher
+from monitor.alerts.dispatcher import DeadLetterSink, Dispatcher
 from monitor.alerts.records import DeadLetter
 from monitor.alerts.sse import AlertBroadcaster, serve
 from monitor.alerts.subscriptions import SubscriptionsFile
 from monitor.commands.arguments import port
 from monitor.core.records import Alert, Decision
 from monitor.lifecycle import stop_event
-from monitor.metrics import REDIS_ERRORS, start_metrics_server
+from monitor.metrics import DELIVERIES, REDIS_ERRORS, start_metrics_server
 from monitor.settings import Settings, load_settings
 from monitor.stores.deliveries import RedisDeliveryStore
 from monitor.stream.app import create_topics
 from monitor.stream.lag import ConsumerLagMonitor
 from monitor.stream.topics import TOPICS
 
-__all__ = ["register", "run_dispatch"]
+__all__ = ["dead_letter_publisher", "register", "run_dispatch"]
 
 log = logging.getLogger(__name__)
 
@@ -83,11 +83,6 @@ async def run_dispatch(settings: Settings, stop: asyncio.Event | None = None) ->
     producer = AIOKafkaProducer(bootstrap_servers=settings.kafka.bootstrap, acks="all")
     await producer.start()
 
-    async def publish_dead_letter(dead: DeadLetter) -> None:
-        await producer.send_and_wait(
-            dead_topic, dead.model_dump_json().encode(), key=dead.alert.id.encode()
-        )
-
     store = RedisDeliveryStore.from_url(
         settings.redis.url, settings.redis.key_prefix, settings.alerts.delivered_ttl_seconds
     )
@@ -99,7 +94,7 @@ async def run_dispatch(settings: Settings, stop: asyncio.Event | None = None) ->
         SubscriptionsFile(settings.alerts.subscriptions_file),
         store,
         settings.alerts,
-        dead_letters=publish_dead_letter,
+        dead_letters=dead_letter_publisher(producer, dead_topic),
         broadcaster=broadcaster,
         story_base_url=settings.web.base_url,
     )
@@ -148,6 +143,25 @@ async def run_dispatch(settings: Settings, stop: asyncio.Event | None = None) ->
         if runner is not None:
             await runner.cleanup()
         await store.close()
+
+
+def dead_letter_publisher(producer: AIOKafkaProducer, topic: str) -> DeadLetterSink:
+    """Publishes dead letters on ``topic``, each one cut to fit a record if it must be (a
+    digest of long alerts can pass the producer's 1 MiB), counted as
+    ``DELIVERIES{outcome="dead_letter_truncated"}``: a dead letter that cannot be sent
+    would stop its delivery from ever being marked dead (and resend it after every lease)."""
+
+    async def publish(dead: DeadLetter) -> None:
+        value, cut = dead.record_value()
+        if cut:
+            DELIVERIES.labels(dead.channel, dead.subscriber, "dead_letter_truncated").inc()
+            log.warning(
+                "dead letter %s for %s cut to %d bytes to fit a record (whole in Redis)",
+                dead.idempotency_key, dead.subscriber, len(value),
+            )  # fmt: skip
+        await producer.send_and_wait(topic, value, key=dead.alert.id[:1_000].encode())
+
+    return publish
 
 
 async def _handle_until_stored(

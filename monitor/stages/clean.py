@@ -28,7 +28,7 @@ from monitor.metrics import (
 )
 from monitor.settings import Settings
 from monitor.stages import labelled
-from monitor.stores.templates import TemplateStore
+from monitor.stores.templates import Observation, TemplateStore
 
 __all__ = ["clean_batch", "clean_stage"]
 
@@ -47,7 +47,8 @@ async def clean_stage(
         result: CleanArticle | Rejection = prepared
     else:
         try:
-            template = await templates.observe(raw.outlet, prepared.template_keys)
+            # By id: an article cleaned again (a redelivery) is not counted twice.
+            template = await templates.observe(raw.outlet, prepared.template_keys, raw.id)
         except (TimeoutError, RedisError, OSError):
             # Templates only sharpen cleaning: an article is still cleaned by the line rules
             # when the store is unreachable, rather than stalling the stream.
@@ -68,7 +69,7 @@ async def clean_batch(
     for item in prepared:
         _record_repair(item)
     observations = [
-        (item.raw.outlet, item.template_keys)
+        Observation(item.raw.outlet, item.template_keys, item.raw.id)
         for item in prepared
         if not isinstance(item, Rejection)
     ]

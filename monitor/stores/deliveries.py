@@ -25,6 +25,16 @@ The monitor chooses **at-least-once per (alert, subscriber), deduplicable**:
 What the key does *not* guarantee: a receiver that ignores it may see a duplicate after a
 crash (never more than one per expired lease).
 
+Held alerts
+-----------
+What a subscriber's cool-down or digest holds back (``Held``: since when, until when, the
+alerts) lives here too, so a restarted dispatcher sends it. ``update_held`` changes one
+entry and enqueues the deliveries that change releases in one atomic step (a Redis
+transaction), so a crash either happened before (the entry still holds the alerts) or after
+(their deliveries are durable); the change itself is the dispatcher's pure ``Throttle``
+logic. ``once`` makes an update happen at most once: an alert read again from Kafka after a
+crash (its offset not yet committed) is not held a second time.
+
 Redis layout (all under ``settings.redis.key_prefix``, e.g. ``mon:``)
 ---------------------------------------------------------------------
 * ``mon:delivery:<key>`` hash: ``payload`` (JSON), ``subscriber``, ``state``
@@ -32,6 +42,12 @@ Redis layout (all under ``settings.redis.key_prefix``, e.g. ``mon:``)
   ``error``, ``created``. Finished records expire after ``delivered_ttl_seconds``.
 * ``mon:deliveries:due`` sorted set: key -> Unix time at which the delivery may be claimed
   (its next retry, or the end of the current lease). Only pending deliveries are in it.
+* ``mon:held:<entry>`` hash: ``since``, ``due`` (the dispatcher's clock) and ``alerts`` (JSON
+  list of alert JSON texts, oldest first) of one cool-down (``cooldown:<subscriber>:<story>``)
+  or digest (``digest:<subscriber>``).
+* ``mon:held:due`` sorted set: entry -> its ``due``, when the dispatcher looks at it again.
+* ``mon:held:once:<alert id>:<subscriber>``: an alert admitted to a cool-down or digest;
+  expires after ``delivered_ttl_seconds``.
 
 Each operation is one round trip (a Lua script or a MULTI pipeline). The scripts touch keys
 they compute, so this store targets a single Redis (not Redis Cluster).
@@ -47,18 +63,22 @@ they compute, so this store targets a single Redis (not Redis Cluster).
 from __future__ import annotations
 
 import heapq
+import json
 import secrets
-from collections.abc import Sequence
-from dataclasses import dataclass
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass, field
 from typing import Literal, Protocol, cast
 
 from redis.asyncio import Redis
+from redis.exceptions import WatchError
 
 __all__ = [
     "Claim",
     "DeliveryRecord",
     "DeliveryState",
     "DeliveryStore",
+    "Held",
+    "HeldChange",
     "MemoryDeliveryStore",
     "NewDelivery",
     "RedisDeliveryStore",
@@ -97,7 +117,27 @@ class DeliveryRecord:
     error: str
 
 
+@dataclass(frozen=True, slots=True)
+class Held:
+    """What one cool-down or digest holds (times are the dispatcher's clock)."""
+
+    since: float
+    """Cool-down: when the story's last message went out; digest: when the digest began."""
+    due: float
+    """When the dispatcher looks at the entry again (end of the cool-down or digest)."""
+    alerts: tuple[str, ...] = field(default=())
+    """Alerts held back, as JSON, oldest first."""
+
+
+HeldChange = Callable[[Held | None], tuple[Held | None, Sequence[NewDelivery]]]
+"""The held state of an entry -> its new state (None: forget it) and the deliveries to
+enqueue. Pure: a store may call it more than once (an optimistic transaction retried)."""
+
+
 class DeliveryStore(Protocol):
+    durable: bool
+    """Whether what it holds survives the process (else ``close`` must hand it over)."""
+
     async def enqueue(self, deliveries: Sequence[NewDelivery], now: float) -> int:
         """Add deliveries due now; keys already known (in any state) are left alone.
 
@@ -128,6 +168,23 @@ class DeliveryStore(Protocol):
         """When the earliest pending delivery becomes claimable (None: nothing pending)."""
         ...
 
+    async def update_held(
+        self, entry: str, change: HeldChange, now: float, *, once: str | None = None
+    ) -> list[str] | None:
+        """Apply ``change`` to ``entry`` and enqueue its deliveries (due ``now``), atomically;
+        returns the keys enqueued. With ``once``: None, changing nothing, if an update with
+        that ``once`` was made already (within ``delivered_ttl_seconds``)."""
+        ...
+
+    async def held_due(self, now: float, limit: int) -> list[str]:
+        """Entries whose ``due`` is at or before ``now`` (the dispatcher's clock), earliest
+        first."""
+        ...
+
+    async def held_entries(self) -> list[str]:
+        """Every entry that holds something or keeps a cool-down."""
+        ...
+
     async def close(self) -> None: ...
 
 
@@ -153,12 +210,18 @@ class MemoryDeliveryStore:
     Due times live in a heap with lazy deletion (an entry is stale when the row's ``due``
     moved on), so claiming costs O(log n) per delivery, not a scan of every row."""
 
+    durable = False
+
     def __init__(self, delivered_ttl_seconds: float = 7 * DAY) -> None:
         self._rows: dict[str, _Row] = {}
         self._due: list[tuple[float, str]] = []
         self._expiry: list[tuple[float, str]] = []
         self._pending = 0
         self._ttl = delivered_ttl_seconds
+        self._held: dict[str, Held] = {}
+        self._once: dict[str, float] = {}
+        """``once`` key -> when it is forgotten (wall clock, like the delivery records)."""
+        self._once_expiry: list[tuple[float, str]] = []
 
     def _expire(self, now: float) -> None:
         while self._expiry and self._expiry[0][0] <= now:
@@ -239,6 +302,35 @@ class MemoryDeliveryStore:
             heapq.heappop(self._due)
         return None
 
+    async def update_held(
+        self, entry: str, change: HeldChange, now: float, *, once: str | None = None
+    ) -> list[str] | None:
+        # No await before the last line: atomic for the event loop.
+        while self._once_expiry and self._once_expiry[0][0] <= now:
+            _, key = heapq.heappop(self._once_expiry)
+            if self._once.get(key, now + 1) <= now:
+                del self._once[key]
+        if once is not None and once in self._once:
+            return None
+        held, deliveries = change(self._held.get(entry))
+        if once is not None:
+            self._once[once] = now + self._ttl
+            heapq.heappush(self._once_expiry, (now + self._ttl, once))
+        if held is None:
+            self._held.pop(entry, None)
+        else:
+            self._held[entry] = held
+        await self.enqueue(deliveries, now)
+        return [d.key for d in deliveries]
+
+    async def held_due(self, now: float, limit: int) -> list[str]:
+        # A scan: the embedded mode holds a few hundred entries at most.
+        due = sorted((held.due, entry) for entry, held in self._held.items() if held.due <= now)
+        return [entry for _, entry in due[:limit]]
+
+    async def held_entries(self) -> list[str]:
+        return list(self._held)
+
     async def close(self) -> None:
         return None
 
@@ -305,12 +397,17 @@ def _text(value: bytes | str | None) -> str:
 class RedisDeliveryStore:
     """Redis-backed store for the service mode (see the module docstring for the layout)."""
 
+    durable = True
+
     def __init__(
         self, client: Redis, key_prefix: str = "mon:", delivered_ttl_seconds: float = 7 * DAY
     ) -> None:
         self._redis = client
         self._due = f"{key_prefix}deliveries:due"
         self._record = f"{key_prefix}delivery:"
+        self._held = f"{key_prefix}held:"
+        self._held_due = f"{key_prefix}held:due"
+        self._once = f"{key_prefix}held:once:"
         self._ttl = max(1, int(delivered_ttl_seconds))
         self._enqueue = client.register_script(_ENQUEUE)
         self._claim = client.register_script(_CLAIM)
@@ -326,11 +423,9 @@ class RedisDeliveryStore:
     async def enqueue(self, deliveries: Sequence[NewDelivery], now: float) -> int:
         if not deliveries:
             return 0
-        args: list[str | float] = []
-        for d in deliveries:
-            args += [d.key, d.subscriber, d.payload]
-        args.append(now)
-        return int(await self._enqueue(keys=[self._due, self._record], args=args))
+        return int(
+            await self._enqueue(keys=[self._due, self._record], args=_enqueue_args(deliveries, now))
+        )
 
     async def claim_due(self, now: float, lease_seconds: float, limit: int) -> list[Claim]:
         rows = await self._claim(
@@ -379,5 +474,70 @@ class RedisDeliveryStore:
         first = await self._redis.zrange(self._due, 0, 0, withscores=True)
         return float(first[0][1]) if first else None
 
+    async def update_held(
+        self, entry: str, change: HeldChange, now: float, *, once: str | None = None
+    ) -> list[str] | None:
+        # An optimistic transaction: another update of the entry (the delivery loop's flush,
+        # another dispatcher) between the read and EXEC makes it start over.
+        held_key = self._held + entry
+        once_key = self._once + once if once is not None else None
+        async with self._redis.pipeline(transaction=True) as pipe:
+            while True:
+                try:
+                    await pipe.watch(held_key, *([once_key] if once_key else []))
+                    if once_key is not None and await pipe.exists(once_key):
+                        await pipe.unwatch()
+                        return None
+                    held, deliveries = change(_held_from(await pipe.hgetall(held_key)))
+                    pipe.multi()
+                    if held is None:
+                        pipe.delete(held_key)
+                        pipe.zrem(self._held_due, entry)
+                    else:
+                        pipe.hset(
+                            held_key,
+                            mapping={
+                                "since": repr(held.since),
+                                "due": repr(held.due),
+                                "alerts": json.dumps(list(held.alerts), ensure_ascii=False),
+                            },
+                        )
+                        pipe.zadd(self._held_due, {entry: held.due})
+                    if once_key is not None:
+                        pipe.set(once_key, 1, ex=self._ttl)
+                    if deliveries:
+                        await self._enqueue(
+                            keys=[self._due, self._record],
+                            args=_enqueue_args(deliveries, now),
+                            client=pipe,
+                        )
+                    await pipe.execute()
+                    return [d.key for d in deliveries]
+                except WatchError:
+                    continue
+
+    async def held_due(self, now: float, limit: int) -> list[str]:
+        entries = await self._redis.zrangebyscore(self._held_due, "-inf", now, start=0, num=limit)
+        return [_text(entry) for entry in cast(list[bytes], entries)]
+
+    async def held_entries(self) -> list[str]:
+        entries = await self._redis.zrange(self._held_due, 0, -1)
+        return [_text(entry) for entry in cast(list[bytes], entries)]
+
     async def close(self) -> None:
         await self._redis.aclose()
+
+
+def _enqueue_args(deliveries: Sequence[NewDelivery], now: float) -> list[str | float]:
+    args: list[str | float] = []
+    for d in deliveries:
+        args += [d.key, d.subscriber, d.payload]
+    args.append(now)
+    return args
+
+
+def _held_from(fields: Mapping[bytes | str, bytes | str]) -> Held | None:
+    if not fields:
+        return None
+    row = {_text(k): _text(v) for k, v in fields.items()}
+    return Held(float(row["since"]), float(row["due"]), tuple(json.loads(row["alerts"])))

@@ -10,11 +10,17 @@ stage needs, and it keeps the reply small.
 Redis layout (``{p}`` = ``settings.redis.key_prefix``):
 
 * ``{p}tpl:{outlet}:n`` — string, the outlet's (decayed) article count;
-* ``{p}tpl:{outlet}:lines`` — hash, line key -> (decayed) number of articles containing it.
+* ``{p}tpl:{outlet}:lines`` — hash, line key -> (decayed) number of articles containing it;
+* ``{p}tpl:{outlet}:ids`` — sorted set, the ids of the outlet's last ``TEMPLATE_REMEMBERED_IDS``
+  articles counted (score: their order).
+
+An article is counted once per id: one seen again (a prep worker restarted before it
+committed its offsets cleans its last batch again; a record produced twice) is answered from
+the counts as they are, without adding to them.
 
 One round trip and one Lua script call per batch (``observe_many``; ``observe`` is a batch of
 one): for each article in order, the script increments the outlet's count and the article's
-keys and returns their counts. Memory is bounded three ways: only short lines are counted; a hash
+keys and returns their counts. Memory is bounded four ways: ids remembered per outlet; only short lines are counted; a hash
 holds at most ``template_max_lines`` fields (once full, only lines already counted are
 incremented); and when the article count reaches ``2 * template_decay_every``, all counts and
 the article count are halved and zero counts deleted (so after a start-up the halving runs
@@ -33,7 +39,7 @@ keys expire after ``TEMPLATE_TTL_SECONDS`` without articles (an outlet that disa
 from __future__ import annotations
 
 from collections.abc import Sequence
-from typing import Protocol, TypedDict, runtime_checkable
+from typing import NamedTuple, Protocol, TypedDict, runtime_checkable
 
 from redis.asyncio import Redis
 
@@ -41,8 +47,10 @@ from monitor.core.boilerplate import TemplateLines, template_from_counts
 from monitor.settings import CleanSettings
 
 __all__ = [
+    "TEMPLATE_REMEMBERED_IDS",
     "TEMPLATE_TTL_SECONDS",
     "MemoryTemplateStore",
+    "Observation",
     "RedisTemplateStore",
     "TemplateLimits",
     "TemplateStore",
@@ -50,12 +58,29 @@ __all__ = [
 ]
 
 TEMPLATE_TTL_SECONDS = 60 * 86_400
+TEMPLATE_REMEMBERED_IDS = 1_000
+"""Article ids remembered per outlet to count each article once. A redelivery repeats what
+a worker did since its last offset commit (a few seconds of the stream, a few hundred
+articles of all outlets at the service's top rate), so the last thousand of one outlet
+cover it, in some 70 KB of Redis per outlet."""
+
+
+class Observation(NamedTuple):
+    """One article for ``observe_many``."""
+
+    outlet: str
+    line_keys: Sequence[str]
+    article_id: str | None = None
+    """Counted once per id (None: counted every time)."""
 
 
 @runtime_checkable
 class TemplateStore(Protocol):
-    async def observe(self, outlet: str, line_keys: Sequence[str]) -> TemplateLines:
-        """Count one article of ``outlet`` with ``line_keys``; return which are template lines."""
+    async def observe(
+        self, outlet: str, line_keys: Sequence[str], article_id: str | None = None
+    ) -> TemplateLines:
+        """Count one article of ``outlet`` with ``line_keys`` (once per ``article_id``);
+        return which of them are template lines."""
         ...
 
 
@@ -86,18 +111,30 @@ class MemoryTemplateStore:
         min_share: float = 0.3,
         max_lines: int = 20_000,
         decay_every: int = 1_000,
+        remembered_ids: int = TEMPLATE_REMEMBERED_IDS,
     ) -> None:
         self.min_articles = min_articles
         self.min_share = min_share
         self.max_lines = max_lines
         self.decay_every = decay_every
+        self.remembered_ids = remembered_ids
         self._articles: dict[str, int] = {}
         self._counts: dict[str, dict[str, int]] = {}
+        self._ids: dict[str, dict[str, None]] = {}
+        """Per outlet, the ids counted, oldest first (a dict keeps insertion order)."""
 
-    async def observe(self, outlet: str, line_keys: Sequence[str]) -> TemplateLines:
+    async def observe(
+        self, outlet: str, line_keys: Sequence[str], article_id: str | None = None
+    ) -> TemplateLines:
         counts = self._counts.setdefault(outlet, {})
+        if not self._first_time(outlet, article_id):
+            current = {key: counts.get(key, 0) for key in dict.fromkeys(line_keys)}
+            return template_from_counts(
+                self._articles.get(outlet, 0), current,
+                min_articles=self.min_articles, min_share=self.min_share,
+            )  # fmt: skip
         articles = self._articles.get(outlet, 0) + 1
-        current: dict[str, int] = {}
+        current = {}
         for key in dict.fromkeys(line_keys):
             if key in counts or len(counts) < self.max_lines:
                 counts[key] = counts.get(key, 0) + 1
@@ -114,60 +151,93 @@ class MemoryTemplateStore:
         self._articles[outlet] = articles
         return answer
 
+    def _first_time(self, outlet: str, article_id: str | None) -> bool:
+        """Whether the article is to be counted (and remember it)."""
+        if article_id is None:
+            return True
+        ids = self._ids.setdefault(outlet, {})
+        if article_id in ids:
+            return False
+        ids[article_id] = None
+        if len(ids) > self.remembered_ids:
+            del ids[next(iter(ids))]
+        return True
+
     async def observe_many(
-        self, observations: Sequence[tuple[str, Sequence[str]]]
+        self, observations: Sequence[tuple[str, Sequence[str], str | None]]
     ) -> list[TemplateLines]:
-        """``observe`` for each ``(outlet, line_keys)`` in order (later ones see earlier ones)."""
-        return [await self.observe(outlet, keys) for outlet, keys in observations]
+        """``observe`` for each ``(outlet, line_keys, article_id)`` in order (later ones see
+        earlier ones)."""
+        return [await self.observe(*observation) for observation in observations]
 
 
-# KEYS: n and lines of each outlet of the call.  ARGV: max_lines, decay_every, ttl, then per
-# article: its outlet's number (1 for the first two KEYS, ...), its key count, its keys.
-# Returns per article {n, count1, count2, ...}, both as counted before its decay (if any).
-# An outlet's count and hash size are read once and kept here between its articles, and its
-# expiries set once at the end: the articles of one call share the script's clock.
+# KEYS: n, lines and ids of each outlet of the call.  ARGV: max_lines, decay_every, ttl,
+# remembered_ids, then per article: its outlet's number (1 for the first three KEYS, ...), its
+# id ('' for none), its key count, its keys.
+# Returns per article {n, count1, count2, ...}, both as counted before its decay (if any); an
+# article whose id was counted before is answered from the counts as they are.
+# An outlet's count, hash size and last id rank are read once and kept here between its
+# articles, and its expiries set once at the end: the articles of one call share the script's
+# clock.
 _OBSERVE = """
 local max_lines = tonumber(ARGV[1])
 local decay_every = tonumber(ARGV[2])
 local ttl = ARGV[3]
+local remembered = tonumber(ARGV[4])
 local call = redis.call
-local articles, sizes = {}, {}
+local articles, sizes, ranks = {}, {}, {}
 local replies = {}
-local i = 4
+local i = 5
 while i <= #ARGV do
   local outlet = tonumber(ARGV[i])
-  local last = i + 1 + tonumber(ARGV[i + 1])
-  local lines = KEYS[2 * outlet]
+  local article = ARGV[i + 1]
+  local last = i + 2 + tonumber(ARGV[i + 2])
+  local lines = KEYS[3 * outlet - 1]
+  local ids = KEYS[3 * outlet]
   local n = articles[outlet]
   if not n then
-    n = tonumber(call('GET', KEYS[2 * outlet - 1]) or '0')
+    n = tonumber(call('GET', KEYS[3 * outlet - 2]) or '0')
     sizes[outlet] = call('HLEN', lines)
+    local newest = call('ZRANGE', ids, -1, -1, 'WITHSCORES')
+    ranks[outlet] = tonumber(newest[2] or '0')
   end
-  n = n + 1
   local size = sizes[outlet]
-  local out = {n}
-  for j = i + 2, last do
-    local count
-    if size < max_lines or call('HEXISTS', lines, ARGV[j]) == 1 then
-      count = call('HINCRBY', lines, ARGV[j], 1)
-      if count == 1 then size = size + 1 end
-    else
-      count = 0
+  local out
+  if article ~= '' and call('ZSCORE', ids, article) then
+    out = {n}
+    for j = i + 3, last do
+      out[#out + 1] = tonumber(call('HGET', lines, ARGV[j]) or '0')
     end
-    out[#out + 1] = count
-  end
-  if decay_every > 0 and n >= 2 * decay_every then
-    n = math.floor(n / 2)
-    local all = call('HGETALL', lines)
-    for j = 1, #all, 2 do
-      local halved = math.floor(tonumber(all[j + 1]) / 2)
-      if halved == 0 then
-        call('HDEL', lines, all[j])
+  else
+    if article ~= '' then
+      ranks[outlet] = ranks[outlet] + 1
+      call('ZADD', ids, ranks[outlet], article)
+    end
+    n = n + 1
+    out = {n}
+    for j = i + 3, last do
+      local count
+      if size < max_lines or call('HEXISTS', lines, ARGV[j]) == 1 then
+        count = call('HINCRBY', lines, ARGV[j], 1)
+        if count == 1 then size = size + 1 end
       else
-        call('HSET', lines, all[j], string.format('%d', halved))
+        count = 0
       end
+      out[#out + 1] = count
     end
-    size = call('HLEN', lines)
+    if decay_every > 0 and n >= 2 * decay_every then
+      n = math.floor(n / 2)
+      local all = call('HGETALL', lines)
+      for j = 1, #all, 2 do
+        local halved = math.floor(tonumber(all[j + 1]) / 2)
+        if halved == 0 then
+          call('HDEL', lines, all[j])
+        else
+          call('HSET', lines, all[j], string.format('%d', halved))
+        end
+      end
+      size = call('HLEN', lines)
+    end
   end
   articles[outlet] = n
   sizes[outlet] = size
@@ -175,9 +245,13 @@ while i <= #ARGV do
   i = last + 1
 end
 for outlet, n in pairs(articles) do
-  call('SET', KEYS[2 * outlet - 1], string.format('%d', n))
-  call('EXPIRE', KEYS[2 * outlet - 1], ttl)
-  call('EXPIRE', KEYS[2 * outlet], ttl)
+  call('SET', KEYS[3 * outlet - 2], string.format('%d', n))
+  call('EXPIRE', KEYS[3 * outlet - 2], ttl)
+  call('EXPIRE', KEYS[3 * outlet - 1], ttl)
+  if call('ZCARD', KEYS[3 * outlet]) > 0 then
+    call('ZREMRANGEBYRANK', KEYS[3 * outlet], 0, -(remembered + 1))
+    call('EXPIRE', KEYS[3 * outlet], ttl)
+  end
 end
 return replies
 """
@@ -195,6 +269,7 @@ class RedisTemplateStore:
         min_share: float = 0.3,
         max_lines: int = 20_000,
         decay_every: int = 1_000,
+        remembered_ids: int = TEMPLATE_REMEMBERED_IDS,
     ) -> None:
         self._redis = redis
         self._prefix = key_prefix
@@ -202,35 +277,44 @@ class RedisTemplateStore:
         self.min_share = min_share
         self.max_lines = max_lines
         self.decay_every = decay_every
+        self.remembered_ids = remembered_ids
         self._script = redis.register_script(_OBSERVE)
 
     def keys(self, outlet: str) -> tuple[str, str]:
         base = f"{self._prefix}tpl:{outlet}"
         return f"{base}:n", f"{base}:lines"
 
-    async def observe(self, outlet: str, line_keys: Sequence[str]) -> TemplateLines:
-        (answer,) = await self.observe_many([(outlet, line_keys)])
+    def ids_key(self, outlet: str) -> str:
+        return f"{self._prefix}tpl:{outlet}:ids"
+
+    async def observe(
+        self, outlet: str, line_keys: Sequence[str], article_id: str | None = None
+    ) -> TemplateLines:
+        (answer,) = await self.observe_many([(outlet, line_keys, article_id)])
         return answer
 
     async def observe_many(
-        self, observations: Sequence[tuple[str, Sequence[str]]]
+        self, observations: Sequence[tuple[str, Sequence[str], str | None]]
     ) -> list[TemplateLines]:
-        """``observe`` for each ``(outlet, line_keys)`` in one script call (atomic, in order,
-        so later articles see earlier ones exactly as with one call each)."""
+        """``observe`` for each ``(outlet, line_keys, article_id)`` in one script call
+        (atomic, in order, so later articles see earlier ones exactly as with one call each)."""
         if not observations:
             return []
         outlets: dict[str, int] = {}
         keys: list[str] = []
-        args: list[str | int] = [self.max_lines, self.decay_every, TEMPLATE_TTL_SECONDS]
+        args: list[str | int] = [
+            self.max_lines, self.decay_every, TEMPLATE_TTL_SECONDS, self.remembered_ids
+        ]  # fmt: skip
         distincts = []
-        for outlet, line_keys in observations:
+        for outlet, line_keys, article_id in observations:
             number = outlets.get(outlet)
             if number is None:
                 number = outlets[outlet] = len(outlets) + 1
-                keys.extend(self.keys(outlet))
+                keys.extend((*self.keys(outlet), self.ids_key(outlet)))
             distinct = list(dict.fromkeys(line_keys))
             distincts.append(distinct)
             args.append(number)
+            args.append(article_id or "")
             args.append(len(distinct))
             args.extend(distinct)
         replies = await self._script(keys=keys, args=args)

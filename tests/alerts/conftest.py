@@ -101,7 +101,8 @@ class WebhookReceiver:
 @pytest.fixture
 async def webhook() -> AsyncIterator[WebhookReceiver]:
     receiver = WebhookReceiver()
-    app = web.Application()
+    # Bodies up to 16 MiB (aiohttp's default refuses over 1 MiB): tests of large messages.
+    app = web.Application(client_max_size=16 * 1024 * 1024)
     app.router.add_post("/{tail:.*}", receiver.handle)
     runner = web.AppRunner(app)
     await runner.setup()

@@ -15,11 +15,13 @@ from pathlib import Path
 import httpx
 import pytest
 import redis.asyncio as aioredis
-from aiokafka import AIOKafkaProducer
+from aiokafka import AIOKafkaConsumer, AIOKafkaProducer
 from aiokafka.admin import AIOKafkaAdminClient
 
+from monitor.alerts.records import DeadLetter, Notification
 from monitor.commands.dispatch import run_dispatch
 from monitor.core.records import Alert, Decision
+from monitor.metrics import DELIVERIES
 from monitor.settings import Settings
 from monitor.stores.deliveries import RedisDeliveryStore
 from monitor.stream.topics import TOPICS
@@ -288,3 +290,140 @@ async def test_service_waits_out_a_redis_outage_without_losing_alerts(
         stop.set()
         await asyncio.wait_for(service, 60)
     assert [r.key for r in webhook.accepted] == [f"{before.id}:desk", f"{during.id}:desk"]
+
+
+async def _committed(admin: AIOKafkaAdminClient, group: str, topic: str) -> int:
+    offsets = await admin.list_consumer_group_offsets(group)
+    return sum(meta.offset for partition, meta in offsets.items() if partition.topic == topic)
+
+
+async def test_alerts_held_by_a_cooldown_or_digest_survive_a_kill_and_go_out_once(
+    dispatch: DispatchProcess, webhook: WebhookReceiver, kafka_bootstrap: str,
+    topic_prefix: str, tmp_path: Path,
+) -> None:  # fmt: skip
+    """The held alerts are in Redis with the deliveries: a dispatcher killed while it holds
+    them (their Kafka offsets committed, so they are never read again) is replaced by one
+    that sends them when the cool-down and the digest end, each exactly once."""
+    window = 10.0
+    subscriptions = tmp_path / "held.yaml"
+    hook = f"{{type: webhook, url: '{webhook.url}', secret_env: TEST_HOOK_SECRET}}"
+    subscriptions.write_text(
+        "subscribers:\n"
+        f"  - id: calm\n    channel: {hook}\n    cooldown_seconds: {window}\n"
+        f"  - id: daily\n    channel: {hook}\n    digest_seconds: {window}\n",
+        encoding="utf-8",
+    )
+    group = f"{topic_prefix}dispatch"
+    dispatch.env["MONITOR_ALERTS__SUBSCRIPTIONS_FILE"] = str(subscriptions)
+    dispatch.env["MONITOR_ALERTS__CONSUMER_GROUP"] = group
+    alerts_topic = TOPICS["alerts"].name(topic_prefix)
+    first, held = make_alert(1), make_alert(2)  # one story: the second is in the cool-down
+    producer = AIOKafkaProducer(bootstrap_servers=kafka_bootstrap, acks="all")
+    await producer.start()
+    admin = AIOKafkaAdminClient(bootstrap_servers=kafka_bootstrap)
+    await admin.start()
+    try:
+        dispatch.start()
+        for alert in (first, held):
+            await producer.send_and_wait(
+                alerts_topic, alert.model_dump_json().encode(), key=alert.story.encode()
+            )
+        sent_at = time.monotonic()
+        await _until(lambda: webhook.processed[f"{first.id}:calm"] == 1, 90, "the first alert")
+        deadline = time.monotonic() + 30
+        # Both alerts handled and committed: Kafka will not hand them out again.
+        while await _committed(admin, group, alerts_topic) < 2:
+            assert time.monotonic() < deadline, "the alerts' offsets were not committed"
+            await asyncio.sleep(0.1)
+        assert dispatch.signal(signal.SIGKILL) == -signal.SIGKILL
+        assert time.monotonic() - sent_at < window  # killed while it held them
+        assert len(webhook.requests) == 1
+
+        dispatch.start()
+        await _until(lambda: len(webhook.accepted) == 3, 60, "the held alerts")
+        await asyncio.sleep(2.0)  # time for any wrong extra delivery to show up
+        assert dispatch.signal(signal.SIGTERM) == 0
+    finally:
+        await admin.close()
+        await producer.stop()
+
+    received: dict[str, list[tuple[str, list[str]]]] = {}
+    for request in webhook.requests:
+        body = request.json
+        ids = [alert["id"] for alert in body["alerts"]]
+        received.setdefault(body["subscriber"], []).append((body["kind"], ids))
+    assert received == {
+        "calm": [("alert", [first.id]), ("alert", [held.id])],
+        "daily": [("digest", [first.id, held.id])],
+    }
+    assert all(request.status == 200 for request in webhook.requests)
+
+
+async def test_a_dead_letter_over_the_record_limit_is_cut_and_published(
+    service_settings: Settings, webhook: WebhookReceiver, tmp_path: Path
+) -> None:
+    """A digest of 60 long alerts (about 1.5 MB) fails for good: its dead letter, over the
+    producer's 1 MiB, goes out cut (the alerts' texts and the folded alerts left out, their
+    ids kept, the whole notification in Redis under its idempotency key), counted."""
+    webhook.always_fail = True
+    subscriptions = tmp_path / "subscriptions.yaml"
+    subscriptions.write_text(
+        "subscribers:\n"
+        "  - id: hourly\n"
+        f"    channel: {{type: webhook, url: '{webhook.url}', secret: '{SECRET}'}}\n"
+        "    digest_seconds: 5\n",
+        encoding="utf-8",
+    )
+    settings = _service_settings(service_settings, subscriptions)
+    settings.alerts.max_attempts = 1
+    prefix = settings.kafka.topic_prefix
+    long_text = "وصل الرئيس الروسي فلاديمير بوتين إلى بيونغ يانغ في زيارة رسمية. " * 200
+    alerts = [make_alert(i, sentences=[f"{i}: {long_text}"]) for i in range(60)]
+    cut_before = DELIVERIES.labels("webhook", "hourly", "dead_letter_truncated")._value.get()
+    stop = asyncio.Event()
+    service = asyncio.create_task(run_dispatch(settings, stop))
+    producer = AIOKafkaProducer(bootstrap_servers=settings.kafka.bootstrap, acks="all")
+    await producer.start()
+    consumer = AIOKafkaConsumer(
+        TOPICS["dead_letters"].name(prefix), bootstrap_servers=settings.kafka.bootstrap,
+        auto_offset_reset="earliest",
+    )  # fmt: skip
+    try:
+        for alert in alerts:
+            await producer.send(
+                TOPICS["alerts"].name(prefix), alert.model_dump_json().encode(), key=b"s"
+            )
+        await producer.flush()
+        await consumer.start()
+        record = await asyncio.wait_for(consumer.getone(), 120)
+    finally:
+        await consumer.stop()
+        await producer.stop()
+        stop.set()
+        await asyncio.wait_for(service, 60)
+
+    [request] = webhook.requests
+    assert len(request.body) > 1024 * 1024  # what failed was over the limit
+    assert len(record.value) <= 1024 * 1024
+    dead = DeadLetter.model_validate_json(record.value)
+    assert (
+        dead.truncated
+        and dead.original_bytes is not None
+        and dead.original_bytes > len(record.value)
+    )
+    assert dead.subscriber == "hourly" and dead.reason.startswith("1 attempts; last: HTTP 500")
+    assert dead.alert.id == alerts[-1].id and dead.alert.new_sentences == []
+    assert dead.folded == [] and dead.folded_ids == [a.id for a in alerts[:-1]]
+    assert dead.idempotency_key == request.key
+    assert record.key == alerts[-1].id.encode()
+    assert (
+        DELIVERIES.labels("webhook", "hourly", "dead_letter_truncated")._value.get()
+        == cut_before + 1
+    )
+    # The reference: the whole notification stays in Redis under the idempotency key.
+    client = aioredis.Redis.from_url(settings.redis.url)
+    try:
+        payload = await client.hget(f"{settings.redis.key_prefix}delivery:{request.key}", "payload")
+    finally:
+        await client.aclose()
+    assert payload is not None and len(Notification.model_validate_json(payload).alerts) == 60

@@ -325,3 +325,58 @@ async def test_closing_sends_held_alerts_early_instead_of_losing_them(
     messages = {r.json["subscriber"]: r.json for r in webhook.accepted[1:]}
     assert [a["id"] for a in messages["calm"]["alerts"]] == [a.id for a in alerts[1:]]
     assert messages["daily"]["kind"] == "digest" and len(messages["daily"]["alerts"]) == 3
+
+
+@pytest.fixture(params=["memory", "redis"])
+async def any_store(
+    request: pytest.FixtureRequest, topic_prefix: str
+) -> AsyncIterator[MemoryDeliveryStore | RedisDeliveryStore]:
+    if request.param == "memory":
+        yield MemoryDeliveryStore()
+        return
+    client = aioredis.Redis.from_url(request.getfixturevalue("redis_url"))
+    yield RedisDeliveryStore(client, key_prefix=topic_prefix)
+    await client.aclose()
+
+
+async def test_held_alerts_live_in_the_store_and_an_alert_read_again_is_held_once(
+    webhook: WebhookReceiver, any_store: MemoryDeliveryStore | RedisDeliveryStore
+) -> None:
+    """A new dispatcher on the same store (a restart) finds what the last one held; an alert
+    consumed again (its offset was not committed before the crash) is not held twice."""
+    clock = FakeClock()
+    start = clock.now
+    subscriptions = _subscriptions(
+        _webhook_subscriber(webhook.url, "calm", cooldown_seconds=60),
+        _webhook_subscriber(webhook.url, "daily", digest_seconds=600),
+    )
+    first, second, third = (make_alert(i) for i in range(3))
+    crashed = Dispatcher(subscriptions, any_store, FAST, clock=clock)
+    await crashed.handle_alert(first)
+    clock.now = start + 10.0
+    await crashed.handle_alert(second)
+    await _deliver_now(crashed)
+    assert [r.json["subscriber"] for r in webhook.accepted] == ["calm"]
+    await crashed._client.aclose()  # no close(): what it holds is not handed over
+
+    restarted = Dispatcher(subscriptions, any_store, FAST, clock=clock)
+    assert await restarted.handle_alert(second) == []  # read again: already held
+    clock.now = start + 20.0
+    await restarted.handle_alert(third)
+    await _deliver_now(restarted)
+    assert len(webhook.accepted) == 1
+    clock.now = start + 60.0
+    await _deliver_now(restarted)
+    clock.now = start + 600.0
+    await _deliver_now(restarted)
+    messages = [
+        (r.json["subscriber"], [a["id"] for a in r.json["alerts"]]) for r in webhook.accepted
+    ]
+    assert messages == [
+        ("calm", [first.id]),
+        ("calm", [second.id, third.id]),
+        ("daily", [first.id, second.id, third.id]),
+    ]
+    assert webhook.accepted[1].json["suppressed"] == 2
+    await restarted.close()
+    assert len(webhook.accepted) == 3  # nothing left to hand over

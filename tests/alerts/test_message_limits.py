@@ -19,7 +19,7 @@ import pytest
 from aiohttp import web
 
 from monitor.alerts.channels import TelegramChannel, email_message, slack_payload, telegram_text
-from monitor.alerts.records import Notification
+from monitor.alerts.records import DEAD_LETTER_MAX_BYTES, DeadLetter, Notification
 from monitor.alerts.subscriptions import EmailChannelConfig, TelegramChannelConfig
 from tests.alerts.conftest import make_alert
 
@@ -182,3 +182,31 @@ def test_a_line_break_in_a_title_cannot_break_the_email_headers() -> None:
     message = email_message(Notification.build("desk", [alert]), EmailChannelConfig(to=["a@b.c"]))
     assert message["Subject"] == "[تطور جديد] عنوان Bcc: victim@example.org"
     assert message["Bcc"] is None
+
+
+@pytest.mark.parametrize(
+    "big",
+    ["sentences", "folded", "id", "reason"],
+)
+def test_a_dead_letter_always_fits_a_kafka_record(big: str) -> None:
+    """Whatever is huge in it (texts, many folded alerts, an id or reason of megabytes), a
+    dead letter's record value stays under the producer's 1 MiB and says it was cut."""
+    megabytes = "\u0644\x01" * 600_000  # Arabic and a control character (escaped in JSON)
+    alert = make_alert(1, sentences=[megabytes] if big == "sentences" else None)
+    if big == "id":
+        alert = alert.model_copy(update={"id": megabytes, "story_title": megabytes})
+    folded = [make_alert(i, sentences=["ب" * 30_000]) for i in range(99)] if big == "folded" else []
+    dead = DeadLetter(
+        alert=alert, subscriber="desk", channel="webhook", attempts=6,
+        reason=megabytes if big == "reason" else "HTTP 500", idempotency_key=f"{alert.id}:desk",
+        folded=folded,
+    )  # fmt: skip
+    value, cut = dead.record_value()
+    assert cut and len(value) <= DEAD_LETTER_MAX_BYTES < 1024 * 1024
+    sent = DeadLetter.model_validate_json(value)
+    assert sent.truncated and sent.original_bytes == len(dead.model_dump_json().encode())
+    assert sent.folded == [] and sent.folded_ids == [a.id for a in folded]
+    assert alert.id.startswith(sent.alert.id) and sent.alert.kind == alert.kind
+    small = DeadLetter(alert=make_alert(2), subscriber="desk", channel="webhook", attempts=1,
+                       reason="HTTP 404")  # fmt: skip
+    assert small.record_value() == (small.model_dump_json().encode(), False)

@@ -11,6 +11,8 @@ import redis.asyncio as aioredis
 
 from monitor.stores.deliveries import (
     DeliveryStore,
+    Held,
+    HeldChange,
     MemoryDeliveryStore,
     NewDelivery,
     RedisDeliveryStore,
@@ -114,3 +116,55 @@ async def test_redis_layout_is_namespaced_and_finished_records_expire(
     await store.claim_due(now=0.0, lease_seconds=LEASE, limit=1)
     await store.complete("a:bob", now=1.0)
     assert 0 < await redis_client.ttl("ns:delivery:a:bob") <= 100
+
+
+def _hold(alert: str, release_at: int = 0) -> HeldChange:
+    """A change that holds ``alert``, and releases everything held once ``release_at``
+    alerts are held (as one delivery)."""
+
+    def change(held: Held | None) -> tuple[Held | None, list[NewDelivery]]:
+        alerts = (*(held.alerts if held else ()), alert)
+        if release_at and len(alerts) >= release_at:
+            return None, [_new(f"{'+'.join(alerts)}:bob")]
+        return Held(since=1.0, due=5.0, alerts=alerts), []
+
+    return change
+
+
+@pytest.mark.integration
+async def test_held_state_and_its_deliveries_change_together_once(store: DeliveryStore) -> None:
+    assert await store.update_held("digest:bob", _hold("a1"), now=0.0, once="a1:bob") == []
+    assert await store.update_held("digest:bob", _hold("a1"), now=0.0, once="a1:bob") is None
+    assert await store.held_due(now=4.9, limit=10) == []
+    assert await store.held_due(now=5.0, limit=10) == ["digest:bob"]
+    assert await store.held_entries() == ["digest:bob"]
+    keys = await store.update_held("digest:bob", _hold("a2", release_at=2), now=0.0)
+    assert keys == ["a1+a2:bob"]
+    assert await store.held_entries() == []
+    assert await store.pending_count() == 1  # enqueued with the change
+    [claim] = await store.claim_due(now=1.0, lease_seconds=LEASE, limit=10)
+    assert claim.key == "a1+a2:bob"
+
+
+@pytest.mark.integration
+async def test_concurrent_held_updates_lose_nothing(topic_prefix: str, redis_url: str) -> None:
+    """Optimistic transactions: an update that lost the race runs again on the new state."""
+    clients = [aioredis.Redis.from_url(redis_url) for _ in range(4)]
+    stores = [RedisDeliveryStore(c, key_prefix=topic_prefix) for c in clients]
+    await asyncio.gather(
+        *(
+            stores[index % 4].update_held("digest:bob", _hold(f"a{index}"), now=0.0)
+            for index in range(40)
+        )
+    )
+    updates: list[Held | None] = []
+
+    def look(held: Held | None) -> tuple[Held | None, list[NewDelivery]]:
+        updates.append(held)
+        return held, []
+
+    await stores[0].update_held("digest:bob", look, now=0.0)
+    assert updates[-1] is not None
+    assert sorted(updates[-1].alerts) == sorted(f"a{index}" for index in range(40))
+    for client in clients:
+        await client.aclose()

@@ -2,22 +2,29 @@
 
 from __future__ import annotations
 
+from collections import Counter
 from collections.abc import AsyncIterator
+from pathlib import Path
 
 import pytest
 import redis.asyncio as aioredis
 
+from monitor.commands.replay import read_articles
 from monitor.core.boilerplate import TemplateLines
-from monitor.settings import CleanSettings
+from monitor.core.records import Rejection
+from monitor.settings import CleanSettings, Settings
+from monitor.stages.clean import clean_batch
 from monitor.stores.templates import (
     TEMPLATE_TTL_SECONDS,
     MemoryTemplateStore,
+    Observation,
     RedisTemplateStore,
     TemplateLimits,
     TemplateStore,
     template_store_settings,
 )
 
+STREAM_SAMPLE = Path(__file__).resolve().parents[1] / "data" / "stream_sample.jsonl"
 LIMITS = TemplateLimits(min_articles=10, min_share=0.3, max_lines=50, decay_every=40)
 
 
@@ -124,11 +131,11 @@ def test_settings_map_to_store_arguments() -> None:
 async def test_observe_many_answers_as_one_call_each(store: TemplateStore) -> None:
     one_by_one = MemoryTemplateStore(**LIMITS)
     observations = [
-        (outlet, ["footer", f"unique-{index}"])
+        Observation(outlet, ["footer", f"unique-{index}"])
         for index in range(25)
         for outlet in ("veto", "alyaum")
-    ] + [("veto", ["footer", "footer", "new"])]  # fmt: skip
-    expected = [await one_by_one.observe(outlet, keys) for outlet, keys in observations]
+    ] + [Observation("veto", ["footer", "footer", "new"])]  # fmt: skip
+    expected = [await one_by_one.observe(*observation) for observation in observations]
     answers = await store.observe_many(observations)  # type: ignore[attr-defined]
     assert [a.keys for a in answers] == [e.keys for e in expected]
     assert "footer" in answers[-1] and "new" not in answers[-1]
@@ -142,12 +149,12 @@ async def test_one_call_through_the_bounds_and_decays_answers_as_one_by_one(
     # another outlet: the script keeps each outlet's count and size between its articles.
     one_by_one = MemoryTemplateStore(**LIMITS)
     observations = [
-        (outlet, ["footer", f"one-off-{outlet}-{index}", f"other-{index % 7}"])
+        Observation(outlet, ["footer", f"one-off-{outlet}-{index}", f"other-{index % 7}"])
         for index in range(170)
         for outlet in ("veto", "alyaum")
         if outlet == "veto" or index % 3 == 0
-    ] + [("veto", []), ("alyaum", ["footer"])]  # fmt: skip
-    expected = [await one_by_one.observe(outlet, keys) for outlet, keys in observations]
+    ] + [Observation("veto", []), Observation("alyaum", ["footer"])]  # fmt: skip
+    expected = [await one_by_one.observe(*observation) for observation in observations]
     answers = await store.observe_many(observations)  # type: ignore[attr-defined]
     assert [a.keys for a in answers] == [e.keys for e in expected]
     assert "footer" in answers[-1]
@@ -164,13 +171,13 @@ async def test_one_call_leaves_the_keys_of_one_call_each(redis_url: str, topic_p
         batched = RedisTemplateStore(client, key_prefix=f"{topic_prefix}b:", **LIMITS)
         single = RedisTemplateStore(client, key_prefix=f"{topic_prefix}s:", **LIMITS)
         observations = [
-            (outlet, [f"line-{index % 60}", f"line-{index % 9}"])
+            Observation(outlet, [f"line-{index % 60}", f"line-{index % 9}"], f"{outlet}-{index}")
             for index in range(130)
             for outlet in ("veto", "alyaum")
         ]
         await batched.observe_many(observations)
-        for outlet, keys in observations:
-            await single.observe(outlet, keys)
+        for observation in observations:
+            await single.observe(*observation)
         for outlet in ("veto", "alyaum"):
             for mine, theirs in zip(batched.keys(outlet), single.keys(outlet), strict=True):
                 assert await client.type(mine) == await client.type(theirs)
@@ -179,5 +186,87 @@ async def test_one_call_leaves_the_keys_of_one_call_each(redis_url: str, topic_p
                 else:
                     assert await client.get(mine) == await client.get(theirs)
                 assert 0 < await client.ttl(mine) <= TEMPLATE_TTL_SECONDS
+    finally:
+        await client.aclose()
+
+
+@pytest.mark.integration
+async def test_an_article_seen_again_is_counted_once(store: TemplateStore) -> None:
+    """A worker restarted before its offsets were committed cleans the same articles again:
+    they must not count twice (6 articles with a footer, redelivered, are not 12)."""
+    for index in range(6):
+        await store.observe("veto", ["footer", f"unique-{index}"], f"a{index}")
+    for index in range(6):  # redelivered: min_articles (10) not reached
+        again = await store.observe("veto", ["footer", f"unique-{index}"], f"a{index}")
+        assert "footer" not in again
+    answers = await store.observe_many(  # type: ignore[attr-defined]
+        [("veto", ["footer"], "a0"), ("veto", ["footer"], "a6"), ("veto", ["footer"], "a6")]
+    )
+    assert ["footer" in answer for answer in answers] == [False, False, False]
+    for index in range(7, 10):
+        template = await store.observe("veto", ["footer"], f"a{index}")
+    assert "footer" in template  # the 10th article: footer in all of them
+    assert "footer" in await store.observe("veto", ["footer"], "a3")  # seen again: answered
+
+
+@pytest.mark.integration
+async def test_redis_counts_an_article_seen_again_once(redis_url: str, topic_prefix: str) -> None:
+    client = aioredis.Redis.from_url(redis_url)
+    try:
+        store = RedisTemplateStore(client, key_prefix=topic_prefix, **LIMITS)
+        observations = [("veto", ["footer", f"line-{index}"], f"a{index}") for index in range(30)]
+        await store.observe_many(observations)
+        await store.observe_many(observations[20:])  # the batch's tail, redelivered
+        count_key, lines_key = store.keys("veto")
+        assert as_int(await client.get(count_key)) == 30
+        assert as_int(await client.hget(lines_key, "footer")) == 30
+        assert as_int(await client.hget(lines_key, "line-25")) == 1
+    finally:
+        await client.aclose()
+
+
+@pytest.mark.integration
+async def test_the_clean_stage_counts_articles_cleaned_again_once(
+    redis_url: str, topic_prefix: str
+) -> None:
+    """What a prep worker restarted before committing its offsets does: the batch it had
+    cleaned comes again. The outlets' counts are those of one pass."""
+    raws = list(read_articles([STREAM_SAMPLE]))[:40]
+    settings = Settings()
+    client = aioredis.Redis.from_url(redis_url)
+    try:
+        store = RedisTemplateStore(
+            client, key_prefix=topic_prefix, **template_store_settings(settings.clean)
+        )
+        cleaned = await clean_batch(raws, store, settings)
+        await clean_batch([raw.model_copy(deep=True) for raw in raws[25:]], store, settings)
+        per_outlet = Counter(c.outlet for c in cleaned if not isinstance(c, Rejection))
+        assert len(per_outlet) > 3
+        for outlet, articles in per_outlet.items():
+            assert as_int(await client.get(store.keys(outlet)[0])) == articles, outlet
+    finally:
+        await client.aclose()
+
+
+@pytest.mark.integration
+async def test_the_ids_remembered_per_outlet_are_bounded(redis_url: str, topic_prefix: str) -> None:
+    client = aioredis.Redis.from_url(redis_url)
+    try:
+        stores: list[TemplateStore] = [
+            MemoryTemplateStore(**LIMITS, remembered_ids=5),
+            RedisTemplateStore(client, key_prefix=topic_prefix, **LIMITS, remembered_ids=5),
+        ]
+        for store in stores:
+            for index in range(8):
+                await store.observe("veto", ["footer"], f"a{index}")
+            await store.observe("veto", ["footer"], "a7")  # remembered: not counted
+            await store.observe("veto", ["footer"], "a0")  # forgotten: counted again
+            assert len(await store.observe("veto", ["footer"], "a7")) == 0  # 9 < min_articles
+            assert "footer" in await store.observe("veto", ["footer"], "a8")  # the 10th
+        ids = [
+            member.decode() for member in await client.zrange(f"{topic_prefix}tpl:veto:ids", 0, -1)
+        ]
+        assert ids == ["a5", "a6", "a7", "a0", "a8"]  # the last five counted, oldest first
+        assert 0 < await client.ttl(f"{topic_prefix}tpl:veto:ids") <= TEMPLATE_TTL_SECONDS
     finally:
         await client.aclose()

@@ -105,7 +105,9 @@ async def test_stage_learns_outlet_templates_for_later_articles() -> None:
 
 
 class UnreachableStore:
-    async def observe(self, outlet: str, line_keys: Sequence[str]) -> TemplateLines:
+    async def observe(
+        self, outlet: str, line_keys: Sequence[str], article_id: str | None = None
+    ) -> TemplateLines:
         raise ConnectionError("redis is down")
 
 

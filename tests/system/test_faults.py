@@ -155,6 +155,16 @@ def delivered_ids(system: System) -> set[str]:
     return {a.id for a in system.webhook.alerts if a.kind != "breaking"}
 
 
+def alerts_raised_and_delivered(system: System) -> bool:
+    """Whether every alerting decision read so far has its alert on the alerts topic, and
+    every alert there was delivered: what "all delivered" means for the alerts this run
+    raised (when the arrival order differs from the embedded run's, so may the alerts)."""
+    got = system.reader.collected
+    alerting = {a for a, d in got.decisions.items() if d.decision in ("new_story", "development")}
+    raised = {a.id for a in got.alerts}
+    return alerting <= {a.article for a in got.alerts} and raised <= delivered_ids(system)
+
+
 def assert_nothing_lost_alerted_once(system: System, expected: dict[str, Decision]) -> None:
     """Every article decided; every alert raised delivered exactly once, none other."""
     got = system.reader.collected
@@ -196,10 +206,7 @@ async def test_worker_killed_mid_stream_loses_nothing_and_alerts_once(
         await system.start_worker()
         await sending
         await system.reader.wait_decisions(expected, timeout=180)
-        await wait_until(
-            lambda: len(delivered_ids(system)) >= len(expected_alerts), 60,
-            "all alerts delivered",
-        )  # fmt: skip
+        await wait_until(lambda: alerts_raised_and_delivered(system), 60, "all alerts delivered")
         await asyncio.sleep(2.0)  # a duplicate delivery would arrive by now
         figures = system.report("worker SIGKILL", len(articles))
         print(f"killed after {killed_at} decisions")
@@ -220,6 +227,7 @@ async def test_worker_killed_mid_stream_loses_nothing_and_alerts_once(
         }
         print(f"decisions differing from the embedded run: {differing}")
         assert differing == {}
+        assert {a.id for a in got.alerts} == {a.id for a in expected_alerts}
 
 
 async def test_redis_restart_keeps_the_state_no_reprint_alerted(
@@ -236,10 +244,7 @@ async def test_redis_restart_keeps_the_state_no_reprint_alerted(
         await own_services.arun("start-redis")
         await _paced(kafka, settings, articles[half:], per_second=25)
         await system.reader.wait_decisions(expected, timeout=180)
-        await wait_until(
-            lambda: len(delivered_ids(system)) >= len(expected_alerts), 60,
-            "all alerts delivered",
-        )  # fmt: skip
+        await wait_until(lambda: alerts_raised_and_delivered(system), 60, "all alerts delivered")
         await asyncio.sleep(2.0)
         system.report("Redis restart", len(articles))
         # Reprints after the restart of originals from before it: still recognised.
@@ -272,20 +277,24 @@ async def test_broker_restart_pollers_and_agents_resume_nothing_lost(
     ]
     order = {sample.id: index for index, sample in enumerate(site.articles)}
     polled.sort(key=lambda article: order[article.guid or ""])
-    expected, expected_alerts = await expected_outcomes(polled)
+    expected, _ = await expected_outcomes(polled)
     try:
         async with running_system(settings, tmp_path) as system:
             stop = asyncio.Event()
+            # The articles come out one by one from the first poll on, however long the
+            # worker took to start (on a busy machine, most of them were out by then and
+            # the first poll took them all at once, in feed order).
+            site.restart_release()
             poller = asyncio.create_task(run_poll(settings, feeds, stop))
             await wait_until(lambda: len(system.reader.collected.decisions) >= 8, 120, "8 decided")
             await own_services.arun("stop-kafka")
             await asyncio.sleep(3.0)  # articles keep coming out meanwhile
             await own_services.arun("start-kafka")
             await system.reader.wait_decisions(expected, timeout=240)
+            # Not the embedded run's alerts: see the comment on the seed story below.
             await wait_until(
-                lambda: len(delivered_ids(system)) >= len(expected_alerts), 90,
-                "all alerts delivered",
-            )  # fmt: skip
+                lambda: alerts_raised_and_delivered(system), 90, "all alerts delivered"
+            )
             await asyncio.sleep(2.0)
             stop.set()
             await asyncio.wait_for(poller, 60)
@@ -294,7 +303,10 @@ async def test_broker_restart_pollers_and_agents_resume_nothing_lost(
             assert_nothing_lost_alerted_once(system, expected)
             assert figures["decision_records"] == len(polled)  # no article produced twice
             # The outage changes the arrival order across feeds (each retries its own
-            # entries), so originals and copies may swap; the seed story still forms.
+            # entries), and so does a poll finding several new articles at once: originals
+            # and copies may swap, and a story's new_story and development become a
+            # new_story and a no_news (fewer alerts than the embedded run). The seed story
+            # still forms.
             seeds = [a.id for a in polled if a.outlet in {"24.ae", "independentarabia", "seed003"}]
             got = system.reader.collected
             assert len({got.decisions[a].story for a in seeds}) == 1
