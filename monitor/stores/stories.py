@@ -122,10 +122,13 @@ class StoryStore(Protocol):
         retention: float,
         outcomes: dict[str, str] | None = None,
         timeline: Sequence[Decision] = (),
+        timeline_json: Sequence[bytes] | None = None,
     ) -> None:
         """Store ``story`` (summary and memory), file it under ``keys``, map ``articles``;
         record ``outcomes`` (article id -> outcome JSON) and add ``timeline`` (the articles'
-        decisions) to the story's timeline in the same atomic step."""
+        decisions) to the story's timeline in the same atomic step. ``timeline_json``: the
+        same decisions as UTF-8 JSON (``model_dump_json``) when the caller encoded them
+        already; a store that keeps JSON writes these bytes instead of encoding again."""
         ...
 
     async def resolve(self, story_id: str) -> str:
@@ -207,6 +210,37 @@ def timeline_time(decision: Decision, story: StoryState) -> float:
     return published.timestamp() if published is not None else story.updated
 
 
+@dataclass(slots=True)
+class _Additions:
+    """A story's timeline entries on their way to Redis: times (as sent), decisions (JSON),
+    and what they add to the digest (summed here: Redis gets a few commands per story)."""
+
+    times: list[str] = field(default_factory=list)
+    decisions: list[bytes] = field(default_factory=list)
+    digest: TimelineDigest = field(default_factory=TimelineDigest)
+
+    def add(
+        self, story: StoryState, timeline: Sequence[Decision], encoded: Sequence[bytes] | None
+    ) -> None:
+        if encoded is None:
+            encoded = [_DECISION_JSON(decision) for decision in timeline]
+        for decision, json_ in zip(timeline, encoded, strict=True):
+            at = timeline_time(decision, story)
+            self.times.append(repr(at))
+            self.decisions.append(json_)
+            self.digest.add(decision.decision, decision.outlet, at)
+
+    def lua(self) -> tuple[list[str], list[Any]]:
+        """``add_timeline``'s ``times`` and ``digest``."""
+        digest = self.digest
+        last = digest.last_development
+        return self.times, [
+            digest.developments,
+            "" if last is None else repr(last),
+            *chain.from_iterable(digest.outlets.items()),
+        ]
+
+
 class MemoryStoryStore:
     """In-process store (embedded mode, tests). States are kept as objects."""
 
@@ -253,6 +287,7 @@ class MemoryStoryStore:
         retention: float,
         outcomes: dict[str, str] | None = None,
         timeline: Sequence[Decision] = (),
+        timeline_json: Sequence[bytes] | None = None,
     ) -> None:
         self._outcomes.update(outcomes or {})
         self._stories[story.id] = story
@@ -377,42 +412,48 @@ end
 return reply
 """
 
-# Lua (a prefix of the scripts that add to timelines): add ``entries`` ({time, decision kind,
-# outlet} each; the decisions' JSON in ARGV from ``arg`` on) to story ``sid``'s timeline and
-# digest, trim the timeline to its ``keep`` latest, give both ``ttl``. Returns the next ARGV.
+# Lua (a prefix of the scripts that add to timelines): add a story's new entries to story
+# ``sid``'s timeline and digest, trim the timeline to its ``keep`` latest, give both ``ttl``.
+# ``times``: the entries' times, their decisions' JSON in ARGV from ``arg`` on; ``digest``:
+# what they add to the digest, summed by the writer ({developments, latest news time or '',
+# outlet, articles, outlet, articles, ...}): a few commands per story, not per entry.
+# Returns the next ARGV.
 _ADD_TIMELINE_LUA = """
-local function add_timeline(prefix, sid, ttl, entries, arg, keep)
-  local timeline, digest = prefix .. 'tl:' .. sid, prefix .. 'tlx:' .. sid
+local function add_timeline(prefix, sid, ttl, times, digest, arg, keep)
+  local timeline, digest_key = prefix .. 'tl:' .. sid, prefix .. 'tlx:' .. sid
   local scored = {}
-  for j, entry in ipairs(entries) do
-    local at, kind = entry[1], entry[2]
+  for j, at in ipairs(times) do
     scored[2 * j - 1], scored[2 * j] = at, ARGV[arg + j - 1]
-    redis.call('HINCRBY', digest, 'o:' .. entry[3], 1)
-    if kind == 'development' then redis.call('HINCRBY', digest, 'developments', 1) end
-    if kind == 'development' or kind == 'new_story' then
-      local last = redis.call('HGET', digest, 'last_development')
-      if not last or tonumber(at) > tonumber(last) then
-        redis.call('HSET', digest, 'last_development', at)
-      end
-    end
   end
-  redis.call('ZADD', timeline, unpack(scored))
-  if redis.call('ZCARD', timeline) > keep then
+  if redis.call('ZADD', timeline, unpack(scored)) > 0 and redis.call('ZCARD', timeline) > keep then
     redis.call('ZREMRANGEBYRANK', timeline, 0, -keep - 1)
   end
+  for i = 3, #digest, 2 do
+    redis.call('HINCRBY', digest_key, 'o:' .. digest[i], digest[i + 1])
+  end
+  if digest[1] > 0 then redis.call('HINCRBY', digest_key, 'developments', digest[1]) end
+  local latest = digest[2]
+  if latest ~= '' then
+    local last = redis.call('HGET', digest_key, 'last_development')
+    if not last or tonumber(latest) > tonumber(last) then
+      redis.call('HSET', digest_key, 'last_development', latest)
+    end
+  end
   redis.call('EXPIRE', timeline, ttl)
-  redis.call('EXPIRE', digest, ttl)
-  return arg + #entries
+  redis.call('EXPIRE', digest_key, ttl)
+  return arg + #times
 end
 """
 
-# ARGV: the keyspace, {story id, TTL, keep, entries} as JSON, then the entries' decisions.
+# ARGV: the keyspace, {story id, TTL, keep, {times, digest}} as JSON, then the entries'
+# decisions.
 _TIMELINE_LUA = (
     _ADD_TIMELINE_LUA
     + """
 local story = cjson.decode(ARGV[2])
-add_timeline(ARGV[1], story[1], story[2], story[4], 3, story[3])
-return #story[4]
+local added = story[4]
+add_timeline(ARGV[1], story[1], story[2], added[1], added[2], 3, story[3])
+return #added[1]
 """
 )
 
@@ -501,8 +542,10 @@ for i, story in ipairs(batch.stories) do
              'lens', ARGV[arg + 2], 'meta', ARGV[arg + 3])
   redis.call('EXPIRE', memory, story_ttl)
   updated[2 * i - 1], updated[2 * i] = at, sid
-  if #story[4] > 0 then
-    timeline_arg = add_timeline(prefix, sid, story_ttl, story[4], timeline_arg, batch.timeline_keep)
+  local added = story[4]
+  if #added > 0 then
+    timeline_arg = add_timeline(prefix, sid, story_ttl, added[1], added[2], timeline_arg,
+                                batch.timeline_keep)
   end
 end
 local function file(index, check)
@@ -677,9 +720,9 @@ class RedisStoryStore:
         self._batch_filings: dict[str, dict[str, str]] = {}
         self._batch_articles: dict[str, tuple[str, str]] = {}
         self._batch_outcomes: dict[str, str] = {}
-        # Story id -> its new timeline entries ((time, kind, outlet), decision JSON); timeline
-        # merges (from, into) to send after the batch's writes.
-        self._batch_timeline: dict[str, list[tuple[tuple[str, str, str], bytes]]] = {}
+        # Story id -> its new timeline entries; timeline merges (from, into) to send after
+        # the batch's writes.
+        self._batch_timeline: dict[str, _Additions] = {}
         self._batch_merges: list[tuple[str, str]] = []
         # Write-behind: article id -> recorded outcome (None: undecided), for this batch.
         self._batch_decided: dict[str, str | None] = {}
@@ -748,7 +791,7 @@ class RedisStoryStore:
                     story.id,
                     str(story_ttl),
                     repr(story.updated),
-                    [entry for entry, _ in timelines.get(story.id, ())],
+                    added.lua() if (added := timelines.get(story.id)) is not None else (),
                 )
                 for story, story_ttl in stories.values()
             ],
@@ -766,7 +809,9 @@ class RedisStoryStore:
             strings[keyspace + "sum:" + story.id] = _summary_json(story)
             memories.extend(_memory_fields(story))
         for story, _ in stories.values():
-            memories.extend(decision for _, decision in timelines.get(story.id, ()))
+            added = timelines.get(story.id)
+            if added is not None:
+                memories.extend(added.decisions)
         for article, outcome in outcomes.items():
             strings[keyspace + "dec:" + article] = outcome
         pipe = self._redis.pipeline(transaction=True)
@@ -779,20 +824,6 @@ class RedisStoryStore:
     def _queue_merges(self, pipe: Pipeline, merges: list[tuple[str, str]]) -> None:
         for from_id, into_id in merges:
             pipe.eval(_MERGE_TIMELINES_LUA, 0, self._keyspace, from_id, into_id, self.timeline_size)
-
-    def _timeline_entries(
-        self, story: StoryState, timeline: Sequence[Decision]
-    ) -> list[tuple[tuple[str, str, str], bytes]]:
-        """``timeline`` as ``add_timeline`` takes it: (time, kind, outlet) and the JSON."""
-        if self.timeline_size <= 0:
-            return []
-        return [
-            (
-                (repr(timeline_time(decision, story)), decision.decision, decision.outlet),
-                _DECISION_JSON(decision),
-            )
-            for decision in timeline
-        ]
 
     async def resolve(self, story_id: str) -> str:
         return _text(await self._resolve(args=[self._keyspace, story_id]))
@@ -995,13 +1026,17 @@ class RedisStoryStore:
         retention: float,
         outcomes: dict[str, str] | None = None,
         timeline: Sequence[Decision] = (),
+        timeline_json: Sequence[bytes] | None = None,
     ) -> None:
         ttl = max(1, int(retention))
-        entries = self._timeline_entries(story, timeline) if timeline else []
+        timeline = timeline if self.timeline_size > 0 else ()
         if self._write_behind:
             self._save_locally(story, keys, articles, ttl, outcomes or {})
-            if entries:
-                self._batch_timeline.setdefault(story.id, []).extend(entries)
+            if timeline:
+                added = self._batch_timeline.get(story.id)
+                if added is None:
+                    added = self._batch_timeline[story.id] = _Additions()
+                added.add(story, timeline, timeline_json)
             return
         if self._pending is None:
             self._pending = self._redis.pipeline(transaction=True)
@@ -1025,12 +1060,11 @@ class RedisStoryStore:
             pipe.set(self._key("dec", article), outcome, ex=DECIDED_TTL)
         pipe.zadd(self._key("updated"), {story.id: story.updated})
         pipe.zremrangebyscore(self._key("updated"), "-inf", story.updated - retention)
-        if entries:
-            head = (story.id, ttl, self.timeline_size, [entry for entry, _ in entries])
-            pipe.eval(
-                _TIMELINE_LUA, 0, self._keyspace, to_json(head),
-                *(decision for _, decision in entries),
-            )  # fmt: skip
+        if timeline:
+            added = _Additions()
+            added.add(story, timeline, timeline_json)
+            head = (story.id, ttl, self.timeline_size, added.lua())
+            pipe.eval(_TIMELINE_LUA, 0, self._keyspace, to_json(head), *added.decisions)
         if not self._defer_writes:
             try:
                 await self.flush()
