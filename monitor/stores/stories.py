@@ -30,6 +30,11 @@ story's last update:
 * ``P story:tlx:{id}`` hash: the timeline's digest, for story lists: ``developments``
   (development decisions), ``last_development`` (time of the latest article that brought
   news) and ``o:{outlet}`` (articles per outlet), all time, not trimmed.
+* ``P story:out:{outlet}`` sorted set, the outlet index: story id -> last update, for every
+  story the outlet published in (its digest's outlets), written with the timeline (so the
+  scores follow each story's updates), trimmed to the stories not yet expired when one is
+  added, expiring ``archive_days`` after the last filing; a merged story's entries go to
+  the story it went into.
 * ``P story:merged:{id}`` string: the story this one was merged into (written by
   ``merge_timelines`` when the story stage merges stories, with the story TTL); ``resolve``
   follows these links.
@@ -255,6 +260,8 @@ class MemoryStoryStore:
         # Story id -> [(time, article id, decision)], in time order; story id -> digest.
         self.timelines: dict[str, list[tuple[float, str, Decision]]] = {}
         self.digests: dict[str, TimelineDigest] = {}
+        # The outlet index (as in Redis): outlet -> {story id: last update}.
+        self._outlets: dict[str, dict[str, float]] = {}
 
     async def candidates(
         self, keys: list[str], *, now: float, close_after: float, archive_after: float, limit: int
@@ -299,6 +306,8 @@ class MemoryStoryStore:
                 entries.append((at, decision.article, decision))
                 digest.add(decision.decision, decision.outlet, at)
             self._keep_latest(entries)
+            for outlet in digest.outlets:
+                self._outlets.setdefault(outlet, {})[story.id] = story.updated
         for key in keys:
             filed = self._index.setdefault(key, {})
             filed[story.id] = story.updated
@@ -330,6 +339,12 @@ class MemoryStoryStore:
         digest = self.digests.pop(from_id, None)
         if digest is not None:
             self.digests.setdefault(into_id, TimelineDigest()).absorb(digest)
+            into = self._stories.get(into_id)
+            for outlet in digest.outlets:
+                filed = self._outlets.setdefault(outlet, {})
+                filed.pop(from_id, None)
+                if into is not None:
+                    filed[into_id] = into.updated
 
     def story(self, story_id: str) -> StoryState | None:
         """The stored state of ``story_id`` (for readers in this process: the web)."""
@@ -342,6 +357,10 @@ class MemoryStoryStore:
     def index(self, key: str) -> dict[str, float]:
         """The stories filed under index ``key`` (story id -> update), for readers."""
         return dict(self._index.get(key, {}))
+
+    def outlet_stories(self, outlet: str) -> dict[str, float]:
+        """The stories ``outlet`` published in (story id -> last update), for readers."""
+        return dict(self._outlets.get(outlet, {}))
 
     async def decided(self, article_id: str) -> str | None:
         return self._outcomes.get(article_id)
@@ -443,16 +462,48 @@ local function add_timeline(prefix, sid, ttl, times, digest, arg, keep)
   redis.call('EXPIRE', digest_key, ttl)
   return arg + #times
 end
+
+-- Note story ``sid`` (last update ``at``) under each outlet of its digest, in ``filings``
+-- (outlet -> {score, member, ...}), for ``file_outlets``.
+local function note_outlets(prefix, sid, at, filings)
+  for _, name in ipairs(redis.call('HKEYS', prefix .. 'tlx:' .. sid)) do
+    if string.sub(name, 1, 2) == 'o:' then
+      local outlet = string.sub(name, 3)
+      local filed = filings[outlet]
+      if filed == nil then
+        filed = {}
+        filings[outlet] = filed
+      end
+      filed[#filed + 1] = at
+      filed[#filed + 1] = sid
+    end
+  end
+end
+
+-- The outlet index: per outlet, one ZADD (a few thousand members at most per call), a trim
+-- of the stories past ``cutoff`` when a story was added, and ``ttl``.
+local function file_outlets(prefix, filings, ttl, cutoff)
+  for outlet, filed in pairs(filings) do
+    local key, added = prefix .. 'out:' .. outlet, 0
+    for i = 1, #filed, 1000 do
+      added = added + redis.call('ZADD', key, unpack(filed, i, math.min(i + 999, #filed)))
+    end
+    if added > 0 then redis.call('ZREMRANGEBYSCORE', key, '-inf', cutoff) end
+    redis.call('EXPIRE', key, ttl)
+  end
+end
 """
 
-# ARGV: the keyspace, {story id, TTL, keep, {times, digest}} as JSON, then the entries'
-# decisions.
+# ARGV: the keyspace, {story id, TTL, keep, {times, digest}, last update, cutoff} as JSON,
+# then the entries' decisions.
 _TIMELINE_LUA = (
     _ADD_TIMELINE_LUA
     + """
-local story = cjson.decode(ARGV[2])
-local added = story[4]
-add_timeline(ARGV[1], story[1], story[2], added[1], added[2], 3, story[3])
+local prefix, story = ARGV[1], cjson.decode(ARGV[2])
+local added, outlets = story[4], {}
+add_timeline(prefix, story[1], story[2], added[1], added[2], 3, story[3])
+note_outlets(prefix, story[1], story[5], outlets)
+file_outlets(prefix, outlets, story[2], story[6])
 return #added[1]
 """
 )
@@ -473,8 +524,17 @@ if redis.call('EXISTS', source) == 1 then
   redis.call('DEL', source)
 end
 local fields = redis.call('HGETALL', source_digest)
+local ttl = redis.call('TTL', prefix .. 'sum:' .. into)
+local updated = redis.call('ZSCORE', prefix .. 'updated', into)
 for i = 1, #fields, 2 do
   local name, value = fields[i], fields[i + 1]
+  if string.sub(name, 1, 2) == 'o:' then
+    -- The outlet index names the story the merged one went into.
+    local outlet_key = prefix .. 'out:' .. string.sub(name, 3)
+    redis.call('ZREM', outlet_key, from)
+    if updated then redis.call('ZADD', outlet_key, updated, into) end
+    if ttl > 0 then redis.call('EXPIRE', outlet_key, ttl) end
+  end
   if name == 'last_development' then
     local last = redis.call('HGET', target_digest, name)
     if not last or tonumber(value) > tonumber(last) then
@@ -485,7 +545,6 @@ for i = 1, #fields, 2 do
   end
 end
 redis.call('DEL', source_digest)
-local ttl = redis.call('TTL', prefix .. 'sum:' .. into)
 redis.call('SET', prefix .. 'merged:' .. from, into)
 if ttl > 0 then
   redis.call('EXPIRE', target, ttl)
@@ -531,7 +590,7 @@ local function zadd(key, entries)  -- {score, member, ...}: unpack takes a few t
   end
   return added
 end
-local updated = {}
+local updated, outlets = {}, {}
 local timeline_arg = 4 * #batch.stories + 3
 for i, story in ipairs(batch.stories) do
   local sid, story_ttl, at, arg = story[1], story[2], story[3], 4 * i - 1
@@ -546,8 +605,10 @@ for i, story in ipairs(batch.stories) do
   if #added > 0 then
     timeline_arg = add_timeline(prefix, sid, story_ttl, added[1], added[2], timeline_arg,
                                 batch.timeline_keep)
+    note_outlets(prefix, sid, at, outlets)
   end
 end
+file_outlets(prefix, outlets, ttl, batch.cutoff)
 local function file(index, check)
   for key, filed in pairs(index) do
     local index_key, added = prefix .. 'idx:' .. key, 0
@@ -1063,7 +1124,8 @@ class RedisStoryStore:
         if timeline:
             added = _Additions()
             added.add(story, timeline, timeline_json)
-            head = (story.id, ttl, self.timeline_size, added.lua())
+            cutoff = repr(story.updated - retention)
+            head = (story.id, ttl, self.timeline_size, added.lua(), repr(story.updated), cutoff)
             pipe.eval(_TIMELINE_LUA, 0, self._keyspace, to_json(head), *added.decisions)
         if not self._defer_writes:
             try:

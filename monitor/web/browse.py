@@ -6,8 +6,10 @@ Redis keys (``monitor.stores.stories`` documents them) in one round trip per pag
 
 Lists are ordered by last update, most recent first; a page ends with a cursor
 (``updated:id`` of its last story) from which the next page goes on, so stories updated
-meanwhile neither repeat nor vanish from the pages still to come. Search (``q``) uses the
-story index: each query word is analysed as the pipeline analyses an article title
+meanwhile neither repeat nor vanish from the pages still to come. The outlet filter reads
+the outlet index (the stories each outlet published in, scored with their last update), so
+its pages cost what unfiltered ones do, however many stories there are. Search (``q``) uses
+the story index: each query word is analysed as the pipeline analyses an article title
 (normalised, terms and names), and a story matches when it is filed under the index keys of
 every telling word (a word too common to be an index key is left out of the search).
 """
@@ -29,8 +31,8 @@ from monitor.core.stories import article_features, lookup_keys
 from monitor.stores.stories import MERGE_HOPS, MemoryStoryStore, TimelineDigest
 
 __all__ = [
+    "MATCH_BUDGET",
     "MAX_LIMIT",
-    "SCAN_LIMIT",
     "BadCursor",
     "MemoryStoryBrowser",
     "RedisStoryBrowser",
@@ -43,9 +45,11 @@ __all__ = [
 ]
 
 MAX_LIMIT = 200
-SCAN_LIMIT = 5_000
-"""Stories an outlet-filtered page looks through at most; a page may then hold fewer stories
-than asked, with a ``next`` cursor to go on from."""
+MATCH_BUDGET = 20_000
+"""Index entries a filtered page (outlet, search) examines at most; should that not fill it,
+the page holds fewer stories than asked, with a ``next`` cursor to go on from."""
+CHUNK = 200
+"""Index entries read per key and round trip by a filtered page."""
 
 
 class BadCursor(ValueError):
@@ -207,8 +211,8 @@ class MemoryStoryBrowser:
         if since is not None:
             states = [s for s in states if s.updated >= since]
         if outlet:
-            digests = self._store.digests
-            states = [s for s in states if outlet in digests.get(s.id, TimelineDigest()).outlets]
+            published = self._store.outlet_stories(outlet)
+            states = [s for s in states if s.id in published]
         ranked = sorted(
             ((s.id, s.updated) for s in states), key=lambda p: (p[1], p[0]), reverse=True
         )
@@ -307,8 +311,11 @@ def _summary_from(summary: bytes, digest: TimelineDigest) -> StorySummary:
 class RedisStoryBrowser:
     """Stories in the service's Redis (read only)."""
 
-    def __init__(self, client: aioredis.Redis, key_prefix: str = "mon:") -> None:
+    def __init__(
+        self, client: aioredis.Redis, key_prefix: str = "mon:", match_budget: int = MATCH_BUDGET
+    ) -> None:
         self._redis = client
+        self._match_budget = match_budget
         self._keyspace = key_prefix + "story:"
         self._page = client.register_script(_PAGE_LUA)
         self._story = client.register_script(_STORY_LUA)
@@ -351,6 +358,118 @@ class RedisStoryBrowser:
             else:
                 found.append(_summary_from(summary, digest))
         return found
+
+    async def _matching(
+        self,
+        groups: list[list[str]],
+        since: float | None,
+        after: tuple[float, str] | None,
+        want: int,
+        budget: int,
+    ) -> tuple[list[tuple[str, float]], tuple[float, str] | None, int]:
+        """Up to ``want`` stories after the cursor ``after``, in list order, filed at their
+        last update under a key of every group of ``groups`` (sorted sets named in full,
+        story id -> update when filed); the position reached (None: nothing more) and the
+        index entries examined (about ``budget`` at most).
+
+        The group with the fewest entries leads: its keys are read from the cursor on, in
+        chunks, in list order; each entry counts when its score is the story's last update
+        (``P story:updated``) and every other group files the story at that time too (one
+        ZMSCORE per key and chunk). An older score is a filing the story has left behind.
+        """
+        if since is not None and after is not None and after[0] < since:
+            return [], None, 0
+        sizes = self._redis.pipeline(transaction=False)
+        for group in groups:
+            for key in group:
+                sizes.zcard(key)
+        counts = iter(await sizes.execute())
+        totals = [sum(next(counts) for _ in group) for group in groups]
+        if not groups or min(totals) == 0:
+            return [], None, 0
+        lead = totals.index(min(totals))
+        others = groups[:lead] + groups[lead + 1 :]
+        low: float | str = since if since is not None else "-inf"
+        found: list[tuple[str, float]] = []
+        examined, position = 0, after
+        while True:
+            reads = self._redis.pipeline(transaction=False)
+            for key in groups[lead]:
+                if position is None:
+                    high: str = "+inf"
+                else:
+                    reads.zrangebyscore(key, position[0], position[0], withscores=True)
+                    high = f"({position[0]!r}"
+                reads.zrevrangebyscore(key, high, low, start=0, num=CHUNK, withscores=True)
+            replies = iter(await reads.execute())
+            entries: set[tuple[float, str]] = set()
+            # Past the highest last entry of a full chunk, another key may hold more.
+            bound: tuple[float, str] | None = None
+            for _ in groups[lead]:
+                if position is not None:
+                    entries.update(
+                        (u, sid) for sid, u in _pairs(next(replies)) if sid < position[1]
+                    )
+                chunk = [(u, sid) for sid, u in _pairs(next(replies))]
+                entries.update(chunk)
+                if len(chunk) == CHUNK and (bound is None or chunk[-1] > bound):
+                    bound = chunk[-1]
+            ordered = sorted((e for e in entries if bound is None or e >= bound), reverse=True)
+            if not ordered:
+                return found, None, examined
+            ids = [sid for _, sid in ordered]
+            checks = self._redis.pipeline(transaction=False)
+            checks.zmscore(self._keyspace + "updated", ids)
+            for group in others:
+                for key in group:
+                    checks.zmscore(key, ids)
+            scores = iter(await checks.execute())
+            keep = [now == at for (at, _), now in zip(ordered, next(scores), strict=True)]
+            for group in others:
+                filed = [False] * len(ordered)
+                for _ in group:
+                    for i, ((at, _), score) in enumerate(zip(ordered, next(scores), strict=True)):
+                        filed[i] = filed[i] or score == at
+                keep = [a and b for a, b in zip(keep, filed, strict=True)]
+            for (at, sid), matches in zip(ordered, keep, strict=True):
+                examined += 1
+                position = (at, sid)
+                if matches:
+                    found.append((sid, at))
+                    if len(found) == want:
+                        return found, position, examined
+            if bound is None:
+                return found, None, examined
+            if examined >= budget:
+                return found, position, examined
+
+    async def _filtered(
+        self,
+        groups: list[list[str]],
+        since: float | None,
+        after: tuple[float, str] | None,
+        limit: int,
+    ) -> StoryList:
+        """A page of the stories ``_matching`` finds (merged and expired ones left out)."""
+        page: list[tuple[str, float, StorySummary]] = []
+        budget, position = self._match_budget, after
+        while True:
+            matches, position, examined = await self._matching(
+                groups, since, position, limit + 1 - len(page), budget
+            )
+            budget -= examined
+            summaries = await self._summaries([sid for sid, _ in matches], None)
+            for (sid, updated), found in zip(matches, summaries, strict=True):
+                if found is not None:
+                    page.append((sid, updated, found))
+            stories = [found for _, _, found in page[:limit]]
+            if len(page) > limit:
+                sid, updated, _ = page[limit - 1]
+                return StoryList(stories=stories, next=make_cursor(updated, sid))
+            if position is None:
+                return StoryList(stories=stories, next=None)
+            if budget <= 0:
+                return StoryList(stories=stories, next=make_cursor(*position))
 
     async def _search(self, q: str, since: float | None) -> list[tuple[str, float]]:
         """Stories matching ``q``, in list order (each index key holds at most 50)."""
@@ -403,13 +522,13 @@ class RedisStoryBrowser:
                 if found is not None:
                     page.append(found)
             return StoryList(stories=page, next=None)
-        scanned = 0
-        # Unfiltered, a page is one read (plus one for its summaries); an outlet filter
-        # reads on in chunks, up to SCAN_LIMIT stories.
-        chunk = limit + 1 if not outlet else max(limit * 4, 200)
+        if outlet:
+            return await self._filtered([[self._keyspace + "out:" + outlet]], since, after, limit)
+        # A page is one read (plus one for its summaries), more if merged stories drop out.
+        chunk = limit + 1
         while True:
             ranked = await self._ranked(since, after, chunk)
-            found_all = await self._summaries([s for s, _ in ranked], outlet)
+            found_all = await self._summaries([s for s, _ in ranked], None)
             for (sid, updated), found in zip(ranked, found_all, strict=True):
                 if len(page) == limit:
                     return StoryList(
@@ -418,12 +537,9 @@ class RedisStoryBrowser:
                 last = (sid, updated)
                 if found is not None:
                     page.append(found)
-            scanned += len(ranked)
             if len(ranked) < chunk:
                 return StoryList(stories=page, next=None)
             after = (ranked[-1][1], ranked[-1][0])
-            if scanned >= SCAN_LIMIT:
-                return StoryList(stories=page, next=make_cursor(after[0], after[1]))
 
     async def resolve(self, story_id: str) -> str:
         reply = await self._story(args=[self._keyspace, story_id, MERGE_HOPS])
