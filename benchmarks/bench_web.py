@@ -105,8 +105,11 @@ async def bench_web(redis_url: str, stories: int, requests: int) -> None:
     prefix = f"bench-web-{uuid.uuid4().hex[:6]}:"
     try:
         started = time.perf_counter()
+        memory_before = int((await client.info("memory"))["used_memory"])
         ids = await fill(client, prefix, stories)
-        print(f"filled {stories} stories in {time.perf_counter() - started:.0f}s")
+        used = int((await client.info("memory"))["used_memory"]) - memory_before
+        print(f"filled {stories} stories in {time.perf_counter() - started:.0f}s "
+              f"({used / stories:.0f} bytes of Redis memory per story)")  # fmt: skip
         port = _free_port()
         env = {**os.environ, "MONITOR_REDIS__KEY_PREFIX": prefix}
         server = subprocess.Popen(
@@ -123,25 +126,41 @@ async def bench_web(redis_url: str, stories: int, requests: int) -> None:
                     except httpx.HTTPError:
                         await asyncio.sleep(0.1)
                 first = (await web.get("/api/stories", params={"limit": 50})).json()
+                # Cursors 20 pages deep into a search and an outlet's list.
+                deep: dict[str, str] = {}
+                for name, filters in (("q", {"q": WORDS[0]}), ("outlet", {"outlet": "outlet0"})):
+                    cursor = None
+                    for _ in range(20):
+                        params = {**filters, "limit": 50, **({"cursor": cursor} if cursor else {})}
+                        cursor = (await web.get("/api/stories", params=params)).json()["next"]
+                    deep[name] = cursor
                 rng = random.Random(1)
                 kinds = {
                     "/api/stories (50)": lambda: ("/api/stories", {"limit": 50}),
                     "/api/stories next page": lambda: ("/api/stories", {"limit": 50, "cursor": first["next"]}),
                     "/api/stories?q=": lambda: ("/api/stories", {"q": rng.choice(WORDS)}),
+                    "?q= page 21": lambda: ("/api/stories", {"q": WORDS[0], "cursor": deep["q"]}),
+                    "?q=TWO WORDS": lambda: ("/api/stories", {"q": " ".join(rng.sample(WORDS, 2))}),
                     "/api/stories?outlet=": lambda: ("/api/stories", {"outlet": f"outlet{rng.randrange(40)}"}),
+                    "?outlet= page 21": lambda: ("/api/stories", {"outlet": "outlet0", "cursor": deep["outlet"]}),
+                    "?q=&outlet=": lambda: ("/api/stories", {"q": rng.choice(WORDS), "outlet": f"outlet{rng.randrange(40)}"}),
                     "/api/stories/{id}": lambda: (f"/api/stories/{rng.choice(ids)}", {}),
                     "/stories/{id} (page)": lambda: (f"/stories/{rng.choice(ids)}", {}),
                     "/ (list page)": lambda: ("/", {}),
                 }  # fmt: skip
                 for name, request in kinds.items():
                     samples = []
+                    listed = 0
                     for _ in range(requests):
                         path, params = request()
                         began = time.perf_counter()
                         answer = await web.get(path, params=params)
                         samples.append(time.perf_counter() - began)
                         assert answer.status_code == 200, (path, answer.status_code)
-                    print(f"  {name:26s} {_percentiles(samples)}")
+                        if path == "/api/stories":
+                            listed += len(answer.json()["stories"])
+                    shown = f"  ({listed / requests:.1f} stories a page)" if listed else ""
+                    print(f"  {name:26s} {_percentiles(samples)}{shown}")
         finally:
             server.terminate()
             server.wait(timeout=30)
@@ -246,11 +265,13 @@ def bench_agent(
             print(f"{name}: {articles} articles in {batches} batches, code in {ready['code']}")
         # (tree, mode) -> per round: CPU ms/article (agent + Redis), articles/s.
         cpu: dict[tuple[str, str], list[float]] = {}
+        redis_cpu: dict[tuple[str, str], list[float]] = {}
         rates: dict[tuple[str, str], list[float]] = {}
         runs = [(name, mode) for name in workers for mode in ("off", "on")]
         # Round 0 only warms the per-word caches of the core (not counted).
         for round_number in range(rounds + 1):
             used = dict.fromkeys(runs, 0.0)
+            by_redis = dict.fromkeys(runs, 0.0)
             wall = dict.fromkeys(runs, 0.0)
             for worker in workers.values():
                 ask(worker, "start")
@@ -260,12 +281,14 @@ def bench_agent(
                     took = ask(workers[name], f"{mode} {batch}")
                     assert took is not None
                     used[name, mode] += took["cpu"] + took["redis"]
+                    by_redis[name, mode] += took["redis"]
                     wall[name, mode] += took["wall"]
             for worker in workers.values():
                 ask(worker, "end")
             if round_number:
                 for run in runs:
                     cpu.setdefault(run, []).append(used[run] / articles * 1000)
+                    redis_cpu.setdefault(run, []).append(by_redis[run] / articles * 1000)
                     rates.setdefault(run, []).append(articles / wall[run])
     finally:
         for worker in workers.values():
@@ -279,7 +302,8 @@ def bench_agent(
         print(f"  {name:6s} timelines {mode:3s}: CPU ms/article (agent + Redis) least "
               f"{min(values):.3f} median {statistics.median(values):.3f} "
               f"[{', '.join(f'{v:.3f}' for v in values)}]; articles/s best "
-              f"{max(rates[name, mode]):.0f} median {statistics.median(rates[name, mode]):.0f}")  # fmt: skip
+              f"{max(rates[name, mode]):.0f} median {statistics.median(rates[name, mode]):.0f}; "
+              f"of which Redis median {statistics.median(redis_cpu[name, mode]):.3f}")  # fmt: skip
     for name in workers:
         off, on = cpu[name, "off"], cpu[name, "on"]
         paired = [a / b - 1 for a, b in zip(off, on, strict=True)]

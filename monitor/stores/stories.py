@@ -35,6 +35,15 @@ story's last update:
   scores follow each story's updates), trimmed to the stories not yet expired when one is
   added, expiring ``archive_days`` after the last filing; a merged story's entries go to
   the story it went into.
+* ``P story:sx:{key}`` sorted set, the search index, for the keys whose ``idx`` has been
+  trimmed: every filing under the key (story id -> its last update when filed), not only
+  the ``INDEX_PER_KEY`` most recent. It starts as a copy of ``idx`` when ``idx`` is first
+  trimmed and gets every filing from then on, in the same script; a key that never held
+  more stories has all its filings in ``idx`` and no ``sx``. Trimmed to the stories not yet
+  expired when one is added, expiring with ``idx``. Like ``out`` and the timelines, written
+  only when timelines are on. Readers: a story counts as filed under a key when its score
+  there is its current last update (a story whose features moved on leaves older filings
+  behind).
 * ``P story:merged:{id}`` string: the story this one was merged into (written by
   ``merge_timelines`` when the story stage merges stories, with the story TTL); ``resolve``
   follows these links.
@@ -260,8 +269,10 @@ class MemoryStoryStore:
         # Story id -> [(time, article id, decision)], in time order; story id -> digest.
         self.timelines: dict[str, list[tuple[float, str, Decision]]] = {}
         self.digests: dict[str, TimelineDigest] = {}
-        # The outlet index (as in Redis): outlet -> {story id: last update}.
+        # The outlet index and the search index (as in Redis): outlet -> {story id: last
+        # update}, index key -> {story id: update when filed}.
         self._outlets: dict[str, dict[str, float]] = {}
+        self._search: dict[str, dict[str, float]] = {}
 
     async def candidates(
         self, keys: list[str], *, now: float, close_after: float, archive_after: float, limit: int
@@ -314,6 +325,8 @@ class MemoryStoryStore:
             if len(filed) > INDEX_PER_KEY:
                 oldest = min(filed, key=filed.__getitem__)
                 del filed[oldest]
+            if self.timeline_size > 0:
+                self._search.setdefault(key, {})[story.id] = story.updated
         for article in articles:
             self._articles[article] = story.id
 
@@ -362,6 +375,12 @@ class MemoryStoryStore:
         """The stories ``outlet`` published in (story id -> last update), for readers."""
         return dict(self._outlets.get(outlet, {}))
 
+    def search_index(self, key: str) -> dict[str, float]:
+        """Every filing under ``key`` (story id -> update when filed: the story's current
+        filing only when that is its last update), for readers; without timelines, the
+        index's most recent filings."""
+        return dict(self._search.get(key) or self._index.get(key, {}))
+
     async def decided(self, article_id: str) -> str | None:
         return self._outcomes.get(article_id)
 
@@ -409,18 +428,52 @@ end
 return reply
 """
 
-# KEYS: index keys. ARGV: story id, its last update, stories kept per key, TTL in seconds.
+# Lua (a prefix of the scripts that file stories under index keys): the search index's part
+# of a filing under one key, after its ``idx`` ZADD and before its trim. ``over``: ``idx``
+# now holds more than its limit (it is about to be trimmed); ``entries``: the filings
+# {score, member, ...}. A key that never overflowed has every filing in ``idx`` and no
+# ``sx``; at its first trim ``sx`` starts as a copy of ``idx`` (every filing so far, this
+# one included), and from then on gets every filing too. Trimmed to the stories updated
+# from ``cutoff`` on when one is added.
+_FILE_SEARCH_LUA = """
+local function file_search(index_key, search_key, over, entries, ttl, cutoff)
+  local found = 0
+  if redis.call('EXISTS', search_key) == 1 then
+    for i = 1, #entries, 1000 do
+      found = found + redis.call('ZADD', search_key, unpack(entries, i, math.min(i + 999, #entries)))
+    end
+  elseif over then
+    redis.call('ZUNIONSTORE', search_key, 1, index_key)
+    found = 1
+  else
+    return
+  end
+  if found > 0 then redis.call('ZREMRANGEBYSCORE', search_key, '-inf', cutoff) end
+  redis.call('EXPIRE', search_key, ttl)
+end
+"""
+
+# KEYS: index keys, then (with a cutoff) their search index keys. ARGV: story id, its last
+# update, stories kept per key, TTL in seconds, cutoff ('': no search index).
 # One command instead of three per key: packing ~75 commands per save dominated its cost.
-_FILE_LUA = """
+_FILE_LUA = (
+    _FILE_SEARCH_LUA
+    + """
 local sid, updated = ARGV[1], ARGV[2]
-local keep, ttl = tonumber(ARGV[3]), tonumber(ARGV[4])
-for _, key in ipairs(KEYS) do
+local keep, ttl, cutoff = tonumber(ARGV[3]), tonumber(ARGV[4]), ARGV[5]
+local count = cutoff == '' and #KEYS or #KEYS / 2
+for i = 1, count do
+  local key = KEYS[i]
   redis.call('ZADD', key, updated, sid)
+  if cutoff ~= '' then
+    file_search(key, KEYS[count + i], redis.call('ZCARD', key) > keep, {updated, sid}, ttl, cutoff)
+  end
   redis.call('ZREMRANGEBYRANK', key, 0, -keep - 1)
   redis.call('EXPIRE', key, ttl)
 end
-return #KEYS
+return count
 """
+)
 
 # KEYS: index keys. Returns, per key, its whole sorted set {id1, score1, ...}.
 _READ_INDEX_LUA = """
@@ -578,6 +631,7 @@ return sid
 # which the writer holds in memory with fewer stories than that after the batch.
 _FLUSH_LUA = (
     _ADD_TIMELINE_LUA
+    + _FILE_SEARCH_LUA
     + """
 local prefix = ARGV[1]
 local batch = cjson.decode(ARGV[2])
@@ -611,19 +665,25 @@ end
 file_outlets(prefix, outlets, ttl, batch.cutoff)
 local function file(index, check)
   for key, filed in pairs(index) do
-    local index_key, added = prefix .. 'idx:' .. key, 0
+    local index_key, added, entries = prefix .. 'idx:' .. key, 0, nil
     local sid, at = next(filed)
     if next(filed, sid) == nil then  -- most keys get one story per batch
       added = redis.call('ZADD', index_key, at, sid)
+      entries = {at, sid}
     else
-      local entries = {}
+      entries = {}
       for sid, at in pairs(filed) do
         entries[#entries + 1] = at
         entries[#entries + 1] = sid
       end
       added = zadd(index_key, entries)
     end
-    if check and added > 0 and redis.call('ZCARD', index_key) > keep then
+    local over = check and added > 0 and redis.call('ZCARD', index_key) > keep
+    -- A key of "small" never overflowed: its filings are all in idx, no search index.
+    if batch.search and check then
+      file_search(index_key, prefix .. 'sx:' .. key, over, entries, ttl, batch.cutoff)
+    end
+    if over then
       redis.call('ZREMRANGEBYRANK', index_key, 0, past_keep)
     end
     redis.call('EXPIRE', index_key, ttl)
@@ -857,6 +917,7 @@ class RedisStoryStore:
                 for story, story_ttl in stories.values()
             ],
             "timeline_keep": self.timeline_size,
+            "search": self.timeline_size > 0,
             "small": small,
             "index": others,
             "articles": articles,
@@ -1111,9 +1172,13 @@ class RedisStoryStore:
             # EVAL, not the registered script: a pipeline holding a script first asks Redis
             # SCRIPT EXISTS (one more round trip per save); EVAL of a known body is cheap.
             index_keys_ = [self._key("idx", key) for key in keys]
+            cutoff = ""
+            if self.timeline_size > 0:
+                index_keys_ += [self._key("sx", key) for key in keys]
+                cutoff = repr(story.updated - retention)
             pipe.eval(
                 _FILE_LUA, len(index_keys_), *index_keys_,
-                story.id, repr(story.updated), INDEX_PER_KEY, ttl,
+                story.id, repr(story.updated), INDEX_PER_KEY, ttl, cutoff,
             )  # fmt: skip
         for article in articles:
             pipe.set(self._key("art", article), story.id, ex=ttl)

@@ -2,16 +2,22 @@
 
 Read-only: nothing here writes to a store. ``MemoryStoryBrowser`` reads the embedded
 pipeline's ``MemoryStoryStore`` in process; ``RedisStoryBrowser`` reads the service's
-Redis keys (``monitor.stores.stories`` documents them) in one round trip per page.
+Redis keys (``monitor.stores.stories`` documents them): a page in one to a few round trips.
 
 Lists are ordered by last update, most recent first; a page ends with a cursor
 (``updated:id`` of its last story) from which the next page goes on, so stories updated
-meanwhile neither repeat nor vanish from the pages still to come. The outlet filter reads
-the outlet index (the stories each outlet published in, scored with their last update), so
-its pages cost what unfiltered ones do, however many stories there are. Search (``q``) uses
-the story index: each query word is analysed as the pipeline analyses an article title
-(normalised, terms and names), and a story matches when it is filed under the index keys of
-every telling word (a word too common to be an index key is left out of the search).
+meanwhile neither repeat nor vanish from the pages still to come.
+
+Filters read indexes the story stage writes with the stories, never all the stories: the
+outlet filter reads the outlet index (the stories each outlet published in, scored with
+their last update); search (``q``) the story index, or for a key that held more stories
+than that keeps, the search index (all the key's filings). Each query word is analysed as
+the pipeline analyses an article title (normalised, terms and names), and a story matches
+when it is filed, at its last update, under an index key of every telling word (a word too
+common to be an index key is left out of the search). A page is the intersection of these
+filings in list order: the smallest of them is read from the cursor on and each of its
+stories checked against the others (``RedisStoryBrowser._matching``), so a page costs
+about the same on page one as on page one thousand.
 """
 
 from __future__ import annotations
@@ -203,9 +209,16 @@ class MemoryStoryBrowser:
         limit = max(1, min(limit, MAX_LIMIT))
         states = [s for s in self._store.stories() if s.id not in self._store.merged]
         if q is not None and q.strip():
+            # Filed at its last update: a filing the story's features have left is old.
+            last = {state.id: state.updated for state in states}
             matching: set[str] | None = None
             for keys in search_keys(q):
-                filed = set().union(*(self._store.index(key) for key in keys))
+                filed = {
+                    sid
+                    for key in keys
+                    for sid, at in self._store.search_index(key).items()
+                    if last.get(sid) == at
+                }
                 matching = filed if matching is None else matching & filed
             states = [s for s in states if matching is not None and s.id in matching]
         if since is not None:
@@ -317,6 +330,7 @@ class RedisStoryBrowser:
         self._redis = client
         self._match_budget = match_budget
         self._keyspace = key_prefix + "story:"
+        self._index, self._search = self._keyspace + "idx:", self._keyspace + "sx:"
         self._page = client.register_script(_PAGE_LUA)
         self._story = client.register_script(_STORY_LUA)
 
@@ -343,21 +357,34 @@ class RedisStoryBrowser:
         pairs += _pairs(rest)
         return pairs[:count]
 
-    async def _summaries(
-        self, story_ids: list[str], outlet: str | None
-    ) -> list[StorySummary | None]:
-        """Per id its summary, or None when it is gone, merged or not from ``outlet``."""
+    async def _summaries(self, story_ids: list[str]) -> list[StorySummary | None]:
+        """Per id its summary, or None when it is gone or merged."""
         if not story_ids:
             return []
         reply = await self._page(args=[self._keyspace, *story_ids])
         found: list[StorySummary | None] = []
         for summary, merged_into, fields in reply:
             digest = _digest(fields)
-            if not summary or merged_into or (outlet and outlet not in digest.outlets):
+            if not summary or merged_into:
                 found.append(None)
             else:
                 found.append(_summary_from(summary, digest))
         return found
+
+    async def _chosen(self, groups: list[list[str]]) -> list[list[str]]:
+        """``groups`` with each ``idx`` key replaced by its ``sx`` key where there is one (the
+        key held more stories than ``idx`` keeps: ``sx`` has them all)."""
+        keys = [key for group in groups for key in group if key.startswith(self._index)]
+        if not keys:
+            return groups
+        found = self._redis.pipeline(transaction=False)
+        for key in keys:
+            found.exists(self._search + key[len(self._index) :])
+        searched = {key for key, exists in zip(keys, await found.execute(), strict=True) if exists}
+        return [
+            [self._search + key[len(self._index) :] if key in searched else key for key in group]
+            for group in groups
+        ]
 
     async def _matching(
         self,
@@ -458,7 +485,7 @@ class RedisStoryBrowser:
                 groups, since, position, limit + 1 - len(page), budget
             )
             budget -= examined
-            summaries = await self._summaries([sid for sid, _ in matches], None)
+            summaries = await self._summaries([sid for sid, _ in matches])
             for (sid, updated), found in zip(matches, summaries, strict=True):
                 if found is not None:
                     page.append((sid, updated, found))
@@ -470,31 +497,6 @@ class RedisStoryBrowser:
                 return StoryList(stories=stories, next=None)
             if budget <= 0:
                 return StoryList(stories=stories, next=make_cursor(*position))
-
-    async def _search(self, q: str, since: float | None) -> list[tuple[str, float]]:
-        """Stories matching ``q``, in list order (each index key holds at most 50)."""
-        groups = search_keys(q)
-        if not groups:
-            return []
-        pipe = self._redis.pipeline(transaction=False)
-        for keys in groups:
-            for key in keys:
-                pipe.zrange(self._keyspace + "idx:" + key, 0, -1, withscores=True)
-        replies = iter(await pipe.execute())
-        matching: dict[str, float] | None = None
-        for keys in groups:
-            filed: dict[str, float] = {}
-            for _ in keys:
-                for member, score in next(replies):
-                    sid = member.decode()
-                    filed[sid] = max(score, filed.get(sid, score))
-            matching = (
-                filed if matching is None else {s: u for s, u in matching.items() if s in filed}
-            )
-        ranked = sorted((matching or {}).items(), key=lambda p: (p[1], p[0]), reverse=True)
-        if since is not None:
-            ranked = [(s, u) for s, u in ranked if u >= since]
-        return ranked
 
     async def stories(
         self,
@@ -509,26 +511,20 @@ class RedisStoryBrowser:
         limit = max(1, min(limit, MAX_LIMIT))
         page: list[StorySummary] = []
         last: tuple[str, float] | None = None
+        groups: list[list[str]] = []
         if q is not None and q.strip():
-            candidates = list(_after_cursor(await self._search(q, since), after))
-            for (sid, updated), found in zip(
-                candidates, await self._summaries([s for s, _ in candidates], outlet), strict=True
-            ):
-                if len(page) == limit:
-                    return StoryList(
-                        stories=page, next=make_cursor(last[1], last[0]) if last else None
-                    )
-                last = (sid, updated)
-                if found is not None:
-                    page.append(found)
-            return StoryList(stories=page, next=None)
+            groups = [[self._index + key for key in keys] for keys in search_keys(q)]
+            if not groups:
+                return StoryList(stories=[], next=None)
         if outlet:
-            return await self._filtered([[self._keyspace + "out:" + outlet]], since, after, limit)
+            groups.append([self._keyspace + "out:" + outlet])
+        if groups:
+            return await self._filtered(await self._chosen(groups), since, after, limit)
         # A page is one read (plus one for its summaries), more if merged stories drop out.
         chunk = limit + 1
         while True:
             ranked = await self._ranked(since, after, chunk)
-            found_all = await self._summaries([s for s, _ in ranked], None)
+            found_all = await self._summaries([s for s, _ in ranked])
             for (sid, updated), found in zip(ranked, found_all, strict=True):
                 if len(page) == limit:
                     return StoryList(

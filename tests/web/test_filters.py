@@ -16,10 +16,15 @@ from tests.stores.test_stories import DAY, story
 from tests.stores.test_timelines import decision
 
 STORIES = 420
+VISIT, MATCH = "زيارة بوتين", "مباراة الأهلي"
 
 
 def outlet_of(i: int) -> str:
     return "x" if i % 7 == 0 else f"o{i % 5}"
+
+
+def title_of(i: int) -> str:
+    return VISIT if i % 2 == 0 else MATCH
 
 
 async def fill(store: MemoryStoryStore | RedisStoryStore) -> dict[str, tuple[float, set[str]]]:
@@ -29,7 +34,7 @@ async def fill(store: MemoryStoryStore | RedisStoryStore) -> dict[str, tuple[flo
     states = {}
     for i in range(STORIES):
         sid = f"s{i:03d}"
-        state, _ = story(sid, "زيارة بوتين" if i % 2 == 0 else "مباراة الأهلي", "نص", 0.0)
+        state, _ = story(sid, title_of(i), "نص", 0.0)
         state.updated = 1000.0 + i // 3
         states[sid] = state
         await store.save(state, keys=index_keys(state), articles=[f"a{i}"], retention=DAY,
@@ -74,9 +79,15 @@ async def pages(browser: StoryBrowser, limit: int, **filters: str | float) -> li
     raise AssertionError("the pages never end")
 
 
-def listed(expected: dict[str, tuple[float, set[str]]], outlet: str) -> list[str]:
-    """The ids the list filtered by ``outlet`` shows, in list order."""
-    mine = [(at, sid) for sid, (at, outlets) in expected.items() if outlet in outlets]
+def listed(
+    expected: dict[str, tuple[float, set[str]]], outlet: str | None = None, title: str = ""
+) -> list[str]:
+    """The ids the list filtered by ``outlet`` and the story's title shows, in list order."""
+    mine = [
+        (at, sid)
+        for sid, (at, outlets) in expected.items()
+        if (outlet is None or outlet in outlets) and title in title_of(int(sid[1:]))
+    ]
     return [sid for _, sid in sorted(mine, reverse=True)]
 
 
@@ -127,3 +138,85 @@ async def test_redis_outlet_filter_pages(client: aioredis.Redis) -> None:
     # short, but still go on from their cursor to the same list.
     small = RedisStoryBrowser(client, prefix, match_budget=3)
     assert await pages(small, 10, outlet="x") == listed(expected, "x")
+
+
+async def check_search(browser: StoryBrowser, expected: dict[str, tuple[float, set[str]]]) -> None:
+    putin = listed(expected, title="بوتين")
+    assert len(putin) == 209  # 210 visits, s028 merged into a match
+    # Far more than the 50 stories the pipeline's index keeps per key, paged in list order.
+    for limit in (1, 7, 50, 200):
+        assert await pages(browser, limit, q="بوتين") == putin
+    assert await pages(browser, 30, q="زيارة بوتين") == putin  # both words: intersection
+    assert await pages(browser, 30, q="بوتين الأهلي") == []
+    assert await pages(browser, 9, q="بوتين", outlet="x") == listed(expected, "x", "بوتين")
+    # A word every story has, with an outlet: the smaller set (the outlet's) leads.
+    assert await pages(browser, 9, q="نص", outlet="o4") == listed(expected, "o4")
+    assert await pages(browser, 11, q="الأهلي", since=1100.0) == [
+        sid for sid in listed(expected, title="الأهلي") if expected[sid][0] >= 1100.0
+    ]
+    assert (await browser.stories(q="من")).stories == []  # no telling word: nothing
+
+
+async def refile(store: MemoryStoryStore | RedisStoryStore) -> None:
+    """s002 (a visit) is updated with a match's features: it is now filed under those."""
+    state = await store.load_story("s002")
+    assert state is not None
+    state.updated = 7000.0
+    match, _ = story("m", MATCH, "نص", 0.0)
+    await store.save(state, keys=index_keys(match), articles=[], retention=DAY,
+                     timeline=[decision("s002-c", "development", 12, outlet="o2", sid="s002")])  # fmt: skip
+    if isinstance(store, RedisStoryStore):
+        await store.flush()
+
+
+async def add_few(store: MemoryStoryStore | RedisStoryStore) -> list[str]:
+    """Three stories of a word no other story has (its index key never fills up)."""
+    for i, at in enumerate((8000.0, 8002.0, 8001.0)):
+        state, _ = story(f"m{i}", "افتتاح المتحف الكبير", "نص", 0.0)
+        state.updated = at
+        await store.save(state, keys=index_keys(state), articles=[f"m{i}-a"], retention=DAY,
+                         timeline=[decision(f"m{i}-a", "new_story", 9, outlet="o1", sid=state.id)])  # fmt: skip
+    if isinstance(store, RedisStoryStore):
+        await store.flush()
+    return ["m1", "m2", "m0"]
+
+
+async def check_refiled(browser: StoryBrowser, expected: dict[str, tuple[float, set[str]]]) -> None:
+    # Found by its new features only: its old filings are older than its last update.
+    assert "s002" not in await pages(browser, 50, q="بوتين")
+    matches = await pages(browser, 50, q="الأهلي")
+    assert matches == ["s002", *listed(expected, title="الأهلي")]
+
+
+async def test_memory_search_pages() -> None:
+    store = MemoryStoryStore()
+    expected = await fill(store)
+    browser = MemoryStoryBrowser(store)
+    await check_search(browser, expected)
+    await refile(store)
+    await check_refiled(browser, expected)
+    few = await add_few(store)
+    assert await pages(browser, 2, q="المتحف") == few
+
+
+@pytest.mark.integration
+async def test_redis_search_pages(client: aioredis.Redis) -> None:
+    prefix = f"t-{uuid.uuid4().hex[:6]}:"
+    store = RedisStoryStore(client, prefix, write_behind=True)
+    expected = await fill(store)
+    browser = RedisStoryBrowser(client, prefix)
+    await check_search(browser, expected)
+    assert await pages(RedisStoryBrowser(client, prefix, match_budget=3), 10, q="بوتين") == (
+        listed(expected, title="بوتين")
+    )
+    # The search index holds every visit (the pipeline's index keeps 50 per key).
+    assert await client.zcard(f"{prefix}story:sx:بوتين") == 210
+    assert await client.zcard(f"{prefix}story:idx:بوتين") == 50
+    assert 0 < await client.ttl(f"{prefix}story:sx:بوتين") <= DAY
+    await refile(store)
+    await check_refiled(browser, expected)
+    # A key that never held more than the index keeps has no search index: its filings are
+    # all in the index, which the search reads instead.
+    few = await add_few(store)
+    assert not await client.exists(f"{prefix}story:sx:المتحف")
+    assert await pages(browser, 2, q="المتحف") == few
