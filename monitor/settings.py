@@ -175,7 +175,7 @@ class StorySettings(_Group):
         100,
         ge=0,
         description="Timeline entries (decisions) kept per story for the web, the latest "
-        "published; 0: no timelines.",
+        "published; 0: no timelines (nor the web's outlet and search indexes).",
     )
 
 

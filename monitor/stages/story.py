@@ -177,7 +177,7 @@ async def decide_story(
         await store.save(
             outcome.story, keys=keys, articles=articles, retention=retention,
             outcomes={article.id: _compose_outcome(*encoded)}, timeline=(decision,),
-            terms=counted,
+            timeline_json=(encoded[0],), terms=counted,
         )  # fmt: skip
         if outcome.absorbed is not None:
             await store.merge_timelines(outcome.absorbed.id, outcome.story.id)

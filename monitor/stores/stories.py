@@ -33,6 +33,20 @@ story's last update:
 * ``P story:terms`` hash: the stream's term counts (``monitor.core.weights.TermCounts``):
   term -> articles whose top features held it, ``""`` -> articles counted; written with the
   story update of each counted article, never expiring (bounded by the vocabulary).
+* ``P story:out:{outlet}`` sorted set, the outlet index: story id -> last update, for every
+  story the outlet published in (its digest's outlets), written with the timeline (so the
+  scores follow each story's updates), trimmed to the stories not yet expired when one is
+  added, expiring ``archive_days`` after the last filing; a merged story's entries go to
+  the story it went into.
+* ``P story:sx:{key}`` sorted set, the search index, for the keys whose ``idx`` has been
+  trimmed: every filing under the key (story id -> its last update when filed), not only
+  the ``INDEX_PER_KEY`` most recent. It starts as a copy of ``idx`` when ``idx`` is first
+  trimmed and gets every filing from then on, in the same script; a key that never held
+  more stories has all its filings in ``idx`` and no ``sx``. Trimmed to the stories not yet
+  expired when one is added, expiring with ``idx``. Like ``out`` and the timelines, written
+  only when timelines are on. Readers: a story counts as filed under a key when its score
+  there is its current last update (a story whose features moved on leaves older filings
+  behind).
 * ``P story:merged:{id}`` string: the story this one was merged into (written by
   ``merge_timelines`` when the story stage merges stories, with the story TTL); ``resolve``
   follows these links.
@@ -126,12 +140,15 @@ class StoryStore(Protocol):
         retention: float,
         outcomes: dict[str, str] | None = None,
         timeline: Sequence[Decision] = (),
+        timeline_json: Sequence[bytes] | None = None,
         terms: Sequence[str] = (),
     ) -> None:
         """Store ``story`` (summary and memory), file it under ``keys``, map ``articles``;
         record ``outcomes`` (article id -> outcome JSON), add ``timeline`` (the articles'
         decisions) to the story's timeline and count one article holding ``terms`` (none:
-        no article) in ``term_counts`` in the same atomic step."""
+        no article) in ``term_counts`` in the same atomic step. ``timeline_json``: the
+        same decisions as UTF-8 JSON (``model_dump_json``) when the caller encoded them
+        already; a store that keeps JSON writes these bytes instead of encoding again."""
         ...
 
     async def term_counts(self) -> TermCounts:
@@ -217,6 +234,37 @@ def timeline_time(decision: Decision, story: StoryState) -> float:
     return published.timestamp() if published is not None else story.updated
 
 
+@dataclass(slots=True)
+class _Additions:
+    """A story's timeline entries on their way to Redis: times (as sent), decisions (JSON),
+    and what they add to the digest (summed here: Redis gets a few commands per story)."""
+
+    times: list[str] = field(default_factory=list)
+    decisions: list[bytes] = field(default_factory=list)
+    digest: TimelineDigest = field(default_factory=TimelineDigest)
+
+    def add(
+        self, story: StoryState, timeline: Sequence[Decision], encoded: Sequence[bytes] | None
+    ) -> None:
+        if encoded is None:
+            encoded = [_DECISION_JSON(decision) for decision in timeline]
+        for decision, json_ in zip(timeline, encoded, strict=True):
+            at = timeline_time(decision, story)
+            self.times.append(repr(at))
+            self.decisions.append(json_)
+            self.digest.add(decision.decision, decision.outlet, at)
+
+    def lua(self) -> tuple[list[str], list[Any]]:
+        """``add_timeline``'s ``times`` and ``digest``."""
+        digest = self.digest
+        last = digest.last_development
+        return self.times, [
+            digest.developments,
+            "" if last is None else repr(last),
+            *chain.from_iterable(digest.outlets.items()),
+        ]
+
+
 class MemoryStoryStore:
     """In-process store (embedded mode, tests). States are kept as objects."""
 
@@ -232,6 +280,10 @@ class MemoryStoryStore:
         self.timelines: dict[str, list[tuple[float, str, Decision]]] = {}
         self.digests: dict[str, TimelineDigest] = {}
         self._term_counts = TermCounts()
+        # The outlet index and the search index (as in Redis): outlet -> {story id: last
+        # update}, index key -> {story id: update when filed}.
+        self._outlets: dict[str, dict[str, float]] = {}
+        self._search: dict[str, dict[str, float]] = {}
 
     async def candidates(
         self, keys: list[str], *, now: float, close_after: float, archive_after: float, limit: int
@@ -264,6 +316,7 @@ class MemoryStoryStore:
         retention: float,
         outcomes: dict[str, str] | None = None,
         timeline: Sequence[Decision] = (),
+        timeline_json: Sequence[bytes] | None = None,
         terms: Sequence[str] = (),
     ) -> None:
         self._outcomes.update(outcomes or {})
@@ -278,12 +331,16 @@ class MemoryStoryStore:
                 entries.append((at, decision.article, decision))
                 digest.add(decision.decision, decision.outlet, at)
             self._keep_latest(entries)
+            for outlet in digest.outlets:
+                self._outlets.setdefault(outlet, {})[story.id] = story.updated
         for key in keys:
             filed = self._index.setdefault(key, {})
             filed[story.id] = story.updated
             if len(filed) > INDEX_PER_KEY:
                 oldest = min(filed, key=filed.__getitem__)
                 del filed[oldest]
+            if self.timeline_size > 0:
+                self._search.setdefault(key, {})[story.id] = story.updated
         for article in articles:
             self._articles[article] = story.id
 
@@ -309,6 +366,12 @@ class MemoryStoryStore:
         digest = self.digests.pop(from_id, None)
         if digest is not None:
             self.digests.setdefault(into_id, TimelineDigest()).absorb(digest)
+            into = self._stories.get(into_id)
+            for outlet in digest.outlets:
+                filed = self._outlets.setdefault(outlet, {})
+                filed.pop(from_id, None)
+                if into is not None:
+                    filed[into_id] = into.updated
 
     def story(self, story_id: str) -> StoryState | None:
         """The stored state of ``story_id`` (for readers in this process: the web)."""
@@ -321,6 +384,16 @@ class MemoryStoryStore:
     def index(self, key: str) -> dict[str, float]:
         """The stories filed under index ``key`` (story id -> update), for readers."""
         return dict(self._index.get(key, {}))
+
+    def outlet_stories(self, outlet: str) -> dict[str, float]:
+        """The stories ``outlet`` published in (story id -> last update), for readers."""
+        return dict(self._outlets.get(outlet, {}))
+
+    def search_index(self, key: str) -> dict[str, float]:
+        """Every filing under ``key`` (story id -> update when filed: the story's current
+        filing only when that is its last update), for readers; without timelines, the
+        index's most recent filings."""
+        return dict(self._search.get(key) or self._index.get(key, {}))
 
     async def decided(self, article_id: str) -> str | None:
         return self._outcomes.get(article_id)
@@ -388,18 +461,52 @@ def _increments(terms: Counter[str], documents: int) -> list[str | int]:
     return flat
 
 
-# KEYS: index keys. ARGV: story id, its last update, stories kept per key, TTL in seconds.
+# Lua (a prefix of the scripts that file stories under index keys): the search index's part
+# of a filing under one key, after its ``idx`` ZADD and before its trim. ``over``: ``idx``
+# now holds more than its limit (it is about to be trimmed); ``entries``: the filings
+# {score, member, ...}. A key that never overflowed has every filing in ``idx`` and no
+# ``sx``; at its first trim ``sx`` starts as a copy of ``idx`` (every filing so far, this
+# one included), and from then on gets every filing too. Trimmed to the stories updated
+# from ``cutoff`` on when one is added.
+_FILE_SEARCH_LUA = """
+local function file_search(index_key, search_key, over, entries, ttl, cutoff)
+  local found = 0
+  if redis.call('EXISTS', search_key) == 1 then
+    for i = 1, #entries, 1000 do
+      found = found + redis.call('ZADD', search_key, unpack(entries, i, math.min(i + 999, #entries)))
+    end
+  elseif over then
+    redis.call('ZUNIONSTORE', search_key, 1, index_key)
+    found = 1
+  else
+    return
+  end
+  if found > 0 then redis.call('ZREMRANGEBYSCORE', search_key, '-inf', cutoff) end
+  redis.call('EXPIRE', search_key, ttl)
+end
+"""
+
+# KEYS: index keys, then (with a cutoff) their search index keys. ARGV: story id, its last
+# update, stories kept per key, TTL in seconds, cutoff ('': no search index).
 # One command instead of three per key: packing ~75 commands per save dominated its cost.
-_FILE_LUA = """
+_FILE_LUA = (
+    _FILE_SEARCH_LUA
+    + """
 local sid, updated = ARGV[1], ARGV[2]
-local keep, ttl = tonumber(ARGV[3]), tonumber(ARGV[4])
-for _, key in ipairs(KEYS) do
+local keep, ttl, cutoff = tonumber(ARGV[3]), tonumber(ARGV[4]), ARGV[5]
+local count = cutoff == '' and #KEYS or #KEYS / 2
+for i = 1, count do
+  local key = KEYS[i]
   redis.call('ZADD', key, updated, sid)
+  if cutoff ~= '' then
+    file_search(key, KEYS[count + i], redis.call('ZCARD', key) > keep, {updated, sid}, ttl, cutoff)
+  end
   redis.call('ZREMRANGEBYRANK', key, 0, -keep - 1)
   redis.call('EXPIRE', key, ttl)
 end
-return #KEYS
+return count
 """
+)
 
 # KEYS: index keys. Returns, per key, its whole sorted set {id1, score1, ...}.
 _READ_INDEX_LUA = """
@@ -410,42 +517,80 @@ end
 return reply
 """
 
-# Lua (a prefix of the scripts that add to timelines): add ``entries`` ({time, decision kind,
-# outlet} each; the decisions' JSON in ARGV from ``arg`` on) to story ``sid``'s timeline and
-# digest, trim the timeline to its ``keep`` latest, give both ``ttl``. Returns the next ARGV.
+# Lua (a prefix of the scripts that add to timelines): add a story's new entries to story
+# ``sid``'s timeline and digest, trim the timeline to its ``keep`` latest, give both ``ttl``.
+# ``times``: the entries' times, their decisions' JSON in ARGV from ``arg`` on; ``digest``:
+# what they add to the digest, summed by the writer ({developments, latest news time or '',
+# outlet, articles, outlet, articles, ...}): a few commands per story, not per entry.
+# Returns the next ARGV.
 _ADD_TIMELINE_LUA = """
-local function add_timeline(prefix, sid, ttl, entries, arg, keep)
-  local timeline, digest = prefix .. 'tl:' .. sid, prefix .. 'tlx:' .. sid
+local function add_timeline(prefix, sid, ttl, times, digest, arg, keep)
+  local timeline, digest_key = prefix .. 'tl:' .. sid, prefix .. 'tlx:' .. sid
   local scored = {}
-  for j, entry in ipairs(entries) do
-    local at, kind = entry[1], entry[2]
+  for j, at in ipairs(times) do
     scored[2 * j - 1], scored[2 * j] = at, ARGV[arg + j - 1]
-    redis.call('HINCRBY', digest, 'o:' .. entry[3], 1)
-    if kind == 'development' then redis.call('HINCRBY', digest, 'developments', 1) end
-    if kind == 'development' or kind == 'new_story' then
-      local last = redis.call('HGET', digest, 'last_development')
-      if not last or tonumber(at) > tonumber(last) then
-        redis.call('HSET', digest, 'last_development', at)
-      end
-    end
   end
-  redis.call('ZADD', timeline, unpack(scored))
-  if redis.call('ZCARD', timeline) > keep then
+  if redis.call('ZADD', timeline, unpack(scored)) > 0 and redis.call('ZCARD', timeline) > keep then
     redis.call('ZREMRANGEBYRANK', timeline, 0, -keep - 1)
   end
+  for i = 3, #digest, 2 do
+    redis.call('HINCRBY', digest_key, 'o:' .. digest[i], digest[i + 1])
+  end
+  if digest[1] > 0 then redis.call('HINCRBY', digest_key, 'developments', digest[1]) end
+  local latest = digest[2]
+  if latest ~= '' then
+    local last = redis.call('HGET', digest_key, 'last_development')
+    if not last or tonumber(latest) > tonumber(last) then
+      redis.call('HSET', digest_key, 'last_development', latest)
+    end
+  end
   redis.call('EXPIRE', timeline, ttl)
-  redis.call('EXPIRE', digest, ttl)
-  return arg + #entries
+  redis.call('EXPIRE', digest_key, ttl)
+  return arg + #times
+end
+
+-- Note story ``sid`` (last update ``at``) under each outlet of its digest, in ``filings``
+-- (outlet -> {score, member, ...}), for ``file_outlets``.
+local function note_outlets(prefix, sid, at, filings)
+  for _, name in ipairs(redis.call('HKEYS', prefix .. 'tlx:' .. sid)) do
+    if string.sub(name, 1, 2) == 'o:' then
+      local outlet = string.sub(name, 3)
+      local filed = filings[outlet]
+      if filed == nil then
+        filed = {}
+        filings[outlet] = filed
+      end
+      filed[#filed + 1] = at
+      filed[#filed + 1] = sid
+    end
+  end
+end
+
+-- The outlet index: per outlet, one ZADD (a few thousand members at most per call), a trim
+-- of the stories past ``cutoff`` when a story was added, and ``ttl``.
+local function file_outlets(prefix, filings, ttl, cutoff)
+  for outlet, filed in pairs(filings) do
+    local key, added = prefix .. 'out:' .. outlet, 0
+    for i = 1, #filed, 1000 do
+      added = added + redis.call('ZADD', key, unpack(filed, i, math.min(i + 999, #filed)))
+    end
+    if added > 0 then redis.call('ZREMRANGEBYSCORE', key, '-inf', cutoff) end
+    redis.call('EXPIRE', key, ttl)
+  end
 end
 """
 
-# ARGV: the keyspace, {story id, TTL, keep, entries} as JSON, then the entries' decisions.
+# ARGV: the keyspace, {story id, TTL, keep, {times, digest}, last update, cutoff} as JSON,
+# then the entries' decisions.
 _TIMELINE_LUA = (
     _ADD_TIMELINE_LUA
     + """
-local story = cjson.decode(ARGV[2])
-add_timeline(ARGV[1], story[1], story[2], story[4], 3, story[3])
-return #story[4]
+local prefix, story = ARGV[1], cjson.decode(ARGV[2])
+local added, outlets = story[4], {}
+add_timeline(prefix, story[1], story[2], added[1], added[2], 3, story[3])
+note_outlets(prefix, story[1], story[5], outlets)
+file_outlets(prefix, outlets, story[2], story[6])
+return #added[1]
 """
 )
 
@@ -465,8 +610,17 @@ if redis.call('EXISTS', source) == 1 then
   redis.call('DEL', source)
 end
 local fields = redis.call('HGETALL', source_digest)
+local ttl = redis.call('TTL', prefix .. 'sum:' .. into)
+local updated = redis.call('ZSCORE', prefix .. 'updated', into)
 for i = 1, #fields, 2 do
   local name, value = fields[i], fields[i + 1]
+  if string.sub(name, 1, 2) == 'o:' then
+    -- The outlet index names the story the merged one went into.
+    local outlet_key = prefix .. 'out:' .. string.sub(name, 3)
+    redis.call('ZREM', outlet_key, from)
+    if updated then redis.call('ZADD', outlet_key, updated, into) end
+    if ttl > 0 then redis.call('EXPIRE', outlet_key, ttl) end
+  end
   if name == 'last_development' then
     local last = redis.call('HGET', target_digest, name)
     if not last or tonumber(value) > tonumber(last) then
@@ -477,7 +631,6 @@ for i = 1, #fields, 2 do
   end
 end
 redis.call('DEL', source_digest)
-local ttl = redis.call('TTL', prefix .. 'sum:' .. into)
 redis.call('SET', prefix .. 'merged:' .. from, into)
 if ttl > 0 then
   redis.call('EXPIRE', target, ttl)
@@ -511,6 +664,7 @@ return sid
 # which the writer holds in memory with fewer stories than that after the batch.
 _FLUSH_LUA = (
     _ADD_TIMELINE_LUA
+    + _FILE_SEARCH_LUA
     + """
 local prefix = ARGV[1]
 local batch = cjson.decode(ARGV[2])
@@ -523,7 +677,7 @@ local function zadd(key, entries)  -- {score, member, ...}: unpack takes a few t
   end
   return added
 end
-local updated = {}
+local updated, outlets = {}, {}
 local timeline_arg = 4 * #batch.stories + 3
 for i, story in ipairs(batch.stories) do
   local sid, story_ttl, at, arg = story[1], story[2], story[3], 4 * i - 1
@@ -534,25 +688,35 @@ for i, story in ipairs(batch.stories) do
              'lens', ARGV[arg + 2], 'meta', ARGV[arg + 3])
   redis.call('EXPIRE', memory, story_ttl)
   updated[2 * i - 1], updated[2 * i] = at, sid
-  if #story[4] > 0 then
-    timeline_arg = add_timeline(prefix, sid, story_ttl, story[4], timeline_arg, batch.timeline_keep)
+  local added = story[4]
+  if #added > 0 then
+    timeline_arg = add_timeline(prefix, sid, story_ttl, added[1], added[2], timeline_arg,
+                                batch.timeline_keep)
+    note_outlets(prefix, sid, at, outlets)
   end
 end
+file_outlets(prefix, outlets, ttl, batch.cutoff)
 local function file(index, check)
   for key, filed in pairs(index) do
-    local index_key, added = prefix .. 'idx:' .. key, 0
+    local index_key, added, entries = prefix .. 'idx:' .. key, 0, nil
     local sid, at = next(filed)
     if next(filed, sid) == nil then  -- most keys get one story per batch
       added = redis.call('ZADD', index_key, at, sid)
+      entries = {at, sid}
     else
-      local entries = {}
+      entries = {}
       for sid, at in pairs(filed) do
         entries[#entries + 1] = at
         entries[#entries + 1] = sid
       end
       added = zadd(index_key, entries)
     end
-    if check and added > 0 and redis.call('ZCARD', index_key) > keep then
+    local over = check and added > 0 and redis.call('ZCARD', index_key) > keep
+    -- A key of "small" never overflowed: its filings are all in idx, no search index.
+    if batch.search and check then
+      file_search(index_key, prefix .. 'sx:' .. key, over, entries, ttl, batch.cutoff)
+    end
+    if over then
       redis.call('ZREMRANGEBYRANK', index_key, 0, past_keep)
     end
     redis.call('EXPIRE', index_key, ttl)
@@ -710,9 +874,9 @@ class RedisStoryStore:
         self._batch_filings: dict[str, dict[str, str]] = {}
         self._batch_articles: dict[str, tuple[str, str]] = {}
         self._batch_outcomes: dict[str, str] = {}
-        # Story id -> its new timeline entries ((time, kind, outlet), decision JSON); timeline
-        # merges (from, into) to send after the batch's writes.
-        self._batch_timeline: dict[str, list[tuple[tuple[str, str, str], bytes]]] = {}
+        # Story id -> its new timeline entries; timeline merges (from, into) to send after
+        # the batch's writes.
+        self._batch_timeline: dict[str, _Additions] = {}
         self._batch_merges: list[tuple[str, str]] = []
         # Write-behind: article id -> recorded outcome (None: undecided), for this batch.
         self._batch_decided: dict[str, str | None] = {}
@@ -786,11 +950,12 @@ class RedisStoryStore:
                     story.id,
                     str(story_ttl),
                     repr(story.updated),
-                    [entry for entry, _ in timelines.get(story.id, ())],
+                    added.lua() if (added := timelines.get(story.id)) is not None else (),
                 )
                 for story, story_ttl in stories.values()
             ],
             "timeline_keep": self.timeline_size,
+            "search": self.timeline_size > 0,
             "small": small,
             "index": others,
             "articles": articles,
@@ -804,7 +969,9 @@ class RedisStoryStore:
             strings[keyspace + "sum:" + story.id] = _summary_json(story)
             memories.extend(_memory_fields(story))
         for story, _ in stories.values():
-            memories.extend(decision for _, decision in timelines.get(story.id, ()))
+            added = timelines.get(story.id)
+            if added is not None:
+                memories.extend(added.decisions)
         for article, outcome in outcomes.items():
             strings[keyspace + "dec:" + article] = outcome
         pipe = self._redis.pipeline(transaction=True)
@@ -820,20 +987,6 @@ class RedisStoryStore:
     def _queue_merges(self, pipe: Pipeline, merges: list[tuple[str, str]]) -> None:
         for from_id, into_id in merges:
             pipe.eval(_MERGE_TIMELINES_LUA, 0, self._keyspace, from_id, into_id, self.timeline_size)
-
-    def _timeline_entries(
-        self, story: StoryState, timeline: Sequence[Decision]
-    ) -> list[tuple[tuple[str, str, str], bytes]]:
-        """``timeline`` as ``add_timeline`` takes it: (time, kind, outlet) and the JSON."""
-        if self.timeline_size <= 0:
-            return []
-        return [
-            (
-                (repr(timeline_time(decision, story)), decision.decision, decision.outlet),
-                _DECISION_JSON(decision),
-            )
-            for decision in timeline
-        ]
 
     async def resolve(self, story_id: str) -> str:
         return _text(await self._resolve(args=[self._keyspace, story_id]))
@@ -1038,16 +1191,20 @@ class RedisStoryStore:
         retention: float,
         outcomes: dict[str, str] | None = None,
         timeline: Sequence[Decision] = (),
+        timeline_json: Sequence[bytes] | None = None,
         terms: Sequence[str] = (),
     ) -> None:
         ttl = max(1, int(retention))
-        entries = self._timeline_entries(story, timeline) if timeline else []
+        timeline = timeline if self.timeline_size > 0 else ()
         if terms and self._term_counts is not None:
             self._term_counts.add(terms)
         if self._write_behind:
             self._save_locally(story, keys, articles, ttl, outcomes or {})
-            if entries:
-                self._batch_timeline.setdefault(story.id, []).extend(entries)
+            if timeline:
+                added = self._batch_timeline.get(story.id)
+                if added is None:
+                    added = self._batch_timeline[story.id] = _Additions()
+                added.add(story, timeline, timeline_json)
             if terms:
                 self._batch_terms.update(terms)
                 self._batch_terms[DOCUMENTS_FIELD] += 1
@@ -1066,9 +1223,13 @@ class RedisStoryStore:
             # EVAL, not the registered script: a pipeline holding a script first asks Redis
             # SCRIPT EXISTS (one more round trip per save); EVAL of a known body is cheap.
             index_keys_ = [self._key("idx", key) for key in keys]
+            cutoff = ""
+            if self.timeline_size > 0:
+                index_keys_ += [self._key("sx", key) for key in keys]
+                cutoff = repr(story.updated - retention)
             pipe.eval(
                 _FILE_LUA, len(index_keys_), *index_keys_,
-                story.id, repr(story.updated), INDEX_PER_KEY, ttl,
+                story.id, repr(story.updated), INDEX_PER_KEY, ttl, cutoff,
             )  # fmt: skip
         for article in articles:
             pipe.set(self._key("art", article), story.id, ex=ttl)
@@ -1076,12 +1237,12 @@ class RedisStoryStore:
             pipe.set(self._key("dec", article), outcome, ex=DECIDED_TTL)
         pipe.zadd(self._key("updated"), {story.id: story.updated})
         pipe.zremrangebyscore(self._key("updated"), "-inf", story.updated - retention)
-        if entries:
-            head = (story.id, ttl, self.timeline_size, [entry for entry, _ in entries])
-            pipe.eval(
-                _TIMELINE_LUA, 0, self._keyspace, to_json(head),
-                *(decision for _, decision in entries),
-            )  # fmt: skip
+        if timeline:
+            added = _Additions()
+            added.add(story, timeline, timeline_json)
+            cutoff = repr(story.updated - retention)
+            head = (story.id, ttl, self.timeline_size, added.lua(), repr(story.updated), cutoff)
+            pipe.eval(_TIMELINE_LUA, 0, self._keyspace, to_json(head), *added.decisions)
         if not self._defer_writes:
             try:
                 await self.flush()

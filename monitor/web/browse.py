@@ -2,14 +2,22 @@
 
 Read-only: nothing here writes to a store. ``MemoryStoryBrowser`` reads the embedded
 pipeline's ``MemoryStoryStore`` in process; ``RedisStoryBrowser`` reads the service's
-Redis keys (``monitor.stores.stories`` documents them) in one round trip per page.
+Redis keys (``monitor.stores.stories`` documents them): a page in one to a few round trips.
 
 Lists are ordered by last update, most recent first; a page ends with a cursor
 (``updated:id`` of its last story) from which the next page goes on, so stories updated
-meanwhile neither repeat nor vanish from the pages still to come. Search (``q``) uses the
-story index: each query word is analysed as the pipeline analyses an article title
-(normalised, terms and names), and a story matches when it is filed under the index keys of
-every telling word (a word too common to be an index key is left out of the search).
+meanwhile neither repeat nor vanish from the pages still to come.
+
+Filters read indexes the story stage writes with the stories, never all the stories: the
+outlet filter reads the outlet index (the stories each outlet published in, scored with
+their last update); search (``q``) the story index, or for a key that held more stories
+than that keeps, the search index (all the key's filings). Each query word is analysed as
+the pipeline analyses an article title (normalised, terms and names), and a story matches
+when it is filed, at its last update, under an index key of every telling word (a word too
+common to be an index key is left out of the search). A page is the intersection of these
+filings in list order: the smallest of them is read from the cursor on and each of its
+stories checked against the others (``RedisStoryBrowser._matching``), so a page costs
+about the same on page one as on page one thousand.
 """
 
 from __future__ import annotations
@@ -29,8 +37,8 @@ from monitor.core.stories import article_features, lookup_keys
 from monitor.stores.stories import MERGE_HOPS, MemoryStoryStore, TimelineDigest
 
 __all__ = [
+    "MATCH_BUDGET",
     "MAX_LIMIT",
-    "SCAN_LIMIT",
     "BadCursor",
     "MemoryStoryBrowser",
     "RedisStoryBrowser",
@@ -43,9 +51,11 @@ __all__ = [
 ]
 
 MAX_LIMIT = 200
-SCAN_LIMIT = 5_000
-"""Stories an outlet-filtered page looks through at most; a page may then hold fewer stories
-than asked, with a ``next`` cursor to go on from."""
+MATCH_BUDGET = 20_000
+"""Index entries a filtered page (outlet, search) examines at most; should that not fill it,
+the page holds fewer stories than asked, with a ``next`` cursor to go on from."""
+CHUNK = 200
+"""Index entries read per key and round trip by a filtered page."""
 
 
 class BadCursor(ValueError):
@@ -199,16 +209,23 @@ class MemoryStoryBrowser:
         limit = max(1, min(limit, MAX_LIMIT))
         states = [s for s in self._store.stories() if s.id not in self._store.merged]
         if q is not None and q.strip():
+            # Filed at its last update: a filing the story's features have left is old.
+            last = {state.id: state.updated for state in states}
             matching: set[str] | None = None
             for keys in search_keys(q):
-                filed = set().union(*(self._store.index(key) for key in keys))
+                filed = {
+                    sid
+                    for key in keys
+                    for sid, at in self._store.search_index(key).items()
+                    if last.get(sid) == at
+                }
                 matching = filed if matching is None else matching & filed
             states = [s for s in states if matching is not None and s.id in matching]
         if since is not None:
             states = [s for s in states if s.updated >= since]
         if outlet:
-            digests = self._store.digests
-            states = [s for s in states if outlet in digests.get(s.id, TimelineDigest()).outlets]
+            published = self._store.outlet_stories(outlet)
+            states = [s for s in states if s.id in published]
         ranked = sorted(
             ((s.id, s.updated) for s in states), key=lambda p: (p[1], p[0]), reverse=True
         )
@@ -307,9 +324,13 @@ def _summary_from(summary: bytes, digest: TimelineDigest) -> StorySummary:
 class RedisStoryBrowser:
     """Stories in the service's Redis (read only)."""
 
-    def __init__(self, client: aioredis.Redis, key_prefix: str = "mon:") -> None:
+    def __init__(
+        self, client: aioredis.Redis, key_prefix: str = "mon:", match_budget: int = MATCH_BUDGET
+    ) -> None:
         self._redis = client
+        self._match_budget = match_budget
         self._keyspace = key_prefix + "story:"
+        self._index, self._search = self._keyspace + "idx:", self._keyspace + "sx:"
         self._page = client.register_script(_PAGE_LUA)
         self._story = client.register_script(_STORY_LUA)
 
@@ -336,46 +357,146 @@ class RedisStoryBrowser:
         pairs += _pairs(rest)
         return pairs[:count]
 
-    async def _summaries(
-        self, story_ids: list[str], outlet: str | None
-    ) -> list[StorySummary | None]:
-        """Per id its summary, or None when it is gone, merged or not from ``outlet``."""
+    async def _summaries(self, story_ids: list[str]) -> list[StorySummary | None]:
+        """Per id its summary, or None when it is gone or merged."""
         if not story_ids:
             return []
         reply = await self._page(args=[self._keyspace, *story_ids])
         found: list[StorySummary | None] = []
         for summary, merged_into, fields in reply:
             digest = _digest(fields)
-            if not summary or merged_into or (outlet and outlet not in digest.outlets):
+            if not summary or merged_into:
                 found.append(None)
             else:
                 found.append(_summary_from(summary, digest))
         return found
 
-    async def _search(self, q: str, since: float | None) -> list[tuple[str, float]]:
-        """Stories matching ``q``, in list order (each index key holds at most 50)."""
-        groups = search_keys(q)
-        if not groups:
-            return []
-        pipe = self._redis.pipeline(transaction=False)
-        for keys in groups:
-            for key in keys:
-                pipe.zrange(self._keyspace + "idx:" + key, 0, -1, withscores=True)
-        replies = iter(await pipe.execute())
-        matching: dict[str, float] | None = None
-        for keys in groups:
-            filed: dict[str, float] = {}
-            for _ in keys:
-                for member, score in next(replies):
-                    sid = member.decode()
-                    filed[sid] = max(score, filed.get(sid, score))
-            matching = (
-                filed if matching is None else {s: u for s, u in matching.items() if s in filed}
+    async def _chosen(self, groups: list[list[str]]) -> list[list[str]]:
+        """``groups`` with each ``idx`` key replaced by its ``sx`` key where there is one (the
+        key held more stories than ``idx`` keeps: ``sx`` has them all)."""
+        keys = [key for group in groups for key in group if key.startswith(self._index)]
+        if not keys:
+            return groups
+        found = self._redis.pipeline(transaction=False)
+        for key in keys:
+            found.exists(self._search + key[len(self._index) :])
+        searched = {key for key, exists in zip(keys, await found.execute(), strict=True) if exists}
+        return [
+            [self._search + key[len(self._index) :] if key in searched else key for key in group]
+            for group in groups
+        ]
+
+    async def _matching(
+        self,
+        groups: list[list[str]],
+        since: float | None,
+        after: tuple[float, str] | None,
+        want: int,
+        budget: int,
+    ) -> tuple[list[tuple[str, float]], tuple[float, str] | None, int]:
+        """Up to ``want`` stories after the cursor ``after``, in list order, filed at their
+        last update under a key of every group of ``groups`` (sorted sets named in full,
+        story id -> update when filed); the position reached (None: nothing more) and the
+        index entries examined (about ``budget`` at most).
+
+        The group with the fewest entries leads: its keys are read from the cursor on, in
+        chunks, in list order; each entry counts when its score is the story's last update
+        (``P story:updated``) and every other group files the story at that time too (one
+        ZMSCORE per key and chunk). An older score is a filing the story has left behind.
+        """
+        if since is not None and after is not None and after[0] < since:
+            return [], None, 0
+        sizes = self._redis.pipeline(transaction=False)
+        for group in groups:
+            for key in group:
+                sizes.zcard(key)
+        counts = iter(await sizes.execute())
+        totals = [sum(next(counts) for _ in group) for group in groups]
+        if not groups or min(totals) == 0:
+            return [], None, 0
+        lead = totals.index(min(totals))
+        others = groups[:lead] + groups[lead + 1 :]
+        low: float | str = since if since is not None else "-inf"
+        found: list[tuple[str, float]] = []
+        examined, position = 0, after
+        while True:
+            reads = self._redis.pipeline(transaction=False)
+            for key in groups[lead]:
+                if position is None:
+                    high: str = "+inf"
+                else:
+                    reads.zrangebyscore(key, position[0], position[0], withscores=True)
+                    high = f"({position[0]!r}"
+                reads.zrevrangebyscore(key, high, low, start=0, num=CHUNK, withscores=True)
+            replies = iter(await reads.execute())
+            entries: set[tuple[float, str]] = set()
+            # Past the highest last entry of a full chunk, another key may hold more.
+            bound: tuple[float, str] | None = None
+            for _ in groups[lead]:
+                if position is not None:
+                    entries.update(
+                        (u, sid) for sid, u in _pairs(next(replies)) if sid < position[1]
+                    )
+                chunk = [(u, sid) for sid, u in _pairs(next(replies))]
+                entries.update(chunk)
+                if len(chunk) == CHUNK and (bound is None or chunk[-1] > bound):
+                    bound = chunk[-1]
+            ordered = sorted((e for e in entries if bound is None or e >= bound), reverse=True)
+            if not ordered:
+                return found, None, examined
+            ids = [sid for _, sid in ordered]
+            checks = self._redis.pipeline(transaction=False)
+            checks.zmscore(self._keyspace + "updated", ids)
+            for group in others:
+                for key in group:
+                    checks.zmscore(key, ids)
+            scores = iter(await checks.execute())
+            keep = [now == at for (at, _), now in zip(ordered, next(scores), strict=True)]
+            for group in others:
+                filed = [False] * len(ordered)
+                for _ in group:
+                    for i, ((at, _), score) in enumerate(zip(ordered, next(scores), strict=True)):
+                        filed[i] = filed[i] or score == at
+                keep = [a and b for a, b in zip(keep, filed, strict=True)]
+            for (at, sid), matches in zip(ordered, keep, strict=True):
+                examined += 1
+                position = (at, sid)
+                if matches:
+                    found.append((sid, at))
+                    if len(found) == want:
+                        return found, position, examined
+            if bound is None:
+                return found, None, examined
+            if examined >= budget:
+                return found, position, examined
+
+    async def _filtered(
+        self,
+        groups: list[list[str]],
+        since: float | None,
+        after: tuple[float, str] | None,
+        limit: int,
+    ) -> StoryList:
+        """A page of the stories ``_matching`` finds (merged and expired ones left out)."""
+        page: list[tuple[str, float, StorySummary]] = []
+        budget, position = self._match_budget, after
+        while True:
+            matches, position, examined = await self._matching(
+                groups, since, position, limit + 1 - len(page), budget
             )
-        ranked = sorted((matching or {}).items(), key=lambda p: (p[1], p[0]), reverse=True)
-        if since is not None:
-            ranked = [(s, u) for s, u in ranked if u >= since]
-        return ranked
+            budget -= examined
+            summaries = await self._summaries([sid for sid, _ in matches])
+            for (sid, updated), found in zip(matches, summaries, strict=True):
+                if found is not None:
+                    page.append((sid, updated, found))
+            stories = [found for _, _, found in page[:limit]]
+            if len(page) > limit:
+                sid, updated, _ = page[limit - 1]
+                return StoryList(stories=stories, next=make_cursor(updated, sid))
+            if position is None:
+                return StoryList(stories=stories, next=None)
+            if budget <= 0:
+                return StoryList(stories=stories, next=make_cursor(*position))
 
     async def stories(
         self,
@@ -390,26 +511,20 @@ class RedisStoryBrowser:
         limit = max(1, min(limit, MAX_LIMIT))
         page: list[StorySummary] = []
         last: tuple[str, float] | None = None
+        groups: list[list[str]] = []
         if q is not None and q.strip():
-            candidates = list(_after_cursor(await self._search(q, since), after))
-            for (sid, updated), found in zip(
-                candidates, await self._summaries([s for s, _ in candidates], outlet), strict=True
-            ):
-                if len(page) == limit:
-                    return StoryList(
-                        stories=page, next=make_cursor(last[1], last[0]) if last else None
-                    )
-                last = (sid, updated)
-                if found is not None:
-                    page.append(found)
-            return StoryList(stories=page, next=None)
-        scanned = 0
-        # Unfiltered, a page is one read (plus one for its summaries); an outlet filter
-        # reads on in chunks, up to SCAN_LIMIT stories.
-        chunk = limit + 1 if not outlet else max(limit * 4, 200)
+            groups = [[self._index + key for key in keys] for keys in search_keys(q)]
+            if not groups:
+                return StoryList(stories=[], next=None)
+        if outlet:
+            groups.append([self._keyspace + "out:" + outlet])
+        if groups:
+            return await self._filtered(await self._chosen(groups), since, after, limit)
+        # A page is one read (plus one for its summaries), more if merged stories drop out.
+        chunk = limit + 1
         while True:
             ranked = await self._ranked(since, after, chunk)
-            found_all = await self._summaries([s for s, _ in ranked], outlet)
+            found_all = await self._summaries([s for s, _ in ranked])
             for (sid, updated), found in zip(ranked, found_all, strict=True):
                 if len(page) == limit:
                     return StoryList(
@@ -418,12 +533,9 @@ class RedisStoryBrowser:
                 last = (sid, updated)
                 if found is not None:
                     page.append(found)
-            scanned += len(ranked)
             if len(ranked) < chunk:
                 return StoryList(stories=page, next=None)
             after = (ranked[-1][1], ranked[-1][0])
-            if scanned >= SCAN_LIMIT:
-                return StoryList(stories=page, next=make_cursor(after[0], after[1]))
 
     async def resolve(self, story_id: str) -> str:
         reply = await self._story(args=[self._keyspace, story_id, MERGE_HOPS])

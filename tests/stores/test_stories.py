@@ -216,6 +216,11 @@ async def test_write_behind_flush_writes_what_direct_saves_write(redis_url: str)
         shared = await client.zrange(f"{batched_prefix}story:idx:shared", 0, -1, withscores=True)
         assert len(shared) == INDEX_PER_KEY and shared[-1] == (b"s60", 4000.0)
         assert (b"s01", 1000.1) not in shared and (b"s59", 2000 + 59 / 3) in shared
+        # The search index of a key that overflowed holds every story filed under it; a key
+        # that never did has none (its index holds them all).
+        every = await client.zrange(f"{batched_prefix}story:sx:shared", 0, -1, withscores=True)
+        assert len(every) == 61 and (b"s01", 1000.1) in every and (b"s60", 4000.0) in every
+        assert not await client.exists(f"{batched_prefix}story:sx:@كيان")
     finally:
         await client.aclose()
 

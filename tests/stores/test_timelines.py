@@ -53,6 +53,16 @@ async def digest_of(store: MemoryStoryStore | RedisStoryStore, sid: str) -> Time
     return digest
 
 
+async def outlet_index_of(
+    store: MemoryStoryStore | RedisStoryStore, outlet: str
+) -> dict[str, float]:
+    """The outlet index: the stories ``outlet`` published in -> their last update."""
+    if isinstance(store, MemoryStoryStore):
+        return store.outlet_stories(outlet)
+    raw = await store._redis.zrange(store._key("out", outlet), 0, -1, withscores=True)
+    return {member.decode(): score for member, score in raw}
+
+
 async def exercise(store: MemoryStoryStore | RedisStoryStore) -> None:
     state, _ = story("s1", "زيارة", "زيارة الرئيس", 0.0)
     other, _ = story("s2", "زيارة أخرى", "زيارة الوزير", 0.0)
@@ -75,6 +85,7 @@ async def exercise(store: MemoryStoryStore | RedisStoryStore) -> None:
     assert digest.developments == 1
     assert digest.last_development == datetime(2024, 6, 19, 12, tzinfo=UTC).timestamp()
     assert digest.outlets == {"o": 3, "x": 2}  # all time: a0 counted
+    assert await outlet_index_of(store, "o") == await outlet_index_of(store, "x") == {"s1": 0.0}
 
     # Merging s2 into s1: entries interleave by publication, trimmed; s2's timeline is gone.
     await save(
@@ -84,14 +95,21 @@ async def exercise(store: MemoryStoryStore | RedisStoryStore) -> None:
     )
     if isinstance(store, RedisStoryStore):
         await store.flush()
+    assert await outlet_index_of(store, "y") == {"s2": 0.0}
+    # The story merged into is updated (its save comes first), then the timelines merge.
+    state.updated = 7200.0
+    await save(state, decision("a5", "no_news", 15, outlet="z"))
     await store.merge_timelines("s2", "s1")
     if isinstance(store, RedisStoryStore):
         await store.flush()
-    assert await timeline_of(store, "s1") == ["a2", "b1", "a3", "a4", "b2"][-4:]
+    assert await timeline_of(store, "s1") == ["a2", "b1", "a3", "a4", "b2", "a5"][-4:]
     assert await timeline_of(store, "s2") == []
     merged = await digest_of(store, "s1")
     assert merged.developments == 2 and merged.outlets["y"] == 1
     assert merged.last_development == datetime(2024, 6, 19, 14, tzinfo=UTC).timestamp()
+    # Every outlet of the merged timeline lists s1 at its last update, none lists s2.
+    for outlet in ("o", "x", "y", "z"):
+        assert await outlet_index_of(store, outlet) == {"s1": 7200.0}, outlet
     assert await store.resolve("s1") == "s1"
 
 
@@ -110,7 +128,7 @@ async def test_timelines_off() -> None:
     await store.save(
         state, keys=[], articles=["a"], retention=DAY, timeline=[decision("a", "new_story", 9)]
     )
-    assert store.timelines == {} and store.digests == {}
+    assert store.timelines == {} and store.digests == {} and store.outlet_stories("o") == {}
 
 
 @pytest.fixture
