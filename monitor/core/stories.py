@@ -23,6 +23,7 @@ True
 from __future__ import annotations
 
 import math
+import operator
 from collections import Counter
 from dataclasses import dataclass, field
 from itertools import chain, compress, repeat
@@ -444,9 +445,12 @@ class Matcher:
 
     The sums add the same terms in the same order as a direct computation, so the scores
     are bit for bit those of ``similarity`` (decisions compare them with thresholds).
+    Ranking asks for a story's overlap and nearest sketch up to three times (shortlist,
+    ranking, explanation): each is computed once per story state (a story changes by new
+    collections, ``merge_article``, ``absorb_story``: a changed one is computed again).
     """
 
-    __slots__ = ("_title", "_title_total", "_vector", "article")
+    __slots__ = ("_nearest", "_overlaps", "_title", "_title_total", "_vector", "article")
 
     def __init__(self, article: ArticleFeatures) -> None:
         self.article = article
@@ -462,6 +466,8 @@ class Matcher:
             (intern(key), weight, intern(key[1:]) if key[:1] == "@" else None)
             for key, weight in title.items()
         ]
+        self._overlaps: dict[int, tuple[tuple[object, ...], tuple[float, float, list[str]]]] = {}
+        self._nearest: dict[int, tuple[tuple[object, ...], float]] = {}
 
     def _body(self, story: StoryState) -> float:
         centroid = story.centroid
@@ -478,7 +484,13 @@ class Matcher:
         sketch = self.article.sketch
         if not sketch:
             return 0.0
-        return max((sketch_cosine(sketch, other) for other in story.sketches), default=0.0)
+        state = (story, story.sketches, sketch)
+        known = self._nearest.get(id(story))
+        if known is not None and _same(known[0], state):
+            return known[1]
+        nearest = max((sketch_cosine(sketch, other) for other in story.sketches), default=0.0)
+        self._nearest[id(story)] = (state, nearest)
+        return nearest
 
     def raw(self, story: StoryState) -> float:
         """``similarity(article, story).raw``."""
@@ -492,6 +504,18 @@ class Matcher:
 
     def overlap(self, story: StoryState) -> tuple[float, float, list[str]]:
         """(body cosine, weighted share of title features, the shared title features)."""
+        state = (
+            story, story.centroid, story.centroid_norm, story.title_features, story.title_entities
+        )  # fmt: skip
+        known = self._overlaps.get(id(story))
+        if known is not None and _same(known[0], state):
+            body, title, shared_title = known[1]
+            return body, title, list(shared_title)
+        result = self._overlap(story)
+        self._overlaps[id(story)] = (state, result)
+        return result[0], result[1], list(result[2])
+
+    def _overlap(self, story: StoryState) -> tuple[float, float, list[str]]:
         titles = story.title_features
         entities = story.title_entities
         shared_title: list[str] = []
@@ -531,6 +555,11 @@ class Matcher:
             shared_entities=shared_entities,
             shared_title=[key.lstrip("@") for key in shared_title],
         )
+
+
+def _same(known: tuple[object, ...], current: tuple[object, ...]) -> bool:
+    """Whether a story's state is the one a memo was computed for: the same objects."""
+    return all(map(operator.is_, known, current))
 
 
 def _combine(body: float, title: float, nearest: float) -> float:
