@@ -6,8 +6,9 @@ Each round runs every variant once, one after the other (A, B, A, B, ...: on a s
 machine, interleaving keeps the load the same for all, so the ratios are steadier than the
 figures), as a child process ``python -m monitor.cli replay [--workers N] STREAM > FILE``.
 Per run: wall seconds, articles per second, CPU seconds of the process and its children
-(``wait4``), peak RSS of the largest process (``ru_maxrss``), the SHA-256 of the output, and
-the load average before it. ``--before DIR``: also the code in DIR (for instance
+(``wait4``), peak RSS of the largest process (``ru_maxrss``) and of all its processes
+together (sampled from ``/proc`` every 50 ms), the SHA-256 of the output, and the load
+average before it. ``--before DIR``: also the code in DIR (for instance
 ``git archive REV | tar -x -C DIR``), run with ``PYTHONPATH=DIR`` and without
 ``--workers``. Also times ``monitor --help`` and ``monitor replay EMPTY_FILE`` (``--quick``
 runs of each, median). Outputs must be identical across variants (checked).
@@ -39,6 +40,8 @@ class Run:
     wall: float
     cpu: float
     max_rss_kb: int
+    tree_rss_kb: int
+    """Largest sum of the RSS of the process and its workers seen (sampled)."""
     digest: str
     load: float
 
@@ -57,13 +60,37 @@ def run(variant: Variant, argv: list[str], out: Path) -> Run:
             env=env,
             cwd=tempfile.gettempdir(),  # not the checkout: PYTHONPATH decides the code
         )
-        _, status, usage = os.wait4(child.pid, 0)
+        tree_peak = 0
+        while True:
+            pid, status, usage = os.wait4(child.pid, os.WNOHANG)
+            if pid:
+                break
+            tree_peak = max(tree_peak, tree_rss_kb(child.pid))
+            time.sleep(0.05)
         wall = time.perf_counter() - started
     child.returncode = os.waitstatus_to_exitcode(status)
     if child.returncode:
         raise SystemExit(f"{variant.name}: exit status {child.returncode}")
     digest = hashlib.sha256(out.read_bytes()).hexdigest()
-    return Run(wall, usage.ru_utime + usage.ru_stime, usage.ru_maxrss, digest, load)
+    cpu = usage.ru_utime + usage.ru_stime
+    return Run(wall, cpu, usage.ru_maxrss, max(tree_peak, usage.ru_maxrss), digest, load)
+
+
+def tree_rss_kb(pid: int) -> int:
+    """Resident KiB of ``pid`` and its descendants now (0 for those already gone)."""
+    total, pending = 0, [pid]
+    while pending:
+        current = pending.pop()
+        try:
+            status = Path(f"/proc/{current}/status").read_text()
+            children = Path(f"/proc/{current}/task/{current}/children").read_text().split()
+        except OSError:
+            continue
+        for line in status.splitlines():
+            if line.startswith("VmRSS:"):
+                total += int(line.split()[1])
+        pending += map(int, children)
+    return total
 
 
 def main() -> None:
@@ -91,7 +118,8 @@ def main() -> None:
             print(
                 f"round {round_} {variant.name:>10}: {result.wall:6.2f} s wall "
                 f"= {articles / result.wall:5.0f} articles/s, CPU {result.cpu:5.2f} s, "
-                f"peak RSS {result.max_rss_kb / 1024:5.0f} MiB, load {result.load:4.1f}, "
+                f"peak RSS {result.max_rss_kb / 1024:5.0f} MiB (all processes "
+                f"{result.tree_rss_kb / 1024:5.0f}), load {result.load:4.1f}, "
                 f"{result.digest[:12]}",
                 flush=True,
             )

@@ -26,6 +26,7 @@ clean-stage metrics stay in the workers.
 from __future__ import annotations
 
 import logging
+import multiprocessing
 from collections.abc import AsyncIterator, Iterable
 from types import TracebackType
 
@@ -150,6 +151,8 @@ class Pipeline:
         """
         if overlap:
             workers = max(workers, 2)
+        if "fork" not in multiprocessing.get_all_start_methods():
+            workers = 1  # workers are forked (see ``monitor.workers``): not on this system
         if workers <= 1:
             for item in items:
                 if isinstance(item, InputLine):
@@ -169,8 +172,8 @@ class Pipeline:
         chunk_size: int,
     ) -> AsyncIterator[tuple[Decision, Alert | None]]:
         """``process_many`` with ``pool_size`` prep workers (see ``monitor.workers``)."""
+        pool = PrepPool(pool_size, self.settings)  # forked before the feed's thread starts
         feed = Feed(items, limit=2 * AHEAD * pool_size * chunk_size)
-        pool = PrepPool(pool_size, self.settings)
         submitted = 0  # chunks sent to a worker
         observed = 0  # chunks whose template observations were counted
         size = min(FIRST_CHUNK, chunk_size)  # small first chunks: decisions start sooner

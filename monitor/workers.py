@@ -66,9 +66,10 @@ __all__ = [
 
 log = logging.getLogger(__name__)
 
-Analysis = tuple[Fingerprint, ArticleFeatures, list[str]]
+Analysis = tuple[Fingerprint, ArticleFeatures | None, list[str] | None]
 """What a worker computes for the later stages of an Arabic article: its fingerprint, story
-features and story lookup keys."""
+features and story lookup keys (``None`` for a repeat of content the worker has seen: the
+story stage needs no features for an exact copy, and computes them should it need them)."""
 Prepared = tuple[CleanArticle | Rejection, Analysis | None]
 """One input, prepared: its clean article (or the input's or the clean stage's rejection)
 and, for an Arabic article, its analysis."""
@@ -90,6 +91,10 @@ _UNREAD = {
 }
 """Fields of an analysed article that no later stage reads (``records._ANALYSED_OMITS``):
 left out of what a worker sends back, which halves it."""
+
+
+CONTENTS_KEPT = 200_000
+"""Content hashes a worker remembers to spot repeats (about 20 MB at most)."""
 
 
 def available_cores() -> int:
@@ -398,9 +403,20 @@ class _Worker:
         self.params = FingerprintParams.from_settings(settings.fingerprint)
         # chunk id -> (seconds spent so far, inputs: an input rejection or the index into
         # the prepared list, the prepared articles)
+        self.contents: dict[str, None] = {}
+        """Content hashes this worker has seen (at most ``CONTENTS_KEPT``)."""
         self.pending: dict[
             int, tuple[float, list[Rejection | int], list[PreparedArticle | Rejection]]
         ] = {}
+
+    def _repeats(self, content_hash: str) -> bool:
+        """Whether this worker has seen ``content_hash`` before (and remember it)."""
+        if content_hash in self.contents:
+            return True
+        if len(self.contents) >= CONTENTS_KEPT:
+            self.contents.clear()  # bounded: a forgotten one is only analysed again
+        self.contents[content_hash] = None
+        return False
 
     def prepare(
         self, chunk_id: int, items: list[RawArticle | Rejection | InputLine]
@@ -431,14 +447,16 @@ class _Worker:
             article = cleaned[item]
             analysis: Analysis | None = None
             if isinstance(article, CleanArticle) and article.language == "ar":
-                features = article_features(article.match_title, article.match_sentences)
-                analysis = (
-                    article_fingerprint(article, self.params),
-                    features,
-                    lookup_keys(features),
-                )
-                for name, empty in _UNREAD.items():
-                    setattr(article, name, empty)
+                fingerprint = article_fingerprint(article, self.params)
+                if self._repeats(article.content_hash):
+                    # Most likely an exact copy, which needs no features: left to the story
+                    # stage (with the texts it needs), which computes them only if not.
+                    analysis = (fingerprint, None, None)
+                else:
+                    features = article_features(article.match_title, article.match_sentences)
+                    analysis = (fingerprint, features, lookup_keys(features))
+                    for name, empty in _UNREAD.items():
+                        setattr(article, name, empty)
             results.append((article, analysis))
         # Pickled here, not by the sender thread: this thread has the work to do anyway.
         return _dumps(results)
