@@ -185,7 +185,7 @@ async def test_a_failing_prep_worker_stops_the_replay_with_its_error(
     def broken(*_: object) -> None:
         raise ValueError("analysis broke")
 
-    monkeypatch.setattr(workers, "article_features", broken)
+    monkeypatch.setattr(workers, "features_of", broken)
     articles = list(read_articles([SEEDS_JSONL]))
     async with Pipeline() as pipeline:
         with pytest.raises(workers.WorkerFailed, match="analysis broke"):

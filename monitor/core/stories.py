@@ -51,6 +51,7 @@ __all__ = [
     "absorb_story",
     "analyse",
     "analyse_sentence",
+    "analyse_tokens",
     "article_features",
     "decay",
     "features_of",
@@ -122,7 +123,11 @@ def term_hashes(terms: list[str]) -> list[int]:
 
 def analyse(match_title: str, match_sentences: list[str]) -> ArticleText:
     """Tokens, content terms and entities of a normalised title and its sentences."""
-    token_lists = [tokens(match_title), *map(tokens, match_sentences)]
+    return analyse_tokens([tokens(match_title), *map(tokens, match_sentences)])
+
+
+def analyse_tokens(token_lists: list[list[str]]) -> ArticleText:
+    """``analyse`` of the ``tokens`` of the title and of each sentence, when known."""
     # The facts of every word of the article in one pass: one table probe per word.
     facts = word_facts(list(chain.from_iterable(token_lists)))
     term_of, hash_of, is_marker, can_start = (itemgetter(i) for i in range(4))
