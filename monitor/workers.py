@@ -366,6 +366,9 @@ def _serve(
     settings: Settings,
 ) -> None:
     """A prep worker's main loop (in the forked process)."""
+    # What the owner had allocated (its stores, when it has decided before) is never freed
+    # here: out of the collector's sight, it is neither walked nor copied by a collection.
+    gc.freeze()
     for end in others:
         end.close()
     signal.signal(signal.SIGINT, signal.SIG_IGN)  # Ctrl-C is the owner's to handle
