@@ -6,8 +6,8 @@
 
 Articles are replayed in file order (the stream is sorted by time) through fresh stores,
 once in one process and once with cleaning, fingerprint sketches and story features in a
-worker process overlapped with the rest (``Pipeline.process_many(overlap=True)``), so the
-ratio comes from one run; with ``--redis`` the keys live under a fresh prefix that is
+worker process overlapped with the rest (``Pipeline.process_many(workers=2)``, what
+``monitor replay`` does on two cores: ``monitor.workers``), so the ratio comes from one run; with ``--redis`` the keys live under a fresh prefix that is
 deleted afterwards. Prints articles/s for the whole pipeline (wall clock), articles per CPU
 second of the busiest process (what an otherwise idle machine sustains: on a loaded one
 the overlapped mode has no free core and its wall figure drops), the decision counts, and

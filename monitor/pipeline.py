@@ -6,12 +6,12 @@ the benchmarks exercise exactly the service's logic. Articles the clean stage re
 articles not in Arabic (the service routes those to the ``non_arabic`` topic), get a
 ``rejected`` decision: every article gets exactly one decision.
 
-``process_many(articles, overlap=True)`` uses a second core: a worker process cleans the
-upcoming articles and computes their fingerprints and story features (pure CPU work) in
-chunks while this process matches them against the stores and decides, in the input order. The worker owns the outlet-template
-store then (its own in-process one, or its own connection to the same Redis keys), so with
-in-process stores the decisions are exactly those of the one-process mode; the worker's
-clean-stage metrics stay in the worker.
+``process_many(items, workers=N)`` uses N cores: N - 1 prep worker processes
+(``monitor.workers``) parse, clean and analyse the upcoming articles (fingerprint sketch,
+story features and index keys: per-article work) in chunks while this process keeps what
+depends on the order of the articles (the template, fingerprint and story stores) and
+decides, in the input order. The decisions are exactly those of one process; the workers'
+clean-stage metrics stay in the workers.
 
 >>> import asyncio
 >>> from monitor.core.records import RawArticle
@@ -25,24 +25,20 @@ clean-stage metrics stay in the worker.
 
 from __future__ import annotations
 
-import asyncio
-import gc
-import itertools
-import pickle
-from collections import deque
-from collections.abc import AsyncIterator, Iterable, Iterator
-from concurrent.futures import Future, ProcessPoolExecutor
+import logging
+import multiprocessing
+from collections.abc import AsyncIterator, Iterable
 from types import TracebackType
 
 import redis.asyncio as aioredis
 
-from monitor.core.fingerprint import Fingerprint, FingerprintParams
 from monitor.core.records import Alert, CleanArticle, Decision, RawArticle, Rejection
-from monitor.core.stories import ArticleFeatures, article_features
-from monitor.lifecycle import tune_gc
+from monitor.inputs import InputLine, to_input
+from monitor.metrics import ARTICLES_REJECTED
 from monitor.settings import Settings
-from monitor.stages.clean import clean_batch, clean_stage
-from monitor.stages.fingerprint import article_fingerprint, fingerprint_stage
+from monitor.stages import labelled
+from monitor.stages.clean import clean_stage, observe_templates
+from monitor.stages.fingerprint import fingerprint_stage
 from monitor.stages.story import rejection_stage, story_stage
 from monitor.stores.fingerprints import (
     FingerprintStore,
@@ -52,21 +48,25 @@ from monitor.stores.fingerprints import (
 from monitor.stores.stories import MemoryStoryStore, RedisStoryStore, StoryStore
 from monitor.stores.templates import (
     MemoryTemplateStore,
+    Observation,
     RedisTemplateStore,
     TemplateStore,
     template_store_settings,
 )
+from monitor.workers import Analysis, Feed, Prepared, PrepPool
 
-__all__ = ["OVERLAP_CHUNK", "Pipeline"]
+__all__ = ["CHUNK", "Pipeline", "reject_input"]
 
-OVERLAP_CHUNK = 100
-"""Articles per worker task: large enough to amortise pickling, small enough to start soon."""
-OVERLAP_AHEAD = 2
-"""Chunks queued in the worker, so it never waits for this process."""
+log = logging.getLogger(__name__)
 
-_Analysis = tuple[Fingerprint, ArticleFeatures]
-"""What the worker computes for the later stages of an Arabic article."""
-_Prepared = tuple[CleanArticle | Rejection, _Analysis | None]
+CHUNK = 100
+"""Articles per worker task at most: large enough to amortise the round trips, small enough
+to start soon (the first chunks are smaller: ``FIRST_CHUNK``)."""
+AHEAD = 3
+"""Chunks in flight per worker, so that none waits for this process."""
+FIRST_CHUNK = 8
+"""The first chunk's size; each next one is twice as large, up to the chunk size."""
+OVERLAP_CHUNK = CHUNK  # the name before --workers
 
 
 class Pipeline:
@@ -117,52 +117,118 @@ class Pipeline:
         return await self._decide(cleaned)
 
     async def _decide(
-        self, cleaned: CleanArticle | Rejection, analysis: _Analysis | None = None
+        self, cleaned: CleanArticle | Rejection, analysis: Analysis | None = None
     ) -> tuple[Decision, Alert | None]:
-        """The stages after cleaning (``analysis``: fingerprint and story features, if known)."""
+        """The stages after cleaning (``analysis``: fingerprint, story features and lookup
+        keys, when known)."""
         if isinstance(cleaned, Rejection):
+            if cleaned.stage == "input":
+                return reject_input(cleaned), None
             return rejection_stage(cleaned), None
         if cleaned.language != "ar":
             return rejection_stage(_non_arabic(cleaned)), None
-        fingerprint, features = analysis if analysis is not None else (None, None)
+        fingerprint, features, lookup = analysis if analysis is not None else (None, None, None)
         fingerprinted = await fingerprint_stage(
             cleaned, self.fingerprints, self.settings, fingerprint
         )
-        return await story_stage(fingerprinted, self.stories, self.settings, features)
+        return await story_stage(fingerprinted, self.stories, self.settings, features, lookup)
 
     async def process_many(
         self,
-        articles: Iterable[RawArticle],
+        items: Iterable[RawArticle | Rejection | InputLine],
         *,
+        workers: int = 1,
         overlap: bool = False,
-        chunk_size: int = OVERLAP_CHUNK,
+        chunk_size: int = CHUNK,
     ) -> AsyncIterator[tuple[Decision, Alert | None]]:
-        """Articles in the given order (order matters: stories are built as they come).
+        """Inputs in the given order (order matters: stories are built as they come): one
+        decision (and alert or None) each, in order.
 
-        ``overlap``: clean (and analyse) in a worker process, ``chunk_size`` articles at a
-        time, while this process runs the later stages; same decisions, same order.
+        An input is an article, the ``input`` rejection of one that could not be read
+        (logged and counted, see ``reject_input``) or an unparsed ``.jsonl`` line
+        (``monitor.inputs.InputLine``). ``workers``: processes to use; beyond this one,
+        ``workers - 1`` prep workers parse, clean and analyse the articles, up to
+        ``chunk_size`` at a time; same decisions, same order. ``overlap``: at least two.
         """
-        if not overlap:
-            for raw in articles:
-                yield await self.process(raw)
+        if overlap:
+            workers = max(workers, 2)
+        if "fork" not in multiprocessing.get_all_start_methods():
+            workers = 1  # workers are forked (see ``monitor.workers``): not on this system
+        if workers <= 1:
+            for item in items:
+                if isinstance(item, InputLine):
+                    item = to_input(item)
+                if isinstance(item, RawArticle):
+                    yield await self.process(item)
+                else:
+                    yield await self._decide(item)
             return
-        loop = asyncio.get_running_loop()
-        chunks = _chunks(articles, chunk_size)
-        with ProcessPoolExecutor(
-            max_workers=1,
-            initializer=_start_worker,
-            initargs=(self.settings, self._redis_url),
-        ) as executor:
-            pending: deque[Future[bytes]] = deque()
-            for chunk in itertools.islice(chunks, OVERLAP_AHEAD):
-                pending.append(executor.submit(_prepare_chunk, chunk))
-            while pending:
-                prepared = _unpickle(await asyncio.wrap_future(pending.popleft(), loop=loop))
-                following = next(chunks, None)
-                if following is not None:
-                    pending.append(executor.submit(_prepare_chunk, following))
+        async for outcome in self._process_parallel(items, workers - 1, chunk_size):
+            yield outcome
+
+    async def _process_parallel(
+        self,
+        items: Iterable[RawArticle | Rejection | InputLine],
+        pool_size: int,
+        chunk_size: int,
+    ) -> AsyncIterator[tuple[Decision, Alert | None]]:
+        """``process_many`` with ``pool_size`` prep workers (see ``monitor.workers``)."""
+        pool = PrepPool(pool_size, self.settings)  # forked before the feed's thread starts
+        feed = Feed(items, limit=2 * AHEAD * pool_size * chunk_size)
+        submitted = 0  # chunks sent to a worker
+        observed = 0  # chunks whose template observations were counted
+        size = min(FIRST_CHUNK, chunk_size)  # small first chunks: decisions start sooner
+        observations: dict[int, list[Observation]] = {}
+        finished: dict[int, list[Prepared]] = {}
+
+        def submit() -> None:
+            nonlocal submitted, size
+            while (worker := pool.idlest(AHEAD)) is not None:
+                chunk = feed.take(size)
+                if not chunk:
+                    break
+                pool.submit(worker, submitted, chunk)
+                submitted += 1
+                size = min(chunk_size, 2 * size)
+
+        async def handle(replies: list[tuple[str, int, object]]) -> None:
+            nonlocal observed
+            for kind, chunk_id, payload in replies:
+                if kind == "finished":
+                    finished[chunk_id] = payload  # type: ignore[assignment]
+                    continue
+                observations[chunk_id] = payload  # type: ignore[assignment]
+                # The template store counts every chunk's lines in input order.
+                while observed in observations:
+                    answers = await observe_templates(self.templates, observations.pop(observed))
+                    pool.finish(observed, answers)
+                    observed += 1
+
+        decided = 0  # chunks decided
+        try:
+            while True:
+                submit()
+                if decided == submitted:  # nothing in flight: wait for input
+                    if feed.finished:
+                        break
+                    await feed.arrival()
+                    continue
+                while decided not in finished:
+                    await handle(await pool.receive())
+                prepared = finished.pop(decided)
+                decided += 1
+                submit()
                 for cleaned, analysis in prepared:
                     yield await self._decide(cleaned, analysis)
+                    # Between decisions, answer the workers (they must not wait for us).
+                    if replies := pool.poll():
+                        await handle(replies)
+                        submit()
+        except BaseException:
+            feed.stop()
+            pool.terminate()
+            raise
+        pool.close()
 
     async def aclose(self) -> None:
         if self._redis is not None:
@@ -194,68 +260,8 @@ def _non_arabic(article: CleanArticle) -> Rejection:
     )
 
 
-def _chunks(articles: Iterable[RawArticle], size: int) -> Iterator[list[RawArticle]]:
-    iterator = iter(articles)
-    while chunk := list(itertools.islice(iterator, size)):
-        yield chunk
-
-
-# Worker-process state: one event loop and one template store, kept across chunks so the
-# templates learnt from earlier articles apply to later ones, as in one process.
-_worker_loop: asyncio.AbstractEventLoop | None = None
-_worker_settings: Settings | None = None
-_worker_templates: TemplateStore | None = None
-
-
-def _start_worker(settings: Settings, redis_url: str | None) -> None:
-    global _worker_loop, _worker_settings, _worker_templates
-    tune_gc()
-    _worker_loop = asyncio.new_event_loop()
-    _worker_settings = settings
-    limits = template_store_settings(settings.clean)
-    if redis_url:
-        client = aioredis.Redis.from_url(redis_url)
-        _worker_templates = RedisTemplateStore(
-            client, key_prefix=settings.redis.key_prefix, **limits
-        )
-    else:
-        _worker_templates = MemoryTemplateStore(**limits)
-
-
-def _prepare_chunk(chunk: list[RawArticle]) -> bytes:
-    """Clean stage and story features of ``chunk`` (in a worker process), pickled."""
-    assert _worker_loop is not None and _worker_settings is not None
-    assert _worker_templates is not None
-    prepared = _worker_loop.run_until_complete(_prepare(chunk, _worker_templates, _worker_settings))
-    return pickle.dumps(prepared, protocol=pickle.HIGHEST_PROTOCOL)
-
-
-def _unpickle(blob: bytes) -> list[_Prepared]:
-    # Unpickling a chunk allocates ~100k objects and no cycles; with the collector on, the
-    # allocations trigger collections that walk the whole story state, which tripled the
-    # cost of receiving a chunk (measured: 0.25 ms vs 0.07 ms per article).
-    enabled = gc.isenabled()
-    gc.disable()
-    try:
-        prepared: list[_Prepared] = pickle.loads(blob)
-    finally:
-        if enabled:
-            gc.enable()
-    return prepared
-
-
-async def _prepare(
-    chunk: list[RawArticle], templates: TemplateStore, settings: Settings
-) -> list[_Prepared]:
-    prepared: list[_Prepared] = []
-    params = FingerprintParams.from_settings(settings.fingerprint)
-    # One template-store round trip for the chunk; later articles see earlier ones' lines.
-    for cleaned in await clean_batch(chunk, templates, settings):
-        analysis: _Analysis | None = None
-        if isinstance(cleaned, CleanArticle) and cleaned.language == "ar":
-            analysis = (
-                article_fingerprint(cleaned, params),
-                article_features(cleaned.match_title, cleaned.match_sentences),
-            )
-        prepared.append((cleaned, analysis))
-    return prepared
+def reject_input(rejection: Rejection) -> Decision:
+    """The decision for an input that could not be read as an article (logged, counted)."""
+    log.warning("input rejected (%s): %s", rejection.reason, rejection.detail)
+    labelled(ARTICLES_REJECTED, rejection.stage, rejection.reason).inc()
+    return rejection_stage(rejection)

@@ -173,3 +173,21 @@ async def test_a_reprint_that_adds_a_fact_is_a_development() -> None:
     assert second.reasons["fingerprint"] == "reprint"  # the fingerprint calls it a copy...
     assert second.decision == "development" and alert is not None  # ...that tells news
     assert second.story == first.story and second.new_sentences == [added]
+
+
+async def test_a_failing_prep_worker_stops_the_replay_with_its_error(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """An exception in a prep worker (forked: it has this patch too) ends ``process_many``
+    with ``WorkerFailed`` carrying the worker's traceback, not with a hang."""
+    from monitor import workers
+
+    def broken(*_: object) -> None:
+        raise ValueError("analysis broke")
+
+    monkeypatch.setattr(workers, "features_of", broken)
+    articles = list(read_articles([SEEDS_JSONL]))
+    async with Pipeline() as pipeline:
+        with pytest.raises(workers.WorkerFailed, match="analysis broke"):
+            async for _ in pipeline.process_many(articles, workers=2):
+                pass

@@ -21,7 +21,7 @@ from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from typing import Any, Literal
 
-__all__ = ["BadLine", "BadLineReason", "JsonRow", "read_json_lines"]
+__all__ = ["BadLine", "BadLineReason", "JsonRow", "parse_json_line", "read_json_lines"]
 
 BadLineReason = Literal["blank_line", "invalid_utf8", "malformed_json", "not_an_object"]
 
@@ -54,32 +54,33 @@ def read_json_lines(lines: Iterable[bytes | str], source: str) -> Iterator[JsonR
     """One ``JsonRow`` or ``BadLine`` per line of ``lines`` (bytes from a file opened in
     binary mode, or text), in order. ``source`` names the input in the details."""
     for number, line in enumerate(lines, 1):
-        where = f"{source} line {number}"
-        if isinstance(line, bytes):
-            try:
-                # A byte-order mark may open the file; it is not part of the first row.
-                line = line.decode("utf-8-sig" if number == 1 else "utf-8")
-            except UnicodeDecodeError as exc:
-                bad = exc.object[exc.start : exc.start + 1].hex()
-                detail = f"{where}: invalid UTF-8 (byte 0x{bad} at column {exc.start + 1})"
-                yield BadLine(number, "invalid_utf8", detail)
-                continue
-        if not line.strip():
-            yield BadLine(number, "blank_line", f"{where}: blank line")
-            continue
+        yield parse_json_line(number, line, source)
+
+
+def parse_json_line(number: int, line: bytes | str, source: str) -> JsonRow | BadLine:
+    """Line ``number`` (1-based) of ``source`` as a ``JsonRow`` or a ``BadLine``: the step
+    of ``read_json_lines`` for one line, for a reader that hands lines to other processes."""
+    where = f"{source} line {number}"
+    if isinstance(line, bytes):
         try:
-            row = json.loads(line, parse_constant=_reject_constant)
-        except ValueError as exc:  # json.JSONDecodeError, NaN/Infinity, over-long integers
-            yield BadLine(number, "malformed_json", f"{where}: malformed JSON: {exc}")
-            continue
-        except RecursionError:
-            yield BadLine(number, "malformed_json", f"{where}: malformed JSON: nested too deep")
-            continue
-        if not isinstance(row, dict):
-            kind = _JSON_TYPES.get(type(row), type(row).__name__)
-            yield BadLine(number, "not_an_object", f"{where}: expected a JSON object, got {kind}")
-            continue
-        yield JsonRow(number, row)
+            # A byte-order mark may open the file; it is not part of the first row.
+            line = line.decode("utf-8-sig" if number == 1 else "utf-8")
+        except UnicodeDecodeError as exc:
+            bad = exc.object[exc.start : exc.start + 1].hex()
+            detail = f"{where}: invalid UTF-8 (byte 0x{bad} at column {exc.start + 1})"
+            return BadLine(number, "invalid_utf8", detail)
+    if not line.strip():
+        return BadLine(number, "blank_line", f"{where}: blank line")
+    try:
+        row = json.loads(line, parse_constant=_reject_constant)
+    except ValueError as exc:  # json.JSONDecodeError, NaN/Infinity, over-long integers
+        return BadLine(number, "malformed_json", f"{where}: malformed JSON: {exc}")
+    except RecursionError:
+        return BadLine(number, "malformed_json", f"{where}: malformed JSON: nested too deep")
+    if not isinstance(row, dict):
+        kind = _JSON_TYPES.get(type(row), type(row).__name__)
+        return BadLine(number, "not_an_object", f"{where}: expected a JSON object, got {kind}")
+    return JsonRow(number, row)
 
 
 def _reject_constant(name: str) -> Any:

@@ -11,6 +11,11 @@ decided: exactly one line per ``.jsonl`` line, in order. A line that cannot be a
 decision whose ``reasons`` name the stage (``input``), the reason and, in ``detail``, the
 file, the line number and what is wrong; the replay goes on.
 
+``--workers N`` (default: the cores this process may use) runs the per-article work (parsing,
+cleaning, fingerprint sketches, story features) in N - 1 worker processes beside this one,
+which keeps the stores and decides in order: the output is the same, byte for byte, as with
+``--workers 1`` (everything in this one process). See ``monitor.workers``.
+
 Example: ``monitor replay tests/data/seeds.jsonl`` or, with Redis stores,
 ``monitor replay --redis redis://127.0.0.1:6379/0 stream.jsonl``.
 """
@@ -19,25 +24,21 @@ from __future__ import annotations
 
 import argparse
 import asyncio
-import contextlib
+import itertools
 import json
 import logging
 import sys
-from collections.abc import Iterator
 from pathlib import Path
-from typing import Any, TextIO
+from typing import TYPE_CHECKING, Any, TextIO
 
-from pydantic import ValidationError
-from tqdm import tqdm
+from monitor.inputs import count_inputs, input_items, read_articles, read_inputs
 
-from monitor.commands.json_lines import BadLine, read_json_lines
-from monitor.core.charset import decode_declared, meta_charset
-from monitor.core.records import Decision, RawArticle, Rejection
-from monitor.metrics import ARTICLES_REJECTED
-from monitor.pipeline import Pipeline
-from monitor.settings import load_settings
-from monitor.stages import labelled
-from monitor.stages.story import rejection_stage
+if TYPE_CHECKING:
+    from monitor.core.records import Decision
+
+# The pipeline (numpy, pydantic models, the stores) and the settings are imported once there
+# is an input to decide: ``monitor replay --help`` and a replay of an empty file take a
+# fraction of the time (``tests/test_cli.py``).
 
 __all__ = ["decision_line", "read_articles", "read_inputs", "register", "replay"]
 
@@ -52,101 +53,24 @@ def register(subparsers: Any) -> None:
     )
     parser.add_argument("paths", nargs="+", type=Path, help=".txt, .html or .jsonl files")
     parser.add_argument("--redis", metavar="URL", help="use Redis stores at URL (default: memory)")
+    parser.add_argument(
+        "--workers",
+        type=_workers,
+        default=None,
+        metavar="N",
+        help="processes to use (default: the available cores); 1: all in this process",
+    )
     parser.set_defaults(func=_run)
 
 
-def read_inputs(paths: list[Path]) -> Iterator[RawArticle | Rejection]:
-    """One article, or the rejection of what could not be read, per input, in order.
-
-    An input is a ``.txt`` or ``.html`` file, or one line of a ``.jsonl`` file (read a line
-    at a time). A line that is not a JSON object, or whose fields have the wrong types, is an
-    ``input`` stage ``Rejection`` naming the file, the line and the problem. An article
-    without an id gets ``<file stem>-<line number>``.
-    """
-    for path in paths:
-        if path.suffix == ".jsonl":
-            yield from _jsonl_inputs(path)
-            continue
-        try:
-            page = _read_page(path)
-        except OSError as exc:
-            yield _input_rejection(path.stem, path.stem, "unreadable", f"{path}: {exc.strerror}")
-        else:
-            if path.suffix in (".html", ".htm"):
-                yield RawArticle(id=path.stem, outlet=path.stem, html=page)
-            else:
-                yield RawArticle(id=path.stem, outlet=path.stem, text=page)
-
-
-def _read_page(path: Path) -> str:
-    """A ``.txt`` or ``.html`` file as text: UTF-8 unless an HTML page declares otherwise,
-    and in the charset it really is in when that does not fit (an Arabic windows-1256 page
-    saved from a site that declares UTF-8). Newlines as in text mode."""
-    body = path.read_bytes()
-    declared = [meta_charset(body)] if path.suffix in (".html", ".htm") else []
-    text = decode_declared(body, declared).text
-    return text.replace("\r\n", "\n").replace("\r", "\n")
-
-
-def read_articles(paths: list[Path]) -> Iterator[RawArticle]:
-    """The articles of ``paths``, in order; raises ``ValueError`` at the first bad input
-    (for callers that need every input to be an article: tests, benchmarks)."""
-    for item in read_inputs(paths):
-        if isinstance(item, Rejection):
-            raise ValueError(item.detail)
-        yield item
-
-
-def _jsonl_inputs(path: Path) -> Iterator[RawArticle | Rejection]:
+def _workers(text: str) -> int:
     try:
-        lines = path.open("rb")
-    except OSError as exc:
-        yield _input_rejection(path.stem, path.stem, "unreadable", f"{path}: {exc.strerror}")
-        return
-    with lines:
-        for line in read_json_lines(lines, str(path)):
-            default_id = f"{path.stem}-{line.number}"
-            if isinstance(line, BadLine):
-                yield _input_rejection(default_id, "unknown", line.reason, line.detail)
-            else:
-                yield _from_json(line.row, default_id, f"{path} line {line.number}")
-
-
-def _from_json(row: dict[str, Any], default_id: str, where: str) -> RawArticle | Rejection:
-    row = dict(row)
-    article_id = _name(row.get("id"), default_id)
-    outlet = _name(row.get("outlet"), "unknown")
-    if article_id is None or outlet is None:
-        field = "id" if article_id is None else "outlet"
-        detail = f"{where}: {field}: must be a string or an integer"
-        return _input_rejection(
-            article_id or default_id, outlet or "unknown", "invalid_fields", detail
-        )
-    row["id"], row["outlet"] = article_id, outlet
-    for name in ("title", "text"):
-        if row.get(name) is None:
-            row[name] = ""
-    try:
-        return RawArticle.model_validate(row)
-    except ValidationError as exc:
-        problems = "; ".join(
-            f"{'.'.join(map(str, error['loc']))}: {error['msg']}" for error in exc.errors()
-        )
-        return _input_rejection(article_id, outlet, "invalid_fields", f"{where}: {problems}")
-
-
-def _name(value: Any, default: str) -> str | None:
-    """An id or outlet as text: ``default`` when missing, null or empty; ``None`` when it is
-    not a string or an integer (a list or an object has no text that names it)."""
-    if value is None or value == "":
-        return default
-    if isinstance(value, str) or (isinstance(value, int) and not isinstance(value, bool)):
-        return str(value)
-    return None
-
-
-def _input_rejection(article_id: str, outlet: str, reason: str, detail: str) -> Rejection:
-    return Rejection(id=article_id, outlet=outlet, stage="input", reason=reason, detail=detail)
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"not a number of workers: {text!r}") from None
+    if value < 1:
+        raise argparse.ArgumentTypeError(f"{value} workers: must be at least 1")
+    return value
 
 
 def decision_line(decision: Decision) -> str:
@@ -165,48 +89,47 @@ def decision_line(decision: Decision) -> str:
     )
 
 
-async def replay(paths: list[Path], out: TextIO, redis_url: str | None = None) -> int:
+async def replay(
+    paths: list[Path], out: TextIO, redis_url: str | None = None, workers: int | None = None
+) -> int:
     """Replay ``paths`` into ``out``, one decision per input as soon as it is made (a bad
     input line is a ``rejected`` decision, logged and counted); returns the number of
-    decisions."""
+    decisions. ``workers``: processes to use (``None``: the available cores)."""
+    items = input_items(paths)
+    first = next(items, None)
+    if first is None:
+        return 0
+    from monitor.pipeline import Pipeline
+    from monitor.settings import load_settings
+    from monitor.workers import available_cores
+
+    settings = load_settings()
+    if workers is None:
+        workers = available_cores()
     show = sys.stderr.isatty()
-    total = _count_inputs(paths) if show else 0
+    total = count_inputs(paths) if show else 0
     count = 0
-    async with Pipeline(load_settings(), redis_url=redis_url) as pipeline:
-        with tqdm(
-            total=total,
-            disable=not show or total < PROGRESS_MIN_ARTICLES,
-            unit="article",
-            file=sys.stderr,
-        ) as bar:
-            for item in read_inputs(paths):
-                if isinstance(item, Rejection):
-                    decision = _reject_input(item)
-                else:
-                    decision, _alert = await pipeline.process(item)
+    async with Pipeline(settings, redis_url=redis_url) as pipeline:
+        bar = _progress(total) if show and total >= PROGRESS_MIN_ARTICLES else None
+        try:
+            async for decision, _alert in pipeline.process_many(
+                itertools.chain([first], items), workers=workers
+            ):
                 out.write(decision_line(decision) + "\n")
                 out.flush()
                 count += 1
-                bar.update()
+                if bar is not None:
+                    bar.update()
+        finally:
+            if bar is not None:
+                bar.close()
     return count
 
 
-def _reject_input(rejection: Rejection) -> Decision:
-    logger.warning("input rejected (%s): %s", rejection.reason, rejection.detail)
-    labelled(ARTICLES_REJECTED, rejection.stage, rejection.reason).inc()
-    return rejection_stage(rejection)
+def _progress(total: int) -> Any:
+    from tqdm import tqdm
 
-
-def _count_inputs(paths: list[Path]) -> int:
-    """Inputs in ``paths`` (for the progress bar), counted without holding a file in memory."""
-    count = 0
-    for path in paths:
-        if path.suffix != ".jsonl":
-            count += 1
-            continue
-        with contextlib.suppress(OSError), path.open("rb") as lines:
-            count += sum(1 for _ in lines)
-    return count
+    return tqdm(total=total, unit="article", file=sys.stderr)
 
 
 def _run(args: argparse.Namespace) -> int:
@@ -215,5 +138,5 @@ def _run(args: argparse.Namespace) -> int:
     if missing:
         print(f"monitor replay: no such file: {', '.join(missing)}", file=sys.stderr)
         return 2
-    asyncio.run(replay(args.paths, sys.stdout, args.redis))
+    asyncio.run(replay(args.paths, sys.stdout, args.redis, args.workers))
     return 0

@@ -139,14 +139,20 @@ _NUMBER_FORMS = frozenset(_NUMBER_WORDS) | frozenset("و" + word for word in _NU
 
 def count_markers(words: list[str]) -> list[str]:
     """``#class:value`` for each count in a sentence's normalised tokens, in order."""
-    if not any(word[:1].isdigit() for word in words) and _NUMBER_FORMS.isdisjoint(words):
-        return []  # no number: the usual sentence costs two C-level scans
+    # No number (the usual sentence): all letters (a digit is never a letter) and no number
+    # word, found by two C-level scans.
+    if "".join(words).isalpha() and _NUMBER_FORMS.isdisjoint(words):
+        return []
+    # Only a digit or a number word (``_NUMBER_FORMS``) can start a count: the others are
+    # skipped without a call each (the walk's result is that of trying every position).
+    starts = [i for i, word in enumerate(words) if word[:1].isdigit() or word in _NUMBER_FORMS]
     markers: list[str] = []
     i = 0
-    while i < len(words):
-        found = count_of(words, i)
+    for start in starts:
+        if start < i:
+            continue  # inside the count found before
+        found = count_of(words, start)
         if found is None:
-            i += 1
             continue
         group, value, i = found
         markers.append(f"{COUNT_PREFIX}{group}:{value}")

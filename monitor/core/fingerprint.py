@@ -57,6 +57,7 @@ __all__ = [
     "bound_of",
     "containment",
     "fingerprint_text",
+    "fingerprint_tokens",
     "key_of",
     "shingle_hashes",
 ]
@@ -192,14 +193,31 @@ def fingerprint_text(
     ``content_key`` defaults to a hash of the text; ``locators`` (e.g. ``("u", outlet, url)``)
     become exact identity keys used to recognise revisions of the same page.
     """
+    return fingerprint_tokens(
+        word_tokens(normalized),
+        params,
+        content_key=key_of("c", normalized) if content_key is None else content_key,
+        locators=locators,
+    )
+
+
+def fingerprint_tokens(
+    words: Sequence[str],
+    params: FingerprintParams | None = None,
+    *,
+    content_key: int,
+    locators: Sequence[tuple[str, ...]] = (),
+) -> Fingerprint:
+    """``fingerprint_text`` of the text whose ``monitor.core.arabic.tokens`` are ``words``
+    (for a caller that has them already)."""
     params = params or FingerprintParams()
-    hashes = shingle_hashes(word_tokens(normalized), params.shingle_words)
+    hashes = shingle_hashes(words, params.shingle_words)
     query, stored = _sketch_sizes(hashes, params)
     return Fingerprint(
         samples=hashes[:query],
         stored=stored,
         shingles=int(hashes.size),
-        content_key=key_of("c", normalized) if content_key is None else content_key,
+        content_key=content_key,
         locator_keys=tuple(key_of(*locator) for locator in locators),
     )
 

@@ -30,7 +30,14 @@ from monitor.settings import Settings
 from monitor.stages import labelled
 from monitor.stores.templates import Observation, TemplateStore
 
-__all__ = ["clean_batch", "clean_stage"]
+__all__ = [
+    "clean_batch",
+    "clean_stage",
+    "finish_batch",
+    "observe_templates",
+    "prepare_batch",
+    "template_observations",
+]
 
 log = logging.getLogger(__name__)
 _CLEAN_SECONDS = STAGE_SECONDS.labels(stage=STAGE)
@@ -65,26 +72,62 @@ async def clean_batch(
     """``clean_stage`` for many articles, in order, with one template store round trip when
     the store has ``observe_many`` (later articles see earlier ones, as one by one)."""
     started = time.perf_counter()
+    prepared = prepare_batch(raws, settings)
+    answers = await observe_templates(templates, template_observations(prepared))
+    return finish_batch(prepared, answers, settings, started)
+
+
+def prepare_batch(
+    raws: Sequence[RawArticle], settings: Settings
+) -> list[PreparedArticle | Rejection]:
+    """The first half of ``clean_batch``, which needs no store: checks and text extraction."""
     prepared = [prepare_article(raw, settings.clean) for raw in raws]
     for item in prepared:
         _record_repair(item)
-    observations = [
+    return prepared
+
+
+def template_observations(
+    prepared: Sequence[PreparedArticle | Rejection],
+) -> list[Observation]:
+    """What the template store is told of ``prepared``: (outlet, short-line keys, article id)
+    per article that was not rejected, in order."""
+    return [
         Observation(item.raw.outlet, item.template_keys, item.raw.id)
         for item in prepared
         if not isinstance(item, Rejection)
     ]
-    answers: list[TemplateLines | None] = []
-    if observations:
-        try:
-            observe_many = getattr(templates, "observe_many", None)
-            if observe_many is not None:
-                answers = list(await observe_many(observations))
-            else:
-                answers = [await templates.observe(*observation) for observation in observations]
-        except (TimeoutError, RedisError, OSError):
-            log.warning("template store unavailable for %d article(s)", len(raws), exc_info=True)
-            REDIS_ERRORS.labels(operation="template_observe").inc()
-            answers = [None] * len(observations)
+
+
+async def observe_templates(
+    templates: TemplateStore, observations: Sequence[Observation]
+) -> list[TemplateLines | None]:
+    """The template store's answer per observation, in order (one round trip with
+    ``observe_many``); ``None`` for each when the store is unreachable."""
+    if not observations:
+        return []
+    try:
+        observe_many = getattr(templates, "observe_many", None)
+        if observe_many is not None:
+            return list(await observe_many(observations))
+        return [await templates.observe(*observation) for observation in observations]
+    except (TimeoutError, RedisError, OSError):
+        log.warning(
+            "template store unavailable for %d article(s)", len(observations), exc_info=True
+        )
+        REDIS_ERRORS.labels(operation="template_observe").inc()
+        return [None] * len(observations)
+
+
+def finish_batch(
+    prepared: Sequence[PreparedArticle | Rejection],
+    answers: Sequence[TemplateLines | None],
+    settings: Settings,
+    started: float,
+) -> list[CleanArticle | Rejection]:
+    """The second half of ``clean_batch``: ``answers`` are the template store's, one per
+    article of ``prepared`` that was not rejected; ``started`` the ``perf_counter`` when
+    the batch began (for the stage's timing)."""
     templates_in_order = iter(answers)
     results: list[CleanArticle | Rejection] = [
         item if isinstance(item, Rejection)

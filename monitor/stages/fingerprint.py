@@ -23,7 +23,13 @@ from redis.exceptions import RedisError
 
 from monitor.core.analysis import analysis_record
 from monitor.core.duplicates import MatchResult, classify
-from monitor.core.fingerprint import Fingerprint, FingerprintParams, fingerprint_text, key_of
+from monitor.core.fingerprint import (
+    Fingerprint,
+    FingerprintParams,
+    fingerprint_text,
+    fingerprint_tokens,
+    key_of,
+)
 from monitor.core.records import CleanArticle, FingerprintedArticle
 from monitor.core.stories import analyse
 from monitor.metrics import DUPLICATES, REDIS_ERRORS, STAGE_SECONDS
@@ -48,17 +54,21 @@ class FingerprintStoreUnavailable(RuntimeError):
     """The fingerprint store (Redis) failed; the article must be retried, not acknowledged."""
 
 
-def article_fingerprint(article: CleanArticle, params: FingerprintParams) -> Fingerprint:
-    """The fingerprint of ``article``: its body sketch, content key and page locators."""
+def article_fingerprint(
+    article: CleanArticle, params: FingerprintParams, words: Sequence[str] | None = None
+) -> Fingerprint:
+    """The fingerprint of ``article``: its body sketch, content key and page locators.
+
+    ``words``: the tokens of ``article.match_text``, when known (they are those of its
+    ``match_sentences`` one after the other: the text joins them with spaces).
+    """
     locators = [("u", article.outlet, article.url)] if article.url else []
     if article.guid:
         locators.append(("g", article.outlet, article.guid))
-    return fingerprint_text(
-        article.match_text,
-        params,
-        content_key=key_of("c", article.content_hash),
-        locators=locators,
-    )
+    content_key = key_of("c", article.content_hash)
+    if words is not None:
+        return fingerprint_tokens(words, params, content_key=content_key, locators=locators)
+    return fingerprint_text(article.match_text, params, content_key=content_key, locators=locators)
 
 
 _ANALYSED_KINDS = frozenset({"new", "revision", "reprint"})

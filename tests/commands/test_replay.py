@@ -45,3 +45,39 @@ def test_replay_with_redis(capsys: pytest.CaptureFixture[str], redis_url: str) -
     lines = _run(capsys, "--redis", redis_url, str(DATA / "seeds.jsonl"))
     assert lines[0]["decision"] == "new_story"
     assert len({line["story"] for line in lines}) == 1
+
+
+def _replay_bytes(capsys: pytest.CaptureFixture[str], *args: str) -> str:
+    assert main(["replay", *args]) == 0
+    return capsys.readouterr().out
+
+
+def test_workers_write_what_one_process_writes(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """``--workers 2`` and ``3`` (prep workers beside the deciding process) write the same
+    bytes as ``--workers 1``: 150 stream articles (copies, developments, several outlets'
+    templates), the seeds as files and as lines, and bad lines in between."""
+    bad = tmp_path / "bad.jsonl"
+    bad.write_bytes(b'{"id": 1}\n[1]\n\xff\n\n{"id": "x", "outlet": "o", "text": 7}\n')
+    inputs = [
+        str(DATA / "seeds.jsonl"),
+        str(bad),
+        str(DATA / "stream_sample.jsonl"),
+        *sorted(str(path) for path in (DATA / "seeds").glob("*.txt")),
+    ]
+    one = _replay_bytes(capsys, "--workers", "1", *inputs)
+    lines = one.splitlines()
+    assert len(lines) == 5 + 5 + 150 + 5
+    assert {json.loads(line)["decision"] for line in lines} >= {
+        "new_story", "development", "duplicate", "rejected",
+    }  # fmt: skip
+    assert _replay_bytes(capsys, "--workers", "2", *inputs) == one
+    assert _replay_bytes(capsys, "--workers", "3", *inputs) == one
+
+
+def test_workers_must_be_a_positive_number(capsys: pytest.CaptureFixture[str]) -> None:
+    with pytest.raises(SystemExit) as exit_:
+        main(["replay", "--workers", "0", str(DATA / "seeds.jsonl")])
+    assert exit_.value.code == 2
+    assert "must be at least 1" in capsys.readouterr().err

@@ -1,0 +1,54 @@
+"""The ``monitor`` command line: each command imports what it uses (a quick command starts
+quickly), and the help lists every command with the summary its module registers."""
+
+from __future__ import annotations
+
+import argparse
+import importlib
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from monitor.cli import COMMANDS
+
+ROOT = Path(__file__).resolve().parents[1]
+HEAVY = ("numpy", "pydantic", "redis", "faust", "aiokafka", "httpx", "fastapi", "trafilatura")
+
+
+def _imported_after(*argv: str) -> list[str]:
+    """The heavy packages a ``monitor ARGV`` process had imported when it exited."""
+    script = (
+        "import atexit, json, sys\n"
+        f"atexit.register(lambda: print(json.dumps(sorted({{m.split('.')[0] for m in sys.modules}}"
+        f" & set({list(HEAVY)!r}))), file=sys.stderr))\n"
+        "from monitor.cli import main\n"
+        f"sys.exit(main({list(argv)!r}))\n"
+    )
+    done = subprocess.run(
+        [sys.executable, "-c", script], capture_output=True, text=True, cwd=ROOT, timeout=60
+    )
+    return list(json.loads(done.stderr.strip().splitlines()[-1]))
+
+
+@pytest.mark.parametrize("argv", [("--help",), ("replay", "--help")])
+def test_help_imports_nothing_heavy(argv: tuple[str, ...]) -> None:
+    assert _imported_after(*argv) == []
+
+
+def test_replay_of_an_empty_file_imports_nothing_heavy(tmp_path: Path) -> None:
+    empty = tmp_path / "empty.jsonl"
+    empty.write_bytes(b"")
+    assert _imported_after("replay", str(empty)) == []
+
+
+@pytest.mark.parametrize("command", sorted(COMMANDS))
+def test_help_summary_is_the_one_the_command_registers(command: str) -> None:
+    module_name, summary = COMMANDS[command]
+    parser = argparse.ArgumentParser()
+    sub = parser.add_subparsers()
+    importlib.import_module(module_name).register(sub)
+    [action] = sub._choices_actions
+    assert (action.dest, action.help) == (command, summary)
