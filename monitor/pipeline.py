@@ -58,11 +58,13 @@ __all__ = ["CHUNK", "Pipeline", "reject_input"]
 
 log = logging.getLogger(__name__)
 
-CHUNK = 100
+CHUNK = 64
 """Articles per worker task at most: large enough to amortise the round trips, small enough
-to start soon (the first chunks are smaller: ``FIRST_CHUNK``)."""
+to start soon (the first chunks are smaller: ``FIRST_CHUNK``) and for a reply to fit in a
+pipe (``monitor.workers.PIPE_BYTES``)."""
 AHEAD = 3
-"""Chunks in flight per worker, so that none waits for this process."""
+"""Chunks in flight per worker, so that none waits for this process; the chunks not decided
+yet are at most twice as many (memory stays bounded when the workers are faster)."""
 FIRST_CHUNK = 8
 """The first chunk's size; each next one is twice as large, up to the chunk size."""
 OVERLAP_CHUNK = CHUNK  # the name before --workers
@@ -179,10 +181,14 @@ class Pipeline:
         size = min(FIRST_CHUNK, chunk_size)  # small first chunks: decisions start sooner
         observations: dict[int, list[tuple[str, list[str]]]] = {}
         finished: dict[int, list[Prepared]] = {}
+        decided = 0  # chunks decided
 
         def submit() -> None:
             nonlocal submitted, size
-            while (worker := pool.idlest(AHEAD)) is not None:
+            while (
+                submitted - decided < 2 * AHEAD * pool_size
+                and (worker := pool.idlest(AHEAD)) is not None
+            ):
                 chunk = feed.take(size)
                 if not chunk:
                     break
@@ -203,7 +209,6 @@ class Pipeline:
                     pool.finish(observed, answers)
                     observed += 1
 
-        decided = 0  # chunks decided
         try:
             while True:
                 submit()
