@@ -66,6 +66,7 @@ __all__ = [
     "Feed",
     "PrepPool",
     "Prepared",
+    "Worker",
     "WorkerFailed",
     "available_cores",
     "warm_tables",
@@ -375,7 +376,7 @@ def _serve(
     outbox: queue.SimpleQueue[bytes | None] = queue.SimpleQueue()
     sender = threading.Thread(target=_send_all, args=(outbox, replies), daemon=True)
     sender.start()
-    worker = _Worker(settings)
+    worker = Worker(settings)
     waiting: deque[tuple[str, int, Any]] = deque()
     chunk_id = -1
     try:
@@ -406,8 +407,10 @@ def _serve(
         sender.join()
 
 
-class _Worker:
-    """The per-article work, with the prepared chunks waiting for their template answers."""
+class Worker:
+    """The per-article work, with the prepared chunks waiting for their template answers:
+    ``prepare`` a chunk, then ``finish`` (pickled) or ``finished`` it with the answers. The
+    owner runs one itself too, for the small chunks it prepares while it would wait."""
 
     def __init__(self, settings: Settings) -> None:
         self.settings = settings
@@ -448,6 +451,9 @@ class _Worker:
         return template_observations(prepared)
 
     def finish(self, chunk_id: int, answers: list[TemplateLines | None]) -> bytes:
+        return _dumps(self.finished(chunk_id, answers))
+
+    def finished(self, chunk_id: int, answers: list[TemplateLines | None]) -> list[Prepared]:
         spent, inputs, prepared = self.pending.pop(chunk_id)
         cleaned = finish_batch(prepared, answers, self.settings, time.perf_counter() - spent)
         results: list[Prepared] = []
@@ -472,5 +478,4 @@ class _Worker:
                     for name, empty in _UNREAD.items():
                         setattr(article, name, empty)
             results.append((article, analysis))
-        # Pickled here, not by the sender thread: this thread has the work to do anyway.
-        return _dumps(results)
+        return results
