@@ -132,9 +132,14 @@ def _read_page(path: Path) -> str:
     return text.replace("\r\n", "\n").replace("\r", "\n")
 
 
+_READ_BUFFER = 1 << 20
+"""Bytes read at a time from a ``.jsonl`` file (a pipe gives what it has, never waits for
+more): a read is a system call, which gives up the GIL to the threads of a replay."""
+
+
 def _jsonl_lines(path: Path) -> Iterator[RawArticle | Rejection | InputLine]:
     try:
-        lines = path.open("rb")
+        lines = path.open("rb", buffering=_READ_BUFFER)
     except OSError as exc:
         yield _input_rejection(path.stem, path.stem, "unreadable", f"{path}: {exc.strerror}")
         return

@@ -10,8 +10,9 @@ articles not in Arabic (the service routes those to the ``non_arabic`` topic), g
 (``monitor.workers``) parse, clean and analyse the upcoming articles (fingerprint sketch,
 story features and index keys: per-article work) in chunks while this process keeps what
 depends on the order of the articles (the template, fingerprint and story stores) and
-decides, in the input order. The decisions are exactly those of one process; the workers'
-clean-stage metrics stay in the workers.
+decides, in the input order; when it would wait for them, it prepares a few articles itself
+(``LOCAL_CHUNK``), so that neither side idles. The decisions are exactly those of one
+process; the workers' clean-stage metrics stay in the workers.
 
 >>> import asyncio
 >>> from monitor.core.records import RawArticle
@@ -53,17 +54,24 @@ from monitor.stores.templates import (
     TemplateStore,
     template_store_settings,
 )
-from monitor.workers import Analysis, Feed, Prepared, PrepPool
+from monitor.workers import Analysis, Feed, Prepared, PrepPool, Worker
 
 __all__ = ["CHUNK", "Pipeline", "reject_input"]
 
 log = logging.getLogger(__name__)
 
-CHUNK = 100
+CHUNK = 64
 """Articles per worker task at most: large enough to amortise the round trips, small enough
-to start soon (the first chunks are smaller: ``FIRST_CHUNK``)."""
+to start soon (the first chunks are smaller: ``FIRST_CHUNK``) and for a reply to fit in a
+pipe (``monitor.workers.PIPE_BYTES``)."""
 AHEAD = 3
-"""Chunks in flight per worker, so that none waits for this process."""
+"""Chunks in flight per worker, so that none waits for this process; the chunks not decided
+yet are at most twice as many (memory stays bounded when the workers are faster)."""
+LOCAL_CHUNK = 8
+"""Articles this process prepares itself when it would otherwise wait for the workers: few,
+so that it is soon back to deciding (the single writer is the one that must not wait)."""
+LOCAL_AHEAD = 4
+"""Such chunks waiting to be decided, at most (beyond the workers' ``AHEAD``)."""
 FIRST_CHUNK = 8
 """The first chunk's size; each next one is twice as large, up to the chunk size."""
 OVERLAP_CHUNK = CHUNK  # the name before --workers
@@ -180,10 +188,17 @@ class Pipeline:
         size = min(FIRST_CHUNK, chunk_size)  # small first chunks: decisions start sooner
         observations: dict[int, list[Observation]] = {}
         finished: dict[int, list[Prepared]] = {}
+        decided = 0  # chunks decided
+        local = Worker(self.settings)  # for the chunks prepared here
+        here: set[int] = set()  # chunks prepared here whose templates are not counted yet
+        local_chunks: set[int] = set()  # chunks prepared here, not decided yet
 
         def submit() -> None:
             nonlocal submitted, size
-            while (worker := pool.idlest(AHEAD)) is not None:
+            while (
+                submitted - decided - len(local_chunks) < 2 * AHEAD * pool_size
+                and (worker := pool.idlest(AHEAD)) is not None
+            ):
                 chunk = feed.take(size)
                 if not chunk:
                     break
@@ -198,13 +213,32 @@ class Pipeline:
                     finished[chunk_id] = payload  # type: ignore[assignment]
                     continue
                 observations[chunk_id] = payload  # type: ignore[assignment]
-                # The template store counts every chunk's lines in input order.
-                while observed in observations:
-                    answers = await observe_templates(self.templates, observations.pop(observed))
+            # The template store counts every chunk's lines in input order.
+            while observed in observations:
+                answers = await observe_templates(self.templates, observations.pop(observed))
+                if observed in here:
+                    here.discard(observed)
+                    finished[observed] = local.finished(observed, answers)
+                else:
                     pool.finish(observed, answers)
-                    observed += 1
+                observed += 1
 
-        decided = 0  # chunks decided
+        async def prepare_here() -> bool:
+            """Rather than wait for the workers, prepare a small chunk here (the workers are
+            busy: every worker has its chunks; this process would be idle)."""
+            nonlocal submitted
+            if len(local_chunks) >= LOCAL_AHEAD:
+                return False
+            chunk = feed.take(LOCAL_CHUNK)
+            if not chunk:
+                return False
+            here.add(submitted)
+            local_chunks.add(submitted)
+            observations[submitted] = local.prepare(submitted, chunk)
+            submitted += 1
+            await handle([])
+            return True
+
         try:
             while True:
                 submit()
@@ -214,8 +248,13 @@ class Pipeline:
                     await feed.arrival()
                     continue
                 while decided not in finished:
-                    await handle(await pool.receive())
+                    if replies := pool.poll():
+                        await handle(replies)
+                        submit()
+                    elif not await prepare_here():
+                        await handle(await pool.receive())
                 prepared = finished.pop(decided)
+                local_chunks.discard(decided)
                 decided += 1
                 submit()
                 for cleaned, analysis in prepared:

@@ -15,16 +15,21 @@ template store in input order and sends back ``finish`` with the store's answers
 worker finishes cleaning and analyses the chunk.
 
 Workers are forked (they start in milliseconds with the code and tables already loaded) and
-talk over pipes; a sender thread on each side keeps either from waiting on the other's
-reading. Each worker handles ``finish`` requests before ``prepare`` ones, so the chunk the
-owner waits for comes first. A worker that fails sends its traceback and exits; the owner
-raises it (``WorkerFailed``).
+talk over pipes of ``PIPE_BYTES``, which hold a whole message: a message then goes in one
+write, where a pipe's default 64 KiB took a dozen, each waiting for the GIL (up to its 5 ms
+switch interval) while the sending process computed, and the reader waited for the rest.
+The owner sends through a thread per worker, so it never waits for a worker to read; a
+worker sends its replies itself (the owner always reads them soon: no cycle of waits).
+Each worker handles ``finish`` requests before ``prepare`` ones, so the chunk the owner
+waits for comes first. A worker that fails sends its traceback and exits; the owner raises
+it (``WorkerFailed``).
 """
 
 from __future__ import annotations
 
 import asyncio
 import contextlib
+import fcntl
 import gc
 import itertools
 import logging
@@ -67,6 +72,7 @@ __all__ = [
     "Feed",
     "PrepPool",
     "Prepared",
+    "Worker",
     "WorkerFailed",
     "available_cores",
     "warm_tables",
@@ -101,6 +107,9 @@ _UNREAD = {
 left out of what a worker sends back, which halves it."""
 
 
+PIPE_BYTES = 1 << 20
+"""Capacity asked for each pipe (Linux's default limit for a process without privileges):
+more than a chunk's reply (``pipeline.CHUNK`` articles of ~8 KB)."""
 CONTENTS_KEPT = 200_000
 """Content hashes a worker remembers to spot repeats (about 20 MB at most)."""
 
@@ -213,6 +222,10 @@ class PrepPool:
         self.in_flight = [0] * size
         """Chunks sent to each worker and not yet received back finished."""
         pipes = [(context.Pipe(duplex=False), context.Pipe(duplex=False)) for _ in range(size)]
+        for pair in pipes:
+            for _, write_end in pair:
+                with contextlib.suppress(OSError, AttributeError):  # Linux only; else as is
+                    fcntl.fcntl(write_end.fileno(), fcntl.F_SETPIPE_SZ, PIPE_BYTES)
         # Buffered output would be written again by each child as it exits.
         for stream in (sys.stdout, sys.stderr):
             with contextlib.suppress(Exception):
@@ -373,10 +386,7 @@ def _serve(
     for end in others:
         end.close()
     signal.signal(signal.SIGINT, signal.SIG_IGN)  # Ctrl-C is the owner's to handle
-    outbox: queue.SimpleQueue[bytes | None] = queue.SimpleQueue()
-    sender = threading.Thread(target=_send_all, args=(outbox, replies), daemon=True)
-    sender.start()
-    worker = _Worker(settings)
+    worker = Worker(settings)
     waiting: deque[tuple[str, int, Any]] = deque()
     chunk_id = -1
     try:
@@ -397,18 +407,20 @@ def _serve(
                 )
             else:
                 reply = (_FINISHED, chunk_id, worker.finish(chunk_id, payload))
-            outbox.put(_dumps(reply))
+            replies.send_bytes(_dumps(reply))
     except EOFError:  # the owner closed the pipe: done
         pass
     except BaseException:
-        outbox.put(_dumps((_FAILED, chunk_id, traceback.format_exc())))
+        with contextlib.suppress(OSError):  # the owner is gone: nobody to tell
+            replies.send_bytes(_dumps((_FAILED, chunk_id, traceback.format_exc())))
     finally:
-        outbox.put(None)
-        sender.join()
+        replies.close()
 
 
-class _Worker:
-    """The per-article work, with the prepared chunks waiting for their template answers."""
+class Worker:
+    """The per-article work, with the prepared chunks waiting for their template answers:
+    ``prepare`` a chunk, then ``finish`` (pickled) or ``finished`` it with the answers. The
+    owner runs one itself too, for the small chunks it prepares while it would wait."""
 
     def __init__(self, settings: Settings) -> None:
         self.settings = settings
@@ -449,6 +461,9 @@ class _Worker:
         return template_observations(prepared)
 
     def finish(self, chunk_id: int, answers: list[TemplateLines | None]) -> bytes:
+        return _dumps(self.finished(chunk_id, answers))
+
+    def finished(self, chunk_id: int, answers: list[TemplateLines | None]) -> list[Prepared]:
         spent, inputs, prepared = self.pending.pop(chunk_id)
         cleaned = finish_batch(prepared, answers, self.settings, time.perf_counter() - spent)
         results: list[Prepared] = []
@@ -473,5 +488,4 @@ class _Worker:
                     for name, empty in _UNREAD.items():
                         setattr(article, name, empty)
             results.append((article, analysis))
-        # Pickled here, not by the sender thread: this thread has the work to do anyway.
-        return _dumps(results)
+        return results
