@@ -385,8 +385,10 @@ def _asserted_actions(original: str, terms: list[str]) -> list[str]:
     """``_actions(terms)`` that the sentence says happened at least once: not negated (لم يتم
     القبض) and not the name of a case (المتهم في قضية اقتحام)."""
     actions = _actions(terms)
-    if not actions:
-        return actions
+    if not actions or (
+        _REFERENCE_TERMS.isdisjoint(terms) and _NEGATION_PATTERN.search(original) is None
+    ):
+        return actions  # the usual sentence: nothing to read word by word
     words = tokens(normalize(original))
     asserted: set[str] = set()
     for index, term in enumerate(map(_term_or_empty, words)):
@@ -404,6 +406,8 @@ def _asserted_actions(original: str, terms: list[str]) -> list[str]:
 def _new_cause(original: str, seen_terms: set[int]) -> str:
     """The cause a sentence gives (the terms after بسبب, نتيجة, ...) when most of its words
     are new to the story, else ``""``."""
+    if _CAUSE_PATTERN.search(original) is None:
+        return ""
     normalized = normalize(original)
     if _CAUSES.isdisjoint(normalized.split()):
         return ""
@@ -420,6 +424,13 @@ def _new_cause(original: str, seen_terms: set[int]) -> str:
 def _term_or_empty(word: str) -> str:
     terms = content_terms([word])
     return terms[0] if terms else ""
+
+
+_REFERENCE_TERMS = _REFERENCES | {_term_or_empty(word) for word in _REFERENCES} - {""}
+"""A sentence holding none of these names no case (as content terms)."""
+_NEGATION_PATTERN = re.compile(r"(?<!\S)[وفب]?(?:لم|لا|ليس|ليست|عدم|دون|بدون)(?!\S)")
+"""A sentence without these words negates no action (in its original spelling)."""
+_CAUSE_PATTERN = re.compile(r"(?<!\S)و?(?:بسبب|نتيجة|نتيجه|جراء|جرّاء|بفعل)(?!\S)")
 
 
 _PLAN_PREFIXES = ("س", "ل")
