@@ -26,7 +26,7 @@ DOCUMENTS = 10_000
 weight of a word rarer than one article in ten thousand."""
 ARTICLE_WORDS = 300
 """Words of a typical news article."""
-MIN_DOCUMENTS = 1
+MIN_DOCUMENTS = 2
 
 
 def build(documents: int = DOCUMENTS, article_words: int = ARTICLE_WORDS) -> dict[str, object]:
