@@ -30,6 +30,7 @@ from __future__ import annotations
 import re
 from collections import Counter
 from dataclasses import dataclass, field
+from functools import lru_cache
 from itertools import chain, filterfalse
 from typing import Any
 
@@ -389,6 +390,14 @@ def _asserted_actions(original: str, terms: list[str]) -> list[str]:
         _REFERENCE_TERMS.isdisjoint(terms) and _NEGATION_PATTERN.search(original) is None
     ):
         return actions  # the usual sentence: nothing to read word by word
+    asserted = _asserted_in(original)
+    return [action for action in actions if action in asserted]
+
+
+@lru_cache(maxsize=4096)
+def _asserted_in(original: str) -> frozenset[str]:
+    """The actions ``original`` names neither negated nor as a case's name (a sentence is
+    judged, then recorded: read once)."""
     words = tokens(normalize(original))
     asserted: set[str] = set()
     for index, term in enumerate(map(_term_or_empty, words)):
@@ -400,7 +409,7 @@ def _asserted_actions(original: str, terms: list[str]) -> list[str]:
             not before or _term_or_empty(before[-1]) not in _REFERENCES
         ):
             asserted.add(action)
-    return [action for action in actions if action in asserted]
+    return frozenset(asserted)
 
 
 def _new_cause(original: str, seen_terms: set[int]) -> str:
