@@ -96,15 +96,10 @@ _PREPARE, _FINISH, _PREPARED, _FINISHED, _FAILED = (
     "failed",
 )
 
-_UNREAD = {
-    "paragraphs": [],
-    "match_text": "",
-    "removed": [],
-    "match_title": "",
-    "match_sentences": [],
-}
-"""Fields of an analysed article that no later stage reads (``records._ANALYSED_OMITS``):
-left out of what a worker sends back, which halves it."""
+_UNREAD = {"paragraphs": [], "match_text": "", "removed": []}
+"""Fields of an article that no later stage reads (``records.FINGERPRINTED_OMITS``)."""
+_ANALYSED = {"match_title": "", "match_sentences": []}
+"""Fields the story stage reads only to analyse an article that comes without features."""
 
 
 PIPE_BYTES = 1 << 20
@@ -478,6 +473,9 @@ class Worker:
                 token_lists = [tokens(article.match_title), *map(tokens, article.match_sentences)]
                 body = list(itertools.chain.from_iterable(token_lists[1:]))
                 fingerprint = article_fingerprint(article, self.params, body)
+                # Left out of what is sent back (which halves it), now used.
+                for name, empty in _UNREAD.items():
+                    setattr(article, name, empty)
                 if self._repeats(article.content_hash):
                     # Most likely an exact copy, which needs no features: left to the story
                     # stage (with the texts it needs), which computes them only if not.
@@ -485,7 +483,7 @@ class Worker:
                 else:
                     features = features_of(analyse_tokens(token_lists))
                     analysis = (fingerprint, features, lookup_keys(features))
-                    for name, empty in _UNREAD.items():
+                    for name, empty in _ANALYSED.items():
                         setattr(article, name, empty)
             results.append((article, analysis))
         return results
