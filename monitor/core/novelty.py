@@ -5,15 +5,17 @@ Per sentence of the article (normalised form, aligned with the original):
 1. *Reported?* Its fingerprint (the set of hashed content terms) is compared with the
    fingerprints of the sentences the story already reported; containment (shared terms /
    the sentence's terms) at or above ``StorySettings.reported_containment`` means restated,
-   unless the sentence carries a new number, date or kind of action (an update of a reported
-   sentence: "the trial was adjourned to 4 May").
+   unless the sentence carries a new count or kind of event (an update of a reported
+   sentence: "the toll rose to 19").
 2. *Relevant?* It names a core entity of the story (the people, places, organisations of
    its titles), or shares ``RELEVANT_SHARED_TERMS`` of the story's strongest terms. An
    off-topic paragraph (a wire story's unrelated closing paragraph) is not news of this story.
-3. *Facts:* what it adds that the story never reported: entities, numbers and dates,
-   kinds of action (arrival, meeting, signing, attack, death, arrest, ...: a story that
-   reported a signing is not told again by ``اتفاقيه``), quotes whose words are new.
-   Only sentences with facts are reported as new.
+3. *Facts:* what it adds that changes the story's state: a new kind of event (arrest,
+   charge, committee, suspension, ...; one the sentence negates, لم يتم القبض, or uses to
+   name a known case, المتهم في قضية اقتحام, is none), a count above the story's highest of
+   its class (``monitor.core.counts``), a cause in words the story never used, a person
+   named in full doing something. Dates, quotes, unseen names, reactions and background
+   are no facts. Only sentences with facts are reported as new.
 
 An article is a development when its new relevant sentences add facts worth at least
 ``StorySettings.development_min_score``. List items (related-link lists the cleaner left)
