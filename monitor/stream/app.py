@@ -151,6 +151,11 @@ class MonitorApp(faust.App):
         }
         wanted.update(self.declared_topics)
         await create_topics(self.settings, wanted)
+        # The fixed tables (term and n-gram weights, gazetteer) take about a second to build:
+        # built here, before the first record, they do not hold up the first alerts.
+        from monitor.workers import warm_tables
+
+        warm_tables()
 
     async def on_stop(self) -> None:
         await super().on_stop()
