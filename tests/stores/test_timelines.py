@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import uuid
-from collections.abc import AsyncIterator
 from datetime import UTC, datetime
 
 import pytest
@@ -131,44 +130,37 @@ async def test_timelines_off() -> None:
     assert store.timelines == {} and store.digests == {} and store.outlet_stories("o") == {}
 
 
-@pytest.fixture
-async def client(redis_url: str) -> AsyncIterator[aioredis.Redis]:
-    connection = aioredis.Redis.from_url(redis_url)
-    try:
-        yield connection
-    finally:
-        await connection.aclose()
-
-
 @pytest.mark.integration
 @pytest.mark.parametrize("mode", ["direct", "deferred", "write_behind"])
-async def test_redis_timelines(client: aioredis.Redis, mode: str) -> None:
+async def test_redis_timelines(redis_client: aioredis.Redis, mode: str) -> None:
     prefix = f"t-{uuid.uuid4().hex[:6]}:"
     store = RedisStoryStore(
-        client, prefix, timeline_size=4,
+        redis_client, prefix, timeline_size=4,
         defer_writes=mode == "deferred", write_behind=mode == "write_behind",
     )  # fmt: skip
     await exercise(store)
     # The timeline and its digest expire with the story.
-    story_ttl = await client.ttl(f"{prefix}story:sum:s1")
+    story_ttl = await redis_client.ttl(f"{prefix}story:sum:s1")
     for key in (f"{prefix}story:tl:s1", f"{prefix}story:tlx:s1"):
-        assert 0 < await client.ttl(key) <= story_ttl
+        assert 0 < await redis_client.ttl(key) <= story_ttl
     # Merged links (written by the story stage) are followed.
-    await client.set(f"{prefix}story:merged:s2", "s1", ex=60)
-    await client.set(f"{prefix}story:merged:s0", "s2", ex=60)
+    await redis_client.set(f"{prefix}story:merged:s2", "s1", ex=60)
+    await redis_client.set(f"{prefix}story:merged:s0", "s2", ex=60)
     assert await store.resolve("s0") == "s1"
     assert await store.resolve("unknown") == "unknown"
 
 
 @pytest.mark.integration
-async def test_write_behind_timelines_are_what_direct_saves_write(client: aioredis.Redis) -> None:
+async def test_write_behind_timelines_are_what_direct_saves_write(
+    redis_client: aioredis.Redis,
+) -> None:
     from tests.stores.test_stories import redis_contents
 
     run = uuid.uuid4().hex[:6]
-    direct = RedisStoryStore(client, f"t-{run}-d:", timeline_size=4)
-    batched = RedisStoryStore(client, f"t-{run}-b:", timeline_size=4, write_behind=True)
+    direct = RedisStoryStore(redis_client, f"t-{run}-d:", timeline_size=4)
+    batched = RedisStoryStore(redis_client, f"t-{run}-b:", timeline_size=4, write_behind=True)
     await exercise(direct)
     await exercise(batched)
-    assert await redis_contents(client, f"t-{run}-b:") == await redis_contents(
-        client, f"t-{run}-d:"
+    assert await redis_contents(redis_client, f"t-{run}-b:") == await redis_contents(
+        redis_client, f"t-{run}-d:"
     )

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import uuid
-from collections.abc import AsyncIterator
 from datetime import UTC, datetime
 from pathlib import Path
 
@@ -130,19 +129,10 @@ async def test_alert_stream_replays_after_last_event_id() -> None:
     assert broadcaster.clients == 0
 
 
-@pytest.fixture
-async def redis(redis_url: str) -> AsyncIterator[aioredis.Redis]:
-    client = aioredis.Redis.from_url(redis_url)
-    try:
-        yield client
-    finally:
-        await client.aclose()
-
-
 @pytest.mark.integration
-async def test_redis_pages_search_and_merges(redis: aioredis.Redis) -> None:
+async def test_redis_pages_search_and_merges(redis_client: aioredis.Redis) -> None:
     prefix = f"t-{uuid.uuid4().hex[:6]}:"
-    store = RedisStoryStore(redis, prefix, write_behind=True)
+    store = RedisStoryStore(redis_client, prefix, write_behind=True)
     for i in range(25):
         state, _ = story(f"s{i:02d}", "زيارة بوتين" if i % 5 == 0 else "مباراة الأهلي", "نص", 0.0)
         state.updated = 1000.0 + (i // 2)  # pairs updated at the same time: ties in the cursor
@@ -150,8 +140,8 @@ async def test_redis_pages_search_and_merges(redis: aioredis.Redis) -> None:
         await store.save(state, keys=index_keys(state), articles=[f"a{i}"], retention=DAY,
                          timeline=[decision(f"a{i}", "new_story", 9, outlet=outlet, sid=state.id)])  # fmt: skip
     await store.flush()
-    await redis.set(f"{prefix}story:merged:s24", "s20", ex=60)
-    async with client_of(create_app(RedisStoryBrowser(redis, prefix))) as web:
+    await redis_client.set(f"{prefix}story:merged:s24", "s20", ex=60)
+    async with client_of(create_app(RedisStoryBrowser(redis_client, prefix))) as web:
         seen: list[str] = []
         cursor = ""
         while True:

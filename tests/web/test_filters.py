@@ -4,7 +4,6 @@ many stories, in memory and on real Redis (written through the story agent's sto
 from __future__ import annotations
 
 import uuid
-from collections.abc import AsyncIterator
 
 import pytest
 import redis.asyncio as aioredis
@@ -114,29 +113,20 @@ async def test_memory_outlet_filter_pages() -> None:
     await check_outlets(MemoryStoryBrowser(store), expected)
 
 
-@pytest.fixture
-async def client(redis_url: str) -> AsyncIterator[aioredis.Redis]:
-    connection = aioredis.Redis.from_url(redis_url)
-    try:
-        yield connection
-    finally:
-        await connection.aclose()
-
-
 @pytest.mark.integration
-async def test_redis_outlet_filter_pages(client: aioredis.Redis) -> None:
+async def test_redis_outlet_filter_pages(redis_client: aioredis.Redis) -> None:
     prefix = f"t-{uuid.uuid4().hex[:6]}:"
-    expected = await fill(RedisStoryStore(client, prefix, write_behind=True))
-    await check_outlets(RedisStoryBrowser(client, prefix), expected)
+    expected = await fill(RedisStoryStore(redis_client, prefix, write_behind=True))
+    await check_outlets(RedisStoryBrowser(redis_client, prefix), expected)
     # The outlet index is what the stories' digests say, scored with their last update.
-    x = await client.zrange(f"{prefix}story:out:x", 0, -1, withscores=True)
+    x = await redis_client.zrange(f"{prefix}story:out:x", 0, -1, withscores=True)
     assert {m.decode(): at for m, at in x} == {
         sid: at for sid, (at, outlets) in expected.items() if "x" in outlets
     }
-    assert 0 < await client.ttl(f"{prefix}story:out:x") <= DAY
+    assert 0 < await redis_client.ttl(f"{prefix}story:out:x") <= DAY
     # A page examines a bounded number of index entries: with a tiny budget the pages come
     # short, but still go on from their cursor to the same list.
-    small = RedisStoryBrowser(client, prefix, match_budget=3)
+    small = RedisStoryBrowser(redis_client, prefix, match_budget=3)
     assert await pages(small, 10, outlet="x") == listed(expected, "x")
 
 
@@ -200,23 +190,23 @@ async def test_memory_search_pages() -> None:
 
 
 @pytest.mark.integration
-async def test_redis_search_pages(client: aioredis.Redis) -> None:
+async def test_redis_search_pages(redis_client: aioredis.Redis) -> None:
     prefix = f"t-{uuid.uuid4().hex[:6]}:"
-    store = RedisStoryStore(client, prefix, write_behind=True)
+    store = RedisStoryStore(redis_client, prefix, write_behind=True)
     expected = await fill(store)
-    browser = RedisStoryBrowser(client, prefix)
+    browser = RedisStoryBrowser(redis_client, prefix)
     await check_search(browser, expected)
-    assert await pages(RedisStoryBrowser(client, prefix, match_budget=3), 10, q="بوتين") == (
+    assert await pages(RedisStoryBrowser(redis_client, prefix, match_budget=3), 10, q="بوتين") == (
         listed(expected, title="بوتين")
     )
     # The search index holds every visit (the pipeline's index keeps 50 per key).
-    assert await client.zcard(f"{prefix}story:sx:بوتين") == 210
-    assert await client.zcard(f"{prefix}story:idx:بوتين") == 50
-    assert 0 < await client.ttl(f"{prefix}story:sx:بوتين") <= DAY
+    assert await redis_client.zcard(f"{prefix}story:sx:بوتين") == 210
+    assert await redis_client.zcard(f"{prefix}story:idx:بوتين") == 50
+    assert 0 < await redis_client.ttl(f"{prefix}story:sx:بوتين") <= DAY
     await refile(store)
     await check_refiled(browser, expected)
     # A key that never held more than the index keeps has no search index: its filings are
     # all in the index, which the search reads instead.
     few = await add_few(store)
-    assert not await client.exists(f"{prefix}story:sx:المتحف")
+    assert not await redis_client.exists(f"{prefix}story:sx:المتحف")
     assert await pages(browser, 2, q="المتحف") == few
