@@ -419,10 +419,7 @@ def _new_cause(original: str, seen_terms: set[int]) -> str:
     are new to the story, else ``""``."""
     if _CAUSE_PATTERN.search(original) is None:
         return ""
-    normalized = normalize(original)
-    if _CAUSES.isdisjoint(normalized.split()):
-        return ""
-    words = tokens(normalized)
+    words = tokens(normalize(original))
     for index, word in enumerate(words):
         if word in _CAUSES:
             said = content_terms(words[index + 1 : index + 1 + CAUSE_TERMS + 2])[:CAUSE_TERMS]
