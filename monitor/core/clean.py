@@ -50,6 +50,7 @@ __all__ = [
     "extract_html",
     "finish_article",
     "prepare_article",
+    "unwrap_lines",
 ]
 
 STAGE = "clean"
@@ -213,13 +214,7 @@ def prepare_article(
         return _reject(raw, "empty", "no text")
     if _is_garbage(text):
         return _reject(raw, "garbage", "mostly control or replacement characters, few letters")
-    lines, removed = split_embeds(
-        [
-            stripped
-            for line in _BAD_CHARS.sub(" ", text).splitlines()
-            if (stripped := " ".join(line.split()))
-        ]
-    )
+    lines, removed = split_embeds(unwrap_lines(_BAD_CHARS.sub(" ", text).splitlines()))
     if not lines:
         return _reject(raw, "empty", "no text")
     normalized: list[str] = []
@@ -243,6 +238,33 @@ def prepare_article(
         removed=tuple(removed),
         charset_repair=charset_repair,
     )
+
+
+_WRAPPED_END = re.compile(r"[.!?؟:…\"'»”)]\s*$")
+"""A line ending so ends a sentence or a quote; a line ending otherwise may run on."""
+
+
+def unwrap_lines(raw_lines: list[str]) -> list[str]:
+    """Lines with inner whitespace collapsed, empty ones dropped, and hard-wrapped ones joined.
+
+    Some outlets wrap their text at a fixed width and indent every continuation line; a
+    sentence then spans lines, and read line by line its count ("بلغ" / "5 حالات") or its
+    actor ("انتقلت" / "النيابة العامة") would fall apart. An indented line joins the line
+    before it unless that one ends a sentence.
+
+    >>> unwrap_lines(["السويس - مراسل", "تجرد", "    عامل من مشاعر", "    الرحمة.", "  وقال."])
+    ['السويس - مراسل', 'تجرد عامل من مشاعر الرحمة.', 'وقال.']
+    """
+    lines: list[str] = []
+    for raw in raw_lines:
+        line = " ".join(raw.split())
+        if not line:
+            continue
+        if lines and raw[:1].isspace() and not _WRAPPED_END.search(lines[-1]):
+            lines[-1] = f"{lines[-1]} {line}"
+        else:
+            lines.append(line)
+    return lines
 
 
 def _is_title_like(line: str) -> bool:

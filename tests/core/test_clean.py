@@ -425,3 +425,26 @@ def test_short_first_line_is_the_title_not_a_byline() -> None:
     assert isinstance(article, CleanArticle)
     assert article.title == "كواليس الزيارة"
     assert ("byline", "مروة على") in [(r.reason, r.text) for r in article.removed]
+
+
+def test_hard_wrapped_lines_are_read_as_the_sentences_they_wrap() -> None:
+    # Wrapped at a fixed width with indented continuations: read line by line, the count
+    # ("بلغ" / "5 حالات") and the actor ("انتقلت" / "النيابة العامة") fell apart.
+    text = (
+        "المنوفية - مراسل\n"
+        "أعلن\n"
+        "            رئيس الوحدة المحلية أن عدد المتوفين في حادث انهيار المدخنة قد بلغ\n"
+        "            5 حالات.\n"
+        "وأوضح أن سيارات الإسعاف هرعت لإنقاذ العمال بينما انتقلت\n"
+        "            النيابة العامة لمعاينة موقع الحادث.\n"
+        "    وتباشر النيابة تحقيقاتها حول أسباب الحادث."
+    )
+    result = clean_article(RawArticle(id="w", outlet="x", title="انهيار مدخنة", text=text))
+    assert isinstance(result, CleanArticle)
+    assert result.sentences == [
+        "المنوفية - مراسل",
+        "أعلن رئيس الوحدة المحلية أن عدد المتوفين في حادث انهيار المدخنة قد بلغ 5 حالات.",
+        "وأوضح أن سيارات الإسعاف هرعت لإنقاذ العمال بينما انتقلت النيابة العامة لمعاينة "
+        "موقع الحادث.",
+        "وتباشر النيابة تحقيقاتها حول أسباب الحادث.",
+    ]
