@@ -11,8 +11,8 @@ Per sentence of the article (normalised form, aligned with the original):
    its titles), or shares ``RELEVANT_SHARED_TERMS`` of the story's strongest terms. An
    off-topic paragraph (a wire story's unrelated closing paragraph) is not news of this story.
 3. *Facts:* what it adds that changes the story's state: a new kind of event (arrest,
-   charge, committee, suspension, ...; one the sentence negates, لم يتم القبض, or uses to
-   name a known case, المتهم في قضية اقتحام, is none), a count above the story's highest of
+   charge, committee, suspension, ...; one the sentence negates, لم يتم القبض, asks for,
+   يطالبون بإقالة, or uses to name a known case, المتهم في قضية اقتحام, is none), a count above the story's highest of
    its class (``monitor.core.counts``), a cause in words the story never used, a person
    named in full doing something. Dates, quotes, unseen names, reactions and background
    are no facts. Only sentences with facts are reported as new.
@@ -97,7 +97,7 @@ _RAW_ACTIONS: dict[str, str] = {
     "charge": "اتهام تهمة إحالة أحال أحالت يحيل",
     "detention": "حبس تحبس يحبس حبسه",
     "committee": "تشكيل يشكل شكلت",
-    "suspension": "أوقف إيقاف",
+    "suspension": "أوقف إيقاف وقف",
     "emergency": "طوارئ",
     "evacuation": "إجلاء",
     "rescue": "إنقاذ انتشال",
@@ -155,6 +155,13 @@ _REFERENCES = _normalized(
     "المتهمون متهم متهمين ذكرى أحداث الأحداث"
 )
 """Before an action, it names a known case (المتهم في قضية اقتحام, المتهم بقتل): no new event."""
+_DEMANDS = _normalized(
+    "طالب وطالب طالبت وطالبت يطالب ويطالب تطالب وتطالب يطالبون ويطالبون طالبوا وطالبوا "
+    "المطالبة للمطالبة والمطالبة مطالبا مطالبين بالمطالبة مطالبة بمطالبة مطالب ومطالب "
+    "دعا ودعا دعت ودعت يدعو ويدعو تدعو وتدعو يدعون دعوا ناشد يناشد تناشد مناشدا ناشدت"
+)
+"""Before an action, it is asked for, not done (يطالبون بإقالة, للمطالبة بوقف): no event."""
+_DEMAND_REACH = 6
 _CAUSES = _normalized("بسبب وبسبب نتيجة نتيجه جراء بفعل")
 """Words that give a cause (بسبب ماس كهربائي, نتيجة انفجار اسطوانة غاز): a story that learns
 why something happened has changed."""
@@ -389,7 +396,9 @@ def _asserted_actions(original: str, terms: list[str]) -> list[str]:
     القبض) and not the name of a case (المتهم في قضية اقتحام)."""
     actions = _actions(terms)
     if not actions or (
-        _REFERENCE_TERMS.isdisjoint(terms) and _NEGATION_PATTERN.search(original) is None
+        _REFERENCE_TERMS.isdisjoint(terms)
+        and _NEGATION_PATTERN.search(original) is None
+        and _DEMAND_PATTERN.search(original) is None
     ):
         return actions  # the usual sentence: nothing to read word by word
     asserted = _asserted_in(original)
@@ -407,8 +416,10 @@ def _asserted_in(original: str) -> frozenset[str]:
         if action not in _ACTIONS:
             continue
         before = words[max(0, index - _NEGATION_REACH) : index]
-        if _NEGATIONS.isdisjoint(before) and (
-            not before or _term_or_empty(before[-1]) not in _REFERENCES
+        if (
+            _NEGATIONS.isdisjoint(before)
+            and (not before or _term_or_empty(before[-1]) not in _REFERENCES)
+            and _DEMANDS.isdisjoint(words[max(0, index - _DEMAND_REACH) : index])
         ):
             asserted.add(action)
     return frozenset(asserted)
@@ -438,6 +449,8 @@ _REFERENCE_TERMS = _REFERENCES | {_term_or_empty(word) for word in _REFERENCES} 
 """A sentence holding none of these names no case (as content terms)."""
 _NEGATION_PATTERN = re.compile(r"(?<!\S)[وفب]?(?:لم|لا|ليس|ليست|عدم|دون|بدون)(?!\S)")
 """A sentence without these words negates no action (in its original spelling)."""
+_DEMAND_PATTERN = re.compile(r"(?:طالب|مطالب|دعا|دعت|يدعو|تدعو|يدعون|دعوا|ناشد|يناشد|تناشد)")
+"""A sentence without these letters asks for nothing (in its original spelling)."""
 _CAUSE_PATTERN = re.compile(r"(?<!\S)و?(?:بسبب|نتيجة|نتيجه|جراء|جرّاء|بفعل)(?!\S)")
 
 

@@ -112,3 +112,14 @@ def test_an_action_naming_a_known_case_is_no_event() -> None:
     assert not result.is_development
     told = judge(["وأضرب عمال منطاد الأقصر عن العمل صباح اليوم احتجاجا على الحادث."])
     assert told.new_sentences[0].facts["event"] == ["اضرب"]
+
+
+def test_an_action_asked_for_is_no_event_and_an_action_done_beside_it_is() -> None:
+    asked = judge(["وطالب أهالي ضحايا منطاد الأقصر بوقف رحلات المناطيد حتى انتهاء التحقيق."])
+    assert not asked.is_development
+    done = judge(["وأصدر محافظ الأقصر قرارا بوقف رحلات المناطيد بعد سقوط المنطاد ومصرع السياح."])
+    assert done.is_development
+    assert done.new_sentences[0].facts["event"] == ["وقف"]
+    # Closed, then asked for more: the closure is news, what they ask for is not.
+    both = judge(["وأغلق الأهالي طريق الأقصر احتجاجا على سقوط المنطاد ويطالبون بإقالة المحافظ."])
+    assert both.new_sentences[0].facts["event"] == ["اغلق"]
