@@ -399,9 +399,10 @@ def _asserted_actions(original: str, terms: list[str]) -> list[str]:
         _REFERENCE_TERMS.isdisjoint(terms)
         and _NEGATION_PATTERN.search(original) is None
         and _DEMAND_PATTERN.search(original) is None
+        and _ANONYMOUS_SOURCE.search(original) is None
     ):
         return actions  # the usual sentence: nothing to read word by word
-    asserted = _asserted_in(original)
+    asserted = _asserted_in(_ANONYMOUS_SOURCE.sub(" ", original))
     return [action for action in actions if action in asserted]
 
 
@@ -451,6 +452,11 @@ _NEGATION_PATTERN = re.compile(r"(?<!\S)[وفب]?(?:لم|لا|ليس|ليست|ع
 """A sentence without these words negates no action (in its original spelling)."""
 _DEMAND_PATTERN = re.compile(r"(?:طالب|مطالب|دعا|دعت|يدعو|تدعو|يدعون|دعوا|ناشد|يناشد|تناشد)")
 """A sentence without these letters asks for nothing (in its original spelling)."""
+_ANONYMOUS_SOURCE = re.compile(
+    r"(?:رفض|يرفض|طلب|فضل)[تا]?\s+(?:عدم\s+)?(?:ذكر|الكشف\s+عن|الإفصاح\s+عن|الافصاح\s+عن|نشر)"
+    r"\s+(?:اسم|هويت)\S*"
+)
+"""مصدر رفض ذكر اسمه (a source who declined to be named): no refusal, no identification."""
 _CAUSE_PATTERN = re.compile(r"(?<!\S)و?(?:بسبب|نتيجة|نتيجه|جراء|جرّاء|بفعل)(?!\S)")
 
 

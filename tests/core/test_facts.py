@@ -123,3 +123,10 @@ def test_an_action_asked_for_is_no_event_and_an_action_done_beside_it_is() -> No
     # Closed, then asked for more: the closure is news, what they ask for is not.
     both = judge(["وأغلق الأهالي طريق الأقصر احتجاجا على سقوط المنطاد ويطالبون بإقالة المحافظ."])
     assert both.new_sentences[0].facts["event"] == ["اغلق"]
+
+
+def test_a_source_declining_to_be_named_refuses_nothing() -> None:
+    anonymous = judge(["وقال مصدر أمني رفض ذكر اسمه إن التحقيقات في سقوط منطاد الأقصر مستمرة."])
+    assert not anonymous.is_development
+    refused = judge(["ورفض محافظ الأقصر استئناف رحلات المناطيد بعد سقوط المنطاد."])
+    assert refused.new_sentences[0].facts["event"] == ["رفض"]
