@@ -144,6 +144,11 @@ class FingerprintSettings(_Group):
 
 class StorySettings(_Group):
     same_story_threshold: Share = Field(0.27, description="Similarity needed to join a story.")
+    anchor_threshold: Share = Field(
+        0.35,
+        description="Similarity at which a joining article becomes one of the recent articles "
+        "later ones are compared with (below it, it joins without extending the story's reach).",
+    )
     merge_threshold: Share = Field(
         0.6, description="Similarity to two open stories at which they merge into one."
     )

@@ -209,6 +209,8 @@ class Choice:
     reasons: dict[str, object]
     absorbed: StoryState | None = None
     """Another open story the article links as clearly: merged into ``story``."""
+    score: float | None = None
+    """The similarity the article joined ``story`` with (None: a reprint of its article)."""
 
 
 def choose_story(
@@ -234,7 +236,7 @@ def choose_story(
             reasons["revised_similarity"] = revised_score.as_dict()
             if revised_score.raw >= settings.same_story_threshold:
                 reasons["similarity"] = revised_score.as_dict()
-                return Choice(revised, reasons)
+                return Choice(revised, reasons, score=revised_score.score)
     ranking = _best(features, candidates, now, settings)
     best, score = ranking.best, ranking.best_similarity
     dormant, dormant_score = ranking.dormant, ranking.dormant_similarity
@@ -244,7 +246,7 @@ def choose_story(
             reasons["similarity"] = score.as_dict()
             other, other_score = ranking.runner_up, ranking.runner_up_similarity
             if other is None or other_score is None:
-                return Choice(best.state, reasons)
+                return Choice(best.state, reasons, score=score.score)
             # The article links two open stories as clearly: they are one story. The larger
             # (then the older) keeps its id, which most of its readers know; the other
             # forwards to it.
@@ -256,7 +258,7 @@ def choose_story(
                 "into": older.id,
                 "similarity": other_score.as_dict() if other.state is younger else score.as_dict(),
             }
-            return Choice(older, reasons, absorbed=younger)
+            return Choice(older, reasons, absorbed=younger, score=score.score)
     if dormant is not None and dormant_score is not None:
         reasons["dormant"] = {"story": dormant.state.id, **dormant_score.as_dict()}
         if _clearly_continues(dormant_score, features, dormant.state, settings):
@@ -265,7 +267,7 @@ def choose_story(
                 "story": dormant.state.id,
                 "idle_days": round((now - dormant.state.updated) / DAY),
             }
-            return Choice(dormant.state, reasons)
+            return Choice(dormant.state, reasons, score=dormant_score.score)
     return Choice(None, reasons)
 
 
@@ -295,7 +297,11 @@ def conclude(
     )
     reasons["novelty"] = novelty.reasons()
     new_sentences = [sentence.text for sentence in novelty.new_sentences]
-    merge_article(story, features, now=now)
+    # A weakly joined article belongs to the story but is no anchor for later ones: through
+    # it, one article after another, a story would chain to everything about its place or
+    # its kind of event (every brawl of a province, every fire of a town).
+    anchor = choice.score is None or choice.score >= settings.anchor_threshold
+    merge_article(story, features, now=now, anchor=anchor)
     record_reported(
         story,
         [features.text.title, *features.text.sentences],

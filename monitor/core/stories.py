@@ -614,8 +614,11 @@ def new_story_state(
     return state
 
 
-def merge_article(state: StoryState, article: ArticleFeatures, *, now: float) -> None:
-    """Fold an article's features into the story (bounded)."""
+def merge_article(
+    state: StoryState, article: ArticleFeatures, *, now: float, anchor: bool = True
+) -> None:
+    """Fold an article's features into the story (bounded); an ``anchor`` also becomes one
+    of the recent articles later ones are compared with (``Matcher.nearest``)."""
     # Keys are interned (see ``Matcher``); a key already there keeps its string.
     centroid = dict(state.centroid)
     for key, weight in article.vector.items():
@@ -636,7 +639,7 @@ def merge_article(state: StoryState, article: ArticleFeatures, *, now: float) ->
     for key in sorted(article.title_entities):
         title_entities[key] = title_entities.get(key, 0) + 1
     state.title_entities = dict(sorted(title_entities.items(), key=lambda kv: -kv[1])[:12])
-    if article.sketch:
+    if anchor and article.sketch:
         state.sketches = [*state.sketches, article.sketch][-STORY_SKETCHES:]
     state.articles += 1
     state.updated = max(state.updated, now)

@@ -159,3 +159,24 @@ def test_an_article_that_links_two_open_stories_merges_them() -> None:
     assert outcome.decision.reasons["merged"]["into"] == choice.story.id
     assert choice.story.articles == 3  # both fragments and the bridging article
     assert outcome.decision.story == choice.story.id
+
+
+def test_only_a_closely_joined_article_becomes_an_anchor_of_its_story() -> None:
+    # A weakly joined article is a member but later articles are not compared with it:
+    # through such links a story chains to everything about its place or kind of event.
+    joined_sketches = {}
+    for anchor_threshold in (0.0, 1.0):
+        settings = StorySettings(anchor_threshold=anchor_threshold)
+        first = decide(FIRST, [], 0)
+        assert first.story is not None and len(first.story.sketches) == 1
+        later = article("a5", LATER.title, LATER.sentences)
+        outcome = decide_story(
+            FingerprintedArticle(article=later, kind="new"),
+            article_features(later.match_title, later.match_sentences),
+            [Candidate(first.story, closed=False)],
+            now=0.0,
+            settings=settings,
+        )
+        assert outcome.decision.story == first.story.id
+        joined_sketches[anchor_threshold] = len(first.story.sketches)
+    assert joined_sketches == {0.0: 2, 1.0: 1}
