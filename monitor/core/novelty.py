@@ -12,7 +12,8 @@ Per sentence of the article (normalised form, aligned with the original):
    off-topic paragraph (a wire story's unrelated closing paragraph) is not news of this story.
 3. *Facts:* what it adds that changes the story's state: a new kind of event (arrest,
    charge, committee, suspension, ...; one the sentence negates, لم يتم القبض, asks for,
-   يطالبون بإقالة, or uses to name a known case, المتهم في قضية اقتحام, is none), a count above the story's highest of
+   يطالبون بإقالة, says is under way, وجاري ضبط, or uses to name a known case, المتهم في
+   قضية اقتحام, is none), a count above the story's highest of
    its class (``monitor.core.counts``), a cause in words the story never used, a person
    named in full doing something. Dates, quotes, unseen names, reactions and background
    are no facts. Only sentences with facts are reported as new.
@@ -162,6 +163,10 @@ _DEMANDS = _normalized(
 )
 """Before an action, it is asked for, not done (يطالبون بإقالة, للمطالبة بوقف): no event."""
 _DEMAND_REACH = 6
+_ONGOING = _normalized("جاري وجاري جارى وجارى وجار")
+"""Before actions, they are under way, not done (وجاري ضبط المتهمين, وجارٍ التعرف على هوية
+...): no event until one is reported done. It governs the rest of its sentence: it opens the
+closing clause of a police statement."""
 _CAUSES = _normalized("بسبب وبسبب نتيجة نتيجه جراء بفعل")
 """Words that give a cause (بسبب ماس كهربائي, نتيجة انفجار اسطوانة غاز): a story that learns
 why something happened has changed."""
@@ -421,6 +426,7 @@ def _asserted_in(original: str) -> frozenset[str]:
             _NEGATIONS.isdisjoint(before)
             and (not before or _term_or_empty(before[-1]) not in _REFERENCES)
             and _DEMANDS.isdisjoint(words[max(0, index - _DEMAND_REACH) : index])
+            and _ONGOING.isdisjoint(words[:index])
         ):
             asserted.add(action)
     return frozenset(asserted)
@@ -450,7 +456,7 @@ _REFERENCE_TERMS = _REFERENCES | {_term_or_empty(word) for word in _REFERENCES} 
 """A sentence holding none of these names no case (as content terms)."""
 _NEGATION_PATTERN = re.compile(r"(?<!\S)[وفب]?(?:لم|لا|ليس|ليست|عدم|دون|بدون)(?!\S)")
 """A sentence without these words negates no action (in its original spelling)."""
-_DEMAND_PATTERN = re.compile(r"(?:طالب|مطالب|دعا|دعت|يدعو|تدعو|يدعون|دعوا|ناشد|يناشد|تناشد)")
+_DEMAND_PATTERN = re.compile(r"(?:طالب|مطالب|دعا|دعت|يدعو|تدعو|يدعون|دعوا|ناشد|يناشد|تناشد|جار)")
 """A sentence without these letters asks for nothing (in its original spelling)."""
 _ANONYMOUS_SOURCE = re.compile(
     r"(?:رفض|يرفض|طلب|فضل)[تا]?\s+(?:عدم\s+)?(?:ذكر|الكشف\s+عن|الإفصاح\s+عن|الافصاح\s+عن|نشر)"

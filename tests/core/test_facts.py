@@ -130,3 +130,10 @@ def test_a_source_declining_to_be_named_refuses_nothing() -> None:
     assert not anonymous.is_development
     refused = judge(["ورفض محافظ الأقصر استئناف رحلات المناطيد بعد سقوط المنطاد."])
     assert refused.new_sentences[0].facts["event"] == ["رفض"]
+
+
+def test_an_action_under_way_is_no_event() -> None:
+    under_way = judge(["وتم نقل المصابين إلى المستشفى وجاري ضبط المسؤولين عن سقوط منطاد الأقصر."])
+    assert not under_way.is_development
+    done = judge(["وتم ضبط المسؤولين عن سقوط منطاد الأقصر وجاري العرض على النيابة."])
+    assert done.new_sentences[0].facts["event"] == ["ضبط"]
