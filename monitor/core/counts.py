@@ -15,6 +15,8 @@ the word before the number (مصرع 18 سائحا is a death toll) and counts n
 ['#death:5', '#injury:6']
 >>> count_markers(tokens(normalize("سداد المبلغ البالغ قيمته 10 ملايين")))
 ['#money:10000000']
+>>> count_markers(tokens(normalize("إصابة ضابط و4 مجندين ومصرع 4 أقباط ومسلم")))
+['#injury:5', '#death:5']
 """
 
 from __future__ import annotations
@@ -35,9 +37,19 @@ _RAW_CLASSES: dict[str, str] = {
     "weapons": "صاروخ صاروخا صواريخ قذيفة قذائف سلاح قطعة طلقة طلقات عبوة عبوات",
     "money": "جنيه جنيها دولار دولارا يورو ريال ريالا درهم درهما",
     "people": "شخص شخصا أشخاص سائح سائحا سياح مواطن مواطنا مواطنين طفل طفلا أطفال امرأة نساء "
-    "رجل رجلا رجال جندي جنديا جنود عسكري عسكريا مجند مجندا ضابط ضابطا ضباط شرطي فرد أفراد "
-    "عامل عاملا عمال راكب راكبا ركاب أسرة أسر آخر آخرين آخرون",
+    "رجل رجلا رجال جندي جنديا جنود عسكري عسكريا مجند مجندا مجندين مجندون ضابط ضابطا ضباط "
+    "شرطي شرطيا شرطيين فرد أفراد عامل عاملا عمال راكب راكبا ركاب أسرة أسر آخر آخرين آخرون "
+    "مدني مدنيا مدنيين مدنيون طالب طالبا طلاب تلميذ تلاميذ صياد صيادين صيادون مسلح مسلحا "
+    "مسلحين مسلحون قبطي أقباط مسلم مسلما مسلمين مهاجر مهاجرا مهاجرين لاجئ لاجئا لاجئين "
+    "سجين سجينا سجناء",
 }
+_RAW_SINGULAR_PEOPLE = (
+    "شخص سائح مواطن طفل امرأة رجل جندي عسكري مجند ضابط شرطي عامل راكب مدني طالب تلميذ صياد "
+    "مسلح قبطي مسلم مهاجر لاجئ سجين"
+)
+_SINGULAR_PEOPLE = frozenset(map(normalize, _RAW_SINGULAR_PEOPLE.split()))
+"""One person, named by what they are: «ضابط و4 مجندين» (an officer and four conscripts) are
+five, «4 أقباط ومسلم» too."""
 _CLASS_OF: dict[str, str] = {
     normalize(word): group
     for group, words in _RAW_CLASSES.items()
@@ -116,7 +128,8 @@ def count_of(words: list[str], i: int) -> tuple[str, int, int] | None:
         if group == "people":
             # "21 tourists" counts nothing that changes; "the death of 21 tourists" does,
             # and so does «لقي 5 عمال مصرعهم» (met their death).
-            group = _CONTEXT_CLASSES.get(_bare(words[i - 1]), "") if i > 0 else ""
+            value, before, j = _with_companions(words, i, value, j)
+            group = _CONTEXT_CLASSES.get(_bare(words[before]), "") if before >= 0 else ""
             if not group and _DIED.intersection(words[j + 1 : j + 3]):
                 group = "death"
             if not group:
@@ -125,6 +138,25 @@ def count_of(words: list[str], i: int) -> tuple[str, int, int] | None:
     if i > 0 and words[i - 1] in _SUM_WORDS:
         return "money", value, end  # مبلغ 10 ملايين, بقيمة 5 آلاف: a sum, currency unsaid
     return None
+
+
+def _with_companions(words: list[str], i: int, value: int, j: int) -> tuple[int, int, int]:
+    """People counted beside the number at ``i`` (its noun at ``j``): one named before it
+    (إصابة ضابط و4 مجندين), one or more named after (مصرع 4 أقباط ومسلم, مقتل 3 جنود و2
+    ضباط). Returns the sum, the index of the word before them all and the last noun's."""
+    before = i - 1
+    if before >= 1 and words[before] == "و" and _bare(words[before - 1]) in _SINGULAR_PEOPLE:
+        value, before = value + 1, before - 2
+    after = j + 1
+    if after < len(words) and words[after][:1] == "و" and words[after][1:] in _SINGULAR_PEOPLE:
+        value, j = value + 1, after
+    elif after + 2 < len(words) and words[after] == "و":
+        more = _number_at(words, after + 1)
+        if more is not None:
+            noun = after + 1 + more[1]
+            if noun < len(words) and _CLASS_OF.get(_bare(words[noun])) == "people":
+                value, j = value + more[0], noun
+    return value, before, j
 
 
 _DIED = frozenset(normalize(word) for word in ["مصرعهم", "مصرعه", "حتفهم", "حتفه"])
