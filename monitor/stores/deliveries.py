@@ -72,6 +72,8 @@ from typing import Literal, Protocol, cast
 from redis.asyncio import Redis
 from redis.exceptions import WatchError
 
+from monitor.stores.scripts import lua_source
+
 __all__ = [
     "Claim",
     "DeliveryRecord",
@@ -335,57 +337,11 @@ class MemoryDeliveryStore:
         return None
 
 
-_ENQUEUE = """
-local added = 0
-for i = 1, #ARGV - 1, 3 do
-  local h = KEYS[2] .. ARGV[i]
-  if redis.call('EXISTS', h) == 0 then
-    redis.call('HSET', h, 'subscriber', ARGV[i + 1], 'payload', ARGV[i + 2],
-               'state', 'pending', 'attempts', 0, 'created', ARGV[#ARGV])
-    redis.call('ZADD', KEYS[1], ARGV[#ARGV], ARGV[i])
-    added = added + 1
-  end
-end
-return added
-"""
-
-_CLAIM = """
-local keys = redis.call('ZRANGEBYSCORE', KEYS[1], '-inf', ARGV[1], 'LIMIT', 0, tonumber(ARGV[3]))
-local out = {}
-for i, k in ipairs(keys) do
-  local h = KEYS[2] .. k
-  if redis.call('HGET', h, 'state') == 'pending' then
-    local owner = ARGV[4] .. '-' .. i
-    redis.call('ZADD', KEYS[1], ARGV[2], k)
-    local attempts = redis.call('HINCRBY', h, 'attempts', 1)
-    redis.call('HSET', h, 'owner', owner)
-    local row = redis.call('HMGET', h, 'subscriber', 'payload')
-    table.insert(out, {k, row[1], row[2], attempts, owner})
-  else
-    redis.call('ZREM', KEYS[1], k)
-  end
-end
-return out
-"""
-
-_RETRY = """
-if redis.call('HGET', KEYS[2], 'state') ~= 'pending' or redis.call('HGET', KEYS[2], 'owner') ~= ARGV[1] then
-  return 0
-end
-redis.call('HSET', KEYS[2], 'error', ARGV[3])
-redis.call('ZADD', KEYS[1], ARGV[2], ARGV[4])
-return 1
-"""
-
-_DEAD = """
-if redis.call('HGET', KEYS[2], 'state') ~= 'pending' or redis.call('HGET', KEYS[2], 'owner') ~= ARGV[1] then
-  return 0
-end
-redis.call('HSET', KEYS[2], 'state', 'dead', 'error', ARGV[2])
-redis.call('EXPIRE', KEYS[2], ARGV[3])
-redis.call('ZREM', KEYS[1], ARGV[4])
-return 1
-"""
+# The Redis scripts (monitor/stores/lua/deliveries/), read once.
+_ENQUEUE = lua_source("deliveries/enqueue")
+_CLAIM = lua_source("deliveries/claim")
+_RETRY = lua_source("deliveries/retry")
+_DEAD = lua_source("deliveries/dead")
 
 
 def _text(value: bytes | str | None) -> str:

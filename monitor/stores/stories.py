@@ -75,6 +75,7 @@ from monitor.core.decide import Candidate
 from monitor.core.records import Decision
 from monitor.core.stories import StoryState
 from monitor.core.weights import DOCUMENTS_FIELD, TermCounts
+from monitor.stores.scripts import lua_source
 
 __all__ = [
     "DECIDED_TTL",
@@ -106,6 +107,18 @@ MEMORY_FIELDS = ("sentences", "seen_terms", "numbers", "sources")
 SUMMARY_FIELDS = tuple(f.name for f in fields(StoryState) if f.name not in MEMORY_FIELDS)
 _NOT_QUEUED: Any = object()
 _DECISION_JSON = Decision.__pydantic_serializer__.to_json
+
+# The Redis scripts (monitor/stores/lua/stories/), read once. Scripts that share Lua functions
+# start with the library files that define them.
+_CANDIDATES_LUA = lua_source("stories/candidates")
+_COUNT_TERMS_LUA = lua_source("stories/count_terms")
+_FILE_LUA = lua_source("stories/file_search", "stories/file")
+_READ_INDEX_LUA = lua_source("stories/read_index")
+_TIMELINE_LUA = lua_source("stories/add_timeline", "stories/timeline")
+_MERGE_TIMELINES_LUA = lua_source("stories/merge_timelines")
+_RESOLVE_LUA = lua_source("stories/resolve")
+_FLUSH_LUA = lua_source("stories/add_timeline", "stories/file_search", "stories/flush")
+_STORY_OF_LUA = lua_source("stories/story_of")
 
 
 class StoryStore(Protocol):
@@ -408,344 +421,12 @@ class MemoryStoryStore:
         return sum(1 for s in self._stories.values() if s.updated >= now - close_after)
 
 
-# KEYS: index keys. ARGV: prefix, min_time, per_key, limit.
-# Returns [id1, updated1, id2, updated2, ...] for the best `limit` stories by index hits
-# (updated: the latest score seen, which is the story's last update).
-_CANDIDATES_LUA = """
-local prefix, min_time = ARGV[1], ARGV[2]
-local per_key, limit = tonumber(ARGV[3]), tonumber(ARGV[4])
-local hits, latest, exact, order = {}, {}, {}, {}
-for _, key in ipairs(KEYS) do
-  local filed = redis.call('ZREVRANGEBYSCORE', key, '+inf', min_time, 'WITHSCORES', 'LIMIT', 0, per_key)
-  for i = 1, #filed, 2 do
-    local sid, when = filed[i], tonumber(filed[i + 1])
-    if hits[sid] == nil then
-      hits[sid] = 0
-      latest[sid] = when
-      exact[sid] = filed[i + 1]
-      order[#order + 1] = sid
-    end
-    hits[sid] = hits[sid] + 1
-    if when > latest[sid] then
-      latest[sid] = when
-      exact[sid] = filed[i + 1]
-    end
-  end
-end
-table.sort(order, function(a, b)
-  if hits[a] ~= hits[b] then return hits[a] > hits[b] end
-  if latest[a] ~= latest[b] then return latest[a] > latest[b] end
-  return a < b
-end)
-local reply = {}
-for i = 1, math.min(limit, #order) do
-  reply[#reply + 1] = order[i]
-  reply[#reply + 1] = exact[order[i]]  -- as Redis wrote it: tostring would round
-end
-return reply
-"""
-
-# KEYS: the term counts hash. ARGV: term, increment, term, increment, ... (one call).
-_COUNT_TERMS_LUA = """
-for i = 1, #ARGV, 2 do
-  redis.call('HINCRBY', KEYS[1], ARGV[i], ARGV[i + 1])
-end
-"""
-
-
 def _increments(terms: Counter[str], documents: int) -> list[str | int]:
     """``_COUNT_TERMS_LUA``'s arguments: each term's increment, then the documents'."""
     flat: list[str | int] = [DOCUMENTS_FIELD, documents]
     for term, count in terms.items():
         flat += (term, count)
     return flat
-
-
-# Lua (a prefix of the scripts that file stories under index keys): the search index's part
-# of a filing under one key, after its ``idx`` ZADD and before its trim. ``over``: ``idx``
-# now holds more than its limit (it is about to be trimmed); ``entries``: the filings
-# {score, member, ...}. A key that never overflowed has every filing in ``idx`` and no
-# ``sx``; at its first trim ``sx`` starts as a copy of ``idx`` (every filing so far, this
-# one included), and from then on gets every filing too. Trimmed to the stories updated
-# from ``cutoff`` on when one is added.
-_FILE_SEARCH_LUA = """
-local function file_search(index_key, search_key, over, entries, ttl, cutoff)
-  local found = 0
-  if redis.call('EXISTS', search_key) == 1 then
-    for i = 1, #entries, 1000 do
-      found = found + redis.call('ZADD', search_key, unpack(entries, i, math.min(i + 999, #entries)))
-    end
-  elseif over then
-    redis.call('ZUNIONSTORE', search_key, 1, index_key)
-    found = 1
-  else
-    return
-  end
-  if found > 0 then redis.call('ZREMRANGEBYSCORE', search_key, '-inf', cutoff) end
-  redis.call('EXPIRE', search_key, ttl)
-end
-"""
-
-# KEYS: index keys, then (with a cutoff) their search index keys. ARGV: story id, its last
-# update, stories kept per key, TTL in seconds, cutoff ('': no search index).
-# One command instead of three per key: packing ~75 commands per save dominated its cost.
-_FILE_LUA = (
-    _FILE_SEARCH_LUA
-    + """
-local sid, updated = ARGV[1], ARGV[2]
-local keep, ttl, cutoff = tonumber(ARGV[3]), tonumber(ARGV[4]), ARGV[5]
-local count = cutoff == '' and #KEYS or #KEYS / 2
-for i = 1, count do
-  local key = KEYS[i]
-  redis.call('ZADD', key, updated, sid)
-  if cutoff ~= '' then
-    file_search(key, KEYS[count + i], redis.call('ZCARD', key) > keep, {updated, sid}, ttl, cutoff)
-  end
-  redis.call('ZREMRANGEBYRANK', key, 0, -keep - 1)
-  redis.call('EXPIRE', key, ttl)
-end
-return count
-"""
-)
-
-# KEYS: index keys. Returns, per key, its whole sorted set {id1, score1, ...}.
-_READ_INDEX_LUA = """
-local reply = {}
-for i, key in ipairs(KEYS) do
-  reply[i] = redis.call('ZRANGE', key, 0, -1, 'WITHSCORES')
-end
-return reply
-"""
-
-# Lua (a prefix of the scripts that add to timelines): add a story's new entries to story
-# ``sid``'s timeline and digest, trim the timeline to its ``keep`` latest, give both ``ttl``.
-# ``times``: the entries' times, their decisions' JSON in ARGV from ``arg`` on; ``digest``:
-# what they add to the digest, summed by the writer ({developments, latest news time or '',
-# outlet, articles, outlet, articles, ...}): a few commands per story, not per entry.
-# Returns the next ARGV.
-_ADD_TIMELINE_LUA = """
-local function add_timeline(prefix, sid, ttl, times, digest, arg, keep)
-  local timeline, digest_key = prefix .. 'tl:' .. sid, prefix .. 'tlx:' .. sid
-  local scored = {}
-  for j, at in ipairs(times) do
-    scored[2 * j - 1], scored[2 * j] = at, ARGV[arg + j - 1]
-  end
-  if redis.call('ZADD', timeline, unpack(scored)) > 0 and redis.call('ZCARD', timeline) > keep then
-    redis.call('ZREMRANGEBYRANK', timeline, 0, -keep - 1)
-  end
-  for i = 3, #digest, 2 do
-    redis.call('HINCRBY', digest_key, 'o:' .. digest[i], digest[i + 1])
-  end
-  if digest[1] > 0 then redis.call('HINCRBY', digest_key, 'developments', digest[1]) end
-  local latest = digest[2]
-  if latest ~= '' then
-    local last = redis.call('HGET', digest_key, 'last_development')
-    if not last or tonumber(latest) > tonumber(last) then
-      redis.call('HSET', digest_key, 'last_development', latest)
-    end
-  end
-  redis.call('EXPIRE', timeline, ttl)
-  redis.call('EXPIRE', digest_key, ttl)
-  return arg + #times
-end
-
--- Note story ``sid`` (last update ``at``) under each outlet of its digest, in ``filings``
--- (outlet -> {score, member, ...}), for ``file_outlets``.
-local function note_outlets(prefix, sid, at, filings)
-  for _, name in ipairs(redis.call('HKEYS', prefix .. 'tlx:' .. sid)) do
-    if string.sub(name, 1, 2) == 'o:' then
-      local outlet = string.sub(name, 3)
-      local filed = filings[outlet]
-      if filed == nil then
-        filed = {}
-        filings[outlet] = filed
-      end
-      filed[#filed + 1] = at
-      filed[#filed + 1] = sid
-    end
-  end
-end
-
--- The outlet index: per outlet, one ZADD (a few thousand members at most per call), a trim
--- of the stories past ``cutoff`` when a story was added, and ``ttl``.
-local function file_outlets(prefix, filings, ttl, cutoff)
-  for outlet, filed in pairs(filings) do
-    local key, added = prefix .. 'out:' .. outlet, 0
-    for i = 1, #filed, 1000 do
-      added = added + redis.call('ZADD', key, unpack(filed, i, math.min(i + 999, #filed)))
-    end
-    if added > 0 then redis.call('ZREMRANGEBYSCORE', key, '-inf', cutoff) end
-    redis.call('EXPIRE', key, ttl)
-  end
-end
-"""
-
-# ARGV: the keyspace, {story id, TTL, keep, {times, digest}, last update, cutoff} as JSON,
-# then the entries' decisions.
-_TIMELINE_LUA = (
-    _ADD_TIMELINE_LUA
-    + """
-local prefix, story = ARGV[1], cjson.decode(ARGV[2])
-local added, outlets = story[4], {}
-add_timeline(prefix, story[1], story[2], added[1], added[2], 3, story[3])
-note_outlets(prefix, story[1], story[5], outlets)
-file_outlets(prefix, outlets, story[2], story[6])
-return #added[1]
-"""
-)
-
-# ARGV: the keyspace, from story id, into story id, timeline entries kept. Records the merge
-# link; the link and the merged timeline expire with the story it went into (the TTL of its
-# summary).
-_MERGE_TIMELINES_LUA = """
-local prefix, from, into, keep = ARGV[1], ARGV[2], ARGV[3], tonumber(ARGV[4])
-local source, target = prefix .. 'tl:' .. from, prefix .. 'tl:' .. into
-local source_digest, target_digest = prefix .. 'tlx:' .. from, prefix .. 'tlx:' .. into
-if redis.call('EXISTS', source) == 1 then
-  -- A decision is in one timeline only, so the aggregate never chooses.
-  redis.call('ZUNIONSTORE', target, 2, target, source, 'AGGREGATE', 'MIN')
-  if redis.call('ZCARD', target) > keep then
-    redis.call('ZREMRANGEBYRANK', target, 0, -keep - 1)
-  end
-  redis.call('DEL', source)
-end
-local fields = redis.call('HGETALL', source_digest)
-local ttl = redis.call('TTL', prefix .. 'sum:' .. into)
-local updated = redis.call('ZSCORE', prefix .. 'updated', into)
-for i = 1, #fields, 2 do
-  local name, value = fields[i], fields[i + 1]
-  if string.sub(name, 1, 2) == 'o:' then
-    -- The outlet index names the story the merged one went into.
-    local outlet_key = prefix .. 'out:' .. string.sub(name, 3)
-    redis.call('ZREM', outlet_key, from)
-    if updated then redis.call('ZADD', outlet_key, updated, into) end
-    if ttl > 0 then redis.call('EXPIRE', outlet_key, ttl) end
-  end
-  if name == 'last_development' then
-    local last = redis.call('HGET', target_digest, name)
-    if not last or tonumber(value) > tonumber(last) then
-      redis.call('HSET', target_digest, name, value)
-    end
-  else
-    redis.call('HINCRBY', target_digest, name, value)
-  end
-end
-redis.call('DEL', source_digest)
-redis.call('SET', prefix .. 'merged:' .. from, into)
-if ttl > 0 then
-  redis.call('EXPIRE', target, ttl)
-  redis.call('EXPIRE', target_digest, ttl)
-  redis.call('EXPIRE', prefix .. 'merged:' .. from, ttl)
-end
-return 1
-"""
-
-# ARGV: the keyspace, a story id. Returns the story it now is (merged links followed).
-_RESOLVE_LUA = f"""
-local prefix, sid = ARGV[1], ARGV[2]
-for _ = 1, {MERGE_HOPS} do
-  local merged_into = redis.call('GET', prefix .. 'merged:' .. sid)
-  if not merged_into then return sid end
-  sid = merged_into
-end
-return sid
-"""
-
-# ARGV: the keyspace (``P story:``), the batch as JSON (see ``_write_batch``), then per story
-# of its "stories" the four memory fields, then the decisions of the stories' timeline entries
-# (story by story, as listed in "stories"). Sent in one MULTI after an MSET of the summaries
-# and outcomes, which this gives their TTLs. A MULTI of ~500 commands and ~10,000 arguments
-# cost more than the writes: redis-py packs arguments in pure Python and reads a QUEUED reply
-# per command. Large values stay out of Lua, which hashes every byte of a string it is
-# handed. The index filings come grouped by key: one ZADD and one EXPIRE per key. A story's
-# update only grows, so one trim after the batch's filings keeps what trimming after each
-# would; it is needed only when the ZADD added a member (new scores alone leave the size at
-# most ``keep``) and the set may now hold more than ``keep``: not for the keys of "small",
-# which the writer holds in memory with fewer stories than that after the batch.
-_FLUSH_LUA = (
-    _ADD_TIMELINE_LUA
-    + _FILE_SEARCH_LUA
-    + """
-local prefix = ARGV[1]
-local batch = cjson.decode(ARGV[2])
-local keep, ttl = batch.keep, batch.ttl
-local past_keep = tostring(-keep - 1)
-local function zadd(key, entries)  -- {score, member, ...}: unpack takes a few thousand at most
-  local added = 0
-  for i = 1, #entries, 1000 do
-    added = added + redis.call('ZADD', key, unpack(entries, i, math.min(i + 999, #entries)))
-  end
-  return added
-end
-local updated, outlets = {}, {}
-local timeline_arg = 4 * #batch.stories + 3
-for i, story in ipairs(batch.stories) do
-  local sid, story_ttl, at, arg = story[1], story[2], story[3], 4 * i - 1
-  redis.call('EXPIRE', prefix .. 'sum:' .. sid, story_ttl)
-  local memory = prefix .. 'mem:' .. sid
-  -- Every field is rewritten (the memory always has all four): no DEL needed.
-  redis.call('HSET', memory, 'terms', ARGV[arg], 'sents', ARGV[arg + 1],
-             'lens', ARGV[arg + 2], 'meta', ARGV[arg + 3])
-  redis.call('EXPIRE', memory, story_ttl)
-  updated[2 * i - 1], updated[2 * i] = at, sid
-  local added = story[4]
-  if #added > 0 then
-    timeline_arg = add_timeline(prefix, sid, story_ttl, added[1], added[2], timeline_arg,
-                                batch.timeline_keep)
-    note_outlets(prefix, sid, at, outlets)
-  end
-end
-file_outlets(prefix, outlets, ttl, batch.cutoff)
-local function file(index, check)
-  for key, filed in pairs(index) do
-    local index_key, added, entries = prefix .. 'idx:' .. key, 0, nil
-    local sid, at = next(filed)
-    if next(filed, sid) == nil then  -- most keys get one story per batch
-      added = redis.call('ZADD', index_key, at, sid)
-      entries = {at, sid}
-    else
-      entries = {}
-      for sid, at in pairs(filed) do
-        entries[#entries + 1] = at
-        entries[#entries + 1] = sid
-      end
-      added = zadd(index_key, entries)
-    end
-    local over = check and added > 0 and redis.call('ZCARD', index_key) > keep
-    -- A key of "small" never overflowed: its filings are all in idx, no search index.
-    if batch.search and check then
-      file_search(index_key, prefix .. 'sx:' .. key, over, entries, ttl, batch.cutoff)
-    end
-    if over then
-      redis.call('ZREMRANGEBYRANK', index_key, 0, past_keep)
-    end
-    redis.call('EXPIRE', index_key, ttl)
-  end
-end
-file(batch.small, false)
-file(batch.index, true)
-for article, mapped in pairs(batch.articles) do
-  redis.call('SET', prefix .. 'art:' .. article, mapped[1], 'EX', mapped[2])
-end
-zadd(prefix .. 'updated', updated)
-redis.call('ZREMRANGEBYSCORE', prefix .. 'updated', '-inf', batch.cutoff)
-for _, article in ipairs(batch.outcomes) do
-  redis.call('EXPIRE', prefix .. 'dec:' .. article, batch.outcome_ttl)
-end
-return #batch.stories
-"""
-)
-
-# KEYS: article->story key. ARGV: prefix. Returns {summary, field, value, ...} or {}.
-_STORY_OF_LUA = """
-local sid = redis.call('GET', KEYS[1])
-if not sid then return {} end
-local summary = redis.call('GET', ARGV[1] .. 'story:sum:' .. sid)
-if not summary then return {} end
-local reply = redis.call('HGETALL', ARGV[1] .. 'story:mem:' .. sid)
-table.insert(reply, 1, summary)
-return reply
-"""
 
 
 def _file(filed: dict[str, float], story_id: str, updated: float) -> None:
@@ -989,7 +670,7 @@ class RedisStoryStore:
             pipe.eval(_MERGE_TIMELINES_LUA, 0, self._keyspace, from_id, into_id, self.timeline_size)
 
     async def resolve(self, story_id: str) -> str:
-        return _text(await self._resolve(args=[self._keyspace, story_id]))
+        return _text(await self._resolve(args=[self._keyspace, story_id, MERGE_HOPS]))
 
     async def merge_timelines(self, from_id: str, into_id: str) -> None:
         if self._defer_writes:
