@@ -43,16 +43,15 @@ from monitor.stages.fingerprint import fingerprint_stage
 from monitor.stages.story import rejection_stage, story_stage
 from monitor.stores.fingerprints import (
     FingerprintStore,
-    MemoryFingerprintStore,
-    RedisFingerprintStore,
+    memory_fingerprint_store,
+    redis_fingerprint_store,
 )
-from monitor.stores.stories import MemoryStoryStore, RedisStoryStore, StoryStore
+from monitor.stores.stories import StoryStore, memory_story_store, redis_story_store
 from monitor.stores.templates import (
-    MemoryTemplateStore,
     Observation,
-    RedisTemplateStore,
     TemplateStore,
-    template_store_settings,
+    memory_template_store,
+    redis_template_store,
 )
 from monitor.workers import Analysis, Feed, Prepared, PrepPool, Worker
 
@@ -91,33 +90,15 @@ class Pipeline:
         self.templates: TemplateStore
         self.fingerprints: FingerprintStore
         self.stories: StoryStore
-        fp = self.settings.fingerprint
         if redis_url:
             self._redis = aioredis.Redis.from_url(redis_url)
-            prefix = self.settings.redis.key_prefix
-            self.templates = RedisTemplateStore(
-                self._redis, key_prefix=prefix, **template_store_settings(self.settings.clean)
-            )
-            self.fingerprints = RedisFingerprintStore(
-                self._redis,
-                key_prefix=prefix,
-                ttl_seconds=fp.ttl_seconds,
-                generation_seconds=fp.generation_seconds,
-                index_bucket_bits=fp.index_bucket_bits,
-                min_shared=fp.min_shared,
-            )
-            self.stories = RedisStoryStore(
-                self._redis, key_prefix=prefix,
-                timeline_size=self.settings.stories.timeline_entries,
-            )  # fmt: skip
+            self.templates = redis_template_store(self._redis, self.settings)
+            self.fingerprints = redis_fingerprint_store(self._redis, self.settings)
+            self.stories = redis_story_store(self._redis, self.settings)
         else:
-            self.templates = MemoryTemplateStore(**template_store_settings(self.settings.clean))
-            self.fingerprints = MemoryFingerprintStore(
-                ttl_seconds=fp.ttl_seconds,
-                generation_seconds=fp.generation_seconds,
-                min_shared=fp.min_shared,
-            )
-            self.stories = MemoryStoryStore(self.settings.stories.timeline_entries)
+            self.templates = memory_template_store(self.settings)
+            self.fingerprints = memory_fingerprint_store(self.settings)
+            self.stories = memory_story_store(self.settings)
 
     async def process(self, raw: RawArticle) -> tuple[Decision, Alert | None]:
         """One article through every stage: its decision, and its alert if any."""

@@ -89,7 +89,7 @@ from redis.asyncio import Redis
 
 from monitor.core.duplicates import Candidate, MatchResult, StoredArticle
 from monitor.core.fingerprint import Fingerprint
-from monitor.settings import Settings
+from monitor.settings import FingerprintSettings, RedisSettings, Settings
 from monitor.stores.scripts import lua_source
 
 __all__ = [
@@ -101,7 +101,6 @@ __all__ = [
     "redis_fingerprint_store",
 ]
 
-DAY = 86_400.0
 SAMPLE_FIELD_BITS = 16
 """Index field bits of a shingle sample (after its top 24 bits). A chance collision only
 adds one shared sample to a random article, and matches need ``min_shared`` of them, so 16
@@ -126,7 +125,11 @@ ARTICLES_PER_CALL = 50
 layouts, Lua's setup) and the client packs one command instead of 50; a call of 50 holds
 Redis for about 10-15 ms (0.2-0.3 ms of Redis CPU an article), where one call for a whole
 batch would make every other client wait for all of it."""
+MAX_CANDIDATES = 5
+"""Near copies a lookup returns at most (most shared samples first)."""
 _BIG_ENDIAN = np.dtype(">u8")
+_DEFAULTS = FingerprintSettings()
+"""The stores' defaults are the settings' (the factories below pass the configured ones)."""
 
 NewArticle = tuple[str, str, Fingerprint]
 """(article id, outlet, fingerprint) of an article to match and add."""
@@ -155,10 +158,10 @@ class MemoryFingerprintStore:
 
     def __init__(
         self,
-        ttl_seconds: float = 7 * DAY,
-        generation_seconds: float = DAY,
-        min_shared: int = 3,
-        max_candidates: int = 5,
+        ttl_seconds: float = _DEFAULTS.ttl_seconds,
+        generation_seconds: float = _DEFAULTS.generation_seconds,
+        min_shared: int = _DEFAULTS.min_shared,
+        max_candidates: int = MAX_CANDIDATES,
     ) -> None:
         self.ttl_seconds = ttl_seconds
         self.generation_seconds = min(generation_seconds, ttl_seconds)
@@ -341,12 +344,12 @@ class RedisFingerprintStore:
     def __init__(
         self,
         client: Redis,
-        key_prefix: str = "mon:",
-        ttl_seconds: float = 7 * DAY,
-        generation_seconds: float = DAY,
-        index_bucket_bits: int = 15,
-        min_shared: int = 3,
-        max_candidates: int = 5,
+        key_prefix: str = RedisSettings().key_prefix,
+        ttl_seconds: float = _DEFAULTS.ttl_seconds,
+        generation_seconds: float = _DEFAULTS.generation_seconds,
+        index_bucket_bits: int = _DEFAULTS.index_bucket_bits,
+        min_shared: int = _DEFAULTS.min_shared,
+        max_candidates: int = MAX_CANDIDATES,
     ) -> None:
         if not 4 <= index_bucket_bits <= 24:
             raise ValueError("index_bucket_bits must be within 4..24")

@@ -51,9 +51,9 @@ story's last update:
   ``merge_timelines`` when the story stage merges stories, with the story TTL); ``resolve``
   follows these links.
 
-``RedisStoryStore(write_behind=True)`` (the story agent only: the single writer) serves reads
-from process memory and sends all of a batch's writes in one transaction at ``flush``; see
-the class docstring.
+``WriteBehindStoryStore`` (the story agent only: the single writer) serves reads from process
+memory and sends all of a batch's writes in one transaction at ``flush``; see the class
+docstring.
 """
 
 from __future__ import annotations
@@ -61,7 +61,7 @@ from __future__ import annotations
 import json
 from array import array
 from collections import Counter, OrderedDict
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass, field, fields
 from itertools import chain
 from operator import itemgetter
@@ -75,6 +75,7 @@ from monitor.core.decide import Candidate
 from monitor.core.records import Decision
 from monitor.core.stories import StoryState
 from monitor.core.weights import DOCUMENTS_FIELD, TermCounts
+from monitor.settings import Settings
 from monitor.stores.scripts import lua_source
 
 __all__ = [
@@ -86,6 +87,10 @@ __all__ = [
     "RedisStoryStore",
     "StoryStore",
     "TimelineDigest",
+    "WriteBehindStoryStore",
+    "memory_story_store",
+    "redis_story_store",
+    "write_behind_story_store",
 ]
 
 INDEX_PER_KEY = 50
@@ -105,7 +110,6 @@ MERGE_HOPS = 16
 NEWS_DECISIONS = ("new_story", "development")
 MEMORY_FIELDS = ("sentences", "seen_terms", "numbers", "sources")
 SUMMARY_FIELDS = tuple(f.name for f in fields(StoryState) if f.name not in MEMORY_FIELDS)
-_NOT_QUEUED: Any = object()
 _DECISION_JSON = Decision.__pydantic_serializer__.to_json
 
 # The Redis scripts (monitor/stores/lua/stories/), read once. Scripts that share Lua functions
@@ -489,39 +493,10 @@ def _decode_memory(story: StoryState, stored: dict[Any, Any]) -> None:
     story.sources = meta.get("sources", [])
 
 
-class RedisStoryStore:
-    """Story state in Redis (service mode); see the module docstring for the keys.
-
-    Keeps the ``cache_size`` stories it saved last in process (read-through copies: the
-    state is in Redis). A candidate whose index score (its last update) matches the cached
-    copy is served from the cache, so the usual lookup is one small Lua reply; others are
-    fetched with one MGET. A copy is trusted only when its update time matches, so another
-    writer (which the single-partition design rules out) would only cost cache misses.
-
-    ``defer_writes=True`` (the story agent, which decides a batch of articles and then calls
-    :meth:`flush` before passing the outcomes on): ``save`` only queues its transaction, and
-    the next read sends the queued writes and itself in one MULTI round trip, so Redis sees
-    every write before the read, as without deferring, at one round trip per article instead
-    of two. When that round trip fails the queued writes are lost: :meth:`discard_pending`
-    forgets them and every cached copy, and the caller must decide the batch again (its
-    ``decided`` lookups tell which outcomes did reach Redis).
-
-    ``write_behind=True`` (implies ``defer_writes``; only for the single writer, the story
-    agent): reads are served from process memory, authoritative because no one else writes,
-    and ``save`` only queues; :meth:`flush` sends the whole batch's writes in one MULTI.
-    Memory starts empty and fills lazily from Redis, which holds every flushed batch: an
-    index key is read from Redis once (its whole sorted set, at most ``INDEX_PER_KEY``
-    stories; :meth:`warm` does this for a batch's keys in one round trip) and then kept up to
-    date locally; a story or article mapping not in memory is read from Redis, and so is
-    an article's recorded outcome, unless :meth:`prepare` read it for the batch or the
-    batch saved it (a record repeated inside a batch then gets its first copy's outcome, as
-    one by one). Writes of
-    the batch in progress to keys not yet read are kept aside and applied on top of what
-    Redis returns, in order, as Redis will apply them. Least recently used keys, stories and
-    mappings are dropped only after a successful ``flush`` (Redis then holds them).
-    ``discard_pending`` (after a failure) forgets everything, so a restarted or failed
-    worker decides exactly as an uninterrupted one.
-    """
+class _RedisStories:
+    """What both Redis story stores share: key names, the scripts, the cache of the stories
+    saved last (read-through copies, trusted while their update time matches Redis's index)
+    and the reads that never wait for the store's own writes."""
 
     def __init__(
         self,
@@ -529,10 +504,6 @@ class RedisStoryStore:
         key_prefix: str = "mon:",
         cache_size: int = CACHE_SIZE,
         *,
-        defer_writes: bool = False,
-        write_behind: bool = False,
-        index_cache_size: int = INDEX_CACHE_SIZE,
-        article_cache_size: int = ARTICLE_CACHE_SIZE,
         timeline_size: int = TIMELINE_SIZE,
     ) -> None:
         self._redis = client
@@ -541,62 +512,258 @@ class RedisStoryStore:
         self._keyspace = key_prefix + "story:"
         self._cache: OrderedDict[str, StoryState] = OrderedDict()
         self._cache_size = cache_size
-        self._defer_writes = defer_writes or write_behind
-        self._write_behind = write_behind
-        # Write-behind state: index key -> {story id: last update} (as in Redis), batch
-        # writes to keys not read yet (applied on read), article id -> story id.
-        self._index: OrderedDict[str, dict[str, float]] = OrderedDict()
-        self._unread_filings: dict[str, list[tuple[str, float]]] = {}
-        self._articles: OrderedDict[str, str] = OrderedDict()
-        # The batch's writes, coalesced (write-behind): story id -> (last state, TTL), index
-        # key -> {story id: update}, article id -> (story id, TTL), article id -> outcome
-        # (numbers as the text sent to Redis).
-        self._batch_stories: dict[str, tuple[StoryState, int]] = {}
-        self._batch_filings: dict[str, dict[str, str]] = {}
-        self._batch_articles: dict[str, tuple[str, str]] = {}
-        self._batch_outcomes: dict[str, str] = {}
-        # Story id -> its new timeline entries; timeline merges (from, into) to send after
-        # the batch's writes.
-        self._batch_timeline: dict[str, _Additions] = {}
-        self._batch_merges: list[tuple[str, str]] = []
-        # Write-behind: article id -> recorded outcome (None: undecided), for this batch.
-        self._batch_decided: dict[str, str | None] = {}
         # The stream's term counts, read once (``term_counts``) and then kept up to date by
-        # ``save`` (one writer); the batch's increments wait for ``flush``.
+        # ``save`` (one writer).
         self._term_counts: TermCounts | None = None
-        self._batch_terms: Counter[str] = Counter()
-        self._index_cache_size = index_cache_size
-        self._article_cache_size = article_cache_size
-        self._pending: Pipeline | None = None
-        self._candidates = client.register_script(_CANDIDATES_LUA)
-        self._read_index = client.register_script(_READ_INDEX_LUA)
         self._story_of = client.register_script(_STORY_OF_LUA)
         self._resolve = client.register_script(_RESOLVE_LUA)
-
-    @property
-    def write_behind(self) -> bool:
-        return self._write_behind
 
     def _key(self, *parts: str) -> str:
         return self._keyspace + ":".join(parts)
 
+    def _queue_merges(self, pipe: Pipeline, merges: list[tuple[str, str]]) -> None:
+        for from_id, into_id in merges:
+            pipe.eval(_MERGE_TIMELINES_LUA, 0, self._keyspace, from_id, into_id, self.timeline_size)
+
+    async def resolve(self, story_id: str) -> str:
+        return _text(await self._resolve(args=[self._keyspace, story_id, MERGE_HOPS]))
+
+    async def _candidate_states(
+        self, ranked: Sequence[tuple[str, float | None]], *, now: float, close_after: float
+    ) -> list[Candidate]:
+        """Candidates for ``ranked`` (story id, update time in the index or ``None`` when the
+        cache is authoritative), in order: from the cache when current, else one MGET."""
+        states: dict[str, StoryState] = {}
+        missing: list[str] = []
+        for story_id, updated in ranked:
+            cached = self._cache.get(story_id)
+            if cached is not None and (updated is None or cached.updated == updated):
+                states[story_id] = cached
+            else:
+                missing.append(story_id)
+        if missing:
+            summaries = await self._redis.mget([self._key("sum", sid) for sid in missing])
+            for story_id, summary in zip(missing, summaries, strict=True):
+                if summary is not None:
+                    states[story_id] = _load(summary)
+        return [
+            Candidate(states[sid], closed=states[sid].updated < now - close_after)
+            for sid, _ in ranked
+            if sid in states
+        ]
+
+    async def load_memory(self, story: StoryState) -> None:
+        if self._cache.get(story.id) is story:
+            return  # a cached copy is whole
+        # Not cached, so not saved since the last write to Redis: Redis is current.
+        _decode_memory(story, await self._redis.hgetall(self._key("mem", story.id)))
+
+    async def load_story(self, story_id: str) -> StoryState | None:
+        cached = self._cache.get(story_id)
+        if cached is not None:
+            return cached  # a cached copy is whole and current (the single writer saved it)
+        summary = await self._redis.get(self._key("sum", story_id))
+        if summary is None:
+            return None
+        story = _load(summary)
+        await self.load_memory(story)
+        return story
+
+    async def _story_in_redis(self, article_id: str) -> StoryState | None:
+        """The full story Redis maps ``article_id`` to (one script call)."""
+        reply = await self._story_of(keys=[self._key("art", article_id)], args=[self._prefix])
+        if not reply:
+            return None
+        story = _load(reply[0])
+        _decode_memory(story, dict(zip(reply[1::2], reply[2::2], strict=True)))
+        return story
+
+    async def decided(self, article_id: str) -> str | None:
+        raw = await self._redis.get(self._key("dec", article_id))
+        return None if raw is None else _text(raw)
+
+    async def decided_many(self, article_ids: list[str]) -> list[str | None]:
+        """``decided`` for many articles in one round trip (one MGET)."""
+        if not article_ids:
+            return []
+        raws = await self._redis.mget([self._key("dec", article_id) for article_id in article_ids])
+        return [None if raw is None else _text(raw) for raw in raws]
+
+    async def term_counts(self) -> TermCounts:
+        if self._term_counts is None:
+            table = await self._redis.hgetall(self._key("terms"))
+            self._term_counts = TermCounts.from_table(
+                {_text(term): int(count) for term, count in table.items()}
+            )
+        return self._term_counts
+
+    async def open_count(self, *, now: float, close_after: float) -> int:
+        # A gauge: a write-behind store's count as of its last flush will do.
+        return int(await self._redis.zcount(self._key("updated"), now - close_after, "+inf"))
+
+
+class RedisStoryStore(_RedisStories):
+    """Story state in Redis, written as it is saved (``monitor replay --redis``, readers).
+
+    Every ``save`` is one MULTI transaction; the ``cache_size`` stories saved last are kept
+    in process, and a candidate whose index score (its last update) matches the cached copy
+    is served from the cache, so the usual lookup is one small Lua reply; others are fetched
+    with one MGET. Key layout: docs/stores/stories.md.
+    """
+
+    def __init__(
+        self,
+        client: aioredis.Redis,
+        key_prefix: str = "mon:",
+        cache_size: int = CACHE_SIZE,
+        *,
+        timeline_size: int = TIMELINE_SIZE,
+    ) -> None:
+        super().__init__(client, key_prefix, cache_size, timeline_size=timeline_size)
+        self._candidates = client.register_script(_CANDIDATES_LUA)
+
+    async def candidates(
+        self, keys: list[str], *, now: float, close_after: float, archive_after: float, limit: int
+    ) -> list[Candidate]:
+        if not keys:
+            return []
+        index_keys_ = [self._key("idx", key) for key in keys]
+        args: list[str | int] = [self._prefix, repr(now - archive_after), INDEX_PER_KEY, limit]
+        reply = await self._candidates(keys=index_keys_, args=args)
+        ranked: list[tuple[str, float | None]] = [
+            (_text(reply[i]), float(reply[i + 1])) for i in range(0, len(reply), 2)
+        ]
+        return await self._candidate_states(ranked, now=now, close_after=close_after)
+
+    async def story_of(self, article_id: str) -> StoryState | None:
+        return await self._story_in_redis(article_id)
+
+    async def save(
+        self,
+        story: StoryState,
+        *,
+        keys: list[str],
+        articles: list[str],
+        retention: float,
+        outcomes: dict[str, str] | None = None,
+        timeline: Sequence[Decision] = (),
+        timeline_json: Sequence[bytes] | None = None,
+        terms: Sequence[str] = (),
+    ) -> None:
+        ttl = max(1, int(retention))
+        timeline = timeline if self.timeline_size > 0 else ()
+        if terms and self._term_counts is not None:
+            self._term_counts.add(terms)
+        pipe = self._redis.pipeline(transaction=True)
+        if terms:
+            pipe.eval(_COUNT_TERMS_LUA, 1, self._key("terms"), *_increments(Counter(terms), 1))
+        pipe.set(self._key("sum", story.id), _summary_json(story), ex=ttl)
+        memory_key = self._key("mem", story.id)
+        pipe.delete(memory_key)
+        pipe.hset(memory_key, mapping=_encode_memory(story))  # type: ignore[arg-type]
+        pipe.expire(memory_key, ttl)
+        if keys:
+            # EVAL, not the registered script: a pipeline holding a script first asks Redis
+            # SCRIPT EXISTS (one more round trip per save); EVAL of a known body is cheap.
+            index_keys_ = [self._key("idx", key) for key in keys]
+            cutoff = ""
+            if self.timeline_size > 0:
+                index_keys_ += [self._key("sx", key) for key in keys]
+                cutoff = repr(story.updated - retention)
+            pipe.eval(
+                _FILE_LUA, len(index_keys_), *index_keys_,
+                story.id, repr(story.updated), INDEX_PER_KEY, ttl, cutoff,
+            )  # fmt: skip
+        for article in articles:
+            pipe.set(self._key("art", article), story.id, ex=ttl)
+        for article, outcome in (outcomes or {}).items():
+            pipe.set(self._key("dec", article), outcome, ex=DECIDED_TTL)
+        pipe.zadd(self._key("updated"), {story.id: story.updated})
+        pipe.zremrangebyscore(self._key("updated"), "-inf", story.updated - retention)
+        if timeline:
+            added = _Additions()
+            added.add(story, timeline, timeline_json)
+            cutoff = repr(story.updated - retention)
+            head = (story.id, ttl, self.timeline_size, added.lua(), repr(story.updated), cutoff)
+            pipe.eval(_TIMELINE_LUA, 0, self._keyspace, to_json(head), *added.decisions)
+        try:
+            await pipe.execute()
+        except BaseException:
+            self._cache.pop(story.id, None)  # the copy may be ahead of Redis now
+            raise
+        self._cache[story.id] = story
+        self._cache.move_to_end(story.id)
+        _trim(self._cache, self._cache_size)
+
+    async def merge_timelines(self, from_id: str, into_id: str) -> None:
+        pipe = self._redis.pipeline(transaction=True)
+        self._queue_merges(pipe, [(from_id, into_id)])
+        await pipe.execute()
+
+
+class WriteBehindStoryStore(_RedisStories):
+    """Story state in process memory, written to Redis a batch at a time (the story agent).
+
+    Only for the single writer: reads are served from memory, authoritative because no one
+    else writes, and ``save`` only records the write; :meth:`flush` sends the whole batch's
+    writes in one MULTI (an MSET and one script call), each story once, in its last state.
+    Memory starts empty and fills lazily from Redis, which holds every flushed batch: an
+    index key is read once (its whole sorted set, at most ``INDEX_PER_KEY`` stories;
+    :meth:`warm` and :meth:`prepare` read a batch's keys in one round trip) and then kept
+    up to date here; a story, an article mapping or an outcome not in memory is read from
+    Redis. Writes of the batch to keys not yet read are kept aside and applied on top of
+    what Redis returns, in order, as Redis will apply them. Least recently used keys,
+    stories and mappings are dropped only after a successful ``flush`` (Redis then holds
+    them). After a failed flush, :meth:`discard_pending` forgets everything, and the caller
+    decides the batch again (``decided`` tells which outcomes reached Redis): a restarted or
+    failed worker decides exactly as an uninterrupted one.
+    """
+
+    def __init__(
+        self,
+        client: aioredis.Redis,
+        key_prefix: str = "mon:",
+        cache_size: int = CACHE_SIZE,
+        *,
+        index_cache_size: int = INDEX_CACHE_SIZE,
+        article_cache_size: int = ARTICLE_CACHE_SIZE,
+        timeline_size: int = TIMELINE_SIZE,
+    ) -> None:
+        super().__init__(client, key_prefix, cache_size, timeline_size=timeline_size)
+        self._read_index = client.register_script(_READ_INDEX_LUA)
+        self._index_cache_size = index_cache_size
+        self._article_cache_size = article_cache_size
+        # What is read: index key -> {story id: last update} (as in Redis), the batch's
+        # filings under keys not read yet (applied on read), article id -> story id.
+        self._index: OrderedDict[str, dict[str, float]] = OrderedDict()
+        self._unread_filings: dict[str, list[tuple[str, float]]] = {}
+        self._articles: OrderedDict[str, str] = OrderedDict()
+        # The batch's writes, coalesced: story id -> (last state, TTL), index key -> {story
+        # id: update}, article id -> (story id, TTL), article id -> outcome (numbers as the
+        # text sent to Redis); story id -> its new timeline entries; timeline merges (from,
+        # into) to send after the batch's writes; term increments.
+        self._batch_stories: dict[str, tuple[StoryState, int]] = {}
+        self._batch_filings: dict[str, dict[str, str]] = {}
+        self._batch_articles: dict[str, tuple[str, str]] = {}
+        self._batch_outcomes: dict[str, str] = {}
+        self._batch_timeline: dict[str, _Additions] = {}
+        self._batch_merges: list[tuple[str, str]] = []
+        self._batch_terms: Counter[str] = Counter()
+        # Article id -> recorded outcome (None: undecided), for this batch.
+        self._batch_decided: dict[str, str | None] = {}
+
     async def flush(self) -> None:
-        """Send the writes ``save`` queued (``defer_writes``); nothing to do otherwise."""
-        if self._write_behind:
-            await self._write_batch()
-        pending, self._pending = self._pending, None
-        if pending is not None:
-            await pending.execute()
-        if self._write_behind:
-            self._unread_filings.clear()  # Redis has them now
-            self._batch_decided.clear()
-            _trim(self._index, self._index_cache_size)
-            _trim(self._articles, self._article_cache_size)
-            _trim(self._cache, self._cache_size)
+        """Send the batch's writes to Redis, then let the least recently used state go."""
+        await self._write_batch()
+        self._unread_filings.clear()  # Redis has them now
+        self._batch_decided.clear()
+        _trim(self._index, self._index_cache_size)
+        _trim(self._articles, self._article_cache_size)
+        _trim(self._cache, self._cache_size)
 
     async def _write_batch(self) -> None:
-        """The batch's writes (write-behind) in one MULTI (an MSET and ``_FLUSH_LUA``): each
-        story once, in its last state."""
+        """The batch's writes in one MULTI (an MSET and ``_FLUSH_LUA``): each story once, in
+        its last state."""
         stories, self._batch_stories = self._batch_stories, {}
         filings, self._batch_filings = self._batch_filings, {}
         articles, self._batch_articles = self._batch_articles, {}
@@ -657,7 +824,8 @@ class RedisStoryStore:
             strings[keyspace + "dec:" + article] = outcome
         pipe = self._redis.pipeline(transaction=True)
         pipe.mset(strings)
-        # EVAL, not the registered script: see ``save``.
+        # EVAL, not the registered script: a pipeline holding a script first asks Redis
+        # SCRIPT EXISTS (one more round trip); EVAL of a known body is cheap.
         pipe.eval(_FLUSH_LUA, 0, keyspace, to_json(batch), *memories)
         if terms:
             documents = terms.pop(DOCUMENTS_FIELD, 0)
@@ -665,29 +833,12 @@ class RedisStoryStore:
         self._queue_merges(pipe, merges)
         await pipe.execute()
 
-    def _queue_merges(self, pipe: Pipeline, merges: list[tuple[str, str]]) -> None:
-        for from_id, into_id in merges:
-            pipe.eval(_MERGE_TIMELINES_LUA, 0, self._keyspace, from_id, into_id, self.timeline_size)
-
-    async def resolve(self, story_id: str) -> str:
-        return _text(await self._resolve(args=[self._keyspace, story_id, MERGE_HOPS]))
-
     async def merge_timelines(self, from_id: str, into_id: str) -> None:
-        if self._defer_writes:
-            # After the batch's (or the pending) writes, in the same transaction.
-            if self._write_behind:
-                self._batch_merges.append((from_id, into_id))
-                return
-            if self._pending is None:
-                self._pending = self._redis.pipeline(transaction=True)
-            self._queue_merges(self._pending, [(from_id, into_id)])
-            return
-        pipe = self._redis.pipeline(transaction=True)
-        self._queue_merges(pipe, [(from_id, into_id)])
-        await pipe.execute()
+        # After the batch's writes, in the same transaction.
+        self._batch_merges.append((from_id, into_id))
 
     def discard_pending(self) -> None:
-        """Forget queued writes and every cached copy (after a failed round trip)."""
+        """Forget the batch's writes and everything read (after a failed round trip)."""
         self._batch_stories.clear()
         self._batch_filings.clear()
         self._batch_articles.clear()
@@ -697,14 +848,13 @@ class RedisStoryStore:
         self._batch_decided.clear()
         self._batch_terms.clear()
         self._term_counts = None  # ahead of Redis by the lost writes: read again
-        self._pending = None
         self._cache.clear()
         self._index.clear()
         self._unread_filings.clear()
         self._articles.clear()
 
     async def warm(self, keys: list[str]) -> None:
-        """Read the index keys of ``keys`` not yet in memory (write-behind), in one round trip."""
+        """Read the index keys of ``keys`` not yet in memory, in one round trip."""
         unread = [key for key in dict.fromkeys(keys) if key not in self._index]
         if not unread:
             return
@@ -720,8 +870,8 @@ class RedisStoryStore:
             self._index[key] = entries
 
     async def prepare(self, article_ids: list[str], keys: list[str]) -> list[str | None]:
-        """``decided_many(article_ids)`` and ``warm(keys)`` in one round trip (write-behind,
-        at the start of a batch: nothing is queued)."""
+        """``decided_many(article_ids)`` and ``warm(keys)`` in one round trip (at the start of
+        a batch: nothing is queued)."""
         unread = [key for key in dict.fromkeys(keys) if key not in self._index]
         pipe = self._redis.pipeline(transaction=False)
         if article_ids:
@@ -739,9 +889,11 @@ class RedisStoryStore:
         self._batch_decided.update(zip(article_ids, recorded, strict=True))
         return recorded
 
-    async def _local_candidates(
+    async def candidates(
         self, keys: list[str], *, now: float, close_after: float, archive_after: float, limit: int
     ) -> list[Candidate]:
+        if not keys:
+            return []
         await self.warm(keys)
         index = self._index
         filings: list[dict[str, float]] = []
@@ -754,113 +906,15 @@ class RedisStoryStore:
         # A story saved in this batch stays cached until flush; any other is current in Redis.
         return await self._candidate_states(ranked, now=now, close_after=close_after)
 
-    async def _read_after_pending(self, queue_read: Callable[[Pipeline], Any]) -> Any:
-        """The reply of the read ``queue_read`` adds to a pipeline, sent after (and in one
-        transaction with) the queued writes; ``None`` when nothing is queued (read directly)."""
-        pending, self._pending = self._pending, None
-        if pending is None:
-            return _NOT_QUEUED
-        queue_read(pending)
-        replies = await pending.execute()
-        return replies[-1]
-
-    async def candidates(
-        self, keys: list[str], *, now: float, close_after: float, archive_after: float, limit: int
-    ) -> list[Candidate]:
-        if not keys:
-            return []
-        if self._write_behind:
-            return await self._local_candidates(
-                keys, now=now, close_after=close_after, archive_after=archive_after, limit=limit
-            )
-        index_keys_ = [self._key("idx", key) for key in keys]
-        args: list[str | int] = [self._prefix, repr(now - archive_after), INDEX_PER_KEY, limit]
-        reply = await self._read_after_pending(
-            lambda pipe: pipe.eval(_CANDIDATES_LUA, len(index_keys_), *index_keys_, *args)
-        )
-        if reply is _NOT_QUEUED:
-            reply = await self._candidates(keys=index_keys_, args=args)
-        ranked: list[tuple[str, float | None]] = [
-            (_text(reply[i]), float(reply[i + 1])) for i in range(0, len(reply), 2)
-        ]
-        return await self._candidate_states(ranked, now=now, close_after=close_after)
-
-    async def _candidate_states(
-        self, ranked: Sequence[tuple[str, float | None]], *, now: float, close_after: float
-    ) -> list[Candidate]:
-        """Candidates for ``ranked`` (story id, update time in the index or ``None`` when the
-        cache is authoritative), in order: from the cache when current, else one MGET."""
-        states: dict[str, StoryState] = {}
-        missing: list[str] = []
-        for story_id, updated in ranked:
-            cached = self._cache.get(story_id)
-            if cached is not None and (updated is None or cached.updated == updated):
-                states[story_id] = cached
-            else:
-                missing.append(story_id)
-        if missing:
-            summaries = await self._redis.mget([self._key("sum", sid) for sid in missing])
-            for story_id, summary in zip(missing, summaries, strict=True):
-                if summary is not None:
-                    states[story_id] = _load(summary)
-        return [
-            Candidate(states[sid], closed=states[sid].updated < now - close_after)
-            for sid, _ in ranked
-            if sid in states
-        ]
-
-    async def load_memory(self, story: StoryState) -> None:
-        if self._cache.get(story.id) is story:
-            return  # a cached copy is whole
-        memory_key = self._key("mem", story.id)
-        if self._write_behind:
-            # Not cached, so not saved in this batch: Redis is current.
-            _decode_memory(story, await self._redis.hgetall(memory_key))
-            return
-        stored = await self._read_after_pending(lambda pipe: pipe.hgetall(memory_key))
-        if stored is _NOT_QUEUED:
-            stored = await self._redis.hgetall(memory_key)
-        _decode_memory(story, stored)
-
     async def story_of(self, article_id: str) -> StoryState | None:
-        article_key = self._key("art", article_id)
-        if self._write_behind:
-            story_id = self._articles.get(article_id)
-            if story_id is not None and story_id in self._cache:
-                self._articles.move_to_end(article_id)
-                return self._cache[story_id]
-            # Mapped before this batch and its story no longer cached: Redis is current.
-            reply = await self._story_of(keys=[article_key], args=[self._prefix])
-            if not reply:
-                return None
-            story = _load(reply[0])
-            if story.id in self._cache:
-                return self._cache[story.id]  # saved in this batch: Redis is behind
-            _decode_memory(story, dict(zip(reply[1::2], reply[2::2], strict=True)))
-            return story
-        reply = await self._read_after_pending(
-            lambda pipe: pipe.eval(_STORY_OF_LUA, 1, article_key, self._prefix)
-        )
-        if reply is _NOT_QUEUED:
-            reply = await self._story_of(keys=[article_key], args=[self._prefix])
-        if not reply:
-            return None
-        story = _load(reply[0])
-        _decode_memory(story, dict(zip(reply[1::2], reply[2::2], strict=True)))
-        return story
-
-    async def load_story(self, story_id: str) -> StoryState | None:
-        cached = self._cache.get(story_id)
-        if cached is not None:
-            return cached  # a cached copy is whole and current (the single writer saved it)
-        summary_key = self._key("sum", story_id)
-        summary = await self._read_after_pending(lambda pipe: pipe.get(summary_key))
-        if summary is _NOT_QUEUED:
-            summary = await self._redis.get(summary_key)
-        if summary is None:
-            return None
-        story = _load(summary)
-        await self.load_memory(story)
+        story_id = self._articles.get(article_id)
+        if story_id is not None and story_id in self._cache:
+            self._articles.move_to_end(article_id)
+            return self._cache[story_id]
+        # Mapped before this batch and its story no longer cached: Redis is current.
+        story = await self._story_in_redis(article_id)
+        if story is not None and story.id in self._cache:
+            return self._cache[story.id]  # saved in this batch: Redis is behind
         return story
 
     async def save(
@@ -875,75 +929,13 @@ class RedisStoryStore:
         timeline_json: Sequence[bytes] | None = None,
         terms: Sequence[str] = (),
     ) -> None:
+        """``StoryStore.save`` in memory now, in Redis at ``flush``."""
         ttl = max(1, int(retention))
-        timeline = timeline if self.timeline_size > 0 else ()
-        if terms and self._term_counts is not None:
-            self._term_counts.add(terms)
-        if self._write_behind:
-            self._save_locally(story, keys, articles, ttl, outcomes or {})
-            if timeline:
-                added = self._batch_timeline.get(story.id)
-                if added is None:
-                    added = self._batch_timeline[story.id] = _Additions()
-                added.add(story, timeline, timeline_json)
-            if terms:
-                self._batch_terms.update(terms)
-                self._batch_terms[DOCUMENTS_FIELD] += 1
-            return
-        if self._pending is None:
-            self._pending = self._redis.pipeline(transaction=True)
-        pipe = self._pending
         if terms:
-            pipe.eval(_COUNT_TERMS_LUA, 1, self._key("terms"), *_increments(Counter(terms), 1))
-        pipe.set(self._key("sum", story.id), _summary_json(story), ex=ttl)
-        memory_key = self._key("mem", story.id)
-        pipe.delete(memory_key)
-        pipe.hset(memory_key, mapping=_encode_memory(story))  # type: ignore[arg-type]
-        pipe.expire(memory_key, ttl)
-        if keys:
-            # EVAL, not the registered script: a pipeline holding a script first asks Redis
-            # SCRIPT EXISTS (one more round trip per save); EVAL of a known body is cheap.
-            index_keys_ = [self._key("idx", key) for key in keys]
-            cutoff = ""
-            if self.timeline_size > 0:
-                index_keys_ += [self._key("sx", key) for key in keys]
-                cutoff = repr(story.updated - retention)
-            pipe.eval(
-                _FILE_LUA, len(index_keys_), *index_keys_,
-                story.id, repr(story.updated), INDEX_PER_KEY, ttl, cutoff,
-            )  # fmt: skip
-        for article in articles:
-            pipe.set(self._key("art", article), story.id, ex=ttl)
-        for article, outcome in (outcomes or {}).items():
-            pipe.set(self._key("dec", article), outcome, ex=DECIDED_TTL)
-        pipe.zadd(self._key("updated"), {story.id: story.updated})
-        pipe.zremrangebyscore(self._key("updated"), "-inf", story.updated - retention)
-        if timeline:
-            added = _Additions()
-            added.add(story, timeline, timeline_json)
-            cutoff = repr(story.updated - retention)
-            head = (story.id, ttl, self.timeline_size, added.lua(), repr(story.updated), cutoff)
-            pipe.eval(_TIMELINE_LUA, 0, self._keyspace, to_json(head), *added.decisions)
-        if not self._defer_writes:
-            try:
-                await self.flush()
-            except BaseException:
-                self._cache.pop(story.id, None)  # the copy may be ahead of Redis now
-                raise
-        self._cache[story.id] = story
-        self._cache.move_to_end(story.id)
-        while len(self._cache) > self._cache_size:
-            self._cache.popitem(last=False)
-
-    def _save_locally(
-        self,
-        story: StoryState,
-        keys: list[str],
-        articles: list[str],
-        ttl: int,
-        outcomes: dict[str, str],
-    ) -> None:
-        """``save`` in write-behind mode: memory now, Redis at ``flush``."""
+            if self._term_counts is not None:
+                self._term_counts.add(terms)
+            self._batch_terms.update(terms)
+            self._batch_terms[DOCUMENTS_FIELD] += 1
         self._batch_stories[story.id] = (story, ttl)
         updated = repr(story.updated)  # as redis-py would send it
         for key in keys:
@@ -959,52 +951,43 @@ class RedisStoryStore:
             self._batch_articles[article] = (story.id, ttl_text)
             self._articles[article] = story.id
             self._articles.move_to_end(article)
-        self._batch_outcomes.update(outcomes)
-        self._batch_decided.update(outcomes)
+        self._batch_outcomes.update(outcomes or {})
+        self._batch_decided.update(outcomes or {})
         # Dropped copies must wait for flush (until then Redis lacks them): no trim here.
         self._cache[story.id] = story
         self._cache.move_to_end(story.id)
+        if timeline and self.timeline_size > 0:
+            added = self._batch_timeline.get(story.id)
+            if added is None:
+                added = self._batch_timeline[story.id] = _Additions()
+            added.add(story, timeline, timeline_json)
 
     async def decided(self, article_id: str) -> str | None:
-        key = self._key("dec", article_id)
-        if self._write_behind:
-            if article_id in self._batch_decided:
-                return self._batch_decided[article_id]
-            raw = await self._redis.get(key)
-            return None if raw is None else _text(raw)
-        raw = await self._read_after_pending(lambda pipe: pipe.get(key))
-        if raw is _NOT_QUEUED:
-            raw = await self._redis.get(key)
-        return None if raw is None else _text(raw)
+        if article_id in self._batch_decided:
+            return self._batch_decided[article_id]
+        return await super().decided(article_id)
 
-    async def decided_many(self, article_ids: list[str]) -> list[str | None]:
-        """``decided`` for many articles in one round trip (one MGET)."""
-        if not article_ids:
-            return []
-        keys = [self._key("dec", article_id) for article_id in article_ids]
-        if self._write_behind:
-            return [None if raw is None else _text(raw) for raw in await self._redis.mget(keys)]
-        raws = await self._read_after_pending(lambda pipe: pipe.mget(keys))
-        if raws is _NOT_QUEUED:
-            raws = await self._redis.mget(keys)
-        return [None if raw is None else _text(raw) for raw in raws]
 
-    async def term_counts(self) -> TermCounts:
-        if self._term_counts is None:
-            table = await self._redis.hgetall(self._key("terms"))
-            self._term_counts = TermCounts.from_table(
-                {_text(term): int(count) for term, count in table.items()}
-            )
-        return self._term_counts
+def memory_story_store(settings: Settings) -> MemoryStoryStore:
+    """The in-process store configured by ``settings.stories`` (embedded mode).
 
-    async def open_count(self, *, now: float, close_after: float) -> int:
-        key = self._key("updated")
-        if self._write_behind:
-            # A gauge: the count as of the last flush will do (no write sent early).
-            return int(await self._redis.zcount(key, now - close_after, "+inf"))
-        count = await self._read_after_pending(
-            lambda pipe: pipe.zcount(key, now - close_after, "+inf")
-        )
-        if count is _NOT_QUEUED:
-            count = await self._redis.zcount(key, now - close_after, "+inf")
-        return int(count)
+    >>> memory_story_store(Settings(stories={"timeline_entries": 5})).timeline_size
+    5
+    """
+    return MemoryStoryStore(settings.stories.timeline_entries)
+
+
+def redis_story_store(client: aioredis.Redis, settings: Settings) -> RedisStoryStore:
+    """The Redis store that writes as it saves (``monitor replay --redis``), configured by
+    ``settings.stories`` and ``settings.redis``."""
+    return RedisStoryStore(
+        client, settings.redis.key_prefix, timeline_size=settings.stories.timeline_entries
+    )
+
+
+def write_behind_story_store(client: aioredis.Redis, settings: Settings) -> WriteBehindStoryStore:
+    """The single writer's store (the story agent), configured by ``settings.stories`` and
+    ``settings.redis``."""
+    return WriteBehindStoryStore(
+        client, settings.redis.key_prefix, timeline_size=settings.stories.timeline_entries
+    )

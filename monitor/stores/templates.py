@@ -39,22 +39,25 @@ keys expire after ``TEMPLATE_TTL_SECONDS`` without articles (an outlet that disa
 from __future__ import annotations
 
 from collections.abc import Sequence
-from typing import NamedTuple, Protocol, TypedDict, runtime_checkable
+from typing import NamedTuple, Protocol, TypedDict, Unpack, runtime_checkable
 
 from redis.asyncio import Redis
 
 from monitor.core.boilerplate import TemplateLines, template_from_counts
-from monitor.settings import CleanSettings
+from monitor.settings import CleanSettings, Settings
 from monitor.stores.scripts import lua_source
 
 __all__ = [
     "TEMPLATE_REMEMBERED_IDS",
     "TEMPLATE_TTL_SECONDS",
+    "CountingLimits",
     "MemoryTemplateStore",
     "Observation",
     "RedisTemplateStore",
     "TemplateLimits",
     "TemplateStore",
+    "memory_template_store",
+    "redis_template_store",
     "template_store_settings",
 ]
 
@@ -86,14 +89,26 @@ class TemplateStore(Protocol):
 
 
 class TemplateLimits(TypedDict):
+    """The limits ``CleanSettings`` configures."""
+
     min_articles: int
     min_share: float
     max_lines: int
     decay_every: int
 
 
+class CountingLimits(TypedDict, total=False):
+    """A store's keyword arguments: any of the limits (the others default)."""
+
+    min_articles: int
+    min_share: float
+    max_lines: int
+    decay_every: int
+    remembered_ids: int
+
+
 def template_store_settings(settings: CleanSettings) -> TemplateLimits:
-    """Keyword arguments of both store classes from the clean settings."""
+    """The limits of both store classes from the clean settings."""
     return {
         "min_articles": settings.template_min_articles,
         "min_share": settings.template_min_share,
@@ -102,16 +117,19 @@ def template_store_settings(settings: CleanSettings) -> TemplateLimits:
     }
 
 
-class MemoryTemplateStore:
-    """In-process store (embedded mode, tests), same counting rules as the Redis store."""
+_DEFAULTS = CleanSettings()
+
+
+class _CountingRules:
+    """The limits both stores count by; the defaults are ``CleanSettings``'."""
 
     def __init__(
         self,
         *,
-        min_articles: int = 20,
-        min_share: float = 0.3,
-        max_lines: int = 20_000,
-        decay_every: int = 1_000,
+        min_articles: int = _DEFAULTS.template_min_articles,
+        min_share: float = _DEFAULTS.template_min_share,
+        max_lines: int = _DEFAULTS.template_max_lines,
+        decay_every: int = _DEFAULTS.template_decay_every,
         remembered_ids: int = TEMPLATE_REMEMBERED_IDS,
     ) -> None:
         self.min_articles = min_articles
@@ -119,6 +137,13 @@ class MemoryTemplateStore:
         self.max_lines = max_lines
         self.decay_every = decay_every
         self.remembered_ids = remembered_ids
+
+
+class MemoryTemplateStore(_CountingRules):
+    """In-process store (embedded mode, tests), same counting rules as the Redis store."""
+
+    def __init__(self, **limits: Unpack[CountingLimits]) -> None:
+        super().__init__(**limits)
         self._articles: dict[str, int] = {}
         self._counts: dict[str, dict[str, int]] = {}
         self._ids: dict[str, dict[str, None]] = {}
@@ -175,27 +200,13 @@ class MemoryTemplateStore:
 _OBSERVE = lua_source("templates/observe")
 
 
-class RedisTemplateStore:
+class RedisTemplateStore(_CountingRules):
     """Redis store (service mode): counts shared by every clean worker."""
 
-    def __init__(
-        self,
-        redis: Redis,
-        *,
-        key_prefix: str,
-        min_articles: int = 20,
-        min_share: float = 0.3,
-        max_lines: int = 20_000,
-        decay_every: int = 1_000,
-        remembered_ids: int = TEMPLATE_REMEMBERED_IDS,
-    ) -> None:
+    def __init__(self, redis: Redis, *, key_prefix: str, **limits: Unpack[CountingLimits]) -> None:
+        super().__init__(**limits)
         self._redis = redis
         self._prefix = key_prefix
-        self.min_articles = min_articles
-        self.min_share = min_share
-        self.max_lines = max_lines
-        self.decay_every = decay_every
-        self.remembered_ids = remembered_ids
         self._script = redis.register_script(_OBSERVE)
 
     def keys(self, outlet: str) -> tuple[str, str]:
@@ -245,3 +256,19 @@ class RedisTemplateStore:
             )
             for distinct, reply in zip(distincts, replies, strict=True)
         ]
+
+
+def memory_template_store(settings: Settings) -> MemoryTemplateStore:
+    """The in-process store configured by ``settings.clean`` (embedded mode).
+
+    >>> memory_template_store(Settings(clean={"template_min_articles": 5})).min_articles
+    5
+    """
+    return MemoryTemplateStore(**template_store_settings(settings.clean))
+
+
+def redis_template_store(client: Redis, settings: Settings) -> RedisTemplateStore:
+    """The Redis store configured by ``settings.clean`` and ``settings.redis`` (service mode)."""
+    return RedisTemplateStore(
+        client, key_prefix=settings.redis.key_prefix, **template_store_settings(settings.clean)
+    )

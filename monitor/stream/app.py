@@ -144,9 +144,7 @@ class MonitorApp(faust.App):
     async def on_start(self) -> None:
         await super().on_start()
         wanted = {
-            spec.name(self.settings.kafka.topic_prefix): _partitions(
-                self.settings, spec.partitioned
-            )
+            spec.name(self.settings.kafka.topic_prefix): spec.partitions(self.settings.kafka)
             for spec in TOPICS.values()
         }
         wanted.update(self.declared_topics)
@@ -208,7 +206,7 @@ def create_app(
 def topic(app: MonitorApp, name: str) -> TopicT:
     """The Faust topic for ``TOPICS[name]``, with the app's prefix and partition count."""
     spec = TOPICS[name]
-    return extra_topic(app, spec.suffix, partitions=_partitions(app.settings, spec.partitioned))
+    return extra_topic(app, spec.suffix, partitions=spec.partitions(app.settings.kafka))
 
 
 def extra_topic(app: MonitorApp, suffix: str, *, partitions: int = 1) -> TopicT:
@@ -225,10 +223,6 @@ def extra_topic(app: MonitorApp, suffix: str, *, partitions: int = 1) -> TopicT:
         key_serializer="raw",
         value_serializer="raw",
     )
-
-
-def _partitions(settings: Settings, partitioned: bool) -> int:
-    return settings.kafka.partitions if partitioned else 1
 
 
 async def create_topics(settings: Settings, partitions_by_topic: dict[str, int]) -> None:
