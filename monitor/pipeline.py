@@ -1,18 +1,11 @@
 """The embedded pipeline: clean -> fingerprint -> story -> decision, in one process.
 
-It composes the same stage functions the Faust agents call, with in-process stores by
-default or Redis stores given a URL, so ``monitor replay``, the embedded ``monitor run`` and
-the benchmarks exercise exactly the service's logic. Articles the clean stage rejects, and
-articles not in Arabic (the service routes those to the ``non_arabic`` topic), get a
-``rejected`` decision: every article gets exactly one decision.
-
-``process_many(items, workers=N)`` uses N cores: N - 1 prep worker processes
-(``monitor.workers``) parse, clean and analyse the upcoming articles (fingerprint sketch,
-story features and index keys: per-article work) in chunks while this process keeps what
-depends on the order of the articles (the template, fingerprint and story stores) and
-decides, in the input order; when it would wait for them, it prepares a few articles itself
-(``LOCAL_CHUNK``), so that neither side idles. The decisions are exactly those of one
-process; the workers' clean-stage metrics stay in the workers.
+``Pipeline`` composes the stage functions the Faust agents call, over in-process stores or,
+given a Redis URL, Redis stores (both built by the stores' factories), so ``monitor replay``,
+``monitor run`` and the benchmarks run the service's logic; every article gets exactly one
+decision (a rejected or non-Arabic one a ``rejected`` decision). ``process_many(items,
+workers=N)`` prepares articles in N - 1 worker processes and decides in input order here,
+with the decisions of one process (docs/pipeline.md).
 
 >>> import asyncio
 >>> from monitor.core.records import RawArticle

@@ -1,71 +1,15 @@
 """Recent fingerprints: look up an article's near copies and add it, atomically, in one step.
 
 ``match_and_add`` returns what was stored *before* the article (same content, same page,
-articles sharing sketch samples: see ``monitor.core.duplicates``) and stores the article,
-unless it is an exact copy of a remembered one. An article never matches an earlier copy
-of itself (same article id), and an article seen again (its content key names its own
-first pass) matches only what was stored before that pass and is not stored again, so
-redeliveries and retries classify it as the first time did (an original re-fingerprinted
-with its own batch would otherwise become a copy of its reprint). Two workers handling two copies at the same
-moment never both see "new": the Redis implementation runs lookup and insert in one Lua
-script call (``match_and_add_many`` sends up to ``ARTICLES_PER_CALL`` articles per call, which
-the script handles one after the other, and pipelines the calls in one round trip).
-
-Redis keys (``P`` = ``settings.redis.key_prefix`` + ``"fp:"``, e.g. ``mon:fp:``):
-
-* ``P seq``: string counter; each stored article gets the next short id ``sid``.
-* ``P m:{sid // 64}``: hash, the metadata of 64 consecutive articles: field ``i{sid % 64}``
-  is the article id, field ``d{sid % 64}`` is
-  ``"{inserted}|{stored samples}|{top 32 bits of the sketch bound, hex}|{outlet}"``.
-  Expires ``ttl + generation`` seconds after its last write.
-* ``P h:{generation}:{bucket}``: hash, the index of one generation (``generation`` =
-  ``floor(unix time / generation_seconds)``). Keys are 64-bit: content keys, page locators
-  (outlet+URL, outlet+GUID) and the stored sketch samples; ``bucket`` is
-  ``floor(top 24 bits * buckets / 2**24)``, the field is the next 16 bits (samples, minus
-  32768: a signed 16-bit integer takes 3-4 bytes in a listpack) or the next 40 bits (content
-  and page keys), as an integer. The value is the ``sid`` of the latest article for
-  content and page keys, and the space-separated sids of the latest ``SIDS_PER_SAMPLE``
-  articles for samples (so same-topic articles sharing a few shingles do not take over each
-  other's matches). The whole hash expires ``ttl`` after its generation ends, so no entry
-  needs its own expiry (Redis 7.0 has no HEXPIRE), and lookups read the last
-  ``ceil(ttl / generation) + 1`` generations; entries older than ``ttl`` are ignored by
-  their ``inserted`` time, so the TTL is exact.
-* ``P b:{generation}``: ``"{buckets} {filter class}"``, fixed by the generation's first
-  insert from the latest earlier generation's entry count ``P n:{g}`` (``2 **
-  index_bucket_bits`` buckets when there is none): about ``ENTRIES_PER_BUCKET`` (64)
-  entries per index hash whatever the daily volume.
-* ``P f:{class}``: the filter, a bitmap of ``2**class - 16`` bytes (one allocation) shared
-  by the generations: a cell of 8 bits (16 or 32 when there are more generations) per
-  position, one bit per generation (``generation % 8``). Every key added to a generation
-  sets its generation's bit in two cells picked by its low bits; a lookup reads its keys'
-  first cells in one ``BITFIELD_RO``, the second cells of the keys whose first cell has a
-  live generation's bit in another, and reads an index hash only where both cells have the
-  generation's bit (most samples of most articles are in no generation: about 5 % of those
-  probes still read a hash). A generation clears its bit in every cell when it starts (that
-  bit last served the generation ``8`` before, long expired). The filter has about
-  ``FILTER_BITS`` cells per entry of a generation; a new size class is only taken when the
-  volume has changed by more than 2x, and the old filter stays, read for the older
-  generations, until they expire.
-* ``P c:{generation}``: bitmap, one bit per bucket: set once its index hash exists (a new
-  hash needs its expiry).
-* ``P n:{generation}``: entries added in the generation.
-
-Why this shape: one key per index entry would cost 50-90 bytes of key overhead each; small
-hashes stay in Redis's compact listpack encoding (≤ ``hash-max-listpack-entries``, default
-128, and values ≤ 64 bytes), where an entry costs about 10 bytes and a lookup scans at most
-128 entries, so the cost per article does not grow with the number stored. A sudden
-surge within a day makes that day's hashes larger (hashtable encoding: more memory, same
-speed) until the next generation sizes itself. Without the filter, a lookup read one hash
-per sample per generation (about 47 x 8 ``HGET`` from Lua, 1-2 ms of Redis CPU per article);
-with it, two ``BITFIELD_RO`` and a few dozen ``HGET``. Two samples with the same bucket and
-field share an index entry, as before, but the filter mostly tells them apart, so a lookup
-counts fewer chance matches than before; an insert that the filter takes for new uses
-``HSETNX`` so as not to overwrite such a neighbour. The Lua script builds key names itself, so it needs a single
-Redis (not Redis Cluster).
+shared sketch samples: ``monitor.core.duplicates``) and stores it unless it is an exact copy;
+an article seen again (a redelivery) matches only what was stored before its first pass and
+is not stored again. The Redis store runs lookup and insert in one Lua call
+(``lua/fingerprints/match_and_add.lua``), so two workers never both see "new"; its key
+layout and why it has that shape: docs/stores/fingerprints.md.
 
 >>> import asyncio
 >>> from monitor.core.fingerprint import fingerprint_text
->>> store = MemoryFingerprintStore(ttl_seconds=3600)
+>>> store = memory_fingerprint_store(Settings(fingerprint={"ttl_seconds": 3600}))
 >>> fp = fingerprint_text("قال الرئيس ان الزيارة مهمة للبلدين")
 >>> asyncio.run(store.match_and_add("a1", "wire", fp, now=0.0)).exact is None
 True
@@ -122,9 +66,9 @@ FILTER_BITS = 8
 entry's filter cell has the generation's bit set (about 12 % of the misses at 8)."""
 ARTICLES_PER_CALL = 50
 """Articles per script call: they share the per-call work (settings, the live generations'
-layouts, Lua's setup) and the client packs one command instead of 50; a call of 50 holds
-Redis for about 10-15 ms (0.2-0.3 ms of Redis CPU an article), where one call for a whole
-batch would make every other client wait for all of it."""
+layouts, Lua's setup) and the client packs one command instead of 50, while one call for a
+whole batch would make every other client wait for all of it (Redis CPU per article:
+BENCHMARKS.md, "Fingerprints")."""
 MAX_CANDIDATES = 5
 """Near copies a lookup returns at most (most shared samples first)."""
 _BIG_ENDIAN = np.dtype(">u8")
@@ -335,11 +279,8 @@ def _parse_reply(reply: list[Any]) -> MatchResult:
 
 
 class RedisFingerprintStore:
-    """Redis implementation: one Lua call per ``ARTICLES_PER_CALL`` articles (keys in the
-    module docstring).
-
-    Redis CPU per lookup+insert (``benchmarks/bench_fingerprint.py``): see BENCHMARKS.md.
-    """
+    """Redis implementation: one Lua call per ``ARTICLES_PER_CALL`` articles, the calls of a
+    batch pipelined in one round trip (keys: docs/stores/fingerprints.md)."""
 
     def __init__(
         self,

@@ -1,59 +1,21 @@
 """Story state: candidate lookup through an inverted index, story summaries and memories.
 
-A story is kept in two parts: its *summary* (title, times, centroid, title features,
-entities: what similarity needs, a few KB) and its *memory* (reported sentence
-fingerprints, terms, numbers, sources: what novelty needs, only for the chosen story).
+A story is kept as its *summary* (what similarity needs) and its *memory* (what novelty
+needs, read only for the chosen story). ``MemoryStoryStore`` keeps both in process (embedded
+mode); ``RedisStoryStore`` writes each save to Redis as one transaction (``monitor replay
+--redis``); ``WriteBehindStoryStore``, for the story agent (the single writer), serves reads
+from process memory and writes a whole batch at ``flush``. Build them with the factories at
+the end of this module; the Redis key layout and the write-behind rules:
+docs/stores/stories.md.
 
-Per article the story stage makes at most three Redis round trips: the candidate lookup
-(one Lua call: index hits counted, best ``limit`` summaries returned), the chosen story's
-memory (one HGETALL), and the update (one MULTI pipeline). Only the story agent writes (one
-consumer of a single-partition topic), so there are no concurrent writers to guard against.
-
-Redis keys (``P`` = ``settings.redis.key_prefix``), all expiring ``archive_days`` after the
-story's last update:
-
-* ``P story:sum:{id}`` string: JSON summary.
-* ``P story:mem:{id}`` hash: the memory, compact: ``terms`` (reported term hashes, uint32
-  array), ``sents`` and ``lens`` (sentence fingerprints: flat uint32 array and uint16
-  lengths), ``meta`` (JSON: numbers and sources).
-* ``P story:idx:{key}`` sorted set: story id -> last update (unix time), for each index key
-  (a rare term or ``@entity``); trimmed to the ``INDEX_PER_KEY`` most recent stories.
-* ``P story:art:{article id}`` string: the article's story id (duplicates name it).
-* ``P story:updated`` sorted set: story id -> last update (open-story count, cleanup).
-* ``P story:dec:{article id}`` string: the outcome (decision and alert, JSON) recorded for
-  the article in the same transaction as the story update, kept ``DECIDED_TTL`` seconds, so
-  an article delivered again (a worker killed before committing its Kafka offset) gets the
-  same decision and alert again instead of being judged against its own update.
-* ``P story:tl:{id}`` sorted set: the story's timeline, what the web shows: each article's
-  decision (JSON) -> its publication time (else the story time), written with the story
-  update, trimmed to the ``timeline_size`` latest published (0: no timelines).
-* ``P story:tlx:{id}`` hash: the timeline's digest, for story lists: ``developments``
-  (development decisions), ``last_development`` (time of the latest article that brought
-  news) and ``o:{outlet}`` (articles per outlet), all time, not trimmed.
-* ``P story:terms`` hash: the stream's term counts (``monitor.core.weights.TermCounts``):
-  term -> articles whose top features held it, ``""`` -> articles counted; written with the
-  story update of each counted article, never expiring (bounded by the vocabulary).
-* ``P story:out:{outlet}`` sorted set, the outlet index: story id -> last update, for every
-  story the outlet published in (its digest's outlets), written with the timeline (so the
-  scores follow each story's updates), trimmed to the stories not yet expired when one is
-  added, expiring ``archive_days`` after the last filing; a merged story's entries go to
-  the story it went into.
-* ``P story:sx:{key}`` sorted set, the search index, for the keys whose ``idx`` has been
-  trimmed: every filing under the key (story id -> its last update when filed), not only
-  the ``INDEX_PER_KEY`` most recent. It starts as a copy of ``idx`` when ``idx`` is first
-  trimmed and gets every filing from then on, in the same script; a key that never held
-  more stories has all its filings in ``idx`` and no ``sx``. Trimmed to the stories not yet
-  expired when one is added, expiring with ``idx``. Like ``out`` and the timelines, written
-  only when timelines are on. Readers: a story counts as filed under a key when its score
-  there is its current last update (a story whose features moved on leaves older filings
-  behind).
-* ``P story:merged:{id}`` string: the story this one was merged into (written by
-  ``merge_timelines`` when the story stage merges stories, with the story TTL); ``resolve``
-  follows these links.
-
-``WriteBehindStoryStore`` (the story agent only: the single writer) serves reads from process
-memory and sends all of a batch's writes in one transaction at ``flush``; see the class
-docstring.
+>>> import asyncio
+>>> from monitor.core.stories import article_features, index_keys, new_story_state
+>>> store = memory_story_store(Settings())
+>>> features = article_features("زيارة بوتين", ["زيارة بوتين الى بيونغ يانغ"])
+>>> story = new_story_state("s1", "زيارة بوتين", features, now=0.0, sentences=[])
+>>> asyncio.run(store.save(story, keys=index_keys(story), articles=["a1"], retention=86400))
+>>> asyncio.run(store.story_of("a1")).id
+'s1'
 """
 
 from __future__ import annotations
@@ -603,13 +565,8 @@ class _RedisStories:
 
 
 class RedisStoryStore(_RedisStories):
-    """Story state in Redis, written as it is saved (``monitor replay --redis``, readers).
-
-    Every ``save`` is one MULTI transaction; the ``cache_size`` stories saved last are kept
-    in process, and a candidate whose index score (its last update) matches the cached copy
-    is served from the cache, so the usual lookup is one small Lua reply; others are fetched
-    with one MGET. Key layout: docs/stores/stories.md.
-    """
+    """Story state in Redis, written as it is saved: one MULTI per ``save`` (``monitor replay
+    --redis``, tests and readers)."""
 
     def __init__(
         self,
@@ -704,19 +661,11 @@ class RedisStoryStore(_RedisStories):
 class WriteBehindStoryStore(_RedisStories):
     """Story state in process memory, written to Redis a batch at a time (the story agent).
 
-    Only for the single writer: reads are served from memory, authoritative because no one
-    else writes, and ``save`` only records the write; :meth:`flush` sends the whole batch's
-    writes in one MULTI (an MSET and one script call), each story once, in its last state.
-    Memory starts empty and fills lazily from Redis, which holds every flushed batch: an
-    index key is read once (its whole sorted set, at most ``INDEX_PER_KEY`` stories;
-    :meth:`warm` and :meth:`prepare` read a batch's keys in one round trip) and then kept
-    up to date here; a story, an article mapping or an outcome not in memory is read from
-    Redis. Writes of the batch to keys not yet read are kept aside and applied on top of
-    what Redis returns, in order, as Redis will apply them. Least recently used keys,
-    stories and mappings are dropped only after a successful ``flush`` (Redis then holds
-    them). After a failed flush, :meth:`discard_pending` forgets everything, and the caller
-    decides the batch again (``decided`` tells which outcomes reached Redis): a restarted or
-    failed worker decides exactly as an uninterrupted one.
+    Only for the single writer: reads come from memory (filled lazily from Redis, which holds
+    every flushed batch), ``save`` only records the write, and :meth:`flush` sends the whole
+    batch in one MULTI. After a failed flush, :meth:`discard_pending` forgets everything and
+    the caller decides the batch again. The rules that keep memory and Redis in agreement:
+    docs/stores/stories.md.
     """
 
     def __init__(

@@ -1,35 +1,15 @@
 """Per-outlet counts of short lines, from which outlet template boilerplate is learned.
 
-Every cleaned article reports its distinct short-line keys (``PreparedArticle.template_keys``:
-xxh64 of the normalised line, only lines up to ``TEMPLATE_MAX_LINE_CHARS``). ``observe``
-counts them and answers, in the same call, which of them are template lines of that outlet
-now (seen in at least ``template_min_share`` of its articles, once it has
-``template_min_articles``). Only the article's own keys are answered: that is all the clean
-stage needs, and it keeps the reply small.
-
-Redis layout (``{p}`` = ``settings.redis.key_prefix``):
-
-* ``{p}tpl:{outlet}:n`` — string, the outlet's (decayed) article count;
-* ``{p}tpl:{outlet}:lines`` — hash, line key -> (decayed) number of articles containing it;
-* ``{p}tpl:{outlet}:ids`` — sorted set, the ids of the outlet's last ``TEMPLATE_REMEMBERED_IDS``
-  articles counted (score: their order).
-
-An article is counted once per id: one seen again (a prep worker restarted before it
-committed its offsets cleans its last batch again; a record produced twice) is answered from
-the counts as they are, without adding to them.
-
-One round trip and one Lua script call per batch (``observe_many``; ``observe`` is a batch of
-one): for each article in order, the script increments the outlet's count and the article's
-keys and returns their counts. Memory is bounded four ways: ids remembered per outlet; only short lines are counted; a hash
-holds at most ``template_max_lines`` fields (once full, only lines already counted are
-incremented); and when the article count reaches ``2 * template_decay_every``, all counts and
-the article count are halved and zero counts deleted (so after a start-up the halving runs
-every ``template_decay_every`` articles, over an exponentially weighted window), so one-off lines (headlines of related-story boxes) fade
-out and make room, and a redesigned footer is learned within a few hundred articles. Both
-keys expire after ``TEMPLATE_TTL_SECONDS`` without articles (an outlet that disappears).
+``observe`` counts an article's distinct short-line keys for its outlet (once per article id)
+and answers which of them are template lines of that outlet now: seen in at least
+``template_min_share`` of its articles once it has ``template_min_articles``. Counts decay,
+so a redesigned footer is learned within a few hundred articles. The Redis store does a
+batch in one script call (``lua/templates/observe.lua``); key layout and memory bounds:
+docs/stores/templates.md.
 
 >>> import asyncio
->>> store = MemoryTemplateStore(min_articles=2, min_share=0.5)
+>>> limits = {"template_min_articles": 2, "template_min_share": 0.5}
+>>> store = memory_template_store(Settings(clean=limits))
 >>> for _ in range(3):
 ...     template = asyncio.run(store.observe("veto", ["footer", "unique"]))
 >>> sorted(asyncio.run(store.observe("veto", ["footer", "other"])).keys)
