@@ -27,7 +27,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field, fields
 from itertools import chain
 from operator import itemgetter
-from typing import Any, Protocol
+from typing import Any, NamedTuple, Protocol
 
 import redis.asyncio as aioredis
 from pydantic_core import to_json
@@ -455,6 +455,22 @@ def _decode_memory(story: StoryState, stored: dict[Any, Any]) -> None:
     story.sources = meta.get("sources", [])
 
 
+class _Save(NamedTuple):
+    """One ``save``'s arguments as a Redis store writes them (no timeline when they are off)."""
+
+    keys: list[str]
+    articles: list[str]
+    retention: float
+    outcomes: dict[str, str]
+    timeline: Sequence[Decision]
+    timeline_json: Sequence[bytes] | None
+    terms: Sequence[str]
+
+    @property
+    def ttl(self) -> int:
+        return max(1, int(self.retention))
+
+
 class _RedisStories:
     """What both Redis story stores share: key names, the scripts, the cache of the stories
     saved last (read-through copies, trusted while their update time matches Redis's index)
@@ -482,6 +498,28 @@ class _RedisStories:
 
     def _key(self, *parts: str) -> str:
         return self._keyspace + ":".join(parts)
+
+    async def save(
+        self,
+        story: StoryState,
+        *,
+        keys: list[str],
+        articles: list[str],
+        retention: float,
+        outcomes: dict[str, str] | None = None,
+        timeline: Sequence[Decision] = (),
+        timeline_json: Sequence[bytes] | None = None,
+        terms: Sequence[str] = (),
+    ) -> None:
+        if terms and self._term_counts is not None:
+            self._term_counts.add(terms)
+        timeline = timeline if self.timeline_size > 0 else ()
+        args = _Save(keys, articles, retention, outcomes or {}, timeline, timeline_json, terms)
+        await self._write(story, args)
+
+    async def _write(self, story: StoryState, save: _Save) -> None:
+        """Write ``save`` of ``story``: each store says when it reaches Redis."""
+        raise NotImplementedError
 
     def _queue_merges(self, pipe: Pipeline, merges: list[tuple[str, str]]) -> None:
         for from_id, into_id in merges:
@@ -595,31 +633,18 @@ class RedisStoryStore(_RedisStories):
     async def story_of(self, article_id: str) -> StoryState | None:
         return await self._story_in_redis(article_id)
 
-    async def save(
-        self,
-        story: StoryState,
-        *,
-        keys: list[str],
-        articles: list[str],
-        retention: float,
-        outcomes: dict[str, str] | None = None,
-        timeline: Sequence[Decision] = (),
-        timeline_json: Sequence[bytes] | None = None,
-        terms: Sequence[str] = (),
-    ) -> None:
-        ttl = max(1, int(retention))
-        timeline = timeline if self.timeline_size > 0 else ()
-        if terms and self._term_counts is not None:
-            self._term_counts.add(terms)
+    async def _write(self, story: StoryState, save: _Save) -> None:
+        """The save in one MULTI, sent now."""
+        ttl, retention, timeline = save.ttl, save.retention, save.timeline
         pipe = self._redis.pipeline(transaction=True)
-        if terms:
+        if terms := save.terms:
             pipe.eval(_COUNT_TERMS_LUA, 1, self._key("terms"), *_increments(Counter(terms), 1))
         pipe.set(self._key("sum", story.id), _summary_json(story), ex=ttl)
         memory_key = self._key("mem", story.id)
         pipe.delete(memory_key)
         pipe.hset(memory_key, mapping=_encode_memory(story))  # type: ignore[arg-type]
         pipe.expire(memory_key, ttl)
-        if keys:
+        if keys := save.keys:
             # EVAL, not the registered script: a pipeline holding a script first asks Redis
             # SCRIPT EXISTS (one more round trip per save); EVAL of a known body is cheap.
             index_keys_ = [self._key("idx", key) for key in keys]
@@ -631,15 +656,15 @@ class RedisStoryStore(_RedisStories):
                 _FILE_LUA, len(index_keys_), *index_keys_,
                 story.id, repr(story.updated), INDEX_PER_KEY, ttl, cutoff,
             )  # fmt: skip
-        for article in articles:
+        for article in save.articles:
             pipe.set(self._key("art", article), story.id, ex=ttl)
-        for article, outcome in (outcomes or {}).items():
+        for article, outcome in save.outcomes.items():
             pipe.set(self._key("dec", article), outcome, ex=DECIDED_TTL)
         pipe.zadd(self._key("updated"), {story.id: story.updated})
         pipe.zremrangebyscore(self._key("updated"), "-inf", story.updated - retention)
         if timeline:
             added = _Additions()
-            added.add(story, timeline, timeline_json)
+            added.add(story, timeline, save.timeline_json)
             cutoff = repr(story.updated - retention)
             head = (story.id, ttl, self.timeline_size, added.lua(), repr(story.updated), cutoff)
             pipe.eval(_TIMELINE_LUA, 0, self._keyspace, to_json(head), *added.decisions)
@@ -866,28 +891,15 @@ class WriteBehindStoryStore(_RedisStories):
             return self._cache[story.id]  # saved in this batch: Redis is behind
         return story
 
-    async def save(
-        self,
-        story: StoryState,
-        *,
-        keys: list[str],
-        articles: list[str],
-        retention: float,
-        outcomes: dict[str, str] | None = None,
-        timeline: Sequence[Decision] = (),
-        timeline_json: Sequence[bytes] | None = None,
-        terms: Sequence[str] = (),
-    ) -> None:
-        """``StoryStore.save`` in memory now, in Redis at ``flush``."""
-        ttl = max(1, int(retention))
-        if terms:
-            if self._term_counts is not None:
-                self._term_counts.add(terms)
+    async def _write(self, story: StoryState, save: _Save) -> None:
+        """The save in memory now, in Redis at ``flush``."""
+        ttl = save.ttl
+        if terms := save.terms:
             self._batch_terms.update(terms)
             self._batch_terms[DOCUMENTS_FIELD] += 1
         self._batch_stories[story.id] = (story, ttl)
         updated = repr(story.updated)  # as redis-py would send it
-        for key in keys:
+        for key in save.keys:
             self._batch_filings.setdefault(key, {})[story.id] = updated
             filed = self._index.get(key)
             if filed is None:
@@ -896,20 +908,20 @@ class WriteBehindStoryStore(_RedisStories):
                 _file(filed, story.id, story.updated)
                 self._index.move_to_end(key)
         ttl_text = str(ttl)
-        for article in articles:
+        for article in save.articles:
             self._batch_articles[article] = (story.id, ttl_text)
             self._articles[article] = story.id
             self._articles.move_to_end(article)
-        self._batch_outcomes.update(outcomes or {})
-        self._batch_decided.update(outcomes or {})
+        self._batch_outcomes.update(save.outcomes)
+        self._batch_decided.update(save.outcomes)
         # Dropped copies must wait for flush (until then Redis lacks them): no trim here.
         self._cache[story.id] = story
         self._cache.move_to_end(story.id)
-        if timeline and self.timeline_size > 0:
+        if save.timeline:
             added = self._batch_timeline.get(story.id)
             if added is None:
                 added = self._batch_timeline[story.id] = _Additions()
-            added.add(story, timeline, timeline_json)
+            added.add(story, save.timeline, save.timeline_json)
 
     async def decided(self, article_id: str) -> str | None:
         if article_id in self._batch_decided:

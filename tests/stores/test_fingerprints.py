@@ -30,8 +30,6 @@ from monitor.stores.fingerprints import (
     FingerprintStore,
     MemoryFingerprintStore,
     RedisFingerprintStore,
-    memory_fingerprint_store,
-    redis_fingerprint_store,
 )
 
 SEEDS = Path(__file__).parent.parent / "data" / "seeds"
@@ -414,30 +412,3 @@ async def test_a_dead_redis_is_a_clear_error_and_counted() -> None:
     after = REGISTRY.get_sample_value("monitor_redis_errors_total", {"operation": "fingerprint"})
     assert after == before + 1
     await client.aclose()
-
-
-@pytest.mark.integration
-@pytest.mark.parametrize("kind", ["memory", "redis"])
-async def test_factories_remember_for_the_configured_time(
-    kind: str, redis_client: aioredis.Redis, topic_prefix: str
-) -> None:
-    """Both factories take the TTL from ``settings.fingerprint``; the Redis one keys under
-    ``settings.redis.key_prefix``."""
-    settings = Settings(
-        redis={"key_prefix": topic_prefix},
-        fingerprint={"ttl_seconds": 3600, "generation_seconds": 600},
-    )
-    store = (
-        memory_fingerprint_store(settings)
-        if kind == "memory"
-        else redis_fingerprint_store(redis_client, settings)
-    )
-    fingerprint = fingerprint_text("قال الرئيس ان الزيارة مهمة للبلدين")
-    start = time.time()  # Redis expires keys by the wall clock
-    assert (await store.match_and_add("a1", "wire", fingerprint, now=start)).exact is None
-    copy = await store.match_and_add("a2", "youm7", fingerprint, now=start + 1)
-    assert copy.exact is not None and copy.exact.id == "a1"
-    later = await store.match_and_add("a3", "youm7", fingerprint, now=start + 3601.5)
-    assert later.exact is None
-    if kind == "redis":
-        assert await redis_client.exists(f"{topic_prefix}fp:seq")

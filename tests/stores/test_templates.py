@@ -21,8 +21,6 @@ from monitor.stores.templates import (
     RedisTemplateStore,
     TemplateLimits,
     TemplateStore,
-    memory_template_store,
-    redis_template_store,
     template_store_settings,
 )
 
@@ -272,24 +270,3 @@ async def test_the_ids_remembered_per_outlet_are_bounded(redis_url: str, topic_p
         assert 0 < await client.ttl(f"{topic_prefix}tpl:veto:ids") <= TEMPLATE_TTL_SECONDS
     finally:
         await client.aclose()
-
-
-@pytest.mark.integration
-@pytest.mark.parametrize("kind", ["memory", "redis"])
-async def test_factories_count_by_the_clean_settings(
-    kind: str, redis_client: aioredis.Redis, topic_prefix: str
-) -> None:
-    settings = Settings(
-        redis={"key_prefix": topic_prefix},
-        clean={"template_min_articles": 2, "template_min_share": 0.5},
-    )
-    store = (
-        memory_template_store(settings)
-        if kind == "memory"
-        else redis_template_store(redis_client, settings)
-    )
-    for number in range(3):
-        await store.observe("veto", ["footer", f"unique{number}"], f"a{number}")
-    assert (await store.observe("veto", ["footer", "other"], "a3")).keys == {"footer"}
-    if kind == "redis":
-        assert await redis_client.get(f"{topic_prefix}tpl:veto:n") == b"4"
