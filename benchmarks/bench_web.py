@@ -5,7 +5,7 @@
 
 1. Web: fills Redis (a fresh key prefix, deleted afterwards) with ``--stories`` synthetic
    stories (summaries, index filings, 1-8 timeline entries each) through the story agent's
-   own write path (``RedisStoryStore(write_behind=True)``), starts ``monitor web --redis``
+   own write path (``WriteBehindStoryStore``), starts ``monitor web --redis``
    (a real server, another process) and times ``--requests`` sequential requests of each
    kind from this process: p50 and p99 in milliseconds.
 2. Story agent: the first ``--articles`` articles of ``--stream`` are cleaned and
@@ -47,7 +47,7 @@ from monitor.pipeline import Pipeline
 from monitor.settings import Settings
 from monitor.stages.clean import clean_stage
 from monitor.stages.fingerprint import fingerprint_stage
-from monitor.stores.stories import RedisStoryStore
+from monitor.stores.stories import WriteBehindStoryStore, write_behind_story_store
 from monitor.stream.story_agent import BATCH_SIZE, decide_outcomes
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -60,7 +60,7 @@ TIMELINE_ON = 100
 
 
 async def fill(client: aioredis.Redis, prefix: str, count: int) -> list[str]:
-    store = RedisStoryStore(client, prefix, write_behind=True, cache_size=1000)
+    store = WriteBehindStoryStore(client, prefix, cache_size=1000)
     rng = random.Random(7)
     now = time.time()
     ids: list[str] = []
@@ -199,7 +199,7 @@ async def agent_worker(redis_url: str, stream: Path, articles: int) -> None:
     print(json.dumps({"batches": len(batches), "articles": len(records), "code": code}))
     sys.stdout.flush()
     loop = asyncio.get_running_loop()
-    stores: dict[str, tuple[RedisStoryStore, Settings]] = {}
+    stores: dict[str, tuple[WriteBehindStoryStore, Settings]] = {}
     prefix = ""
     try:
         while line := (await loop.run_in_executor(None, sys.stdin.readline)).strip():
@@ -209,10 +209,8 @@ async def agent_worker(redis_url: str, stream: Path, articles: int) -> None:
                 for mode, size in (("off", 0), ("on", TIMELINE_ON)):
                     settings = Settings()
                     settings.stories.timeline_entries = size
-                    store = RedisStoryStore(
-                        client, f"{prefix}-{mode}:", write_behind=True, timeline_size=size
-                    )
-                    stores[mode] = store, settings
+                    settings.redis.key_prefix = f"{prefix}-{mode}:"
+                    stores[mode] = write_behind_story_store(client, settings), settings
                 continue
             if command == "end":
                 keys = [key async for key in client.scan_iter(match=f"{prefix}-*", count=10_000)]

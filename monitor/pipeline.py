@@ -1,18 +1,11 @@
 """The embedded pipeline: clean -> fingerprint -> story -> decision, in one process.
 
-It composes the same stage functions the Faust agents call, with in-process stores by
-default or Redis stores given a URL, so ``monitor replay``, the embedded ``monitor run`` and
-the benchmarks exercise exactly the service's logic. Articles the clean stage rejects, and
-articles not in Arabic (the service routes those to the ``non_arabic`` topic), get a
-``rejected`` decision: every article gets exactly one decision.
-
-``process_many(items, workers=N)`` uses N cores: N - 1 prep worker processes
-(``monitor.workers``) parse, clean and analyse the upcoming articles (fingerprint sketch,
-story features and index keys: per-article work) in chunks while this process keeps what
-depends on the order of the articles (the template, fingerprint and story stores) and
-decides, in the input order; when it would wait for them, it prepares a few articles itself
-(``LOCAL_CHUNK``), so that neither side idles. The decisions are exactly those of one
-process; the workers' clean-stage metrics stay in the workers.
+``Pipeline`` composes the stage functions the Faust agents call, over in-process stores or,
+given a Redis URL, Redis stores (both built by the stores' factories), so ``monitor replay``,
+``monitor run`` and the benchmarks run the service's logic; every article gets exactly one
+decision (a rejected or non-Arabic one a ``rejected`` decision). ``process_many(items,
+workers=N)`` prepares articles in N - 1 worker processes and decides in input order here,
+with the decisions of one process (docs/pipeline.md).
 
 >>> import asyncio
 >>> from monitor.core.records import RawArticle
@@ -43,16 +36,15 @@ from monitor.stages.fingerprint import fingerprint_stage
 from monitor.stages.story import rejection_stage, story_stage
 from monitor.stores.fingerprints import (
     FingerprintStore,
-    MemoryFingerprintStore,
-    RedisFingerprintStore,
+    memory_fingerprint_store,
+    redis_fingerprint_store,
 )
-from monitor.stores.stories import MemoryStoryStore, RedisStoryStore, StoryStore
+from monitor.stores.stories import StoryStore, memory_story_store, redis_story_store
 from monitor.stores.templates import (
-    MemoryTemplateStore,
     Observation,
-    RedisTemplateStore,
     TemplateStore,
-    template_store_settings,
+    memory_template_store,
+    redis_template_store,
 )
 from monitor.workers import Analysis, Feed, Prepared, PrepPool, Worker
 
@@ -91,33 +83,15 @@ class Pipeline:
         self.templates: TemplateStore
         self.fingerprints: FingerprintStore
         self.stories: StoryStore
-        fp = self.settings.fingerprint
         if redis_url:
             self._redis = aioredis.Redis.from_url(redis_url)
-            prefix = self.settings.redis.key_prefix
-            self.templates = RedisTemplateStore(
-                self._redis, key_prefix=prefix, **template_store_settings(self.settings.clean)
-            )
-            self.fingerprints = RedisFingerprintStore(
-                self._redis,
-                key_prefix=prefix,
-                ttl_seconds=fp.ttl_seconds,
-                generation_seconds=fp.generation_seconds,
-                index_bucket_bits=fp.index_bucket_bits,
-                min_shared=fp.min_shared,
-            )
-            self.stories = RedisStoryStore(
-                self._redis, key_prefix=prefix,
-                timeline_size=self.settings.stories.timeline_entries,
-            )  # fmt: skip
+            self.templates = redis_template_store(self._redis, self.settings)
+            self.fingerprints = redis_fingerprint_store(self._redis, self.settings)
+            self.stories = redis_story_store(self._redis, self.settings)
         else:
-            self.templates = MemoryTemplateStore(**template_store_settings(self.settings.clean))
-            self.fingerprints = MemoryFingerprintStore(
-                ttl_seconds=fp.ttl_seconds,
-                generation_seconds=fp.generation_seconds,
-                min_shared=fp.min_shared,
-            )
-            self.stories = MemoryStoryStore(self.settings.stories.timeline_entries)
+            self.templates = memory_template_store(self.settings)
+            self.fingerprints = memory_fingerprint_store(self.settings)
+            self.stories = memory_story_store(self.settings)
 
     async def process(self, raw: RawArticle) -> tuple[Decision, Alert | None]:
         """One article through every stage: its decision, and its alert if any."""

@@ -2,13 +2,11 @@
 
 Values come from, in order of precedence: keyword arguments, environment variables
 (``MONITOR_`` prefix, ``__`` between levels, e.g. ``MONITOR_KAFKA__BOOTSTRAP=127.0.0.1:9092``),
-a YAML file named by ``MONITOR_CONFIG`` (default ``config/monitor.yaml`` when it exists), then the
-defaults below.
-
-Every value is checked where it enters: an unknown (misspelt) key, a value of the wrong type,
-a negative size or a share outside 0..1 is a ``ConfigError`` whose lines each name the
-source (the file, or the environment variable), the key and the problem; ``monitor`` prints
-them and exits with status 2.
+a YAML file named by ``MONITOR_CONFIG`` (default ``config/monitor.yaml`` when it exists), then
+the defaults below. Every value is checked where it enters: an unknown (misspelt) key, a
+wrong type, a negative size or a share outside 0..1 is a ``ConfigError`` whose lines each
+name the source (file or environment variable), the key and the problem (``monitor`` exits
+with status 2).
 
 >>> Settings(redis={"url": "redis://127.0.0.1:6390/0"}).redis.url
 'redis://127.0.0.1:6390/0'

@@ -54,7 +54,7 @@ from monitor.settings import Settings
 from monitor.stores.seen import RedisSeenStore
 from monitor.stream.app import create_topics
 from monitor.stream.lag import ConsumerLagMonitor
-from monitor.stream.topics import TOPICS
+from monitor.stream.topics import TOPICS, partitions_by_topic
 from tests.ingest.newsite import NewsSite
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -443,13 +443,7 @@ async def pipeline_run(
     invalid_reloads_before = _reloads("invalid")
     try:
         # As the worker does on start: every topic, with its partition count.
-        await create_topics(
-            settings,
-            {
-                topic[name]: settings.kafka.partitions if spec.partitioned else 1
-                for name, spec in TOPICS.items()
-            },
-        )
+        await create_topics(settings, partitions_by_topic(TOPICS, settings.kafka))
         tasks.append(asyncio.create_task(run_dispatch(settings, stop), name="dispatcher"))
         await sink.start(give_up_after=30)
         await producer.start()

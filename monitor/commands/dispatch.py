@@ -35,7 +35,7 @@ from monitor.settings import Settings, load_settings
 from monitor.stores.deliveries import RedisDeliveryStore
 from monitor.stream.app import create_topics
 from monitor.stream.lag import ConsumerLagMonitor
-from monitor.stream.topics import TOPICS
+from monitor.stream.topics import TOPICS, partitions_by_topic
 
 __all__ = ["dead_letter_publisher", "register", "run_dispatch"]
 
@@ -73,11 +73,7 @@ async def run_dispatch(settings: Settings, stop: asyncio.Event | None = None) ->
     dead_topic = TOPICS["dead_letters"].name(prefix)
 
     await create_topics(
-        settings,
-        {
-            TOPICS[name].name(prefix): settings.kafka.partitions if TOPICS[name].partitioned else 1
-            for name in ("alerts", "decisions", "dead_letters")
-        },
+        settings, partitions_by_topic(("alerts", "decisions", "dead_letters"), settings.kafka)
     )
     start_metrics_server(settings.metrics.port)
     producer = AIOKafkaProducer(bootstrap_servers=settings.kafka.bootstrap, acks="all")

@@ -33,7 +33,7 @@ from monitor.netguard import AddressGuard
 from monitor.settings import Settings, load_settings
 from monitor.stores.seen import RedisSeenStore
 from monitor.stream.app import create_topics
-from monitor.stream.topics import TOPICS
+from monitor.stream.topics import TOPICS, partitions_by_topic
 
 __all__ = ["register", "run_poll"]
 
@@ -99,12 +99,7 @@ async def run_poll(
 async def _prepare_kafka(settings: Settings, topic: str, sink: KafkaSink) -> None:
     """Create the raw and rejected topics if missing and start the producer, waiting for
     Kafka if it is down."""
-    partitions = {
-        TOPICS[name].name(settings.kafka.topic_prefix): (
-            settings.kafka.partitions if TOPICS[name].partitioned else 1
-        )
-        for name in ("raw", "rejected")
-    }
+    partitions = partitions_by_topic(("raw", "rejected"), settings.kafka)
     while True:
         try:
             await create_topics(settings, partitions)

@@ -1,56 +1,10 @@
 """Delivery state: a durable outbox of (alert, subscriber) deliveries with leases.
 
-The dispatcher first *enqueues* one delivery per matching subscriber (the Kafka offset of the
-alert is committed only after this returns), then workers *claim* due deliveries, send them and
-mark them ``done``, ``retry`` them later or mark them ``dead`` (dead-lettered).
-
-Guarantees, and the trade-off behind them
------------------------------------------
-Sending and recording "sent" can never be one atomic step, so a crash between the receiver's
-200 and ``complete`` forces a choice: resend (at-least-once) or never resend (at-most-once).
-The monitor chooses **at-least-once per (alert, subscriber), deduplicable**:
-
-* a claim takes a lease (``lease_seconds``); a crashed worker's lease expires and the delivery
-  is claimed again and resent with the **same idempotency key** (``<alert id>:<subscriber>``,
-  sent as the ``Idempotency-Key`` header, the email Message-ID, ...). A receiver that
-  remembers keys it accepted sees every alert exactly once;
-* a delivery that reached ``done`` is never sent again, even if the alert is consumed again
-  from Kafka (enqueue of an existing key is a no-op) for ``delivered_ttl_seconds``;
-* claims are atomic: two dispatchers never hold the same delivery at once; a worker whose
-  lease expired cannot reschedule or dead-letter a delivery someone else claimed since
-  (``owner`` token check);
-* attempts are counted at claim time, so a delivery that crashes its worker every time is
-  still dead-lettered after ``max_attempts``.
-
-What the key does *not* guarantee: a receiver that ignores it may see a duplicate after a
-crash (never more than one per expired lease).
-
-Held alerts
------------
-What a subscriber's cool-down or digest holds back (``Held``: since when, until when, the
-alerts) lives here too, so a restarted dispatcher sends it. ``update_held`` changes one
-entry and enqueues the deliveries that change releases in one atomic step (a Redis
-transaction), so a crash either happened before (the entry still holds the alerts) or after
-(their deliveries are durable); the change itself is the dispatcher's pure ``Throttle``
-logic. ``once`` makes an update happen at most once: an alert read again from Kafka after a
-crash (its offset not yet committed) is not held a second time.
-
-Redis layout (all under ``settings.redis.key_prefix``, e.g. ``mon:``)
----------------------------------------------------------------------
-* ``mon:delivery:<key>`` hash: ``payload`` (JSON), ``subscriber``, ``state``
-  (``pending``/``done``/``dead``), ``attempts``, ``owner`` (token of the last claim),
-  ``error``, ``created``. Finished records expire after ``delivered_ttl_seconds``.
-* ``mon:deliveries:due`` sorted set: key -> Unix time at which the delivery may be claimed
-  (its next retry, or the end of the current lease). Only pending deliveries are in it.
-* ``mon:held:<entry>`` hash: ``since``, ``due`` (the dispatcher's clock) and ``alerts`` (JSON
-  list of alert JSON texts, oldest first) of one cool-down (``cooldown:<subscriber>:<story>``)
-  or digest (``digest:<subscriber>``).
-* ``mon:held:due`` sorted set: entry -> its ``due``, when the dispatcher looks at it again.
-* ``mon:held:once:<alert id>:<subscriber>``: an alert admitted to a cool-down or digest;
-  expires after ``delivered_ttl_seconds``.
-
-Each operation is one round trip (a Lua script or a MULTI pipeline). The scripts touch keys
-they compute, so this store targets a single Redis (not Redis Cluster).
+The dispatcher enqueues one delivery per matching subscriber, then claims due deliveries,
+sends them and marks them ``done``, ``retry`` or ``dead``; what cool-downs and digests hold
+back (``Held``) lives here too, so a restarted dispatcher sends it. Deliveries are
+at-least-once per (alert, subscriber) with a stable idempotency key; the guarantees, their
+trade-off and the Redis layout: docs/stores/deliveries.md.
 
 >>> import asyncio
 >>> store = MemoryDeliveryStore()
@@ -71,6 +25,8 @@ from typing import Literal, Protocol, cast
 
 from redis.asyncio import Redis
 from redis.exceptions import WatchError
+
+from monitor.stores.scripts import lua_source
 
 __all__ = [
     "Claim",
@@ -335,57 +291,11 @@ class MemoryDeliveryStore:
         return None
 
 
-_ENQUEUE = """
-local added = 0
-for i = 1, #ARGV - 1, 3 do
-  local h = KEYS[2] .. ARGV[i]
-  if redis.call('EXISTS', h) == 0 then
-    redis.call('HSET', h, 'subscriber', ARGV[i + 1], 'payload', ARGV[i + 2],
-               'state', 'pending', 'attempts', 0, 'created', ARGV[#ARGV])
-    redis.call('ZADD', KEYS[1], ARGV[#ARGV], ARGV[i])
-    added = added + 1
-  end
-end
-return added
-"""
-
-_CLAIM = """
-local keys = redis.call('ZRANGEBYSCORE', KEYS[1], '-inf', ARGV[1], 'LIMIT', 0, tonumber(ARGV[3]))
-local out = {}
-for i, k in ipairs(keys) do
-  local h = KEYS[2] .. k
-  if redis.call('HGET', h, 'state') == 'pending' then
-    local owner = ARGV[4] .. '-' .. i
-    redis.call('ZADD', KEYS[1], ARGV[2], k)
-    local attempts = redis.call('HINCRBY', h, 'attempts', 1)
-    redis.call('HSET', h, 'owner', owner)
-    local row = redis.call('HMGET', h, 'subscriber', 'payload')
-    table.insert(out, {k, row[1], row[2], attempts, owner})
-  else
-    redis.call('ZREM', KEYS[1], k)
-  end
-end
-return out
-"""
-
-_RETRY = """
-if redis.call('HGET', KEYS[2], 'state') ~= 'pending' or redis.call('HGET', KEYS[2], 'owner') ~= ARGV[1] then
-  return 0
-end
-redis.call('HSET', KEYS[2], 'error', ARGV[3])
-redis.call('ZADD', KEYS[1], ARGV[2], ARGV[4])
-return 1
-"""
-
-_DEAD = """
-if redis.call('HGET', KEYS[2], 'state') ~= 'pending' or redis.call('HGET', KEYS[2], 'owner') ~= ARGV[1] then
-  return 0
-end
-redis.call('HSET', KEYS[2], 'state', 'dead', 'error', ARGV[2])
-redis.call('EXPIRE', KEYS[2], ARGV[3])
-redis.call('ZREM', KEYS[1], ARGV[4])
-return 1
-"""
+# The Redis scripts (monitor/stores/lua/deliveries/), read once.
+_ENQUEUE = lua_source("deliveries/enqueue")
+_CLAIM = lua_source("deliveries/claim")
+_RETRY = lua_source("deliveries/retry")
+_DEAD = lua_source("deliveries/dead")
 
 
 def _text(value: bytes | str | None) -> str:
@@ -395,7 +305,7 @@ def _text(value: bytes | str | None) -> str:
 
 
 class RedisDeliveryStore:
-    """Redis-backed store for the service mode (see the module docstring for the layout)."""
+    """Redis-backed store for the service mode (key layout: docs/stores/deliveries.md)."""
 
     durable = True
 

@@ -1,71 +1,15 @@
 """Recent fingerprints: look up an article's near copies and add it, atomically, in one step.
 
 ``match_and_add`` returns what was stored *before* the article (same content, same page,
-articles sharing sketch samples: see ``monitor.core.duplicates``) and stores the article,
-unless it is an exact copy of a remembered one. An article never matches an earlier copy
-of itself (same article id), and an article seen again (its content key names its own
-first pass) matches only what was stored before that pass and is not stored again, so
-redeliveries and retries classify it as the first time did (an original re-fingerprinted
-with its own batch would otherwise become a copy of its reprint). Two workers handling two copies at the same
-moment never both see "new": the Redis implementation runs lookup and insert in one Lua
-script call (``match_and_add_many`` sends up to ``ARTICLES_PER_CALL`` articles per call, which
-the script handles one after the other, and pipelines the calls in one round trip).
-
-Redis keys (``P`` = ``settings.redis.key_prefix`` + ``"fp:"``, e.g. ``mon:fp:``):
-
-* ``P seq``: string counter; each stored article gets the next short id ``sid``.
-* ``P m:{sid // 64}``: hash, the metadata of 64 consecutive articles: field ``i{sid % 64}``
-  is the article id, field ``d{sid % 64}`` is
-  ``"{inserted}|{stored samples}|{top 32 bits of the sketch bound, hex}|{outlet}"``.
-  Expires ``ttl + generation`` seconds after its last write.
-* ``P h:{generation}:{bucket}``: hash, the index of one generation (``generation`` =
-  ``floor(unix time / generation_seconds)``). Keys are 64-bit: content keys, page locators
-  (outlet+URL, outlet+GUID) and the stored sketch samples; ``bucket`` is
-  ``floor(top 24 bits * buckets / 2**24)``, the field is the next 16 bits (samples, minus
-  32768: a signed 16-bit integer takes 3-4 bytes in a listpack) or the next 40 bits (content
-  and page keys), as an integer. The value is the ``sid`` of the latest article for
-  content and page keys, and the space-separated sids of the latest ``SIDS_PER_SAMPLE``
-  articles for samples (so same-topic articles sharing a few shingles do not take over each
-  other's matches). The whole hash expires ``ttl`` after its generation ends, so no entry
-  needs its own expiry (Redis 7.0 has no HEXPIRE), and lookups read the last
-  ``ceil(ttl / generation) + 1`` generations; entries older than ``ttl`` are ignored by
-  their ``inserted`` time, so the TTL is exact.
-* ``P b:{generation}``: ``"{buckets} {filter class}"``, fixed by the generation's first
-  insert from the latest earlier generation's entry count ``P n:{g}`` (``2 **
-  index_bucket_bits`` buckets when there is none): about ``ENTRIES_PER_BUCKET`` (64)
-  entries per index hash whatever the daily volume.
-* ``P f:{class}``: the filter, a bitmap of ``2**class - 16`` bytes (one allocation) shared
-  by the generations: a cell of 8 bits (16 or 32 when there are more generations) per
-  position, one bit per generation (``generation % 8``). Every key added to a generation
-  sets its generation's bit in two cells picked by its low bits; a lookup reads its keys'
-  first cells in one ``BITFIELD_RO``, the second cells of the keys whose first cell has a
-  live generation's bit in another, and reads an index hash only where both cells have the
-  generation's bit (most samples of most articles are in no generation: about 5 % of those
-  probes still read a hash). A generation clears its bit in every cell when it starts (that
-  bit last served the generation ``8`` before, long expired). The filter has about
-  ``FILTER_BITS`` cells per entry of a generation; a new size class is only taken when the
-  volume has changed by more than 2x, and the old filter stays, read for the older
-  generations, until they expire.
-* ``P c:{generation}``: bitmap, one bit per bucket: set once its index hash exists (a new
-  hash needs its expiry).
-* ``P n:{generation}``: entries added in the generation.
-
-Why this shape: one key per index entry would cost 50-90 bytes of key overhead each; small
-hashes stay in Redis's compact listpack encoding (≤ ``hash-max-listpack-entries``, default
-128, and values ≤ 64 bytes), where an entry costs about 10 bytes and a lookup scans at most
-128 entries, so the cost per article does not grow with the number stored. A sudden
-surge within a day makes that day's hashes larger (hashtable encoding: more memory, same
-speed) until the next generation sizes itself. Without the filter, a lookup read one hash
-per sample per generation (about 47 x 8 ``HGET`` from Lua, 1-2 ms of Redis CPU per article);
-with it, two ``BITFIELD_RO`` and a few dozen ``HGET``. Two samples with the same bucket and
-field share an index entry, as before, but the filter mostly tells them apart, so a lookup
-counts fewer chance matches than before; an insert that the filter takes for new uses
-``HSETNX`` so as not to overwrite such a neighbour. The Lua script builds key names itself, so it needs a single
-Redis (not Redis Cluster).
+shared sketch samples: ``monitor.core.duplicates``) and stores it unless it is an exact copy;
+an article seen again (a redelivery) matches only what was stored before its first pass and
+is not stored again. The Redis store runs lookup and insert in one Lua call
+(``lua/fingerprints/match_and_add.lua``), so two workers never both see "new"; its key
+layout and why it has that shape: docs/stores/fingerprints.md.
 
 >>> import asyncio
 >>> from monitor.core.fingerprint import fingerprint_text
->>> store = MemoryFingerprintStore(ttl_seconds=3600)
+>>> store = memory_fingerprint_store(Settings(fingerprint={"ttl_seconds": 3600}))
 >>> fp = fingerprint_text("قال الرئيس ان الزيارة مهمة للبلدين")
 >>> asyncio.run(store.match_and_add("a1", "wire", fp, now=0.0)).exact is None
 True
@@ -89,7 +33,8 @@ from redis.asyncio import Redis
 
 from monitor.core.duplicates import Candidate, MatchResult, StoredArticle
 from monitor.core.fingerprint import Fingerprint
-from monitor.settings import Settings
+from monitor.settings import FingerprintSettings, RedisSettings, Settings
+from monitor.stores.scripts import lua_source
 
 __all__ = [
     "FingerprintStore",
@@ -100,7 +45,6 @@ __all__ = [
     "redis_fingerprint_store",
 ]
 
-DAY = 86_400.0
 SAMPLE_FIELD_BITS = 16
 """Index field bits of a shingle sample (after its top 24 bits). A chance collision only
 adds one shared sample to a random article, and matches need ``min_shared`` of them, so 16
@@ -122,10 +66,14 @@ FILTER_BITS = 8
 entry's filter cell has the generation's bit set (about 12 % of the misses at 8)."""
 ARTICLES_PER_CALL = 50
 """Articles per script call: they share the per-call work (settings, the live generations'
-layouts, Lua's setup) and the client packs one command instead of 50; a call of 50 holds
-Redis for about 10-15 ms (0.2-0.3 ms of Redis CPU an article), where one call for a whole
-batch would make every other client wait for all of it."""
+layouts, Lua's setup) and the client packs one command instead of 50, while one call for a
+whole batch would make every other client wait for all of it (Redis CPU per article:
+BENCHMARKS.md, "Fingerprints")."""
+MAX_CANDIDATES = 5
+"""Near copies a lookup returns at most (most shared samples first)."""
 _BIG_ENDIAN = np.dtype(">u8")
+_DEFAULTS = FingerprintSettings()
+"""The stores' defaults are the settings' (the factories below pass the configured ones)."""
 
 NewArticle = tuple[str, str, Fingerprint]
 """(article id, outlet, fingerprint) of an article to match and add."""
@@ -154,10 +102,10 @@ class MemoryFingerprintStore:
 
     def __init__(
         self,
-        ttl_seconds: float = 7 * DAY,
-        generation_seconds: float = DAY,
-        min_shared: int = 3,
-        max_candidates: int = 5,
+        ttl_seconds: float = _DEFAULTS.ttl_seconds,
+        generation_seconds: float = _DEFAULTS.generation_seconds,
+        min_shared: int = _DEFAULTS.min_shared,
+        max_candidates: int = MAX_CANDIDATES,
     ) -> None:
         self.ttl_seconds = ttl_seconds
         self.generation_seconds = min(generation_seconds, ttl_seconds)
@@ -292,549 +240,7 @@ class MemoryFingerprintStore:
         ]
 
 
-_MATCH_AND_ADD = """
-local prefix = ARGV[1]
-local ttl = tonumber(ARGV[2])
-local generation_seconds = tonumber(ARGV[3])
-local generations = tonumber(ARGV[4])
-local min_shared = tonumber(ARGV[5])
-local max_candidates = tonumber(ARGV[6])
-local default_buckets = tonumber(ARGV[7])
-local sids_per_sample = tonumber(ARGV[8])
-local entries_per_bucket = tonumber(ARGV[9])
-local filter_bits = tonumber(ARGV[10])
-local now = tonumber(ARGV[11])
-local lookup = ARGV[12] == '1'
-local generation = math.floor(now / generation_seconds)
-local oldest = now - ttl
-local expire_at = math.ceil((generation + 1) * generation_seconds + ttl)
-local expire_text = string.format('%d', expire_at)
-local meta_expire_text = string.format('%d', math.ceil(now + ttl + generation_seconds))
-local floor, byte, format, call, unpack = math.floor, string.byte, string.format, redis.call, unpack
--- filter cells: one bit per generation slot (generation mod cell_bits)
-local cell_bits = 8
-while cell_bits < generations do cell_bits = cell_bits * 2 end
-local cell_type = 'u' .. cell_bits
-local slot_offset = generation % cell_bits
-
--- Every number handed to redis.call is formatted here with '%d': Lua's own number to string
--- conversion ('%.14g') costs several times more. The articles of one call share `now`, so
--- everything that depends only on it and on the settings is worked out once per call, and
--- the per-item tables are reused from one article to the next (fewer allocations, less
--- garbage for Lua to collect).
-
--- the live generations, newest first: {generation, buckets, filter size class, hash key
--- prefix, slot weight in a filter cell}
-local generation_text = {}
-local layout_keys = {}
-for j = 1, generations do
-  generation_text[j] = format('%d', generation - j + 1)
-  layout_keys[j] = prefix .. 'b:' .. generation_text[j]
-end
-local layouts = call('MGET', unpack(layout_keys))
-local function slot_weight(g)
-  return 2 ^ (cell_bits - 1 - g % cell_bits)
-end
-local live = {}
-for j = 1, generations do
-  if layouts[j] then
-    local buckets, class = string.match(layouts[j], '^(%d+) (%d+)$')
-    local g = generation - j + 1
-    live[#live + 1] = {g, tonumber(buckets), tonumber(class),
-      prefix .. 'h:' .. generation_text[j] .. ':', slot_weight(g)}
-  end
-end
-local n_live = #live
-local current = n_live > 0 and live[1][1] == generation
-
--- a filter of size class c is 2^c - 16 bytes (one allocation of 2^c with its header)
-local cell_counts = {}
-local function filter_cells(class)
-  local size = cell_counts[class]
-  if not size then
-    size = floor((2 ^ class - 16) * 8 / cell_bits)
-    cell_counts[class] = size
-  end
-  return size
-end
-
-local seq_key = prefix .. 'seq'
-local sid = tonumber(call('GET', seq_key) or '0')
-local first_sid = sid
-local count_key = prefix .. 'n:' .. generation_text[1]
-local bucket_flags = prefix .. 'c:' .. generation_text[1]
-local added_entries = 0
-local meta_expiring = {}
--- the current generation's buckets whose hash this call has flagged (so it exists)
-local flagged = {}
-
--- per item (the locators, content key first, then the samples), reused by every article
-local tops, lows, highs, fields = {}, {}, {}, {}
--- the item's filter cells in the class `cells_class` (the newest live generation's)
-local firsts, seconds, cells_class = {}, {}, nil
--- per item, its bucket (number and text) in the last bucket count asked about, and its hash
--- key in the last generation asked about
-local buckets_of, bucket_texts, bucket_counts, hash_keys, key_layouts = {}, {}, {}, {}, {}
--- scratch lists: bitfield arguments, the sids of an index value
-local args, parts = {}, {}
-
-local function hash_key(k, layout)
-  if key_layouts[k] ~= layout then
-    if bucket_counts[k] ~= layout[2] then
-      bucket_counts[k] = layout[2]
-      buckets_of[k] = floor(tops[k] * layout[2] / 16777216)
-      bucket_texts[k] = format('%d', buckets_of[k])
-    end
-    key_layouts[k] = layout
-    hash_keys[k] = layout[4] .. bucket_texts[k]
-  end
-  return hash_keys[k]
-end
-
--- each item's two filter cells in size class `class` (from bits other than its bucket's and
--- field's leading ones), into firsts/seconds, or into fresh tables for another class
-local function cells_in(class, n)
-  if class == cells_class then return firsts, seconds end
-  local size = filter_cells(class)
-  local a, b = firsts, seconds
-  if cells_class ~= nil then a, b = {}, {} else cells_class = class end
-  for k = 1, n do
-    a[k] = floor(lows[k] * size / 4294967296)
-    b[k] = floor(highs[k] * size / 4294967296)
-  end
-  return a, b
-end
-
-local function meta(sid_text, article_id)
-  local n = tonumber(sid_text)
-  local slot = format('%d', n % 64)
-  local values = call('HMGET', prefix .. 'm:' .. format('%d', floor(n / 64)),
-    'i' .. slot, 'd' .. slot)
-  -- the same article again (a redelivery or a retry) must not match itself
-  if not values[1] or not values[2] or values[1] == article_id then return nil end
-  local inserted = tonumber(string.match(values[2], '^[^|]+'))
-  if inserted < oldest then return nil end
-  return {n, values[1], values[2]}
-end
-
--- a content or page key names the latest article; a shingle sample names the latest few
--- that had it, so articles on the same topic do not take over each other's matches
-local function append(previous, sid_text)
-  local n = 0
-  for stored in string.gmatch(previous, '%S+') do
-    n = n + 1
-    parts[n] = stored
-  end
-  parts[n + 1] = sid_text
-  -- the latest sids_per_sample - 1 before this one
-  return table.concat(parts, ' ', math.max(1, n - sids_per_sample + 2), n + 1)
-end
-
--- A generation's layout is fixed by its first insert, from the latest earlier generation's
--- entry count: its bucket count (about entries_per_bucket entries per hash keeps every hash
--- a small listpack) and its filter (about filter_bits cells per entry; the newest live
--- generation's filter is kept while within a factor 2 of that).
-local function start_generation()
-  local count_keys = {}
-  for j = 1, generations do count_keys[j] = prefix .. 'n:' .. format('%d', generation - j) end
-  local counts = call('MGET', unpack(count_keys))
-  local previous = 0
-  for j = 1, generations do
-    previous = tonumber(counts[j] or '0')
-    if previous > 0 then break end
-  end
-  local buckets = default_buckets
-  if previous > 0 then
-    buckets = math.max(16, math.ceil(previous / entries_per_bucket))
-  end
-  -- (without history, a filter for `buckets` entries: small, busier than it should be for
-  -- one generation at most)
-  local wanted = math.max(1024, (previous > 0 and previous or buckets)
-    * filter_bits * cell_bits / 8)
-  local class = floor(math.log(wanted) / math.log(2) + 0.5)
-  if n_live > 0 and live[1][3] >= class - 1 and live[1][3] <= class + 1 then
-    class = live[1][3]
-  end
-  local layout = {generation, buckets, class, prefix .. 'h:' .. generation_text[1] .. ':',
-    slot_weight(generation)}
-  local filter = prefix .. 'f:' .. class
-  if call('EXISTS', filter) == 1 then
-    -- forget what the generation that had this slot before stored (it has expired)
-    local pattern = {}
-    local slot = generation % cell_bits
-    for b = 0, cell_bits / 8 - 1 do
-      local clear = floor(slot / 8) == b and 2 ^ (7 - slot % 8) or 0
-      pattern[#pattern + 1] = string.char(255 - clear)
-    end
-    local mask = prefix .. 'f:mask'
-    call('SET', mask, string.rep(table.concat(pattern), filter_cells(class)), 'EX', '60')
-    -- BITOP drops the expiry; a generation started late, after a newer one, must not
-    -- shorten it
-    local expiry = math.max(call('EXPIRETIME', filter), expire_at)
-    call('BITOP', 'AND', filter, filter, mask)
-    call('DEL', mask)
-    call('EXPIREAT', filter, format('%d', expiry))
-  else
-    -- allocate it at once (growing bit by bit over-allocates)
-    call('SETBIT', filter, format('%d', filter_cells(class) * cell_bits - 1), '0')
-    call('EXPIREAT', filter, expire_text)
-  end
-  call('SET', prefix .. 'b:' .. generation_text[1], format('%d %d', buckets, class),
-    'EXAT', expire_text)
-  call('SETBIT', bucket_flags, format('%d', buckets - 1), '0')
-  call('EXPIREAT', bucket_flags, expire_text)
-  -- the later articles of this call find it live, as the next call will
-  table.insert(live, 1, layout)
-  n_live = n_live + 1
-  current = true
-end
-
-local function match_and_add(article_id, info, n_locators, n_store, blob)
-  local n_items = #blob / 8
-  for k = 1, n_items do
-    local at = 8 * k - 7
-    local b1, b2, b3, b4, b5, b6, b7, b8 = byte(blob, at, at + 7)
-    tops[k] = (b1 * 256 + b2) * 256 + b3
-    -- two filter cells per item, from bits other than its bucket's and field's leading ones
-    lows[k] = ((b5 * 256 + b6) * 256 + b7) * 256 + b8
-    highs[k] = ((b8 * 256 + b4) * 256 + b3) * 256 + b2
-    if k > n_locators then
-      -- the next 16 bits, shifted to a signed 16-bit integer: 3-4 bytes in a listpack
-      fields[k] = b4 * 256 + b5 - 32768
-    else
-      fields[k] = b4 * 4294967296 + lows[k]
-    end
-    bucket_counts[k] = nil
-    key_layouts[k] = nil
-  end
-  cells_class = nil
-  local n_written = n_locators + n_store
-  local field_texts = {}
-  for k = 1, n_written do field_texts[k] = format('%d', fields[k]) end
-
-  -- the current generation's index value of each item, when the lookup read it, and its
-  -- items' filter cells
-  local current_values = {}
-  local known_firsts, known_seconds = nil, nil
-  local out = {0}
-  local own = nil
-  if lookup and n_live > 0 then
-    -- each item's filter cells, per filter (all live generations share one, but after a
-    -- resize): the first cells in one BITFIELD_RO, then, in another, the second cells of the
-    -- items whose first cell has a live generation's bit (the others are left unread: nil);
-    -- HGET only in the generations whose bit both cells have
-    local weights = {}
-    for _, layout in ipairs(live) do
-      local list = weights[layout[3]]
-      if not list then
-        list = {}
-        weights[layout[3]] = list
-      end
-      list[#list + 1] = layout[5]
-    end
-    local cells = {}
-    for _, layout in ipairs(live) do
-      local class = layout[3]
-      if not cells[class] then
-        local a, b = cells_in(class, n_items)
-        for k = 1, n_items do
-          args[3 * k - 2] = 'GET'; args[3 * k - 1] = cell_type; args[3 * k] = format('#%d', a[k])
-        end
-        local filter = prefix .. 'f:' .. class
-        local firsts_read = call('BITFIELD_RO', filter, unpack(args, 1, 3 * n_items))
-        local class_weights = weights[class]
-        local asked, n_args = {}, 0
-        for k = 1, n_items do
-          local value = firsts_read[k]
-          if value > 0 then
-            for w = 1, #class_weights do
-              local weight = class_weights[w]
-              if value % (2 * weight) >= weight then
-                asked[#asked + 1] = k
-                args[n_args + 1] = 'GET'; args[n_args + 2] = cell_type
-                args[n_args + 3] = format('#%d', b[k])
-                n_args = n_args + 3
-                break
-              end
-            end
-          end
-        end
-        local seconds_read = {}
-        if n_args > 0 then
-          local read = call('BITFIELD_RO', filter, unpack(args, 1, n_args))
-          for m = 1, #asked do seconds_read[asked[m]] = read[m] end
-        end
-        cells[class] = {firsts_read, seconds_read}
-      end
-    end
-    if current then
-      known_firsts, known_seconds = cells[live[1][3]][1], cells[live[1][3]][2]
-    end
-    local found = {}
-    for j = 1, n_live do
-      local layout = live[j]
-      local firsts_read, seconds_read = cells[layout[3]][1], cells[layout[3]][2]
-      local weight = layout[5]
-      local twice = 2 * weight
-      for k = 1, n_items do
-        local second = seconds_read[k]
-        if second and second % twice >= weight and firsts_read[k] % twice >= weight then
-          local field = field_texts[k]
-          if not field then
-            field = format('%d', fields[k])
-            field_texts[k] = field
-          end
-          local value = call('HGET', hash_key(k, layout), field)
-          if j == 1 and current then current_values[k] = value end
-          if value then
-            -- newest generation first, newest sid first
-            local list = found[k]
-            if not list then
-              list = {}
-              found[k] = list
-            end
-            if not string.find(value, ' ', 1, true) then
-              list[#list + 1] = value
-            else
-              local n = 0
-              for found_sid in string.gmatch(value, '%S+') do
-                n = n + 1
-                parts[n] = found_sid
-              end
-              for m = n, 1, -1 do list[#list + 1] = parts[m] end
-            end
-          end
-        end
-      end
-    end
-
-    -- a redelivery or retry (its content key names the article itself) matches only what
-    -- was stored before its first pass, as that pass did, and is not stored again: matched
-    -- against the articles of its own batch stored after it, an original would become a
-    -- copy of its own reprint
-    local own_list = found[1]
-    if own_list then
-      for m = 1, #own_list do
-        local n = tonumber(own_list[m])
-        local id = call('HGET', prefix .. 'm:' .. format('%d', floor(n / 64)),
-          'i' .. format('%d', n % 64))
-        if id == article_id then
-          own = n
-          break
-        end
-      end
-    end
-    if own then
-      for k, sids in pairs(found) do
-        local kept = {}
-        for m = 1, #sids do
-          if tonumber(sids[m]) < own then kept[#kept + 1] = sids[m] end
-        end
-        found[k] = kept
-      end
-    end
-
-    local function first_alive(k)
-      local list = found[k]
-      if not list then return nil end
-      for m = 1, #list do
-        local stored = meta(list[m], article_id)
-        if stored then return stored end
-      end
-      return nil
-    end
-
-    local exact = first_alive(1)
-    if exact then
-      return {0, 'x', exact[1], 0, exact[2], exact[3]}
-    end
-    for k = 2, n_locators do
-      local located = first_alive(k)
-      if located then
-        out[#out + 1] = 'u'; out[#out + 1] = located[1]; out[#out + 1] = 0
-        out[#out + 1] = located[2]; out[#out + 1] = located[3]
-        break
-      end
-    end
-    -- shared samples per sid, counted per sample, newest generation and newest sid first
-    -- (the first-seen order breaks ties, as in MemoryFingerprintStore)
-    local counts = {}
-    local seen = {}
-    for k = n_locators + 1, n_items do
-      local list = found[k]
-      if list then
-        for m = 1, #list do
-          local found_sid = list[m]
-          local count = counts[found_sid]
-          if count then
-            counts[found_sid] = count + 1
-          else
-            counts[found_sid] = 1
-            seen[#seen + 1] = found_sid
-          end
-        end
-      end
-    end
-    local ranked = {}
-    local rank = {}
-    for position = 1, #seen do
-      local found_sid = seen[position]
-      if counts[found_sid] >= min_shared then
-        ranked[#ranked + 1] = found_sid
-        rank[found_sid] = position
-      end
-    end
-    if #ranked > 1 then
-      table.sort(ranked, function(a, b)
-        local ca, cb = counts[a], counts[b]
-        if ca ~= cb then return ca > cb end
-        return rank[a] < rank[b]
-      end)
-    end
-    for k = 1, math.min(#ranked, max_candidates) do
-      local candidate = meta(ranked[k], article_id)
-      if candidate then
-        out[#out + 1] = 'c'; out[#out + 1] = candidate[1]; out[#out + 1] = counts[ranked[k]]
-        out[#out + 1] = candidate[2]; out[#out + 1] = candidate[3]
-      end
-    end
-  end
-
-  if own then
-    out[1] = own
-    return out
-  end
-  if not current then start_generation() end
-  local layout = live[1]
-  added_entries = added_entries + n_written
-
-  sid = sid + 1
-  local slot = format('%d', sid % 64)
-  local meta_key = prefix .. 'm:' .. format('%d', floor(sid / 64))
-  call('HSET', meta_key, 'i' .. slot, article_id, 'd' .. slot, info)
-  -- (one expiry per meta hash and call: the articles of a call share `now`)
-  if not meta_expiring[meta_key] then
-    meta_expiring[meta_key] = true
-    call('EXPIREAT', meta_key, meta_expire_text)
-  end
-  local sid_text = format('%d', sid)
-
-  -- set the stored items' filter bits (the old bit says whether the item may be in the
-  -- generation) and the flags of the hashes written (a new hash needs its expiry)
-  local a, b = cells_in(layout[3], n_written)
-  local filter = prefix .. 'f:' .. layout[3]
-  local old_bits
-  if known_firsts then
-    -- the lookup has just read these cells (but the second ones it left unread): only the
-    -- bits not known to be set need a SET, and only an unread cell's SET reply is needed
-    -- (a cell's old bit is as read, or set by an earlier item of this article)
-    old_bits = {}
-    local weight = layout[5]
-    local twice = 2 * weight
-    local set_now, replied = {}, {}
-    local n_args = 0
-    for m = 1, 2 * n_written do
-      local k = floor((m + 1) / 2)
-      local cell, value
-      if m % 2 == 1 then
-        cell, value = a[k], known_firsts[k]
-      else
-        cell, value = b[k], known_seconds[k]
-      end
-      if set_now[cell] or (value and value % twice >= weight) then
-        old_bits[m] = 1
-      else
-        old_bits[m] = 0
-        set_now[cell] = true
-        args[n_args + 1] = 'SET'; args[n_args + 2] = 'u1'
-        args[n_args + 3] = format('%d', cell * cell_bits + slot_offset); args[n_args + 4] = '1'
-        n_args = n_args + 4
-        if not value then replied[m] = n_args / 4 end
-      end
-    end
-    if n_args > 0 then
-      local previous = call('BITFIELD', filter, unpack(args, 1, n_args))
-      for m, op in pairs(replied) do old_bits[m] = previous[op] end
-    end
-  else
-    for k = 1, n_written do
-      local at = 8 * k
-      args[at - 7] = 'SET'; args[at - 6] = 'u1'
-      args[at - 5] = format('%d', a[k] * cell_bits + slot_offset); args[at - 4] = '1'
-      args[at - 3] = 'SET'; args[at - 2] = 'u1'
-      args[at - 1] = format('%d', b[k] * cell_bits + slot_offset); args[at] = '1'
-    end
-    old_bits = call('BITFIELD', filter, unpack(args, 1, 8 * n_written))
-  end
-  -- a hash is known to exist when the lookup read a value from it or this call flagged it
-  local created = {}
-  local flagging = {}
-  local n_args = 0
-  for k = 1, n_written do
-    hash_key(k, layout)
-    local bucket = buckets_of[k]
-    if current_values[k] or flagged[bucket] then
-      created[k] = 1
-    else
-      flagged[bucket] = true
-      flagging[#flagging + 1] = k
-      args[n_args + 1] = 'SET'; args[n_args + 2] = 'u1'; args[n_args + 3] = bucket_texts[k]
-      args[n_args + 4] = '1'
-      n_args = n_args + 4
-    end
-  end
-  if n_args > 0 then
-    local flags = call('BITFIELD', bucket_flags, unpack(args, 1, n_args))
-    for m = 1, #flagging do created[flagging[m]] = flags[m] end
-  end
-
-  -- entries this article wrote, by bucket and field (a sample's field is 16 bits, so one
-  -- number names both; a content or page key can only meet a sample's entry when its field
-  -- is that small)
-  local written = {}
-  for k = 1, n_written do
-    local key = hash_keys[k]
-    local field = field_texts[k]
-    local value = fields[k]
-    local entry = nil
-    if k > n_locators or value < 32768 then
-      entry = buckets_of[k] * 65536 + value + 32768
-    end
-    if k <= n_locators or sids_per_sample <= 1 then
-      call('HSET', key, field, sid_text)
-    elseif (old_bits[2 * k - 1] == 1 and old_bits[2 * k] == 1) or written[entry] then
-      local previous = current_values[k]
-      if previous == nil or written[entry] then
-        previous = call('HGET', key, field)
-      end
-      call('HSET', key, field, previous and append(previous, sid_text) or sid_text)
-    elseif call('HSETNX', key, field, sid_text) == 0 then
-      -- another sample with the same bucket and field (the filter tells samples apart)
-      call('HSET', key, field, append(call('HGET', key, field), sid_text))
-    end
-    if entry then written[entry] = true end
-    if created[k] == 0 then
-      call('EXPIREAT', key, expire_text)
-    end
-  end
-  out[1] = sid
-  return out
-end
-
-local replies = {}
-for i = 13, #ARGV, 5 do
-  replies[#replies + 1] = match_and_add(ARGV[i], ARGV[i + 1], tonumber(ARGV[i + 2]),
-    tonumber(ARGV[i + 3]), ARGV[i + 4])
-end
-if sid ~= first_sid then call('SET', seq_key, format('%d', sid)) end
-if added_entries > 0 then
-  local added = call('INCRBY', count_key, format('%d', added_entries))
-  if added == added_entries then
-    call('EXPIREAT', count_key, format('%d', expire_at + generations * generation_seconds))
-  end
-end
-return replies
-"""
+_MATCH_AND_ADD = lua_source("fingerprints/match_and_add")
 
 
 def _as_text(value: Any) -> str:
@@ -873,21 +279,18 @@ def _parse_reply(reply: list[Any]) -> MatchResult:
 
 
 class RedisFingerprintStore:
-    """Redis implementation: one Lua call per ``ARTICLES_PER_CALL`` articles (keys in the
-    module docstring).
-
-    Redis CPU per lookup+insert (``benchmarks/bench_fingerprint.py``): see BENCHMARKS.md.
-    """
+    """Redis implementation: one Lua call per ``ARTICLES_PER_CALL`` articles, the calls of a
+    batch pipelined in one round trip (keys: docs/stores/fingerprints.md)."""
 
     def __init__(
         self,
         client: Redis,
-        key_prefix: str = "mon:",
-        ttl_seconds: float = 7 * DAY,
-        generation_seconds: float = DAY,
-        index_bucket_bits: int = 15,
-        min_shared: int = 3,
-        max_candidates: int = 5,
+        key_prefix: str = RedisSettings().key_prefix,
+        ttl_seconds: float = _DEFAULTS.ttl_seconds,
+        generation_seconds: float = _DEFAULTS.generation_seconds,
+        index_bucket_bits: int = _DEFAULTS.index_bucket_bits,
+        min_shared: int = _DEFAULTS.min_shared,
+        max_candidates: int = MAX_CANDIDATES,
     ) -> None:
         if not 4 <= index_bucket_bits <= 24:
             raise ValueError("index_bucket_bits must be within 4..24")

@@ -1,14 +1,5 @@
 """Feed entries already delivered, remembered for a TTL, so a poll (or a restart) never
-re-emits them.
-
-Redis layout: one sorted set per feed, ``{key_prefix}seen:{feed}``, member = article id,
-score = Unix time it was marked. Chosen over one key per entry because a key costs ~50-90
-bytes of overhead on top of its content and cannot be checked in bulk without a pipeline of
-N commands; a sorted set holds a feed's entries compactly and answers a whole poll with one
-``ZMSCORE``. Entries expire by score: ``mark`` drops members older than the TTL in the same
-round trip (``ZREMRANGEBYSCORE``) and refreshes the key's own expiry, so a feed that is
-removed from the config vanishes after a TTL too. Round trips: one per poll to check, one to
-mark.
+re-emits them; the Redis store keeps one sorted set per feed (docs/stores/seen.md).
 
 >>> import asyncio
 >>> store = MemorySeenStore(ttl_seconds=60)

@@ -1,59 +1,21 @@
 """Story state: candidate lookup through an inverted index, story summaries and memories.
 
-A story is kept in two parts: its *summary* (title, times, centroid, title features,
-entities: what similarity needs, a few KB) and its *memory* (reported sentence
-fingerprints, terms, numbers, sources: what novelty needs, only for the chosen story).
+A story is kept as its *summary* (what similarity needs) and its *memory* (what novelty
+needs, read only for the chosen story). ``MemoryStoryStore`` keeps both in process (embedded
+mode); ``RedisStoryStore`` writes each save to Redis as one transaction (``monitor replay
+--redis``); ``WriteBehindStoryStore``, for the story agent (the single writer), serves reads
+from process memory and writes a whole batch at ``flush``. Build them with the factories at
+the end of this module; the Redis key layout and the write-behind rules:
+docs/stores/stories.md.
 
-Per article the story stage makes at most three Redis round trips: the candidate lookup
-(one Lua call: index hits counted, best ``limit`` summaries returned), the chosen story's
-memory (one HGETALL), and the update (one MULTI pipeline). Only the story agent writes (one
-consumer of a single-partition topic), so there are no concurrent writers to guard against.
-
-Redis keys (``P`` = ``settings.redis.key_prefix``), all expiring ``archive_days`` after the
-story's last update:
-
-* ``P story:sum:{id}`` string: JSON summary.
-* ``P story:mem:{id}`` hash: the memory, compact: ``terms`` (reported term hashes, uint32
-  array), ``sents`` and ``lens`` (sentence fingerprints: flat uint32 array and uint16
-  lengths), ``meta`` (JSON: numbers and sources).
-* ``P story:idx:{key}`` sorted set: story id -> last update (unix time), for each index key
-  (a rare term or ``@entity``); trimmed to the ``INDEX_PER_KEY`` most recent stories.
-* ``P story:art:{article id}`` string: the article's story id (duplicates name it).
-* ``P story:updated`` sorted set: story id -> last update (open-story count, cleanup).
-* ``P story:dec:{article id}`` string: the outcome (decision and alert, JSON) recorded for
-  the article in the same transaction as the story update, kept ``DECIDED_TTL`` seconds, so
-  an article delivered again (a worker killed before committing its Kafka offset) gets the
-  same decision and alert again instead of being judged against its own update.
-* ``P story:tl:{id}`` sorted set: the story's timeline, what the web shows: each article's
-  decision (JSON) -> its publication time (else the story time), written with the story
-  update, trimmed to the ``timeline_size`` latest published (0: no timelines).
-* ``P story:tlx:{id}`` hash: the timeline's digest, for story lists: ``developments``
-  (development decisions), ``last_development`` (time of the latest article that brought
-  news) and ``o:{outlet}`` (articles per outlet), all time, not trimmed.
-* ``P story:terms`` hash: the stream's term counts (``monitor.core.weights.TermCounts``):
-  term -> articles whose top features held it, ``""`` -> articles counted; written with the
-  story update of each counted article, never expiring (bounded by the vocabulary).
-* ``P story:out:{outlet}`` sorted set, the outlet index: story id -> last update, for every
-  story the outlet published in (its digest's outlets), written with the timeline (so the
-  scores follow each story's updates), trimmed to the stories not yet expired when one is
-  added, expiring ``archive_days`` after the last filing; a merged story's entries go to
-  the story it went into.
-* ``P story:sx:{key}`` sorted set, the search index, for the keys whose ``idx`` has been
-  trimmed: every filing under the key (story id -> its last update when filed), not only
-  the ``INDEX_PER_KEY`` most recent. It starts as a copy of ``idx`` when ``idx`` is first
-  trimmed and gets every filing from then on, in the same script; a key that never held
-  more stories has all its filings in ``idx`` and no ``sx``. Trimmed to the stories not yet
-  expired when one is added, expiring with ``idx``. Like ``out`` and the timelines, written
-  only when timelines are on. Readers: a story counts as filed under a key when its score
-  there is its current last update (a story whose features moved on leaves older filings
-  behind).
-* ``P story:merged:{id}`` string: the story this one was merged into (written by
-  ``merge_timelines`` when the story stage merges stories, with the story TTL); ``resolve``
-  follows these links.
-
-``RedisStoryStore(write_behind=True)`` (the story agent only: the single writer) serves reads
-from process memory and sends all of a batch's writes in one transaction at ``flush``; see
-the class docstring.
+>>> import asyncio
+>>> from monitor.core.stories import article_features, index_keys, new_story_state
+>>> store = memory_story_store(Settings())
+>>> features = article_features("زيارة بوتين", ["زيارة بوتين الى بيونغ يانغ"])
+>>> story = new_story_state("s1", "زيارة بوتين", features, now=0.0, sentences=[])
+>>> asyncio.run(store.save(story, keys=index_keys(story), articles=["a1"], retention=86400))
+>>> asyncio.run(store.story_of("a1")).id
+'s1'
 """
 
 from __future__ import annotations
@@ -61,11 +23,11 @@ from __future__ import annotations
 import json
 from array import array
 from collections import Counter, OrderedDict
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass, field, fields
 from itertools import chain
 from operator import itemgetter
-from typing import Any, Protocol
+from typing import Any, NamedTuple, Protocol
 
 import redis.asyncio as aioredis
 from pydantic_core import to_json
@@ -75,6 +37,8 @@ from monitor.core.decide import Candidate
 from monitor.core.records import Decision
 from monitor.core.stories import StoryState
 from monitor.core.weights import DOCUMENTS_FIELD, TermCounts
+from monitor.settings import Settings
+from monitor.stores.scripts import lua_source
 
 __all__ = [
     "DECIDED_TTL",
@@ -85,6 +49,10 @@ __all__ = [
     "RedisStoryStore",
     "StoryStore",
     "TimelineDigest",
+    "WriteBehindStoryStore",
+    "memory_story_store",
+    "redis_story_store",
+    "write_behind_story_store",
 ]
 
 INDEX_PER_KEY = 50
@@ -104,8 +72,19 @@ MERGE_HOPS = 16
 NEWS_DECISIONS = ("new_story", "development")
 MEMORY_FIELDS = ("sentences", "seen_terms", "numbers", "sources")
 SUMMARY_FIELDS = tuple(f.name for f in fields(StoryState) if f.name not in MEMORY_FIELDS)
-_NOT_QUEUED: Any = object()
 _DECISION_JSON = Decision.__pydantic_serializer__.to_json
+
+# The Redis scripts (monitor/stores/lua/stories/), read once. Scripts that share Lua functions
+# start with the library files that define them.
+_CANDIDATES_LUA = lua_source("stories/candidates")
+_COUNT_TERMS_LUA = lua_source("stories/count_terms")
+_FILE_LUA = lua_source("stories/file_search", "stories/file")
+_READ_INDEX_LUA = lua_source("stories/read_index")
+_TIMELINE_LUA = lua_source("stories/add_timeline", "stories/timeline")
+_MERGE_TIMELINES_LUA = lua_source("stories/merge_timelines")
+_RESOLVE_LUA = lua_source("stories/resolve")
+_FLUSH_LUA = lua_source("stories/add_timeline", "stories/file_search", "stories/flush")
+_STORY_OF_LUA = lua_source("stories/story_of")
 
 
 class StoryStore(Protocol):
@@ -408,344 +387,12 @@ class MemoryStoryStore:
         return sum(1 for s in self._stories.values() if s.updated >= now - close_after)
 
 
-# KEYS: index keys. ARGV: prefix, min_time, per_key, limit.
-# Returns [id1, updated1, id2, updated2, ...] for the best `limit` stories by index hits
-# (updated: the latest score seen, which is the story's last update).
-_CANDIDATES_LUA = """
-local prefix, min_time = ARGV[1], ARGV[2]
-local per_key, limit = tonumber(ARGV[3]), tonumber(ARGV[4])
-local hits, latest, exact, order = {}, {}, {}, {}
-for _, key in ipairs(KEYS) do
-  local filed = redis.call('ZREVRANGEBYSCORE', key, '+inf', min_time, 'WITHSCORES', 'LIMIT', 0, per_key)
-  for i = 1, #filed, 2 do
-    local sid, when = filed[i], tonumber(filed[i + 1])
-    if hits[sid] == nil then
-      hits[sid] = 0
-      latest[sid] = when
-      exact[sid] = filed[i + 1]
-      order[#order + 1] = sid
-    end
-    hits[sid] = hits[sid] + 1
-    if when > latest[sid] then
-      latest[sid] = when
-      exact[sid] = filed[i + 1]
-    end
-  end
-end
-table.sort(order, function(a, b)
-  if hits[a] ~= hits[b] then return hits[a] > hits[b] end
-  if latest[a] ~= latest[b] then return latest[a] > latest[b] end
-  return a < b
-end)
-local reply = {}
-for i = 1, math.min(limit, #order) do
-  reply[#reply + 1] = order[i]
-  reply[#reply + 1] = exact[order[i]]  -- as Redis wrote it: tostring would round
-end
-return reply
-"""
-
-# KEYS: the term counts hash. ARGV: term, increment, term, increment, ... (one call).
-_COUNT_TERMS_LUA = """
-for i = 1, #ARGV, 2 do
-  redis.call('HINCRBY', KEYS[1], ARGV[i], ARGV[i + 1])
-end
-"""
-
-
 def _increments(terms: Counter[str], documents: int) -> list[str | int]:
     """``_COUNT_TERMS_LUA``'s arguments: each term's increment, then the documents'."""
     flat: list[str | int] = [DOCUMENTS_FIELD, documents]
     for term, count in terms.items():
         flat += (term, count)
     return flat
-
-
-# Lua (a prefix of the scripts that file stories under index keys): the search index's part
-# of a filing under one key, after its ``idx`` ZADD and before its trim. ``over``: ``idx``
-# now holds more than its limit (it is about to be trimmed); ``entries``: the filings
-# {score, member, ...}. A key that never overflowed has every filing in ``idx`` and no
-# ``sx``; at its first trim ``sx`` starts as a copy of ``idx`` (every filing so far, this
-# one included), and from then on gets every filing too. Trimmed to the stories updated
-# from ``cutoff`` on when one is added.
-_FILE_SEARCH_LUA = """
-local function file_search(index_key, search_key, over, entries, ttl, cutoff)
-  local found = 0
-  if redis.call('EXISTS', search_key) == 1 then
-    for i = 1, #entries, 1000 do
-      found = found + redis.call('ZADD', search_key, unpack(entries, i, math.min(i + 999, #entries)))
-    end
-  elseif over then
-    redis.call('ZUNIONSTORE', search_key, 1, index_key)
-    found = 1
-  else
-    return
-  end
-  if found > 0 then redis.call('ZREMRANGEBYSCORE', search_key, '-inf', cutoff) end
-  redis.call('EXPIRE', search_key, ttl)
-end
-"""
-
-# KEYS: index keys, then (with a cutoff) their search index keys. ARGV: story id, its last
-# update, stories kept per key, TTL in seconds, cutoff ('': no search index).
-# One command instead of three per key: packing ~75 commands per save dominated its cost.
-_FILE_LUA = (
-    _FILE_SEARCH_LUA
-    + """
-local sid, updated = ARGV[1], ARGV[2]
-local keep, ttl, cutoff = tonumber(ARGV[3]), tonumber(ARGV[4]), ARGV[5]
-local count = cutoff == '' and #KEYS or #KEYS / 2
-for i = 1, count do
-  local key = KEYS[i]
-  redis.call('ZADD', key, updated, sid)
-  if cutoff ~= '' then
-    file_search(key, KEYS[count + i], redis.call('ZCARD', key) > keep, {updated, sid}, ttl, cutoff)
-  end
-  redis.call('ZREMRANGEBYRANK', key, 0, -keep - 1)
-  redis.call('EXPIRE', key, ttl)
-end
-return count
-"""
-)
-
-# KEYS: index keys. Returns, per key, its whole sorted set {id1, score1, ...}.
-_READ_INDEX_LUA = """
-local reply = {}
-for i, key in ipairs(KEYS) do
-  reply[i] = redis.call('ZRANGE', key, 0, -1, 'WITHSCORES')
-end
-return reply
-"""
-
-# Lua (a prefix of the scripts that add to timelines): add a story's new entries to story
-# ``sid``'s timeline and digest, trim the timeline to its ``keep`` latest, give both ``ttl``.
-# ``times``: the entries' times, their decisions' JSON in ARGV from ``arg`` on; ``digest``:
-# what they add to the digest, summed by the writer ({developments, latest news time or '',
-# outlet, articles, outlet, articles, ...}): a few commands per story, not per entry.
-# Returns the next ARGV.
-_ADD_TIMELINE_LUA = """
-local function add_timeline(prefix, sid, ttl, times, digest, arg, keep)
-  local timeline, digest_key = prefix .. 'tl:' .. sid, prefix .. 'tlx:' .. sid
-  local scored = {}
-  for j, at in ipairs(times) do
-    scored[2 * j - 1], scored[2 * j] = at, ARGV[arg + j - 1]
-  end
-  if redis.call('ZADD', timeline, unpack(scored)) > 0 and redis.call('ZCARD', timeline) > keep then
-    redis.call('ZREMRANGEBYRANK', timeline, 0, -keep - 1)
-  end
-  for i = 3, #digest, 2 do
-    redis.call('HINCRBY', digest_key, 'o:' .. digest[i], digest[i + 1])
-  end
-  if digest[1] > 0 then redis.call('HINCRBY', digest_key, 'developments', digest[1]) end
-  local latest = digest[2]
-  if latest ~= '' then
-    local last = redis.call('HGET', digest_key, 'last_development')
-    if not last or tonumber(latest) > tonumber(last) then
-      redis.call('HSET', digest_key, 'last_development', latest)
-    end
-  end
-  redis.call('EXPIRE', timeline, ttl)
-  redis.call('EXPIRE', digest_key, ttl)
-  return arg + #times
-end
-
--- Note story ``sid`` (last update ``at``) under each outlet of its digest, in ``filings``
--- (outlet -> {score, member, ...}), for ``file_outlets``.
-local function note_outlets(prefix, sid, at, filings)
-  for _, name in ipairs(redis.call('HKEYS', prefix .. 'tlx:' .. sid)) do
-    if string.sub(name, 1, 2) == 'o:' then
-      local outlet = string.sub(name, 3)
-      local filed = filings[outlet]
-      if filed == nil then
-        filed = {}
-        filings[outlet] = filed
-      end
-      filed[#filed + 1] = at
-      filed[#filed + 1] = sid
-    end
-  end
-end
-
--- The outlet index: per outlet, one ZADD (a few thousand members at most per call), a trim
--- of the stories past ``cutoff`` when a story was added, and ``ttl``.
-local function file_outlets(prefix, filings, ttl, cutoff)
-  for outlet, filed in pairs(filings) do
-    local key, added = prefix .. 'out:' .. outlet, 0
-    for i = 1, #filed, 1000 do
-      added = added + redis.call('ZADD', key, unpack(filed, i, math.min(i + 999, #filed)))
-    end
-    if added > 0 then redis.call('ZREMRANGEBYSCORE', key, '-inf', cutoff) end
-    redis.call('EXPIRE', key, ttl)
-  end
-end
-"""
-
-# ARGV: the keyspace, {story id, TTL, keep, {times, digest}, last update, cutoff} as JSON,
-# then the entries' decisions.
-_TIMELINE_LUA = (
-    _ADD_TIMELINE_LUA
-    + """
-local prefix, story = ARGV[1], cjson.decode(ARGV[2])
-local added, outlets = story[4], {}
-add_timeline(prefix, story[1], story[2], added[1], added[2], 3, story[3])
-note_outlets(prefix, story[1], story[5], outlets)
-file_outlets(prefix, outlets, story[2], story[6])
-return #added[1]
-"""
-)
-
-# ARGV: the keyspace, from story id, into story id, timeline entries kept. Records the merge
-# link; the link and the merged timeline expire with the story it went into (the TTL of its
-# summary).
-_MERGE_TIMELINES_LUA = """
-local prefix, from, into, keep = ARGV[1], ARGV[2], ARGV[3], tonumber(ARGV[4])
-local source, target = prefix .. 'tl:' .. from, prefix .. 'tl:' .. into
-local source_digest, target_digest = prefix .. 'tlx:' .. from, prefix .. 'tlx:' .. into
-if redis.call('EXISTS', source) == 1 then
-  -- A decision is in one timeline only, so the aggregate never chooses.
-  redis.call('ZUNIONSTORE', target, 2, target, source, 'AGGREGATE', 'MIN')
-  if redis.call('ZCARD', target) > keep then
-    redis.call('ZREMRANGEBYRANK', target, 0, -keep - 1)
-  end
-  redis.call('DEL', source)
-end
-local fields = redis.call('HGETALL', source_digest)
-local ttl = redis.call('TTL', prefix .. 'sum:' .. into)
-local updated = redis.call('ZSCORE', prefix .. 'updated', into)
-for i = 1, #fields, 2 do
-  local name, value = fields[i], fields[i + 1]
-  if string.sub(name, 1, 2) == 'o:' then
-    -- The outlet index names the story the merged one went into.
-    local outlet_key = prefix .. 'out:' .. string.sub(name, 3)
-    redis.call('ZREM', outlet_key, from)
-    if updated then redis.call('ZADD', outlet_key, updated, into) end
-    if ttl > 0 then redis.call('EXPIRE', outlet_key, ttl) end
-  end
-  if name == 'last_development' then
-    local last = redis.call('HGET', target_digest, name)
-    if not last or tonumber(value) > tonumber(last) then
-      redis.call('HSET', target_digest, name, value)
-    end
-  else
-    redis.call('HINCRBY', target_digest, name, value)
-  end
-end
-redis.call('DEL', source_digest)
-redis.call('SET', prefix .. 'merged:' .. from, into)
-if ttl > 0 then
-  redis.call('EXPIRE', target, ttl)
-  redis.call('EXPIRE', target_digest, ttl)
-  redis.call('EXPIRE', prefix .. 'merged:' .. from, ttl)
-end
-return 1
-"""
-
-# ARGV: the keyspace, a story id. Returns the story it now is (merged links followed).
-_RESOLVE_LUA = f"""
-local prefix, sid = ARGV[1], ARGV[2]
-for _ = 1, {MERGE_HOPS} do
-  local merged_into = redis.call('GET', prefix .. 'merged:' .. sid)
-  if not merged_into then return sid end
-  sid = merged_into
-end
-return sid
-"""
-
-# ARGV: the keyspace (``P story:``), the batch as JSON (see ``_write_batch``), then per story
-# of its "stories" the four memory fields, then the decisions of the stories' timeline entries
-# (story by story, as listed in "stories"). Sent in one MULTI after an MSET of the summaries
-# and outcomes, which this gives their TTLs. A MULTI of ~500 commands and ~10,000 arguments
-# cost more than the writes: redis-py packs arguments in pure Python and reads a QUEUED reply
-# per command. Large values stay out of Lua, which hashes every byte of a string it is
-# handed. The index filings come grouped by key: one ZADD and one EXPIRE per key. A story's
-# update only grows, so one trim after the batch's filings keeps what trimming after each
-# would; it is needed only when the ZADD added a member (new scores alone leave the size at
-# most ``keep``) and the set may now hold more than ``keep``: not for the keys of "small",
-# which the writer holds in memory with fewer stories than that after the batch.
-_FLUSH_LUA = (
-    _ADD_TIMELINE_LUA
-    + _FILE_SEARCH_LUA
-    + """
-local prefix = ARGV[1]
-local batch = cjson.decode(ARGV[2])
-local keep, ttl = batch.keep, batch.ttl
-local past_keep = tostring(-keep - 1)
-local function zadd(key, entries)  -- {score, member, ...}: unpack takes a few thousand at most
-  local added = 0
-  for i = 1, #entries, 1000 do
-    added = added + redis.call('ZADD', key, unpack(entries, i, math.min(i + 999, #entries)))
-  end
-  return added
-end
-local updated, outlets = {}, {}
-local timeline_arg = 4 * #batch.stories + 3
-for i, story in ipairs(batch.stories) do
-  local sid, story_ttl, at, arg = story[1], story[2], story[3], 4 * i - 1
-  redis.call('EXPIRE', prefix .. 'sum:' .. sid, story_ttl)
-  local memory = prefix .. 'mem:' .. sid
-  -- Every field is rewritten (the memory always has all four): no DEL needed.
-  redis.call('HSET', memory, 'terms', ARGV[arg], 'sents', ARGV[arg + 1],
-             'lens', ARGV[arg + 2], 'meta', ARGV[arg + 3])
-  redis.call('EXPIRE', memory, story_ttl)
-  updated[2 * i - 1], updated[2 * i] = at, sid
-  local added = story[4]
-  if #added > 0 then
-    timeline_arg = add_timeline(prefix, sid, story_ttl, added[1], added[2], timeline_arg,
-                                batch.timeline_keep)
-    note_outlets(prefix, sid, at, outlets)
-  end
-end
-file_outlets(prefix, outlets, ttl, batch.cutoff)
-local function file(index, check)
-  for key, filed in pairs(index) do
-    local index_key, added, entries = prefix .. 'idx:' .. key, 0, nil
-    local sid, at = next(filed)
-    if next(filed, sid) == nil then  -- most keys get one story per batch
-      added = redis.call('ZADD', index_key, at, sid)
-      entries = {at, sid}
-    else
-      entries = {}
-      for sid, at in pairs(filed) do
-        entries[#entries + 1] = at
-        entries[#entries + 1] = sid
-      end
-      added = zadd(index_key, entries)
-    end
-    local over = check and added > 0 and redis.call('ZCARD', index_key) > keep
-    -- A key of "small" never overflowed: its filings are all in idx, no search index.
-    if batch.search and check then
-      file_search(index_key, prefix .. 'sx:' .. key, over, entries, ttl, batch.cutoff)
-    end
-    if over then
-      redis.call('ZREMRANGEBYRANK', index_key, 0, past_keep)
-    end
-    redis.call('EXPIRE', index_key, ttl)
-  end
-end
-file(batch.small, false)
-file(batch.index, true)
-for article, mapped in pairs(batch.articles) do
-  redis.call('SET', prefix .. 'art:' .. article, mapped[1], 'EX', mapped[2])
-end
-zadd(prefix .. 'updated', updated)
-redis.call('ZREMRANGEBYSCORE', prefix .. 'updated', '-inf', batch.cutoff)
-for _, article in ipairs(batch.outcomes) do
-  redis.call('EXPIRE', prefix .. 'dec:' .. article, batch.outcome_ttl)
-end
-return #batch.stories
-"""
-)
-
-# KEYS: article->story key. ARGV: prefix. Returns {summary, field, value, ...} or {}.
-_STORY_OF_LUA = """
-local sid = redis.call('GET', KEYS[1])
-if not sid then return {} end
-local summary = redis.call('GET', ARGV[1] .. 'story:sum:' .. sid)
-if not summary then return {} end
-local reply = redis.call('HGETALL', ARGV[1] .. 'story:mem:' .. sid)
-table.insert(reply, 1, summary)
-return reply
-"""
 
 
 def _file(filed: dict[str, float], story_id: str, updated: float) -> None:
@@ -808,39 +455,26 @@ def _decode_memory(story: StoryState, stored: dict[Any, Any]) -> None:
     story.sources = meta.get("sources", [])
 
 
-class RedisStoryStore:
-    """Story state in Redis (service mode); see the module docstring for the keys.
+class _Save(NamedTuple):
+    """One ``save``'s arguments as a Redis store writes them (no timeline when they are off)."""
 
-    Keeps the ``cache_size`` stories it saved last in process (read-through copies: the
-    state is in Redis). A candidate whose index score (its last update) matches the cached
-    copy is served from the cache, so the usual lookup is one small Lua reply; others are
-    fetched with one MGET. A copy is trusted only when its update time matches, so another
-    writer (which the single-partition design rules out) would only cost cache misses.
+    keys: list[str]
+    articles: list[str]
+    retention: float
+    outcomes: dict[str, str]
+    timeline: Sequence[Decision]
+    timeline_json: Sequence[bytes] | None
+    terms: Sequence[str]
 
-    ``defer_writes=True`` (the story agent, which decides a batch of articles and then calls
-    :meth:`flush` before passing the outcomes on): ``save`` only queues its transaction, and
-    the next read sends the queued writes and itself in one MULTI round trip, so Redis sees
-    every write before the read, as without deferring, at one round trip per article instead
-    of two. When that round trip fails the queued writes are lost: :meth:`discard_pending`
-    forgets them and every cached copy, and the caller must decide the batch again (its
-    ``decided`` lookups tell which outcomes did reach Redis).
+    @property
+    def ttl(self) -> int:
+        return max(1, int(self.retention))
 
-    ``write_behind=True`` (implies ``defer_writes``; only for the single writer, the story
-    agent): reads are served from process memory, authoritative because no one else writes,
-    and ``save`` only queues; :meth:`flush` sends the whole batch's writes in one MULTI.
-    Memory starts empty and fills lazily from Redis, which holds every flushed batch: an
-    index key is read from Redis once (its whole sorted set, at most ``INDEX_PER_KEY``
-    stories; :meth:`warm` does this for a batch's keys in one round trip) and then kept up to
-    date locally; a story or article mapping not in memory is read from Redis, and so is
-    an article's recorded outcome, unless :meth:`prepare` read it for the batch or the
-    batch saved it (a record repeated inside a batch then gets its first copy's outcome, as
-    one by one). Writes of
-    the batch in progress to keys not yet read are kept aside and applied on top of what
-    Redis returns, in order, as Redis will apply them. Least recently used keys, stories and
-    mappings are dropped only after a successful ``flush`` (Redis then holds them).
-    ``discard_pending`` (after a failure) forgets everything, so a restarted or failed
-    worker decides exactly as an uninterrupted one.
-    """
+
+class _RedisStories:
+    """What both Redis story stores share: key names, the scripts, the cache of the stories
+    saved last (read-through copies, trusted while their update time matches Redis's index)
+    and the reads that never wait for the store's own writes."""
 
     def __init__(
         self,
@@ -848,10 +482,6 @@ class RedisStoryStore:
         key_prefix: str = "mon:",
         cache_size: int = CACHE_SIZE,
         *,
-        defer_writes: bool = False,
-        write_behind: bool = False,
-        index_cache_size: int = INDEX_CACHE_SIZE,
-        article_cache_size: int = ARTICLE_CACHE_SIZE,
         timeline_size: int = TIMELINE_SIZE,
     ) -> None:
         self._redis = client
@@ -860,62 +490,254 @@ class RedisStoryStore:
         self._keyspace = key_prefix + "story:"
         self._cache: OrderedDict[str, StoryState] = OrderedDict()
         self._cache_size = cache_size
-        self._defer_writes = defer_writes or write_behind
-        self._write_behind = write_behind
-        # Write-behind state: index key -> {story id: last update} (as in Redis), batch
-        # writes to keys not read yet (applied on read), article id -> story id.
-        self._index: OrderedDict[str, dict[str, float]] = OrderedDict()
-        self._unread_filings: dict[str, list[tuple[str, float]]] = {}
-        self._articles: OrderedDict[str, str] = OrderedDict()
-        # The batch's writes, coalesced (write-behind): story id -> (last state, TTL), index
-        # key -> {story id: update}, article id -> (story id, TTL), article id -> outcome
-        # (numbers as the text sent to Redis).
-        self._batch_stories: dict[str, tuple[StoryState, int]] = {}
-        self._batch_filings: dict[str, dict[str, str]] = {}
-        self._batch_articles: dict[str, tuple[str, str]] = {}
-        self._batch_outcomes: dict[str, str] = {}
-        # Story id -> its new timeline entries; timeline merges (from, into) to send after
-        # the batch's writes.
-        self._batch_timeline: dict[str, _Additions] = {}
-        self._batch_merges: list[tuple[str, str]] = []
-        # Write-behind: article id -> recorded outcome (None: undecided), for this batch.
-        self._batch_decided: dict[str, str | None] = {}
         # The stream's term counts, read once (``term_counts``) and then kept up to date by
-        # ``save`` (one writer); the batch's increments wait for ``flush``.
+        # ``save`` (one writer).
         self._term_counts: TermCounts | None = None
-        self._batch_terms: Counter[str] = Counter()
-        self._index_cache_size = index_cache_size
-        self._article_cache_size = article_cache_size
-        self._pending: Pipeline | None = None
-        self._candidates = client.register_script(_CANDIDATES_LUA)
-        self._read_index = client.register_script(_READ_INDEX_LUA)
         self._story_of = client.register_script(_STORY_OF_LUA)
         self._resolve = client.register_script(_RESOLVE_LUA)
-
-    @property
-    def write_behind(self) -> bool:
-        return self._write_behind
 
     def _key(self, *parts: str) -> str:
         return self._keyspace + ":".join(parts)
 
+    async def save(
+        self,
+        story: StoryState,
+        *,
+        keys: list[str],
+        articles: list[str],
+        retention: float,
+        outcomes: dict[str, str] | None = None,
+        timeline: Sequence[Decision] = (),
+        timeline_json: Sequence[bytes] | None = None,
+        terms: Sequence[str] = (),
+    ) -> None:
+        if terms and self._term_counts is not None:
+            self._term_counts.add(terms)
+        timeline = timeline if self.timeline_size > 0 else ()
+        args = _Save(keys, articles, retention, outcomes or {}, timeline, timeline_json, terms)
+        await self._write(story, args)
+
+    async def _write(self, story: StoryState, save: _Save) -> None:
+        """Write ``save`` of ``story``: each store says when it reaches Redis."""
+        raise NotImplementedError
+
+    def _queue_merges(self, pipe: Pipeline, merges: list[tuple[str, str]]) -> None:
+        for from_id, into_id in merges:
+            pipe.eval(_MERGE_TIMELINES_LUA, 0, self._keyspace, from_id, into_id, self.timeline_size)
+
+    async def resolve(self, story_id: str) -> str:
+        return _text(await self._resolve(args=[self._keyspace, story_id, MERGE_HOPS]))
+
+    async def _candidate_states(
+        self, ranked: Sequence[tuple[str, float | None]], *, now: float, close_after: float
+    ) -> list[Candidate]:
+        """Candidates for ``ranked`` (story id, update time in the index or ``None`` when the
+        cache is authoritative), in order: from the cache when current, else one MGET."""
+        states: dict[str, StoryState] = {}
+        missing: list[str] = []
+        for story_id, updated in ranked:
+            cached = self._cache.get(story_id)
+            if cached is not None and (updated is None or cached.updated == updated):
+                states[story_id] = cached
+            else:
+                missing.append(story_id)
+        if missing:
+            summaries = await self._redis.mget([self._key("sum", sid) for sid in missing])
+            for story_id, summary in zip(missing, summaries, strict=True):
+                if summary is not None:
+                    states[story_id] = _load(summary)
+        return [
+            Candidate(states[sid], closed=states[sid].updated < now - close_after)
+            for sid, _ in ranked
+            if sid in states
+        ]
+
+    async def load_memory(self, story: StoryState) -> None:
+        if self._cache.get(story.id) is story:
+            return  # a cached copy is whole
+        # Not cached, so not saved since the last write to Redis: Redis is current.
+        _decode_memory(story, await self._redis.hgetall(self._key("mem", story.id)))
+
+    async def load_story(self, story_id: str) -> StoryState | None:
+        cached = self._cache.get(story_id)
+        if cached is not None:
+            return cached  # a cached copy is whole and current (the single writer saved it)
+        summary = await self._redis.get(self._key("sum", story_id))
+        if summary is None:
+            return None
+        story = _load(summary)
+        await self.load_memory(story)
+        return story
+
+    async def _story_in_redis(self, article_id: str) -> StoryState | None:
+        """The full story Redis maps ``article_id`` to (one script call)."""
+        reply = await self._story_of(keys=[self._key("art", article_id)], args=[self._prefix])
+        if not reply:
+            return None
+        story = _load(reply[0])
+        _decode_memory(story, dict(zip(reply[1::2], reply[2::2], strict=True)))
+        return story
+
+    async def decided(self, article_id: str) -> str | None:
+        raw = await self._redis.get(self._key("dec", article_id))
+        return None if raw is None else _text(raw)
+
+    async def decided_many(self, article_ids: list[str]) -> list[str | None]:
+        """``decided`` for many articles in one round trip (one MGET)."""
+        if not article_ids:
+            return []
+        raws = await self._redis.mget([self._key("dec", article_id) for article_id in article_ids])
+        return [None if raw is None else _text(raw) for raw in raws]
+
+    async def term_counts(self) -> TermCounts:
+        if self._term_counts is None:
+            table = await self._redis.hgetall(self._key("terms"))
+            self._term_counts = TermCounts.from_table(
+                {_text(term): int(count) for term, count in table.items()}
+            )
+        return self._term_counts
+
+    async def open_count(self, *, now: float, close_after: float) -> int:
+        # A gauge: a write-behind store's count as of its last flush will do.
+        return int(await self._redis.zcount(self._key("updated"), now - close_after, "+inf"))
+
+
+class RedisStoryStore(_RedisStories):
+    """Story state in Redis, written as it is saved: one MULTI per ``save`` (``monitor replay
+    --redis``, tests and readers)."""
+
+    def __init__(
+        self,
+        client: aioredis.Redis,
+        key_prefix: str = "mon:",
+        cache_size: int = CACHE_SIZE,
+        *,
+        timeline_size: int = TIMELINE_SIZE,
+    ) -> None:
+        super().__init__(client, key_prefix, cache_size, timeline_size=timeline_size)
+        self._candidates = client.register_script(_CANDIDATES_LUA)
+
+    async def candidates(
+        self, keys: list[str], *, now: float, close_after: float, archive_after: float, limit: int
+    ) -> list[Candidate]:
+        if not keys:
+            return []
+        index_keys_ = [self._key("idx", key) for key in keys]
+        args: list[str | int] = [self._prefix, repr(now - archive_after), INDEX_PER_KEY, limit]
+        reply = await self._candidates(keys=index_keys_, args=args)
+        ranked: list[tuple[str, float | None]] = [
+            (_text(reply[i]), float(reply[i + 1])) for i in range(0, len(reply), 2)
+        ]
+        return await self._candidate_states(ranked, now=now, close_after=close_after)
+
+    async def story_of(self, article_id: str) -> StoryState | None:
+        return await self._story_in_redis(article_id)
+
+    async def _write(self, story: StoryState, save: _Save) -> None:
+        """The save in one MULTI, sent now."""
+        ttl, retention, timeline = save.ttl, save.retention, save.timeline
+        pipe = self._redis.pipeline(transaction=True)
+        if terms := save.terms:
+            pipe.eval(_COUNT_TERMS_LUA, 1, self._key("terms"), *_increments(Counter(terms), 1))
+        pipe.set(self._key("sum", story.id), _summary_json(story), ex=ttl)
+        memory_key = self._key("mem", story.id)
+        pipe.delete(memory_key)
+        pipe.hset(memory_key, mapping=_encode_memory(story))  # type: ignore[arg-type]
+        pipe.expire(memory_key, ttl)
+        if keys := save.keys:
+            # EVAL, not the registered script: a pipeline holding a script first asks Redis
+            # SCRIPT EXISTS (one more round trip per save); EVAL of a known body is cheap.
+            index_keys_ = [self._key("idx", key) for key in keys]
+            cutoff = ""
+            if self.timeline_size > 0:
+                index_keys_ += [self._key("sx", key) for key in keys]
+                cutoff = repr(story.updated - retention)
+            pipe.eval(
+                _FILE_LUA, len(index_keys_), *index_keys_,
+                story.id, repr(story.updated), INDEX_PER_KEY, ttl, cutoff,
+            )  # fmt: skip
+        for article in save.articles:
+            pipe.set(self._key("art", article), story.id, ex=ttl)
+        for article, outcome in save.outcomes.items():
+            pipe.set(self._key("dec", article), outcome, ex=DECIDED_TTL)
+        pipe.zadd(self._key("updated"), {story.id: story.updated})
+        pipe.zremrangebyscore(self._key("updated"), "-inf", story.updated - retention)
+        if timeline:
+            added = _Additions()
+            added.add(story, timeline, save.timeline_json)
+            cutoff = repr(story.updated - retention)
+            head = (story.id, ttl, self.timeline_size, added.lua(), repr(story.updated), cutoff)
+            pipe.eval(_TIMELINE_LUA, 0, self._keyspace, to_json(head), *added.decisions)
+        try:
+            await pipe.execute()
+        except BaseException:
+            self._cache.pop(story.id, None)  # the copy may be ahead of Redis now
+            raise
+        self._cache[story.id] = story
+        self._cache.move_to_end(story.id)
+        _trim(self._cache, self._cache_size)
+
+    async def merge_timelines(self, from_id: str, into_id: str) -> None:
+        pipe = self._redis.pipeline(transaction=True)
+        self._queue_merges(pipe, [(from_id, into_id)])
+        await pipe.execute()
+
+
+class WriteBehindStoryStore(_RedisStories):
+    """Story state in process memory, written to Redis a batch at a time (the story agent).
+
+    Only for the single writer: reads come from memory (filled lazily from Redis, which holds
+    every flushed batch), ``save`` only records the write, and :meth:`flush` sends the whole
+    batch in one MULTI. After a failed flush, :meth:`discard_pending` forgets everything and
+    the caller decides the batch again. The rules that keep memory and Redis in agreement:
+    docs/stores/stories.md.
+    """
+
+    def __init__(
+        self,
+        client: aioredis.Redis,
+        key_prefix: str = "mon:",
+        cache_size: int = CACHE_SIZE,
+        *,
+        index_cache_size: int = INDEX_CACHE_SIZE,
+        article_cache_size: int = ARTICLE_CACHE_SIZE,
+        timeline_size: int = TIMELINE_SIZE,
+    ) -> None:
+        super().__init__(client, key_prefix, cache_size, timeline_size=timeline_size)
+        self._read_index = client.register_script(_READ_INDEX_LUA)
+        self._index_cache_size = index_cache_size
+        self._article_cache_size = article_cache_size
+        # What is read: index key -> {story id: last update} (as in Redis), the batch's
+        # filings under keys not read yet (applied on read), article id -> story id.
+        self._index: OrderedDict[str, dict[str, float]] = OrderedDict()
+        self._unread_filings: dict[str, list[tuple[str, float]]] = {}
+        self._articles: OrderedDict[str, str] = OrderedDict()
+        # The batch's writes, coalesced: story id -> (last state, TTL), index key -> {story
+        # id: update}, article id -> (story id, TTL), article id -> outcome (numbers as the
+        # text sent to Redis); story id -> its new timeline entries; timeline merges (from,
+        # into) to send after the batch's writes; term increments.
+        self._batch_stories: dict[str, tuple[StoryState, int]] = {}
+        self._batch_filings: dict[str, dict[str, str]] = {}
+        self._batch_articles: dict[str, tuple[str, str]] = {}
+        self._batch_outcomes: dict[str, str] = {}
+        self._batch_timeline: dict[str, _Additions] = {}
+        self._batch_merges: list[tuple[str, str]] = []
+        self._batch_terms: Counter[str] = Counter()
+        # Article id -> recorded outcome (None: undecided), for this batch.
+        self._batch_decided: dict[str, str | None] = {}
+
     async def flush(self) -> None:
-        """Send the writes ``save`` queued (``defer_writes``); nothing to do otherwise."""
-        if self._write_behind:
-            await self._write_batch()
-        pending, self._pending = self._pending, None
-        if pending is not None:
-            await pending.execute()
-        if self._write_behind:
-            self._unread_filings.clear()  # Redis has them now
-            self._batch_decided.clear()
-            _trim(self._index, self._index_cache_size)
-            _trim(self._articles, self._article_cache_size)
-            _trim(self._cache, self._cache_size)
+        """Send the batch's writes to Redis, then let the least recently used state go."""
+        await self._write_batch()
+        self._unread_filings.clear()  # Redis has them now
+        self._batch_decided.clear()
+        _trim(self._index, self._index_cache_size)
+        _trim(self._articles, self._article_cache_size)
+        _trim(self._cache, self._cache_size)
 
     async def _write_batch(self) -> None:
-        """The batch's writes (write-behind) in one MULTI (an MSET and ``_FLUSH_LUA``): each
-        story once, in its last state."""
+        """The batch's writes in one MULTI (an MSET and ``_FLUSH_LUA``): each story once, in
+        its last state."""
         stories, self._batch_stories = self._batch_stories, {}
         filings, self._batch_filings = self._batch_filings, {}
         articles, self._batch_articles = self._batch_articles, {}
@@ -976,7 +798,8 @@ class RedisStoryStore:
             strings[keyspace + "dec:" + article] = outcome
         pipe = self._redis.pipeline(transaction=True)
         pipe.mset(strings)
-        # EVAL, not the registered script: see ``save``.
+        # EVAL, not the registered script: a pipeline holding a script first asks Redis
+        # SCRIPT EXISTS (one more round trip); EVAL of a known body is cheap.
         pipe.eval(_FLUSH_LUA, 0, keyspace, to_json(batch), *memories)
         if terms:
             documents = terms.pop(DOCUMENTS_FIELD, 0)
@@ -984,29 +807,12 @@ class RedisStoryStore:
         self._queue_merges(pipe, merges)
         await pipe.execute()
 
-    def _queue_merges(self, pipe: Pipeline, merges: list[tuple[str, str]]) -> None:
-        for from_id, into_id in merges:
-            pipe.eval(_MERGE_TIMELINES_LUA, 0, self._keyspace, from_id, into_id, self.timeline_size)
-
-    async def resolve(self, story_id: str) -> str:
-        return _text(await self._resolve(args=[self._keyspace, story_id]))
-
     async def merge_timelines(self, from_id: str, into_id: str) -> None:
-        if self._defer_writes:
-            # After the batch's (or the pending) writes, in the same transaction.
-            if self._write_behind:
-                self._batch_merges.append((from_id, into_id))
-                return
-            if self._pending is None:
-                self._pending = self._redis.pipeline(transaction=True)
-            self._queue_merges(self._pending, [(from_id, into_id)])
-            return
-        pipe = self._redis.pipeline(transaction=True)
-        self._queue_merges(pipe, [(from_id, into_id)])
-        await pipe.execute()
+        # After the batch's writes, in the same transaction.
+        self._batch_merges.append((from_id, into_id))
 
     def discard_pending(self) -> None:
-        """Forget queued writes and every cached copy (after a failed round trip)."""
+        """Forget the batch's writes and everything read (after a failed round trip)."""
         self._batch_stories.clear()
         self._batch_filings.clear()
         self._batch_articles.clear()
@@ -1016,14 +822,13 @@ class RedisStoryStore:
         self._batch_decided.clear()
         self._batch_terms.clear()
         self._term_counts = None  # ahead of Redis by the lost writes: read again
-        self._pending = None
         self._cache.clear()
         self._index.clear()
         self._unread_filings.clear()
         self._articles.clear()
 
     async def warm(self, keys: list[str]) -> None:
-        """Read the index keys of ``keys`` not yet in memory (write-behind), in one round trip."""
+        """Read the index keys of ``keys`` not yet in memory, in one round trip."""
         unread = [key for key in dict.fromkeys(keys) if key not in self._index]
         if not unread:
             return
@@ -1039,8 +844,8 @@ class RedisStoryStore:
             self._index[key] = entries
 
     async def prepare(self, article_ids: list[str], keys: list[str]) -> list[str | None]:
-        """``decided_many(article_ids)`` and ``warm(keys)`` in one round trip (write-behind,
-        at the start of a batch: nothing is queued)."""
+        """``decided_many(article_ids)`` and ``warm(keys)`` in one round trip (at the start of
+        a batch: nothing is queued)."""
         unread = [key for key in dict.fromkeys(keys) if key not in self._index]
         pipe = self._redis.pipeline(transaction=False)
         if article_ids:
@@ -1058,9 +863,11 @@ class RedisStoryStore:
         self._batch_decided.update(zip(article_ids, recorded, strict=True))
         return recorded
 
-    async def _local_candidates(
+    async def candidates(
         self, keys: list[str], *, now: float, close_after: float, archive_after: float, limit: int
     ) -> list[Candidate]:
+        if not keys:
+            return []
         await self.warm(keys)
         index = self._index
         filings: list[dict[str, float]] = []
@@ -1073,199 +880,26 @@ class RedisStoryStore:
         # A story saved in this batch stays cached until flush; any other is current in Redis.
         return await self._candidate_states(ranked, now=now, close_after=close_after)
 
-    async def _read_after_pending(self, queue_read: Callable[[Pipeline], Any]) -> Any:
-        """The reply of the read ``queue_read`` adds to a pipeline, sent after (and in one
-        transaction with) the queued writes; ``None`` when nothing is queued (read directly)."""
-        pending, self._pending = self._pending, None
-        if pending is None:
-            return _NOT_QUEUED
-        queue_read(pending)
-        replies = await pending.execute()
-        return replies[-1]
-
-    async def candidates(
-        self, keys: list[str], *, now: float, close_after: float, archive_after: float, limit: int
-    ) -> list[Candidate]:
-        if not keys:
-            return []
-        if self._write_behind:
-            return await self._local_candidates(
-                keys, now=now, close_after=close_after, archive_after=archive_after, limit=limit
-            )
-        index_keys_ = [self._key("idx", key) for key in keys]
-        args: list[str | int] = [self._prefix, repr(now - archive_after), INDEX_PER_KEY, limit]
-        reply = await self._read_after_pending(
-            lambda pipe: pipe.eval(_CANDIDATES_LUA, len(index_keys_), *index_keys_, *args)
-        )
-        if reply is _NOT_QUEUED:
-            reply = await self._candidates(keys=index_keys_, args=args)
-        ranked: list[tuple[str, float | None]] = [
-            (_text(reply[i]), float(reply[i + 1])) for i in range(0, len(reply), 2)
-        ]
-        return await self._candidate_states(ranked, now=now, close_after=close_after)
-
-    async def _candidate_states(
-        self, ranked: Sequence[tuple[str, float | None]], *, now: float, close_after: float
-    ) -> list[Candidate]:
-        """Candidates for ``ranked`` (story id, update time in the index or ``None`` when the
-        cache is authoritative), in order: from the cache when current, else one MGET."""
-        states: dict[str, StoryState] = {}
-        missing: list[str] = []
-        for story_id, updated in ranked:
-            cached = self._cache.get(story_id)
-            if cached is not None and (updated is None or cached.updated == updated):
-                states[story_id] = cached
-            else:
-                missing.append(story_id)
-        if missing:
-            summaries = await self._redis.mget([self._key("sum", sid) for sid in missing])
-            for story_id, summary in zip(missing, summaries, strict=True):
-                if summary is not None:
-                    states[story_id] = _load(summary)
-        return [
-            Candidate(states[sid], closed=states[sid].updated < now - close_after)
-            for sid, _ in ranked
-            if sid in states
-        ]
-
-    async def load_memory(self, story: StoryState) -> None:
-        if self._cache.get(story.id) is story:
-            return  # a cached copy is whole
-        memory_key = self._key("mem", story.id)
-        if self._write_behind:
-            # Not cached, so not saved in this batch: Redis is current.
-            _decode_memory(story, await self._redis.hgetall(memory_key))
-            return
-        stored = await self._read_after_pending(lambda pipe: pipe.hgetall(memory_key))
-        if stored is _NOT_QUEUED:
-            stored = await self._redis.hgetall(memory_key)
-        _decode_memory(story, stored)
-
     async def story_of(self, article_id: str) -> StoryState | None:
-        article_key = self._key("art", article_id)
-        if self._write_behind:
-            story_id = self._articles.get(article_id)
-            if story_id is not None and story_id in self._cache:
-                self._articles.move_to_end(article_id)
-                return self._cache[story_id]
-            # Mapped before this batch and its story no longer cached: Redis is current.
-            reply = await self._story_of(keys=[article_key], args=[self._prefix])
-            if not reply:
-                return None
-            story = _load(reply[0])
-            if story.id in self._cache:
-                return self._cache[story.id]  # saved in this batch: Redis is behind
-            _decode_memory(story, dict(zip(reply[1::2], reply[2::2], strict=True)))
-            return story
-        reply = await self._read_after_pending(
-            lambda pipe: pipe.eval(_STORY_OF_LUA, 1, article_key, self._prefix)
-        )
-        if reply is _NOT_QUEUED:
-            reply = await self._story_of(keys=[article_key], args=[self._prefix])
-        if not reply:
-            return None
-        story = _load(reply[0])
-        _decode_memory(story, dict(zip(reply[1::2], reply[2::2], strict=True)))
+        story_id = self._articles.get(article_id)
+        if story_id is not None and story_id in self._cache:
+            self._articles.move_to_end(article_id)
+            return self._cache[story_id]
+        # Mapped before this batch and its story no longer cached: Redis is current.
+        story = await self._story_in_redis(article_id)
+        if story is not None and story.id in self._cache:
+            return self._cache[story.id]  # saved in this batch: Redis is behind
         return story
 
-    async def load_story(self, story_id: str) -> StoryState | None:
-        cached = self._cache.get(story_id)
-        if cached is not None:
-            return cached  # a cached copy is whole and current (the single writer saved it)
-        summary_key = self._key("sum", story_id)
-        summary = await self._read_after_pending(lambda pipe: pipe.get(summary_key))
-        if summary is _NOT_QUEUED:
-            summary = await self._redis.get(summary_key)
-        if summary is None:
-            return None
-        story = _load(summary)
-        await self.load_memory(story)
-        return story
-
-    async def save(
-        self,
-        story: StoryState,
-        *,
-        keys: list[str],
-        articles: list[str],
-        retention: float,
-        outcomes: dict[str, str] | None = None,
-        timeline: Sequence[Decision] = (),
-        timeline_json: Sequence[bytes] | None = None,
-        terms: Sequence[str] = (),
-    ) -> None:
-        ttl = max(1, int(retention))
-        timeline = timeline if self.timeline_size > 0 else ()
-        if terms and self._term_counts is not None:
-            self._term_counts.add(terms)
-        if self._write_behind:
-            self._save_locally(story, keys, articles, ttl, outcomes or {})
-            if timeline:
-                added = self._batch_timeline.get(story.id)
-                if added is None:
-                    added = self._batch_timeline[story.id] = _Additions()
-                added.add(story, timeline, timeline_json)
-            if terms:
-                self._batch_terms.update(terms)
-                self._batch_terms[DOCUMENTS_FIELD] += 1
-            return
-        if self._pending is None:
-            self._pending = self._redis.pipeline(transaction=True)
-        pipe = self._pending
-        if terms:
-            pipe.eval(_COUNT_TERMS_LUA, 1, self._key("terms"), *_increments(Counter(terms), 1))
-        pipe.set(self._key("sum", story.id), _summary_json(story), ex=ttl)
-        memory_key = self._key("mem", story.id)
-        pipe.delete(memory_key)
-        pipe.hset(memory_key, mapping=_encode_memory(story))  # type: ignore[arg-type]
-        pipe.expire(memory_key, ttl)
-        if keys:
-            # EVAL, not the registered script: a pipeline holding a script first asks Redis
-            # SCRIPT EXISTS (one more round trip per save); EVAL of a known body is cheap.
-            index_keys_ = [self._key("idx", key) for key in keys]
-            cutoff = ""
-            if self.timeline_size > 0:
-                index_keys_ += [self._key("sx", key) for key in keys]
-                cutoff = repr(story.updated - retention)
-            pipe.eval(
-                _FILE_LUA, len(index_keys_), *index_keys_,
-                story.id, repr(story.updated), INDEX_PER_KEY, ttl, cutoff,
-            )  # fmt: skip
-        for article in articles:
-            pipe.set(self._key("art", article), story.id, ex=ttl)
-        for article, outcome in (outcomes or {}).items():
-            pipe.set(self._key("dec", article), outcome, ex=DECIDED_TTL)
-        pipe.zadd(self._key("updated"), {story.id: story.updated})
-        pipe.zremrangebyscore(self._key("updated"), "-inf", story.updated - retention)
-        if timeline:
-            added = _Additions()
-            added.add(story, timeline, timeline_json)
-            cutoff = repr(story.updated - retention)
-            head = (story.id, ttl, self.timeline_size, added.lua(), repr(story.updated), cutoff)
-            pipe.eval(_TIMELINE_LUA, 0, self._keyspace, to_json(head), *added.decisions)
-        if not self._defer_writes:
-            try:
-                await self.flush()
-            except BaseException:
-                self._cache.pop(story.id, None)  # the copy may be ahead of Redis now
-                raise
-        self._cache[story.id] = story
-        self._cache.move_to_end(story.id)
-        while len(self._cache) > self._cache_size:
-            self._cache.popitem(last=False)
-
-    def _save_locally(
-        self,
-        story: StoryState,
-        keys: list[str],
-        articles: list[str],
-        ttl: int,
-        outcomes: dict[str, str],
-    ) -> None:
-        """``save`` in write-behind mode: memory now, Redis at ``flush``."""
+    async def _write(self, story: StoryState, save: _Save) -> None:
+        """The save in memory now, in Redis at ``flush``."""
+        ttl = save.ttl
+        if terms := save.terms:
+            self._batch_terms.update(terms)
+            self._batch_terms[DOCUMENTS_FIELD] += 1
         self._batch_stories[story.id] = (story, ttl)
         updated = repr(story.updated)  # as redis-py would send it
-        for key in keys:
+        for key in save.keys:
             self._batch_filings.setdefault(key, {})[story.id] = updated
             filed = self._index.get(key)
             if filed is None:
@@ -1274,56 +908,47 @@ class RedisStoryStore:
                 _file(filed, story.id, story.updated)
                 self._index.move_to_end(key)
         ttl_text = str(ttl)
-        for article in articles:
+        for article in save.articles:
             self._batch_articles[article] = (story.id, ttl_text)
             self._articles[article] = story.id
             self._articles.move_to_end(article)
-        self._batch_outcomes.update(outcomes)
-        self._batch_decided.update(outcomes)
+        self._batch_outcomes.update(save.outcomes)
+        self._batch_decided.update(save.outcomes)
         # Dropped copies must wait for flush (until then Redis lacks them): no trim here.
         self._cache[story.id] = story
         self._cache.move_to_end(story.id)
+        if save.timeline:
+            added = self._batch_timeline.get(story.id)
+            if added is None:
+                added = self._batch_timeline[story.id] = _Additions()
+            added.add(story, save.timeline, save.timeline_json)
 
     async def decided(self, article_id: str) -> str | None:
-        key = self._key("dec", article_id)
-        if self._write_behind:
-            if article_id in self._batch_decided:
-                return self._batch_decided[article_id]
-            raw = await self._redis.get(key)
-            return None if raw is None else _text(raw)
-        raw = await self._read_after_pending(lambda pipe: pipe.get(key))
-        if raw is _NOT_QUEUED:
-            raw = await self._redis.get(key)
-        return None if raw is None else _text(raw)
+        if article_id in self._batch_decided:
+            return self._batch_decided[article_id]
+        return await super().decided(article_id)
 
-    async def decided_many(self, article_ids: list[str]) -> list[str | None]:
-        """``decided`` for many articles in one round trip (one MGET)."""
-        if not article_ids:
-            return []
-        keys = [self._key("dec", article_id) for article_id in article_ids]
-        if self._write_behind:
-            return [None if raw is None else _text(raw) for raw in await self._redis.mget(keys)]
-        raws = await self._read_after_pending(lambda pipe: pipe.mget(keys))
-        if raws is _NOT_QUEUED:
-            raws = await self._redis.mget(keys)
-        return [None if raw is None else _text(raw) for raw in raws]
 
-    async def term_counts(self) -> TermCounts:
-        if self._term_counts is None:
-            table = await self._redis.hgetall(self._key("terms"))
-            self._term_counts = TermCounts.from_table(
-                {_text(term): int(count) for term, count in table.items()}
-            )
-        return self._term_counts
+def memory_story_store(settings: Settings) -> MemoryStoryStore:
+    """The in-process store configured by ``settings.stories`` (embedded mode).
 
-    async def open_count(self, *, now: float, close_after: float) -> int:
-        key = self._key("updated")
-        if self._write_behind:
-            # A gauge: the count as of the last flush will do (no write sent early).
-            return int(await self._redis.zcount(key, now - close_after, "+inf"))
-        count = await self._read_after_pending(
-            lambda pipe: pipe.zcount(key, now - close_after, "+inf")
-        )
-        if count is _NOT_QUEUED:
-            count = await self._redis.zcount(key, now - close_after, "+inf")
-        return int(count)
+    >>> memory_story_store(Settings(stories={"timeline_entries": 5})).timeline_size
+    5
+    """
+    return MemoryStoryStore(settings.stories.timeline_entries)
+
+
+def redis_story_store(client: aioredis.Redis, settings: Settings) -> RedisStoryStore:
+    """The Redis store that writes as it saves (``monitor replay --redis``), configured by
+    ``settings.stories`` and ``settings.redis``."""
+    return RedisStoryStore(
+        client, settings.redis.key_prefix, timeline_size=settings.stories.timeline_entries
+    )
+
+
+def write_behind_story_store(client: aioredis.Redis, settings: Settings) -> WriteBehindStoryStore:
+    """The single writer's store (the story agent), configured by ``settings.stories`` and
+    ``settings.redis``."""
+    return WriteBehindStoryStore(
+        client, settings.redis.key_prefix, timeline_size=settings.stories.timeline_entries
+    )

@@ -1,35 +1,15 @@
 """Per-outlet counts of short lines, from which outlet template boilerplate is learned.
 
-Every cleaned article reports its distinct short-line keys (``PreparedArticle.template_keys``:
-xxh64 of the normalised line, only lines up to ``TEMPLATE_MAX_LINE_CHARS``). ``observe``
-counts them and answers, in the same call, which of them are template lines of that outlet
-now (seen in at least ``template_min_share`` of its articles, once it has
-``template_min_articles``). Only the article's own keys are answered: that is all the clean
-stage needs, and it keeps the reply small.
-
-Redis layout (``{p}`` = ``settings.redis.key_prefix``):
-
-* ``{p}tpl:{outlet}:n`` — string, the outlet's (decayed) article count;
-* ``{p}tpl:{outlet}:lines`` — hash, line key -> (decayed) number of articles containing it;
-* ``{p}tpl:{outlet}:ids`` — sorted set, the ids of the outlet's last ``TEMPLATE_REMEMBERED_IDS``
-  articles counted (score: their order).
-
-An article is counted once per id: one seen again (a prep worker restarted before it
-committed its offsets cleans its last batch again; a record produced twice) is answered from
-the counts as they are, without adding to them.
-
-One round trip and one Lua script call per batch (``observe_many``; ``observe`` is a batch of
-one): for each article in order, the script increments the outlet's count and the article's
-keys and returns their counts. Memory is bounded four ways: ids remembered per outlet; only short lines are counted; a hash
-holds at most ``template_max_lines`` fields (once full, only lines already counted are
-incremented); and when the article count reaches ``2 * template_decay_every``, all counts and
-the article count are halved and zero counts deleted (so after a start-up the halving runs
-every ``template_decay_every`` articles, over an exponentially weighted window), so one-off lines (headlines of related-story boxes) fade
-out and make room, and a redesigned footer is learned within a few hundred articles. Both
-keys expire after ``TEMPLATE_TTL_SECONDS`` without articles (an outlet that disappears).
+``observe`` counts an article's distinct short-line keys for its outlet (once per article id)
+and answers which of them are template lines of that outlet now: seen in at least
+``template_min_share`` of its articles once it has ``template_min_articles``. Counts decay,
+so a redesigned footer is learned within a few hundred articles. The Redis store does a
+batch in one script call (``lua/templates/observe.lua``); key layout and memory bounds:
+docs/stores/templates.md.
 
 >>> import asyncio
->>> store = MemoryTemplateStore(min_articles=2, min_share=0.5)
+>>> limits = {"template_min_articles": 2, "template_min_share": 0.5}
+>>> store = memory_template_store(Settings(clean=limits))
 >>> for _ in range(3):
 ...     template = asyncio.run(store.observe("veto", ["footer", "unique"]))
 >>> sorted(asyncio.run(store.observe("veto", ["footer", "other"])).keys)
@@ -39,21 +19,25 @@ keys expire after ``TEMPLATE_TTL_SECONDS`` without articles (an outlet that disa
 from __future__ import annotations
 
 from collections.abc import Sequence
-from typing import NamedTuple, Protocol, TypedDict, runtime_checkable
+from typing import NamedTuple, Protocol, TypedDict, Unpack, runtime_checkable
 
 from redis.asyncio import Redis
 
 from monitor.core.boilerplate import TemplateLines, template_from_counts
-from monitor.settings import CleanSettings
+from monitor.settings import CleanSettings, Settings
+from monitor.stores.scripts import lua_source
 
 __all__ = [
     "TEMPLATE_REMEMBERED_IDS",
     "TEMPLATE_TTL_SECONDS",
+    "CountingLimits",
     "MemoryTemplateStore",
     "Observation",
     "RedisTemplateStore",
     "TemplateLimits",
     "TemplateStore",
+    "memory_template_store",
+    "redis_template_store",
     "template_store_settings",
 ]
 
@@ -85,14 +69,26 @@ class TemplateStore(Protocol):
 
 
 class TemplateLimits(TypedDict):
+    """The limits ``CleanSettings`` configures."""
+
     min_articles: int
     min_share: float
     max_lines: int
     decay_every: int
 
 
+class CountingLimits(TypedDict, total=False):
+    """A store's keyword arguments: any of the limits (the others default)."""
+
+    min_articles: int
+    min_share: float
+    max_lines: int
+    decay_every: int
+    remembered_ids: int
+
+
 def template_store_settings(settings: CleanSettings) -> TemplateLimits:
-    """Keyword arguments of both store classes from the clean settings."""
+    """The limits of both store classes from the clean settings."""
     return {
         "min_articles": settings.template_min_articles,
         "min_share": settings.template_min_share,
@@ -101,16 +97,19 @@ def template_store_settings(settings: CleanSettings) -> TemplateLimits:
     }
 
 
-class MemoryTemplateStore:
-    """In-process store (embedded mode, tests), same counting rules as the Redis store."""
+_DEFAULTS = CleanSettings()
+
+
+class _CountingRules:
+    """The limits both stores count by; the defaults are ``CleanSettings``'."""
 
     def __init__(
         self,
         *,
-        min_articles: int = 20,
-        min_share: float = 0.3,
-        max_lines: int = 20_000,
-        decay_every: int = 1_000,
+        min_articles: int = _DEFAULTS.template_min_articles,
+        min_share: float = _DEFAULTS.template_min_share,
+        max_lines: int = _DEFAULTS.template_max_lines,
+        decay_every: int = _DEFAULTS.template_decay_every,
         remembered_ids: int = TEMPLATE_REMEMBERED_IDS,
     ) -> None:
         self.min_articles = min_articles
@@ -118,6 +117,13 @@ class MemoryTemplateStore:
         self.max_lines = max_lines
         self.decay_every = decay_every
         self.remembered_ids = remembered_ids
+
+
+class MemoryTemplateStore(_CountingRules):
+    """In-process store (embedded mode, tests), same counting rules as the Redis store."""
+
+    def __init__(self, **limits: Unpack[CountingLimits]) -> None:
+        super().__init__(**limits)
         self._articles: dict[str, int] = {}
         self._counts: dict[str, dict[str, int]] = {}
         self._ids: dict[str, dict[str, None]] = {}
@@ -171,113 +177,16 @@ class MemoryTemplateStore:
         return [await self.observe(*observation) for observation in observations]
 
 
-# KEYS: n, lines and ids of each outlet of the call.  ARGV: max_lines, decay_every, ttl,
-# remembered_ids, then per article: its outlet's number (1 for the first three KEYS, ...), its
-# id ('' for none), its key count, its keys.
-# Returns per article {n, count1, count2, ...}, both as counted before its decay (if any); an
-# article whose id was counted before is answered from the counts as they are.
-# An outlet's count, hash size and last id rank are read once and kept here between its
-# articles, and its expiries set once at the end: the articles of one call share the script's
-# clock.
-_OBSERVE = """
-local max_lines = tonumber(ARGV[1])
-local decay_every = tonumber(ARGV[2])
-local ttl = ARGV[3]
-local remembered = tonumber(ARGV[4])
-local call = redis.call
-local articles, sizes, ranks = {}, {}, {}
-local replies = {}
-local i = 5
-while i <= #ARGV do
-  local outlet = tonumber(ARGV[i])
-  local article = ARGV[i + 1]
-  local last = i + 2 + tonumber(ARGV[i + 2])
-  local lines = KEYS[3 * outlet - 1]
-  local ids = KEYS[3 * outlet]
-  local n = articles[outlet]
-  if not n then
-    n = tonumber(call('GET', KEYS[3 * outlet - 2]) or '0')
-    sizes[outlet] = call('HLEN', lines)
-    local newest = call('ZRANGE', ids, -1, -1, 'WITHSCORES')
-    ranks[outlet] = tonumber(newest[2] or '0')
-  end
-  local size = sizes[outlet]
-  local out
-  if article ~= '' and call('ZSCORE', ids, article) then
-    out = {n}
-    for j = i + 3, last do
-      out[#out + 1] = tonumber(call('HGET', lines, ARGV[j]) or '0')
-    end
-  else
-    if article ~= '' then
-      ranks[outlet] = ranks[outlet] + 1
-      call('ZADD', ids, ranks[outlet], article)
-    end
-    n = n + 1
-    out = {n}
-    for j = i + 3, last do
-      local count
-      if size < max_lines or call('HEXISTS', lines, ARGV[j]) == 1 then
-        count = call('HINCRBY', lines, ARGV[j], 1)
-        if count == 1 then size = size + 1 end
-      else
-        count = 0
-      end
-      out[#out + 1] = count
-    end
-    if decay_every > 0 and n >= 2 * decay_every then
-      n = math.floor(n / 2)
-      local all = call('HGETALL', lines)
-      for j = 1, #all, 2 do
-        local halved = math.floor(tonumber(all[j + 1]) / 2)
-        if halved == 0 then
-          call('HDEL', lines, all[j])
-        else
-          call('HSET', lines, all[j], string.format('%d', halved))
-        end
-      end
-      size = call('HLEN', lines)
-    end
-  end
-  articles[outlet] = n
-  sizes[outlet] = size
-  replies[#replies + 1] = out
-  i = last + 1
-end
-for outlet, n in pairs(articles) do
-  call('SET', KEYS[3 * outlet - 2], string.format('%d', n))
-  call('EXPIRE', KEYS[3 * outlet - 2], ttl)
-  call('EXPIRE', KEYS[3 * outlet - 1], ttl)
-  if call('ZCARD', KEYS[3 * outlet]) > 0 then
-    call('ZREMRANGEBYRANK', KEYS[3 * outlet], 0, -(remembered + 1))
-    call('EXPIRE', KEYS[3 * outlet], ttl)
-  end
-end
-return replies
-"""
+_OBSERVE = lua_source("templates/observe")
 
 
-class RedisTemplateStore:
+class RedisTemplateStore(_CountingRules):
     """Redis store (service mode): counts shared by every clean worker."""
 
-    def __init__(
-        self,
-        redis: Redis,
-        *,
-        key_prefix: str,
-        min_articles: int = 20,
-        min_share: float = 0.3,
-        max_lines: int = 20_000,
-        decay_every: int = 1_000,
-        remembered_ids: int = TEMPLATE_REMEMBERED_IDS,
-    ) -> None:
+    def __init__(self, redis: Redis, *, key_prefix: str, **limits: Unpack[CountingLimits]) -> None:
+        super().__init__(**limits)
         self._redis = redis
         self._prefix = key_prefix
-        self.min_articles = min_articles
-        self.min_share = min_share
-        self.max_lines = max_lines
-        self.decay_every = decay_every
-        self.remembered_ids = remembered_ids
         self._script = redis.register_script(_OBSERVE)
 
     def keys(self, outlet: str) -> tuple[str, str]:
@@ -327,3 +236,19 @@ class RedisTemplateStore:
             )
             for distinct, reply in zip(distincts, replies, strict=True)
         ]
+
+
+def memory_template_store(settings: Settings) -> MemoryTemplateStore:
+    """The in-process store configured by ``settings.clean`` (embedded mode).
+
+    >>> memory_template_store(Settings(clean={"template_min_articles": 5})).min_articles
+    5
+    """
+    return MemoryTemplateStore(**template_store_settings(settings.clean))
+
+
+def redis_template_store(client: Redis, settings: Settings) -> RedisTemplateStore:
+    """The Redis store configured by ``settings.clean`` and ``settings.redis`` (service mode)."""
+    return RedisTemplateStore(
+        client, key_prefix=settings.redis.key_prefix, **template_store_settings(settings.clean)
+    )

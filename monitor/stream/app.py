@@ -1,77 +1,10 @@
 """The Faust application of the service mode, and how agents plug into it.
 
-``create_app(settings)`` returns a :class:`MonitorApp` (a ``faust.App``) configured for the
-monitor's Kafka. Records on every topic are the pydantic models of ``monitor.core.records``,
-serialised by us as UTF-8 JSON, so Faust only moves raw bytes (``value_serializer="raw"``);
-an agent decodes with ``TOPICS[name].schema.model_validate_json(value)`` and sends
-``model.model_dump_json().encode()``.
-
-Adding an agent
----------------
-Write ``monitor/stream/<stage>_agent.py`` exposing ``register(app: MonitorApp) -> None``, which
-declares the agent(s) on ``app`` with topics from :func:`topic`, e.g. (see ``slice_agent.py``)::
-
-    def register(app: MonitorApp) -> None:
-        out = topic(app, "clean")
-
-        @app.agent(topic(app, "raw"), name=f"{app.conf.id}.clean")
-        async def clean(stream: StreamT[bytes]) -> None:
-            async for key, value in stream.items():
-                ...
-                await out.send(key=key, value=result.model_dump_json().encode())
-
-Settings are on ``app.settings``; one shared Redis client per app is ``redis_client(app)``
-(closed when the app stops). Then add the stage name to ``STAGES`` below so that
-``build_worker_app(settings, stages=[...])`` (what ``monitor worker --stages`` runs) can
-register it; ``DEFAULT_STAGES`` are what a worker runs by default.
-
-Running
--------
-* As a service: ``monitor worker`` builds the app with ``build_worker_app`` and runs it with
-  :func:`serve` until SIGTERM. Start more workers (same app id) to share the partitions; the
-  consumer group id is the app id.
-* In tests / in-process: ``async with running(app): ...`` starts the app on the current loop and
-  waits until its consumer owns partitions of every topic its agents read, then stops it
-  (flushing the producer) on exit. A worker that may share topics with others uses
-  ``running(app, all_sources=False)`` (ready after its first rebalance, partitions or not).
-
-Faust-streaming gotchas (0.15.3 with aiokafka 0.14), and what this module does about them
---------------------------------------------------------------------------------------------
-* The app id is the consumer group id *and* the prefix of Faust's internal topics
-  (``<id>-__assignor-__leader``). Two apps with the same id on one broker share work, so tests
-  give every app a unique id (``create_app(settings, app_id=...)``).
-* Faust does NOT create the topics its agents read: when a source topic is missing at the first
-  rebalance it logs "Ignoring missing topic" and does not consume it even after a producer
-  creates it. ``MonitorApp.on_start`` therefore creates every topic of ``TOPICS`` (and every
-  ``extra_topic``) with an admin client before the consumer subscribes, with the partitions of
-  ``monitor.stream.topics`` (1 for the order-dependent story input); existing topics are left
-  as they are, so a partition count is never changed behind an operator's back.
-* ``app.agents`` is keyed by agent name, which defaults to the function's qualified name (the
-  same for every app one ``register`` builds); ``register`` functions name agents after the app
-  id so logs and Faust's per-agent channels stay apart.
-* ``app.start()`` returns before the consumer group has joined; records produced before the
-  join are still read (``consumer_auto_offset_reset="earliest"``), but :func:`running` waits for
-  the assignment so tests do not time out on a slow first rebalance.
-* ``stream_wait_empty=True`` (Faust's default) makes a rebalance wait until every buffered event
-  is processed, which stalls shutdown and rebalances under backlog; we turn it off and rely on
-  at-least-once delivery (stages are idempotent by article id).
-* Offsets are committed every ``broker_commit_interval`` (2.8 s) for events the agent has moved
-  past, so a crash re-delivers up to that much: agents must tolerate repeats.
-* Per-record handling (``stream.items()``) costs Faust's event machinery, a Redis round trip
-  and a produce request per record; the stage agents use ``stream.take_events(n, within=s)``
-  instead, which acknowledges a batch's events once the body of the loop has run for it, *or
-  raised* (its ``finally``), and Faust's flush before a commit does not fail for a record the
-  producer gave up on. So agents send a batch's outputs with ``monitor.stream.outbox.deliver``,
-  which returns only once the broker has every record (or, for one too large to produce, the
-  rejection standing for it), and the at-least-once guarantee holds per batch. Outputs sent
-  together share produce requests (``monitor worker`` sets ``producer_max_batch_size``; at
-  Faust's 16 KiB default a produce request carries two or three articles).
-* Faust's web server is off unless ``web_port`` is given: our metrics have their own endpoint
-  (``monitor.metrics``), and a fixed default port would clash between workers on one host.
-* Faust creates ``datadir`` (default ``<id>-data`` in the working directory) even with the
-  ``memory://`` store; we point it into the temp directory.
-* Faust's ``Worker`` installs signal handlers and configures logging; ``app.start()`` does not,
-  which is what tests want.
+``create_app(settings)`` returns a :class:`MonitorApp` (a ``faust.App``) that moves raw bytes
+(records are the JSON of ``monitor.core.records``' models) and creates every topic of
+``TOPICS`` before its consumer subscribes; an agent module exposes ``register(app)`` and is
+named in ``STAGES``. How to add an agent, how the app runs (``serve``, ``running``) and the
+Faust-streaming behaviours this module works around: docs/agents/README.md.
 """
 
 from __future__ import annotations
@@ -144,9 +77,7 @@ class MonitorApp(faust.App):
     async def on_start(self) -> None:
         await super().on_start()
         wanted = {
-            spec.name(self.settings.kafka.topic_prefix): _partitions(
-                self.settings, spec.partitioned
-            )
+            spec.name(self.settings.kafka.topic_prefix): spec.partitions(self.settings.kafka)
             for spec in TOPICS.values()
         }
         wanted.update(self.declared_topics)
@@ -208,7 +139,7 @@ def create_app(
 def topic(app: MonitorApp, name: str) -> TopicT:
     """The Faust topic for ``TOPICS[name]``, with the app's prefix and partition count."""
     spec = TOPICS[name]
-    return extra_topic(app, spec.suffix, partitions=_partitions(app.settings, spec.partitioned))
+    return extra_topic(app, spec.suffix, partitions=spec.partitions(app.settings.kafka))
 
 
 def extra_topic(app: MonitorApp, suffix: str, *, partitions: int = 1) -> TopicT:
@@ -225,10 +156,6 @@ def extra_topic(app: MonitorApp, suffix: str, *, partitions: int = 1) -> TopicT:
         key_serializer="raw",
         value_serializer="raw",
     )
-
-
-def _partitions(settings: Settings, partitioned: bool) -> int:
-    return settings.kafka.partitions if partitioned else 1
 
 
 async def create_topics(settings: Settings, partitions_by_topic: dict[str, int]) -> None:

@@ -23,7 +23,7 @@ from monitor.core.clean import STAGE
 from monitor.core.records import CleanArticle, RawArticle, Rejection
 from monitor.metrics import ARTICLES_REJECTED
 from monitor.stages.clean import clean_batch
-from monitor.stores.templates import RedisTemplateStore, template_store_settings
+from monitor.stores.templates import RedisTemplateStore, redis_template_store
 from monitor.stream.app import MonitorApp, redis_client, topic
 from monitor.stream.outbox import (
     Outgoing,
@@ -118,11 +118,7 @@ def register(app: MonitorApp) -> None:
             BATCH_SIZE, within=BATCH_WITHIN
         ):
             if store is None:
-                store = RedisTemplateStore(
-                    redis_client(app),
-                    key_prefix=settings.redis.key_prefix,
-                    **template_store_settings(settings.clean),
-                )
+                store = redis_template_store(redis_client(app), settings)
             raws, rejections = decode_raw(batch)
             cleaned = iter(await clean_batch(raws, store, settings))
             # Sent only once the whole batch is done: the records of a batch share produce

@@ -42,7 +42,7 @@ from monitor.core.records import (
 from monitor.stages.clean import clean_batch
 from monitor.stages.fingerprint import STAGE as FINGERPRINT_STAGE
 from monitor.stores.fingerprints import FingerprintStore, redis_fingerprint_store
-from monitor.stores.templates import RedisTemplateStore, template_store_settings
+from monitor.stores.templates import RedisTemplateStore, redis_template_store
 from monitor.stream.app import MonitorApp, redis_client, topic
 from monitor.stream.clean_agent import BATCH_SIZE, BATCH_WITHIN, decode_raw, goes_on
 from monitor.stream.fingerprint_agent import fingerprint_until_done
@@ -109,11 +109,7 @@ def register(app: MonitorApp) -> None:
         ):
             if templates is None or fingerprints is None:
                 client = redis_client(app)
-                templates = RedisTemplateStore(
-                    client,
-                    key_prefix=settings.redis.key_prefix,
-                    **template_store_settings(settings.clean),
-                )
+                templates = redis_template_store(client, settings)
                 fingerprints = redis_fingerprint_store(client, settings)
             raws, rejections = decode_raw(batch)
             results: list[_Result | None] = list(rejections)

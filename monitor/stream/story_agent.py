@@ -8,9 +8,9 @@ that of one process (see ``benchmarks/bench_replay.py``), well above a news stre
 
 Records are decided in batches (``stream.take_events``): one round trip answers "already
 decided?" for the whole batch and reads the index keys its lookups need that are not in
-process yet; the agent is the only writer, so its store (``RedisStoryStore(
-write_behind=True)``) serves story state from process memory, and the batch's story updates
-and outcomes go to Redis in one transaction at the end of the batch. The batch's decisions
+process yet; the agent is the only writer, so its store (``WriteBehindStoryStore``) serves
+story state from process memory, and the batch's story updates and outcomes go to Redis in
+one transaction at the end of the batch. The batch's decisions
 and alerts are produced after that (``monitor.stream.outbox.deliver``); offsets are
 acknowledged once the broker has them all, so a worker killed anywhere in between is
 replaced by one that reads the recorded outcomes back, and a decision too large to produce
@@ -47,7 +47,7 @@ from monitor.core.stories import ArticleFeatures, article_features, lookup_keys
 from monitor.metrics import ARTICLES_REJECTED, REDIS_ERRORS
 from monitor.settings import Settings
 from monitor.stages.story import StoryOutcome, decide_story, rejection_stage
-from monitor.stores.stories import RedisStoryStore
+from monitor.stores.stories import WriteBehindStoryStore, write_behind_story_store
 from monitor.stream.app import MonitorApp, redis_client, topic
 from monitor.stream.outbox import TOO_LARGE, Outgoing, deliver
 
@@ -77,7 +77,7 @@ requests): often enough for I/O, without a loop iteration per article."""
 
 
 async def decide_batch(
-    items: Sequence[FingerprintedArticle], store: RedisStoryStore, settings: Settings
+    items: Sequence[FingerprintedArticle], store: WriteBehindStoryStore, settings: Settings
 ) -> list[tuple[Decision, Alert | None]]:
     """The decision and alert of every item, in order (``decide_outcomes``)."""
     return [(outcome.decision, outcome.alert) for outcome in await decide_outcomes(
@@ -86,12 +86,12 @@ async def decide_batch(
 
 
 async def decide_outcomes(
-    items: Sequence[FingerprintedArticle], store: RedisStoryStore, settings: Settings
+    items: Sequence[FingerprintedArticle], store: WriteBehindStoryStore, settings: Settings
 ) -> list[StoryOutcome]:
     """The outcome of every item, in order, once all their story updates are in Redis.
 
-    ``store`` defers its writes (``defer_writes`` or ``write_behind``): a batch ends with
-    its ``flush``, a failure with its ``discard_pending``.
+    ``store`` writes behind: a batch ends with its ``flush``, a failure with its
+    ``discard_pending``.
 
     A Redis failure loses the writes still queued, so the whole batch is decided again (with
     backoff, never skipped): articles whose update did reach Redis get their recorded outcome
@@ -106,9 +106,8 @@ async def decide_outcomes(
     attempt = 0
     while True:
         try:
-            if store.write_behind:
-                # "Already decided?" for the batch and its index keys: one round trip.
-                await store.prepare(ids, keys)
+            # "Already decided?" for the batch and its index keys: one round trip.
+            await store.prepare(ids, keys)
             outcomes = []
             yield_at = time.perf_counter() + YIELD_EVERY
             for item, found, lookup in zip(items, features, lookups, strict=True):
@@ -233,7 +232,7 @@ def register(app: MonitorApp) -> None:
     settings = app.settings
     decisions = topic(app, "decisions").get_topic_name()
     alerts = topic(app, "alerts").get_topic_name()
-    store: RedisStoryStore | None = None
+    store: WriteBehindStoryStore | None = None
     reassigned = False
 
     @app.on_partitions_assigned.connect  # type: ignore[arg-type]  # mode's handler type is too narrow
@@ -251,10 +250,7 @@ def register(app: MonitorApp) -> None:
             BATCH_SIZE, within=BATCH_WITHIN
         ):
             if store is None:
-                store = RedisStoryStore(
-                    redis_client(app), settings.redis.key_prefix, write_behind=True,
-                    timeline_size=settings.stories.timeline_entries,
-                )  # fmt: skip
+                store = write_behind_story_store(redis_client(app), settings)
             elif reassigned:
                 store.discard_pending()  # nothing pending between batches: only memory goes
             reassigned = False

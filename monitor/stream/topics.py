@@ -14,6 +14,7 @@ still reads them.
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from dataclasses import dataclass
 
 from pydantic import BaseModel
@@ -27,12 +28,21 @@ from monitor.core.records import (
     RawArticle,
     Rejection,
 )
+from monitor.settings import KafkaSettings
 
-__all__ = ["TOPICS", "TopicSpec"]
+__all__ = ["TOPICS", "TopicSpec", "partitions_by_topic"]
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(frozen=True, slots=True, kw_only=True)
 class TopicSpec:
+    """One topic: what its records are, who writes and who reads them, how it is split.
+
+    >>> spec = TopicSpec(suffix="raw", key="article id", schema=RawArticle, producer="poller",
+    ...                  consumers="prep agent", partitioned=True)
+    >>> spec.partitions(KafkaSettings(partitions=8)), spec.name("monitor.")
+    (8, 'monitor.raw')
+    """
+
     suffix: str
     key: str
     schema: type[BaseModel]
@@ -45,55 +55,79 @@ class TopicSpec:
     def name(self, prefix: str) -> str:
         return f"{prefix}{self.suffix}"
 
+    def partitions(self, kafka: KafkaSettings) -> int:
+        """The topic's partition count under ``kafka``."""
+        return kafka.partitions if self.partitioned else 1
+
+
+def partitions_by_topic(names: Iterable[str], kafka: KafkaSettings) -> dict[str, int]:
+    """Topic name -> partitions for ``TOPICS[name]`` of each of ``names`` (``create_topics``)."""
+    return {TOPICS[name].name(kafka.topic_prefix): TOPICS[name].partitions(kafka) for name in names}
+
 
 TOPICS: dict[str, TopicSpec] = {
     "raw": TopicSpec(
-        "raw",
-        "article id",
-        RawArticle,
-        "pollers (monitor poll)",
-        "prep agent (or clean agent)",
-        True,
+        suffix="raw",
+        key="article id",
+        schema=RawArticle,
+        producer="pollers (monitor poll)",
+        consumers="prep agent (or clean agent)",
+        partitioned=True,
     ),
     "clean": TopicSpec(
-        "clean",
-        "article id",
-        CleanArticle,
-        "clean agent (split layout only)",
-        "fingerprint agent",
-        True,
+        suffix="clean",
+        key="article id",
+        schema=CleanArticle,
+        producer="clean agent (split layout only)",
+        consumers="fingerprint agent",
+        partitioned=True,
     ),
     "non_arabic": TopicSpec(
-        "non_arabic",
-        "article id",
-        CleanArticle,
-        "prep or clean agent",
-        "operators / other pipelines",
-        True,
+        suffix="non_arabic",
+        key="article id",
+        schema=CleanArticle,
+        producer="prep or clean agent",
+        consumers="operators / other pipelines",
+        partitioned=True,
     ),
     "rejected": TopicSpec(
-        "rejected",
-        "article id",
-        Rejection,
-        "prep, clean and fingerprint agents",
-        "story agent (a rejected decision each)",
-        True,
+        suffix="rejected",
+        key="article id",
+        schema=Rejection,
+        producer="prep, clean and fingerprint agents",
+        consumers="story agent (a rejected decision each)",
+        partitioned=True,
     ),
     "fingerprinted": TopicSpec(
-        "fingerprinted",
-        "article id",
-        FingerprintedArticle,
-        "prep (or fingerprint) agent",
-        "story agent",
-        False,
+        suffix="fingerprinted",
+        key="article id",
+        schema=FingerprintedArticle,
+        producer="prep (or fingerprint) agent",
+        consumers="story agent",
+        partitioned=False,
     ),
     "decisions": TopicSpec(
-        "decisions", "article id", Decision, "story agent", "audit, dashboards, replay tools", True
+        suffix="decisions",
+        key="article id",
+        schema=Decision,
+        producer="story agent",
+        consumers="audit, dashboards, replay tools",
+        partitioned=True,
     ),
     "alerts": TopicSpec(
-        "alerts", "story id", Alert, "story agent", "dispatcher (monitor dispatch)", True
+        suffix="alerts",
+        key="story id",
+        schema=Alert,
+        producer="story agent",
+        consumers="dispatcher (monitor dispatch)",
+        partitioned=True,
     ),
     "dead_letters": TopicSpec(
-        "dead_letters", "alert id", DeadLetter, "dispatcher", "operators", True
+        suffix="dead_letters",
+        key="alert id",
+        schema=DeadLetter,
+        producer="dispatcher",
+        consumers="operators",
+        partitioned=True,
     ),
 }

@@ -7,7 +7,16 @@ import redis.asyncio as aioredis
 
 from monitor.core.arabic import normalize
 from monitor.core.stories import article_features, index_keys, lookup_keys, new_story_state
-from monitor.stores.stories import MemoryStoryStore, RedisStoryStore, StoryStore
+from monitor.settings import Settings
+from monitor.stores.stories import (
+    MemoryStoryStore,
+    RedisStoryStore,
+    StoryStore,
+    WriteBehindStoryStore,
+    memory_story_store,
+    redis_story_store,
+    write_behind_story_store,
+)
 
 DAY = 86_400.0
 
@@ -68,33 +77,34 @@ async def test_redis_store(redis_url: str) -> None:
 
 
 @pytest.mark.integration
-async def test_redis_store_with_deferred_writes(redis_url: str) -> None:
-    client = aioredis.Redis.from_url(redis_url)
+async def test_write_behind_outcomes_wait_for_flush_and_a_lost_batch_is_forgotten(
+    redis_client: aioredis.Redis,
+) -> None:
+    """An outcome saved in the batch answers ``decided`` at once but reaches Redis only at
+    ``flush``; a batch discarded after a failure never reaches it."""
     prefix = f"t-{uuid.uuid4().hex[:6]}:"
-    try:
-        store = RedisStoryStore(client, prefix, defer_writes=True)
-        await exercise(store)  # every read sees the writes queued before it
-        visit, _ = story("s3", "زيارة", "زيارة الرئيس", 0.0)
-        await store.save(
-            visit, keys=index_keys(visit), articles=["s3-a"], retention=DAY,
-            outcomes={"s3-a": '{"decision":null,"alert":null}'},
-        )  # fmt: skip
-        assert await client.get(f"{prefix}story:dec:s3-a") is None  # only queued
-        assert await store.decided_many(["s3-a", "other"]) == [
-            '{"decision":null,"alert":null}',
-            None,
-        ]
-        assert await client.get(f"{prefix}story:art:s3-a") == b"s3"  # sent with the read
-        lost, _ = story("s4", "خبر", "خبر آخر", 0.0)
-        await store.save(lost, keys=[], articles=["s4-a"], retention=DAY)
-        store.discard_pending()
-        await store.flush()
-        assert await client.get(f"{prefix}story:art:s4-a") is None
-        await store.save(lost, keys=[], articles=["s4-a"], retention=DAY)
-        await store.flush()
-        assert await client.get(f"{prefix}story:art:s4-a") == b"s4"
-    finally:
-        await client.aclose()
+    store = WriteBehindStoryStore(redis_client, prefix)
+    visit, _ = story("s3", "زيارة", "زيارة الرئيس", 0.0)
+    outcome = '{"decision":null,"alert":null}'
+    assert await store.prepare(["s3-a"], index_keys(visit)) == [None]
+    await store.save(
+        visit, keys=index_keys(visit), articles=["s3-a"], retention=DAY, outcomes={"s3-a": outcome}
+    )
+    assert await store.decided("s3-a") == outcome
+    assert await redis_client.get(f"{prefix}story:dec:s3-a") is None  # only in memory
+    await store.flush()
+    assert await redis_client.get(f"{prefix}story:dec:s3-a") == outcome.encode()
+    assert await store.decided_many(["s3-a", "other"]) == [outcome, None]
+
+    lost, _ = story("s4", "خبر", "خبر آخر", 0.0)
+    await store.save(lost, keys=[], articles=["s4-a"], retention=DAY, outcomes={"s4-a": outcome})
+    store.discard_pending()
+    await store.flush()
+    assert await redis_client.get(f"{prefix}story:art:s4-a") is None
+    assert await store.decided("s4-a") is None
+    await store.save(lost, keys=[], articles=["s4-a"], retention=DAY)
+    await store.flush()
+    assert await redis_client.get(f"{prefix}story:art:s4-a") == b"s4"
 
 
 @pytest.mark.integration
@@ -104,7 +114,7 @@ async def test_redis_store_write_behind(redis_url: str) -> None:
     client = aioredis.Redis.from_url(redis_url)
     prefix = f"t-{uuid.uuid4().hex[:6]}:"
     try:
-        store = RedisStoryStore(client, prefix, write_behind=True)
+        store = WriteBehindStoryStore(client, prefix)
         visit, features = story(
             "s1", "بوتين يزور بيونغ يانغ", "يزور الرئيس الروسي بوتين بيونغ يانغ", 0.0
         )
@@ -126,7 +136,7 @@ async def test_redis_store_write_behind(redis_url: str) -> None:
 
         # A story filed under keys this store has not read yet, then read: Redis's entries
         # plus the queued filing, as Redis will hold them after the flush.
-        restarted = RedisStoryStore(client, prefix, write_behind=True)
+        restarted = WriteBehindStoryStore(client, prefix)
         again, _ = story("s3", "بوتين يزور بيونغ يانغ", "بوتين في بيونغ يانغ", 0.0)
         again.updated = 0.5 * DAY
         await restarted.save(again, keys=index_keys(again), articles=["s3-a"], retention=DAY * 365)
@@ -135,7 +145,7 @@ async def test_redis_store_write_behind(redis_url: str) -> None:
         remote = await RedisStoryStore(client, prefix).candidates(keys, now=DAY, **window)  # type: ignore[arg-type]
         assert [c.state.id for c in local] == [c.state.id for c in remote]
         assert {"s1", "s3"} <= {c.state.id for c in local}
-        whole = await RedisStoryStore(client, prefix, write_behind=True).story_of("s1-a")
+        whole = await WriteBehindStoryStore(client, prefix).story_of("s1-a")
         assert whole is not None and whole.sentences == [[1, 2, 3, 4]]
 
         # A failed flush forgets the batch: memory and Redis agree again.
@@ -176,7 +186,7 @@ async def test_write_behind_flush_writes_what_direct_saves_write(redis_url: str)
     run = uuid.uuid4().hex[:6]
     direct_prefix, batched_prefix = f"t-{run}-d:", f"t-{run}-b:"
     direct = RedisStoryStore(client, direct_prefix)
-    batched = RedisStoryStore(client, batched_prefix, write_behind=True)
+    batched = WriteBehindStoryStore(client, batched_prefix)
     states = {}
 
     async def save(story_id: str, updated: float, keys: list[str]) -> None:
@@ -206,7 +216,7 @@ async def test_write_behind_flush_writes_what_direct_saves_write(redis_url: str)
             client, direct_prefix
         )
         # A restarted writer files into a full key it has not read.
-        batched = RedisStoryStore(client, batched_prefix, write_behind=True)
+        batched = WriteBehindStoryStore(client, batched_prefix)
         await save("s60", 4000.0, ["shared", "@كيان"])
         await batched.flush()
 
@@ -265,22 +275,18 @@ async def test_memory_store_counts_terms() -> None:
 
 
 @pytest.mark.integration
-@pytest.mark.parametrize("mode", ["direct", "deferred", "write_behind"])
+@pytest.mark.parametrize("store_class", [RedisStoryStore, WriteBehindStoryStore])
 async def test_redis_term_counts_survive_a_restart_and_a_lost_batch(
-    redis_url: str, mode: str
+    redis_url: str, store_class: type[RedisStoryStore | WriteBehindStoryStore]
 ) -> None:
     client = aioredis.Redis.from_url(redis_url)
     prefix = f"t-{uuid.uuid4().hex[:6]}:"
-    options = {
-        "direct": {},
-        "deferred": {"defer_writes": True},
-        "write_behind": {"write_behind": True},
-    }
     try:
-        store = RedisStoryStore(client, prefix, **options[mode])  # type: ignore[arg-type]
+        store = store_class(client, prefix)
         assert (await store.term_counts()).documents == 0  # read before the saves
         await count_terms(store)
-        await store.flush()
+        if isinstance(store, WriteBehindStoryStore):
+            await store.flush()
         live = await store.term_counts()
         assert live.documents == 2 and live.counts == {"منطاد": 2, "الاقصر": 1}
         restarted = await RedisStoryStore(client, prefix).term_counts()
@@ -288,9 +294,51 @@ async def test_redis_term_counts_survive_a_restart_and_a_lost_batch(
         # A batch whose round trip failed is decided again: its counts must not stay.
         state, _ = story("t4", "منطاد", "منطاد", 0.0)
         await store.save(state, keys=[], articles=[], retention=DAY, terms=["منطاد"])
-        if mode != "direct":
+        if isinstance(store, WriteBehindStoryStore):
             store.discard_pending()
             again = await store.term_counts()
             assert again.documents == 2 and again.counts["منطاد"] == 2
     finally:
         await client.aclose()
+
+
+def story_settings(prefix: str, timeline_entries: int) -> Settings:
+    return Settings(redis={"key_prefix": prefix}, stories={"timeline_entries": timeline_entries})
+
+
+async def save_with_timeline(store: StoryStore, entries: int) -> None:
+    """One story saved with ``entries`` articles on its timeline."""
+    from monitor.core.records import Decision
+
+    state, _ = story("f1", "زيارة الرئيس", "زيارة الرئيس الروسي", 0.0)
+    timeline = [
+        Decision(article=f"f1-{i}", outlet="o", decision="development", story="f1")
+        for i in range(entries)
+    ]
+    articles = [decision.article for decision in timeline]
+    await store.save(
+        state, keys=index_keys(state), articles=articles, retention=DAY, timeline=timeline
+    )
+
+
+@pytest.mark.integration
+async def test_redis_factories_take_the_key_prefix_and_timeline_size_from_settings(
+    redis_client: aioredis.Redis,
+) -> None:
+    prefix = f"t-{uuid.uuid4().hex[:6]}:"
+    direct = redis_story_store(redis_client, story_settings(f"{prefix}d:", 2))
+    behind = write_behind_story_store(redis_client, story_settings(f"{prefix}b:", 2))
+    assert type(direct) is RedisStoryStore and type(behind) is WriteBehindStoryStore
+    await save_with_timeline(direct, 3)
+    await save_with_timeline(behind, 3)
+    assert not await redis_client.exists(f"{prefix}b:story:sum:f1")  # until flush
+    await behind.flush()
+    for store_prefix in (f"{prefix}d:", f"{prefix}b:"):
+        assert await redis_client.zcard(f"{store_prefix}story:tl:f1") == 2  # the latest two
+        assert await redis_client.get(f"{store_prefix}story:art:f1-0") == b"f1"
+
+
+async def test_memory_factory_takes_the_timeline_size_from_settings() -> None:
+    store = memory_story_store(story_settings("unused:", 2))
+    await save_with_timeline(store, 3)
+    assert [article for _, article, _ in store.timelines["f1"]] == ["f1-1", "f1-2"]

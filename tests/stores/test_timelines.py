@@ -9,8 +9,15 @@ import pytest
 import redis.asyncio as aioredis
 
 from monitor.core.records import Decision
-from monitor.stores.stories import MemoryStoryStore, RedisStoryStore, TimelineDigest
+from monitor.stores.stories import (
+    MemoryStoryStore,
+    RedisStoryStore,
+    TimelineDigest,
+    WriteBehindStoryStore,
+)
 from tests.stores.test_stories import DAY, story
+
+AnyStoryStore = MemoryStoryStore | RedisStoryStore | WriteBehindStoryStore
 
 
 def decision(article: str, kind: str, hour: int, outlet: str = "o", sid: str = "s1") -> Decision:
@@ -28,7 +35,7 @@ def decision(article: str, kind: str, hour: int, outlet: str = "o", sid: str = "
     )
 
 
-async def timeline_of(store: MemoryStoryStore | RedisStoryStore, sid: str) -> list[str]:
+async def timeline_of(store: AnyStoryStore, sid: str) -> list[str]:
     """Article ids of the stored timeline, in time order."""
     if isinstance(store, MemoryStoryStore):
         return [article for _, article, _ in store.timelines.get(sid, [])]
@@ -36,7 +43,7 @@ async def timeline_of(store: MemoryStoryStore | RedisStoryStore, sid: str) -> li
     return [Decision.model_validate_json(entry).article for entry in raw]
 
 
-async def digest_of(store: MemoryStoryStore | RedisStoryStore, sid: str) -> TimelineDigest:
+async def digest_of(store: AnyStoryStore, sid: str) -> TimelineDigest:
     if isinstance(store, MemoryStoryStore):
         return store.digests.get(sid, TimelineDigest())
     raw = {
@@ -52,9 +59,7 @@ async def digest_of(store: MemoryStoryStore | RedisStoryStore, sid: str) -> Time
     return digest
 
 
-async def outlet_index_of(
-    store: MemoryStoryStore | RedisStoryStore, outlet: str
-) -> dict[str, float]:
+async def outlet_index_of(store: AnyStoryStore, outlet: str) -> dict[str, float]:
     """The outlet index: the stories ``outlet`` published in -> their last update."""
     if isinstance(store, MemoryStoryStore):
         return store.outlet_stories(outlet)
@@ -62,7 +67,7 @@ async def outlet_index_of(
     return {member.decode(): score for member, score in raw}
 
 
-async def exercise(store: MemoryStoryStore | RedisStoryStore) -> None:
+async def exercise(store: AnyStoryStore) -> None:
     state, _ = story("s1", "زيارة", "زيارة الرئيس", 0.0)
     other, _ = story("s2", "زيارة أخرى", "زيارة الوزير", 0.0)
 
@@ -77,7 +82,7 @@ async def exercise(store: MemoryStoryStore | RedisStoryStore) -> None:
     await save(state, decision("a1", "new_story", 9), decision("a2", "no_news", 10))
     await save(state, decision("a4", "duplicate", 13, outlet="x"))
     await save(state, decision("a0", "no_news", 8))
-    if isinstance(store, RedisStoryStore):
+    if isinstance(store, WriteBehindStoryStore):
         await store.flush()
     assert await timeline_of(store, "s1") == ["a1", "a2", "a3", "a4"]  # bound: 4, a0 trimmed
     digest = await digest_of(store, "s1")
@@ -92,14 +97,14 @@ async def exercise(store: MemoryStoryStore | RedisStoryStore) -> None:
         decision("b1", "new_story", 11, sid="s2"),
         decision("b2", "development", 14, sid="s2", outlet="y"),
     )
-    if isinstance(store, RedisStoryStore):
+    if isinstance(store, WriteBehindStoryStore):
         await store.flush()
     assert await outlet_index_of(store, "y") == {"s2": 0.0}
     # The story merged into is updated (its save comes first), then the timelines merge.
     state.updated = 7200.0
     await save(state, decision("a5", "no_news", 15, outlet="z"))
     await store.merge_timelines("s2", "s1")
-    if isinstance(store, RedisStoryStore):
+    if isinstance(store, WriteBehindStoryStore):
         await store.flush()
     assert await timeline_of(store, "s1") == ["a2", "b1", "a3", "a4", "b2", "a5"][-4:]
     assert await timeline_of(store, "s2") == []
@@ -131,13 +136,12 @@ async def test_timelines_off() -> None:
 
 
 @pytest.mark.integration
-@pytest.mark.parametrize("mode", ["direct", "deferred", "write_behind"])
-async def test_redis_timelines(redis_client: aioredis.Redis, mode: str) -> None:
+@pytest.mark.parametrize("store_class", [RedisStoryStore, WriteBehindStoryStore])
+async def test_redis_timelines(
+    redis_client: aioredis.Redis, store_class: type[RedisStoryStore | WriteBehindStoryStore]
+) -> None:
     prefix = f"t-{uuid.uuid4().hex[:6]}:"
-    store = RedisStoryStore(
-        redis_client, prefix, timeline_size=4,
-        defer_writes=mode == "deferred", write_behind=mode == "write_behind",
-    )  # fmt: skip
+    store = store_class(redis_client, prefix, timeline_size=4)
     await exercise(store)
     # The timeline and its digest expire with the story.
     story_ttl = await redis_client.ttl(f"{prefix}story:sum:s1")
@@ -158,7 +162,7 @@ async def test_write_behind_timelines_are_what_direct_saves_write(
 
     run = uuid.uuid4().hex[:6]
     direct = RedisStoryStore(redis_client, f"t-{run}-d:", timeline_size=4)
-    batched = RedisStoryStore(redis_client, f"t-{run}-b:", timeline_size=4, write_behind=True)
+    batched = WriteBehindStoryStore(redis_client, f"t-{run}-b:", timeline_size=4)
     await exercise(direct)
     await exercise(batched)
     assert await redis_contents(redis_client, f"t-{run}-b:") == await redis_contents(

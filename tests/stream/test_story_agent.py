@@ -16,7 +16,7 @@ from monitor.core.records import Alert, Decision, FingerprintedArticle, Rejectio
 from monitor.pipeline import Pipeline
 from monitor.settings import Settings
 from monitor.stages.story import story_stage
-from monitor.stores.stories import RedisStoryStore
+from monitor.stores.stories import RedisStoryStore, WriteBehindStoryStore
 from monitor.stream.app import build_worker_app, running
 from monitor.stream.story_agent import decide_batch, decide_outcomes
 
@@ -97,7 +97,7 @@ async def test_story_agent_decides_in_order(service_settings: Settings) -> None:
     assert json.loads(alerts[0].model_dump_json())["story"] == by_article["002"].story
 
 
-class FailingOnceStore(RedisStoryStore):
+class FailingOnceStore(WriteBehindStoryStore):
     """Real Redis; the first ``flush`` fails after sending nothing (a dropped connection)."""
 
     failed = False
@@ -118,7 +118,7 @@ async def test_a_batch_is_decided_as_one_by_one_even_after_a_failure(
     try:
         one_by_one = RedisStoryStore(client, f"{prefix}single:")
         expected = [await story_stage(item, one_by_one, service_settings) for item in items]
-        failing = FailingOnceStore(client, f"{prefix}batch:", defer_writes=True)
+        failing = FailingOnceStore(client, f"{prefix}batch:")
         # The first copy of 002 comes again inside the batch (a redelivery).
         outcomes = await decide_batch([*items, items[0]], failing, service_settings)
         assert failing.failed
@@ -173,8 +173,8 @@ async def test_write_behind_restarts_and_replays_decide_as_uninterrupted(
         one_by_one = RedisStoryStore(client, f"{prefix}wb-single:")
         expected = [essentials(await story_stage(i, one_by_one, service_settings)) for i in items]
 
-        def fresh() -> RedisStoryStore:
-            return RedisStoryStore(client, f"{prefix}wb:", write_behind=True)
+        def fresh() -> WriteBehindStoryStore:
+            return WriteBehindStoryStore(client, f"{prefix}wb:")
 
         store = fresh()
         got: list[tuple[object, ...]] = []
@@ -207,7 +207,7 @@ async def test_outcomes_are_sent_as_they_were_recorded(service_settings: Setting
     prefix = service_settings.redis.key_prefix
     client = aioredis.Redis.from_url(service_settings.redis.url)
     try:
-        store = RedisStoryStore(client, f"{prefix}json:", write_behind=True)
+        store = WriteBehindStoryStore(client, f"{prefix}json:")
         # The first item comes again inside the batch, and the first five in a later one.
         outcomes = await decide_outcomes([*items, items[0]], store, service_settings)
         again = await decide_outcomes(items[:5], store, service_settings)

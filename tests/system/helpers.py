@@ -24,7 +24,7 @@ from aiokafka import AIOKafkaConsumer, AIOKafkaProducer
 from monitor.core.records import Alert, Decision, RawArticle
 from monitor.settings import KafkaSettings, RedisSettings, Settings
 from monitor.stream.app import create_topics
-from monitor.stream.topics import TOPICS
+from monitor.stream.topics import TOPICS, partitions_by_topic
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -159,14 +159,7 @@ class Webhook:
 
 
 async def ensure_topics(settings: Settings) -> None:
-    prefix = settings.kafka.topic_prefix
-    await create_topics(
-        settings,
-        {
-            spec.name(prefix): settings.kafka.partitions if spec.partitioned else 1
-            for spec in TOPICS.values()
-        },
-    )
+    await create_topics(settings, partitions_by_topic(TOPICS, settings.kafka))
 
 
 @contextlib.asynccontextmanager

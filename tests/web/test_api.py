@@ -16,7 +16,7 @@ from monitor.commands.web import replay_into
 from monitor.core.records import Alert, Decision
 from monitor.core.stories import index_keys
 from monitor.settings import Settings
-from monitor.stores.stories import MemoryStoryStore, RedisStoryStore
+from monitor.stores.stories import MemoryStoryStore, WriteBehindStoryStore
 from monitor.web.app import BroadcasterSource, create_app
 from monitor.web.browse import MemoryStoryBrowser, RedisStoryBrowser
 from tests.stores.test_stories import DAY, story
@@ -132,7 +132,7 @@ async def test_alert_stream_replays_after_last_event_id() -> None:
 @pytest.mark.integration
 async def test_redis_pages_search_and_merges(redis_client: aioredis.Redis) -> None:
     prefix = f"t-{uuid.uuid4().hex[:6]}:"
-    store = RedisStoryStore(redis_client, prefix, write_behind=True)
+    store = WriteBehindStoryStore(redis_client, prefix)
     for i in range(25):
         state, _ = story(f"s{i:02d}", "زيارة بوتين" if i % 5 == 0 else "مباراة الأهلي", "نص", 0.0)
         state.updated = 1000.0 + (i // 2)  # pairs updated at the same time: ties in the cursor

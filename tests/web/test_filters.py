@@ -9,7 +9,7 @@ import pytest
 import redis.asyncio as aioredis
 
 from monitor.core.stories import index_keys
-from monitor.stores.stories import MemoryStoryStore, RedisStoryStore
+from monitor.stores.stories import MemoryStoryStore, WriteBehindStoryStore
 from monitor.web.browse import MemoryStoryBrowser, RedisStoryBrowser, StoryBrowser
 from tests.stores.test_stories import DAY, story
 from tests.stores.test_timelines import decision
@@ -26,7 +26,9 @@ def title_of(i: int) -> str:
     return VISIT if i % 2 == 0 else MATCH
 
 
-async def fill(store: MemoryStoryStore | RedisStoryStore) -> dict[str, tuple[float, set[str]]]:
+async def fill(
+    store: MemoryStoryStore | WriteBehindStoryStore,
+) -> dict[str, tuple[float, set[str]]]:
     """``STORIES`` stories (three per update time: ties for the cursor), some updated later by
     another outlet, two merged; returns what a list should show: id -> (update, outlets)."""
     expected: dict[str, tuple[float, set[str]]] = {}
@@ -39,7 +41,7 @@ async def fill(store: MemoryStoryStore | RedisStoryStore) -> dict[str, tuple[flo
         await store.save(state, keys=index_keys(state), articles=[f"a{i}"], retention=DAY,
                          timeline=[decision(f"a{i}", "new_story", 9, outlet=outlet_of(i), sid=sid)])  # fmt: skip
         expected[sid] = (state.updated, {outlet_of(i)})
-        if isinstance(store, RedisStoryStore) and i % 200 == 199:
+        if isinstance(store, WriteBehindStoryStore) and i % 200 == 199:
             await store.flush()  # several batches, as the story agent writes them
     # Later articles from other outlets: the stories move up every list they are in.
     for sid, outlet, at in (("s007", "o1", 5000.0), ("s014", "x", 5001.0), ("s300", "o2", 5001.0)):
@@ -59,7 +61,7 @@ async def fill(store: MemoryStoryStore | RedisStoryStore) -> dict[str, tuple[flo
         await store.merge_timelines(gone, into)
         outlets = expected.pop(gone)[1] | expected[into][1] | {"o4"}
         expected[into] = (at, outlets)
-    if isinstance(store, RedisStoryStore):
+    if isinstance(store, WriteBehindStoryStore):
         await store.flush()
     return expected
 
@@ -116,7 +118,7 @@ async def test_memory_outlet_filter_pages() -> None:
 @pytest.mark.integration
 async def test_redis_outlet_filter_pages(redis_client: aioredis.Redis) -> None:
     prefix = f"t-{uuid.uuid4().hex[:6]}:"
-    expected = await fill(RedisStoryStore(redis_client, prefix, write_behind=True))
+    expected = await fill(WriteBehindStoryStore(redis_client, prefix))
     await check_outlets(RedisStoryBrowser(redis_client, prefix), expected)
     # The outlet index is what the stories' digests say, scored with their last update.
     x = await redis_client.zrange(f"{prefix}story:out:x", 0, -1, withscores=True)
@@ -147,7 +149,7 @@ async def check_search(browser: StoryBrowser, expected: dict[str, tuple[float, s
     assert (await browser.stories(q="من")).stories == []  # no telling word: nothing
 
 
-async def refile(store: MemoryStoryStore | RedisStoryStore) -> None:
+async def refile(store: MemoryStoryStore | WriteBehindStoryStore) -> None:
     """s002 (a visit) is updated with a match's features: it is now filed under those."""
     state = await store.load_story("s002")
     assert state is not None
@@ -155,18 +157,18 @@ async def refile(store: MemoryStoryStore | RedisStoryStore) -> None:
     match, _ = story("m", MATCH, "نص", 0.0)
     await store.save(state, keys=index_keys(match), articles=[], retention=DAY,
                      timeline=[decision("s002-c", "development", 12, outlet="o2", sid="s002")])  # fmt: skip
-    if isinstance(store, RedisStoryStore):
+    if isinstance(store, WriteBehindStoryStore):
         await store.flush()
 
 
-async def add_few(store: MemoryStoryStore | RedisStoryStore) -> list[str]:
+async def add_few(store: MemoryStoryStore | WriteBehindStoryStore) -> list[str]:
     """Three stories of a word no other story has (its index key never fills up)."""
     for i, at in enumerate((8000.0, 8002.0, 8001.0)):
         state, _ = story(f"m{i}", "افتتاح المتحف الكبير", "نص", 0.0)
         state.updated = at
         await store.save(state, keys=index_keys(state), articles=[f"m{i}-a"], retention=DAY,
                          timeline=[decision(f"m{i}-a", "new_story", 9, outlet="o1", sid=state.id)])  # fmt: skip
-    if isinstance(store, RedisStoryStore):
+    if isinstance(store, WriteBehindStoryStore):
         await store.flush()
     return ["m1", "m2", "m0"]
 
@@ -192,7 +194,7 @@ async def test_memory_search_pages() -> None:
 @pytest.mark.integration
 async def test_redis_search_pages(redis_client: aioredis.Redis) -> None:
     prefix = f"t-{uuid.uuid4().hex[:6]}:"
-    store = RedisStoryStore(redis_client, prefix, write_behind=True)
+    store = WriteBehindStoryStore(redis_client, prefix)
     expected = await fill(store)
     browser = RedisStoryBrowser(redis_client, prefix)
     await check_search(browser, expected)

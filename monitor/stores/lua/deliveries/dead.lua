@@ -1,0 +1,9 @@
+-- KEYS: the due set, the delivery's record. ARGV: owner token, the error, TTL, the delivery
+-- key. Returns 1, or 0 when the claim was lost.
+if redis.call('HGET', KEYS[2], 'state') ~= 'pending' or redis.call('HGET', KEYS[2], 'owner') ~= ARGV[1] then
+  return 0
+end
+redis.call('HSET', KEYS[2], 'state', 'dead', 'error', ARGV[2])
+redis.call('EXPIRE', KEYS[2], ARGV[3])
+redis.call('ZREM', KEYS[1], ARGV[4])
+return 1
