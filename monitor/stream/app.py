@@ -9,16 +9,19 @@ an agent decodes with ``TOPICS[name].schema.model_validate_json(value)`` and sen
 Adding an agent
 ---------------
 Write ``monitor/stream/<stage>_agent.py`` exposing ``register(app: MonitorApp) -> None``, which
-declares the agent(s) on ``app`` with topics from :func:`topic`, e.g. (see ``slice_agent.py``)::
+declares the agent(s) on ``app`` with ``monitor.stream.batching.batch_agent``: the agent says
+what it reads and what a batch becomes, the batching module does the rest, e.g. (see
+``clean_agent.py``)::
 
     def register(app: MonitorApp) -> None:
-        out = topic(app, "clean")
+        outputs = topic_names(app, "clean", "non_arabic", "rejected")
 
-        @app.agent(topic(app, "raw"), name=f"{app.conf.id}.clean")
-        async def clean(stream: StreamT[bytes]) -> None:
-            async for key, value in stream.items():
-                ...
-                await out.send(key=key, value=result.model_dump_json().encode())
+        async def clean(batch: Sequence[EventT]) -> list[Outgoing]:
+            read = read_batch(batch, RawArticle, "clean", "raw")
+            ...
+            return [result_record(result, outputs) for result in results]
+
+        batch_agent(app, "raw", "clean", clean)
 
 Settings are on ``app.settings``; one shared Redis client per app is ``redis_client(app)``
 (closed when the app stops). Then add the stage name to ``STAGES`` below so that

@@ -174,9 +174,16 @@ def _failed(item: _Try, error: BaseException, again: list[_Try], *, final: bool)
         again.append(_Try(replacement))
 
 
-def rejection_record(topic: str, rejection: Rejection) -> Outgoing:
-    """``rejection`` as a record of ``topic`` (``rejected``), keyed by article id. Should even
-    it not fit (an id or outlet of megabytes), a copy with those cut short stands for it."""
+def _rejection_json(rejection: Rejection) -> bytes:
+    return rejection.model_dump_json().encode("utf-8")
+
+
+def rejection_record(
+    topic: str, rejection: Rejection, encode: Callable[[Rejection], bytes] = _rejection_json
+) -> Outgoing:
+    """``rejection`` as a record of ``topic``, keyed by article id, its value ``encode``d (by
+    default the rejection's JSON, for ``rejected``). Should even it not fit (an id or outlet
+    of megabytes), a copy with those cut short stands for it."""
 
     def cut(error: BaseException) -> Outgoing:
         short = Rejection(
@@ -186,9 +193,9 @@ def rejection_record(topic: str, rejection: Rejection) -> Outgoing:
             reason=rejection.reason,
             detail=f"{rejection.detail[:_CUT]} (record cut: {error})"[:500],
         )
-        return Outgoing(topic, short.id.encode(), short.model_dump_json().encode())
+        return Outgoing(topic, short.id.encode("utf-8"), encode(short))
 
-    return Outgoing(topic, rejection.id.encode(), rejection.model_dump_json().encode(), instead=cut)
+    return Outgoing(topic, rejection.id.encode("utf-8"), encode(rejection), instead=cut)
 
 
 def article_rejection(article: CleanArticle, stage: str) -> Rejection:

@@ -6,7 +6,7 @@ is False) and one consumer: exactly one writer of story state at any time, no lo
 and articles are decided in the order the fingerprint stage produced them. Throughput is
 that of one process (see ``benchmarks/bench_replay.py``), well above a news stream's rate.
 
-Records are decided in batches (``stream.take_events``): one round trip answers "already
+Records are decided in batches (``monitor.stream.batching``): one round trip answers "already
 decided?" for the whole batch and reads the index keys its lookups need that are not in
 process yet; the agent is the only writer, so its store (``RedisStoryStore(
 write_behind=True)``) serves story state from process memory, and the batch's story updates
@@ -37,7 +37,7 @@ import time
 from collections.abc import Sequence
 from typing import Any
 
-from faust.types import EventT, StreamT
+from faust.types import EventT
 from pydantic import ValidationError
 from redis.exceptions import RedisError
 
@@ -48,12 +48,11 @@ from monitor.metrics import ARTICLES_REJECTED, REDIS_ERRORS
 from monitor.settings import Settings
 from monitor.stages.story import StoryOutcome, decide_story, rejection_stage
 from monitor.stores.stories import RedisStoryStore
-from monitor.stream.app import MonitorApp, redis_client, topic
-from monitor.stream.outbox import TOO_LARGE, Outgoing, deliver
+from monitor.stream.app import MonitorApp, redis_client
+from monitor.stream.batching import batch_agent, invalid_record, on_first_use, topic_names
+from monitor.stream.outbox import TOO_LARGE, Outgoing, rejection_record
 
 __all__ = [
-    "BATCH_SIZE",
-    "BATCH_WITHIN",
     "decide_batch",
     "decide_outcomes",
     "outcome_records",
@@ -65,12 +64,6 @@ __all__ = [
 log = logging.getLogger(__name__)
 STAGE = "story"
 RETRY_SECONDS = (0.5, 1.0, 2.0, 5.0, 10.0)
-_CUT = 200
-"""Characters of an id or outlet kept in a rejected decision that did not fit whole."""
-BATCH_SIZE = 200
-BATCH_WITHIN = 0.02
-"""Records decided together (``stream.take_events``): one "already decided?" lookup and
-shared produce requests per batch; a lone record waits at most ``BATCH_WITHIN`` seconds."""
 YIELD_EVERY = 0.005
 """Seconds of deciding after which a batch lets the event loop run (fetches, produce
 requests): often enough for I/O, without a loop iteration per article."""
@@ -158,15 +151,7 @@ def read_item(value: bytes, key: bytes | None) -> FingerprintedArticle | Rejecti
             data = json.loads(value)
             data.pop("analysis", None)
             return FingerprintedArticle.model_validate(data)
-        ARTICLES_REJECTED.labels(stage=STAGE, reason="invalid_record").inc()
-        log.warning("invalid fingerprinted record %r: %s", key, problems[:1])
-        return Rejection(
-            id=(key or b"").decode("utf-8", errors="replace"),
-            outlet="",
-            stage=STAGE,
-            reason="invalid_record",
-            detail=str(error)[:500],
-        )
+        return invalid_record(key, error, STAGE, "fingerprinted")
 
 
 def outcome_records(
@@ -211,18 +196,7 @@ def _rejected_instead(decisions: str, decided: Decision, error: BaseException) -
 def rejected_decision_record(decisions: str, rejection: Rejection) -> Outgoing:
     """The ``rejected`` decision of ``rejection`` as a record of topic ``decisions``; should
     even it not fit (an id or outlet of megabytes), one with those cut short."""
-
-    def cut(error: BaseException) -> Outgoing:
-        short = Rejection(
-            id=rejection.id[:_CUT],
-            outlet=rejection.outlet[:_CUT],
-            stage=rejection.stage,
-            reason=rejection.reason,
-            detail=f"{rejection.detail[:_CUT]} (record cut: {error})"[:500],
-        )
-        return Outgoing(decisions, short.id.encode("utf-8"), _rejected_json(short))
-
-    return Outgoing(decisions, rejection.id.encode("utf-8"), _rejected_json(rejection), instead=cut)
+    return rejection_record(decisions, rejection, encode=_rejected_json)
 
 
 def _rejected_json(rejection: Rejection) -> bytes:
@@ -231,9 +205,18 @@ def _rejected_json(rejection: Rejection) -> bytes:
 
 def register(app: MonitorApp) -> None:
     settings = app.settings
-    decisions = topic(app, "decisions").get_topic_name()
-    alerts = topic(app, "alerts").get_topic_name()
-    store: RedisStoryStore | None = None
+    outputs = topic_names(app, "decisions", "alerts")
+    decisions, alerts = outputs["decisions"], outputs["alerts"]
+
+    def write_behind_store() -> RedisStoryStore:
+        return RedisStoryStore(
+            redis_client(app),
+            settings.redis.key_prefix,
+            write_behind=True,
+            timeline_size=settings.stories.timeline_entries,
+        )
+
+    store = on_first_use(write_behind_store)
     reassigned = False
 
     @app.on_partitions_assigned.connect  # type: ignore[arg-type]  # mode's handler type is too narrow
@@ -243,53 +226,35 @@ def register(app: MonitorApp) -> None:
         nonlocal reassigned
         reassigned = True
 
-    @app.agent(topic(app, "fingerprinted"), name=f"{app.conf.id}.story")
-    async def story(stream: StreamT[bytes]) -> None:
-        nonlocal store, reassigned
-        batch: Sequence[EventT]
-        async for batch in stream.take_events(  # type: ignore[attr-defined]
-            BATCH_SIZE, within=BATCH_WITHIN
-        ):
-            if store is None:
-                store = RedisStoryStore(
-                    redis_client(app), settings.redis.key_prefix, write_behind=True,
-                    timeline_size=settings.stories.timeline_entries,
-                )  # fmt: skip
-            elif reassigned:
-                store.discard_pending()  # nothing pending between batches: only memory goes
+    async def story(batch: Sequence[EventT]) -> list[Outgoing]:
+        nonlocal reassigned
+        if reassigned:
+            store().discard_pending()  # nothing pending between batches: only memory goes
             reassigned = False
-            items: list[FingerprintedArticle] = []
-            rejected: list[Rejection] = []
-            for event in batch:
-                item = read_item(event.value, event.key)
-                if isinstance(item, FingerprintedArticle):
-                    items.append(item)
-                else:
-                    rejected.append(item)
-            outcomes = await decide_outcomes(items, store, settings)
-            # Sent once the batch is decided (its story updates saved): the records share
-            # produce requests, and the batch's offsets are acknowledged after these sends.
-            producer = await app.maybe_start_producer()
-            await deliver(
-                producer,
-                [
-                    *outcome_records(decisions, alerts, outcomes),
-                    *(rejected_decision_record(decisions, rejection) for rejection in rejected),
-                ],
-            )
+        items: list[FingerprintedArticle] = []
+        rejected: list[Rejection] = []
+        for event in batch:
+            item = read_item(event.value, event.key)
+            if isinstance(item, FingerprintedArticle):
+                items.append(item)
+            else:
+                rejected.append(item)
+        outcomes = await decide_outcomes(items, store(), settings)
+        return [
+            *outcome_records(decisions, alerts, outcomes),
+            *(rejected_decision_record(decisions, rejection) for rejection in rejected),
+        ]
 
-    @app.agent(topic(app, "rejected"), name=f"{app.conf.id}.story-rejections")
-    async def rejections(stream: StreamT[bytes]) -> None:
-        batch: Sequence[EventT]
-        async for batch in stream.take_events(  # type: ignore[attr-defined]
-            BATCH_SIZE, within=BATCH_WITHIN
-        ):
-            records: list[Outgoing] = []
-            for event in batch:
-                try:
-                    rejection = Rejection.model_validate_json(event.value)
-                except ValidationError as error:
-                    log.warning("invalid rejection record %r: %s", event.key, error.errors()[:1])
-                    continue
-                records.append(rejected_decision_record(decisions, rejection))
-            await deliver(await app.maybe_start_producer(), records)
+    async def rejections(batch: Sequence[EventT]) -> list[Outgoing]:
+        records: list[Outgoing] = []
+        for event in batch:
+            try:
+                rejection = Rejection.model_validate_json(event.value)
+            except ValidationError as error:
+                log.warning("invalid rejection record %r: %s", event.key, error.errors()[:1])
+                continue
+            records.append(rejected_decision_record(decisions, rejection))
+        return records
+
+    batch_agent(app, "fingerprinted", "story", story)
+    batch_agent(app, "rejected", "story-rejections", rejections)
