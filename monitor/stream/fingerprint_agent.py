@@ -13,13 +13,13 @@ acknowledged until it succeeds: no article is lost and none is passed on unclass
 
 from __future__ import annotations
 
-import asyncio
 import logging
 from collections.abc import Sequence
 
 from faust.types import EventT
 
 from monitor.core.records import CleanArticle, FingerprintedArticle
+from monitor.retry import Backoff, retry_until_done
 from monitor.settings import Settings
 from monitor.stages.fingerprint import STAGE, FingerprintStoreUnavailable, fingerprint_batch
 from monitor.stores.fingerprints import FingerprintStore, redis_fingerprint_store
@@ -37,8 +37,8 @@ __all__ = ["fingerprint_until_done", "register"]
 
 log = logging.getLogger(__name__)
 
-RETRY_FIRST_DELAY = 0.5
-RETRY_MAX_DELAY = 30.0
+STORE_RETRY = Backoff(first=0.5, cap=30.0)
+"""How long a batch waits for the fingerprint store to come back."""
 
 
 async def fingerprint_until_done(
@@ -46,14 +46,17 @@ async def fingerprint_until_done(
 ) -> list[FingerprintedArticle]:
     """``fingerprint_batch`` (with the story analysis attached), retried with exponential
     backoff while the store is down."""
-    delay = RETRY_FIRST_DELAY
-    while True:
-        try:
-            return await fingerprint_batch(articles, store, settings, with_analysis=True)
-        except FingerprintStoreUnavailable:
-            log.warning("retrying %d article(s) in %.1fs", len(articles), delay)
-            await asyncio.sleep(delay)
-            delay = min(delay * 2, RETRY_MAX_DELAY)
+
+    def failed(error: BaseException, delay: float) -> None:
+        # fingerprint_batch has counted and logged the Redis error itself.
+        log.warning("retrying %d article(s) in %.1fs", len(articles), delay)
+
+    return await retry_until_done(
+        lambda: fingerprint_batch(articles, store, settings, with_analysis=True),
+        policy=STORE_RETRY,
+        retry_on=(FingerprintStoreUnavailable,),
+        failed=failed,
+    )
 
 
 def register(app: MonitorApp) -> None:

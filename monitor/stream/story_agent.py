@@ -45,6 +45,7 @@ from monitor.core.analysis import features_from_record, match_texts
 from monitor.core.records import Alert, Decision, FingerprintedArticle, Rejection
 from monitor.core.stories import ArticleFeatures, article_features, lookup_keys
 from monitor.metrics import ARTICLES_REJECTED, REDIS_ERRORS
+from monitor.retry import Schedule, retry_until_done
 from monitor.settings import Settings
 from monitor.stages.story import StoryOutcome, decide_story, rejection_stage
 from monitor.stores.stories import RedisStoryStore
@@ -63,7 +64,8 @@ __all__ = [
 
 log = logging.getLogger(__name__)
 STAGE = "story"
-RETRY_SECONDS = (0.5, 1.0, 2.0, 5.0, 10.0)
+STORE_RETRY = Schedule((0.5, 1.0, 2.0, 5.0, 10.0))
+"""How long a batch waits for the story store to come back."""
 YIELD_EVERY = 0.005
 """Seconds of deciding after which a batch lets the event loop run (fetches, produce
 requests): often enough for I/O, without a loop iteration per article."""
@@ -96,32 +98,33 @@ async def decide_outcomes(
     features = [None if item.kind in ("exact", "reprint") else _features(item) for item in items]
     lookups = [lookup_keys(found) if found is not None else None for found in features]
     keys = [key for lookup in lookups if lookup is not None for key in lookup]
-    attempt = 0
-    while True:
-        try:
-            if store.write_behind:
-                # "Already decided?" for the batch and its index keys: one round trip.
-                await store.prepare(ids, keys)
-            outcomes = []
-            yield_at = time.perf_counter() + YIELD_EVERY
-            for item, found, lookup in zip(items, features, lookups, strict=True):
-                outcomes.append(await decide_story(item, store, settings, found, lookup))
-                # Reads come from memory: without this the batch would hold the loop and
-                # the consumer could not fetch the next batch meanwhile.
-                if time.perf_counter() >= yield_at:
-                    await asyncio.sleep(0)
-                    yield_at = time.perf_counter() + YIELD_EVERY
-            await store.flush()
-            return outcomes
-        except (RedisError, OSError) as error:
-            store.discard_pending()
-            REDIS_ERRORS.labels(operation="story").inc()
-            delay = RETRY_SECONDS[min(attempt, len(RETRY_SECONDS) - 1)]
-            log.warning(
-                "story store failed for %d article(s) (%s); retry in %ss", len(ids), error, delay
-            )
-            attempt += 1
-            await asyncio.sleep(delay)
+
+    async def decide_all() -> list[StoryOutcome]:
+        if store.write_behind:
+            # "Already decided?" for the batch and its index keys: one round trip.
+            await store.prepare(ids, keys)
+        outcomes = []
+        yield_at = time.perf_counter() + YIELD_EVERY
+        for item, found, lookup in zip(items, features, lookups, strict=True):
+            outcomes.append(await decide_story(item, store, settings, found, lookup))
+            # Reads come from memory: without this the batch would hold the loop and
+            # the consumer could not fetch the next batch meanwhile.
+            if time.perf_counter() >= yield_at:
+                await asyncio.sleep(0)
+                yield_at = time.perf_counter() + YIELD_EVERY
+        await store.flush()
+        return outcomes
+
+    def failed(error: BaseException, delay: float) -> None:
+        store.discard_pending()
+        REDIS_ERRORS.labels(operation="story").inc()
+        log.warning(
+            "story store failed for %d article(s) (%s); retry in %ss", len(ids), error, delay
+        )
+
+    return await retry_until_done(
+        decide_all, policy=STORE_RETRY, retry_on=(RedisError, OSError), failed=failed
+    )
 
 
 def _features(item: FingerprintedArticle) -> ArticleFeatures:
