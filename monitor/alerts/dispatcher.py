@@ -47,7 +47,7 @@ from urllib.parse import quote
 import httpx
 from redis.exceptions import RedisError
 
-from monitor.alerts.channels import Channel, DeliveryError, make_channel
+from monitor.alerts.channels import Channel, ChannelContext, DeliveryError, make_channel
 from monitor.alerts.records import DeadLetter, Notification
 from monitor.alerts.spike import SpikeDetector
 from monitor.alerts.sse import AlertBroadcaster
@@ -241,6 +241,7 @@ class Dispatcher:
             follow_redirects=False,
         )
         self._channel_factory = channel_factory
+        self._channel_context = ChannelContext(self._client, self.settings.http_timeout_seconds)
         self._channels: dict[str, tuple[Subscriber, Channel]] = {}
         self._inflight: dict[str, asyncio.Task[None]] = {}
         self._wake = asyncio.Event()
@@ -353,9 +354,7 @@ class Dispatcher:
         if self._channel_factory is not None:
             channel = self._channel_factory(subscriber)
         else:
-            channel = make_channel(
-                subscriber.channel, self._client, self.settings.http_timeout_seconds
-            )
+            channel = make_channel(subscriber.channel, self._channel_context)
         self._channels[subscriber.id] = (subscriber, channel)
         return channel
 
