@@ -40,15 +40,16 @@ import redis.asyncio as aioredis
 
 from monitor.commands.replay import read_articles
 from monitor.core.arabic import normalize
-from monitor.core.records import CleanArticle, Decision, FingerprintedArticle
+from monitor.core.records import Decision, FingerprintedArticle
 from monitor.core.stories import article_features, index_keys, new_story_state
 from monitor.lifecycle import tune_gc
 from monitor.pipeline import Pipeline
 from monitor.settings import Settings
-from monitor.stages.clean import clean_stage
+from monitor.stages.clean import clean_stage, goes_on
 from monitor.stages.fingerprint import fingerprint_stage
 from monitor.stores.stories import WriteBehindStoryStore, write_behind_story_store
-from monitor.stream.story_agent import BATCH_SIZE, decide_outcomes
+from monitor.stream.batching import BATCH_SIZE
+from monitor.stream.story_agent import decide_outcomes
 
 ROOT = Path(__file__).resolve().parents[1]
 WORDS = ("بوتين", "كيم", "القاهرة", "الانتخابات", "الاقتصاد", "غزة", "النفط", "الأهلي",
@@ -177,7 +178,7 @@ async def fingerprinted(stream: Path, limit: int) -> list[FingerprintedArticle]:
     async with Pipeline(settings) as pipeline:
         for raw in read_articles([stream]):
             cleaned = await clean_stage(raw, pipeline.templates, settings)
-            if isinstance(cleaned, CleanArticle) and cleaned.language == "ar":
+            if goes_on(cleaned):
                 records.append(await fingerprint_stage(cleaned, pipeline.fingerprints, settings))
                 if len(records) >= limit:
                     break

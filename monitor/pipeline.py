@@ -31,7 +31,7 @@ from monitor.inputs import InputLine, to_input
 from monitor.metrics import ARTICLES_REJECTED
 from monitor.settings import Settings
 from monitor.stages import labelled
-from monitor.stages.clean import clean_stage, observe_templates
+from monitor.stages.clean import clean_stage, goes_on, observe_templates
 from monitor.stages.fingerprint import fingerprint_stage
 from monitor.stages.story import rejection_stage, story_stage
 from monitor.stores.fingerprints import (
@@ -107,7 +107,7 @@ class Pipeline:
             if cleaned.stage == "input":
                 return reject_input(cleaned), None
             return rejection_stage(cleaned), None
-        if cleaned.language != "ar":
+        if not goes_on(cleaned):
             return rejection_stage(_non_arabic(cleaned)), None
         fingerprint, features, lookup = analysis if analysis is not None else (None, None, None)
         fingerprinted = await fingerprint_stage(

@@ -63,7 +63,7 @@ from monitor.core.stories import (
 from monitor.core.terms import idf_table
 from monitor.inputs import InputLine, to_input
 from monitor.settings import Settings
-from monitor.stages.clean import finish_batch, prepare_batch, template_observations
+from monitor.stages.clean import finish_batch, goes_on, prepare_batch, template_observations
 from monitor.stages.fingerprint import article_fingerprint
 from monitor.stores.templates import Observation
 
@@ -468,7 +468,7 @@ class Worker:
                 continue
             article = cleaned[item]
             analysis: Analysis | None = None
-            if isinstance(article, CleanArticle) and article.language == "ar":
+            if goes_on(article):
                 # Tokenised once for both: the body's tokens are the sentences' in a row.
                 token_lists = [tokens(article.match_title), *map(tokens, article.match_sentences)]
                 body = list(itertools.chain.from_iterable(token_lists[1:]))

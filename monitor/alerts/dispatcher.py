@@ -47,7 +47,7 @@ from urllib.parse import quote
 import httpx
 from redis.exceptions import RedisError
 
-from monitor.alerts.channels import Channel, DeliveryError, make_channel
+from monitor.alerts.channels import Channel, ChannelContext, DeliveryError, make_channel
 from monitor.alerts.records import DeadLetter, Notification
 from monitor.alerts.spike import SpikeDetector
 from monitor.alerts.sse import AlertBroadcaster
@@ -55,6 +55,7 @@ from monitor.alerts.subscriptions import Subscriber, Subscriptions, Subscription
 from monitor.core.records import Alert, Decision
 from monitor.metrics import ALERTS, DELIVERIES, DELIVERY_LATENCY, REDIS_ERRORS
 from monitor.netguard import AddressGuard, guarded_client
+from monitor.retry import Backoff
 from monitor.settings import AlertSettings, Settings
 from monitor.stores.deliveries import (
     Claim,
@@ -65,7 +66,7 @@ from monitor.stores.deliveries import (
     NewDelivery,
 )
 
-__all__ = ["DeadLetterSink", "Dispatcher", "Throttle", "backoff_delay"]
+__all__ = ["DeadLetterSink", "Dispatcher", "Throttle"]
 
 log = logging.getLogger(__name__)
 
@@ -74,16 +75,6 @@ _MAX_HELD = 100
 """Alerts one cool-down or digest holds at most (the oldest are dropped)."""
 _RELEASE_BATCH = 100
 """Due cool-downs and digests looked at per delivery loop iteration."""
-
-
-def backoff_delay(attempt: int, base: float, cap: float, rng: Callable[[], float]) -> float:
-    """Exponential backoff with "equal jitter": half the delay fixed, half random.
-
-    >>> backoff_delay(1, 2.0, 600.0, lambda: 0.0), backoff_delay(3, 2.0, 600.0, lambda: 1.0)
-    (1.0, 8.0)
-    """
-    delay = min(cap, base * 2 ** max(0, attempt - 1))
-    return delay / 2 + rng() * delay / 2
 
 
 class Throttle:
@@ -250,6 +241,7 @@ class Dispatcher:
             follow_redirects=False,
         )
         self._channel_factory = channel_factory
+        self._channel_context = ChannelContext(self._client, self.settings.http_timeout_seconds)
         self._channels: dict[str, tuple[Subscriber, Channel]] = {}
         self._inflight: dict[str, asyncio.Task[None]] = {}
         self._wake = asyncio.Event()
@@ -362,9 +354,7 @@ class Dispatcher:
         if self._channel_factory is not None:
             channel = self._channel_factory(subscriber)
         else:
-            channel = make_channel(
-                subscriber.channel, self._client, self.settings.http_timeout_seconds
-            )
+            channel = make_channel(subscriber.channel, self._channel_context)
         self._channels[subscriber.id] = (subscriber, channel)
         return channel
 
@@ -432,10 +422,12 @@ class Dispatcher:
             )
             await self._dead_letter(claim, notification, kind, reason)
             return
-        delay = backoff_delay(
-            claim.attempt, self.settings.retry_base_seconds, self.settings.retry_max_seconds,
-            self.rng,
-        )  # fmt: skip
+        backoff = Backoff(
+            first=self.settings.retry_base_seconds,
+            cap=self.settings.retry_max_seconds,
+            jitter=True,  # deliveries to one receiver that failed together spread out
+        )
+        delay = backoff.delay(claim.attempt, self.rng)
         if exc.retry_after is not None:
             delay = max(delay, min(exc.retry_after, self.settings.retry_max_seconds))
         if await self.store.retry(claim.key, claim.owner, self.wall_clock() + delay, exc.reason):

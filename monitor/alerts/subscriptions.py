@@ -1,7 +1,7 @@
 """Who gets which alerts: subscriber models, matching, and a file that reloads itself.
 
-``config/subscriptions.yaml`` lists subscribers; each has one channel (webhook, slack,
-telegram or email), filters, an optional per-story cool-down and an optional digest interval.
+``config/subscriptions.yaml`` lists subscribers; each has one channel (a type registered in
+``monitor.alerts.channels``: webhook, slack, telegram, email, console), filters, an optional per-story cool-down and an optional digest interval.
 
 Filter semantics: an empty filter does not constrain. ``words`` (searched in the alert's
 story title, title and new sentences) and ``names`` (searched in ``alert.names``) together say
@@ -23,23 +23,19 @@ True
 from __future__ import annotations
 
 import logging
-import os
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Annotated, Literal
-from urllib.parse import urlsplit
 
 from pydantic import (
     BaseModel,
     ConfigDict,
     Field,
     PrivateAttr,
-    SecretStr,
     ValidationError,
     model_validator,
 )
 
-from monitor import redaction
+from monitor.alerts.channels import ChannelConfig
 from monitor.core.arabic import normalize, tokens
 from monitor.core.records import Alert, AlertKind
 from monitor.metrics import SUBSCRIPTION_RELOADS
@@ -47,15 +43,10 @@ from monitor.settings import ConfigError, config_problems, read_yaml_mapping
 
 __all__ = [
     "AlertText",
-    "ChannelConfig",
-    "EmailChannelConfig",
     "Filters",
-    "SlackChannelConfig",
     "Subscriber",
     "Subscriptions",
     "SubscriptionsFile",
-    "TelegramChannelConfig",
-    "WebhookChannelConfig",
     "load_subscriptions",
 ]
 
@@ -68,116 +59,6 @@ _CLITIC_PREFIXES = ("", "و", "ف", "ب", "ل", "ك", "ال", "وال", "فال"
 class _Config(BaseModel):
     # A validation error must not quote the input: it may hold a token or a password.
     model_config = ConfigDict(extra="forbid", hide_input_in_errors=True)
-
-
-class _ChannelBase(_Config):
-    def secrets(self) -> list[str]:
-        """Every secret this channel's configuration holds (resolved from the environment)."""
-        return []
-
-    @model_validator(mode="after")
-    def _register_secrets(self) -> _ChannelBase:
-        # Known from the moment the configuration is loaded, before any request or log line.
-        redaction.register(*self.secrets())
-        return self
-
-
-class _Signed(_ChannelBase):
-    secret: SecretStr | None = None
-    secret_env: str | None = Field(None, description="Read the secret from this env variable.")
-
-    def resolved_secret(self) -> str | None:
-        if self.secret_env:
-            value = os.environ.get(self.secret_env)
-            redaction.register(value)
-            return value
-        return self.secret.get_secret_value() if self.secret else None
-
-
-class WebhookChannelConfig(_Signed):
-    """POST the notification as JSON; signed with HMAC-SHA256 when a secret is set."""
-
-    type: Literal["webhook"] = "webhook"
-    url: str
-    headers: dict[str, str] = Field(default_factory=dict)
-
-    def secrets(self) -> list[str]:
-        return [
-            *filter(None, [self.resolved_secret()]),
-            *redaction.url_secrets(self.url),
-            *redaction.header_secrets(self.headers),
-        ]
-
-
-class SlackChannelConfig(_Signed):
-    """A Slack-compatible incoming webhook (``{"text": ..., "blocks": [...]}``).
-
-    The URL itself is the credential (anyone who has it can post): it is never logged.
-    """
-
-    type: Literal["slack"] = "slack"
-    url: str
-
-    def secrets(self) -> list[str]:
-        path = urlsplit(self.url).path
-        return [
-            self.url,
-            *([path] if path.count("/") > 1 else []),
-            *filter(None, [self.resolved_secret()]),
-            *redaction.url_secrets(self.url),
-        ]
-
-
-class TelegramChannelConfig(_ChannelBase):
-    """Telegram Bot API ``sendMessage`` (``api_url`` may point at a compatible server)."""
-
-    type: Literal["telegram"] = "telegram"
-    chat_id: str | int
-    token: SecretStr | None = None
-    token_env: str | None = None
-    api_url: str = "https://api.telegram.org"
-
-    def resolved_token(self) -> str:
-        if self.token_env:
-            token = os.environ.get(self.token_env) or ""
-            redaction.register(token)
-            return token
-        return self.token.get_secret_value() if self.token else ""
-
-    def secrets(self) -> list[str]:
-        return [self.resolved_token(), *redaction.url_secrets(self.api_url)]
-
-
-class EmailChannelConfig(_ChannelBase):
-    """Email over SMTP (UTF-8, right-to-left HTML part plus plain text)."""
-
-    type: Literal["email"] = "email"
-    to: list[str] = Field(min_length=1)
-    sender: str = Field("monitor@localhost", alias="from")
-    host: str = "127.0.0.1"
-    port: int = 25
-    starttls: bool = False
-    ssl: bool = False
-    username: str | None = None
-    password_env: str | None = None
-
-    model_config = ConfigDict(extra="forbid", populate_by_name=True, hide_input_in_errors=True)
-
-    def resolved_password(self) -> str | None:
-        if not self.password_env:
-            return None
-        password = os.environ.get(self.password_env)
-        redaction.register(password)
-        return password
-
-    def secrets(self) -> list[str]:
-        return [*filter(None, [self.resolved_password()])]
-
-
-ChannelConfig = Annotated[
-    WebhookChannelConfig | SlackChannelConfig | TelegramChannelConfig | EmailChannelConfig,
-    Field(discriminator="type"),
-]
 
 
 def _phrase(text: str) -> tuple[str, ...]:

@@ -31,6 +31,7 @@ from monitor.commands.arguments import port
 from monitor.core.records import Alert, Decision
 from monitor.lifecycle import stop_event
 from monitor.metrics import DELIVERIES, REDIS_ERRORS, start_metrics_server
+from monitor.retry import Backoff, retry_until_done
 from monitor.settings import Settings, load_settings
 from monitor.stores.deliveries import RedisDeliveryStore
 from monitor.stream.app import create_topics
@@ -40,6 +41,9 @@ from monitor.stream.topics import TOPICS, partitions_by_topic
 __all__ = ["dead_letter_publisher", "register", "run_dispatch"]
 
 log = logging.getLogger(__name__)
+
+STORE_RETRY = Backoff(first=0.5, cap=30.0)
+"""How long a record waits for the delivery store to come back."""
 
 
 def register(subparsers: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
@@ -165,18 +169,19 @@ async def _handle_until_stored(
 ) -> None:
     """Handle one record, waiting out a Redis outage: a record is never skipped, and if we
     are stopped meanwhile its offset stays uncommitted, so it is read again."""
-    delay = 0.5
-    while True:
-        try:
-            await _handle(dispatcher, is_alert, value)
-            return
-        except (RedisError, OSError) as exc:
-            REDIS_ERRORS.labels(operation="deliveries").inc()
-            if stop.is_set():
-                raise
-            log.error("delivery store unavailable (%s); retrying in %.1f s", exc, delay)
-            await asyncio.sleep(delay)
-            delay = min(delay * 2, 30.0)
+
+    def failed(error: BaseException, delay: float) -> None:
+        REDIS_ERRORS.labels(operation="deliveries").inc()
+        if stop.is_set():
+            raise error
+        log.error("delivery store unavailable (%s); retrying in %.1f s", error, delay)
+
+    await retry_until_done(
+        lambda: _handle(dispatcher, is_alert, value),
+        policy=STORE_RETRY,
+        retry_on=(RedisError, OSError),
+        failed=failed,
+    )
 
 
 async def _handle(dispatcher: Dispatcher, is_alert: bool, value: bytes | None) -> None:

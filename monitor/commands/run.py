@@ -4,7 +4,7 @@ The real poller (``monitor.ingest.poller``) hands new entries to an in-process q
 (``QueueSink``); one task takes them in arrival order through the embedded
 :class:`monitor.pipeline.Pipeline` (in-process stores); every alert goes to the real
 :class:`monitor.alerts.dispatcher.Dispatcher`, whose ``console`` subscriber prints it on
-stdout, plus the subscribers of ``--subscriptions FILE`` if given. Decisions feed the
+stdout (``monitor.alerts.channels.console``), plus the subscribers of ``--subscriptions FILE`` if given. Decisions feed the
 dispatcher's breaking-news detector as in the service.
 
 Without ``--feeds`` it runs on the bundled sample (``monitor.samples``): 37 real articles
@@ -17,8 +17,7 @@ seconds, Ctrl-C (SIGINT) or SIGTERM at any time; pending alerts are printed befo
     monitor run --once                       # the bundled demo
     monitor run --feeds config/feeds.yaml    # live feeds, until Ctrl-C
 
-Each alert prints as a short block (labels left to right first, then each Arabic line on its
-own, marked right-to-left, so terminals with and without bidi support show it readably)::
+Each alert prints as a short block::
 
     [10:31:02] NEW STORY (قصة جديدة) | 24.ae | 2023-09-14 09:00 UTC
       ‏القصة: بوتين يقبل دعوة كيم لزيارة كوريا الشمالية
@@ -36,15 +35,13 @@ import time
 from collections import Counter
 from collections.abc import Sequence
 from dataclasses import dataclass, field
-from datetime import datetime
 from pathlib import Path
 from typing import Any, TextIO
 
 import httpx
 
-from monitor.alerts.channels import KIND_LABELS, Channel, make_channel
+from monitor.alerts.channels import Channel, ChannelContext, ConsoleChannel, make_channel
 from monitor.alerts.dispatcher import Dispatcher
-from monitor.alerts.records import Notification
 from monitor.alerts.sse import AlertBroadcaster
 from monitor.alerts.subscriptions import Subscriber, Subscriptions, load_subscriptions
 from monitor.commands.arguments import port, seconds
@@ -63,14 +60,11 @@ from monitor.stores.deliveries import MemoryDeliveryStore
 from monitor.stores.seen import MemorySeenStore
 from monitor.stores.stories import MemoryStoryStore
 
-__all__ = ["ConsoleChannel", "RunSummary", "format_alert", "register", "run_embedded"]
+__all__ = ["RunSummary", "register", "run_embedded"]
 
 log = logging.getLogger(__name__)
 
 CONSOLE_ID = "console"
-RTL_MARK = "\u200f"
-_KIND_NAMES = {"new_story": "NEW STORY", "development": "DEVELOPMENT", "breaking": "BREAKING"}
-_SENTENCE_CHARS = 300
 
 
 def register(subparsers: Any) -> None:
@@ -94,48 +88,6 @@ def register(subparsers: Any) -> None:
     parser.set_defaults(func=_main)
 
 
-def format_alert(alert: Alert, *, now: datetime | None = None) -> str:
-    """The alert as a few plain-text lines for a terminal (see the module docstring).
-
-    >>> alert = Alert(id="a", kind="development", story="s", story_title="زيارة بوتين",
-    ...               article="x", outlet="youm7", new_sentences=["وصل بوتين."])
-    >>> print(format_alert(alert, now=datetime(2024, 6, 19, 10, 31, 2)))
-    [10:31:02] DEVELOPMENT (تطور جديد) | youm7
-      ‏القصة: زيارة بوتين
-      ‏• وصل بوتين.
-    """
-    stamp = (now or datetime.now()).strftime("%H:%M:%S")
-    head = f"[{stamp}] {_KIND_NAMES[alert.kind]} ({KIND_LABELS[alert.kind]}) | {alert.outlet}"
-    if alert.published is not None:
-        head += f" | {alert.published:%Y-%m-%d %H:%M %Z}".rstrip()
-    lines = [head, f"  {RTL_MARK}القصة: {alert.story_title}"]
-    if alert.title and alert.title != alert.story_title:
-        lines.append(f"  {RTL_MARK}الخبر: {alert.title}")
-    for sentence in alert.new_sentences:
-        short = sentence if len(sentence) <= _SENTENCE_CHARS else sentence[:_SENTENCE_CHARS] + "…"
-        lines.append(f"  {RTL_MARK}• {short}")
-    if alert.kind == "breaking" and alert.sources:
-        outlets = ", ".join(source.outlet for source in alert.sources)
-        lines.append(f"  sources: {outlets}")
-    return "\n".join(lines)
-
-
-class ConsoleChannel:
-    """A delivery channel that prints each alert of a notification on ``out``."""
-
-    kind = "console"
-
-    def __init__(self, out: TextIO) -> None:
-        self.out = out
-        self.printed: list[Alert] = []
-
-    async def send(self, notification: Notification) -> None:
-        for alert in notification.alerts:
-            self.out.write(format_alert(alert) + "\n\n")
-            self.printed.append(alert)
-        self.out.flush()
-
-
 @dataclass
 class RunSummary:
     """What one embedded run did."""
@@ -157,11 +109,7 @@ class RunSummary:
 
 
 def _console_subscriber() -> Subscriber:
-    # The channel config must be one of the configurable types; the dispatcher's channel
-    # factory below routes this subscriber to the console instead (nothing is ever POSTed).
-    return Subscriber.model_validate(
-        {"id": CONSOLE_ID, "channel": {"type": "webhook", "url": "http://127.0.0.1:9/console"}}
-    )
+    return Subscriber.model_validate({"id": CONSOLE_ID, "channel": {"type": "console"}})
 
 
 def _subscriptions(extra: Path | None) -> Subscriptions:
@@ -189,6 +137,9 @@ async def run_embedded(
     """
     stop = stop or asyncio.Event()
     summary = RunSummary()
+    subscribers = _subscriptions(
+        subscriptions
+    )  # a configuration error stops us before anything runs
     site: SampleSite | None = None
     if feeds is None:
         site = SampleSite(load_samples(), interval=sample_interval)
@@ -207,13 +158,16 @@ async def run_embedded(
         timeout=httpx.Timeout(settings.alerts.http_timeout_seconds),
     )
 
+    context = ChannelContext(client, settings.alerts.http_timeout_seconds, out)
+
     def channel_for(subscriber: Subscriber) -> Channel:
+        # The run's own console: the summary counts what it printed.
         if subscriber.id == CONSOLE_ID:
             return console
-        return make_channel(subscriber.channel, client, settings.alerts.http_timeout_seconds)
+        return make_channel(subscriber.channel, context)
 
     dispatcher = Dispatcher(
-        _subscriptions(subscriptions),
+        subscribers,
         MemoryDeliveryStore(settings.alerts.delivered_ttl_seconds),
         settings.alerts,
         http_client=client,

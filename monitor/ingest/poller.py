@@ -50,10 +50,11 @@ from monitor.metrics import (
     FEED_LAST_SUCCESS,
     REDIS_ERRORS,
 )
+from monitor.retry import Backoff
 from monitor.settings import PollerSettings
 from monitor.stores.seen import SeenStore
 
-__all__ = ["FeedState", "PollOutcome", "Poller", "backoff_delay", "next_interval"]
+__all__ = ["FeedState", "PollOutcome", "Poller", "next_interval"]
 
 log = logging.getLogger(__name__)
 
@@ -74,16 +75,6 @@ def next_interval(current: float, *, new: int, total: int, bounds: PollInterval)
     elif total and new / total >= 0.5:
         current *= _FASTER
     return min(bounds.max, max(bounds.min, current))
-
-
-def backoff_delay(errors: int, *, base: float, cap: float, rng: random.Random) -> float:
-    """Exponential back-off with "equal jitter": in [d/2, d], d = min(cap, base * 2**(errors-1)).
-
-    >>> backoff_delay(20, base=1, cap=300, rng=random.Random(0)) <= 300
-    True
-    """
-    delay = min(cap, base * 2 ** max(0, min(errors - 1, 60)))
-    return delay / 2 + rng.uniform(0, delay / 2)
 
 
 @dataclass
@@ -436,12 +427,8 @@ class Poller:
         state.unmarked = []
 
     def _sink_backoff(self, state: FeedState) -> float:
-        return backoff_delay(
-            state.sink_failures,
-            base=self.sink_retry_base,
-            cap=self.settings.max_backoff_seconds,
-            rng=self.rng,
-        )
+        backoff = Backoff(self.sink_retry_base, self.settings.max_backoff_seconds, jitter=True)
+        return backoff.delay(state.sink_failures, self.rng.random)
 
     def _failed(
         self,
@@ -459,7 +446,7 @@ class Poller:
         FEED_ERRORS.labels(feed=feed.name, kind=kind).inc()
         cap = max(self.settings.max_backoff_seconds, feed.interval.max)
         base = feed.interval.min if soft else feed.interval.max
-        delay = backoff_delay(state.errors, base=base, cap=cap, rng=self.rng)
+        delay = Backoff(base, cap, jitter=True).delay(state.errors, self.rng.random)
         if retry_after is not None:
             delay = max(delay, min(retry_after, self.settings.max_retry_after_seconds))
         if state.pending and retry_after is None:

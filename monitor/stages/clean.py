@@ -2,8 +2,8 @@
 
 Counts the article's short lines in the outlet's template store (one store call), applies
 the template learned so far, records metrics and stamps ``trace['cleaned']``. Routing is
-the caller's job: ``CleanArticle.language != 'ar'`` goes to ``non_arabic``, a ``Rejection``
-to ``rejected``.
+the caller's job: what ``goes_on`` (an Arabic article) goes on to the fingerprint stage, an
+article in another language to ``non_arabic``, a ``Rejection`` to ``rejected``.
 """
 
 from __future__ import annotations
@@ -11,6 +11,7 @@ from __future__ import annotations
 import logging
 import time
 from collections.abc import Sequence
+from typing import TypeGuard
 
 from redis.exceptions import RedisError
 
@@ -34,6 +35,7 @@ __all__ = [
     "clean_batch",
     "clean_stage",
     "finish_batch",
+    "goes_on",
     "observe_templates",
     "prepare_batch",
     "template_observations",
@@ -41,6 +43,15 @@ __all__ = [
 
 log = logging.getLogger(__name__)
 _CLEAN_SECONDS = STAGE_SECONDS.labels(stage=STAGE)
+
+
+def goes_on(result: CleanArticle | Rejection) -> TypeGuard[CleanArticle]:
+    """Whether a clean-stage result goes on to the fingerprint stage: an Arabic article.
+
+    >>> goes_on(Rejection(id="a", outlet="o", stage="clean", reason="empty"))
+    False
+    """
+    return isinstance(result, CleanArticle) and result.language == "ar"
 
 
 async def clean_stage(
@@ -167,7 +178,7 @@ def _record(result: CleanArticle | Rejection, seconds: float) -> CleanArticle | 
         )
         return result
     labelled(ARTICLES_CLEANED, result.outlet, result.language).inc()
-    if result.language != "ar":
+    if not goes_on(result):
         NON_ARABIC_ARTICLES.labels(language=result.language).inc()
     for removal in result.removed:
         labelled(BOILERPLATE_LINES_REMOVED, removal.reason).inc()

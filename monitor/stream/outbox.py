@@ -36,9 +36,10 @@ from faust.types import ProducerT
 
 from monitor.core.records import CleanArticle, Rejection
 from monitor.metrics import ARTICLES_REJECTED
+from monitor.retry import Schedule
 
 __all__ = [
-    "RETRY_SECONDS",
+    "SEND_RETRY",
     "TOO_LARGE",
     "UNSENDABLE",
     "Outgoing",
@@ -58,7 +59,8 @@ UNSENDABLE: tuple[type[BaseException], ...] = (
 )
 """Errors that say the record itself can never be produced (too large for the producer's
 ``max_request_size`` or the broker's ``message.max.bytes``): sending it again cannot help."""
-RETRY_SECONDS = (0.5, 1.0, 2.0, 5.0, 10.0)
+SEND_RETRY = Schedule((0.5, 1.0, 2.0, 5.0, 10.0))
+"""How long a batch waits before sending again the records the broker did not take."""
 TOO_LARGE = "record_too_large"
 """``Rejection.reason`` of an article whose output record could not be produced."""
 _CUT = 200
@@ -129,8 +131,8 @@ async def deliver(
                     _failed(item, error, again, final=True)
         pending = again
         if any(item.retry for item in pending):
-            delay = RETRY_SECONDS[min(attempt, len(RETRY_SECONDS) - 1)]
             attempt += 1
+            delay = SEND_RETRY.delay(attempt)
             log.warning("%d record(s) not produced yet; retrying in %ss", len(pending), delay)
             await sleep(delay)
 
@@ -174,9 +176,16 @@ def _failed(item: _Try, error: BaseException, again: list[_Try], *, final: bool)
         again.append(_Try(replacement))
 
 
-def rejection_record(topic: str, rejection: Rejection) -> Outgoing:
-    """``rejection`` as a record of ``topic`` (``rejected``), keyed by article id. Should even
-    it not fit (an id or outlet of megabytes), a copy with those cut short stands for it."""
+def _rejection_json(rejection: Rejection) -> bytes:
+    return rejection.model_dump_json().encode("utf-8")
+
+
+def rejection_record(
+    topic: str, rejection: Rejection, encode: Callable[[Rejection], bytes] = _rejection_json
+) -> Outgoing:
+    """``rejection`` as a record of ``topic``, keyed by article id, its value ``encode``d (by
+    default the rejection's JSON, for ``rejected``). Should even it not fit (an id or outlet
+    of megabytes), a copy with those cut short stands for it."""
 
     def cut(error: BaseException) -> Outgoing:
         short = Rejection(
@@ -186,9 +195,9 @@ def rejection_record(topic: str, rejection: Rejection) -> Outgoing:
             reason=rejection.reason,
             detail=f"{rejection.detail[:_CUT]} (record cut: {error})"[:500],
         )
-        return Outgoing(topic, short.id.encode(), short.model_dump_json().encode())
+        return Outgoing(topic, short.id.encode("utf-8"), encode(short))
 
-    return Outgoing(topic, rejection.id.encode(), rejection.model_dump_json().encode(), instead=cut)
+    return Outgoing(topic, rejection.id.encode("utf-8"), encode(rejection), instead=cut)
 
 
 def article_rejection(article: CleanArticle, stage: str) -> Rejection:

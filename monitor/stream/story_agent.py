@@ -6,11 +6,11 @@ is False) and one consumer: exactly one writer of story state at any time, no lo
 and articles are decided in the order the fingerprint stage produced them. Throughput is
 that of one process (see ``benchmarks/bench_replay.py``), well above a news stream's rate.
 
-Records are decided in batches (``stream.take_events``): one round trip answers "already
+Records are decided in batches (``monitor.stream.batching``): one round trip answers "already
 decided?" for the whole batch and reads the index keys its lookups need that are not in
 process yet; the agent is the only writer, so its store (``WriteBehindStoryStore``) serves
-story state from process memory, and the batch's story updates and outcomes go to Redis in
-one transaction at the end of the batch. The batch's decisions
+story state from process memory, and the batch's story updates
+and outcomes go to Redis in one transaction at the end of the batch. The batch's decisions
 and alerts are produced after that (``monitor.stream.outbox.deliver``); offsets are
 acknowledged once the broker has them all, so a worker killed anywhere in between is
 replaced by one that reads the recorded outcomes back, and a decision too large to produce
@@ -37,7 +37,7 @@ import time
 from collections.abc import Sequence
 from typing import Any
 
-from faust.types import EventT, StreamT
+from faust.types import EventT
 from pydantic import ValidationError
 from redis.exceptions import RedisError
 
@@ -45,15 +45,15 @@ from monitor.core.analysis import features_from_record, match_texts
 from monitor.core.records import Alert, Decision, FingerprintedArticle, Rejection
 from monitor.core.stories import ArticleFeatures, article_features, lookup_keys
 from monitor.metrics import ARTICLES_REJECTED, REDIS_ERRORS
+from monitor.retry import Schedule, retry_until_done
 from monitor.settings import Settings
 from monitor.stages.story import StoryOutcome, decide_story, rejection_stage
 from monitor.stores.stories import WriteBehindStoryStore, write_behind_story_store
-from monitor.stream.app import MonitorApp, redis_client, topic
-from monitor.stream.outbox import TOO_LARGE, Outgoing, deliver
+from monitor.stream.app import MonitorApp, redis_client
+from monitor.stream.batching import batch_agent, invalid_record, on_first_use, topic_names
+from monitor.stream.outbox import TOO_LARGE, Outgoing, rejection_record
 
 __all__ = [
-    "BATCH_SIZE",
-    "BATCH_WITHIN",
     "decide_batch",
     "decide_outcomes",
     "outcome_records",
@@ -64,13 +64,8 @@ __all__ = [
 
 log = logging.getLogger(__name__)
 STAGE = "story"
-RETRY_SECONDS = (0.5, 1.0, 2.0, 5.0, 10.0)
-_CUT = 200
-"""Characters of an id or outlet kept in a rejected decision that did not fit whole."""
-BATCH_SIZE = 200
-BATCH_WITHIN = 0.02
-"""Records decided together (``stream.take_events``): one "already decided?" lookup and
-shared produce requests per batch; a lone record waits at most ``BATCH_WITHIN`` seconds."""
+STORE_RETRY = Schedule((0.5, 1.0, 2.0, 5.0, 10.0))
+"""How long a batch waits for the story store to come back."""
 YIELD_EVERY = 0.005
 """Seconds of deciding after which a batch lets the event loop run (fetches, produce
 requests): often enough for I/O, without a loop iteration per article."""
@@ -103,31 +98,32 @@ async def decide_outcomes(
     features = [None if item.kind in ("exact", "reprint") else _features(item) for item in items]
     lookups = [lookup_keys(found) if found is not None else None for found in features]
     keys = [key for lookup in lookups if lookup is not None for key in lookup]
-    attempt = 0
-    while True:
-        try:
-            # "Already decided?" for the batch and its index keys: one round trip.
-            await store.prepare(ids, keys)
-            outcomes = []
-            yield_at = time.perf_counter() + YIELD_EVERY
-            for item, found, lookup in zip(items, features, lookups, strict=True):
-                outcomes.append(await decide_story(item, store, settings, found, lookup))
-                # Reads come from memory: without this the batch would hold the loop and
-                # the consumer could not fetch the next batch meanwhile.
-                if time.perf_counter() >= yield_at:
-                    await asyncio.sleep(0)
-                    yield_at = time.perf_counter() + YIELD_EVERY
-            await store.flush()
-            return outcomes
-        except (RedisError, OSError) as error:
-            store.discard_pending()
-            REDIS_ERRORS.labels(operation="story").inc()
-            delay = RETRY_SECONDS[min(attempt, len(RETRY_SECONDS) - 1)]
-            log.warning(
-                "story store failed for %d article(s) (%s); retry in %ss", len(ids), error, delay
-            )
-            attempt += 1
-            await asyncio.sleep(delay)
+
+    async def decide_all() -> list[StoryOutcome]:
+        # "Already decided?" for the batch and its index keys: one round trip.
+        await store.prepare(ids, keys)
+        outcomes = []
+        yield_at = time.perf_counter() + YIELD_EVERY
+        for item, found, lookup in zip(items, features, lookups, strict=True):
+            outcomes.append(await decide_story(item, store, settings, found, lookup))
+            # Reads come from memory: without this the batch would hold the loop and
+            # the consumer could not fetch the next batch meanwhile.
+            if time.perf_counter() >= yield_at:
+                await asyncio.sleep(0)
+                yield_at = time.perf_counter() + YIELD_EVERY
+        await store.flush()
+        return outcomes
+
+    def failed(error: BaseException, delay: float) -> None:
+        store.discard_pending()
+        REDIS_ERRORS.labels(operation="story").inc()
+        log.warning(
+            "story store failed for %d article(s) (%s); retry in %ss", len(ids), error, delay
+        )
+
+    return await retry_until_done(
+        decide_all, policy=STORE_RETRY, retry_on=(RedisError, OSError), failed=failed
+    )
 
 
 def _features(item: FingerprintedArticle) -> ArticleFeatures:
@@ -157,15 +153,7 @@ def read_item(value: bytes, key: bytes | None) -> FingerprintedArticle | Rejecti
             data = json.loads(value)
             data.pop("analysis", None)
             return FingerprintedArticle.model_validate(data)
-        ARTICLES_REJECTED.labels(stage=STAGE, reason="invalid_record").inc()
-        log.warning("invalid fingerprinted record %r: %s", key, problems[:1])
-        return Rejection(
-            id=(key or b"").decode("utf-8", errors="replace"),
-            outlet="",
-            stage=STAGE,
-            reason="invalid_record",
-            detail=str(error)[:500],
-        )
+        return invalid_record(key, error, STAGE, "fingerprinted")
 
 
 def outcome_records(
@@ -210,18 +198,7 @@ def _rejected_instead(decisions: str, decided: Decision, error: BaseException) -
 def rejected_decision_record(decisions: str, rejection: Rejection) -> Outgoing:
     """The ``rejected`` decision of ``rejection`` as a record of topic ``decisions``; should
     even it not fit (an id or outlet of megabytes), one with those cut short."""
-
-    def cut(error: BaseException) -> Outgoing:
-        short = Rejection(
-            id=rejection.id[:_CUT],
-            outlet=rejection.outlet[:_CUT],
-            stage=rejection.stage,
-            reason=rejection.reason,
-            detail=f"{rejection.detail[:_CUT]} (record cut: {error})"[:500],
-        )
-        return Outgoing(decisions, short.id.encode("utf-8"), _rejected_json(short))
-
-    return Outgoing(decisions, rejection.id.encode("utf-8"), _rejected_json(rejection), instead=cut)
+    return rejection_record(decisions, rejection, encode=_rejected_json)
 
 
 def _rejected_json(rejection: Rejection) -> bytes:
@@ -230,9 +207,13 @@ def _rejected_json(rejection: Rejection) -> bytes:
 
 def register(app: MonitorApp) -> None:
     settings = app.settings
-    decisions = topic(app, "decisions").get_topic_name()
-    alerts = topic(app, "alerts").get_topic_name()
-    store: WriteBehindStoryStore | None = None
+    outputs = topic_names(app, "decisions", "alerts")
+    decisions, alerts = outputs["decisions"], outputs["alerts"]
+
+    def write_behind_store() -> WriteBehindStoryStore:
+        return write_behind_story_store(redis_client(app), settings)
+
+    store = on_first_use(write_behind_store)
     reassigned = False
 
     @app.on_partitions_assigned.connect  # type: ignore[arg-type]  # mode's handler type is too narrow
@@ -242,50 +223,35 @@ def register(app: MonitorApp) -> None:
         nonlocal reassigned
         reassigned = True
 
-    @app.agent(topic(app, "fingerprinted"), name=f"{app.conf.id}.story")
-    async def story(stream: StreamT[bytes]) -> None:
-        nonlocal store, reassigned
-        batch: Sequence[EventT]
-        async for batch in stream.take_events(  # type: ignore[attr-defined]
-            BATCH_SIZE, within=BATCH_WITHIN
-        ):
-            if store is None:
-                store = write_behind_story_store(redis_client(app), settings)
-            elif reassigned:
-                store.discard_pending()  # nothing pending between batches: only memory goes
+    async def story(batch: Sequence[EventT]) -> list[Outgoing]:
+        nonlocal reassigned
+        if reassigned:
+            store().discard_pending()  # nothing pending between batches: only memory goes
             reassigned = False
-            items: list[FingerprintedArticle] = []
-            rejected: list[Rejection] = []
-            for event in batch:
-                item = read_item(event.value, event.key)
-                if isinstance(item, FingerprintedArticle):
-                    items.append(item)
-                else:
-                    rejected.append(item)
-            outcomes = await decide_outcomes(items, store, settings)
-            # Sent once the batch is decided (its story updates saved): the records share
-            # produce requests, and the batch's offsets are acknowledged after these sends.
-            producer = await app.maybe_start_producer()
-            await deliver(
-                producer,
-                [
-                    *outcome_records(decisions, alerts, outcomes),
-                    *(rejected_decision_record(decisions, rejection) for rejection in rejected),
-                ],
-            )
+        items: list[FingerprintedArticle] = []
+        rejected: list[Rejection] = []
+        for event in batch:
+            item = read_item(event.value, event.key)
+            if isinstance(item, FingerprintedArticle):
+                items.append(item)
+            else:
+                rejected.append(item)
+        outcomes = await decide_outcomes(items, store(), settings)
+        return [
+            *outcome_records(decisions, alerts, outcomes),
+            *(rejected_decision_record(decisions, rejection) for rejection in rejected),
+        ]
 
-    @app.agent(topic(app, "rejected"), name=f"{app.conf.id}.story-rejections")
-    async def rejections(stream: StreamT[bytes]) -> None:
-        batch: Sequence[EventT]
-        async for batch in stream.take_events(  # type: ignore[attr-defined]
-            BATCH_SIZE, within=BATCH_WITHIN
-        ):
-            records: list[Outgoing] = []
-            for event in batch:
-                try:
-                    rejection = Rejection.model_validate_json(event.value)
-                except ValidationError as error:
-                    log.warning("invalid rejection record %r: %s", event.key, error.errors()[:1])
-                    continue
-                records.append(rejected_decision_record(decisions, rejection))
-            await deliver(await app.maybe_start_producer(), records)
+    async def rejections(batch: Sequence[EventT]) -> list[Outgoing]:
+        records: list[Outgoing] = []
+        for event in batch:
+            try:
+                rejection = Rejection.model_validate_json(event.value)
+            except ValidationError as error:
+                log.warning("invalid rejection record %r: %s", event.key, error.errors()[:1])
+                continue
+            records.append(rejected_decision_record(decisions, rejection))
+        return records
+
+    batch_agent(app, "fingerprinted", "story", story)
+    batch_agent(app, "rejected", "story-rejections", rejections)

@@ -10,12 +10,13 @@ import pytest
 from monitor.alerts.channels import (
     DeliveryError,
     EmailChannel,
+    EmailChannelConfig,
     WebhookChannel,
+    WebhookChannelConfig,
     render_text,
     sign,
 )
 from monitor.alerts.records import Notification
-from monitor.alerts.subscriptions import EmailChannelConfig, WebhookChannelConfig
 from tests.alerts.conftest import SECRET, WebhookReceiver, make_alert
 
 

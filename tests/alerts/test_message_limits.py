@@ -18,9 +18,15 @@ import httpx
 import pytest
 from aiohttp import web
 
-from monitor.alerts.channels import TelegramChannel, email_message, slack_payload, telegram_text
+from monitor.alerts.channels import (
+    EmailChannelConfig,
+    TelegramChannel,
+    TelegramChannelConfig,
+    email_message,
+    slack_payload,
+    telegram_text,
+)
 from monitor.alerts.records import DEAD_LETTER_MAX_BYTES, DeadLetter, Notification
-from monitor.alerts.subscriptions import EmailChannelConfig, TelegramChannelConfig
 from tests.alerts.conftest import make_alert
 
 TELEGRAM_LIMIT = 4096

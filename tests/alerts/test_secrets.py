@@ -24,10 +24,10 @@ from aiosmtpd.controller import Controller
 from aiosmtpd.smtp import AuthResult
 from prometheus_client import REGISTRY, generate_latest
 
-from monitor.alerts.channels import DeliveryError, TelegramChannel
+from monitor.alerts.channels import DeliveryError, TelegramChannel, TelegramChannelConfig
 from monitor.alerts.dispatcher import Dispatcher
 from monitor.alerts.records import DeadLetter, Notification
-from monitor.alerts.subscriptions import Subscriptions, SubscriptionsFile, TelegramChannelConfig
+from monitor.alerts.subscriptions import Subscriptions, SubscriptionsFile
 from monitor.ingest.feeds import parse_feeds
 from monitor.ingest.fetch import Fetcher, FetchError, FetchLimits
 from monitor.settings import AlertSettings, Settings

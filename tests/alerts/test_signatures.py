@@ -18,16 +18,14 @@ from monitor.alerts.channels import (
     SIGNATURE_HEADER,
     TIMESTAMP_HEADER,
     SlackChannel,
+    SlackChannelConfig,
     WebhookChannel,
+    WebhookChannelConfig,
     verify,
 )
 from monitor.alerts.dispatcher import Dispatcher
 from monitor.alerts.records import Notification
-from monitor.alerts.subscriptions import (
-    SlackChannelConfig,
-    Subscriptions,
-    WebhookChannelConfig,
-)
+from monitor.alerts.subscriptions import Subscriptions
 from monitor.settings import AlertSettings
 from monitor.stores.deliveries import MemoryDeliveryStore
 from tests.alerts.conftest import SECRET, WebhookReceiver, make_alert

@@ -7,13 +7,8 @@ from pathlib import Path
 
 import pytest
 
-from monitor.alerts.subscriptions import (
-    EmailChannelConfig,
-    Subscriber,
-    SubscriptionsFile,
-    WebhookChannelConfig,
-    load_subscriptions,
-)
+from monitor.alerts.channels import EmailChannelConfig, WebhookChannelConfig
+from monitor.alerts.subscriptions import Subscriber, SubscriptionsFile, load_subscriptions
 from monitor.metrics import SUBSCRIPTION_RELOADS
 from tests.alerts.conftest import make_alert
 

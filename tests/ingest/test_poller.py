@@ -18,7 +18,7 @@ from prometheus_client import REGISTRY
 from monitor.core.records import RawArticle
 from monitor.ingest.feeds import FeedConfig, FeedOptions, PollInterval
 from monitor.ingest.fetch import Fetcher, FetchLimits
-from monitor.ingest.poller import Poller, backoff_delay, next_interval
+from monitor.ingest.poller import Poller, next_interval
 from monitor.ingest.sink import QueueSink
 from monitor.netguard import AddressGuard
 from monitor.settings import PollerSettings
@@ -275,13 +275,6 @@ async def test_interval_adapts_to_how_much_is_new(news_site: NewsSite, fetcher: 
     for _ in range(5):
         await poller.poll_once(state)
     assert state.interval == main.interval.max
-
-
-def test_backoff_is_capped_and_jittered() -> None:
-    rng = random.Random(1)
-    delays = [backoff_delay(n, base=1, cap=60, rng=rng) for n in range(1, 12)]
-    assert all(0.5 <= d <= 60 for d in delays)
-    assert delays[-1] >= 30 and len(set(delays)) == len(delays)
 
 
 async def test_article_pages_on_private_addresses_are_refused(

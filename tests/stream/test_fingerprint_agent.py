@@ -16,6 +16,7 @@ from monitor.core.clean import clean_article
 from monitor.core.duplicates import MatchResult
 from monitor.core.fingerprint import Fingerprint
 from monitor.core.records import CleanArticle, FingerprintedArticle, RawArticle, Rejection
+from monitor.retry import Backoff
 from monitor.settings import Settings
 from monitor.stores.fingerprints import MemoryFingerprintStore, NewArticle
 from monitor.stream import fingerprint_agent
@@ -106,7 +107,7 @@ class FlakyStore:
 
 
 async def test_batches_are_retried_until_redis_is_back(monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setattr(fingerprint_agent, "RETRY_FIRST_DELAY", 0.01)
+    monkeypatch.setattr(fingerprint_agent, "STORE_RETRY", Backoff(first=0.01, cap=0.01))
     before = (
         REGISTRY.get_sample_value("monitor_redis_errors_total", {"operation": "fingerprint"}) or 0.0
     )
