@@ -84,7 +84,7 @@ _RAW_ACTIONS: dict[str, str] = {
     "appointment": "عين تعيين",
     "withdrawal": "انسحاب انسحب",
     "verdict": "براءة إعدام المؤبد",
-    "election": "فوز فاز خسارة هزيمة انتخاب انتخابات استفتاء",
+    "election": "فوز فاز خسارة هزيمة انتخاب",
     "protest": "إضراب أضرب يضربون اعتصام اعتصم مظاهرة تظاهر",
     "closure": "إغلاق أغلق إلغاء ألغى",
     "court_schedule": "تأجيل أجلت حجز حجزت",
@@ -396,6 +396,15 @@ def _actions(terms: list[str]) -> list[str]:
     ]
 
 
+def _unnamed(actions: list[str], entities: list[str]) -> list[str]:
+    """``actions`` but the words of an organisation's name (جبهة الإنقاذ, حزب الوفد): the
+    party is no rescue, the Wafd no delegation."""
+    if not actions or not entities:
+        return actions
+    named = {word for key in entities if key[:4] == "ORG:" for word in key[4:].split()}
+    return [action for action in actions if action not in named and "ال" + action not in named]
+
+
 def _asserted_actions(original: str, terms: list[str]) -> list[str]:
     """``_actions(terms)`` that the sentence says happened at least once: not negated (لم يتم
     القبض) and not the name of a case (المتهم في قضية اقتحام)."""
@@ -404,10 +413,10 @@ def _asserted_actions(original: str, terms: list[str]) -> list[str]:
         _REFERENCE_TERMS.isdisjoint(terms)
         and _NEGATION_PATTERN.search(original) is None
         and _DEMAND_PATTERN.search(original) is None
-        and _ANONYMOUS_SOURCE.search(original) is None
+        and _IDIOMS.search(original) is None
     ):
         return actions  # the usual sentence: nothing to read word by word
-    asserted = _asserted_in(_ANONYMOUS_SOURCE.sub(" ", original))
+    asserted = _asserted_in(_IDIOMS.sub(" ", original))
     return [action for action in actions if action in asserted]
 
 
@@ -458,11 +467,14 @@ _NEGATION_PATTERN = re.compile(r"(?<!\S)[وفب]?(?:لم|لا|ليس|ليست|ع
 """A sentence without these words negates no action (in its original spelling)."""
 _DEMAND_PATTERN = re.compile(r"(?:طالب|مطالب|دعا|دعت|يدعو|تدعو|يدعون|دعوا|ناشد|يناشد|تناشد|جار)")
 """A sentence without these letters asks for nothing (in its original spelling)."""
-_ANONYMOUS_SOURCE = re.compile(
+_IDIOMS = re.compile(
     r"(?:رفض|يرفض|طلب|فضل)[تا]?\s+(?:عدم\s+)?(?:ذكر|الكشف\s+عن|الإفصاح\s+عن|الافصاح\s+عن|نشر)"
     r"\s+(?:اسم|هويت)\S*"
+    r"|(?<!\S)\S{0,2}ضبط\s+(?:النفس|الأسعار|الاسعار|الأسواق|الاسواق)"
 )
-"""مصدر رفض ذكر اسمه (a source who declined to be named): no refusal, no identification."""
+"""Action words in set phrases: مصدر رفض ذكر اسمه (a source who declined to be named) is no
+refusal and no identification, ضبط النفس (restraint) and ضبط الأسعار (price control) no
+arrest."""
 _CAUSE_PATTERN = re.compile(r"(?<!\S)و?(?:بسبب|نتيجة|نتيجه|جراء|جرّاء|بفعل)(?!\S)")
 
 
@@ -518,7 +530,7 @@ def _facts(
     terms = text.terms
     if _REACTIONS.intersection(terms) or _is_background(original):
         return facts
-    actions = _asserted_actions(original, terms)
+    actions = _unnamed(_asserted_actions(original, terms), text.entities)
     planned = _is_planned(terms)
     kinds: dict[str, str] = {}
     for term in actions:
@@ -563,10 +575,11 @@ def record_reported(
         if originals is not None and row < len(originals) and _is_background(originals[row]):
             continue
         table = _PLAN_MARKERS if _is_planned(text.terms) else _ACTION_MARKERS
-        actions = (
+        actions = _unnamed(
             _actions(text.terms)
             if originals is None or row >= len(originals)
-            else _asserted_actions(originals[row], text.terms)
+            else _asserted_actions(originals[row], text.terms),
+            text.entities,
         )
         markers += (table[term] for term in actions)
     # Each marker moves to the end when seen again: the untouched ones keep their order,

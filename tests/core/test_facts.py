@@ -137,3 +137,13 @@ def test_an_action_under_way_is_no_event() -> None:
     assert not under_way.is_development
     done = judge(["وتم ضبط المسؤولين عن سقوط منطاد الأقصر وجاري العرض على النيابة."])
     assert done.new_sentences[0].facts["event"] == ["ضبط"]
+
+
+def test_set_phrases_and_names_of_organisations_are_no_actions() -> None:
+    # ضبط النفس is restraint, not an arrest; جبهة الإنقاذ is a party, not a rescue.
+    restraint = judge(["ودعا محافظ الأقصر الأهالي إلى ضبط النفس بعد سقوط منطاد الأقصر."])
+    assert not restraint.is_development
+    party = judge(["وقالت جبهة الإنقاذ الوطني إن سقوط منطاد الأقصر كارثة تكشف الإهمال."])
+    assert not party.is_development
+    arrest = judge(["وتم ضبط قائد منطاد الأقصر بعد سقوط المنطاد ومصرع السياح."])
+    assert arrest.new_sentences[0].facts["event"] == ["ضبط"]
