@@ -27,7 +27,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field, fields
 from itertools import chain
 from operator import itemgetter
-from typing import Any, NamedTuple, Protocol
+from typing import Any, NamedTuple, NotRequired, Protocol, TypedDict, Unpack
 
 import redis.asyncio as aioredis
 from pydantic_core import to_json
@@ -48,6 +48,7 @@ __all__ = [
     "MemoryStoryStore",
     "RedisStoryStore",
     "StoryStore",
+    "StoryWrite",
     "TimelineDigest",
     "WriteBehindStoryStore",
     "memory_story_store",
@@ -87,6 +88,26 @@ _FLUSH_LUA = lua_source("stories/add_timeline", "stories/file_search", "stories/
 _STORY_OF_LUA = lua_source("stories/story_of")
 
 
+class StoryWrite(TypedDict):
+    """What ``StoryStore.save`` writes with a story, as keyword arguments."""
+
+    keys: list[str]
+    """Index keys to file the story under (``monitor.core.stories.index_keys``)."""
+    articles: list[str]
+    """Ids of the articles to map to the story."""
+    retention: float
+    """Seconds the story and its mappings are kept."""
+    outcomes: NotRequired[dict[str, str] | None]
+    """Article id -> outcome JSON, recorded in the same step (a redelivery reads them back)."""
+    timeline: NotRequired[Sequence[Decision]]
+    """The articles' decisions, added to the story's timeline."""
+    timeline_json: NotRequired[Sequence[bytes] | None]
+    """The same decisions as UTF-8 JSON when the caller encoded them already: a store that
+    keeps JSON writes these bytes instead of encoding again."""
+    terms: NotRequired[Sequence[str]]
+    """Terms of one article to count in ``term_counts`` (none: no article)."""
+
+
 class StoryStore(Protocol):
     async def candidates(
         self, keys: list[str], *, now: float, close_after: float, archive_after: float, limit: int
@@ -110,24 +131,8 @@ class StoryStore(Protocol):
         """The full story (summary and memory) saved as ``story_id``."""
         ...
 
-    async def save(
-        self,
-        story: StoryState,
-        *,
-        keys: list[str],
-        articles: list[str],
-        retention: float,
-        outcomes: dict[str, str] | None = None,
-        timeline: Sequence[Decision] = (),
-        timeline_json: Sequence[bytes] | None = None,
-        terms: Sequence[str] = (),
-    ) -> None:
-        """Store ``story`` (summary and memory), file it under ``keys``, map ``articles``;
-        record ``outcomes`` (article id -> outcome JSON), add ``timeline`` (the articles'
-        decisions) to the story's timeline and count one article holding ``terms`` (none:
-        no article) in ``term_counts`` in the same atomic step. ``timeline_json``: the
-        same decisions as UTF-8 JSON (``model_dump_json``) when the caller encoded them
-        already; a store that keeps JSON writes these bytes instead of encoding again."""
+    async def save(self, story: StoryState, **write: Unpack[StoryWrite]) -> None:
+        """Store ``story`` (summary and memory) with what ``write`` says, in one atomic step."""
         ...
 
     async def term_counts(self) -> TermCounts:
@@ -286,19 +291,9 @@ class MemoryStoryStore:
     async def load_story(self, story_id: str) -> StoryState | None:
         return self._stories.get(story_id)
 
-    async def save(
-        self,
-        story: StoryState,
-        *,
-        keys: list[str],
-        articles: list[str],
-        retention: float,
-        outcomes: dict[str, str] | None = None,
-        timeline: Sequence[Decision] = (),
-        timeline_json: Sequence[bytes] | None = None,
-        terms: Sequence[str] = (),
-    ) -> None:
-        self._outcomes.update(outcomes or {})
+    async def save(self, story: StoryState, **write: Unpack[StoryWrite]) -> None:
+        keys, terms, timeline = write["keys"], write.get("terms", ()), write.get("timeline", ())
+        self._outcomes.update(write.get("outcomes") or {})
         self._stories[story.id] = story
         if terms:
             self._term_counts.add(terms)
@@ -320,7 +315,7 @@ class MemoryStoryStore:
                 del filed[oldest]
             if self.timeline_size > 0:
                 self._search.setdefault(key, {})[story.id] = story.updated
-        for article in articles:
+        for article in write["articles"]:
             self._articles[article] = story.id
 
     def _keep_latest(self, entries: list[tuple[float, str, Decision]]) -> None:
@@ -495,26 +490,24 @@ class _RedisStories:
         self._term_counts: TermCounts | None = None
         self._story_of = client.register_script(_STORY_OF_LUA)
         self._resolve = client.register_script(_RESOLVE_LUA)
+        self._candidates = client.register_script(_CANDIDATES_LUA)  # direct writes' lookups
 
     def _key(self, *parts: str) -> str:
         return self._keyspace + ":".join(parts)
 
-    async def save(
-        self,
-        story: StoryState,
-        *,
-        keys: list[str],
-        articles: list[str],
-        retention: float,
-        outcomes: dict[str, str] | None = None,
-        timeline: Sequence[Decision] = (),
-        timeline_json: Sequence[bytes] | None = None,
-        terms: Sequence[str] = (),
-    ) -> None:
+    async def save(self, story: StoryState, **write: Unpack[StoryWrite]) -> None:
+        terms = write.get("terms", ())
         if terms and self._term_counts is not None:
             self._term_counts.add(terms)
-        timeline = timeline if self.timeline_size > 0 else ()
-        args = _Save(keys, articles, retention, outcomes or {}, timeline, timeline_json, terms)
+        args = _Save(
+            write["keys"],
+            write["articles"],
+            write["retention"],
+            write.get("outcomes") or {},
+            write.get("timeline", ()) if self.timeline_size > 0 else (),
+            write.get("timeline_json"),
+            terms,
+        )
         await self._write(story, args)
 
     async def _write(self, story: StoryState, save: _Save) -> None:
@@ -605,17 +598,6 @@ class _RedisStories:
 class RedisStoryStore(_RedisStories):
     """Story state in Redis, written as it is saved: one MULTI per ``save`` (``monitor replay
     --redis``, tests and readers)."""
-
-    def __init__(
-        self,
-        client: aioredis.Redis,
-        key_prefix: str = "mon:",
-        cache_size: int = CACHE_SIZE,
-        *,
-        timeline_size: int = TIMELINE_SIZE,
-    ) -> None:
-        super().__init__(client, key_prefix, cache_size, timeline_size=timeline_size)
-        self._candidates = client.register_script(_CANDIDATES_LUA)
 
     async def candidates(
         self, keys: list[str], *, now: float, close_after: float, archive_after: float, limit: int
