@@ -142,6 +142,11 @@ class FingerprintSettings(_Group):
 
 class StorySettings(_Group):
     same_story_threshold: Share = Field(0.27, description="Similarity needed to join a story.")
+    untitled_threshold: Share = Field(
+        0.6,
+        description="Similarity needed to join a story whose headlines share no word or name "
+        "with the article's headline.",
+    )
     anchor_threshold: Share = Field(
         0.35,
         description="Similarity at which a joining article becomes one of the recent articles "

@@ -242,7 +242,11 @@ def choose_story(
     dormant, dormant_score = ranking.dormant, ranking.dormant_similarity
     if best is not None and score is not None:
         reasons["best"] = {"story": best.state.id, **score.as_dict()}
-        if score.score >= settings.same_story_threshold:
+        # A story is known by its headlines: an article whose headline shares no word or
+        # name with them joins only on a clearly higher similarity (else a shared place or
+        # hospital ties a shooting in Sinai to an assault in Suez).
+        needed = settings.same_story_threshold if score.title > 0 else settings.untitled_threshold
+        if score.score >= needed:
             reasons["similarity"] = score.as_dict()
             other, other_score = ranking.runner_up, ranking.runner_up_similarity
             if other is None or other_score is None:

@@ -180,3 +180,22 @@ def test_only_a_closely_joined_article_becomes_an_anchor_of_its_story() -> None:
         assert outcome.decision.story == first.story.id
         joined_sketches[anchor_threshold] = len(first.story.sketches)
     assert joined_sketches == {0.0: 2, 1.0: 1}
+
+
+def test_an_article_whose_headline_shares_nothing_with_the_story_needs_more_to_join() -> None:
+    # The same report under a headline that names nothing of the story's headline.
+    other = article("a6", "تصريحات جديدة في موسكو", LATER.sentences)
+    decided = {}
+    for untitled_threshold in (0.0, 1.0):
+        first = decide(FIRST, [], 0)
+        assert first.story is not None
+        outcome = decide_story(
+            FingerprintedArticle(article=other, kind="new"),
+            article_features(other.match_title, other.match_sentences),
+            [Candidate(first.story, closed=False)],
+            now=0.0,
+            settings=StorySettings(untitled_threshold=untitled_threshold),
+        )
+        assert outcome.decision.reasons["best"]["title"] == 0.0
+        decided[untitled_threshold] = outcome.decision.decision
+    assert decided[0.0] != "new_story" and decided[1.0] == "new_story"
