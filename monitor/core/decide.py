@@ -393,6 +393,9 @@ def decide_copy(
     if not novelty.is_development:
         outcome = decide_duplicate(item, story)
         outcome.decision.reasons["novelty"] = novelty.reasons()
+        # What the copy adds without news (another wire's sentence, a detail) is reported
+        # all the same: an article telling it later is no development.
+        record_reported(story, features.text.sentences, item.article.sentences)
         return outcome
     reasons: dict[str, object] = {
         "fingerprint": item.kind,

@@ -7,6 +7,7 @@ from monitor.core.decide import (
     Candidate,
     choose_story,
     conclude,
+    decide_copy,
     decide_duplicate,
     decide_story,
     rejected_decision,
@@ -199,3 +200,28 @@ def test_an_article_whose_headline_shares_nothing_with_the_story_needs_more_to_j
         assert outcome.decision.reasons["best"]["title"] == 0.0
         decided[untitled_threshold] = outcome.decision.decision
     assert decided[0.0] != "new_story" and decided[1.0] == "new_story"
+
+
+def test_what_a_copy_adds_without_news_is_reported_all_the_same() -> None:
+    # A wire copy adds, deep in its text, that a committee was formed: too deep to make the
+    # copy news, but reported; an article leading with it later is no development.
+    committee = "وأعلن الكرملين تشكيل لجنة لتنظيم زيارة بوتين إلى كوريا الشمالية."
+    later = article("a9", "الكرملين يشكل لجنة لزيارة بوتين كوريا الشمالية", [committee])
+    decided = {}
+    for copied in (False, True):
+        first = decide(LATER, [], 0)
+        assert first.story is not None
+        if copied:
+            sentences = [*LATER.sentences, *FIRST.sentences, committee]
+            copy = article("a8", LATER.title, sentences)
+            outcome = decide_copy(
+                FingerprintedArticle(article=copy, kind="reprint", matched_id="a2", overlap=0.7),
+                article_features(copy.match_title, copy.match_sentences),
+                first.story,
+                now=0.0,
+                settings=SETTINGS,
+            )
+            assert outcome.decision.decision == "duplicate"
+        decided[copied] = decide(later, [Candidate(first.story, closed=False)], 0)
+    assert decided[False].decision.decision == "development"
+    assert decided[True].decision.decision == "no_news"
