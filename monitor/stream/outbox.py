@@ -1,26 +1,10 @@
 """Sending a batch's output records and making sure each one lands, or is replaced.
 
-Faust's ``stream.take_events`` acknowledges a batch's events when the body of the loop ends
-*or raises*, and Faust flushes the producer before it commits, but a flush does not fail for
-a record the producer gave up on. So an agent that only hands its records to the producer
-loses an article whenever one of them cannot be produced: a record over the producer's
-``max_request_size`` (``MessageSizeTooLargeError``, raised by ``send``: the agent crashed and
-its whole batch was acknowledged) or one the broker refuses (its future fails after the
-offsets moved on). :func:`deliver` is what the agents send through instead:
-
-* every record is handed to the producer first (the batch's records share produce requests),
-  then the batch waits until the broker has acknowledged each one, so the offsets Faust
-  acknowledges after the body are never past an article whose output is not on Kafka;
-* a record that can never be sent (too large, by the producer's or the broker's limit: see
-  ``UNSENDABLE``) is replaced by the record of its ``instead`` (for an article: a small
-  ``Rejection`` on ``rejected``, which becomes a ``rejected`` decision with the reason);
-  the agent's ``instead`` counts it in ``ARTICLES_REJECTED`` and this module logs it;
-* any other failure (broker down, timeouts) is retried with backoff until the broker takes
-  the record: nothing is acknowledged meanwhile, and Faust's consumer lag shows the stall.
-
-A record may land twice (an acknowledgement lost in a timeout, then the retry): consumers
-already tolerate repeats (at-least-once; the story stage re-emits recorded outcomes and the
-dispatcher delivers an alert id once).
+:func:`deliver` hands every record to the producer, then waits until the broker has each
+one, so the offsets acknowledged after a batch are never past an article whose output is not
+on Kafka; a record that can never be sent (``UNSENDABLE``) is replaced by its ``instead`` (a
+small rejection), any other failure is retried with backoff. Why Faust alone loses articles
+here: docs/agents/README.md.
 """
 
 from __future__ import annotations

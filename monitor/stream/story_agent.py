@@ -1,30 +1,8 @@
-"""Faust agents of the story stage: ``fingerprinted`` -> ``decisions`` (+ ``alerts``).
-
-Story assignment keeps global, order-dependent state (which stories exist, what each has
-reported), so ``fingerprinted`` has ONE partition (``TOPICS["fingerprinted"].partitioned``
-is False) and one consumer: exactly one writer of story state at any time, no locks needed,
-and articles are decided in the order the fingerprint stage produced them. Throughput is
-that of one process (see ``benchmarks/bench_replay.py``), well above a news stream's rate.
-
-Records are decided in batches (``monitor.stream.batching``): one round trip answers "already
-decided?" for the whole batch and reads the index keys its lookups need that are not in
-process yet; the agent is the only writer, so its store (``WriteBehindStoryStore``) serves
-story state from process memory, and the batch's story updates
-and outcomes go to Redis in one transaction at the end of the batch. The batch's decisions
-and alerts are produced after that (``monitor.stream.outbox.deliver``); offsets are
-acknowledged once the broker has them all, so a worker killed anywhere in between is
-replaced by one that reads the recorded outcomes back, and a decision too large to produce
-becomes a ``rejected`` decision saying so (``outcome_records``). Outputs go to
-``app.producer`` directly rather than through ``Topic.send``: the same hand over without
-Faust's per-record ``FutureMessage`` and sensor bookkeeping (nothing reads those: the web
-server is off), and each outcome is sent as the JSON the story stage recorded
-(``StoryOutcome.as_json``), not encoded again.
-
-A second agent turns ``rejected`` records into ``rejected`` decisions, so every article gets
-exactly one decision on ``decisions``; so does a ``fingerprinted`` record that is not valid
-(``read_item``; one whose only fault is its analysis is decided without it). A Redis failure is counted in
-``REDIS_ERRORS{operation="story"}`` and the batch decided again (with backoff) rather than
-skipped: skipping would leave a story without an article it reported.
+"""Faust agents of the story stage: ``fingerprinted`` -> ``decisions`` (+ ``alerts``), and
+``rejected`` -> ``decisions``. The one consumer of the one-partition ``fingerprinted`` topic
+decides batches in order with a write-behind story store, sends the outcomes it recorded and
+acknowledges offsets once the broker has them; a Redis failure decides the batch again. Why
+and how: docs/agents/story.md.
 """
 
 from __future__ import annotations
