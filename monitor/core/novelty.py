@@ -33,7 +33,7 @@ import re
 from collections import Counter
 from dataclasses import dataclass, field
 from functools import lru_cache
-from itertools import chain, filterfalse
+from itertools import chain, filterfalse, repeat
 from typing import Any
 
 import xxhash
@@ -239,22 +239,104 @@ class NoveltyResult:
 def _containment(fingerprint: list[int], postings: dict[int, list[int]]) -> float:
     if not fingerprint:
         return 1.0
-    hits: Counter[int] = Counter()
-    for term in fingerprint:
-        for sentence in postings.get(term, ()):
-            hits[sentence] += 1
+    # Counted in C (Counter over the chained postings): the same integer hits per sentence.
+    hits = Counter(chain.from_iterable(map(postings.get, fingerprint, repeat(()))))
     return max(hits.values(), default=0) / len(fingerprint)
 
 
-def _postings(sentences: list[list[int]], wanted: set[int]) -> dict[int, list[int]]:
-    """Reported sentences containing each term of ``wanted`` (the only terms looked up)."""
-    postings: dict[int, list[int]] = {}
-    for index, fingerprint in enumerate(sentences):
-        # A story holds hundreds of sentences; the C-level intersection skips the terms
-        # this article never asks about.
-        for term in wanted.intersection(fingerprint):
-            postings.setdefault(term, []).append(index)
-    return postings
+class _Reported:
+    """A story's reported sentences as an inverted index: term -> serials (ascending) of the
+    sentences holding it. ``record_reported`` keeps it in step with ``story.sentences``, so
+    judging an article looks up its own terms instead of reading the story's up to
+    ``MAX_STORY_SENTENCES`` fingerprints again (containment only needs the hits per
+    sentence, which serials count as indexes did)."""
+
+    __slots__ = ("first", "postings", "sentences")
+
+    def __init__(self, sentences: list[list[int]]) -> None:
+        self.sentences = sentences
+        """The list indexed: the story's current one while ``is`` holds."""
+        self.first = 0
+        """The serial of ``sentences[0]``."""
+        self.postings: dict[int, list[int]] = {}
+        self._add(sentences, 0)
+
+    def _add(self, fingerprints: list[list[int]], serial: int) -> None:
+        postings = self.postings
+        for fingerprint in fingerprints:
+            for term in dict.fromkeys(fingerprint):  # once per sentence, as a set would
+                found = postings.get(term)
+                if found is None:
+                    postings[term] = [serial]
+                else:
+                    found.append(serial)
+            serial += 1
+
+    def update(self, sentences: list[list[int]], added: list[list[int]]) -> None:
+        """``sentences`` is ``(self.sentences + added)[-MAX_STORY_SENTENCES:]``."""
+        old = self.sentences
+        self._add(added, self.first + len(old))
+        dropped = len(old) + len(added) - len(sentences)
+        postings = self.postings
+        # The oldest sentences leave: each is the first serial of each of its terms.
+        for fingerprint in (old + added)[:dropped]:
+            for term in dict.fromkeys(fingerprint):
+                serials = postings[term]
+                del serials[0]
+                if not serials:
+                    del postings[term]
+        self.first += dropped
+        self.sentences = sentences
+
+    def size(self) -> int:
+        return len(self.sentences)
+
+
+_REPORTED: dict[str, _Reported] = {}
+"""Story id -> its sentence index, least recently used first (bounded)."""
+_REPORTED_SENTENCES = [0]
+"""Sentences the indexes hold together."""
+_REPORTED_MAX_SENTENCES = 100_000
+"""Bound of the indexes (tens of MB): stories not judged lately are indexed again if needed."""
+
+
+def _reported_index(story: StoryState) -> _Reported:
+    """The index of ``story.sentences``: kept when current, else built (a story loaded
+    again, merged, or pushed out of the bounded cache)."""
+    entry = _REPORTED.pop(story.id, None)
+    if entry is None or entry.sentences is not story.sentences:
+        if entry is not None:
+            _REPORTED_SENTENCES[0] -= entry.size()
+        entry = _Reported(story.sentences)
+        _REPORTED_SENTENCES[0] += entry.size()
+    _REPORTED[story.id] = entry  # most recently used last
+    _evict()
+    return entry
+
+
+def _evict() -> None:
+    while _REPORTED_SENTENCES[0] > _REPORTED_MAX_SENTENCES and len(_REPORTED) > 1:
+        oldest = next(iter(_REPORTED))
+        _REPORTED_SENTENCES[0] -= _REPORTED.pop(oldest).size()
+
+
+def _record_sentences(story: StoryState, added: list[list[int]]) -> None:
+    """``story.sentences`` with ``added`` (bounded), its index updated when it has one."""
+    old = story.sentences
+    story.sentences = (old + added)[-MAX_STORY_SENTENCES:]
+    entry = _REPORTED.get(story.id)
+    if entry is None:
+        if old:
+            return  # not indexed: built when the story is next judged
+        entry = _REPORTED[story.id] = _Reported([])
+    elif entry.sentences is not old:
+        del _REPORTED[story.id]
+        _REPORTED_SENTENCES[0] -= entry.size()
+        return
+    before = entry.size()
+    entry.update(story.sentences, added)
+    _REPORTED_SENTENCES[0] += entry.size() - before
+    _evict()
 
 
 def assess_novelty(
@@ -274,9 +356,7 @@ def assess_novelty(
     rows = list(enumerate(zip(sentences, analysed, strict=False)))
     if title is not None:
         rows.insert(0, (TITLE_INDEX, title))
-    postings = _postings(
-        story.sentences, {term for _, (_, text) in rows for term in text.fingerprint}
-    )
+    postings = _reported_index(story).postings
     known_entities = set(story.entities)
     core = set(story.core_entities())
     centroid = story.centroid
@@ -429,7 +509,9 @@ def _new_cause(original: str, seen_terms: set[int]) -> str:
     return ""
 
 
+@lru_cache(maxsize=1 << 16)
 def _term_or_empty(word: str) -> str:
+    # Read word by word for every sentence with an action (``_asserted_in``): one lookup.
     terms = content_terms([word])
     return terms[0] if terms else ""
 
@@ -460,8 +542,11 @@ def _is_actor(key: str) -> bool:
     return kind in _ACTOR_KINDS and len(name.split()) >= 2
 
 
+@lru_cache(maxsize=8192)
 def _is_background(original: str) -> bool:
-    """A sentence that recalls what happened before (وكان ... قد, يذكر أن)."""
+    """A sentence that recalls what happened before (وكان ... قد, يذكر أن).
+
+    Cached: a sentence is read when judged and again when recorded."""
     first = tokens(normalize(original[:40]))
     if not first:
         return False
@@ -549,7 +634,7 @@ def record_reported(
     mentioned = dict.fromkeys(reversed(markers))
     numbers = [number for number in dict.fromkeys(story.numbers) if number not in mentioned]
     numbers += reversed(mentioned)
-    story.sentences = (story.sentences + added)[-MAX_STORY_SENTENCES:]
+    _record_sentences(story, added)
     story.seen_terms = (story.seen_terms + new_terms)[-MAX_SEEN_TERMS:]
     story.numbers = numbers[-MAX_NUMBERS:]
 
