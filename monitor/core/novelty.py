@@ -33,7 +33,7 @@ import re
 from collections import Counter
 from dataclasses import dataclass, field
 from functools import lru_cache
-from itertools import chain, filterfalse, repeat
+from itertools import chain, filterfalse, islice, repeat
 from typing import Any
 
 import xxhash
@@ -251,7 +251,7 @@ class _Reported:
     ``MAX_STORY_SENTENCES`` fingerprints again (containment only needs the hits per
     sentence, which serials count as indexes did)."""
 
-    __slots__ = ("first", "postings", "sentences")
+    __slots__ = ("first", "postings", "seen", "seen_terms", "sentences")
 
     def __init__(self, sentences: list[list[int]]) -> None:
         self.sentences = sentences
@@ -260,6 +260,9 @@ class _Reported:
         """The serial of ``sentences[0]``."""
         self.postings: dict[int, list[int]] = {}
         self._add(sentences, 0)
+        self.seen_terms: list[int] | None = None
+        """The story's ``seen_terms`` list that ``seen`` holds as a set (while ``is`` holds)."""
+        self.seen: set[int] = set()
 
     def _add(self, fingerprints: list[list[int]], serial: int) -> None:
         postings = self.postings
@@ -279,7 +282,7 @@ class _Reported:
         dropped = len(old) + len(added) - len(sentences)
         postings = self.postings
         # The oldest sentences leave: each is the first serial of each of its terms.
-        for fingerprint in (old + added)[:dropped]:
+        for fingerprint in islice(chain(old, added), max(0, dropped)):
             for term in dict.fromkeys(fingerprint):
                 serials = postings[term]
                 del serials[0]
@@ -318,6 +321,36 @@ def _evict() -> None:
     while _REPORTED_SENTENCES[0] > _REPORTED_MAX_SENTENCES and len(_REPORTED) > 1:
         oldest = next(iter(_REPORTED))
         _REPORTED_SENTENCES[0] -= _REPORTED.pop(oldest).size()
+
+
+def _seen_set(story: StoryState) -> set[int]:
+    """``set(story.seen_terms)`` (not to be modified): kept with the story's index, as the
+    3,000 terms would otherwise be hashed into a set twice per article."""
+    entry = _REPORTED.get(story.id)
+    if entry is not None and entry.seen_terms is story.seen_terms:
+        return entry.seen
+    seen = set(story.seen_terms)
+    if entry is not None:
+        # Kept up to date only when the list has no repeats (removing a dropped term from
+        # the set is then exact); a story's own lists never have.
+        entry.seen_terms = story.seen_terms if len(seen) == len(story.seen_terms) else None
+        entry.seen = seen
+    return seen
+
+
+def _record_seen(story: StoryState, new_terms: list[int]) -> None:
+    """``story.seen_terms`` with ``new_terms`` (distinct, none seen; bounded), its set kept
+    in step when cached."""
+    old = story.seen_terms
+    story.seen_terms = (old + new_terms)[-MAX_SEEN_TERMS:]
+    entry = _REPORTED.get(story.id)
+    if entry is None or entry.seen_terms is not old:
+        return
+    seen = entry.seen
+    seen.update(new_terms)
+    dropped = len(old) + len(new_terms) - len(story.seen_terms)
+    seen.difference_update(islice(chain(old, new_terms), dropped))
+    entry.seen_terms = story.seen_terms
 
 
 def _record_sentences(story: StoryState, added: list[list[int]]) -> None:
@@ -366,7 +399,7 @@ def assess_novelty(
         if not key.startswith("@")
     }
     known_markers = set(story.numbers)
-    seen_terms = set(story.seen_terms)
+    seen_terms = _seen_set(story)
     count_max = _count_max(story.numbers)
     new_sentences: list[SentenceFacts] = []
     off_topic: list[int] = []
@@ -457,11 +490,14 @@ def _count_max(markers: list[str]) -> dict[str, int]:
 
 def _actions(terms: list[str]) -> list[str]:
     """The terms of a sentence that name an action (a future form, سيرافق, names its verb)."""
-    return [
-        term if term in _ACTIONS else term[1:]
-        for term in dict.fromkeys(terms)
-        if term in _ACTIONS or (term[:1] == "س" and term[1:] in _ACTIONS)
-    ]
+    return list(filter(None, map(_ACTION_OF.get, dict.fromkeys(terms))))
+
+
+_ACTION_OF: dict[str, str] = dict(zip(_ACTIONS, _ACTIONS, strict=True))
+"""Term -> the action it names: itself, or for a future form (سيرافق) its verb; one lookup
+per term instead of slicing it (a sentence is read when judged and when recorded)."""
+for _action in _ACTIONS:
+    _ACTION_OF.setdefault("س" + _action, _action)
 
 
 def _asserted_actions(original: str, terms: list[str]) -> list[str]:
@@ -483,8 +519,8 @@ def _asserted_in(original: str) -> frozenset[str]:
     words = tokens(normalize(original))
     asserted: set[str] = set()
     for index, term in enumerate(map(_term_or_empty, words)):
-        action = term if term in _ACTIONS else term[1:] if term[:1] == "س" else ""
-        if action not in _ACTIONS:
+        action = _ACTION_OF.get(term)
+        if action is None:
             continue
         before = words[max(0, index - _NEGATION_REACH) : index]
         if _NEGATIONS.isdisjoint(before) and (
@@ -527,11 +563,14 @@ _PLAN_PREFIXES = ("س", "ل")
 """سيرافق (will accompany), لتوقيع (to sign): an action to come."""
 
 
+_PLANNED_FORMS = _PLAN_TERMS | {prefix + action for prefix in _PLAN_PREFIXES for action in _ACTIONS}
+"""The terms that make a sentence planned: a plan word, or an action behind a prefix of what
+is to come (the same test as slicing each term, as one C-level set probe per term)."""
+
+
 def _is_planned(terms: list[str]) -> bool:
     """Whether a sentence tells what is to happen (من المقرر, سيرافق) rather than what did."""
-    return not _PLAN_TERMS.isdisjoint(terms) or any(
-        term[:1] in _PLAN_PREFIXES and term[1:] in _ACTIONS for term in terms
-    )
+    return not _PLANNED_FORMS.isdisjoint(terms)
 
 
 def _is_actor(key: str) -> bool:
@@ -613,7 +652,7 @@ def record_reported(
     (``وتأتي الزيارة بعد ...``) reports no event, as in ``assess_novelty``.
     """
     fingerprints = [text.fingerprint for text in analysed]
-    seen = set(story.seen_terms)
+    seen = _seen_set(story)
     # First occurrences, in order, of the terms the story had not reported.
     new_terms = list(filterfalse(seen.__contains__, dict.fromkeys(chain(*fingerprints))))
     added = [fingerprint for fingerprint in fingerprints if len(fingerprint) >= MIN_SENTENCE_TERMS]
@@ -635,7 +674,7 @@ def record_reported(
     numbers = [number for number in dict.fromkeys(story.numbers) if number not in mentioned]
     numbers += reversed(mentioned)
     _record_sentences(story, added)
-    story.seen_terms = (story.seen_terms + new_terms)[-MAX_SEEN_TERMS:]
+    _record_seen(story, new_terms)
     story.numbers = numbers[-MAX_NUMBERS:]
 
 

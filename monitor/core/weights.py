@@ -22,8 +22,8 @@ from __future__ import annotations
 import math
 from collections.abc import Iterable
 from dataclasses import replace
-from itertools import repeat
-from operator import mul, truediv
+from itertools import filterfalse, repeat
+from operator import methodcaller, mul, truediv
 
 from monitor.core.stories import ArticleFeatures, resketch
 from monitor.core.terms import document_frequencies, idf_table
@@ -112,6 +112,10 @@ class TermCounts:
 
 def counted_terms(features: ArticleFeatures) -> list[str]:
     """The terms an article adds to ``TermCounts``: its top features' and title's words."""
-    terms = dict.fromkeys(key for key in features.vector if key[:1] != "@")
-    terms.update(dict.fromkeys(key for key in features.title if key[:1] != "@"))
+    # Filtered in C: entity keys are the ones starting with "@".
+    terms = dict.fromkeys(filterfalse(_is_entity_key, features.vector))
+    terms.update(dict.fromkeys(filterfalse(_is_entity_key, features.title)))
     return list(terms)
+
+
+_is_entity_key = methodcaller("startswith", "@")
