@@ -299,8 +299,9 @@ _REPORTED: dict[str, _Reported] = {}
 """Story id -> its sentence index, least recently used first (bounded)."""
 _REPORTED_SENTENCES = [0]
 """Sentences the indexes hold together."""
-_REPORTED_MAX_SENTENCES = 100_000
-"""Bound of the indexes (tens of MB): stories not judged lately are indexed again if needed."""
+_REPORTED_MAX_SENTENCES = 10_000
+"""Bound of the indexes (1-2 KB per sentence with the seen-term sets: 10-20 MB): the stories not judged lately are
+indexed again when they are."""
 
 
 def _reported_index(story: StoryState) -> _Reported:
