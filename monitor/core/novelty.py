@@ -31,6 +31,7 @@ from __future__ import annotations
 
 import re
 from collections import Counter
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from functools import lru_cache
 from itertools import chain, filterfalse, islice, repeat
@@ -304,18 +305,30 @@ _REPORTED_MAX_SENTENCES = 10_000
 indexed again when they are."""
 
 
-def _reported_index(story: StoryState) -> _Reported:
-    """The index of ``story.sentences``: kept when current, else built (a story loaded
-    again, merged, or pushed out of the bounded cache)."""
+def _reported_postings(story: StoryState, wanted: Callable[[], set[int]]) -> dict[int, list[int]]:
+    """Reported sentences holding each term: the story's index when it has a current one,
+    else the postings of the terms ``wanted()`` only (the index is not rebuilt: reading
+    every sentence in Python cost more than that C-level intersection per sentence, and a
+    story loaded again, merged or pushed out of the bounded cache is often not judged
+    again soon)."""
     entry = _REPORTED.pop(story.id, None)
-    if entry is None or entry.sentences is not story.sentences:
-        if entry is not None:
-            _REPORTED_SENTENCES[0] -= entry.size()
-        entry = _Reported(story.sentences)
-        _REPORTED_SENTENCES[0] += entry.size()
-    _REPORTED[story.id] = entry  # most recently used last
-    _evict()
-    return entry
+    if entry is not None:
+        if entry.sentences is story.sentences:
+            _REPORTED[story.id] = entry  # most recently used last
+            return entry.postings
+        _REPORTED_SENTENCES[0] -= entry.size()
+    return _postings(story.sentences, wanted())
+
+
+def _postings(sentences: list[list[int]], wanted: set[int]) -> dict[int, list[int]]:
+    """Reported sentences containing each term of ``wanted`` (the only terms looked up)."""
+    postings: dict[int, list[int]] = {}
+    for index, fingerprint in enumerate(sentences):
+        # A story holds hundreds of sentences; the C-level intersection skips the terms
+        # this article never asks about.
+        for term in wanted.intersection(fingerprint):
+            postings.setdefault(term, []).append(index)
+    return postings
 
 
 def _evict() -> None:
@@ -361,7 +374,7 @@ def _record_sentences(story: StoryState, added: list[list[int]]) -> None:
     entry = _REPORTED.get(story.id)
     if entry is None:
         if old:
-            return  # not indexed: built when the story is next judged
+            return  # indexed from its first article only (see ``_reported_postings``)
         entry = _REPORTED[story.id] = _Reported([])
     elif entry.sentences is not old:
         del _REPORTED[story.id]
@@ -390,7 +403,9 @@ def assess_novelty(
     rows = list(enumerate(zip(sentences, analysed, strict=False)))
     if title is not None:
         rows.insert(0, (TITLE_INDEX, title))
-    postings = _reported_index(story).postings
+    postings = _reported_postings(
+        story, lambda: {term for _, (_, text) in rows for term in text.fingerprint}
+    )
     known_entities = set(story.entities)
     core = set(story.core_entities())
     centroid = story.centroid
