@@ -30,9 +30,6 @@ from monitor.core.terms import document_frequencies, idf_table
 
 __all__ = ["TermCounts", "counted_terms"]
 
-_LOGS_MAX = 500_000
-"""Terms whose running IDF part is kept (``TermCounts._logs``)."""
-
 DOCUMENTS_FIELD = ""
 """The field of a stored table that counts the documents (no term is empty)."""
 
@@ -40,15 +37,11 @@ DOCUMENTS_FIELD = ""
 class TermCounts:
     """Articles seen, and per term how many of them held it (in their top features)."""
 
-    __slots__ = ("_logs", "counts", "documents")
+    __slots__ = ("counts", "documents")
 
     def __init__(self, documents: int = 0, counts: dict[str, int] | None = None) -> None:
         self.documents = documents
         self.counts: dict[str, int] = counts if counts is not None else {}
-        self._logs: dict[str, float] = {}
-        """Term -> log(background + stream documents holding it + 1), the part of its IDF
-        that changes only when an article holding it is counted (``add`` forgets it):
-        reweighing an article then costs one lookup per term."""
 
     @classmethod
     def from_table(cls, table: dict[str, int]) -> TermCounts:
@@ -66,10 +59,9 @@ class TermCounts:
 
     def add(self, terms: Iterable[str]) -> None:
         """Count one article holding ``terms`` (distinct)."""
-        counts, logs = self.counts, self._logs
+        counts = self.counts
         for term in terms:
             counts[term] = counts.get(term, 0) + 1
-            logs.pop(term, None)
         self.documents += 1
 
     def reweigh(self, features: ArticleFeatures) -> ArticleFeatures:
@@ -79,32 +71,25 @@ class TermCounts:
         background, unseen = idf_table()
         background_documents, frequencies = document_frequencies()
         total = math.log(background_documents + self.documents + 1)
-        counts, log, logs = self.counts, math.log, self._logs
-        if len(logs) > _LOGS_MAX:
-            logs.clear()
+        counts, log = self.counts, math.log
         vector: dict[str, float] = {}
         for key, weight in features.vector.items():
             fixed = background.get(key, unseen)
             if key[:1] != "@" and fixed > 0:
-                known = logs.get(key)
-                if known is None:
-                    known = logs[key] = log(frequencies.get(key, 0) + counts.get(key, 0) + 1)
                 # The article's weight is (1 + log tf) * fixed IDF: swap in the running IDF.
-                weight *= (total - known) / fixed
+                weight *= (total - log(frequencies.get(key, 0) + counts.get(key, 0) + 1)) / fixed
             vector[key] = weight
         # The same products summed in the same order as a generator would, mapped in C.
         values = list(vector.values())
         norm = math.sqrt(sum(map(mul, values, values)))
         if norm:
             vector = dict(zip(vector, map(truediv, values, repeat(norm)), strict=True))
-        title: dict[str, float] = {}
-        for key, weight in features.title.items():
-            if key[:1] != "@":
-                known = logs.get(key)
-                if known is None:
-                    known = logs[key] = log(frequencies.get(key, 0) + counts.get(key, 0) + 1)
-                weight = total - known
-            title[key] = weight
+        title = {
+            key: weight
+            if key[:1] == "@"
+            else total - log(frequencies.get(key, 0) + counts.get(key, 0) + 1)
+            for key, weight in features.title.items()
+        }
         return replace(
             features, vector=vector, title=title, sketch=resketch(features.sketch, vector)
         )
