@@ -10,7 +10,8 @@ Per run: wall seconds, articles per second, CPU seconds of the process and its c
 together (sampled from ``/proc`` every 50 ms), the SHA-256 of the output, and the load
 average before it. ``--before DIR``: also the code in DIR (for instance
 ``git archive REV | tar -x -C DIR``), run with ``PYTHONPATH=DIR`` and without
-``--workers``. Also times ``monitor --help`` and ``monitor replay EMPTY_FILE`` (``--quick``
+``--workers`` (``--before-workers``: with each ``--workers N``, for code that has the
+option). Also times ``monitor --help`` and ``monitor replay EMPTY_FILE`` (``--quick``
 runs of each, median). Outputs must be identical across variants (checked).
 """
 
@@ -99,13 +100,24 @@ def main() -> None:
     parser.add_argument("--rounds", type=int, default=3)
     parser.add_argument("--workers", type=int, nargs="*", default=[1, 2])
     parser.add_argument("--before", metavar="DIR", help="code to compare with (PYTHONPATH)")
+    parser.add_argument(
+        "--before-workers",
+        action="store_true",
+        help="run the code in --before DIR with each --workers N too (it has the option)",
+    )
     parser.add_argument("--quick", type=int, default=7, help="runs of --help and EMPTY (0: none)")
     args = parser.parse_args()
     stream = args.stream.resolve()
     articles = sum(1 for _ in stream.open("rb"))
     variants: list[Variant] = []
     if args.before:
-        variants.append(Variant("before", str(Path(args.before).resolve()), ()))
+        before = str(Path(args.before).resolve())
+        if args.before_workers:
+            variants += [
+                Variant(f"before w{n}", before, ("--workers", str(n))) for n in args.workers
+            ]
+        else:
+            variants.append(Variant("before", before, ()))
     variants += [Variant(f"workers {n}", None, ("--workers", str(n))) for n in args.workers]
     out = Path(tempfile.mkdtemp(prefix="bench-cli-")) / "out.jsonl"
     results: dict[str, list[Run]] = {v.name: [] for v in variants}

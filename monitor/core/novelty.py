@@ -32,9 +32,10 @@ from __future__ import annotations
 
 import re
 from collections import Counter
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from functools import lru_cache
-from itertools import chain, filterfalse
+from itertools import chain, filterfalse, islice, repeat
 from typing import Any
 
 import xxhash
@@ -251,11 +252,84 @@ class NoveltyResult:
 def _containment(fingerprint: list[int], postings: dict[int, list[int]]) -> float:
     if not fingerprint:
         return 1.0
-    hits: Counter[int] = Counter()
-    for term in fingerprint:
-        for sentence in postings.get(term, ()):
-            hits[sentence] += 1
+    # Counted in C (Counter over the chained postings): the same integer hits per sentence.
+    hits = Counter(chain.from_iterable(map(postings.get, fingerprint, repeat(()))))
     return max(hits.values(), default=0) / len(fingerprint)
+
+
+class _Reported:
+    """A story's reported sentences as an inverted index: term -> serials (ascending) of the
+    sentences holding it. ``record_reported`` keeps it in step with ``story.sentences``, so
+    judging an article looks up its own terms instead of reading the story's up to
+    ``MAX_STORY_SENTENCES`` fingerprints again (containment only needs the hits per
+    sentence, which serials count as indexes did)."""
+
+    __slots__ = ("first", "postings", "seen", "seen_terms", "sentences")
+
+    def __init__(self, sentences: list[list[int]]) -> None:
+        self.sentences = sentences
+        """The list indexed: the story's current one while ``is`` holds."""
+        self.first = 0
+        """The serial of ``sentences[0]``."""
+        self.postings: dict[int, list[int]] = {}
+        self._add(sentences, 0)
+        self.seen_terms: list[int] | None = None
+        """The story's ``seen_terms`` list that ``seen`` holds as a set (while ``is`` holds)."""
+        self.seen: set[int] = set()
+
+    def _add(self, fingerprints: list[list[int]], serial: int) -> None:
+        postings = self.postings
+        for fingerprint in fingerprints:
+            for term in dict.fromkeys(fingerprint):  # once per sentence, as a set would
+                found = postings.get(term)
+                if found is None:
+                    postings[term] = [serial]
+                else:
+                    found.append(serial)
+            serial += 1
+
+    def update(self, sentences: list[list[int]], added: list[list[int]]) -> None:
+        """``sentences`` is ``(self.sentences + added)[-MAX_STORY_SENTENCES:]``."""
+        old = self.sentences
+        self._add(added, self.first + len(old))
+        dropped = len(old) + len(added) - len(sentences)
+        postings = self.postings
+        # The oldest sentences leave: each is the first serial of each of its terms.
+        for fingerprint in islice(chain(old, added), max(0, dropped)):
+            for term in dict.fromkeys(fingerprint):
+                serials = postings[term]
+                del serials[0]
+                if not serials:
+                    del postings[term]
+        self.first += dropped
+        self.sentences = sentences
+
+    def size(self) -> int:
+        return len(self.sentences)
+
+
+_REPORTED: dict[str, _Reported] = {}
+"""Story id -> its sentence index, least recently used first (bounded)."""
+_REPORTED_SENTENCES = [0]
+"""Sentences the indexes hold together."""
+_REPORTED_MAX_SENTENCES = 10_000
+"""Bound of the indexes (1-2 KB per sentence with the seen-term sets: 10-20 MB): the stories not judged lately are
+indexed again when they are."""
+
+
+def _reported_postings(story: StoryState, wanted: Callable[[], set[int]]) -> dict[int, list[int]]:
+    """Reported sentences holding each term: the story's index when it has a current one,
+    else the postings of the terms ``wanted()`` only (the index is not rebuilt: reading
+    every sentence in Python cost more than that C-level intersection per sentence, and a
+    story loaded again, merged or pushed out of the bounded cache is often not judged
+    again soon)."""
+    entry = _REPORTED.pop(story.id, None)
+    if entry is not None:
+        if entry.sentences is story.sentences:
+            _REPORTED[story.id] = entry  # most recently used last
+            return entry.postings
+        _REPORTED_SENTENCES[0] -= entry.size()
+    return _postings(story.sentences, wanted())
 
 
 def _postings(sentences: list[list[int]], wanted: set[int]) -> dict[int, list[int]]:
@@ -267,6 +341,61 @@ def _postings(sentences: list[list[int]], wanted: set[int]) -> dict[int, list[in
         for term in wanted.intersection(fingerprint):
             postings.setdefault(term, []).append(index)
     return postings
+
+
+def _evict() -> None:
+    while _REPORTED_SENTENCES[0] > _REPORTED_MAX_SENTENCES and len(_REPORTED) > 1:
+        oldest = next(iter(_REPORTED))
+        _REPORTED_SENTENCES[0] -= _REPORTED.pop(oldest).size()
+
+
+def _seen_set(story: StoryState) -> set[int]:
+    """``set(story.seen_terms)`` (not to be modified): kept with the story's index, as the
+    3,000 terms would otherwise be hashed into a set twice per article."""
+    entry = _REPORTED.get(story.id)
+    if entry is not None and entry.seen_terms is story.seen_terms:
+        return entry.seen
+    seen = set(story.seen_terms)
+    if entry is not None:
+        # Kept up to date only when the list has no repeats (removing a dropped term from
+        # the set is then exact); a story's own lists never have.
+        entry.seen_terms = story.seen_terms if len(seen) == len(story.seen_terms) else None
+        entry.seen = seen
+    return seen
+
+
+def _record_seen(story: StoryState, new_terms: list[int]) -> None:
+    """``story.seen_terms`` with ``new_terms`` (distinct, none seen; bounded), its set kept
+    in step when cached."""
+    old = story.seen_terms
+    story.seen_terms = (old + new_terms)[-MAX_SEEN_TERMS:]
+    entry = _REPORTED.get(story.id)
+    if entry is None or entry.seen_terms is not old:
+        return
+    seen = entry.seen
+    seen.update(new_terms)
+    dropped = len(old) + len(new_terms) - len(story.seen_terms)
+    seen.difference_update(islice(chain(old, new_terms), dropped))
+    entry.seen_terms = story.seen_terms
+
+
+def _record_sentences(story: StoryState, added: list[list[int]]) -> None:
+    """``story.sentences`` with ``added`` (bounded), its index updated when it has one."""
+    old = story.sentences
+    story.sentences = (old + added)[-MAX_STORY_SENTENCES:]
+    entry = _REPORTED.get(story.id)
+    if entry is None:
+        if old:
+            return  # indexed from its first article only (see ``_reported_postings``)
+        entry = _REPORTED[story.id] = _Reported([])
+    elif entry.sentences is not old:
+        del _REPORTED[story.id]
+        _REPORTED_SENTENCES[0] -= entry.size()
+        return
+    before = entry.size()
+    entry.update(story.sentences, added)
+    _REPORTED_SENTENCES[0] += entry.size() - before
+    _evict()
 
 
 def assess_novelty(
@@ -286,8 +415,8 @@ def assess_novelty(
     rows = list(enumerate(zip(sentences, analysed, strict=False)))
     if title is not None:
         rows.insert(0, (TITLE_INDEX, title))
-    postings = _postings(
-        story.sentences, {term for _, (_, text) in rows for term in text.fingerprint}
+    postings = _reported_postings(
+        story, lambda: {term for _, (_, text) in rows for term in text.fingerprint}
     )
     known_entities = set(story.entities)
     core = set(story.core_entities())
@@ -298,7 +427,7 @@ def assess_novelty(
         if not key.startswith("@")
     }
     known_markers = set(story.numbers)
-    seen_terms = set(story.seen_terms)
+    seen_terms = _seen_set(story)
     count_max = _count_max(story.numbers)
     new_sentences: list[SentenceFacts] = []
     off_topic: list[int] = []
@@ -389,11 +518,14 @@ def _count_max(markers: list[str]) -> dict[str, int]:
 
 def _actions(terms: list[str]) -> list[str]:
     """The terms of a sentence that name an action (a future form, سيرافق, names its verb)."""
-    return [
-        term if term in _ACTIONS else term[1:]
-        for term in dict.fromkeys(terms)
-        if term in _ACTIONS or (term[:1] == "س" and term[1:] in _ACTIONS)
-    ]
+    return list(filter(None, map(_ACTION_OF.get, dict.fromkeys(terms))))
+
+
+_ACTION_OF: dict[str, str] = dict(zip(_ACTIONS, _ACTIONS, strict=True))
+"""Term -> the action it names: itself, or for a future form (سيرافق) its verb; one lookup
+per term instead of slicing it (a sentence is read when judged and when recorded)."""
+for _action in _ACTIONS:
+    _ACTION_OF.setdefault("س" + _action, _action)
 
 
 def _unnamed(actions: list[str], entities: list[str]) -> list[str]:
@@ -427,8 +559,8 @@ def _asserted_in(original: str) -> frozenset[str]:
     words = tokens(normalize(original))
     asserted: set[str] = set()
     for index, term in enumerate(map(_term_or_empty, words)):
-        action = term if term in _ACTIONS else term[1:] if term[:1] == "س" else ""
-        if action not in _ACTIONS:
+        action = _ACTION_OF.get(term)
+        if action is None:
             continue
         before = words[max(0, index - _NEGATION_REACH) : index]
         if (
@@ -456,7 +588,9 @@ def _new_cause(original: str, seen_terms: set[int]) -> str:
     return ""
 
 
+@lru_cache(maxsize=1 << 16)
 def _term_or_empty(word: str) -> str:
+    # Read word by word for every sentence with an action (``_asserted_in``): one lookup.
     terms = content_terms([word])
     return terms[0] if terms else ""
 
@@ -482,11 +616,14 @@ _PLAN_PREFIXES = ("س", "ل")
 """سيرافق (will accompany), لتوقيع (to sign): an action to come."""
 
 
+_PLANNED_FORMS = _PLAN_TERMS | {prefix + action for prefix in _PLAN_PREFIXES for action in _ACTIONS}
+"""The terms that make a sentence planned: a plan word, or an action behind a prefix of what
+is to come (the same test as slicing each term, as one C-level set probe per term)."""
+
+
 def _is_planned(terms: list[str]) -> bool:
     """Whether a sentence tells what is to happen (من المقرر, سيرافق) rather than what did."""
-    return not _PLAN_TERMS.isdisjoint(terms) or any(
-        term[:1] in _PLAN_PREFIXES and term[1:] in _ACTIONS for term in terms
-    )
+    return not _PLANNED_FORMS.isdisjoint(terms)
 
 
 def _is_actor(key: str) -> bool:
@@ -497,8 +634,11 @@ def _is_actor(key: str) -> bool:
     return kind in _ACTOR_KINDS and len(name.split()) >= 2
 
 
+@lru_cache(maxsize=8192)
 def _is_background(original: str) -> bool:
-    """A sentence that recalls what happened before (وكان ... قد, يذكر أن)."""
+    """A sentence that recalls what happened before (وكان ... قد, يذكر أن).
+
+    Cached: a sentence is read when judged and again when recorded."""
     first = tokens(normalize(original[:40]))
     if not first:
         return False
@@ -565,7 +705,7 @@ def record_reported(
     (``وتأتي الزيارة بعد ...``) reports no event, as in ``assess_novelty``.
     """
     fingerprints = [text.fingerprint for text in analysed]
-    seen = set(story.seen_terms)
+    seen = _seen_set(story)
     # First occurrences, in order, of the terms the story had not reported.
     new_terms = list(filterfalse(seen.__contains__, dict.fromkeys(chain(*fingerprints))))
     added = [fingerprint for fingerprint in fingerprints if len(fingerprint) >= MIN_SENTENCE_TERMS]
@@ -587,8 +727,8 @@ def record_reported(
     mentioned = dict.fromkeys(reversed(markers))
     numbers = [number for number in dict.fromkeys(story.numbers) if number not in mentioned]
     numbers += reversed(mentioned)
-    story.sentences = (story.sentences + added)[-MAX_STORY_SENTENCES:]
-    story.seen_terms = (story.seen_terms + new_terms)[-MAX_SEEN_TERMS:]
+    _record_sentences(story, added)
+    _record_seen(story, new_terms)
     story.numbers = numbers[-MAX_NUMBERS:]
 
 

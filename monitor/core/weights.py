@@ -22,6 +22,8 @@ from __future__ import annotations
 import math
 from collections.abc import Iterable
 from dataclasses import replace
+from itertools import filterfalse, repeat
+from operator import methodcaller, mul, truediv
 
 from monitor.core.stories import ArticleFeatures, resketch
 from monitor.core.terms import document_frequencies, idf_table
@@ -77,9 +79,11 @@ class TermCounts:
                 # The article's weight is (1 + log tf) * fixed IDF: swap in the running IDF.
                 weight *= (total - log(frequencies.get(key, 0) + counts.get(key, 0) + 1)) / fixed
             vector[key] = weight
-        norm = math.sqrt(sum(weight * weight for weight in vector.values()))
+        # The same products summed in the same order as a generator would, mapped in C.
+        values = list(vector.values())
+        norm = math.sqrt(sum(map(mul, values, values)))
         if norm:
-            vector = {key: weight / norm for key, weight in vector.items()}
+            vector = dict(zip(vector, map(truediv, values, repeat(norm)), strict=True))
         title = {
             key: weight
             if key[:1] == "@"
@@ -93,6 +97,10 @@ class TermCounts:
 
 def counted_terms(features: ArticleFeatures) -> list[str]:
     """The terms an article adds to ``TermCounts``: its top features' and title's words."""
-    terms = dict.fromkeys(key for key in features.vector if key[:1] != "@")
-    terms.update(dict.fromkeys(key for key in features.title if key[:1] != "@"))
+    # Filtered in C: entity keys are the ones starting with "@".
+    terms = dict.fromkeys(filterfalse(_is_entity_key, features.vector))
+    terms.update(dict.fromkeys(filterfalse(_is_entity_key, features.title)))
     return list(terms)
+
+
+_is_entity_key = methodcaller("startswith", "@")
