@@ -244,13 +244,31 @@ _WRAPPED_END = re.compile(r"[.!?؟:…\"'»”)]\s*$")
 """A line ending so ends a sentence or a quote; a line ending otherwise may run on."""
 
 
+_RAW_RUNS_ON = (
+    "على في من إلى الى عن أن ان إن بين مع حتى ثم التي الذي الذين عبر لدى نحو منذ خلال ضد عند و"
+)
+_RUNS_ON = frozenset(_RAW_RUNS_ON.split())
+"""Words no sentence ends with (prepositions, conjunctions, relatives): a line ending with one
+runs on to the next."""
+
+
+def _runs_on(line: str) -> bool:
+    # A short line is a byline or a heading: «مروة على» is a name (Ali), not a preposition.
+    words = line.split()
+    return len(words) >= _RUN_ON_MIN_WORDS and words[-1] in _RUNS_ON
+
+
+_RUN_ON_MIN_WORDS = 6
+
+
 def unwrap_lines(raw_lines: list[str]) -> list[str]:
     """Lines with inner whitespace collapsed, empty ones dropped, and hard-wrapped ones joined.
 
     Some outlets wrap their text at a fixed width and indent every continuation line; a
     sentence then spans lines, and read line by line its count ("بلغ" / "5 حالات") or its
     actor ("انتقلت" / "النيابة العامة") would fall apart. An indented line joins the line
-    before it unless that one ends a sentence.
+    before it unless that one ends a sentence, and so does any line after one that ends with
+    a word no sentence ends with (على, في, التي, ...).
 
     >>> unwrap_lines(["السويس - مراسل", "تجرد", "    عامل من مشاعر", "    الرحمة.", "  وقال."])
     ['السويس - مراسل', 'تجرد عامل من مشاعر الرحمة.', 'وقال.']
@@ -260,7 +278,11 @@ def unwrap_lines(raw_lines: list[str]) -> list[str]:
         line = " ".join(raw.split())
         if not line:
             continue
-        if lines and raw[:1].isspace() and not _WRAPPED_END.search(lines[-1]):
+        if (
+            lines
+            and (raw[:1].isspace() or _runs_on(lines[-1]))
+            and not _WRAPPED_END.search(lines[-1])
+        ):
             lines[-1] = f"{lines[-1]} {line}"
         else:
             lines.append(line)

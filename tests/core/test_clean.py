@@ -448,3 +448,17 @@ def test_hard_wrapped_lines_are_read_as_the_sentences_they_wrap() -> None:
         "موقع الحادث.",
         "وتباشر النيابة تحقيقاتها حول أسباب الحادث.",
     ]
+
+
+def test_a_line_ending_with_a_preposition_runs_on_to_the_next() -> None:
+    text = (
+        "وقال المتحدث الرسمي باسم الحركة إنه لم يترشح أحد على\n"
+        "منصب المنسق العام حتى الآن.\n"
+        "وأضاف أن الانتخابات ستجرى الشهر المقبل"
+    )
+    result = clean_article(RawArticle(id="r", outlet="x", title="انتخابات الحركة", text=text))
+    assert isinstance(result, CleanArticle)
+    assert result.sentences == [
+        "وقال المتحدث الرسمي باسم الحركة إنه لم يترشح أحد على منصب المنسق العام حتى الآن.",
+        "وأضاف أن الانتخابات ستجرى الشهر المقبل",
+    ]
