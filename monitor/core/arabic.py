@@ -46,7 +46,15 @@ from collections.abc import Iterable
 import numpy as np
 import numpy.typing as npt
 
-__all__ = ["CONTROL_CHARS", "arabic_share", "char_counts", "detect_language", "normalize", "tokens"]
+__all__ = [
+    "CONTROL_CHARS",
+    "ENGLISH_STOPWORDS",
+    "arabic_share",
+    "char_counts",
+    "detect_language",
+    "normalize",
+    "tokens",
+]
 
 
 def _build_table() -> dict[int, str | None]:
@@ -374,6 +382,8 @@ _STOPWORDS: dict[str, frozenset[str]] = {
     "fa": frozenset(["است", "این", "را", "که", "می", "با", "های", "برای", "شده", "آن", "یک"]),
     "ur": frozenset(["ہے", "کے", "میں", "کی", "اور", "سے", "کو", "نے", "ہیں"]),
 }
+ENGLISH_STOPWORDS = _STOPWORDS["en"]
+"""English function words (language detection; boilerplate rules for Latin-script pages)."""
 _LATIN_LANGUAGES = ("en", "fr", "es", "de", "it", "pt", "tr", "nl")
 _ARABIC_SCRIPT_LANGUAGES = ("ar", "fa", "ur")
 _WORD = re.compile(r"[^\W\d_]+")

@@ -59,7 +59,7 @@ from dataclasses import dataclass, field
 
 import xxhash
 
-from monitor.core.arabic import normalize, tokens
+from monitor.core.arabic import ENGLISH_STOPWORDS, normalize, tokens
 from monitor.core.records import Removal
 from monitor.core.terms import STOPWORDS
 
@@ -297,28 +297,7 @@ _HAS_LETTER = re.compile(r"[^\W\d_]")
 
 # The function words of ``monitor.core.terms`` (normalised, as the tokens compared with them),
 # and English ones for the Latin-script pages this module also cleans.
-_STOPWORDS = STOPWORDS | frozenset(
-    [
-        "the",
-        "of",
-        "and",
-        "to",
-        "in",
-        "is",
-        "that",
-        "for",
-        "on",
-        "with",
-        "was",
-        "as",
-        "by",
-        "at",
-        "from",
-        "are",
-        "it",
-        "this",
-    ]
-)
+_STOPWORDS = STOPWORDS | ENGLISH_STOPWORDS
 
 
 def content_words(normalized: str) -> set[str]:
