@@ -382,12 +382,10 @@ class MemoryStoryStore:
         return sum(1 for s in self._stories.values() if s.updated >= now - close_after)
 
 
-def _increments(terms: Counter[str], documents: int) -> list[str | int]:
-    """``_COUNT_TERMS_LUA``'s arguments: each term's increment, then the documents'."""
-    flat: list[str | int] = [DOCUMENTS_FIELD, documents]
-    for term, count in terms.items():
-        flat += (term, count)
-    return flat
+def _increments(terms: Counter[str], documents: int) -> bytes:
+    """``_COUNT_TERMS_LUA``'s argument: the documents' increment, then each term's, as one
+    JSON array of pairs (encoded in C; an argument per term cost the client ~1 µs each)."""
+    return to_json([(DOCUMENTS_FIELD, documents), *terms.items()])
 
 
 def _file(filed: dict[str, float], story_id: str, updated: float) -> None:
@@ -620,7 +618,7 @@ class RedisStoryStore(_RedisStories):
         ttl, retention, timeline = save.ttl, save.retention, save.timeline
         pipe = self._redis.pipeline(transaction=True)
         if terms := save.terms:
-            pipe.eval(_COUNT_TERMS_LUA, 1, self._key("terms"), *_increments(Counter(terms), 1))
+            pipe.eval(_COUNT_TERMS_LUA, 1, self._key("terms"), _increments(Counter(terms), 1))
         pipe.set(self._key("sum", story.id), _summary_json(story), ex=ttl)
         memory_key = self._key("mem", story.id)
         pipe.delete(memory_key)
@@ -785,7 +783,7 @@ class WriteBehindStoryStore(_RedisStories):
         pipe.eval(_FLUSH_LUA, 0, keyspace, to_json(batch), *memories)
         if terms:
             documents = terms.pop(DOCUMENTS_FIELD, 0)
-            pipe.eval(_COUNT_TERMS_LUA, 1, self._key("terms"), *_increments(terms, documents))
+            pipe.eval(_COUNT_TERMS_LUA, 1, self._key("terms"), _increments(terms, documents))
         self._queue_merges(pipe, merges)
         await pipe.execute()
 
