@@ -164,6 +164,13 @@ class ArticleAnalysis(_Record):
     )
     entities: list[list[str]] = Field(description="Entity keys, ``KIND:name``.")
     markers: list[list[str]] = Field(description="Numbers and weekday/month names, in order.")
+    sketch: str | None = Field(
+        default=None,
+        description="The character n-gram half of the article's sketch "
+        "(``stories.text_sketch``): its grams as unsigned 32-bit and then their weights as "
+        "64-bit float little-endian integers and floats, in order, base64; none: the story "
+        "stage computes it.",
+    )
 
 
 _NEVER_READ = {"paragraphs", "match_text", "removed", "guid", "feed", "fetched"}

@@ -62,6 +62,7 @@ __all__ = [
     "raw_similarity",
     "similarity",
     "term_hashes",
+    "text_sketch",
 ]
 
 BODY_WEIGHT = 0.6
@@ -282,8 +283,9 @@ def article_features(match_title: str, match_sentences: list[str]) -> ArticleFea
     return features_of(analyse(match_title, match_sentences))
 
 
-def features_of(text: ArticleText) -> ArticleFeatures:
-    """Features of an analysed article (the lead sentences and the title)."""
+def features_of(text: ArticleText, chars: dict[int, float] | None = None) -> ArticleFeatures:
+    """Features of an analysed article (the lead sentences and the title). ``chars``: its
+    ``text_sketch``, when already computed (the service's prep stage ships it)."""
     title_entity_list = text.title.entities
     lead = text.sentences[:BODY_SENTENCES]
     # Whole counts are exact as floats, so counting in C gives the same weights; one Counter
@@ -320,7 +322,7 @@ def features_of(text: ArticleText) -> ArticleFeatures:
         entities=entities,
         title_entities=set(title_entity_list),
         text=text,
-        sketch=_article_sketch(unit_vector, title_terms, text.sentences),
+        sketch=_article_sketch(unit_vector, text_sketch(text) if chars is None else chars),
     )
 
 
@@ -403,13 +405,18 @@ def _word_key(key: str) -> int:
     return _WORD_KEY_OFFSET + xxh32_intdigest(key)
 
 
-def _article_sketch(
-    vector: dict[str, float], title_terms: list[str], sentences: list[SentenceText]
-) -> dict[int, float]:
-    """The article's words (``vector``) and character n-grams, one unit vector: the cosine
-    of two sketches is the mean of their word and character cosines."""
+def text_sketch(text: ArticleText) -> dict[int, float]:
+    """The character half of an analysed article's sketch: ``char_sketch`` of its title and
+    first ``SKETCH_SENTENCES`` sentences (fixed tables only: no story state)."""
+    return char_sketch(
+        text.title.terms, [sentence.terms for sentence in text.sentences[:SKETCH_SENTENCES]]
+    )
+
+
+def _article_sketch(vector: dict[str, float], chars: dict[int, float]) -> dict[int, float]:
+    """The article's words (``vector``) and character n-grams (``text_sketch``), one unit
+    vector: the cosine of two sketches is the mean of their word and character cosines."""
     remember(_WORD_KEYS, list(vector), _word_key, _GRAMS_MAX)
-    chars = char_sketch(title_terms, [sentence.terms for sentence in sentences[:SKETCH_SENTENCES]])
     sketch = {_WORD_KEYS[key]: weight * _HALF for key, weight in vector.items()}
     if not chars or not sketch:
         return _unit(sketch | chars)  # type: ignore[arg-type,return-value,operator]

@@ -73,9 +73,17 @@ async def decide_outcomes(
     ids = [item.article.id for item in items]
     # Computed once, outside the retry: the lookup keys are warmed with the batch's first
     # round trip, and story_stage would compute the same features again.
-    features = [None if item.kind in ("exact", "reprint") else _features(item) for item in items]
+    # A reprint carries its analysis too (it is judged for what it adds to its original), so
+    # it is not analysed again here; it looks for candidates only when its original is gone,
+    # so its keys are not warmed.
+    features = [None if item.kind == "exact" else _features(item) for item in items]
     lookups = [lookup_keys(found) if found is not None else None for found in features]
-    keys = [key for lookup in lookups if lookup is not None for key in lookup]
+    keys = [
+        key
+        for item, lookup in zip(items, lookups, strict=True)
+        if lookup is not None and item.kind != "reprint"
+        for key in lookup
+    ]
 
     async def decide_all() -> list[StoryOutcome]:
         # "Already decided?" for the batch and its index keys: one round trip.

@@ -12,8 +12,10 @@ from monitor.core.analysis import (
     features_from_record,
     match_texts,
     pack_hashes,
+    pack_sketch,
     text_from_record,
     unpack_hashes,
+    unpack_sketch,
 )
 from monitor.core.clean import clean_article
 from monitor.core.records import (
@@ -53,6 +55,16 @@ def test_features_rebuilt_from_the_json_record_equal_the_computed_ones(index: in
     assert rebuilt.entities == computed.entities
     assert rebuilt.title_entities == computed.title_entities
     assert rebuilt.text == computed.text  # terms, entities, hashes and markers per sentence
+    # The character sketch travels exactly (weights and order); without it, it is computed.
+    assert list(rebuilt.sketch.items()) == list(computed.sketch.items())
+    received.sketch = None
+    assert list(features_from_record(received).sketch.items()) == list(computed.sketch.items())
+
+
+def test_a_damaged_sketch_is_refused() -> None:
+    with pytest.raises(ValueError):
+        unpack_sketch("AQAAAA==")  # 4 bytes: a gram without its weight
+    assert unpack_sketch(pack_sketch({})) == {}
 
 
 def test_markers_keep_numbers_and_date_words_in_order() -> None:
