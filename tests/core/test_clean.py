@@ -427,38 +427,42 @@ def test_short_first_line_is_the_title_not_a_byline() -> None:
     assert ("byline", "مروة على") in [(r.reason, r.text) for r in article.removed]
 
 
-def test_hard_wrapped_lines_are_read_as_the_sentences_they_wrap() -> None:
+WRAPPED = [
     # Wrapped at a fixed width with indented continuations: read line by line, the count
     # ("بلغ" / "5 حالات") and the actor ("انتقلت" / "النيابة العامة") fell apart.
-    text = (
+    (
         "المنوفية - مراسل\n"
         "أعلن\n"
         "            رئيس الوحدة المحلية أن عدد المتوفين في حادث انهيار المدخنة قد بلغ\n"
         "            5 حالات.\n"
         "وأوضح أن سيارات الإسعاف هرعت لإنقاذ العمال بينما انتقلت\n"
         "            النيابة العامة لمعاينة موقع الحادث.\n"
-        "    وتباشر النيابة تحقيقاتها حول أسباب الحادث."
-    )
-    result = clean_article(RawArticle(id="w", outlet="x", title="انهيار مدخنة", text=text))
-    assert isinstance(result, CleanArticle)
-    assert result.sentences == [
-        "المنوفية - مراسل",
-        "أعلن رئيس الوحدة المحلية أن عدد المتوفين في حادث انهيار المدخنة قد بلغ 5 حالات.",
-        "وأوضح أن سيارات الإسعاف هرعت لإنقاذ العمال بينما انتقلت النيابة العامة لمعاينة "
-        "موقع الحادث.",
-        "وتباشر النيابة تحقيقاتها حول أسباب الحادث.",
-    ]
-
-
-def test_a_line_ending_with_a_preposition_runs_on_to_the_next() -> None:
-    text = (
+        "    وتباشر النيابة تحقيقاتها حول أسباب الحادث.",
+        [
+            "المنوفية - مراسل",
+            "أعلن رئيس الوحدة المحلية أن عدد المتوفين في حادث انهيار المدخنة قد بلغ 5 حالات.",
+            "وأوضح أن سيارات الإسعاف هرعت لإنقاذ العمال بينما انتقلت النيابة العامة لمعاينة "
+            "موقع الحادث.",
+            "وتباشر النيابة تحقيقاتها حول أسباب الحادث.",
+        ],
+    ),
+    # A line ending with a preposition runs on to the next.
+    (
         "وقال المتحدث الرسمي باسم الحركة إنه لم يترشح أحد على\n"
         "منصب المنسق العام حتى الآن.\n"
-        "وأضاف أن الانتخابات ستجرى الشهر المقبل"
-    )
-    result = clean_article(RawArticle(id="r", outlet="x", title="انتخابات الحركة", text=text))
-    assert isinstance(result, CleanArticle)
-    assert result.sentences == [
-        "وقال المتحدث الرسمي باسم الحركة إنه لم يترشح أحد على منصب المنسق العام حتى الآن.",
         "وأضاف أن الانتخابات ستجرى الشهر المقبل",
-    ]
+        [
+            "وقال المتحدث الرسمي باسم الحركة إنه لم يترشح أحد على منصب المنسق العام حتى الآن.",
+            "وأضاف أن الانتخابات ستجرى الشهر المقبل",
+        ],
+    ),
+]
+
+
+@pytest.mark.parametrize(("text", "sentences"), WRAPPED)
+def test_hard_wrapped_lines_are_read_as_the_sentences_they_wrap(
+    text: str, sentences: list[str]
+) -> None:
+    result = clean_article(RawArticle(id="w", outlet="x", title="عنوان الخبر", text=text))
+    assert isinstance(result, CleanArticle)
+    assert result.sentences == sentences
