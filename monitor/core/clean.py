@@ -248,6 +248,7 @@ _RAW_RUNS_ON = (
     "على في من إلى الى عن أن ان إن بين مع حتى ثم التي الذي الذين عبر لدى نحو منذ خلال ضد عند و"
 )
 _RUNS_ON = frozenset(_RAW_RUNS_ON.split())
+_RUN_ON_MIN_WORDS = 6
 """Words no sentence ends with (prepositions, conjunctions, relatives): a line ending with one
 runs on to the next."""
 
@@ -256,9 +257,6 @@ def _runs_on(line: str) -> bool:
     # A short line is a byline or a heading: «مروة على» is a name (Ali), not a preposition.
     words = line.split()
     return len(words) >= _RUN_ON_MIN_WORDS and words[-1] in _RUNS_ON
-
-
-_RUN_ON_MIN_WORDS = 6
 
 
 def unwrap_lines(raw_lines: list[str]) -> list[str]:

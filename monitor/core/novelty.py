@@ -528,6 +528,13 @@ for _action in _ACTIONS:
     _ACTION_OF.setdefault("س" + _action, _action)
 
 
+def _sentence_actions(original: str | None, text: SentenceText) -> list[str]:
+    """The actions a sentence reports as done (``_asserted_actions`` when its original
+    spelling is known), less the words of an organisation's name it holds."""
+    actions = _actions(text.terms) if original is None else _asserted_actions(original, text.terms)
+    return _unnamed(actions, text.entities)
+
+
 def _unnamed(actions: list[str], entities: list[str]) -> list[str]:
     """``actions`` but the words of an organisation's name (جبهة الإنقاذ, حزب الوفد): the
     party is no rescue, the Wafd no delegation."""
@@ -544,7 +551,7 @@ def _asserted_actions(original: str, terms: list[str]) -> list[str]:
     if not actions or (
         _REFERENCE_TERMS.isdisjoint(terms)
         and _NEGATION_PATTERN.search(original) is None
-        and _DEMAND_PATTERN.search(original) is None
+        and _NOT_DONE_PATTERN.search(original) is None
         and _IDIOMS.search(original) is None
     ):
         return actions  # the usual sentence: nothing to read word by word
@@ -599,8 +606,9 @@ _REFERENCE_TERMS = _REFERENCES | {_term_or_empty(word) for word in _REFERENCES} 
 """A sentence holding none of these names no case (as content terms)."""
 _NEGATION_PATTERN = re.compile(r"(?<!\S)[وفب]?(?:لم|لا|ليس|ليست|عدم|دون|بدون)(?!\S)")
 """A sentence without these words negates no action (in its original spelling)."""
-_DEMAND_PATTERN = re.compile(r"(?:طالب|مطالب|دعا|دعت|يدعو|تدعو|يدعون|دعوا|ناشد|يناشد|تناشد|جار)")
-"""A sentence without these letters asks for nothing (in its original spelling)."""
+_NOT_DONE_PATTERN = re.compile(r"(?:طالب|مطالب|دعا|دعت|يدعو|تدعو|يدعون|دعوا|ناشد|يناشد|تناشد|جار)")
+"""A sentence without these letters asks for nothing and says nothing is under way
+(``_DEMANDS``, ``_ONGOING``; in its original spelling)."""
 _IDIOMS = re.compile(
     r"(?:رفض|يرفض|طلب|فضل)[تا]?\s+(?:عدم\s+)?(?:ذكر|الكشف\s+عن|الإفصاح\s+عن|الافصاح\s+عن|نشر)"
     r"\s+(?:اسم|هويت)\S*"
@@ -670,7 +678,7 @@ def _facts(
     terms = text.terms
     if _REACTIONS.intersection(terms) or _is_background(original):
         return facts
-    actions = _unnamed(_asserted_actions(original, terms), text.entities)
+    actions = _sentence_actions(original, text)
     planned = _is_planned(terms)
     kinds: dict[str, str] = {}
     for term in actions:
@@ -715,11 +723,8 @@ def record_reported(
         if originals is not None and row < len(originals) and _is_background(originals[row]):
             continue
         table = _PLAN_MARKERS if _is_planned(text.terms) else _ACTION_MARKERS
-        actions = _unnamed(
-            _actions(text.terms)
-            if originals is None or row >= len(originals)
-            else _asserted_actions(originals[row], text.terms),
-            text.entities,
+        actions = _sentence_actions(
+            originals[row] if originals is not None and row < len(originals) else None, text
         )
         markers += (table[term] for term in actions)
     # Each marker moves to the end when seen again: the untouched ones keep their order,
