@@ -21,7 +21,13 @@ from operator import itemgetter
 
 import xxhash
 
-from monitor.core.novelty import assess_novelty, merge_reported, record_reported
+from monitor.core.novelty import (
+    TITLE_INDEX,
+    NoveltyResult,
+    assess_novelty,
+    merge_reported,
+    record_reported,
+)
 from monitor.core.records import (
     Alert,
     AlertSource,
@@ -300,7 +306,7 @@ def conclude(
         title=(article.title, features.text.title),
     )
     reasons["novelty"] = novelty.reasons()
-    new_sentences = [sentence.text for sentence in novelty.new_sentences]
+    new_sentences = _lead_sentences(novelty)
     # A weakly joined article belongs to the story but is no anchor for later ones: through
     # it, one article after another, a story would chain to everything about its place or
     # its kind of event (every brawl of a province, every fire of a town).
@@ -324,6 +330,13 @@ def conclude(
         build_alert(decision, story, features, novelty.score) if novelty.is_development else None
     )
     return Outcome(decision, alert, story, absorbed=choice.absorbed)
+
+
+def _lead_sentences(novelty: NoveltyResult) -> list[str]:
+    """The new sentences an alert shows under the article's headline: the body's when it
+    has any (the headline is shown already, and its body sentence tells it in full)."""
+    body = [s.text for s in novelty.new_sentences if s.index != TITLE_INDEX]
+    return body or [s.text for s in novelty.new_sentences]
 
 
 def merge_stories(into: StoryState, other: StoryState) -> None:

@@ -14,7 +14,8 @@ Per sentence of the article (normalised form, aligned with the original):
    charge, committee, suspension, ...; one the sentence negates, لم يتم القبض, asks for,
    يطالبون بإقالة, says is under way, وجاري ضبط, or uses to name a known case, المتهم في
    قضية اقتحام, is none), a count above the story's highest of
-   its class (``monitor.core.counts``), a cause in words the story never used, a person
+   its class (``monitor.core.counts``), a cause in words the story never used (of an
+   incident: why the fire broke out, not why a party refuses), a person
    named in full doing something. Dates, quotes, unseen names, reactions and background
    are no facts. Only sentences with facts are reported as new.
 
@@ -72,17 +73,17 @@ MAX_NUMBERS = 200
 _RAW_ACTIONS: dict[str, str] = {
     "arrival": "وصل يصل وصلت تصل يصلان",
     "reception": "استقبل استقبلت يستقبل استقبله استقبال استقباله",
-    "delegation": "رافق يرافق سيرافق يرافقه رافقه وفد الوفد يضم",
+    "delegation": "رافق يرافق سيرافق يرافقه رافقه وفد",
     "meeting": "التقى التقي يلتقي التقت اجتمع اجتماع لقاء قمة محادثات مباحثات",
     "agreement": "يوقع توقيع اتفق اتفاق اتفاقية اتفاقيه معاهدة أبرم إبرام",
     # The incident itself, however an outlet words it: later articles name it again, so a
     # new word for it is no new event (a new toll is a count).
     "incident": "هجوم هاجم هجمات قصف غارة غارات اقتحام اقتحم انفجار تفجير انفجرت حريق "
-    "اشتباكات اشتباك مواجهات مقتل قتل قتلى قتيل مصرع وفاة توفي استشهاد شهيد شهداء "
+    "اشتباكات اشتباك مواجهات مقتل قتل قتلى قتيل مصرع وفاة توفي استشهاد "
     "إصابة أصيب مصابين جرحى إصابات اختطاف خطف اغتيال سقوط سقط تحطم غرق زلزال فيضان",
     "arrest": "اعتقال اعتقل تعتقل يعتقل القبض احتجاز احتجز توقيف ضبط ضبطت",
     "resignation": "استقال استقالة إقالة أقال",
-    "appointment": "عين تعيين",
+    "appointment": "عينت تعيين",
     "withdrawal": "انسحاب انسحب",
     "verdict": "براءة إعدام المؤبد",
     "election": "فوز فاز خسارة هزيمة انتخاب",
@@ -138,6 +139,7 @@ _PRESENTATIVE = _normalized("في على من لدى هناك")
 قد ..., كانت وسائل إعلام ذكرت ...) it recalls an earlier event."""
 _ACTION_MARKERS: dict[str, str] = {term: "act:" + group for term, group in _ACTIONS.items()}
 _PLAN_MARKERS: dict[str, str] = {term: "plan:" + group for term, group in _ACTIONS.items()}
+_INCIDENT_MARKER = "act:incident"
 _PLAN_TERMS = _normalized(
     "المقرر المقررة المتوقع المتوقعة مقرر مقررة متوقع متوقعة يعتزم تعتزم يستعد تستعد المرتقب "
     "المرتقبة مرتقب مرتقبة ينوي تنوي"
@@ -613,10 +615,12 @@ _IDIOMS = re.compile(
     r"(?:رفض|يرفض|طلب|فضل)[تا]?\s+(?:عدم\s+)?(?:ذكر|الكشف\s+عن|الإفصاح\s+عن|الافصاح\s+عن|نشر)"
     r"\s+(?:اسم|هويت)\S*"
     r"|(?<!\S)\S{0,2}ضبط\s+(?:النفس|الأسعار|الاسعار|الأسواق|الاسواق)"
+    r"|(?<!\S)\S?(?:وصل|يصل|تصل)\S{0,2}\s+(?:عدد|حجم|نسب|إجمالي|اجمالي|قيمة|قيمه|سعر|أسعار|اسعار"
+    r"|إلي?ه|الي?ه|لها|له|إليها|اليها|إليهم|اليهم|إلى\s+(?:حد|درجة|مرحلة|\d)|الى\s+(?:حد|درجة|مرحلة|\d))"
 )
 """Action words in set phrases: مصدر رفض ذكر اسمه (a source who declined to be named) is no
 refusal and no identification, ضبط النفس (restraint) and ضبط الأسعار (price control) no
-arrest."""
+arrest, وصل عدد / وصلت إليه (a number or a state reached) no arrival."""
 _CAUSE_PATTERN = re.compile(r"(?<!\S)و?(?:بسبب|نتيجة|نتيجه|جراء|جرّاء|بفعل)(?!\S)")
 
 
@@ -690,7 +694,13 @@ def _facts(
             kinds.setdefault(group, term)
     if kinds:
         facts["event"] = list(kinds.values())
-    cause = _new_cause(original, seen_terms)
+    # Why a fire broke out or a man was killed changes the story; why a minister resigned
+    # or a party refused is its politics, told in every article.
+    cause = (
+        _new_cause(original, seen_terms)
+        if _INCIDENT_MARKER in known_markers or "incident" in kinds
+        else ""
+    )
     if cause:
         facts["cause"] = [cause]
     if actions:

@@ -225,3 +225,19 @@ def test_what_a_copy_adds_without_news_is_reported_all_the_same() -> None:
         decided[copied] = decide(later, [Candidate(first.story, closed=False)], 0)
     assert decided[False].decision.decision == "development"
     assert decided[True].decision.decision == "no_news"
+
+
+def test_an_alert_lists_the_new_body_sentences_under_its_headline() -> None:
+    # The headline is shown with the alert already; its body sentence tells the news in full.
+    first = decide(FIRST, [], 0)
+    assert first.story is not None
+    outcome = decide(LATER, [Candidate(first.story, closed=False)], 0)
+    assert outcome.decision.decision == "development"
+    assert outcome.decision.new_sentences == LATER.sentences
+    # Only the headline is new: it is the one new sentence.
+    first = decide(FIRST, [], 0)
+    assert first.story is not None
+    headline_only = article("a10", "بوتين يصل إلى بيونغ يانغ", FIRST.sentences)
+    outcome = decide(headline_only, [Candidate(first.story, closed=False)], 0)
+    assert outcome.decision.decision == "development"
+    assert outcome.decision.new_sentences == [headline_only.title]

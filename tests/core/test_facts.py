@@ -147,3 +147,57 @@ def test_set_phrases_and_names_of_organisations_are_no_actions() -> None:
     assert not party.is_development
     arrest = judge(["وتم ضبط قائد منطاد الأقصر بعد سقوط المنطاد ومصرع السياح."])
     assert arrest.new_sentences[0].facts["event"] == ["ضبط"]
+
+
+def test_a_number_or_a_state_reached_is_no_arrival() -> None:
+    reached = judge(["ووصل عدد السياح في فنادق الأقصر إلى أدنى مستوى بعد سقوط المنطاد."])
+    assert not reached.is_development
+    arrived = judge(["ووصل وزير السياحة إلى الأقصر بعد سقوط المنطاد ومصرع السياح."])
+    assert arrived.new_sentences[0].facts["event"] == ["وصل"]
+
+
+def test_an_eye_is_no_appointment() -> None:
+    eye = judge(["وسقط منطاد الأقصر في غمضة عين أمام أهالي البر الغربي."])
+    assert not eye.is_development
+
+
+def political_story():  # type: ignore[no-untyped-def]
+    title = normalize("جبهة المعارضة ترفض الحوار مع الرئاسة")
+    sentences = ["رفضت جبهة المعارضة دعوة الرئاسة إلى الحوار الوطني حول قانون الانتخابات."]
+    features = article_features(title, [normalize(s) for s in sentences])
+    state = new_story_state("p", "t", features, now=0.0, sentences=[])
+    record_reported(state, [features.text.title, *features.text.sentences])
+    return state
+
+
+def judge_political(sentences: list[str]):  # type: ignore[no-untyped-def]
+    title = "جبهة المعارضة والحوار مع الرئاسة"
+    text = analyse(normalize(title), [normalize(s) for s in sentences])
+    return assess_novelty(
+        political_story(),
+        sentences,
+        text.sentences,
+        reported_containment=0.6,
+        development_min_score=1.5,
+        title=(title, text.title),
+    )
+
+
+def test_a_cause_is_news_of_an_incident_not_of_politics() -> None:
+    # Why a balloon caught fire changes the story; why a party refuses a dialogue is its
+    # politics, argued in every article.
+    fire = judge(["واشتعلت النيران في منطاد الأقصر بسبب تسرب الغاز من أسطوانة الوقود."])
+    assert fire.new_sentences[0].facts["cause"] == ["تسرب الغاز اسطوانه"]
+    politics = judge_political(
+        ["وقال المتحدث باسم جبهة المعارضة إن الحوار مع الرئاسة مرفوض بسبب غياب الضمانات الدستورية."]
+    )
+    assert not politics.is_development
+
+
+def test_the_martyrs_remembered_are_no_incident_and_a_death_is() -> None:
+    remembered = judge_political(
+        ["وقال المتحدث باسم جبهة المعارضة إن الحوار مع الرئاسة لن يضيع دماء الشهداء."]
+    )
+    assert not remembered.is_development
+    killed = judge_political(["وقال المتحدث باسم جبهة المعارضة إن الحوار توقف بعد مقتل متظاهر."])
+    assert killed.new_sentences[0].facts["event"] == ["مقتل"]
