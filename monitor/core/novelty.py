@@ -109,12 +109,17 @@ _RAW_ACTIONS: dict[str, str] = {
     "negotiation": "تفاوض التفاوض نتفاوض يتفاوض تتفاوض مفاوضات المفاوضات",
     "identification": "هوية هويته هويتهم",
 }
+_NAMES_A_THING = frozenset(map(normalize, ["وفد", "قمة"]))
+"""Words for the thing an action brings (a delegation, a summit): the definite form (الوفد,
+القمة) names one already told of, or a party, or a peak, not the action."""
 _ACTIONS: dict[str, str] = {}
 for _group, _words in _RAW_ACTIONS.items():
     for _word in map(normalize, _words.split()):
         # Content terms keep the article (القبض) and an unknown word its conjunction
         # (وسيرافق): the lexicon holds those forms too.
-        forms = [_word] if _word.startswith("ال") else [_word, "ال" + _word]
+        forms = (
+            [_word] if _word.startswith("ال") or _word in _NAMES_A_THING else [_word, "ال" + _word]
+        )
         forms += [prefix + form for prefix in ("و", "ف", "ل", "ب") for form in forms]
         for _form in forms:
             _ACTIONS.setdefault(_form, _group)
@@ -166,6 +171,14 @@ _DEMANDS = _normalized(
 )
 """Before an action, it is asked for, not done (يطالبون بإقالة, للمطالبة بوقف): no event."""
 _DEMAND_REACH = 6
+_PROPOSED = _normalized(
+    "مشاورات ومشاورات مساعي ومساعي جهود وجهود محاولات ومحاولات خطة وخطة خطط مقترح ومقترح "
+    "مقترحات اقتراح واقتراح اقتراحات مبادرة ومبادرة مشروع ومشروع إمكانية وإمكانية احتمال "
+    "احتمالات فكرة دعوى ودعوى دعاوى"
+)
+"""Right before an action, it is proposed or sought, not done (مشاورات تشكيل الحكومة, دعوى
+وقف تنفيذ القرار, مقترح إلغاء): no event."""
+_PROPOSED_REACH = 2
 _ONGOING = _normalized("جاري وجاري جارى وجارى وجار")
 """Before actions, they are under way, not done (وجاري ضبط المتهمين, وجارٍ التعرف على هوية
 ...): no event until one is reported done. It governs the rest of its sentence: it opens the
@@ -576,6 +589,7 @@ def _asserted_in(original: str) -> frozenset[str]:
             _NEGATIONS.isdisjoint(before)
             and (not before or _term_or_empty(before[-1]) not in _REFERENCES)
             and _DEMANDS.isdisjoint(words[max(0, index - _DEMAND_REACH) : index])
+            and _PROPOSED.isdisjoint(words[max(0, index - _PROPOSED_REACH) : index])
             and _ONGOING.isdisjoint(words[:index])
         ):
             asserted.add(action)
@@ -608,19 +622,28 @@ _REFERENCE_TERMS = _REFERENCES | {_term_or_empty(word) for word in _REFERENCES} 
 """A sentence holding none of these names no case (as content terms)."""
 _NEGATION_PATTERN = re.compile(r"(?<!\S)[وفب]?(?:لم|لا|ليس|ليست|عدم|دون|بدون)(?!\S)")
 """A sentence without these words negates no action (in its original spelling)."""
-_NOT_DONE_PATTERN = re.compile(r"(?:طالب|مطالب|دعا|دعت|يدعو|تدعو|يدعون|دعوا|ناشد|يناشد|تناشد|جار)")
-"""A sentence without these letters asks for nothing and says nothing is under way
-(``_DEMANDS``, ``_ONGOING``; in its original spelling)."""
+_NOT_DONE_PATTERN = re.compile(
+    r"(?:طالب|مطالب|دعا|دعت|يدعو|تدعو|يدعون|دعوا|دعو[ىي]|دعاو|ناشد|يناشد|تناشد|جار|مشاورات|مساعي"
+    r"|جهود|محاولات|خط[ةط]|مقترح|اقتراح|مبادر|مشروع|إمكاني|امكاني|احتمال|فكرة)"
+)
+"""A sentence without these letters asks for, proposes and says under way nothing
+(``_DEMANDS``, ``_PROPOSED``, ``_ONGOING``; in its original spelling)."""
 _IDIOMS = re.compile(
     r"(?:رفض|يرفض|طلب|فضل)[تا]?\s+(?:عدم\s+)?(?:ذكر|الكشف\s+عن|الإفصاح\s+عن|الافصاح\s+عن|نشر)"
     r"\s+(?:اسم|هويت)\S*"
     r"|(?<!\S)\S{0,2}ضبط\s+(?:النفس|الأسعار|الاسعار|الأسواق|الاسواق)"
+    r"|(?<!\S)\S{0,2}تشكيل\s+عصاب\S*"
+    r"|(?<!\S)\S{0,2}(?:إغلاق|اغلاق)\s+(?:تعاملات|التعاملات|جلسة|الجلسة|جلسات|التداول|تداولات|السوق|البورصة)"
+    r"|(?:عند|سعر|مستوى|مستويات|قبيل)\s+(?:الإغلاق|الاغلاق)"
+    r"|(?<!\S)\S?(?:أغلق|اغلق|يغلق)\S{0,2}\s+(?:(?:ال)?(?:مؤشر|سهم|أسهم|اسهم|بورصة)\S*"
+    r"|(?:على|عند|قرب)\s+(?:تراجع|ارتفاع|انخفاض|صعود|هبوط|مستوى))"
     r"|(?<!\S)\S?(?:وصل|يصل|تصل)\S{0,2}\s+(?:عدد|حجم|نسب|إجمالي|اجمالي|قيمة|قيمه|سعر|أسعار|اسعار"
-    r"|إلي?ه|الي?ه|لها|له|إليها|اليها|إليهم|اليهم|إلى\s+(?:حد|درجة|مرحلة|\d)|الى\s+(?:حد|درجة|مرحلة|\d))"
+    r"|إلي?ه|الي?ه|لها|له|إليها|اليها|إليهم|اليهم|(?:إلى|الى)\s+(?:حد|درجة|مرحلة|(?:حوالي\s+|حوالى\s+|نحو\s+)?\d))"
 )
 """Action words in set phrases: مصدر رفض ذكر اسمه (a source who declined to be named) is no
 refusal and no identification, ضبط النفس (restraint) and ضبط الأسعار (price control) no
-arrest, وصل عدد / وصلت إليه (a number or a state reached) no arrival."""
+arrest, وصل عدد / وصلت إليه (a number or a state reached) no arrival, تشكيل عصابي (a gang)
+no committee, إغلاق التعاملات (the market's close) no closure."""
 _CAUSE_PATTERN = re.compile(r"(?<!\S)و?(?:بسبب|نتيجة|نتيجه|جراء|جرّاء|بفعل)(?!\S)")
 
 

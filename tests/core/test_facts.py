@@ -201,3 +201,23 @@ def test_the_martyrs_remembered_are_no_incident_and_a_death_is() -> None:
     assert not remembered.is_development
     killed = judge_political(["وقال المتحدث باسم جبهة المعارضة إن الحوار توقف بعد مقتل متظاهر."])
     assert killed.new_sentences[0].facts["event"] == ["مقتل"]
+
+
+def test_an_action_proposed_or_sought_is_no_event() -> None:
+    talks = judge_political(["وأجرت جبهة المعارضة مشاورات تشكيل حكومة ائتلافية بعد رفض الحوار."])
+    assert not talks.is_development
+    formed = judge_political(["وأعلنت جبهة المعارضة تشكيل حكومة ظل بعد رفض الحوار مع الرئاسة."])
+    assert formed.new_sentences[0].facts["event"] == ["تشكيل"]
+
+
+def test_words_for_a_gang_a_known_delegation_and_a_market_close_are_no_actions() -> None:
+    gang = judge_political(["وضبطت الشرطة تشكيل عصابي سرق مقر جبهة المعارضة قبل الحوار."])
+    assert gang.new_sentences[0].facts["event"] == ["ضبطت"]
+    delegation = judge_political(
+        ["وقال المتحدث باسم جبهة المعارضة إن الوفد عرض على الرئاسة شروط الحوار."]
+    )
+    assert not delegation.is_development
+    market = judge_political(
+        ["وأغلق مؤشر البورصة على تراجع بعد رفض جبهة المعارضة الحوار مع الرئاسة."]
+    )
+    assert not market.is_development
