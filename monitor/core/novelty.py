@@ -633,6 +633,7 @@ _IDIOMS = re.compile(
     r"\s+(?:اسم|هويت)\S*"
     r"|(?<!\S)\S{0,2}ضبط\s+(?:النفس|الأسعار|الاسعار|الأسواق|الاسواق)"
     r"|(?<!\S)\S{0,2}تشكيل\s+عصاب\S*"
+    r"|(?:مركز|غرف\S?|قسم|أقسام|اقسام|مستشفى|مستشفي|طب|العمليات|عمليات)\s+(?:و|ال|وال)?طوار[ئء]\S*"
     r"|(?<!\S)\S{0,2}(?:إغلاق|اغلاق)\s+(?:تعاملات|التعاملات|جلسة|الجلسة|جلسات|التداول|تداولات|السوق|البورصة)"
     r"|(?:عند|سعر|مستوى|مستويات|قبيل)\s+(?:الإغلاق|الاغلاق)"
     r"|(?<!\S)\S?(?:أغلق|اغلق|يغلق)\S{0,2}\s+(?:(?:ال)?(?:مؤشر|سهم|أسهم|اسهم|بورصة)\S*"
@@ -643,7 +644,7 @@ _IDIOMS = re.compile(
 """Action words in set phrases: مصدر رفض ذكر اسمه (a source who declined to be named) is no
 refusal and no identification, ضبط النفس (restraint) and ضبط الأسعار (price control) no
 arrest, وصل عدد / وصلت إليه (a number or a state reached) no arrival, تشكيل عصابي (a gang)
-no committee, إغلاق التعاملات (the market's close) no closure."""
+no committee, مركز الطوارئ (an emergency centre) no state of emergency, إغلاق التعاملات (the market's close) no closure."""
 _CAUSE_PATTERN = re.compile(r"(?<!\S)و?(?:بسبب|نتيجة|نتيجه|جراء|جرّاء|بفعل)(?!\S)")
 
 

@@ -221,3 +221,12 @@ def test_words_for_a_gang_a_known_delegation_and_a_market_close_are_no_actions()
         ["وأغلق مؤشر البورصة على تراجع بعد رفض جبهة المعارضة الحوار مع الرئاسة."]
     )
     assert not market.is_development
+
+
+def test_an_emergency_centre_is_no_state_of_emergency() -> None:
+    centre = judge_political(
+        ["وقال مركز العمليات والطوارئ إن جبهة المعارضة رفضت الحوار مع الرئاسة."]
+    )
+    assert not centre.is_development
+    declared = judge_political(["وأعلنت الرئاسة حالة الطوارئ بعد رفض جبهة المعارضة الحوار."])
+    assert declared.new_sentences[0].facts["event"] == ["الطوارء"]
