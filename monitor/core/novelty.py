@@ -183,6 +183,9 @@ _ONGOING = _normalized("جاري وجاري جارى وجارى وجار")
 """Before actions, they are under way, not done (وجاري ضبط المتهمين, وجارٍ التعرف على هوية
 ...): no event until one is reported done. It governs the rest of its sentence: it opens the
 closing clause of a police statement."""
+_THE_INCIDENT = _normalized("الحادث الحادثة الواقعة الكارثة الفاجعة المأساة")
+"""In an article of the story, "the incident" is the story's: a sentence naming it is about
+the story (وأعلن وزير الطيران تشكيل لجنة للتحقيق في الحادث)."""
 _CAUSES = _normalized("بسبب وبسبب نتيجة نتيجه جراء بفعل")
 """Words that give a cause (بسبب ماس كهربائي, نتيجة انفجار اسطوانة غاز): a story that learns
 why something happened has changed."""
@@ -458,6 +461,7 @@ def assess_novelty(
             index == TITLE_INDEX
             or bool(core.intersection(entities))
             or len(strong_terms.intersection(fingerprint)) >= RELEVANT_SHARED_TERMS
+            or not _THE_INCIDENT.isdisjoint(text.terms)
         )
         # A sentence naming nothing continues the previous one ("وقال إن البلدين ...").
         if not relevant and not entities and previous_relevant:
@@ -632,7 +636,7 @@ _IDIOMS = re.compile(
     r"(?:رفض|يرفض|طلب|فضل)[تا]?\s+(?:عدم\s+)?(?:ذكر|الكشف\s+عن|الإفصاح\s+عن|الافصاح\s+عن|نشر)"
     r"\s+(?:اسم|هويت)\S*"
     r"|(?<!\S)\S{0,2}ضبط\s+(?:النفس|الأسعار|الاسعار|الأسواق|الاسواق)"
-    r"|(?<!\S)\S{0,2}تشكيل\s+عصاب\S*"
+    r"|(?<!\S)\S{0,2}تشكيل\s+(?:ال)?عصاب\S*"
     r"|(?:مركز|غرف\S?|قسم|أقسام|اقسام|مستشفى|مستشفي|طب|العمليات|عمليات)\s+(?:و|ال|وال)?طوار[ئء]\S*"
     r"|(?<!\S)\S{0,2}(?:إغلاق|اغلاق)\s+(?:تعاملات|التعاملات|جلسة|الجلسة|جلسات|التداول|تداولات|السوق|البورصة)"
     r"|(?:عند|سعر|مستوى|مستويات|قبيل)\s+(?:الإغلاق|الاغلاق)"

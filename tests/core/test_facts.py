@@ -211,7 +211,7 @@ def test_an_action_proposed_or_sought_is_no_event() -> None:
 
 
 def test_words_for_a_gang_a_known_delegation_and_a_market_close_are_no_actions() -> None:
-    gang = judge_political(["وضبطت الشرطة تشكيل عصابي سرق مقر جبهة المعارضة قبل الحوار."])
+    gang = judge_political(["وضبطت الشرطة التشكيل العصابي الذي سرق مقر جبهة المعارضة قبل الحوار."])
     assert gang.new_sentences[0].facts["event"] == ["ضبطت"]
     delegation = judge_political(
         ["وقال المتحدث باسم جبهة المعارضة إن الوفد عرض على الرئاسة شروط الحوار."]
@@ -230,3 +230,8 @@ def test_an_emergency_centre_is_no_state_of_emergency() -> None:
     assert not centre.is_development
     declared = judge_political(["وأعلنت الرئاسة حالة الطوارئ بعد رفض جبهة المعارضة الحوار."])
     assert declared.new_sentences[0].facts["event"] == ["الطوارء"]
+
+
+def test_a_sentence_naming_the_incident_is_about_the_story() -> None:
+    committee = judge(["وأعلن وزير الطيران المدني تشكيل لجنة للتحقيق في الحادث."])
+    assert committee.new_sentences[0].facts["event"] == ["تشكيل"]
