@@ -235,3 +235,10 @@ def test_an_emergency_centre_is_no_state_of_emergency() -> None:
 def test_a_sentence_naming_the_incident_is_about_the_story() -> None:
     committee = judge(["وأعلن وزير الطيران المدني تشكيل لجنة للتحقيق في الحادث."])
     assert committee.new_sentences[0].facts["event"] == ["تشكيل"]
+
+
+def test_an_action_threatened_or_set_as_a_condition_is_no_event() -> None:
+    threat = judge_political(["وهددت جبهة المعارضة بالانسحاب من الحوار مع الرئاسة."])
+    assert threat.new_sentences[0].facts["event"] == ["هددت"]
+    condition = judge_political(["وقالت جبهة المعارضة إن الحوار مع الرئاسة مرهون بإقالة الحكومة."])
+    assert not condition.is_development
