@@ -26,6 +26,7 @@ import math
 import operator
 from collections import Counter
 from dataclasses import dataclass, field
+from importlib import resources
 from itertools import chain, compress, repeat
 from operator import add, itemgetter, mul, truediv
 from sys import intern
@@ -40,6 +41,7 @@ from monitor.core.counts import count_markers
 from monitor.core.entities import entities_at, entity_weight, word_facts
 from monitor.core.memo import remember
 from monitor.core.terms import NO_TERM_HASH, document_frequencies, idf, idf_table, term_hash
+from monitor.tablecache import cached_arrays
 
 __all__ = [
     "ArticleFeatures",
@@ -381,18 +383,34 @@ _GRAM_IDF: tuple[npt.NDArray[np.uint32], npt.NDArray[np.float64], float] | None 
 
 def gram_idf_table() -> tuple[npt.NDArray[np.uint32], npt.NDArray[np.float64], float]:
     """(sorted gram hashes, their IDF, the IDF of an unseen gram), from the bundled word
-    document frequencies (a gram is in at most as many documents as the words holding it)."""
+    document frequencies (a gram is in at most as many documents as the words holding it).
+
+    The grams' document frequencies take 1.3 s of Python to count: they are kept on disk
+    between runs (``monitor.tablecache``, keyed by the bundled table's bytes)."""
     global _GRAM_IDF
     if _GRAM_IDF is None:
-        documents, frequencies = document_frequencies()
-        df: dict[int, int] = {}
-        for word, count in frequencies.items():
-            for gram in _gram_hashes(word):
-                df[gram] = df.get(gram, 0) + count
-        known = np.array(sorted(df), dtype=np.uint32)
-        counts = np.minimum(np.array([df[g] for g in known.tolist()], dtype=np.float64), documents)
+        documents, _ = document_frequencies()
+        source = resources.files("monitor.data").joinpath("df.json").read_bytes()
+        table = cached_arrays("gram_df", _GRAM_TABLE_VERSION + source, _gram_document_counts)
+        known, df = table["grams"].astype(np.uint32), table["documents"].astype(np.int64)
+        counts = np.minimum(df.astype(np.float64), documents)
         _GRAM_IDF = (known, np.log((documents + 1) / (counts + 1)), math.log(documents + 1))
     return _GRAM_IDF
+
+
+_GRAM_TABLE_VERSION = f"xxh32 of ' term ' {GRAM_SIZES}-grams, per word once, v1|".encode()
+"""How ``_gram_document_counts`` derives its table: part of its cache key."""
+
+
+def _gram_document_counts() -> dict[str, npt.NDArray[np.generic]]:
+    """Sorted gram hashes and, per gram, the documents holding a word that holds it."""
+    _, frequencies = document_frequencies()
+    df: dict[int, int] = {}
+    for word, count in frequencies.items():
+        for gram in _gram_hashes(word):
+            df[gram] = df.get(gram, 0) + count
+    known = np.array(sorted(df), dtype=np.uint32)
+    return {"grams": known, "documents": np.array([df[g] for g in known.tolist()], np.int64)}
 
 
 _WORD_KEYS: dict[str, int] = {}
