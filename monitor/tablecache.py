@@ -60,7 +60,7 @@ def cached_arrays(name: str, key: bytes, compute: Callable[[], Arrays]) -> Array
         fd, temporary = tempfile.mkstemp(dir=path.parent, suffix=".tmp")
         try:
             with os.fdopen(fd, "wb") as sink:
-                np.savez(sink, **arrays)
+                np.savez(sink, **arrays)  # type: ignore[arg-type]
             os.replace(temporary, path)
         except BaseException:
             Path(temporary).unlink(missing_ok=True)
