@@ -115,6 +115,12 @@ class SentenceText:
     markers: list[str]
     """Its numbers and weekday/month names (``DATE_WORDS``), in order: the dated facts; then
     its counts (``monitor.core.counts``: ``#death:19``)."""
+    actions: list[str] | None = None
+    """The actions it reports as done, read with its original spelling
+    (``monitor.core.novelty.read_sentences``, by the prep workers); None: not read yet (the
+    story stage reads them when it needs them)."""
+    background: bool | None = None
+    """Whether it recalls what happened before (``read_sentences``); None: not read yet."""
 
 
 @dataclass(slots=True)
