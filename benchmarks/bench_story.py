@@ -27,9 +27,9 @@ from pathlib import Path
 from typing import Any
 
 from monitor.commands.replay import read_articles
-from monitor.core.analysis import match_texts
+from monitor.core.analysis import match_texts, read_article
 from monitor.core.records import CleanArticle, FingerprintedArticle, RawArticle
-from monitor.core.stories import ArticleFeatures, article_features, lookup_keys
+from monitor.core.stories import ArticleFeatures, analyse, features_of, lookup_keys
 from monitor.lifecycle import tune_gc
 from monitor.pipeline import Pipeline
 from monitor.settings import Settings
@@ -55,7 +55,8 @@ async def prepare(path: Path) -> list[Input]:
         if item.kind == "exact":
             inputs.append((item, None, None))
             continue
-        features = article_features(*match_texts(item.article))
+        # As a prep worker does (``monitor.workers``): analysed and read there.
+        features = features_of(read_article(item.article, analyse(*match_texts(item.article))))
         inputs.append((item, features, lookup_keys(features)))
     return inputs
 

@@ -47,6 +47,7 @@ from collections.abc import Iterable, Iterator
 from multiprocessing.connection import Connection
 from typing import Any
 
+from monitor.core.analysis import read_article
 from monitor.core.arabic import tokens
 from monitor.core.boilerplate import TemplateLines
 from monitor.core.clean import PreparedArticle
@@ -481,7 +482,7 @@ class Worker:
                     # stage (with the texts it needs), which computes them only if not.
                     analysis = (fingerprint, None, None)
                 else:
-                    features = features_of(analyse_tokens(token_lists))
+                    features = features_of(read_article(article, analyse_tokens(token_lists)))
                     analysis = (fingerprint, features, lookup_keys(features))
                     for name, empty in _ANALYSED.items():
                         setattr(article, name, empty)

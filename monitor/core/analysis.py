@@ -31,8 +31,10 @@ from __future__ import annotations
 import sys
 from array import array
 from binascii import a2b_base64, b2a_base64
+from typing import Any
 
 from monitor.core.arabic import normalize
+from monitor.core.novelty import read_sentences
 from monitor.core.records import ArticleAnalysis, CleanArticle
 from monitor.core.stories import (
     ArticleFeatures,
@@ -48,6 +50,7 @@ __all__ = [
     "match_texts",
     "pack_hashes",
     "pack_sketch",
+    "read_article",
     "text_from_record",
     "unpack_hashes",
     "unpack_sketch",
@@ -113,30 +116,54 @@ def unpack_sketch(packed: str) -> dict[int, float]:
 
 
 def analysis_record(text: ArticleText) -> ArticleAnalysis:
-    """The record form of an analysed article (title first), with its character sketch."""
+    """The record form of an analysed article (title first), with its character sketch and,
+    when every row was read (``read_article``), novelty's reading of each row."""
     rows = [text.title, *text.sentences]
+    actions: list[list[str]] | None = []
+    background: list[bool] | None = []
+    for row in rows:
+        if row.actions is None or row.background is None:
+            actions = background = None
+            break
+        actions.append(row.actions)  # type: ignore[union-attr]
+        background.append(row.background)  # type: ignore[union-attr]
     return ArticleAnalysis.model_construct(
         terms=[" ".join(row.terms) for row in rows],
         hashes=[pack_hashes(row.fingerprint) for row in rows],
         entities=[row.entities for row in rows],
         markers=[row.markers for row in rows],
         sketch=pack_sketch(text_sketch(text)),
+        actions=actions,
+        background=background,
     )
+
+
+def read_article(article: CleanArticle, text: ArticleText) -> ArticleText:
+    """``text`` (the analysis of ``article``) with novelty's reading of each sentence from its
+    original spelling (``monitor.core.novelty.read_sentences``): work of the article alone,
+    done where the work is shared rather than by the single story process."""
+    read_sentences([article.title, *article.sentences], [text.title, *text.sentences])
+    return text
 
 
 def text_from_record(record: ArticleAnalysis) -> ArticleText:
     """The analysed article a record describes (``ValueError`` if its columns disagree or a
     row's hashes are not packed hashes)."""
-    columns = (record.terms, record.hashes, record.entities, record.markers)
-    if len({len(column) for column in columns}) != 1 or not record.terms:
+    columns: list[list[Any]] = [record.terms, record.hashes, record.entities, record.markers]
+    readings: list[list[Any]] = [c for c in (record.actions, record.background) if c is not None]
+    if len({len(column) for column in columns + readings}) != 1 or not record.terms:
         raise ValueError(
             "analysis columns differ in length or are empty: "
-            f"{[len(column) for column in columns]} rows of terms, hashes, entities, markers"
+            f"{[len(column) for column in columns]} rows of terms, hashes, entities, markers, "
+            f"{[len(column) for column in readings]} of actions and background read"
         )
     rows = [
         SentenceText(terms.split(), entities, unpack_hashes(hashes), markers)
         for terms, hashes, entities, markers in zip(*columns, strict=True)
     ]
+    if record.actions is not None and record.background is not None:
+        for row, actions, background in zip(rows, record.actions, record.background, strict=True):
+            row.actions, row.background = actions, background
     return ArticleText(rows[0], rows[1:])
 
 

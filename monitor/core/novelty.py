@@ -52,6 +52,7 @@ __all__ = [
     "assess_novelty",
     "fingerprint_of",
     "merge_reported",
+    "read_sentences",
     "record_reported",
     "sentence_fingerprint",
 ]
@@ -554,6 +555,8 @@ for _action in _ACTIONS:
 def _sentence_actions(original: str | None, text: SentenceText) -> list[str]:
     """The actions a sentence reports as done (``_asserted_actions`` when its original
     spelling is known), less the words of an organisation's name it holds."""
+    if text.actions is not None and original is not None:
+        return text.actions  # read by a prep worker (``read_sentences``)
     actions = _actions(text.terms) if original is None else _asserted_actions(original, text.terms)
     return _unnamed(actions, text.entities)
 
@@ -691,6 +694,21 @@ def _is_background(original: str) -> bool:
     return first[0] in _BACKGROUND
 
 
+def _recalls(original: str, text: SentenceText) -> bool:
+    """``_is_background(original)``, as a prep worker read it when it did."""
+    return _is_background(original) if text.background is None else text.background
+
+
+def read_sentences(originals: list[str], analysed: list[SentenceText]) -> None:
+    """Read what novelty reads of each sentence alone (the actions it reports as done,
+    whether it recalls background) into its ``SentenceText``, so that the story stage (one
+    process) does not: prep workers call it with the title and sentences as written,
+    aligned with ``analysed``. Rows beyond ``originals`` stay unread."""
+    for original, text in zip(originals, analysed, strict=False):
+        text.actions = _sentence_actions(original, text)
+        text.background = _is_background(original)
+
+
 def _facts(
     original: str,
     text: SentenceText,
@@ -712,7 +730,7 @@ def _facts(
     if counts:
         facts["count"] = counts
     terms = text.terms
-    if _REACTIONS.intersection(terms) or _is_background(original):
+    if _REACTIONS.intersection(terms) or _recalls(original, text):
         return facts
     actions = _sentence_actions(original, text)
     planned = _is_planned(terms)
@@ -762,7 +780,7 @@ def record_reported(
     markers: list[str] = []
     for row, text in enumerate(analysed):
         markers += text.markers
-        if originals is not None and row < len(originals) and _is_background(originals[row]):
+        if originals is not None and row < len(originals) and _recalls(originals[row], text):
             continue
         table = _PLAN_MARKERS if _is_planned(text.terms) else _ACTION_MARKERS
         actions = _sentence_actions(

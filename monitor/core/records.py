@@ -171,6 +171,17 @@ class ArticleAnalysis(_Record):
         "64-bit float little-endian integers and floats, in order, base64; none: the story "
         "stage computes it.",
     )
+    actions: list[list[str]] | None = Field(
+        default=None,
+        description="Per row, the actions (lexicon terms of ``monitor.core.novelty``) it "
+        "reports as done, read with its original spelling (``novelty.read_sentences``); none: "
+        "the story stage reads them.",
+    )
+    background: list[bool] | None = Field(
+        default=None,
+        description="Per row, whether it recalls what happened before "
+        "(``novelty.read_sentences``); none: the story stage reads it.",
+    )
 
 
 _NEVER_READ = {"paragraphs", "match_text", "removed", "guid", "feed", "fetched"}

@@ -26,7 +26,8 @@ import math
 import operator
 from collections import Counter
 from dataclasses import dataclass, field
-from itertools import chain, compress, repeat
+from importlib import resources
+from itertools import chain, compress, islice, repeat, takewhile
 from operator import add, itemgetter, mul, truediv
 from sys import intern
 from typing import Any
@@ -40,6 +41,7 @@ from monitor.core.counts import count_markers
 from monitor.core.entities import entities_at, entity_weight, word_facts
 from monitor.core.memo import remember
 from monitor.core.terms import NO_TERM_HASH, document_frequencies, idf, idf_table, term_hash
+from monitor.tablecache import cached_arrays
 
 __all__ = [
     "ArticleFeatures",
@@ -48,6 +50,7 @@ __all__ = [
     "SentenceText",
     "Similarity",
     "StoryState",
+    "Weighing",
     "absorb_story",
     "analyse",
     "analyse_sentence",
@@ -62,7 +65,9 @@ __all__ = [
     "raw_similarity",
     "similarity",
     "term_hashes",
+    "terms_of",
     "text_sketch",
+    "weighing_of",
 ]
 
 BODY_WEIGHT = 0.6
@@ -113,6 +118,12 @@ class SentenceText:
     markers: list[str]
     """Its numbers and weekday/month names (``DATE_WORDS``), in order: the dated facts; then
     its counts (``monitor.core.counts``: ``#death:19``)."""
+    actions: list[str] | None = None
+    """The actions it reports as done, read with its original spelling
+    (``monitor.core.novelty.read_sentences``, by the prep workers); None: not read yet (the
+    story stage reads them when it needs them)."""
+    background: bool | None = None
+    """Whether it recalls what happened before (``read_sentences``); None: not read yet."""
 
 
 @dataclass(slots=True)
@@ -163,6 +174,33 @@ def analyse_tokens(token_lists: list[list[str]]) -> ArticleText:
 
 
 @dataclass(slots=True)
+class Weighing:
+    """What ``monitor.core.weights`` reads of an article's features to weigh them with the
+    stream's term counts, worked out from the fixed tables with the features (by the prep
+    workers), so that the story stage only looks up the running counts."""
+
+    __reduce__ = _by_fields
+
+    terms: list[str]
+    """The vector's keys whose weight follows the stream (words with a positive fixed IDF),
+    in the vector's order."""
+    fixed: list[float]
+    """Their fixed IDF (``idf_table``)."""
+    seen: list[int]
+    """Their background document frequency + 1."""
+    title_terms: list[str]
+    """The title's keys that are words, in its order."""
+    title_seen: list[int]
+    """Their background document frequency + 1."""
+    counted: list[str]
+    """The terms the article adds to the stream's counts (``weights.counted_terms``)."""
+    word_keys: list[int]
+    """The sketch key of each vector key, in the vector's order (``_word_key``)."""
+    chars_from: int
+    """Where the character half of ``ArticleFeatures.sketch`` starts (its word half first)."""
+
+
+@dataclass(slots=True)
 class ArticleFeatures:
     __reduce__ = _by_fields
 
@@ -176,6 +214,8 @@ class ArticleFeatures:
     text: ArticleText
     sketch: dict[int, float] = field(default_factory=dict)
     """Unit-length character n-gram vector of the title and lead (``char_sketch``)."""
+    weighing: Weighing | None = None
+    """How to weigh it with the stream's counts (``weighing_of``); None: worked out then."""
 
 
 @dataclass(slots=True)
@@ -316,7 +356,7 @@ def features_of(text: ArticleText, chars: dict[int, float] | None = None) -> Art
     for key in title_entity_list:
         title["@" + key] = entity_weight(key) * ENTITY_BOOST
     unit_vector = _unit(_top(vector, ARTICLE_FEATURES))
-    return ArticleFeatures(
+    features = ArticleFeatures(
         vector=unit_vector,
         title=title,
         entities=entities,
@@ -324,6 +364,43 @@ def features_of(text: ArticleText, chars: dict[int, float] | None = None) -> Art
         text=text,
         sketch=_article_sketch(unit_vector, text_sketch(text) if chars is None else chars),
     )
+    features.weighing = weighing_of(features)
+    return features
+
+
+def weighing_of(features: ArticleFeatures) -> Weighing:
+    """What weighing ``features`` with the stream's counts reads of them (``Weighing``)."""
+    idf_of, unseen = idf_table()
+    _, frequencies = document_frequencies()
+    vector, title, sketch = features.vector, features.title, features.sketch
+    terms = [key for key in vector if key[:1] != "@" and idf_of.get(key, unseen) > 0]
+    title_terms = [key for key in title if key[:1] != "@"]
+    remember(_WORD_KEYS, list(vector), _word_key, _GRAMS_MAX)
+    return Weighing(
+        terms=terms,
+        fixed=[idf_of.get(key, unseen) for key in terms],
+        seen=[frequencies.get(key, 0) + 1 for key in terms],
+        title_terms=title_terms,
+        title_seen=[frequencies.get(key, 0) + 1 for key in title_terms],
+        # Distinct, in order: the vector's words, then the title's (entity keys start "@").
+        counted=list(dict.fromkeys(chain(terms_of(vector), title_terms))),
+        word_keys=list(map(_WORD_KEYS.__getitem__, vector)),
+        chars_from=_chars_from(sketch),
+    )
+
+
+def _chars_from(sketch: dict[int, float]) -> int:
+    """Where the character half of an article's sketch starts: after its word half (as
+    ``_article_sketch`` builds it), else -1 (the halves interleave: read key by key)."""
+    words = sum(1 for _ in takewhile(_WORD_KEY_OFFSET.__le__, sketch))
+    if any(key >= _WORD_KEY_OFFSET for key in islice(sketch, words, None)):
+        return -1
+    return words
+
+
+def terms_of(vector: dict[str, float]) -> list[str]:
+    """The keys of ``vector`` that are words (not ``@entity`` keys), in order."""
+    return [key for key in vector if key[:1] != "@"]
 
 
 _GRAMS: dict[str, npt.NDArray[np.uint32]] = {}
@@ -381,18 +458,34 @@ _GRAM_IDF: tuple[npt.NDArray[np.uint32], npt.NDArray[np.float64], float] | None 
 
 def gram_idf_table() -> tuple[npt.NDArray[np.uint32], npt.NDArray[np.float64], float]:
     """(sorted gram hashes, their IDF, the IDF of an unseen gram), from the bundled word
-    document frequencies (a gram is in at most as many documents as the words holding it)."""
+    document frequencies (a gram is in at most as many documents as the words holding it).
+
+    The grams' document frequencies take 1.3 s of Python to count: they are kept on disk
+    between runs (``monitor.tablecache``, keyed by the bundled table's bytes)."""
     global _GRAM_IDF
     if _GRAM_IDF is None:
-        documents, frequencies = document_frequencies()
-        df: dict[int, int] = {}
-        for word, count in frequencies.items():
-            for gram in _gram_hashes(word):
-                df[gram] = df.get(gram, 0) + count
-        known = np.array(sorted(df), dtype=np.uint32)
-        counts = np.minimum(np.array([df[g] for g in known.tolist()], dtype=np.float64), documents)
+        documents, _ = document_frequencies()
+        source = resources.files("monitor.data").joinpath("df.json").read_bytes()
+        table = cached_arrays("gram_df", _GRAM_TABLE_VERSION + source, _gram_document_counts)
+        known, df = table["grams"].astype(np.uint32), table["documents"].astype(np.int64)
+        counts = np.minimum(df.astype(np.float64), documents)
         _GRAM_IDF = (known, np.log((documents + 1) / (counts + 1)), math.log(documents + 1))
     return _GRAM_IDF
+
+
+_GRAM_TABLE_VERSION = f"xxh32 of ' term ' {GRAM_SIZES}-grams, per word once, v1|".encode()
+"""How ``_gram_document_counts`` derives its table: part of its cache key."""
+
+
+def _gram_document_counts() -> dict[str, npt.NDArray[np.generic]]:
+    """Sorted gram hashes and, per gram, the documents holding a word that holds it."""
+    _, frequencies = document_frequencies()
+    df: dict[int, int] = {}
+    for word, count in frequencies.items():
+        for gram in _gram_hashes(word):
+            df[gram] = df.get(gram, 0) + count
+    known = np.array(sorted(df), dtype=np.uint32)
+    return {"grams": known, "documents": np.array([df[g] for g in known.tolist()], np.int64)}
 
 
 _WORD_KEYS: dict[str, int] = {}
@@ -425,18 +518,27 @@ def _article_sketch(vector: dict[str, float], chars: dict[int, float]) -> dict[i
     return sketch
 
 
-def resketch(sketch: dict[int, float], vector: dict[str, float]) -> dict[int, float]:
-    """``sketch`` with its word half taken from ``vector`` (a reweighted unit vector) and
-    its character half kept."""
+def resketch(
+    sketch: dict[int, float], vector: dict[str, float], weighing: Weighing | None = None
+) -> dict[int, float]:
+    """``sketch`` with its word half taken from ``vector`` (a reweighted unit vector, its
+    keys those the sketch was made with) and its character half kept. ``weighing``: the
+    article's (``weighing_of``), when known: its word keys and where its characters start."""
     if not vector or not sketch:
         return sketch
-    chars = {gram: weight for gram, weight in sketch.items() if gram < _WORD_KEY_OFFSET}
-    remember(_WORD_KEYS, list(vector), _word_key, _GRAMS_MAX)
+    if weighing is not None and weighing.chars_from >= 0:
+        chars = dict(islice(sketch.items(), weighing.chars_from, None))
+        word_keys: list[int] = weighing.word_keys
+    else:
+        chars = {gram: weight for gram, weight in sketch.items() if gram < _WORD_KEY_OFFSET}
+        remember(_WORD_KEYS, list(vector), _word_key, _GRAMS_MAX)
+        word_keys = list(map(_WORD_KEYS.__getitem__, vector))
     if not chars:
-        words: dict[Any, float] = {_WORD_KEYS[key]: weight for key, weight in vector.items()}
+        words: dict[Any, float] = dict(zip(word_keys, vector.values(), strict=True))
         return _unit(words)  # type: ignore[return-value]
-    for key, weight in vector.items():
-        chars[_WORD_KEYS[key]] = weight * _HALF
+    # The same products, set in the same order (a repeated key keeps its first place and
+    # its last weight), in C.
+    chars.update(zip(word_keys, map(mul, vector.values(), repeat(_HALF)), strict=True))
     return chars
 
 

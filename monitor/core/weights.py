@@ -23,10 +23,10 @@ import math
 from collections.abc import Iterable
 from dataclasses import replace
 from itertools import filterfalse, repeat
-from operator import methodcaller, mul, truediv
+from operator import add, methodcaller, mul, sub, truediv
 
-from monitor.core.stories import ArticleFeatures, resketch
-from monitor.core.terms import document_frequencies, idf_table
+from monitor.core.stories import ArticleFeatures, resketch, weighing_of
+from monitor.core.terms import document_frequencies
 
 __all__ = ["TermCounts", "counted_terms"]
 
@@ -68,35 +68,55 @@ class TermCounts:
         """``features`` with term weights from this table (entity weights kept)."""
         if not self.documents:
             return features  # the background table alone: the weights they have
-        background, unseen = idf_table()
-        background_documents, frequencies = document_frequencies()
+        weighing = features.weighing
+        if weighing is None:
+            weighing = weighing_of(features)
+        background_documents, _ = document_frequencies()
         total = math.log(background_documents + self.documents + 1)
-        counts, log = self.counts, math.log
-        vector: dict[str, float] = {}
-        for key, weight in features.vector.items():
-            fixed = background.get(key, unseen)
-            if key[:1] != "@" and fixed > 0:
-                # The article's weight is (1 + log tf) * fixed IDF: swap in the running IDF.
-                weight *= (total - log(frequencies.get(key, 0) + counts.get(key, 0) + 1)) / fixed
-            vector[key] = weight
+        # Per word, its weight (1 + log tf) * fixed IDF with the running IDF swapped in:
+        # weight * ((total - log(background df + count + 1)) / fixed IDF), the operations of
+        # a loop over the vector mapped in C (the fixed parts come with the features).
+        counts = map(self.counts.get, weighing.terms, repeat(0))
+        running = map(sub, repeat(total), map(math.log, map(add, weighing.seen, counts)))
+        vector = dict(features.vector)
+        vector.update(
+            zip(
+                weighing.terms,
+                map(
+                    mul,
+                    map(features.vector.__getitem__, weighing.terms),
+                    map(truediv, running, weighing.fixed),
+                ),
+                strict=True,
+            )
+        )
         # The same products summed in the same order as a generator would, mapped in C.
         values = list(vector.values())
         norm = math.sqrt(sum(map(mul, values, values)))
         if norm:
             vector = dict(zip(vector, map(truediv, values, repeat(norm)), strict=True))
-        title = {
-            key: weight
-            if key[:1] == "@"
-            else total - log(frequencies.get(key, 0) + counts.get(key, 0) + 1)
-            for key, weight in features.title.items()
-        }
+        title = dict(features.title)
+        title_counts = map(self.counts.get, weighing.title_terms, repeat(0))
+        title.update(
+            zip(
+                weighing.title_terms,
+                map(sub, repeat(total), map(math.log, map(add, weighing.title_seen, title_counts))),
+                strict=True,
+            )
+        )
         return replace(
-            features, vector=vector, title=title, sketch=resketch(features.sketch, vector)
+            features,
+            vector=vector,
+            title=title,
+            sketch=resketch(features.sketch, vector, weighing),
+            weighing=None,  # of the weights before: not of these
         )
 
 
 def counted_terms(features: ArticleFeatures) -> list[str]:
     """The terms an article adds to ``TermCounts``: its top features' and title's words."""
+    if features.weighing is not None:
+        return features.weighing.counted
     # Filtered in C: entity keys are the ones starting with "@".
     terms = dict.fromkeys(filterfalse(_is_entity_key, features.vector))
     terms.update(dict.fromkeys(filterfalse(_is_entity_key, features.title)))

@@ -21,7 +21,7 @@ from collections.abc import Sequence
 
 from redis.exceptions import RedisError
 
-from monitor.core.analysis import analysis_record
+from monitor.core.analysis import analysis_record, read_article
 from monitor.core.duplicates import MatchResult, classify
 from monitor.core.fingerprint import (
     Fingerprint,
@@ -90,7 +90,8 @@ def _finish(
         min_shared=settings.fingerprint.min_shared,
     )
     if with_analysis and result.kind in _ANALYSED_KINDS:
-        result.analysis = analysis_record(analyse(article.match_title, article.match_sentences))
+        text = read_article(article, analyse(article.match_title, article.match_sentences))
+        result.analysis = analysis_record(text)
     result.article.trace["fingerprinted"] = time.time()
     labelled(DUPLICATES, result.kind, article.outlet).inc()
     return result

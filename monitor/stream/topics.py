@@ -6,7 +6,10 @@ models of ``monitor.core.records`` serialised as UTF-8 JSON; keys are UTF-8 stri
 ``fingerprinted`` records leave out the fields the story stage never reads (the normalised
 texts when the record carries its analysis, all text but the title for a copy:
 ``monitor.core.records.fingerprinted_omits``); those fields have defaults, so the model
-still reads them.
+still reads them. Their ``analysis`` (``ArticleAnalysis``) carries, besides each sentence's
+terms, hashes, entities and markers and the character sketch, novelty's reading of each
+sentence alone (``actions``, ``background``: optional columns, added 2026-12-07; a record
+without them is judged as before, the story stage reading the sentences itself).
 
 >>> TOPICS["raw"].name("monitor.")
 'monitor.raw'

@@ -7,12 +7,14 @@ from pathlib import Path
 
 import pytest
 
+from monitor.core import novelty
 from monitor.core.analysis import (
     analysis_record,
     features_from_record,
     match_texts,
     pack_hashes,
     pack_sketch,
+    read_article,
     text_from_record,
     unpack_hashes,
     unpack_sketch,
@@ -162,3 +164,40 @@ def test_fingerprinted_records_leave_out_what_the_story_stage_never_reads() -> N
     )
     assert received.article.match_sentences == article.match_sentences
     assert received.article.match_title == article.match_title
+
+
+@pytest.mark.parametrize("index", range(5))
+def test_the_sentence_reading_travels_and_is_what_the_story_stage_reads(index: int) -> None:
+    """Novelty's reading of each sentence alone (actions done, background), worked out by the
+    prep worker, reaches the story stage as computed there from the originals."""
+    article = seeds()[index]
+    text = read_article(article, analyse(article.match_title, article.match_sentences))
+    wire = FingerprintedArticle(
+        article=article, kind="new", analysis=analysis_record(text)
+    ).model_dump_json()
+    received = FingerprintedArticle.model_validate_json(wire).analysis
+    assert received is not None and received.actions is not None
+    rebuilt = text_from_record(received)
+    assert rebuilt == text
+    bare = analyse(article.match_title, article.match_sentences)
+    originals = [article.title, *article.sentences]
+    for original, read, unread in zip(originals, [rebuilt.title, *rebuilt.sentences],
+                                      [bare.title, *bare.sentences], strict=True):  # fmt: skip
+        assert unread.actions is None and unread.background is None
+        assert read.actions == novelty._sentence_actions(original, unread)
+        assert read.background == novelty._is_background(original)
+
+
+def test_a_record_without_the_reading_leaves_it_to_the_story_stage() -> None:
+    article = seeds()[0]
+    record = analysis_record(analyse(article.match_title, article.match_sentences))
+    assert record.actions is None and record.background is None
+    rebuilt = text_from_record(record)
+    assert all(row.actions is None for row in [rebuilt.title, *rebuilt.sentences])
+    read = analysis_record(
+        read_article(article, analyse(article.match_title, article.match_sentences))
+    )
+    assert read.actions is not None
+    read.background = read.background[:-1] if read.background else [True]
+    with pytest.raises(ValueError, match="differ"):
+        text_from_record(read)

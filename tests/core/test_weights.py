@@ -3,6 +3,8 @@ how common they are."""
 
 from __future__ import annotations
 
+import pytest
+
 from monitor.core.arabic import normalize
 from monitor.core.stories import article_features, new_story_state, similarity
 from monitor.core.weights import TermCounts, counted_terms
@@ -50,3 +52,29 @@ def test_stored_table_round_trip() -> None:
     again = TermCounts.from_table(table)
     assert again.documents == 2 and again.counts == {"منطاد": 2, "الاقصر": 1}
     assert again.idf("منطاد") == counts.idf("منطاد")
+
+
+def test_weighing_worked_out_beforehand_gives_the_weights_of_working_it_out_then() -> None:
+    """The prep workers ship what weighing reads (``Weighing``); without it, the story stage
+    works it out, to the same bits and in the same order."""
+    from dataclasses import replace
+
+    from monitor.core.stories import _word_key, sketch_cosine
+
+    counts = TermCounts()
+    counts.add(counted_terms(GIZA))
+    counts.add(["مخالفه", "حمله"])
+    for article in (ASSIUT, GIZA):
+        assert article.weighing is not None
+        bare = replace(article, weighing=None)
+        assert counted_terms(bare) == counted_terms(article)
+        shipped, worked_out = counts.reweigh(article), counts.reweigh(bare)
+        assert list(shipped.vector.items()) == list(worked_out.vector.items())
+        assert list(shipped.title.items()) == list(worked_out.title.items())
+        assert list(shipped.sketch.items()) == list(worked_out.sketch.items())
+        assert shipped.vector != article.vector  # the counts changed something
+        assert set(shipped.sketch) == set(article.sketch)
+        assert sketch_cosine(shipped.sketch, shipped.sketch) == pytest.approx(1.0)
+        # Word keys come first in an article's sketch, then its character grams.
+        words = [_word_key(key) for key in article.vector]
+        assert list(article.sketch)[: len(words)] == words
