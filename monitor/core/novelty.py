@@ -109,6 +109,7 @@ _RAW_ACTIONS: dict[str, str] = {
     "seizure": "تجميد مصادرة",
     "negotiation": "تفاوض التفاوض نتفاوض يتفاوض تتفاوض مفاوضات المفاوضات",
     "identification": "هوية هويته هويتهم",
+    "confession": "اعترف اعترفت اعترفوا اعترافه اعترافات اعترافاته",
 }
 _NAMES_A_THING = frozenset(map(normalize, ["وفد", "قمة"]))
 """Words for the thing an action brings (a delegation, a summit): the definite form (الوفد,
@@ -146,6 +147,8 @@ _PRESENTATIVE = _normalized("في على من لدى هناك")
 _ACTION_MARKERS: dict[str, str] = {term: "act:" + group for term, group in _ACTIONS.items()}
 _PLAN_MARKERS: dict[str, str] = {term: "plan:" + group for term, group in _ACTIONS.items()}
 _INCIDENT_MARKER = "act:incident"
+_CRIME_MARKERS = frozenset(("act:incident", "act:arrest", "act:charge", "act:detention"))
+"""A story with one of these is about a crime or an accident: there اعترف is a confession."""
 _PLAN_TERMS = _normalized(
     "المقرر المقررة المتوقع المتوقعة مقرر مقررة متوقع متوقعة يعتزم تعتزم يستعد تستعد المرتقب "
     "المرتقبة مرتقب مرتقبة ينوي تنوي"
@@ -742,6 +745,8 @@ def _facts(
             not planned or "plan:" + group not in known_markers
         ):
             kinds.setdefault(group, term)
+    if "confession" in kinds and _CRIME_MARKERS.isdisjoint(known_markers):
+        del kinds["confession"]  # a politician "admits" (اعترف بأن ...); a suspect confesses
     if kinds:
         facts["event"] = list(kinds.values())
     # Why a fire broke out or a man was killed changes the story; why a minister resigned

@@ -242,3 +242,10 @@ def test_an_action_threatened_or_set_as_a_condition_is_no_event() -> None:
     assert threat.new_sentences[0].facts["event"] == ["هددت"]
     condition = judge_political(["وقالت جبهة المعارضة إن الحوار مع الرئاسة مرهون بإقالة الحكومة."])
     assert not condition.is_development
+
+
+def test_a_confession_is_news_of_a_crime_or_an_accident_not_of_politics() -> None:
+    confessed = judge(["واعترف قائد المنطاد أمام النيابة بمسؤوليته عن سقوط منطاد الأقصر."])
+    assert confessed.new_sentences[0].facts["event"] == ["اعترف"]
+    admitted = judge_political(["واعترف المتحدث باسم جبهة المعارضة بأن الحوار مع الرئاسة صعب."])
+    assert not admitted.is_development
