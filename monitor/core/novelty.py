@@ -455,6 +455,13 @@ def assess_novelty(
     known_markers = set(story.numbers)
     seen_terms = _seen_set(story)
     count_max = _count_max(story.numbers)
+    # "About 20" where the story has 19 is the same toll rounded (even where the headline
+    # drops the "about"), not a higher one.
+    rounded = {
+        int(number) for _, (original, _) in rows for number in _APPROXIMATE.findall(original)
+    }
+    if rounded:
+        count_max = _rounded_up(count_max, rounded)
     new_sentences: list[SentenceFacts] = []
     off_topic: list[int] = []
     restated = 0
@@ -531,6 +538,23 @@ def _claim(claimed: set[tuple[str, str]], kind: str, value: str) -> bool:
         return False
     claimed.add((kind, key))
     return True
+
+
+_APPROXIMATE = re.compile(r"(?:نحو|حوالي|حوالى|قرابة|زهاء|يقرب\s+من|يقارب)\s+(\d+)(?![\d.,٫])")
+"""A number given as approximate (نحو 20 سائحا)."""
+ROUNDING = 0.15
+"""How far above a story's count an approximate number may be and still be that count."""
+
+
+def _rounded_up(count_max: dict[str, int], rounded: set[int]) -> dict[str, int]:
+    """``count_max`` with each class raised to an approximate number of the article within
+    ``ROUNDING`` above it: that number tells the count the story has."""
+    raised = dict(count_max)
+    for group, highest in count_max.items():
+        for number in rounded:
+            if highest < number <= highest * (1 + ROUNDING):
+                raised[group] = max(raised[group], number)
+    return raised
 
 
 def _count_max(markers: list[str]) -> dict[str, int]:

@@ -249,3 +249,13 @@ def test_a_confession_is_news_of_a_crime_or_an_accident_not_of_politics() -> Non
     assert confessed.new_sentences[0].facts["event"] == ["اعترف"]
     admitted = judge_political(["واعترف المتحدث باسم جبهة المعارضة بأن الحوار مع الرئاسة صعب."])
     assert not admitted.is_development
+
+
+def test_about_the_same_toll_rounded_is_no_higher_toll() -> None:
+    rounded = judge(
+        ["وأكد التلفزيون أن نحو 20 سائحا لقوا حتفهم في سقوط منطاد الأقصر."],
+        title="مصرع 20 سائحا في سقوط منطاد الأقصر",
+    )
+    assert not rounded.is_development
+    higher = judge(["وأكد التلفزيون أن نحو 30 سائحا لقوا حتفهم في سقوط منطاد الأقصر."])
+    assert higher.new_sentences[0].facts["count"] == ["death:30"]
