@@ -142,8 +142,13 @@ def entity_weight(key: str) -> float:
 
 def _match_gazetteer(gazetteer: Gazetteer, words: list[str], start: int) -> tuple[str, int] | None:
     """(entity key, tokens consumed) of the longest entry starting at ``words[start]``."""
-    for candidate in _heads(words[start]):
+    word = words[start]
+    for candidate in _heads(word):
+        # A person's name takes no article: الكاميرون is Cameroon, not Mr Cameron.
+        definite = candidate != word and candidate[:2] != "ال" and "ال" + candidate in word
         for rest, key in gazetteer.by_first[candidate]:
+            if definite and key[:4] == "PER:":
+                continue
             end = start + 1 + len(rest)
             if tuple(words[start + 1 : end]) == rest:
                 return key, 1 + len(rest)

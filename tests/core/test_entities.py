@@ -51,3 +51,9 @@ def test_word_facts_give_the_same_entities_terms_and_markers() -> None:
         assert [fact[0] for fact in facts if fact[0]] == content_terms(words)
         markers = [word for word in words if word[0].isdigit() or word in DATE_WORDS]
         assert [word for word, fact in zip(words, facts, strict=True) if fact[2]] == markers
+
+
+def test_a_surname_with_the_article_is_no_person() -> None:
+    # كاميرون is a listed surname; الكاميرون is the country.
+    assert entities("خطف سبعة سياح في الكاميرون") == []
+    assert entities("وقال كاميرون") == ["PER:ديفيد كاميرون"]
