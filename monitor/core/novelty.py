@@ -161,8 +161,14 @@ _NEGATIONS = frozenset(
     for word in _normalized("لم لا ليس ليست عدم دون بدون")
     for prefix in ("", "و", "ف", "ب")
 )
-"""Before an action, it did not happen (لم يتم القبض, عدم وجود): no event. (لن نتفاوض is a
-refusal: an event.)"""
+"""Before an action, it did not happen (لم يتم القبض, عدم وجود): no event. After a refusal
+(رفض التفاوض) it did not happen either: the refusal is the event."""
+_WILL_NOT = _normalized("لن ولن فلن")
+"""Before an action, it is refused: لن نتفاوض (we will not negotiate) says what رفض التفاوض
+says. The action is not done; a refusal is."""
+_REFUSED = normalize("رفض")
+_REFUSAL_REACH = 4
+"""Words before an action a refusal governs (رفضت الشركة دفع تعويضات)."""
 _REFERENCES = _normalized(
     "قضية القضية واقعة الواقعة جريمة الجريمة تهمة بتهمة اتهام باتهام لاتهامه المتهم المتهمين "
     "المتهمون متهم متهمين ذكرى أحداث الأحداث"
@@ -609,7 +615,10 @@ def _asserted_actions(original: str, terms: list[str]) -> list[str]:
     ):
         return actions  # the usual sentence: nothing to read word by word
     asserted = _asserted_in(_IDIOMS.sub(" ", original))
-    return [action for action in actions if action in asserted]
+    done = [action for action in actions if action in asserted]
+    if _REFUSED in asserted and _REFUSED not in done:
+        done.append(_REFUSED)  # لن نتفاوض: a refusal in other words
+    return done
 
 
 @lru_cache(maxsize=4096)
@@ -623,8 +632,15 @@ def _asserted_in(original: str) -> frozenset[str]:
         if action is None:
             continue
         before = words[max(0, index - _NEGATION_REACH) : index]
+        if not _WILL_NOT.isdisjoint(before):
+            asserted.add(_REFUSED)  # لن نتفاوض: refused, not done
+            continue
         if (
             _NEGATIONS.isdisjoint(before)
+            and not any(
+                _ACTIONS.get(_term_or_empty(word)) == "refusal"
+                for word in words[max(0, index - _REFUSAL_REACH) : index]
+            )
             and (not before or _term_or_empty(before[-1]) not in _REFERENCES)
             and _DEMANDS.isdisjoint(words[max(0, index - _DEMAND_REACH) : index])
             and _PROPOSED.isdisjoint(words[max(0, index - _PROPOSED_REACH) : index])
@@ -658,7 +674,7 @@ def _term_or_empty(word: str) -> str:
 
 _REFERENCE_TERMS = _REFERENCES | {_term_or_empty(word) for word in _REFERENCES} - {""}
 """A sentence holding none of these names no case (as content terms)."""
-_NEGATION_PATTERN = re.compile(r"(?<!\S)[وفب]?(?:لم|لا|ليس|ليست|عدم|دون|بدون)(?!\S)")
+_NEGATION_PATTERN = re.compile(r"(?<!\S)[وفب]?(?:لم|لن|لا|ليس|ليست|عدم|دون|بدون)(?!\S)|رفض")
 """A sentence without these words negates no action (in its original spelling)."""
 _NOT_DONE_PATTERN = re.compile(
     r"(?:طالب|مطالب|دعا|دعت|يدعو|شروط|مرهون|هدد|تدعو|يدعون|دعوا|دعو[ىي]|دعاو|ناشد|يناشد|تناشد|جار|مشاورات|مساعي"

@@ -259,3 +259,10 @@ def test_about_the_same_toll_rounded_is_no_higher_toll() -> None:
     assert not rounded.is_development
     higher = judge(["وأكد التلفزيون أن نحو 30 سائحا لقوا حتفهم في سقوط منطاد الأقصر."])
     assert higher.new_sentences[0].facts["count"] == ["death:30"]
+
+
+def test_will_not_is_a_refusal_and_what_is_refused_is_not_done() -> None:
+    will_not = judge(["وقالت شركة المنطاد إنها لن تدفع تعويضات لأسر ضحايا منطاد الأقصر."])
+    assert will_not.new_sentences[0].facts["event"] == ["رفض"]
+    refused = judge(["ورفضت شركة المنطاد دفع تعويضات لأسر ضحايا منطاد الأقصر."])
+    assert refused.new_sentences[0].facts["event"] == ["رفضت"]
