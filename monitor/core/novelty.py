@@ -100,7 +100,7 @@ _RAW_ACTIONS: dict[str, str] = {
     "threat": "هدد هددت يهدد تهدد هددوا يهددون",
     "charge": "اتهام تهمة إحالة أحال أحالت يحيل",
     "detention": "حبس تحبس يحبس حبسه",
-    "committee": "تشكيل يشكل شكلت",
+    "committee": "تشكيل شكلت",
     "suspension": "أوقف إيقاف وقف",
     "emergency": "طوارئ",
     "evacuation": "إجلاء",
@@ -687,6 +687,7 @@ _IDIOMS = re.compile(
     r"\s+(?:اسم|هويت)\S*"
     r"|(?<!\S)\S{0,2}ضبط\s+(?:النفس|الأسعار|الاسعار|الأسواق|الاسواق)"
     r"|(?<!\S)\S{0,2}تشكيل\s+(?:ال)?عصاب\S*"
+    r"|(?<!\S)\S?(?:رفض|يرفض|ترفض)\S{0,2}(?:\s+\S+){0,6}?\s+(?:التعليق|الإدلاء|الادلاء|الرد)(?!\S)"
     r"|(?:مركز|غرف\S?|قسم|أقسام|اقسام|مستشفى|مستشفي|طب|العمليات|عمليات)\s+(?:و|ال|وال)?طوار[ئء]\S*"
     r"|(?<!\S)\S{0,2}(?:إغلاق|اغلاق)\s+(?:تعاملات|التعاملات|جلسة|الجلسة|جلسات|التداول|تداولات|السوق|البورصة)"
     r"|(?:عند|سعر|مستوى|مستويات|قبيل)\s+(?:الإغلاق|الاغلاق)"
@@ -695,8 +696,8 @@ _IDIOMS = re.compile(
     r"|(?<!\S)\S?(?:وصل|يصل|تصل)\S{0,2}\s+(?:عدد|حجم|نسب|إجمالي|اجمالي|قيمة|قيمه|سعر|أسعار|اسعار"
     r"|إلي?ه|الي?ه|لها|له|إليها|اليها|إليهم|اليهم|(?:إلى|الى)\s+(?:حد|درجة|مرحلة|(?:حوالي\s+|حوالى\s+|نحو\s+)?\d))"
 )
-"""Action words in set phrases: مصدر رفض ذكر اسمه (a source who declined to be named) is no
-refusal and no identification, ضبط النفس (restraint) and ضبط الأسعار (price control) no
+"""Action words in set phrases: مصدر رفض ذكر اسمه (a source who declined to be named) and
+رفض الوزير التعليق (declined to comment) are no refusal (nor identification), ضبط النفس (restraint) and ضبط الأسعار (price control) no
 arrest, وصل عدد / وصلت إليه (a number or a state reached) no arrival, تشكيل عصابي (a gang)
 no committee, مركز الطوارئ (an emergency centre) no state of emergency, إغلاق التعاملات (the market's close) no closure."""
 _CAUSE_PATTERN = re.compile(r"(?<!\S)و?(?:بسبب|نتيجة|نتيجه|جراء|جرّاء|بفعل)(?!\S)")

@@ -266,3 +266,10 @@ def test_will_not_is_a_refusal_and_what_is_refused_is_not_done() -> None:
     assert will_not.new_sentences[0].facts["event"] == ["رفض"]
     refused = judge(["ورفضت شركة المنطاد دفع تعويضات لأسر ضحايا منطاد الأقصر."])
     assert refused.new_sentences[0].facts["event"] == ["رفضت"]
+
+
+def test_declining_to_comment_and_constituting_are_no_actions() -> None:
+    declined = judge(["ورفض محافظ الأقصر التعليق على سقوط منطاد الأقصر."])
+    assert not declined.is_development
+    constitutes = judge(["وقال خبراء إن سقوط منطاد الأقصر يشكل خطرا على السياحة في مصر."])
+    assert not constitutes.is_development
