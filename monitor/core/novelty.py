@@ -8,16 +8,24 @@ Per sentence of the article (normalised form, aligned with the original):
    unless the sentence carries a new count or kind of event (an update of a reported
    sentence: "the toll rose to 19").
 2. *Relevant?* It names a core entity of the story (the people, places, organisations of
-   its titles), or shares ``RELEVANT_SHARED_TERMS`` of the story's strongest terms. An
-   off-topic paragraph (a wire story's unrelated closing paragraph) is not news of this story.
-3. *Facts:* what it adds that changes the story's state: a new kind of event (arrest,
-   charge, committee, suspension, ...; one the sentence negates, لم يتم القبض, asks for,
-   يطالبون بإقالة, says is under way, وجاري ضبط, or uses to name a known case, المتهم في
-   قضية اقتحام, is none), a count above the story's highest of
-   its class (``monitor.core.counts``), a cause in words the story never used (of an
-   incident: why the fire broke out, not why a party refuses), a person
-   named in full doing something. Dates, quotes, unseen names, reactions and background
-   are no facts. Only sentences with facts are reported as new.
+   its titles) or "the incident" (الحادث, الواقعة), or shares ``RELEVANT_SHARED_TERMS`` of
+   the story's strongest terms. An off-topic paragraph (a wire story's unrelated closing
+   paragraph) is not news of this story.
+3. *Facts:* what it adds that changes the story's state:
+
+   - a new kind of event (arrest, charge, committee, suspension, confession in a story of a
+     crime or an accident, ...). An action the sentence negates (لم يتم القبض), asks for
+     (يطالبون بإقالة), proposes (مشاورات تشكيل), threatens or sets as a condition (هدد
+     بالحبس, مرهون بإقالة), refuses (رفض التفاوض), says is under way (وجاري ضبط) or uses
+     to name a known case (المتهم في قضية اقتحام) is none; a refusal (رفض, لن نتفاوض) is one;
+   - a count above the story's highest of its class (``monitor.core.counts``); about the
+     same number rounded (نحو 20 after 19) is none;
+   - a cause in words the story never used, of an incident (why the fire broke out, not why
+     a party refuses);
+   - a person named in full doing something.
+
+   Dates, quotes, unseen names, reactions and background are no facts. Only sentences with
+   facts are reported as new.
 
 An article is a development when its new relevant sentences add facts worth at least
 ``StorySettings.development_min_score``. List items (related-link lists the cleaner left)
