@@ -51,6 +51,7 @@ import xxhash
 
 from monitor.core.arabic import normalize, tokens
 from monitor.core.counts import COUNT_PREFIX
+from monitor.core.entities import load_gazetteer
 from monitor.core.stories import SentenceText, StoryState, term_hashes
 from monitor.core.terms import content_terms
 
@@ -482,6 +483,7 @@ def assess_novelty(
     unremarkable = 0
     claimed: set[tuple[str, str]] = set()
     lead_left = LEAD_SENTENCES  # the article's first sentences about the story
+    mentions: Counter[str] | None = None  # the article's terms, counted when an actor shows
     previous_relevant = False
     for index, (original, text) in rows:
         fingerprint = text.fingerprint
@@ -509,6 +511,10 @@ def assess_novelty(
         if index != TITLE_INDEX:
             lead_left -= 1
         facts = _facts(original, text, known_entities, known_markers, count_max, seen_terms)
+        if "actor" in facts:
+            if mentions is None:
+                mentions = Counter(chain.from_iterable(row[1][1].terms for row in rows))
+            _keep_named_again(facts, mentions)
         if containment >= reported_containment:
             # A reported sentence with a new count or event is an update ("the toll rose to
             # 19"); other differences of a restated sentence are the outlet's wording.
@@ -537,6 +543,22 @@ def assess_novelty(
     return NoveltyResult(
         is_development, total, new_sentences, restated, off_topic, why_not, unremarkable
     )
+
+
+def _keep_named_again(facts: dict[str, list[str]], mentions: Counter[str]) -> None:
+    """Keep the actors the gazetteer knows or the article names again (its surname, «عبدالفتاح»):
+    a title's pattern takes what follows it for a name (وزير التموين، يفيد ضبط), and a real
+    newcomer is seldom named once."""
+    known = load_gazetteer().weights
+    actors = [
+        name
+        for name in facts["actor"]
+        if "PER:" + name in known or any(mentions[word] >= 2 for word in name.split())
+    ]
+    if actors:
+        facts["actor"] = actors
+    else:
+        del facts["actor"]
 
 
 def _claim(claimed: set[tuple[str, str]], kind: str, value: str) -> bool:

@@ -235,3 +235,16 @@ def test_about_the_same_toll_rounded_is_no_higher_toll() -> None:
     assert not rounded.is_development
     higher = judge(["وأكد التلفزيون أن نحو 30 سائحا لقوا حتفهم في سقوط منطاد الأقصر."])
     assert higher.new_sentences[0].facts["count"] == ["death:30"]
+
+
+def test_a_newcomer_counts_when_the_gazetteer_knows_him_or_the_article_names_him_again() -> None:
+    # After «رئيس الحزب،» a title's pattern takes the verb and its object for a name.
+    once = judge_political(["وقال رئيس الحزب، ابدى استعداده للحوار مع الرئاسة ورفض المقاطعة."])
+    assert once.new_sentences == []
+    again = judge_political(
+        [
+            "وقال رئيس الحزب سامح فهمي إنه رفض المقاطعة والحوار مع الرئاسة.",
+            "وأضاف فهمي أن جبهة المعارضة لن تشارك في الحوار.",
+        ]
+    )
+    assert again.new_sentences[0].facts["actor"] == ["سامح فهمي"]
