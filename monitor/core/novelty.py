@@ -120,9 +120,10 @@ _RAW_ACTIONS: dict[str, str] = {
     "identification": "هوية هويته هويتهم",
     "confession": "اعترف اعترفت اعترفوا اعترافه اعترافات اعترافاته",
 }
-_NAMES_A_THING = frozenset(map(normalize, ["وفد", "قمة"]))
-"""Words for the thing an action brings (a delegation, a summit): the definite form (الوفد,
-القمة) names one already told of, or a party, or a peak, not the action."""
+_NAMES_A_THING = frozenset(map(normalize, ["وفد", "قمة", "إنقاذ"]))
+"""Words whose definite form names a thing, not the action: a delegation or a summit already
+told of (الوفد, القمة), a party or a peak, the rescue teams or the Salvation Front (الإنقاذ);
+the action takes its object (إنقاذ الركاب)."""
 _ACTIONS: dict[str, str] = {}
 for _group, _words in _RAW_ACTIONS.items():
     for _word in map(normalize, _words.split()):

@@ -192,6 +192,9 @@ EVENTS = "event"
         (POLITICS, "وأغلق مؤشر البورصة على تراجع بعد رفض جبهة المعارضة الحوار مع الرئاسة.", None),
         (POLITICS, "وقال مركز العمليات والطوارئ إن جبهة المعارضة رفضت الحوار مع الرئاسة.", None),
         (POLITICS, "وأعلنت الرئاسة حالة الطوارئ بعد رفض جبهة المعارضة الحوار.", ["الطوارء"]),
+        # The Salvation Front or the rescue teams (الإنقاذ) are no rescue; saving someone is.
+        (POLITICS, "وقالت «الإنقاذ» إنها ستحسم موقفها من الحوار مع الرئاسة غدا.", None),
+        (CRASH, "ونجحت فرق الدفاع المدني في إنقاذ ثلاثة سياح من منطاد الأقصر.", ["انقاذ"]),
         # A sentence naming "the incident" is about the story.
         (CRASH, "وأعلن وزير الطيران المدني تشكيل لجنة للتحقيق في الحادث.", ["تشكيل"]),
         # Threatened or set as a condition is not done; the threat is an event.
