@@ -251,7 +251,11 @@ class Decision(_Record):
     title: str = ""
     url: str | None = None
     published: datetime | None = None
-    new_sentences: list[str] = Field(default_factory=list)
+    new_sentences: list[str] = Field(
+        default_factory=list,
+        description="What the article adds, in its order: the body's sentences that carry new"
+        " facts, else (the news is in the headline alone) the headline.",
+    )
     reasons: dict[str, Any] = Field(default_factory=dict)
     decided_at: datetime = Field(default_factory=utcnow)
     trace: dict[str, float] = Field(default_factory=dict)
@@ -278,7 +282,9 @@ class Alert(_Record):
     article: str
     outlet: str
     title: str = ""
-    new_sentences: list[str] = Field(default_factory=list)
+    new_sentences: list[str] = Field(
+        default_factory=list, description="The decision's ``new_sentences``, shown under ``title``."
+    )
     sources: list[AlertSource] = Field(default_factory=list)
     links: list[str] = Field(default_factory=list)
     story_url: str | None = Field(
