@@ -605,7 +605,8 @@ class Matcher:
         # Interned like the stories' keys (``merge_article``): a shared key is then found by
         # identity, without comparing the text of a string elsewhere in memory (that cost
         # more than the rest of the comparison).
-        self._vector = {intern(key): weight for key, weight in article.vector.items()}
+        vector = article.vector
+        self._vector = dict(zip(map(intern, vector), vector.values(), strict=True))
         title = article.title
         self._title_total = sum(title.values())
         # (key, weight, entity key for "@" keys): slicing per story would make new strings
@@ -636,7 +637,7 @@ class Matcher:
         known = self._nearest.get(id(story))
         if known is not None and _same(known[0], state):
             return known[1]
-        nearest = max((sketch_cosine(sketch, other) for other in story.sketches), default=0.0)
+        nearest = max(map(sketch_cosine, repeat(sketch), story.sketches), default=0.0)
         self._nearest[id(story)] = (state, nearest)
         return nearest
 
