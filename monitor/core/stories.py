@@ -27,8 +27,8 @@ import operator
 from collections import Counter
 from dataclasses import dataclass, field
 from importlib import resources
-from itertools import chain, compress, islice, repeat, takewhile
-from operator import add, itemgetter, mul, truediv
+from itertools import chain, compress, filterfalse, islice, repeat, takewhile
+from operator import add, itemgetter, lt, methodcaller, mul, truediv
 from sys import intern
 from typing import Any
 
@@ -373,17 +373,21 @@ def weighing_of(features: ArticleFeatures) -> Weighing:
     idf_of, unseen = idf_table()
     _, frequencies = document_frequencies()
     vector, title, sketch = features.vector, features.title, features.sketch
-    terms = [key for key in vector if key[:1] != "@" and idf_of.get(key, unseen) > 0]
-    title_terms = [key for key in title if key[:1] != "@"]
+    # Loops mapped in C (the service's story process works this out from each record).
+    words = terms_of(vector)
+    fixed_all = list(map(idf_of.get, words, repeat(unseen)))
+    positive = list(map(lt, repeat(0.0), fixed_all))
+    terms = list(compress(words, positive))
+    title_terms = terms_of(title)
     remember(_WORD_KEYS, list(vector), _word_key, _GRAMS_MAX)
     return Weighing(
         terms=terms,
-        fixed=[idf_of.get(key, unseen) for key in terms],
-        seen=[frequencies.get(key, 0) + 1 for key in terms],
+        fixed=list(compress(fixed_all, positive)),
+        seen=list(map(add, map(frequencies.get, terms, repeat(0)), repeat(1))),
         title_terms=title_terms,
-        title_seen=[frequencies.get(key, 0) + 1 for key in title_terms],
-        # Distinct, in order: the vector's words, then the title's (entity keys start "@").
-        counted=list(dict.fromkeys(chain(terms_of(vector), title_terms))),
+        title_seen=list(map(add, map(frequencies.get, title_terms, repeat(0)), repeat(1))),
+        # Distinct, in order: the vector's words, then the title's.
+        counted=list(dict.fromkeys(chain(words, title_terms))),
         word_keys=list(map(_WORD_KEYS.__getitem__, vector)),
         chars_from=_chars_from(sketch),
     )
@@ -393,14 +397,17 @@ def _chars_from(sketch: dict[int, float]) -> int:
     """Where the character half of an article's sketch starts: after its word half (as
     ``_article_sketch`` builds it), else -1 (the halves interleave: read key by key)."""
     words = sum(1 for _ in takewhile(_WORD_KEY_OFFSET.__le__, sketch))
-    if any(key >= _WORD_KEY_OFFSET for key in islice(sketch, words, None)):
+    if max(islice(sketch, words, None), default=0) >= _WORD_KEY_OFFSET:
         return -1
     return words
 
 
 def terms_of(vector: dict[str, float]) -> list[str]:
     """The keys of ``vector`` that are words (not ``@entity`` keys), in order."""
-    return [key for key in vector if key[:1] != "@"]
+    return list(filterfalse(_ENTITY_KEY, vector))
+
+
+_ENTITY_KEY = methodcaller("startswith", "@")
 
 
 _GRAMS: dict[str, npt.NDArray[np.uint32]] = {}
@@ -598,7 +605,8 @@ class Matcher:
         # Interned like the stories' keys (``merge_article``): a shared key is then found by
         # identity, without comparing the text of a string elsewhere in memory (that cost
         # more than the rest of the comparison).
-        self._vector = {intern(key): weight for key, weight in article.vector.items()}
+        vector = article.vector
+        self._vector = dict(zip(map(intern, vector), vector.values(), strict=True))
         title = article.title
         self._title_total = sum(title.values())
         # (key, weight, entity key for "@" keys): slicing per story would make new strings
@@ -629,7 +637,7 @@ class Matcher:
         known = self._nearest.get(id(story))
         if known is not None and _same(known[0], state):
             return known[1]
-        nearest = max((sketch_cosine(sketch, other) for other in story.sketches), default=0.0)
+        nearest = max(map(sketch_cosine, repeat(sketch), story.sketches), default=0.0)
         self._nearest[id(story)] = (state, nearest)
         return nearest
 
