@@ -21,7 +21,7 @@ from __future__ import annotations
 
 import logging
 import multiprocessing
-from collections.abc import AsyncIterator, Iterable
+from collections.abc import AsyncIterator, Callable, Iterable
 from types import TracebackType
 
 import redis.asyncio as aioredis
@@ -73,11 +73,19 @@ class Pipeline:
     """Clean, fingerprint and story stages over one set of stores.
 
     ``redis_url``: use Redis stores (shared with a running service if the key prefix is the
-    same); default: in-process stores.
+    same); default: in-process stores. ``clock``: the fingerprint store's time (default: the
+    wall clock, as a live service); a replay holds it at its start, so that its decisions do
+    not depend on when it runs (a day's boundary would split the store's index).
     """
 
-    def __init__(self, settings: Settings | None = None, redis_url: str | None = None) -> None:
+    def __init__(
+        self,
+        settings: Settings | None = None,
+        redis_url: str | None = None,
+        clock: Callable[[], float] | None = None,
+    ) -> None:
         self.settings = settings or Settings()
+        self._clock = clock
         self._redis: aioredis.Redis | None = None
         self._redis_url = redis_url
         self.templates: TemplateStore
@@ -111,7 +119,11 @@ class Pipeline:
             return rejection_stage(_non_arabic(cleaned)), None
         fingerprint, features, lookup = analysis if analysis is not None else (None, None, None)
         fingerprinted = await fingerprint_stage(
-            cleaned, self.fingerprints, self.settings, fingerprint
+            cleaned,
+            self.fingerprints,
+            self.settings,
+            fingerprint,
+            now=None if self._clock is None else self._clock(),
         )
         return await story_stage(fingerprinted, self.stories, self.settings, features, lookup)
 

@@ -28,6 +28,7 @@ import itertools
 import json
 import logging
 import sys
+import time
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, TextIO
 
@@ -109,7 +110,8 @@ async def replay(
     show = sys.stderr.isatty()
     total = count_inputs(paths) if show else 0
     count = 0
-    async with Pipeline(settings, redis_url=redis_url) as pipeline:
+    started = time.time()  # the stores' clock for the whole replay (see ``Pipeline``)
+    async with Pipeline(settings, redis_url=redis_url, clock=lambda: started) as pipeline:
         bar = _progress(total) if show and total >= PROGRESS_MIN_ARTICLES else None
         try:
             async for decision, _alert in pipeline.process_many(

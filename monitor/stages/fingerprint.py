@@ -104,13 +104,15 @@ async def fingerprint_batch(
     fingerprints: Sequence[Fingerprint] | None = None,
     *,
     with_analysis: bool = False,
+    now: float | None = None,
 ) -> list[FingerprintedArticle]:
     """Fingerprint many articles with one store round trip; results in input order.
 
     Later articles of the batch are matched against earlier ones, as if sent one by one.
     ``fingerprints``: the articles' ``article_fingerprint``s, when already computed (the
     embedded pipeline computes them in another process). ``with_analysis``: attach the story
-    analysis to the articles the story stage will judge.
+    analysis to the articles the story stage will judge. ``now``: the store's clock (default:
+    the wall clock).
     """
     if not articles:
         return []
@@ -121,11 +123,11 @@ async def fingerprint_batch(
     try:
         if len(articles) == 1:
             matches = [
-                await store.match_and_add(articles[0].id, articles[0].outlet, fingerprints[0])
+                await store.match_and_add(articles[0].id, articles[0].outlet, fingerprints[0], now)
             ]
         else:
             matches = await store.match_and_add_many(
-                [(a.id, a.outlet, fp) for a, fp in zip(articles, fingerprints, strict=True)]
+                [(a.id, a.outlet, fp) for a, fp in zip(articles, fingerprints, strict=True)], now
             )
     except (RedisError, OSError) as exc:
         REDIS_ERRORS.labels(operation=STAGE).inc()
@@ -151,8 +153,9 @@ async def fingerprint_stage(
     store: FingerprintStore,
     settings: Settings,
     fingerprint: Fingerprint | None = None,
+    now: float | None = None,
 ) -> FingerprintedArticle:
     """Classify one article against recent ones (and remember it)."""
     precomputed = [fingerprint] if fingerprint is not None else None
-    (result,) = await fingerprint_batch([article], store, settings, precomputed)
+    (result,) = await fingerprint_batch([article], store, settings, precomputed, now=now)
     return result

@@ -1,6 +1,7 @@
 from __future__ import annotations
 
 import json
+import time
 from pathlib import Path
 from typing import Any
 
@@ -81,3 +82,18 @@ def test_workers_must_be_a_positive_number(capsys: pytest.CaptureFixture[str]) -
         main(["replay", "--workers", "0", str(DATA / "seeds.jsonl")])
     assert exit_.value.code == 2
     assert "must be at least 1" in capsys.readouterr().err
+
+
+def test_a_replays_decisions_do_not_depend_on_the_wall_clock(
+    capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # The fingerprint store's clock is held at the replay's start: were it the wall clock,
+    # a replay that took 8 days between two articles (here: each reading of the clock)
+    # would forget the original before its reprint comes.
+    expected = _run(capsys, "--workers", "1", str(DATA / "seeds.jsonl"))
+    assert [line["decision"] for line in expected].count("duplicate") == 1
+    readings = iter(range(10**6))
+    start = time.time()
+    monkeypatch.setattr(time, "time", lambda: start + 8 * 86_400 * next(readings))
+    lines = _run(capsys, "--workers", "1", str(DATA / "seeds.jsonl"))
+    assert [line["decision"] for line in lines] == [line["decision"] for line in expected]
