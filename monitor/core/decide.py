@@ -240,7 +240,7 @@ def choose_story(
             # reports the same event (a recycled URL or a rewritten page may not).
             revised_score = similarity(features, revised)
             reasons["revised_similarity"] = revised_score.as_dict()
-            if revised_score.raw >= settings.same_story_threshold:
+            if revised_score.raw >= _needed(revised_score, settings):
                 reasons["similarity"] = revised_score.as_dict()
                 return Choice(revised, reasons, score=revised_score.score)
     ranking = _best(features, candidates, now, settings)
@@ -251,8 +251,7 @@ def choose_story(
         # A story is known by its headlines: an article whose headline shares no word or
         # name with them joins only on a clearly higher similarity (else a shared place or
         # hospital ties a shooting in Sinai to an assault in Suez).
-        needed = settings.same_story_threshold if score.title > 0 else settings.untitled_threshold
-        if score.score >= needed:
+        if score.score >= _needed(score, settings):
             reasons["similarity"] = score.as_dict()
             other, other_score = ranking.runner_up, ranking.runner_up_similarity
             if other is None or other_score is None:
@@ -330,6 +329,12 @@ def conclude(
         build_alert(decision, story, features, novelty.score) if novelty.is_development else None
     )
     return Outcome(decision, alert, story, absorbed=choice.absorbed)
+
+
+def _needed(score: Similarity, settings: StorySettings) -> float:
+    """The similarity an article needs to join a story: more when its headline shares no
+    word or name with the story's headlines."""
+    return settings.same_story_threshold if score.title > 0 else settings.untitled_threshold
 
 
 def _lead_sentences(novelty: NoveltyResult) -> list[str]:

@@ -2,6 +2,8 @@ from __future__ import annotations
 
 from datetime import UTC, datetime
 
+import pytest
+
 from monitor.core.arabic import normalize
 from monitor.core.decide import (
     Candidate,
@@ -183,21 +185,33 @@ def test_only_a_closely_joined_article_becomes_an_anchor_of_its_story() -> None:
     assert joined_sketches == {0.0: 2, 1.0: 1}
 
 
-def test_an_article_whose_headline_shares_nothing_with_the_story_needs_more_to_join() -> None:
-    # The same report under a headline that names nothing of the story's headline.
+@pytest.mark.parametrize("kind", ["new", "revision"])
+def test_an_article_whose_headline_shares_nothing_with_the_story_needs_more_to_join(
+    kind: str,
+) -> None:
+    # The same report under a headline that names nothing of the story's headline; a
+    # revision (the outlet's page rewritten, or its address reused) as much as a new article.
     other = article("a6", "تصريحات جديدة في موسكو", LATER.sentences)
     decided = {}
     for untitled_threshold in (0.0, 1.0):
         first = decide(FIRST, [], 0)
         assert first.story is not None
-        outcome = decide_story(
-            FingerprintedArticle(article=other, kind="new"),
-            article_features(other.match_title, other.match_sentences),
-            [Candidate(first.story, closed=False)],
+        item = FingerprintedArticle(article=other, kind=kind, matched_id="a1")  # type: ignore[arg-type]
+        features = article_features(other.match_title, other.match_sentences)
+        settings = StorySettings(untitled_threshold=untitled_threshold)
+        choice = choose_story(
+            item,
+            features,
+            [] if kind == "revision" else [Candidate(first.story, closed=False)],
             now=0.0,
-            settings=StorySettings(untitled_threshold=untitled_threshold),
+            settings=settings,
+            revised=first.story if kind == "revision" else None,
         )
-        assert outcome.decision.reasons["best"]["title"] == 0.0
+        outcome = conclude(item, features, choice, now=0.0, settings=settings)
+        similarity = outcome.decision.reasons.get("best") or outcome.decision.reasons.get(
+            "revised_similarity"
+        )
+        assert similarity is not None and similarity["title"] == 0.0
         decided[untitled_threshold] = outcome.decision.decision
     assert decided[0.0] != "new_story" and decided[1.0] == "new_story"
 
