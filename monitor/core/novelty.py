@@ -718,6 +718,10 @@ _IDIOMS = re.compile(
     r"\s+(?:اسم|هويت)\S*"
     r"|(?<!\S)\S{0,2}ضبط\s+(?:النفس|الأسعار|الاسعار|الأسواق|الاسواق)"
     r"|(?<!\S)\S{0,2}تشكيل\s+(?:ال)?عصاب\S*"
+    r"|(?<!\S)\S?(?:هاجم|يهاجم|تهاجم)\S{0,2}(?:\s+\S+)?\s+(?:ال)?(?:كاتب|إعلامي|اعلامي|فقيه"
+    r"|دكتور|شيخ|نائب|مستشار|ناشط|داعية|مصدر|مصدران|مصادر|قيادي|إعلام|اعلام|وسائل|رئيس|حكومة)"
+    r"(?!\S)"
+    r"|(?<!\S)\S{0,2}هجوما?\s+(?:حادا?|واضحا?|لاذعا?)(?!\S)"
     r"|(?<!\S)\S?(?:رفض|يرفض|ترفض)\S{0,2}(?:\s+\S+){0,6}?\s+(?:التعليق|الإدلاء|الادلاء|الرد)(?!\S)"
     r"|(?:مركز|غرف\S?|قسم|أقسام|اقسام|مستشفى|مستشفي|طب|العمليات|عمليات)\s+(?:و|ال|وال)?طوار[ئء]\S*"
     r"|(?<!\S)\S{0,2}(?:إغلاق|اغلاق)\s+(?:تعاملات|التعاملات|جلسة|الجلسة|جلسات|التداول|تداولات|السوق|البورصة)"
@@ -729,7 +733,8 @@ _IDIOMS = re.compile(
 )
 """Action words in set phrases: مصدر رفض ذكر اسمه (a source who declined to be named) and
 رفض الوزير التعليق (declined to comment) are no refusal (nor identification), ضبط النفس (restraint) and ضبط الأسعار (price control) no
-arrest, وصل عدد / وصلت إليه (a number or a state reached) no arrival, تشكيل عصابي (a gang)
+arrest, وصل عدد / وصلت إليه (a number or a state reached) no arrival, هاجم الكاتب ... الحكومة
+and هجوما حادا (words against someone) no attack, تشكيل عصابي (a gang)
 no committee, مركز الطوارئ (an emergency centre) no state of emergency, إغلاق التعاملات (the market's close) no closure."""
 _CAUSE_PATTERN = re.compile(r"(?<!\S)و?(?:بسبب|نتيجة|نتيجه|جراء|جرّاء|بفعل)(?!\S)")
 

@@ -195,6 +195,10 @@ EVENTS = "event"
         # The Salvation Front or the rescue teams (الإنقاذ) are no rescue; saving someone is.
         (POLITICS, "وقالت «الإنقاذ» إنها ستحسم موقفها من الحوار مع الرئاسة غدا.", None),
         (CRASH, "ونجحت فرق الدفاع المدني في إنقاذ ثلاثة سياح من منطاد الأقصر.", ["انقاذ"]),
+        # Words against someone (هاجم الكاتب ..., هجوما حادا) are no attack; gunmen's are.
+        (POLITICS, "وهاجم الكاتب إبراهيم جبهة المعارضة لرفضها الحوار مع الرئاسة.", None),
+        (POLITICS, "وتعرضت جبهة المعارضة لهجوم حاد من المتحدث بعد رفضها الحوار.", None),
+        (POLITICS, "وهاجم مسلحون مقر جبهة المعارضة بعد رفض الحوار مع الرئاسة.", ["هاجم"]),
         # A sentence naming "the incident" is about the story.
         (CRASH, "وأعلن وزير الطيران المدني تشكيل لجنة للتحقيق في الحادث.", ["تشكيل"]),
         # Threatened or set as a condition is not done; the threat is an event.
