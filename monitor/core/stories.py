@@ -27,7 +27,7 @@ import operator
 from collections import Counter
 from dataclasses import dataclass, field
 from importlib import resources
-from itertools import chain, compress, filterfalse, islice, repeat, takewhile
+from itertools import accumulate, chain, compress, filterfalse, islice, repeat, takewhile
 from operator import add, itemgetter, lt, methodcaller, mul, truediv
 from sys import intern
 from typing import Any
@@ -410,7 +410,8 @@ def terms_of(vector: dict[str, float]) -> list[str]:
 _ENTITY_KEY = methodcaller("startswith", "@")
 
 
-_GRAMS: dict[str, npt.NDArray[np.uint32]] = {}
+_GRAMS: dict[str, npt.NDArray[np.int64]] = {}
+"""Term -> its grams as places (``_learn_grams``), for the terms seen (bounded)."""
 _GRAMS_MAX = 500_000
 
 
@@ -421,8 +422,26 @@ def _gram_hashes(term: str) -> list[int]:
     return sorted(map(xxh32_intdigest, grams))
 
 
-def _gram_array(term: str) -> npt.NDArray[np.uint32]:
-    return np.array(_gram_hashes(term), dtype=np.uint32)
+def _learn_grams(terms: list[str]) -> None:
+    """Put each of ``terms`` not in ``_GRAMS`` there, with its distinct grams as places: a
+    known gram's index in ``gram_idf_table``'s sorted hashes, an unknown one the table's size
+    plus its hash; so a sketch looks up no gram in the table, and new terms are looked up
+    together (bounded like ``memo.remember``)."""
+    unseen = set(terms).difference(_GRAMS)
+    if not unseen:
+        return
+    if len(_GRAMS) + len(unseen) > _GRAMS_MAX:
+        _GRAMS.clear()
+        unseen = set(terms)
+    new = list(unseen)
+    hashes = [_gram_hashes(term) for term in new]
+    flat = np.fromiter(chain.from_iterable(hashes), dtype=np.uint32)
+    known = gram_idf_table()[0]
+    where = np.minimum(np.searchsorted(known, flat), len(known) - 1)
+    places = np.where(known[where] == flat, where, len(known) + flat.astype(np.int64))
+    ends = list(accumulate(map(len, hashes)))
+    for term, start, end in zip(new, [0, *ends], ends, strict=False):
+        _GRAMS[term] = places[start:end]
 
 
 def char_sketch(title_terms: list[str], lead: list[list[str]]) -> dict[int, float]:
@@ -445,13 +464,16 @@ def char_sketch(title_terms: list[str], lead: list[list[str]]) -> dict[int, floa
         counts[term] += TITLE_TERM_BOOST
     if not counts:
         return {}
-    remember(_GRAMS, list(counts), _gram_array, _GRAMS_MAX)
+    _learn_grams(list(counts))
     arrays = [_GRAMS[term] for term in counts]
     repeats = np.repeat(np.fromiter(counts.values(), dtype=np.int64), [len(a) for a in arrays])
-    grams, tf = np.unique(np.repeat(np.concatenate(arrays), repeats), return_counts=True)
+    places, tf = np.unique(np.repeat(np.concatenate(arrays), repeats), return_counts=True)
     known, idf, unseen = gram_idf_table()
-    where = np.minimum(np.searchsorted(known, grams), len(known) - 1)
-    weights = np.where(known[where] == grams, idf[where], unseen) * (1.0 + np.log(tf))
+    size = len(known)
+    unknown = places >= size
+    inside = np.where(unknown, 0, places)
+    grams = np.where(unknown, places - size, known[inside])
+    weights = np.where(unknown, unseen, idf[inside]) * (1.0 + np.log(tf))
     order = np.lexsort((grams, -weights))[:SKETCH_GRAMS]
     kept = weights[order]
     norm = float(np.sqrt(np.dot(kept, kept)))
