@@ -422,6 +422,13 @@ def _gram_hashes(term: str) -> list[int]:
     return sorted(map(xxh32_intdigest, grams))
 
 
+def _distinct_grams(term: str) -> list[int]:
+    """``_gram_hashes`` of a term in no particular order (a sketch sorts them anyway)."""
+    padded = f" {term} "
+    grams = {padded[i : i + n] for n in GRAM_SIZES for i in range(len(padded) - n + 1)}
+    return list(map(xxh32_intdigest, grams))
+
+
 def _learn_grams(terms: list[str]) -> None:
     """Put each of ``terms`` not in ``_GRAMS`` there, with its distinct grams as places: a
     known gram's index in ``gram_idf_table``'s sorted hashes, an unknown one the table's size
@@ -434,7 +441,7 @@ def _learn_grams(terms: list[str]) -> None:
         _GRAMS.clear()
         unseen = set(terms)
     new = list(unseen)
-    hashes = [_gram_hashes(term) for term in new]
+    hashes = [_distinct_grams(term) for term in new]
     flat = np.fromiter(chain.from_iterable(hashes), dtype=np.uint32)
     known = gram_idf_table()[0]
     where = np.minimum(np.searchsorted(known, flat), len(known) - 1)
@@ -465,15 +472,29 @@ def char_sketch(title_terms: list[str], lead: list[list[str]]) -> dict[int, floa
     if not counts:
         return {}
     _learn_grams(list(counts))
-    arrays = [_GRAMS[term] for term in counts]
-    repeats = np.repeat(np.fromiter(counts.values(), dtype=np.int64), [len(a) for a in arrays])
-    places, tf = np.unique(np.repeat(np.concatenate(arrays), repeats), return_counts=True)
+    # Each term's grams as many times as the term occurs (most terms once), one array.
+    grams_of = _GRAMS.__getitem__
+    held = [*map(grams_of, counts)]
+    for term, count in counts.items():
+        if count > 1:
+            held += [grams_of(term)] * (count - 1)
+    places = np.concatenate(held)
+    places.sort()
+    # Distinct places and how many times each occurs (``np.unique``, without its checks).
+    edges = np.empty(places.size + 1, dtype=bool)
+    edges[0] = edges[-1] = True
+    np.not_equal(places[1:], places[:-1], out=edges[1:-1])
+    starts = np.flatnonzero(edges)
+    places, tf = places[starts[:-1]], np.diff(starts)
     known, idf, unseen = gram_idf_table()
     size = len(known)
-    unknown = places >= size
-    inside = np.where(unknown, 0, places)
-    grams = np.where(unknown, places - size, known[inside])
-    weights = np.where(unknown, unseen, idf[inside]) * (1.0 + np.log(tf))
+    if places[-1] < size:  # every gram known (the usual article)
+        grams, weights = known[places], idf[places] * (1.0 + np.log(tf))
+    else:
+        unknown = places >= size
+        inside = np.where(unknown, 0, places)
+        grams = np.where(unknown, places - size, known[inside])
+        weights = np.where(unknown, unseen, idf[inside]) * (1.0 + np.log(tf))
     order = np.lexsort((grams, -weights))[:SKETCH_GRAMS]
     kept = weights[order]
     norm = float(np.sqrt(np.dot(kept, kept)))
