@@ -440,7 +440,17 @@ def _learn_grams(terms: list[str]) -> None:
     if len(_GRAMS) + len(unseen) > _GRAMS_MAX:
         _GRAMS.clear()
         unseen = set(terms)
-    new = list(unseen)
+    # The bundled vocabulary's words have their places in the table already.
+    words, places_of, ends_of = _vocabulary_grams()
+    new: list[str] = []
+    for term in unseen:
+        index = words.get(term)
+        if index is None:
+            new.append(term)
+        else:
+            _GRAMS[term] = places_of[ends_of[index - 1] if index else 0 : ends_of[index]]
+    if not new:
+        return
     hashes = [_distinct_grams(term) for term in new]
     flat = np.fromiter(chain.from_iterable(hashes), dtype=np.uint32)
     known = gram_idf_table()[0]
@@ -512,30 +522,59 @@ def gram_idf_table() -> tuple[npt.NDArray[np.uint32], npt.NDArray[np.float64], f
 
     The grams' document frequencies take 1.3 s of Python to count: they are kept on disk
     between runs (``monitor.tablecache``, keyed by the bundled table's bytes)."""
-    global _GRAM_IDF
+    global _GRAM_IDF, _VOCABULARY_GRAMS
     if _GRAM_IDF is None:
-        documents, _ = document_frequencies()
+        documents, frequencies = document_frequencies()
         source = resources.files("monitor.data").joinpath("df.json").read_bytes()
         table = cached_arrays("gram_df", _GRAM_TABLE_VERSION + source, _gram_document_counts)
         known, df = table["grams"].astype(np.uint32), table["documents"].astype(np.int64)
         counts = np.minimum(df.astype(np.float64), documents)
         _GRAM_IDF = (known, np.log((documents + 1) / (counts + 1)), math.log(documents + 1))
+        _VOCABULARY_GRAMS = (
+            dict(zip(frequencies, range(len(frequencies)), strict=True)),
+            table["word_places"].astype(np.int64),
+            table["word_ends"].astype(np.int64).tolist(),
+        )
     return _GRAM_IDF
 
 
-_GRAM_TABLE_VERSION = f"xxh32 of ' term ' {GRAM_SIZES}-grams, per word once, v1|".encode()
+_VOCABULARY_GRAMS: tuple[dict[str, int], npt.NDArray[np.int64], list[int]] | None = None
+"""The bundled vocabulary's words (-> their rank in ``document_frequencies``), the places of
+their grams in ``gram_idf_table`` one word after the other, and where each word's end."""
+
+
+def _vocabulary_grams() -> tuple[dict[str, int], npt.NDArray[np.int64], list[int]]:
+    gram_idf_table()
+    assert _VOCABULARY_GRAMS is not None
+    return _VOCABULARY_GRAMS
+
+
+_GRAM_TABLE_VERSION = (
+    f"xxh32 of ' term ' {GRAM_SIZES}-grams, per word once; each word's gram places, v2|".encode()
+)
 """How ``_gram_document_counts`` derives its table: part of its cache key."""
 
 
 def _gram_document_counts() -> dict[str, npt.NDArray[np.generic]]:
-    """Sorted gram hashes and, per gram, the documents holding a word that holds it."""
+    """Sorted gram hashes and, per gram, the documents holding a word that holds it; and
+    per word of the table, in its order, the places of its distinct grams among them
+    (``word_places``, ``word_ends``: where each word's places end)."""
     _, frequencies = document_frequencies()
     df: dict[int, int] = {}
+    grams_of: list[list[int]] = []
     for word, count in frequencies.items():
-        for gram in _gram_hashes(word):
+        grams = _gram_hashes(word)
+        grams_of.append(grams)
+        for gram in grams:
             df[gram] = df.get(gram, 0) + count
     known = np.array(sorted(df), dtype=np.uint32)
-    return {"grams": known, "documents": np.array([df[g] for g in known.tolist()], np.int64)}
+    flat = np.fromiter(chain.from_iterable(grams_of), dtype=np.uint32)
+    return {
+        "grams": known,
+        "documents": np.array([df[g] for g in known.tolist()], np.int64),
+        "word_places": np.searchsorted(known, flat).astype(np.int32),
+        "word_ends": np.array(list(accumulate(map(len, grams_of))), np.int64),
+    }
 
 
 _WORD_KEYS: dict[str, int] = {}
