@@ -410,7 +410,7 @@ def terms_of(vector: dict[str, float]) -> list[str]:
 _ENTITY_KEY = methodcaller("startswith", "@")
 
 
-_GRAMS: dict[str, npt.NDArray[np.int64]] = {}
+_GRAMS: dict[str, npt.NDArray[np.signedinteger[Any]]] = {}
 """Term -> its grams as places (``_learn_grams``), for the terms seen (bounded)."""
 _GRAMS_MAX = 500_000
 
@@ -532,18 +532,18 @@ def gram_idf_table() -> tuple[npt.NDArray[np.uint32], npt.NDArray[np.float64], f
         _GRAM_IDF = (known, np.log((documents + 1) / (counts + 1)), math.log(documents + 1))
         _VOCABULARY_GRAMS = (
             dict(zip(frequencies, range(len(frequencies)), strict=True)),
-            table["word_places"].astype(np.int64),
+            table["word_places"].astype(np.int32),
             table["word_ends"].astype(np.int64).tolist(),
         )
     return _GRAM_IDF
 
 
-_VOCABULARY_GRAMS: tuple[dict[str, int], npt.NDArray[np.int64], list[int]] | None = None
+_VOCABULARY_GRAMS: tuple[dict[str, int], npt.NDArray[np.int32], list[int]] | None = None
 """The bundled vocabulary's words (-> their rank in ``document_frequencies``), the places of
 their grams in ``gram_idf_table`` one word after the other, and where each word's end."""
 
 
-def _vocabulary_grams() -> tuple[dict[str, int], npt.NDArray[np.int64], list[int]]:
+def _vocabulary_grams() -> tuple[dict[str, int], npt.NDArray[np.int32], list[int]]:
     gram_idf_table()
     assert _VOCABULARY_GRAMS is not None
     return _VOCABULARY_GRAMS
