@@ -9,6 +9,7 @@ import pytest
 
 from monitor import tablecache
 from monitor.core import stories
+from monitor.core.terms import document_frequencies
 from monitor.tablecache import cached_arrays
 
 
@@ -61,3 +62,25 @@ def test_gram_table_from_cache_is_the_computed_one(
     assert np.array_equal(cached[1], computed[1])  # the same IDF, bit for bit
     assert cached[2] == computed[2]
     assert tablecache.cache_dir() == tmp_path
+
+
+def test_vocabulary_gram_places_are_the_words_grams() -> None:
+    # The table's places of a bundled word's grams are the places of its hashed grams.
+    known = stories.gram_idf_table()[0]
+    words, places, ends = stories._vocabulary_grams()
+    vocabulary = list(document_frequencies()[1])
+    assert list(words) == vocabulary
+    for word in vocabulary[:300] + vocabulary[-300:]:
+        index = words[word]
+        start = ends[index - 1] if index else 0
+        assert sorted(known[places[start : ends[index]]].tolist()) == stories._gram_hashes(word)
+    # A sketch of such words is the sketch of the same words learnt from scratch.
+    terms = vocabulary[1000:1040]
+    sketch = stories.char_sketch(terms[:5], [terms[5:]])
+    stories._GRAMS.clear()
+    stories._VOCABULARY_GRAMS = ({}, places, ends)
+    try:
+        assert list(stories.char_sketch(terms[:5], [terms[5:]]).items()) == list(sketch.items())
+    finally:
+        stories._GRAMS.clear()
+        stories._VOCABULARY_GRAMS = (words, places, ends)

@@ -27,7 +27,7 @@ import operator
 from collections import Counter
 from dataclasses import dataclass, field
 from importlib import resources
-from itertools import chain, compress, filterfalse, islice, repeat, takewhile
+from itertools import accumulate, chain, compress, filterfalse, islice, repeat, takewhile
 from operator import add, itemgetter, lt, methodcaller, mul, truediv
 from sys import intern
 from typing import Any
@@ -410,7 +410,8 @@ def terms_of(vector: dict[str, float]) -> list[str]:
 _ENTITY_KEY = methodcaller("startswith", "@")
 
 
-_GRAMS: dict[str, npt.NDArray[np.uint32]] = {}
+_GRAMS: dict[str, npt.NDArray[np.signedinteger[Any]]] = {}
+"""Term -> its grams as places (``_learn_grams``), for the terms seen (bounded)."""
 _GRAMS_MAX = 500_000
 
 
@@ -421,8 +422,43 @@ def _gram_hashes(term: str) -> list[int]:
     return sorted(map(xxh32_intdigest, grams))
 
 
-def _gram_array(term: str) -> npt.NDArray[np.uint32]:
-    return np.array(_gram_hashes(term), dtype=np.uint32)
+def _distinct_grams(term: str) -> list[int]:
+    """``_gram_hashes`` of a term in no particular order (a sketch sorts them anyway)."""
+    padded = f" {term} "
+    grams = {padded[i : i + n] for n in GRAM_SIZES for i in range(len(padded) - n + 1)}
+    return list(map(xxh32_intdigest, grams))
+
+
+def _learn_grams(terms: list[str]) -> None:
+    """Put each of ``terms`` not in ``_GRAMS`` there, with its distinct grams as places: a
+    known gram's index in ``gram_idf_table``'s sorted hashes, an unknown one the table's size
+    plus its hash; so a sketch looks up no gram in the table, and new terms are looked up
+    together (bounded like ``memo.remember``)."""
+    unseen = set(terms).difference(_GRAMS)
+    if not unseen:
+        return
+    if len(_GRAMS) + len(unseen) > _GRAMS_MAX:
+        _GRAMS.clear()
+        unseen = set(terms)
+    # The bundled vocabulary's words have their places in the table already.
+    words, places_of, ends_of = _vocabulary_grams()
+    new: list[str] = []
+    for term in unseen:
+        index = words.get(term)
+        if index is None:
+            new.append(term)
+        else:
+            _GRAMS[term] = places_of[ends_of[index - 1] if index else 0 : ends_of[index]]
+    if not new:
+        return
+    hashes = [_distinct_grams(term) for term in new]
+    flat = np.fromiter(chain.from_iterable(hashes), dtype=np.uint32)
+    known = gram_idf_table()[0]
+    where = np.minimum(np.searchsorted(known, flat), len(known) - 1)
+    places = np.where(known[where] == flat, where, len(known) + flat.astype(np.int64))
+    ends = list(accumulate(map(len, hashes)))
+    for term, start, end in zip(new, [0, *ends], ends, strict=False):
+        _GRAMS[term] = places[start:end]
 
 
 def char_sketch(title_terms: list[str], lead: list[list[str]]) -> dict[int, float]:
@@ -445,13 +481,30 @@ def char_sketch(title_terms: list[str], lead: list[list[str]]) -> dict[int, floa
         counts[term] += TITLE_TERM_BOOST
     if not counts:
         return {}
-    remember(_GRAMS, list(counts), _gram_array, _GRAMS_MAX)
-    arrays = [_GRAMS[term] for term in counts]
-    repeats = np.repeat(np.fromiter(counts.values(), dtype=np.int64), [len(a) for a in arrays])
-    grams, tf = np.unique(np.repeat(np.concatenate(arrays), repeats), return_counts=True)
+    _learn_grams(list(counts))
+    # Each term's grams as many times as the term occurs (most terms once), one array.
+    grams_of = _GRAMS.__getitem__
+    held = [*map(grams_of, counts)]
+    for term, count in counts.items():
+        if count > 1:
+            held += [grams_of(term)] * (count - 1)
+    places = np.concatenate(held)
+    places.sort()
+    # Distinct places and how many times each occurs (``np.unique``, without its checks).
+    edges = np.empty(places.size + 1, dtype=bool)
+    edges[0] = edges[-1] = True
+    np.not_equal(places[1:], places[:-1], out=edges[1:-1])
+    starts = np.flatnonzero(edges)
+    places, tf = places[starts[:-1]], np.diff(starts)
     known, idf, unseen = gram_idf_table()
-    where = np.minimum(np.searchsorted(known, grams), len(known) - 1)
-    weights = np.where(known[where] == grams, idf[where], unseen) * (1.0 + np.log(tf))
+    size = len(known)
+    if places[-1] < size:  # every gram known (the usual article)
+        grams, weights = known[places], idf[places] * (1.0 + np.log(tf))
+    else:
+        unknown = places >= size
+        inside = np.where(unknown, 0, places)
+        grams = np.where(unknown, places - size, known[inside])
+        weights = np.where(unknown, unseen, idf[inside]) * (1.0 + np.log(tf))
     order = np.lexsort((grams, -weights))[:SKETCH_GRAMS]
     kept = weights[order]
     norm = float(np.sqrt(np.dot(kept, kept)))
@@ -469,30 +522,59 @@ def gram_idf_table() -> tuple[npt.NDArray[np.uint32], npt.NDArray[np.float64], f
 
     The grams' document frequencies take 1.3 s of Python to count: they are kept on disk
     between runs (``monitor.tablecache``, keyed by the bundled table's bytes)."""
-    global _GRAM_IDF
+    global _GRAM_IDF, _VOCABULARY_GRAMS
     if _GRAM_IDF is None:
-        documents, _ = document_frequencies()
+        documents, frequencies = document_frequencies()
         source = resources.files("monitor.data").joinpath("df.json").read_bytes()
         table = cached_arrays("gram_df", _GRAM_TABLE_VERSION + source, _gram_document_counts)
         known, df = table["grams"].astype(np.uint32), table["documents"].astype(np.int64)
         counts = np.minimum(df.astype(np.float64), documents)
         _GRAM_IDF = (known, np.log((documents + 1) / (counts + 1)), math.log(documents + 1))
+        _VOCABULARY_GRAMS = (
+            dict(zip(frequencies, range(len(frequencies)), strict=True)),
+            table["word_places"].astype(np.int32),
+            table["word_ends"].astype(np.int64).tolist(),
+        )
     return _GRAM_IDF
 
 
-_GRAM_TABLE_VERSION = f"xxh32 of ' term ' {GRAM_SIZES}-grams, per word once, v1|".encode()
+_VOCABULARY_GRAMS: tuple[dict[str, int], npt.NDArray[np.int32], list[int]] | None = None
+"""The bundled vocabulary's words (-> their rank in ``document_frequencies``), the places of
+their grams in ``gram_idf_table`` one word after the other, and where each word's end."""
+
+
+def _vocabulary_grams() -> tuple[dict[str, int], npt.NDArray[np.int32], list[int]]:
+    gram_idf_table()
+    assert _VOCABULARY_GRAMS is not None
+    return _VOCABULARY_GRAMS
+
+
+_GRAM_TABLE_VERSION = (
+    f"xxh32 of ' term ' {GRAM_SIZES}-grams, per word once; each word's gram places, v2|".encode()
+)
 """How ``_gram_document_counts`` derives its table: part of its cache key."""
 
 
 def _gram_document_counts() -> dict[str, npt.NDArray[np.generic]]:
-    """Sorted gram hashes and, per gram, the documents holding a word that holds it."""
+    """Sorted gram hashes and, per gram, the documents holding a word that holds it; and
+    per word of the table, in its order, the places of its distinct grams among them
+    (``word_places``, ``word_ends``: where each word's places end)."""
     _, frequencies = document_frequencies()
     df: dict[int, int] = {}
+    grams_of: list[list[int]] = []
     for word, count in frequencies.items():
-        for gram in _gram_hashes(word):
+        grams = _gram_hashes(word)
+        grams_of.append(grams)
+        for gram in grams:
             df[gram] = df.get(gram, 0) + count
     known = np.array(sorted(df), dtype=np.uint32)
-    return {"grams": known, "documents": np.array([df[g] for g in known.tolist()], np.int64)}
+    flat = np.fromiter(chain.from_iterable(grams_of), dtype=np.uint32)
+    return {
+        "grams": known,
+        "documents": np.array([df[g] for g in known.tolist()], np.int64),
+        "word_places": np.searchsorted(known, flat).astype(np.int32),
+        "word_ends": np.array(list(accumulate(map(len, grams_of))), np.int64),
+    }
 
 
 _WORD_KEYS: dict[str, int] = {}

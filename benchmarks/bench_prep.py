@@ -1,0 +1,99 @@
+"""CPU per article of a prep worker's work (``monitor.workers.Worker``), in one process.
+
+    python benchmarks/bench_prep.py /work/shared/data/egypt2013_stream.jsonl
+    python benchmarks/bench_prep.py STREAM --rounds 3 --profile   # cProfile top 30 (tottime)
+    python benchmarks/bench_prep.py STREAM --sketch               # also the character sketch alone
+
+What a prep worker of ``monitor replay`` does to the stream, chunk by chunk (64 articles):
+parse the lines, clean (``prepare`` and, with the template store's answers counted here in
+input order, ``finished``), fingerprint sketch, story analysis. Prints the CPU milliseconds
+per article of each round and a SHA-256 of what the worker sends back (the clean articles
+without their trace times, fingerprints, features, lookup keys), to check that a change to
+the per-article work leaves its output as it was (run with a fixed ``PYTHONHASHSEED`` when
+comparing digests of two codes). ``--sketch``: then the character sketch alone
+(``stories.char_sketch`` of each analysed article's title and lead terms), microseconds per
+article, first with the sketch's per-term memo empty (as in a fresh worker), then again.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import cProfile
+import hashlib
+import pickle
+import pstats
+import time
+from pathlib import Path
+
+from monitor.core import stories
+from monitor.inputs import InputLine, input_items
+from monitor.lifecycle import tune_gc
+from monitor.settings import Settings
+from monitor.stages.clean import observe_templates
+from monitor.stores.templates import memory_template_store
+from monitor.workers import Worker, warm_tables
+
+CHUNK = 64
+
+
+async def prep_all(
+    items: list[InputLine], digest: hashlib._Hash | None, texts: list[stories.ArticleText]
+) -> float:
+    """CPU seconds to prepare ``items`` (the template store's counting included); the
+    analysed articles are appended to ``texts``."""
+    settings = Settings()
+    templates = memory_template_store(settings)
+    worker = Worker(settings)
+    cpu = time.process_time()
+    for chunk_id, start in enumerate(range(0, len(items), CHUNK)):
+        observations = worker.prepare(chunk_id, items[start : start + CHUNK])
+        answers = await observe_templates(templates, observations)
+        results = worker.finished(chunk_id, answers)
+        texts += [a[1].text for _, a in results if a is not None and a[1] is not None]
+        if digest is not None:
+            for article, analysis in results:
+                article.trace.clear()
+                digest.update(pickle.dumps((article, analysis), protocol=5))
+    return time.process_time() - cpu
+
+
+def main() -> None:
+    tune_gc()  # as every ``monitor`` command does
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("stream", type=Path)
+    parser.add_argument("--rounds", type=int, default=1)
+    parser.add_argument("--limit", type=int)
+    parser.add_argument("--profile", action="store_true")
+    parser.add_argument("--sort", default="tottime")
+    parser.add_argument("--sketch", action="store_true")
+    args = parser.parse_args()
+    warm_tables()
+    items = [item for item in input_items([args.stream]) if isinstance(item, InputLine)]
+    items = items[: args.limit]
+    for round_ in range(args.rounds):
+        digest = hashlib.sha256() if round_ == 0 else None
+        if args.profile:
+            profiler = cProfile.Profile()
+            profiler.enable()
+        texts: list[stories.ArticleText] = []
+        seconds = asyncio.run(prep_all(items, digest, texts))
+        if args.profile:
+            profiler.disable()
+            pstats.Stats(profiler).sort_stats(args.sort).print_stats(30)
+        line = f"round {round_ + 1}: {seconds / len(items) * 1000:.3f} ms CPU/article"
+        if digest is not None:
+            line += f", output {digest.hexdigest()[:16]}"
+        print(line, flush=True)
+    if args.sketch:
+        stories._GRAMS.clear()
+        for state in ("new memo", "again"):
+            cpu = time.process_time()
+            sketches = [stories.text_sketch(text) for text in texts]
+            spent = (time.process_time() - cpu) / len(texts) * 1e6
+            check = hashlib.sha256(repr([list(s.items()) for s in sketches]).encode())
+            print(f"char sketch ({state}): {spent:.0f} us/article, {check.hexdigest()[:16]}")
+
+
+if __name__ == "__main__":
+    main()
