@@ -173,6 +173,9 @@ _NEGATIONS = frozenset(
 )
 """Before an action, it did not happen (لم يتم القبض, عدم وجود): no event. After a refusal
 (رفض التفاوض) it did not happen either: the refusal is the event."""
+_THERE = _normalized("هناك")
+"""Between a negation and its action (لم يكن هناك اتفاق): the negation reaches one word
+further."""
 _WILL_NOT = _normalized("لن ولن فلن")
 """Before an action, it is refused: لن نتفاوض (we will not negotiate) says what رفض التفاوض
 says. The action is not done; a refusal is."""
@@ -203,7 +206,7 @@ _PROPOSED = _normalized(
 """Right before an action, it is proposed or sought, not done (مشاورات تشكيل الحكومة, دعوى
 وقف تنفيذ القرار, مقترح إلغاء): no event."""
 _PROPOSED_REACH = 2
-_ONGOING = _normalized("جاري وجاري جارى وجارى وجار")
+_ONGOING = _normalized("جاري وجاري جارى وجارى جار وجار")
 """Before actions, they are under way, not done (وجاري ضبط المتهمين, وجارٍ التعرف على هوية
 ...): no event until one is reported done. It governs the rest of its sentence: it opens the
 closing clause of a police statement."""
@@ -662,7 +665,8 @@ def _asserted_in(original: str) -> frozenset[str]:
         action = _ACTION_OF.get(term)
         if action is None:
             continue
-        before = words[max(0, index - _NEGATION_REACH) : index]
+        reach = _NEGATION_REACH + (index > 0 and words[index - 1] in _THERE)  # لم يكن هناك
+        before = words[max(0, index - reach) : index]
         if not _WILL_NOT.isdisjoint(before):
             asserted.add(_REFUSED)  # لن نتفاوض: refused, not done
             continue
@@ -708,16 +712,18 @@ _REFERENCE_TERMS = _REFERENCES | {_term_or_empty(word) for word in _REFERENCES} 
 _NEGATION_PATTERN = re.compile(r"(?<!\S)[وفب]?(?:لم|لن|لا|ليس|ليست|عدم|دون|بدون)(?!\S)|رفض")
 """A sentence without these words negates no action (in its original spelling)."""
 _NOT_DONE_PATTERN = re.compile(
-    r"(?:طالب|مطالب|دعا|دعت|يدعو|شروط|مرهون|هدد|تدعو|يدعون|دعوا|دعو[ىي]|دعاو|ناشد|يناشد|تناشد|جار|مشاورات|مساعي"
-    r"|جهود|محاولات|خط[ةط]|مقترح|اقتراح|مبادر|مشروع|إمكاني|امكاني|احتمال|فكرة)"
+    r"(?:طالب|مطالب|دعا|دعت|يدعو|شروط|مرهون|هدد|هناك|تدعو|يدعون|دعوا|دعو[ىي]|دعاو|ناشد"
+    r"|يناشد|تناشد|جار|مشاورات|مساعي|جهود|محاولات|خط[ةط]|مقترح|اقتراح|مبادر|مشروع|إمكاني|امكاني|احتمال|فكرة)"
 )
-"""A sentence without these letters asks for, proposes and says under way nothing
-(``_DEMANDS``, ``_PROPOSED``, ``_ONGOING``; in its original spelling)."""
+"""A sentence without these letters asks for, proposes and says under way nothing, and has
+no negation reaching past هناك (``_DEMANDS``, ``_PROPOSED``, ``_ONGOING``, ``_THERE``; in its
+original spelling)."""
 _IDIOMS = re.compile(
     r"(?:رفض|يرفض|طلب|فضل)[تا]?\s+(?:عدم\s+)?(?:ذكر|الكشف\s+عن|الإفصاح\s+عن|الافصاح\s+عن|نشر)"
     r"\s+(?:اسم|هويت)\S*"
     r"|(?<!\S)\S{0,2}ضبط\s+(?:النفس|الأسعار|الاسعار|الأسواق|الاسواق)"
     r"|(?<!\S)\S{0,2}تشكيل\s+(?:ال)?عصاب\S*"
+    r"|(?<!\S)\S{0,2}حجز\s+(?:ال)?(?:قسم|مركز|شرطة|الشرطة)(?!\S)"
     r"|(?<!\S)\S?(?:هاجم|يهاجم|تهاجم)\S{0,2}(?:\s+\S+)?\s+(?:ال)?(?:كاتب|إعلامي|اعلامي|فقيه"
     r"|دكتور|شيخ|نائب|مستشار|ناشط|داعية|مصدر|مصدران|مصادر|قيادي|إعلام|اعلام|وسائل|رئيس|حكومة)"
     r"(?!\S)"
@@ -735,7 +741,7 @@ _IDIOMS = re.compile(
 رفض الوزير التعليق (declined to comment) are no refusal (nor identification), ضبط النفس (restraint) and ضبط الأسعار (price control) no
 arrest, وصل عدد / وصلت إليه (a number or a state reached) no arrival, هاجم الكاتب ... الحكومة
 and هجوما حادا (words against someone) no attack, تشكيل عصابي (a gang)
-no committee, مركز الطوارئ (an emergency centre) no state of emergency, إغلاق التعاملات (the market's close) no closure."""
+no committee, حجز القسم (the lockup) no court's step, مركز الطوارئ (an emergency centre) no state of emergency, إغلاق التعاملات (the market's close) no closure."""
 _CAUSE_PATTERN = re.compile(r"(?<!\S)و?(?:بسبب|نتيجة|نتيجه|جراء|جرّاء|بفعل)(?!\S)")
 
 
