@@ -119,14 +119,9 @@ def analysis_record(text: ArticleText) -> ArticleAnalysis:
     """The record form of an analysed article (title first), with its character sketch and,
     when every row was read (``read_article``), novelty's reading of each row."""
     rows = [text.title, *text.sentences]
-    actions: list[list[str]] | None = []
-    background: list[bool] | None = []
-    for row in rows:
-        if row.actions is None or row.background is None:
-            actions = background = None
-            break
-        actions.append(row.actions)  # type: ignore[union-attr]
-        background.append(row.background)  # type: ignore[union-attr]
+    read = all(row.actions is not None and row.background is not None for row in rows)
+    actions = [row.actions or [] for row in rows] if read else None
+    background = [bool(row.background) for row in rows] if read else None
     return ArticleAnalysis.model_construct(
         terms=[" ".join(row.terms) for row in rows],
         hashes=[pack_hashes(row.fingerprint) for row in rows],

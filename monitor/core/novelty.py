@@ -710,7 +710,8 @@ def _term_or_empty(word: str) -> str:
 _REFERENCE_TERMS = _REFERENCES | {_term_or_empty(word) for word in _REFERENCES} - {""}
 """A sentence holding none of these names no case (as content terms)."""
 _NEGATION_PATTERN = re.compile(r"(?<!\S)[وفب]?(?:لم|لن|لا|ليس|ليست|عدم|دون|بدون)(?!\S)|رفض")
-"""A sentence without these words negates no action (in its original spelling)."""
+"""A sentence without these words negates and refuses no action (in its original
+spelling)."""
 _NOT_DONE_PATTERN = re.compile(
     r"(?:طالب|مطالب|دعا|دعت|يدعو|شروط|مرهون|هدد|هناك|تدعو|يدعون|دعوا|دعو[ىي]|دعاو|ناشد"
     r"|يناشد|تناشد|جار|مشاورات|مساعي|جهود|محاولات|خط[ةط]|مقترح|اقتراح|مبادر|مشروع|إمكاني|امكاني|احتمال|فكرة)"
@@ -737,11 +738,14 @@ _IDIOMS = re.compile(
     r"|(?<!\S)\S?(?:وصل|يصل|تصل)\S{0,2}\s+(?:عدد|حجم|نسب|إجمالي|اجمالي|قيمة|قيمه|سعر|أسعار|اسعار"
     r"|إلي?ه|الي?ه|لها|له|إليها|اليها|إليهم|اليهم|(?:إلى|الى)\s+(?:حد|درجة|مرحلة|(?:حوالي\s+|حوالى\s+|نحو\s+)?\d))"
 )
-"""Action words in set phrases: مصدر رفض ذكر اسمه (a source who declined to be named) and
-رفض الوزير التعليق (declined to comment) are no refusal (nor identification), ضبط النفس (restraint) and ضبط الأسعار (price control) no
-arrest, وصل عدد / وصلت إليه (a number or a state reached) no arrival, هاجم الكاتب ... الحكومة
-and هجوما حادا (words against someone) no attack, تشكيل عصابي (a gang)
-no committee, حجز القسم (the lockup) no court's step, مركز الطوارئ (an emergency centre) no state of emergency, إغلاق التعاملات (the market's close) no closure."""
+"""Action words in set phrases, none an action:
+
+- مصدر رفض ذكر اسمه (declined to be named), رفض الوزير التعليق (declined to comment);
+- ضبط النفس (restraint), ضبط الأسعار (price control);
+- تشكيل عصابي (a gang), حجز القسم (the lockup), مركز الطوارئ (an emergency centre);
+- هاجم الكاتب ... الحكومة, هجوم حاد (words against someone);
+- إغلاق التعاملات, أغلق المؤشر على تراجع (a market's close);
+- وصل عدد, وصلت إليه (a number or a state reached)."""
 _CAUSE_PATTERN = re.compile(r"(?<!\S)و?(?:بسبب|نتيجة|نتيجه|جراء|جرّاء|بفعل)(?!\S)")
 
 

@@ -167,9 +167,9 @@ class ArticleAnalysis(_Record):
     sketch: str | None = Field(
         default=None,
         description="The character n-gram half of the article's sketch "
-        "(``stories.text_sketch``): its grams as unsigned 32-bit and then their weights as "
-        "64-bit float little-endian integers and floats, in order, base64; none: the story "
-        "stage computes it.",
+        "(``stories.text_sketch``): its grams as unsigned 32-bit integers, then their "
+        "weights as 64-bit floats, little-endian, in order, base64; none: the story stage "
+        "computes it.",
     )
     actions: list[list[str]] | None = Field(
         default=None,

@@ -417,9 +417,7 @@ _GRAMS_MAX = 500_000
 
 def _gram_hashes(term: str) -> list[int]:
     """Hashed character 3-5 grams of a term, its edges marked (sorted: deterministic)."""
-    padded = f" {term} "
-    grams = {padded[i : i + n] for n in GRAM_SIZES for i in range(len(padded) - n + 1)}
-    return sorted(map(xxh32_intdigest, grams))
+    return sorted(_distinct_grams(term))
 
 
 def _distinct_grams(term: str) -> list[int]:
