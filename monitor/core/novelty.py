@@ -18,6 +18,8 @@ Per sentence of the article (normalised form, aligned with the original):
      (يطالبون بإقالة), proposes (مشاورات تشكيل), threatens or sets as a condition (هدد
      بالحبس, مرهون بإقالة), refuses (رفض التفاوض), says is under way (وجاري ضبط) or uses
      to name a known case (المتهم في قضية اقتحام) is none; a refusal (رفض, لن نتفاوض) is one;
+     so is a denial (نفت, أكدت عدم وجود), and what is denied is none. An identification
+     after an arrest is none: the arrest named the suspect;
    - a count above the story's highest of its class (``monitor.core.counts``); about the
      same number rounded (نحو 20 after 19) is none;
    - a cause in words the story never used, of an incident (why the fire broke out, not why
@@ -181,7 +183,10 @@ _WILL_NOT = _normalized("لن ولن فلن")
 says. The action is not done; a refusal is."""
 _REFUSED = normalize("رفض")
 _REFUSAL_REACH = 4
-"""Words before an action a refusal governs (رفضت الشركة دفع تعويضات)."""
+"""Words before an action a refusal or a denial governs (رفضت الشركة دفع تعويضات, نفى أن
+يكون قد تم التعرف على هوية الجناة): that action did not happen."""
+_GOVERNING = frozenset(("refusal", "denial"))
+_DENIED = normalize("نفى")
 _REFERENCES = _normalized(
     "قضية القضية واقعة الواقعة جريمة الجريمة تهمة بتهمة اتهام باتهام لاتهامه المتهم المتهمين "
     "المتهمون متهم متهمين ذكرى أحداث الأحداث"
@@ -641,6 +646,9 @@ def _asserted_actions(original: str, terms: list[str]) -> list[str]:
     """``_actions(terms)`` that the sentence says happened at least once: not negated (لم يتم
     القبض) and not the name of a case (المتهم في قضية اقتحام)."""
     actions = _actions(terms)
+    if "عدم" in original and _SAID_NOT.search(original) is not None:
+        done = _asserted_actions_of(original, actions)  # أكدت عدم وجود: a denial
+        return done if _DENIED in done else [*done, _DENIED]
     if not actions or (
         _REFERENCE_TERMS.isdisjoint(terms)
         and _NEGATION_PATTERN.search(original) is None
@@ -648,6 +656,13 @@ def _asserted_actions(original: str, terms: list[str]) -> list[str]:
         and _IDIOMS.search(original) is None
     ):
         return actions  # the usual sentence: nothing to read word by word
+    return _asserted_actions_of(original, actions)
+
+
+def _asserted_actions_of(original: str, actions: list[str]) -> list[str]:
+    """``actions`` that ``original``, read word by word, says happened."""
+    if not actions:
+        return actions
     asserted = _asserted_in(_IDIOMS.sub(" ", original))
     done = [action for action in actions if action in asserted]
     if _REFUSED in asserted and _REFUSED not in done:
@@ -673,7 +688,7 @@ def _asserted_in(original: str) -> frozenset[str]:
         if (
             _NEGATIONS.isdisjoint(before)
             and not any(
-                _ACTIONS.get(_term_or_empty(word)) == "refusal"
+                _ACTIONS.get(_term_or_empty(word)) in _GOVERNING
                 for word in words[max(0, index - _REFUSAL_REACH) : index]
             )
             and (not before or _term_or_empty(before[-1]) not in _REFERENCES)
@@ -709,8 +724,10 @@ def _term_or_empty(word: str) -> str:
 
 _REFERENCE_TERMS = _REFERENCES | {_term_or_empty(word) for word in _REFERENCES} - {""}
 """A sentence holding none of these names no case (as content terms)."""
-_NEGATION_PATTERN = re.compile(r"(?<!\S)[وفب]?(?:لم|لن|لا|ليس|ليست|عدم|دون|بدون)(?!\S)|رفض")
-"""A sentence without these words negates and refuses no action (in its original
+_NEGATION_PATTERN = re.compile(
+    r"(?<!\S)[وفب]?(?:لم|لن|لا|ليس|ليست|عدم|دون|بدون)(?!\S)|رفض|(?:نف|ينف|تنف)[ىيت]"
+)
+"""A sentence without these words negates, refuses and denies no action (in its original
 spelling)."""
 _NOT_DONE_PATTERN = re.compile(
     r"(?:طالب|مطالب|دعا|دعت|يدعو|شروط|مرهون|هدد|هناك|تدعو|يدعون|دعوا|دعو[ىي]|دعاو|ناشد"
@@ -719,6 +736,13 @@ _NOT_DONE_PATTERN = re.compile(
 """A sentence without these letters asks for, proposes and says under way nothing, and has
 no negation reaching past هناك (``_DEMANDS``, ``_PROPOSED``, ``_ONGOING``, ``_THERE``; in its
 original spelling)."""
+_SAID_NOT = re.compile(
+    r"(?<!\S)[وف]?(?:أكد|اكد|يؤكد|تؤكد|أعلن|اعلن|يعلن|تعلن|أوضح|اوضح|يوضح|توضح|أفاد|افاد|يفيد|تفيد)"
+    r"(?:ت|وا)?(?:\s+\S+){0,3}?\s+[وب]?عدم\s+(?:وجود|صح[ةه]|تورط|وقوع|حدوث)"
+)
+"""A statement that something is not there or not so (أكدت السفارة عدم وجود أمريكيين بين
+الضحايا, أفاد بعدم صحة ما تردد): a denial in other words. Not knowing (أكد عدم علمه) or not
+having done something yet is no denial."""
 _IDIOMS = re.compile(
     r"(?:رفض|يرفض|طلب|فضل)[تا]?\s+(?:عدم\s+)?(?:ذكر|الكشف\s+عن|الإفصاح\s+عن|الافصاح\s+عن|نشر)"
     r"\s+(?:اسم|هويت)\S*"
@@ -834,6 +858,8 @@ def _facts(
             kinds.setdefault(group, term)
     if "confession" in kinds and _CRIME_MARKERS.isdisjoint(known_markers):
         del kinds["confession"]  # a politician "admits" (اعترف بأن ...); a suspect confesses
+    if "identification" in kinds and "act:arrest" in known_markers:
+        del kinds["identification"]  # who was arrested is known: the arrest identified him
     if kinds:
         facts["event"] = list(kinds.values())
     # Why a fire broke out or a man was killed changes the story; why a minister resigned

@@ -14,6 +14,11 @@ FIRST = [
 ]
 CRASH = ("مصرع 18 سائحا في سقوط منطاد بالأقصر", FIRST)
 """A story of an accident, told by its first article (title, sentences)."""
+CRIME = (
+    "القبض على قاتل 5 أشخاص في الإسكندرية",
+    ["ألقت الشرطة القبض على قاتل 5 أشخاص داخل قطعة أرض في الإسكندرية."],
+)
+"""A story of a crime whose suspect is under arrest."""
 POLITICS = (
     "جبهة المعارضة ترفض الحوار مع الرئاسة",
     ["رفضت جبهة المعارضة دعوة الرئاسة إلى الحوار الوطني حول قانون الانتخابات."],
@@ -215,6 +220,14 @@ EVENTS = "event"
         (CRASH, "وقالت شركة المنطاد إنها لن تدفع تعويضات لأسر ضحايا منطاد الأقصر.", ["رفض"]),
         (CRASH, "ورفضت شركة المنطاد دفع تعويضات لأسر ضحايا منطاد الأقصر.", ["رفضت"]),
         (CRASH, "ورفض محافظ الأقصر التعليق على سقوط منطاد الأقصر.", None),
+        # What is denied is not done; the denial is the event, also when said as "confirmed
+        # there was no ..." (أكدت عدم وجود). Not knowing (أكد عدم علمه) is no denial.
+        (CRASH, "ونفت شركة المنطاد اعتقال قائد منطاد الأقصر بعد سقوطه.", ["نفت"]),
+        (CRASH, "وأكدت السفارة الأمريكية عدم وجود أمريكيين بين ضحايا سقوط منطاد الأقصر.", ["نفي"]),
+        (CRASH, "وأكد صاحب شركة منطاد الأقصر عدم علمه بسقوط المنطاد.", None),
+        # Who was arrested is known: naming the culprit after his arrest identifies no one new.
+        (CRASH, "وكشفت النيابة هوية قائد منطاد الأقصر بعد سقوطه.", ["هويه"]),
+        (CRIME, "وكشفت أجهزة الأمن عن هوية قاتل 5 أشخاص داخل قطعة أرض في الإسكندرية.", None),
     ],
 )
 def test_what_reads_as_an_event(
