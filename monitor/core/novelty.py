@@ -203,6 +203,11 @@ _DEMANDS = _normalized(
 بإقالة, للمطالبة بوقف, مرهون بتحقيق 5 شروط: تشكيل حكومة ..., هدد أصحاب المخابز بالحبس): no
 event (the threat itself is one)."""
 _DEMAND_REACH = 6
+_THREAT_REACH = 4
+"""Words after a threat's verb in which what it threatens with (ب...) follows (هددت
+النقابات المهنية بالإضراب)."""
+_NOT_WITH = _normalized("بعد بين بشكل بسبب بصورة بعض بها به بهم بلا بينما بنسبة")
+"""Words starting with ب that say no "with what"."""
 _PROPOSED = _normalized(
     "مشاورات ومشاورات مساعي ومساعي جهود وجهود محاولات ومحاولات خطة وخطة خطط مقترح ومقترح "
     "مقترحات اقتراح واقتراح اقتراحات مبادرة ومبادرة مشروع ومشروع إمكانية وإمكانية احتمال "
@@ -695,9 +700,19 @@ def _asserted_in(original: str) -> frozenset[str]:
             and _DEMANDS.isdisjoint(words[max(0, index - _DEMAND_REACH) : index])
             and _PROPOSED.isdisjoint(words[max(0, index - _PROPOSED_REACH) : index])
             and _ONGOING.isdisjoint(words[:index])
+            and (_ACTIONS[action] != "threat" or _threatens_with(words, index))
         ):
             asserted.add(action)
     return frozenset(asserted)
+
+
+def _threatens_with(words: list[str], index: int) -> bool:
+    """Whether the threat word at ``index`` threatens to do something (هدد العمال بالإضراب,
+    تهدد بالانسحاب): a danger to something (القرصنة تهدد التجارة) is no one's threat."""
+    return any(
+        word[:1] == "ب" and word not in _NOT_WITH
+        for word in words[index + 1 : index + 1 + _THREAT_REACH]
+    )
 
 
 def _new_cause(original: str, seen_terms: set[int]) -> str:

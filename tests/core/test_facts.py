@@ -212,6 +212,8 @@ EVENTS = "event"
         (CRASH, "وأعلن وزير الطيران المدني تشكيل لجنة للتحقيق في الحادث.", ["تشكيل"]),
         # Threatened or set as a condition is not done; the threat is an event.
         (POLITICS, "وهددت جبهة المعارضة بالانسحاب من الحوار مع الرئاسة.", ["هددت"]),
+        # A danger to something (يهدد الحوار) is no one's threat.
+        (POLITICS, "وقالت جبهة المعارضة إن قانون الانتخابات يهدد الحوار مع الرئاسة.", None),
         (POLITICS, "وقالت جبهة المعارضة إن الحوار مع الرئاسة مرهون بإقالة الحكومة.", None),
         # A confession is news of a crime or an accident; a politician "admitting" is not.
         (CRASH, "واعترف قائد المنطاد أمام النيابة بمسؤوليته عن سقوط منطاد الأقصر.", ["اعترف"]),
