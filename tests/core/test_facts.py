@@ -215,6 +215,9 @@ EVENTS = "event"
         # A danger to something (يهدد الحوار) is no one's threat.
         (POLITICS, "وقالت جبهة المعارضة إن قانون الانتخابات يهدد الحوار مع الرئاسة.", None),
         (POLITICS, "وقالت جبهة المعارضة إن الحوار مع الرئاسة مرهون بإقالة الحكومة.", None),
+        # Wanted or chanted is not done either.
+        (POLITICS, "وقالت جبهة المعارضة إنها تريد تشكيل حكومة جديدة قبل الحوار مع الرئاسة.", None),
+        (POLITICS, "وردد أنصار جبهة المعارضة هتافات «إعدام القتلة» قبل الحوار مع الرئاسة.", None),
         # A confession is news of a crime or an accident; a politician "admitting" is not.
         (CRASH, "واعترف قائد المنطاد أمام النيابة بمسؤوليته عن سقوط منطاد الأقصر.", ["اعترف"]),
         (POLITICS, "واعترف المتحدث باسم جبهة المعارضة بأن الحوار مع الرئاسة صعب.", None),
