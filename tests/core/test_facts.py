@@ -225,6 +225,13 @@ EVENTS = "event"
         (CRASH, "وقالت شركة المنطاد إنها لن تدفع تعويضات لأسر ضحايا منطاد الأقصر.", ["رفض"]),
         (CRASH, "ورفضت شركة المنطاد دفع تعويضات لأسر ضحايا منطاد الأقصر.", ["رفضت"]),
         (CRASH, "ورفض محافظ الأقصر التعليق على سقوط منطاد الأقصر.", None),
+        (CRASH, "ورفض اللواء أحمد حسن مدير أمن محافظة الأقصر التعليق على سقوط المنطاد.", None),
+        # Ordered to be done quickly (أمرت بسرعة ضبط) is not done yet.
+        (CRASH, "وأمرت النيابة بسرعة ضبط قائد منطاد الأقصر بعد سقوطه.", None),
+        # A rate reaching a figure is no arrival; a medical examination (توقيع الكشف) no
+        # agreement.
+        (CRASH, "وقال إن عدد السياح بعد سقوط منطاد الأقصر وصل بالأمس إلى 300 سائح.", None),
+        (CRASH, "وبتوقيع الكشف الطبي على ضحايا منطاد الأقصر تبين إصابتهم بحروق.", None),
         # What is denied is not done; the denial is the event, also when said as "confirmed
         # there was no ..." (أكدت عدم وجود). Not knowing (أكد عدم علمه) is no denial.
         (CRASH, "ونفت شركة المنطاد اعتقال قائد منطاد الأقصر بعد سقوطه.", ["نفت"]),
