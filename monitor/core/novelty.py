@@ -19,7 +19,8 @@ Per sentence of the article (normalised form, aligned with the original):
      بالحبس, مرهون بإقالة), refuses (رفض التفاوض), says is under way (وجاري ضبط) or uses
      to name a known case (المتهم في قضية اقتحام) is none; a refusal (رفض, لن نتفاوض) is one;
      so is a denial (نفت, أكدت عدم وجود), and what is denied is none. An identification
-     after an arrest is none: the arrest named the suspect;
+     after an arrest is none: the arrest named the suspect. A question (هل تم القبض ...؟)
+     tells no event;
    - a count above the story's highest of its class (``monitor.core.counts``); about the
      same number rounded (نحو 20 after 19) is none;
    - a cause in words the story never used, of an incident (why the fire broke out, not why
@@ -651,7 +652,10 @@ def _unnamed(actions: list[str], entities: list[str]) -> list[str]:
 
 def _asserted_actions(original: str, terms: list[str]) -> list[str]:
     """``_actions(terms)`` that the sentence says happened at least once: not negated (لم يتم
-    القبض) and not the name of a case (المتهم في قضية اقتحام)."""
+    القبض) and not the name of a case (المتهم في قضية اقتحام). A question (كيف تفوز بجائزة
+    أوسكار؟) says nothing happened."""
+    if original.rstrip(_CLOSING).endswith(_QUESTION_MARKS):
+        return []
     actions = _actions(terms)
     if "عدم" in original and _SAID_NOT.search(original) is not None:
         done = _asserted_actions_of(original, actions)  # أكدت عدم وجود: a denial
@@ -753,6 +757,8 @@ _NOT_DONE_PATTERN = re.compile(
 """A sentence without these letters asks for, proposes and says under way nothing, and has
 no negation reaching past هناك (``_DEMANDS``, ``_PROPOSED``, ``_ONGOING``, ``_THERE``; in its
 original spelling)."""
+_QUESTION_MARKS = ("؟", "?")
+_CLOSING = " \t\"'»”)."
 _SAID_NOT = re.compile(
     r"(?<!\S)[وف]?(?:أكد|اكد|يؤكد|تؤكد|أعلن|اعلن|يعلن|تعلن|أوضح|اوضح|يوضح|توضح|أفاد|افاد|يفيد|تفيد)"
     r"(?:ت|وا)?(?:\s+\S+){0,3}?\s+[وب]?عدم\s+(?:وجود|صح[ةه]|تورط|وقوع|حدوث)"
