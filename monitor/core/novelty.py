@@ -20,7 +20,7 @@ Per sentence of the article (normalised form, aligned with the original):
      to name a known case (المتهم في قضية اقتحام) is none; a refusal (رفض, لن نتفاوض) is one;
      so is a denial (نفت, أكدت عدم وجود), and what is denied is none. An identification
      after an arrest is none: the arrest named the suspect. A question (هل تم القبض ...؟)
-     tells no event;
+     tells no event, nor what was tried, failed or rumoured (حاول التفاوض, ما تردد عن اعتقال);
    - a count above the story's highest of its class (``monitor.core.counts``); about the
      same number rounded (نحو 20 after 19) is none;
    - a cause in words the story never used, of an incident (why the fire broke out, not why
@@ -205,6 +205,18 @@ _DEMANDS = _normalized(
 """Before an action, it is asked for, wanted, chanted, set as a condition or threatened, not
 done (يطالبون بإقالة, للمطالبة بوقف, الشعب يريد إسقاط النظام, هتافات «إعدام ...», مرهون بتحقيق
 5 شروط: تشكيل حكومة ..., هدد أصحاب المخابز بالحبس): no event (the threat itself is one)."""
+_TRIED = _normalized(
+    "حاول وحاول حاولت وحاولت حاولوا وحاولوا يحاول ويحاول تحاول يحاولون فشل وفشل فشلت وفشلت "
+    "فشلوا يفشل تفشل"
+)
+"""Before an action, it was tried or failed (حاول التفاوض معهم, فشل في إنهاء الوقفة): not
+done."""
+_RUMOURED = _normalized(
+    "تردد يتردد ترددت أشيع يشاع أشيعت شائعات شائعة الشائعات مزاعم المزاعم ادعاءات"
+)
+"""Before an action, it is what was rumoured (ما تردد عن جلوس ..., شائعات اعتقاله): not
+done. (A picture shared, تداولتها المواقع, can show what did happen.)"""
+_NOT_DONE_BEFORE = _DEMANDS | _TRIED | _RUMOURED
 _DEMAND_REACH = 6
 _THREAT_REACH = 4
 """Words after a threat's verb in which what it threatens with (ب...) follows (هددت
@@ -703,7 +715,7 @@ def _asserted_in(original: str) -> frozenset[str]:
                 for word in words[max(0, index - _REFUSAL_REACH) : index]
             )
             and (not before or _term_or_empty(before[-1]) not in _REFERENCES)
-            and _DEMANDS.isdisjoint(words[max(0, index - _DEMAND_REACH) : index])
+            and _NOT_DONE_BEFORE.isdisjoint(words[max(0, index - _DEMAND_REACH) : index])
             and _PROPOSED.isdisjoint(words[max(0, index - _PROPOSED_REACH) : index])
             and _ONGOING.isdisjoint(words[:index])
             and (_ACTIONS[action] != "threat" or _threatens_with(words, index))
@@ -752,10 +764,10 @@ _NEGATION_PATTERN = re.compile(
 spelling)."""
 _NOT_DONE_PATTERN = re.compile(
     r"(?:طالب|مطالب|دعا|دعت|يدعو|شروط|مرهون|هدد|هناك|تدعو|يدعون|دعوا|دعو[ىي]|دعاو|ناشد"
-    r"|يناشد|تناشد|جار|يريد|تريد|نريد|أراد|اراد|هتاف|لافت|شعارات|مشاورات|مساعي|جهود|محاولات|خط[ةط]|مقترح|اقتراح|مبادر|مشروع|إمكاني|امكاني|احتمال|فكرة|سرعة)"
+    r"|يناشد|تناشد|جار|يريد|تريد|نريد|أراد|اراد|هتاف|لافت|شعارات|حاول|فشل|تردد|شيع|شاع|شائع|مزاعم|ادعاءات|مشاورات|مساعي|جهود|محاولات|خط[ةط]|مقترح|اقتراح|مبادر|مشروع|إمكاني|امكاني|احتمال|فكرة|سرعة)"
 )
 """A sentence without these letters asks for, proposes and says under way nothing, and has
-no negation reaching past هناك (``_DEMANDS``, ``_PROPOSED``, ``_ONGOING``, ``_THERE``; in its
+no negation reaching past هناك (``_NOT_DONE_BEFORE``, ``_PROPOSED``, ``_ONGOING``, ``_THERE``; in its
 original spelling)."""
 _QUESTION_MARKS = ("؟", "?")
 _CLOSING = " \t\"'»”)."
