@@ -20,7 +20,8 @@ Per sentence of the article (normalised form, aligned with the original):
      to name a known case (المتهم في قضية اقتحام) is none; a refusal (رفض, لن نتفاوض) is one;
      so is a denial (نفت, أكدت عدم وجود), and what is denied is none. An identification
      after an arrest is none: the arrest named the suspect. A question (هل تم القبض ...؟)
-     tells no event, nor what was tried, failed or rumoured (حاول التفاوض, ما تردد عن اعتقال);
+     tells no event, nor what was tried, failed or rumoured (حاول التفاوض, ما تردد عن اعتقال),
+     nor what must, should, is expected to or would happen (لا بد من, يتوقع, إذا تم);
    - a count above the story's highest of its class (``monitor.core.counts``); about the
      same number rounded (نحو 20 after 19) is none;
    - a cause in words the story never used, of an incident (why the fire broke out, not why
@@ -216,7 +217,14 @@ _RUMOURED = _normalized(
 )
 """Before an action, it is what was rumoured (ما تردد عن جلوس ..., شائعات اعتقاله): not
 done. (A picture shared, تداولتها المواقع, can show what did happen.)"""
-_NOT_DONE_BEFORE = _DEMANDS | _TRIED | _RUMOURED
+_DUE = _normalized(
+    "لابد بد يجب ويجب ينبغي وينبغي يتعين ضرورة بضرورة وضرورة يتوقع ويتوقع تتوقع وتتوقع توقع "
+    "يتوقعون "
+    "متوقع المتوقع إذا وإذا فإذا لو ولو"
+)
+"""Before an action, it must, should, is expected to or would happen (لا بد أن تصل القوى,
+أكد ضرورة تشكيل لجنة, يتوقع حملة لإغلاق المساجد, إذا وصلت دعوة): not done."""
+_NOT_DONE_BEFORE = _DEMANDS | _TRIED | _RUMOURED | _DUE
 _DEMAND_REACH = 6
 _THREAT_REACH = 4
 """Words after a threat's verb in which what it threatens with (ب...) follows (هددت
@@ -764,7 +772,7 @@ _NEGATION_PATTERN = re.compile(
 spelling)."""
 _NOT_DONE_PATTERN = re.compile(
     r"(?:طالب|مطالب|دعا|دعت|يدعو|شروط|مرهون|هدد|هناك|تدعو|يدعون|دعوا|دعو[ىي]|دعاو|ناشد"
-    r"|يناشد|تناشد|جار|يريد|تريد|نريد|أراد|اراد|هتاف|لافت|شعارات|حاول|فشل|تردد|شيع|شاع|شائع|مزاعم|ادعاءات|مشاورات|مساعي|جهود|محاولات|خط[ةط]|مقترح|اقتراح|مبادر|مشروع|إمكاني|امكاني|احتمال|فكرة|سرعة)"
+    r"|يناشد|تناشد|جار|يريد|تريد|نريد|أراد|اراد|هتاف|لافت|شعارات|حاول|فشل|تردد|شيع|شاع|شائع|مزاعم|ادعاءات|بد|يجب|ينبغي|يتعين|ضرورة|توقع|إذا|اذا|لو|مشاورات|مساعي|جهود|محاولات|خط[ةط]|مقترح|اقتراح|مبادر|مشروع|إمكاني|امكاني|احتمال|فكرة|سرعة)"
 )
 """A sentence without these letters asks for, proposes and says under way nothing, and has
 no negation reaching past هناك (``_NOT_DONE_BEFORE``, ``_PROPOSED``, ``_ONGOING``, ``_THERE``; in its

@@ -245,6 +245,14 @@ EVENTS = "event"
             "ونفت جبهة المعارضة ما تردد عن اعتقال المتحدث باسمها قبل الحوار مع الرئاسة.",
             ["نفت"],
         ),
+        # Due, expected or conditional is not done (the sit-in held later is news).
+        (POLITICS, "وقال المتحدث إنه لا بد من تشكيل حكومة جديدة قبل الحوار مع الرئاسة.", None),
+        (POLITICS, "وتتوقع جبهة المعارضة اعتقال قياداتها بعد رفض الحوار مع الرئاسة.", None),
+        (
+            POLITICS,
+            "وقالت جبهة المعارضة إنه إذا تم اعتقال المتحدث باسمها فلا حوار مع الرئاسة.",
+            None,
+        ),
         # A question tells nothing done.
         (CRASH, "فهل يتم القبض على قائد منطاد الأقصر بعد سقوطه؟", None),
         # Who was arrested is known: naming the culprit after his arrest identifies no one new.
