@@ -21,7 +21,8 @@ Per sentence of the article (normalised form, aligned with the original):
      so is a denial (نفت, أكدت عدم وجود), and what is denied is none. An identification
      after an arrest is none: the arrest named the suspect. A question (هل تم القبض ...؟)
      tells no event, nor what was tried, failed or rumoured (حاول التفاوض, ما تردد عن اعتقال),
-     nor what must, should, is expected to or would happen (لا بد من, يتوقع, إذا تم);
+     nor what must, should, is expected to or would happen (لا بد من, يتوقع, إذا تم), nor
+     a purpose, an intention or an offer (من أجل إنقاذ, نيتهم الاعتصام, مستعدة لإجراء);
    - a count above the story's highest of its class (``monitor.core.counts``); about the
      same number rounded (نحو 20 after 19) is none;
    - a cause in words the story never used, of an incident (why the fire broke out, not why
@@ -195,7 +196,8 @@ _REFERENCES = _normalized(
 )
 """Before an action, it names a known case (المتهم في قضية اقتحام, المتهم بقتل): no new event."""
 _DEMANDS = _normalized(
-    "طالب وطالب طالبت وطالبت يطالب ويطالب تطالب وتطالب يطالبون ويطالبون طالبوا وطالبوا "
+    "طالب وطالب طالبت وطالبت يطالب ويطالب تطالب وتطالب يطالبون ويطالبون طالبوا وطالبوا نطالب "
+    "ونطالب "
     "المطالبة للمطالبة والمطالبة مطالبا مطالبين بالمطالبة مطالبة بمطالبة مطالب ومطالب "
     "دعا ودعا دعت ودعت يدعو ويدعو تدعو وتدعو يدعون دعوا ناشد يناشد تناشد مناشدا ناشدت "
     "مطالبها ومطالبها مطالبهم ومطالبهم شروط الشروط بشروط شروطها وشروطها شروطه مرهون مرهونة مرهونا مشروط مشروطة "
@@ -234,11 +236,17 @@ _NOT_WITH = _normalized("بعد بين بشكل بسبب بصورة بعض به�
 _PROPOSED = _normalized(
     "مشاورات ومشاورات مساعي ومساعي جهود وجهود محاولات ومحاولات خطة وخطة خطط مقترح ومقترح "
     "مقترحات اقتراح واقتراح اقتراحات مبادرة ومبادرة مشروع ومشروع إمكانية وإمكانية احتمال "
-    "احتمالات فكرة دعوى ودعوى دعاوى سرعة وسرعة بسرعة"
+    "احتمالات فكرة دعوى ودعوى دعاوى سرعة وسرعة بسرعة لأجل بهدف وبهدف بغرض وبغرض "
+    "نية نيته نيتها نيتهم يعتزم تعتزم يعتزمون اعتزام عزمه عزمها عزمهم استعداد استعداده "
+    "استعدادها استعدادهم مستعد مستعدة مستعدون"
 )
-"""Right before an action, it is proposed or sought, not done (مشاورات تشكيل الحكومة, دعوى
-وقف تنفيذ القرار, مقترح إلغاء, أمر بسرعة ضبط الجناة): no event."""
+"""Right before an action, it is proposed, sought, intended or offered, not done (مشاورات
+تشكيل الحكومة, دعوى وقف تنفيذ القرار, مقترح إلغاء, أمر بسرعة ضبط الجناة, من أجل إنقاذ,
+نيتهم الاعتصام, مستعدة لإجراء محادثات): no event."""
 _PROPOSED_REACH = 2
+_FOR_THE_SAKE_OF = [normalize("من"), normalize("أجل")]
+"""Right before an action, its purpose (من أجل إنقاذ العمال); أجل alone is also a term (مد
+أجل الحكم)."""
 _ONGOING = _normalized("جاري وجاري جارى وجارى جار وجار")
 """Before actions, they are under way, not done (وجاري ضبط المتهمين, وجارٍ التعرف على هوية
 ...): no event until one is reported done. It governs the rest of its sentence: it opens the
@@ -725,6 +733,7 @@ def _asserted_in(original: str) -> frozenset[str]:
             and (not before or _term_or_empty(before[-1]) not in _REFERENCES)
             and _NOT_DONE_BEFORE.isdisjoint(words[max(0, index - _DEMAND_REACH) : index])
             and _PROPOSED.isdisjoint(words[max(0, index - _PROPOSED_REACH) : index])
+            and words[max(0, index - 2) : index] != _FOR_THE_SAKE_OF
             and _ONGOING.isdisjoint(words[:index])
             and (_ACTIONS[action] != "threat" or _threatens_with(words, index))
         ):
@@ -772,7 +781,7 @@ _NEGATION_PATTERN = re.compile(
 spelling)."""
 _NOT_DONE_PATTERN = re.compile(
     r"(?:طالب|مطالب|دعا|دعت|يدعو|شروط|مرهون|هدد|هناك|تدعو|يدعون|دعوا|دعو[ىي]|دعاو|ناشد"
-    r"|يناشد|تناشد|جار|يريد|تريد|نريد|أراد|اراد|هتاف|لافت|شعارات|حاول|فشل|تردد|شيع|شاع|شائع|مزاعم|ادعاءات|بد|يجب|ينبغي|يتعين|ضرورة|توقع|إذا|اذا|لو|مشاورات|مساعي|جهود|محاولات|خط[ةط]|مقترح|اقتراح|مبادر|مشروع|إمكاني|امكاني|احتمال|فكرة|سرعة)"
+    r"|يناشد|تناشد|جار|يريد|تريد|نريد|أراد|اراد|هتاف|لافت|شعارات|حاول|فشل|تردد|شيع|شاع|شائع|مزاعم|ادعاءات|بد|يجب|ينبغي|يتعين|ضرورة|توقع|إذا|اذا|لو|أجل|اجل|بهدف|بغرض|نية|نيت|عتزم|عزم|ستعد|مشاورات|مساعي|جهود|محاولات|خط[ةط]|مقترح|اقتراح|مبادر|مشروع|إمكاني|امكاني|احتمال|فكرة|سرعة)"
 )
 """A sentence without these letters asks for, proposes and says under way nothing, and has
 no negation reaching past هناك (``_NOT_DONE_BEFORE``, ``_PROPOSED``, ``_ONGOING``, ``_THERE``; in its

@@ -253,6 +253,10 @@ EVENTS = "event"
             "وقالت جبهة المعارضة إنه إذا تم اعتقال المتحدث باسمها فلا حوار مع الرئاسة.",
             None,
         ),
+        # A purpose, an intention or an offer is not done.
+        (POLITICS, "وقالت جبهة المعارضة إنها تعمل من أجل إنقاذ الحوار مع الرئاسة.", None),
+        (POLITICS, "وأعلنت جبهة المعارضة نيتها الاعتصام بعد رفض الحوار مع الرئاسة.", None),
+        (POLITICS, "وقالت الرئاسة إنها مستعدة لإجراء محادثات مع جبهة المعارضة قبل الحوار.", None),
         # A question tells nothing done.
         (CRASH, "فهل يتم القبض على قائد منطاد الأقصر بعد سقوطه؟", None),
         # Who was arrested is known: naming the culprit after his arrest identifies no one new.
