@@ -17,6 +17,10 @@ the word before the number (مصرع 18 سائحا is a death toll) and counts n
 ['#money:10000000']
 >>> count_markers(tokens(normalize("إصابة ضابط و4 مجندين ومصرع 4 أقباط ومسلم")))
 ['#injury:5', '#death:5']
+>>> count_markers(tokens(normalize("إصابة 11 مجندا منهم أحمد 20 سنة مصابا بكسر")))
+['#injury:11']
+>>> count_markers(tokens(normalize("مصرع وإصابة 10 أشخاص في انهيار مدخنة")))
+[]
 """
 
 from __future__ import annotations
@@ -118,6 +122,8 @@ def count_of(words: list[str], i: int) -> tuple[str, int, int] | None:
         return None
     value, used = found
     end = i + used
+    if end < len(words) and words[end] in _TIME_UNITS:
+        return None  # «تهامي 20 سنة مصابا»: an age (or a duration), not 20 injured
     for j in range(end, min(len(words), end + _LOOKAHEAD)):
         noun = _bare(words[j])
         if noun in _CASE_WORDS and j + 1 < len(words):
@@ -130,6 +136,13 @@ def count_of(words: list[str], i: int) -> tuple[str, int, int] | None:
             # and so does «لقي 5 عمال مصرعهم» (met their death).
             value, before, j = _with_companions(words, i, value, j)
             group = _CONTEXT_CLASSES.get(_bare(words[before]), "") if before >= 0 else ""
+            if (
+                group
+                and before >= 1
+                and words[before][:1] in _CONJUNCTIONS
+                and _CONTEXT_CLASSES.get(words[before - 1], group) != group
+            ):
+                return None  # مصرع وإصابة 10 أشخاص: the dead and injured together
             if not group and _DIED.intersection(words[j + 1 : j + 3]):
                 group = "death"
             if not group:
@@ -159,6 +172,9 @@ def _with_companions(words: list[str], i: int, value: int, j: int) -> tuple[int,
     return value, before, j
 
 
+_RAW_TIME_UNITS = "سنة سنوات سنين عام عاما أعوام شهر شهرا أشهر شهور يوم يوما أيام ساعة ساعات"
+_TIME_UNITS = frozenset(map(normalize, _RAW_TIME_UNITS.split()))
+"""Right after a number, it is an age or a duration (مجند 20 سنة مصابا, حبسه 4 أيام)."""
 _DIED = frozenset(normalize(word) for word in ["مصرعهم", "مصرعه", "حتفهم", "حتفه"])
 """After the people counted, they died (لقي 5 عمال مصرعهم)."""
 _SUM_WORDS = frozenset(
