@@ -593,12 +593,16 @@ def assess_novelty(
 def _keep_named_again(facts: dict[str, list[str]], mentions: Counter[str]) -> None:
     """Keep the actors the gazetteer knows or the article names again (its surname, «عبدالفتاح»):
     a title's pattern takes what follows it for a name (وزير التموين، يفيد ضبط), and a real
-    newcomer is seldom named once."""
+    newcomer is seldom named once. A "name" holding an action word (يواجه محادثات) is none."""
     known = load_gazetteer().weights
     actors = [
         name
         for name in facts["actor"]
-        if "PER:" + name in known or any(mentions[word] >= 2 for word in name.split())
+        if "PER:" + name in known
+        or (
+            any(mentions[word] >= 2 for word in name.split())
+            and not any(word in _ACTION_OF for word in name.split())
+        )
     ]
     if actors:
         facts["actor"] = actors

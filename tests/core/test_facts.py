@@ -306,3 +306,10 @@ def test_a_newcomer_counts_when_the_gazetteer_knows_him_or_the_article_names_him
         ]
     )
     assert again.new_sentences[0].facts["actor"] == ["سامح فهمي"]
+    # A "name" holding an action word is none, however often the action is named.
+    talks = judge(
+        ["وتستمر محادثات الرئيس مع جبهة المعارضة حول الحوار مع الرئاسة."],
+        title="الرئيس المنتخب يواجه محادثات صعبة مع جبهة المعارضة",
+        about=POLITICS,
+    )
+    assert all("actor" not in sentence.facts for sentence in talks.new_sentences)
