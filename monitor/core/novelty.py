@@ -21,7 +21,8 @@ Per sentence of the article (normalised form, aligned with the original):
      so is a denial (نفت, أكدت عدم وجود), and what is denied is none. An identification
      after an arrest is none: the arrest named the suspect. A question (هل تم القبض ...؟)
      tells no event, nor what was tried, failed or rumoured (حاول التفاوض, ما تردد عن اعتقال),
-     nor what must, should, is expected to or would happen (لا بد من, يتوقع, إذا تم), nor
+     nor what must, should, is expected to, is promised to or would happen (لا بد من, يتوقع,
+     تعهد ب, إذا تم), nor
      a purpose, an intention or an offer (من أجل إنقاذ, نيتهم الاعتصام, مستعدة لإجراء);
    - a count above the story's highest of its class (``monitor.core.counts``); about the
      same number rounded (نحو 20 after 19) is none;
@@ -222,10 +223,12 @@ done. (A picture shared, تداولتها المواقع, can show what did happ
 _DUE = _normalized(
     "لابد بد يجب ويجب ينبغي وينبغي يتعين ضرورة بضرورة وضرورة يتوقع ويتوقع تتوقع وتتوقع توقع "
     "يتوقعون "
-    "متوقع المتوقع إذا وإذا فإذا لو ولو"
+    "متوقع المتوقع إذا وإذا فإذا لو ولو تعهد وتعهد تعهدت وتعهدت يتعهد ويتعهد تتعهد متعهدا وعد "
+    "ووعد وعدت ووعدت"
 )
-"""Before an action, it must, should, is expected to or would happen (لا بد أن تصل القوى,
-أكد ضرورة تشكيل لجنة, يتوقع حملة لإغلاق المساجد, إذا وصلت دعوة): not done."""
+"""Before an action, it must, should, is expected to, is promised to or would happen (لا بد أن
+تصل القوى, أكد ضرورة تشكيل لجنة, يتوقع حملة لإغلاق المساجد, تعهد بصياغة اتفاقية, إذا وصلت
+دعوة): not done."""
 _NOT_DONE_BEFORE = _DEMANDS | _TRIED | _RUMOURED | _DUE
 _DEMAND_REACH = 6
 _THREAT_REACH = 4
@@ -785,7 +788,7 @@ _NEGATION_PATTERN = re.compile(
 spelling)."""
 _NOT_DONE_PATTERN = re.compile(
     r"(?:طالب|مطالب|دعا|دعت|يدعو|شروط|مرهون|هدد|هناك|تدعو|يدعون|دعوا|دعو[ىي]|دعاو|ناشد"
-    r"|يناشد|تناشد|جار|يريد|تريد|نريد|أراد|اراد|هتاف|لافت|شعارات|حاول|فشل|تردد|شيع|شاع|شائع|مزاعم|ادعاءات|بد|يجب|ينبغي|يتعين|ضرورة|توقع|إذا|اذا|لو|أجل|اجل|بهدف|بغرض|نية|نيت|عتزم|عزم|ستعد|مشاورات|مساعي|جهود|محاولات|خط[ةط]|مقترح|اقتراح|مبادر|مشروع|إمكاني|امكاني|احتمال|فكرة|سرعة)"
+    r"|يناشد|تناشد|جار|يريد|تريد|نريد|أراد|اراد|هتاف|لافت|شعارات|حاول|فشل|تردد|شيع|شاع|شائع|مزاعم|ادعاءات|بد|يجب|ينبغي|يتعين|ضرورة|توقع|إذا|اذا|لو|عهد|وعد|أجل|اجل|بهدف|بغرض|نية|نيت|عتزم|عزم|ستعد|مشاورات|مساعي|جهود|محاولات|خط[ةط]|مقترح|اقتراح|مبادر|مشروع|إمكاني|امكاني|احتمال|فكرة|سرعة)"
 )
 """A sentence without these letters asks for, proposes and says under way nothing, and has
 no negation reaching past هناك (``_NOT_DONE_BEFORE``, ``_PROPOSED``, ``_ONGOING``, ``_THERE``; in its
