@@ -20,7 +20,8 @@ Per sentence of the article (normalised form, aligned with the original):
      to name a known case (المتهم في قضية اقتحام) is none; a refusal (رفض, لن نتفاوض) is one;
      so is a denial (نفت, أكدت عدم وجود), and what is denied is none. An identification
      after an arrest is none: the arrest named the suspect. A question (هل تم القبض ...؟)
-     tells no event, nor what was tried, failed or rumoured (حاول التفاوض, ما تردد عن اعتقال),
+     tells no event, nor what was tried, sought, failed or rumoured (حاول التفاوض, جهودها لضبط,
+     ما تردد عن اعتقال),
      nor what must, should, is expected to, is promised to or would happen (لا بد من, يتوقع,
      تعهد ب, إذا تم), nor a purpose, an intention or an offer (من أجل إنقاذ, نيتهم الاعتصام,
      مستعدة لإجراء);
@@ -138,7 +139,13 @@ for _group, _words in _RAW_ACTIONS.items():
         forms = (
             [_word] if _word.startswith("ال") or _word in _NAMES_A_THING else [_word, "ال" + _word]
         )
-        forms += [prefix + form for prefix in ("و", "ف", "ل", "ب") for form in forms]
+        # ف before a verb's ي would make names (ف + يصل = فيصل).
+        forms += [
+            prefix + form
+            for prefix in ("و", "ف", "ل", "ب")
+            for form in forms
+            if not (prefix == "ف" and form[:1] == "ي")
+        ]
         for _form in forms:
             _ACTIONS.setdefault(_form, _group)
 
@@ -237,7 +244,7 @@ _THREAT_REACH = 4
 _NOT_WITH = _normalized("بعد بين بشكل بسبب بصورة بعض بها به بهم بلا بينما بنسبة")
 """Words starting with ب that say no "with what"."""
 _PROPOSED = _normalized(
-    "مشاورات ومشاورات مساعي ومساعي جهود وجهود محاولات ومحاولات خطة وخطة خطط مقترح ومقترح "
+    "مشاورات ومشاورات مساعي ومساعي جهود وجهود جهودها جهوده جهودهم محاولات ومحاولات خطة وخطة خطط مقترح ومقترح "
     "مقترحات اقتراح واقتراح اقتراحات مبادرة ومبادرة مشروع ومشروع إمكانية وإمكانية احتمال "
     "احتمالات فكرة دعوى ودعوى دعاوى سرعة وسرعة بسرعة لأجل بهدف وبهدف بغرض وبغرض "
     "نية نيته نيتها نيتهم يعتزم تعتزم يعتزمون اعتزام عزمه عزمها عزمهم استعداد استعداده "

@@ -255,9 +255,12 @@ EVENTS = "event"
         ),
         (POLITICS, "وتعهدت الرئاسة بتشكيل حكومة جديدة بعد الحوار مع جبهة المعارضة.", None),
         # A purpose, an intention or an offer is not done.
+        (CRASH, "وتواصل الشرطة جهودها لضبط قائد منطاد الأقصر بعد سقوطه.", None),
         (POLITICS, "وقالت جبهة المعارضة إنها تعمل من أجل إنقاذ الحوار مع الرئاسة.", None),
         (POLITICS, "وأعلنت جبهة المعارضة نيتها الاعتصام بعد رفض الحوار مع الرئاسة.", None),
         (POLITICS, "وقالت الرئاسة إنها مستعدة لإجراء محادثات مع جبهة المعارضة قبل الحوار.", None),
+        # A name is no action: فيصل is no ف + يصل (arrives).
+        (CRASH, "وتلقى قسم شرطة فيصل بلاغا بسقوط منطاد الأقصر ومصرع السياح.", None),
         # A question tells nothing done.
         (CRASH, "فهل يتم القبض على قائد منطاد الأقصر بعد سقوطه؟", None),
         # Who was arrested is known: naming the culprit after his arrest identifies no one new.
