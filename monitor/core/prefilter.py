@@ -28,7 +28,7 @@ from re import _constants as constants  # type: ignore[attr-defined]
 from re import _parser as parser  # type: ignore[attr-defined]
 from typing import Any
 
-__all__ = ["Prefiltered", "necessary_words"]
+__all__ = ["Prefiltered", "alternatives_needs", "necessary_words"]
 
 _REPEATS = {
     constants.MAX_REPEAT,
@@ -52,6 +52,14 @@ def necessary_words(pattern: re.Pattern[str]) -> frozenset[str] | None:
 def _of_sequence(items: list[tuple[Any, Any]]) -> frozenset[str] | None:
     """Of a sequence of parse items every one of which a match goes through: the most telling
     (longest shortest word) of the word sets its items need."""
+    found = _needs(items)
+    if not found:
+        return None
+    return max(found, key=lambda words: (min(map(len, words)), -len(words)))
+
+
+def _needs(items: list[tuple[Any, Any]]) -> list[frozenset[str]]:
+    """The word sets a match of a sequence of parse items needs a word of, each."""
     found: list[frozenset[str]] = []
     run: list[str] = []
     for op, av in [*items, (None, None)]:
@@ -64,9 +72,18 @@ def _of_sequence(items: list[tuple[Any, Any]]) -> frozenset[str] | None:
         needed = _of_item(op, av)
         if needed is not None:
             found.append(needed)
-    if not found:
+    return found
+
+
+def alternatives_needs(pattern: re.Pattern[str]) -> list[list[frozenset[str]]] | None:
+    """Per alternative of ``pattern`` (the whole, unless it is ``a|b|...``), the word sets a
+    match of it needs a word of, each; ``None`` when some alternative needs none."""
+    if necessary_words(pattern) is None:
         return None
-    return max(found, key=lambda words: (min(map(len, words)), -len(words)))
+    tree = list(parser.parse(pattern.pattern, pattern.flags))
+    branches = tree[0][1][1] if len(tree) == 1 and tree[0][0] is constants.BRANCH else [tree]
+    needs = [_needs(list(branch)) for branch in branches]
+    return needs if all(needs) else None
 
 
 def _of_item(op: Any, av: Any) -> frozenset[str] | None:
@@ -98,7 +115,7 @@ class Prefiltered:
     """``pattern``'s ``search`` and ``sub``, answered at once for a text without any of its
     ``necessary_words``."""
 
-    __slots__ = ("_hint", "pattern")
+    __slots__ = ("_alternatives", "_hint", "pattern")
 
     def __init__(self, pattern: re.Pattern[str]) -> None:
         self.pattern = pattern
@@ -110,10 +127,19 @@ class Prefiltered:
             if words
             else None
         )
+        self._alternatives = alternatives_needs(pattern)
 
     def possible(self, text: str) -> bool:
         """False when ``pattern`` cannot match anywhere in ``text``."""
-        return self._hint is None or self._hint.search(text) is not None
+        if self._hint is None:
+            return True
+        if self._hint.search(text) is None:
+            return False
+        # Then alternative by alternative: a word of each set it needs (substring tests).
+        return self._alternatives is None or any(
+            all(any(word in text for word in words) for words in needs)
+            for needs in self._alternatives
+        )
 
     def search(self, text: str) -> re.Match[str] | None:
         return self.pattern.search(text) if self.possible(text) else None

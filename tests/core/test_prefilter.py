@@ -69,3 +69,15 @@ def test_idioms_have_key_words() -> None:
     """The set phrases are read for key words (else the shortcut is lost, not the answers)."""
     words = necessary_words(novelty._IDIOMS)
     assert words is not None and "ضبط" in words
+
+
+def test_alternatives_needs() -> None:
+    from monitor.core.prefilter import alternatives_needs
+
+    needs = alternatives_needs(re.compile(r"(?<!\S)ضبط\s+(?:النفس|الأسعار)|هجوما?\s+حاد"))
+    assert needs == [[{"ضبط"}, {"ال"}, {"نفس", "أسعار"}], [{"هجوم"}, {"حاد"}]]
+    assert alternatives_needs(re.compile(r"abc|\w+")) is None  # one alternative needs none
+    quick = Prefiltered(re.compile(r"ضبط\s+النفس|هجوم\s+حاد"))
+    # Key words of two alternatives, but all that one needs of neither: no match possible.
+    assert not quick.possible("ضبط الهجوم")
+    assert quick.possible("هجوم حاد") and quick.search("دعا إلى ضبط  النفس") is not None
