@@ -503,12 +503,29 @@ def char_sketch(title_terms: list[str], lead: list[list[str]]) -> dict[int, floa
         inside = np.where(unknown, 0, places)
         grams = np.where(unknown, places - size, known[inside])
         weights = np.where(unknown, unseen, idf[inside]) * (1.0 + np.log(tf))
-    order = np.lexsort((grams, -weights))[:SKETCH_GRAMS]
+    order = _heaviest(grams, weights, SKETCH_GRAMS)
     kept = weights[order]
     norm = float(np.sqrt(np.dot(kept, kept)))
     if not norm:
         return {}
     return dict(zip(grams[order].tolist(), (kept / norm).tolist(), strict=True))
+
+
+def _heaviest(
+    grams: npt.NDArray[np.integer[Any]], weights: npt.NDArray[np.float64], limit: int
+) -> npt.NDArray[np.intp]:
+    """Indexes of the ``limit`` heaviest of distinct ``grams``, heaviest first (ties: the
+    lower gram): the first ``limit`` of a sort on (-weight, gram), sorting only the grams
+    at least as heavy as the ``limit``-th heaviest (ties with it included) instead of all.
+
+    >>> _heaviest(np.array([5, 3, 9, 1]), np.array([0.5, 0.9, 0.5, 0.1]), 2).tolist()
+    [1, 0]
+    """
+    if weights.size <= limit:
+        return np.lexsort((grams, -weights))
+    floor = np.partition(weights, weights.size - limit)[weights.size - limit]
+    (among,) = np.nonzero(weights >= floor)
+    return among[np.lexsort((grams[among], -weights[among]))[:limit]]
 
 
 _GRAM_IDF: tuple[npt.NDArray[np.uint32], npt.NDArray[np.float64], float] | None = None

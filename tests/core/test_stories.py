@@ -134,3 +134,35 @@ def test_strongest_keys_keep_the_heaviest_first_and_ties_in_order() -> None:
     assert telling == [key for key in expected if key in telling]
     assert telling.index("بيونغ") < telling.index("يانغ")  # tie: insertion order
     assert _strongest_telling(vector, 1) == telling[:1]
+
+
+def test_heaviest_grams_as_a_full_sort() -> None:
+    """The sketch keeps the heaviest grams in the order of a sort on (-weight, gram), ties at
+    the cut included, whatever the number of grams."""
+    import numpy as np
+
+    from monitor.core.stories import _heaviest
+
+    rng = np.random.default_rng(7)
+    for size in (0, 1, 5, 80, 81, 300, 2000):
+        grams = rng.permutation(10 * size + 1)[:size].astype(np.int64)
+        # Few distinct weights: many ties, also at the limit's place.
+        weights = rng.integers(0, 6, size).astype(np.float64) / 3.0
+        for limit in (1, 3, 80):
+            expected = sorted(range(size), key=lambda i: (-weights[i], grams[i]))[:limit]
+            assert _heaviest(grams, weights, limit).tolist() == expected
+
+
+def test_char_sketch_of_many_grams() -> None:
+    """An article of many terms keeps its ``SKETCH_GRAMS`` heaviest grams, unit length."""
+    import math
+
+    from monitor.core.arabic import normalize, tokens
+    from monitor.core.stories import SKETCH_GRAMS, char_sketch
+
+    words = tokens(normalize("وصل الرئيس الروسي فلاديمير بوتين إلى بيونغ يانغ في زيارة رسمية"))
+    sketch = char_sketch(words[:4], [words, words[2:]])
+    assert len(sketch) == SKETCH_GRAMS
+    weights = list(sketch.values())
+    assert weights == sorted(weights, reverse=True)
+    assert math.isclose(sum(w * w for w in weights), 1.0)

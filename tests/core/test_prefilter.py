@@ -1,0 +1,83 @@
+import re
+
+import pytest
+
+from monitor.core import novelty
+from monitor.core.prefilter import Prefiltered, necessary_words
+
+TEXTS = [
+    "",
+    "وصل الرئيس إلى بيونغ يانغ",
+    "ورفض المصدر ذكر اسمه",
+    "رفضت الشركة التعليق على الخبر",
+    "دعا الطرفين إلى ضبط النفس",
+    "تم ضبط المتهمين",
+    "أغلق المؤشر على تراجع طفيف عند الإغلاق",
+    "وصل عدد القتلى إلى نحو 20",
+    "وصلت إليه الأمور",
+    "هاجم الكاتب الحكومة هجوما حادا",
+    "نقل إلى مركز الطوارئ وحجز القسم",
+    "abc abd xyz",
+    "ABC",
+]
+
+
+@pytest.mark.parametrize(
+    "pattern",
+    [
+        novelty._IDIOMS,
+        novelty._NEGATION_PATTERN,
+        novelty._NOT_DONE_PATTERN,
+        novelty._CAUSE_PATTERN,
+        re.compile(r"ab[cd]|x(?:yz)+"),
+        re.compile(r"(?<!\S)\S{0,2}ضبط\s+(?:النفس|الأسعار)"),
+        re.compile(r"\w+"),
+        re.compile(r"abc", re.IGNORECASE),
+        re.compile(r"(?:|abc)d?"),
+    ],
+)
+def test_answers_as_the_pattern(pattern: re.Pattern[str]) -> None:
+    quick = Prefiltered(pattern)
+    for text in TEXTS:
+        found, expected = quick.search(text), pattern.search(text)
+        assert (found and found.span()) == (expected and expected.span()), text
+        assert quick.sub(" ", text) == pattern.sub(" ", text), text
+        if expected is not None:
+            assert quick.possible(text)
+
+
+def test_necessary_words() -> None:
+    assert necessary_words(re.compile(r"(?<!\S)\S{0,2}ضبط\s+(?:ال)?عصاب")) == {"عصاب"}
+    # Of the words a branch needs, each branch gives its own.
+    assert necessary_words(re.compile(r"x?(?:abc|de)f?")) == {"abc", "de"}
+    assert necessary_words(re.compile(r"(?:ab)+z")) == {"ab"}
+    # One literal the pattern needs, the most telling: a single word over a choice of two.
+    assert necessary_words(re.compile(r"a[bc]d")) in ({"a"}, {"d"})
+
+
+@pytest.mark.parametrize(
+    "source, flags",
+    [(r"\w+", 0), (r"abc", re.IGNORECASE), (r"(?:|abc)", 0), (r"(?=abc)", 0), (r"a?b*", 0)],
+)
+def test_no_words_no_shortcut(source: str, flags: int) -> None:
+    pattern = re.compile(source, flags)
+    assert necessary_words(pattern) is None
+    assert Prefiltered(pattern).possible("anything")
+
+
+def test_idioms_have_key_words() -> None:
+    """The set phrases are read for key words (else the shortcut is lost, not the answers)."""
+    words = necessary_words(novelty._IDIOMS)
+    assert words is not None and "ضبط" in words
+
+
+def test_alternatives_needs() -> None:
+    from monitor.core.prefilter import alternatives_needs
+
+    needs = alternatives_needs(re.compile(r"(?<!\S)ضبط\s+(?:النفس|الأسعار)|هجوما?\s+حاد"))
+    assert needs == [[{"ضبط"}, {"ال"}, {"نفس", "أسعار"}], [{"هجوم"}, {"حاد"}]]
+    assert alternatives_needs(re.compile(r"abc|\w+")) is None  # one alternative needs none
+    quick = Prefiltered(re.compile(r"ضبط\s+النفس|هجوم\s+حاد"))
+    # Key words of two alternatives, but all that one needs of neither: no match possible.
+    assert not quick.possible("ضبط الهجوم")
+    assert quick.possible("هجوم حاد") and quick.search("دعا إلى ضبط  النفس") is not None
