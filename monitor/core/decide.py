@@ -339,9 +339,15 @@ def _needed(score: Similarity, settings: StorySettings) -> float:
 
 def _lead_sentences(novelty: NoveltyResult) -> list[str]:
     """The new sentences an alert shows under the article's headline: the body's when it
-    has any (the headline is shown already, and its body sentence tells it in full)."""
-    body = [s.text for s in novelty.new_sentences if s.index != TITLE_INDEX]
-    return body or [s.text for s in novelty.new_sentences]
+    has any (the headline is shown already, and its body sentence tells it in full). A
+    single one is followed by the next unreported sentence about the story, which tells the
+    news's detail (who, how, what next) even where it names no new fact."""
+    body = [s for s in novelty.new_sentences if s.index != TITLE_INDEX]
+    shown = body or novelty.new_sentences
+    if len(shown) == 1:
+        after = shown[0].index
+        shown = shown + [s for s in novelty.details if s.index > after][:1]
+    return [s.text for s in shown]
 
 
 def merge_stories(into: StoryState, other: StoryState) -> None:

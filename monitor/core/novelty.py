@@ -330,6 +330,9 @@ class NoveltyResult:
     why_not: str = ""
     without_facts: int = 0
     """Unreported relevant sentences that add no fact (rewording, background)."""
+    details: list[SentenceFacts] = field(default_factory=list)
+    """Those sentences but background (وكان ... قد), in the article's order: the detail an
+    alert can show beside its news."""
 
     def reasons(self) -> dict[str, Any]:
         reasons: dict[str, Any] = {
@@ -535,7 +538,8 @@ def assess_novelty(
     new_sentences: list[SentenceFacts] = []
     off_topic: list[int] = []
     restated = 0
-    unremarkable = 0
+    unremarkable: list[SentenceFacts] = []
+    recalled = 0
     claimed: set[tuple[str, str]] = set()
     lead_left = LEAD_SENTENCES  # the article's first sentences about the story
     mentions: Counter[str] | None = None  # the article's terms, counted when an actor shows
@@ -586,7 +590,10 @@ def assess_novelty(
         if facts:
             new_sentences.append(SentenceFacts(index, original, containment, True, facts, score))
         else:
-            unremarkable += 1
+            if not _recalls(original, text):  # background (وكان ... قد) tells no detail
+                unremarkable.append(SentenceFacts(index, original, containment, True))
+            else:
+                recalled += 1
     total = sum(sentence.score for sentence in new_sentences)
     is_development = total >= development_min_score
     why_not = ""
@@ -596,7 +603,14 @@ def assess_novelty(
         else:
             why_not = f"new sentences add too few new facts ({total:.2f} < {development_min_score})"
     return NoveltyResult(
-        is_development, total, new_sentences, restated, off_topic, why_not, unremarkable
+        is_development,
+        total,
+        new_sentences,
+        restated,
+        off_topic,
+        why_not,
+        len(unremarkable) + recalled,
+        unremarkable,
     )
 
 

@@ -254,7 +254,8 @@ class Decision(_Record):
     new_sentences: list[str] = Field(
         default_factory=list,
         description="What the article adds, in its order: the body's sentences that carry new"
-        " facts, else (the news is in the headline alone) the headline.",
+        " facts, else (the news is in the headline alone) the headline; a single one is"
+        " followed by the next unreported sentence about the story (its detail).",
     )
     reasons: dict[str, Any] = Field(default_factory=dict)
     decided_at: datetime = Field(default_factory=utcnow)

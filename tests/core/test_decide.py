@@ -255,3 +255,17 @@ def test_an_alert_lists_the_new_body_sentences_under_its_headline() -> None:
     outcome = decide(headline_only, [Candidate(first.story, closed=False)], 0)
     assert outcome.decision.decision == "development"
     assert outcome.decision.new_sentences == [headline_only.title]
+
+
+def test_a_single_new_sentence_is_shown_with_the_detail_that_follows_it() -> None:
+    # The news is one sentence; the next unreported one about the story tells its detail.
+    # Background (وكان ... قد) is no detail of the news.
+    first = decide(FIRST, [], 0)
+    assert first.story is not None
+    news = LATER.sentences[0]
+    background = "وكان الزعيم الراحل كيم جونغ إيل قد استقبل بوتين في بيونغ يانغ صيف عام ألفين."
+    detail = "وأقيمت مراسم رسمية لبوتين في ساحة كيم إيل سونغ وسط بيونغ يانغ بحضور آلاف المواطنين."
+    later = article("a11", LATER.title, [news, background, detail], day=277)
+    outcome = decide(later, [Candidate(first.story, closed=False)], 0)
+    assert outcome.decision.decision == "development"
+    assert outcome.decision.new_sentences == [news, detail]
