@@ -23,7 +23,7 @@ Per sentence of the article (normalised form, aligned with the original):
      tells no event, nor what was tried, sought, failed or rumoured (حاول التفاوض, جهودها لضبط,
      ما تردد عن اعتقال), nor what must, should, is expected to, is promised to or would
      happen (لا بد من, يتوقع, تعهد ب, إذا تم), nor a purpose, an intention or an offer (من
-     أجل إنقاذ, نيتهم الاعتصام, مستعدة لإجراء);
+     أجل إنقاذ, نيتهم الاعتصام, مستعدة لإجراء) or what is about to be (بصدد توقيع);
    - a count above the story's highest of its class (``monitor.core.counts``); about the
      same number rounded (نحو 20 after 19) is none;
    - a cause in words the story never used, of an incident (why the fire broke out, not why
