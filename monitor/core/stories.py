@@ -27,8 +27,17 @@ import operator
 from collections import Counter
 from dataclasses import dataclass, field
 from importlib import resources
-from itertools import accumulate, chain, compress, filterfalse, islice, repeat, takewhile
-from operator import add, lt, methodcaller, mul, truediv
+from itertools import (
+    accumulate,
+    chain,
+    compress,
+    filterfalse,
+    islice,
+    repeat,
+    starmap,
+    takewhile,
+)
+from operator import add, attrgetter, lt, methodcaller, mul, truediv
 from sys import intern
 from typing import Any
 
@@ -126,12 +135,27 @@ class SentenceText:
     """Whether it recalls what happened before (``read_sentences``); None: not read yet."""
 
 
+_ROW_FIELDS = attrgetter(*SentenceText.__slots__)  # type: ignore[attr-defined]
+"""A ``SentenceText``'s fields as a tuple, in its constructor's order (one C call)."""
+
+
 @dataclass(slots=True)
 class ArticleText:
-    __reduce__ = _by_fields
-
     title: SentenceText
     sentences: list[SentenceText]
+
+    def __reduce__(self) -> tuple[Any, ...]:
+        """Pickled as a list of row tuples, title first, rebuilt by one call
+        (``_text_of_rows``): a row is read out by ``attrgetter`` in C where a ``__reduce__``
+        per row was a Python call, the costly part of pickling an analysis (the embedded
+        pipeline's workers send one per article)."""
+        return _text_of_rows, ([_ROW_FIELDS(self.title), *map(_ROW_FIELDS, self.sentences)],)
+
+
+def _text_of_rows(rows: list[tuple[Any, ...]]) -> ArticleText:
+    """The ``ArticleText`` whose rows (title first) ``ArticleText.__reduce__`` packed."""
+    made = list(starmap(SentenceText, rows))
+    return ArticleText(made[0], made[1:])
 
 
 def analyse_sentence(normalized: str) -> SentenceText:
@@ -299,7 +323,9 @@ class StoryState:
 
 
 def _norm(vector: dict[str, float]) -> float:
-    return math.sqrt(sum(v * v for v in vector.values()))
+    # The products of a generator's ``v * v``, summed in the same order, mapped in C.
+    values = vector.values()
+    return math.sqrt(sum(map(mul, values, values)))
 
 
 def _unit(vector: dict[str, float]) -> dict[str, float]:
@@ -395,7 +421,7 @@ def weighing_of(features: ArticleFeatures) -> Weighing:
 def _chars_from(sketch: dict[int, float]) -> int:
     """Where the character half of an article's sketch starts: after its word half (as
     ``_article_sketch`` builds it), else -1 (the halves interleave: read key by key)."""
-    words = sum(1 for _ in takewhile(_WORD_KEY_OFFSET.__le__, sketch))
+    words = len(list(takewhile(_WORD_KEY_OFFSET.__le__, sketch)))
     if max(islice(sketch, words, None), default=0) >= _WORD_KEY_OFFSET:
         return -1
     return words
