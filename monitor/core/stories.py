@@ -135,7 +135,7 @@ class SentenceText:
     """Whether it recalls what happened before (``read_sentences``); None: not read yet."""
 
 
-_ROW_FIELDS = attrgetter(*SentenceText.__slots__)  # type: ignore[attr-defined]
+_ROW_FIELDS = attrgetter(*SentenceText.__slots__)
 """A ``SentenceText``'s fields as a tuple, in its constructor's order (one C call)."""
 
 
@@ -225,8 +225,6 @@ class Weighing:
 
 @dataclass(slots=True)
 class ArticleFeatures:
-    __reduce__ = _by_fields
-
     vector: dict[str, float]
     """Unit-length vector: terms and ``@entity`` keys -> weight."""
     title: dict[str, float]
@@ -239,6 +237,48 @@ class ArticleFeatures:
     """Unit-length character n-gram vector of the title and lead (``char_sketch``)."""
     weighing: Weighing | None = None
     """How to weigh it with the stream's counts (``weighing_of``); None: worked out then."""
+
+    def __reduce__(self) -> tuple[Any, ...]:
+        """Pickled as its fields (``_features_of_fields``), the weighing's as a list, where
+        its word keys, the keys the sketch starts with (as ``_article_sketch`` builds it),
+        are only counted: the loading process takes them from the sketch rather than
+        decoding the same 60 large integers twice (the embedded pipeline's workers send one
+        per article to the deciding process)."""
+        weighing = self.weighing
+        packed: list[Any] | None = None
+        if weighing is not None:
+            packed = list(_WEIGHING_FIELDS(weighing))
+            keys = weighing.word_keys
+            if keys == list(islice(self.sketch, len(keys))):
+                packed[_WORD_KEYS_AT] = len(keys)
+        return _features_of_fields, (
+            self.vector, self.title, self.entities, self.title_entities, self.text, self.sketch,
+            packed,
+        )  # fmt: skip
+
+
+_WEIGHING_FIELDS = attrgetter(*Weighing.__slots__)
+_WORD_KEYS_AT = Weighing.__slots__.index("word_keys")
+
+
+def _features_of_fields(
+    vector: dict[str, float],
+    title: dict[str, float],
+    entities: Counter[str],
+    title_entities: set[str],
+    text: ArticleText,
+    sketch: dict[int, float],
+    weighing: list[Any] | None,
+) -> ArticleFeatures:
+    """The ``ArticleFeatures`` that ``ArticleFeatures.__reduce__`` packed."""
+    if weighing is not None:
+        keys = weighing[_WORD_KEYS_AT]
+        if isinstance(keys, int):  # the sketch's first keys
+            weighing[_WORD_KEYS_AT] = list(islice(sketch, keys))
+    return ArticleFeatures(
+        vector, title, entities, title_entities, text, sketch,
+        None if weighing is None else Weighing(*weighing),
+    )  # fmt: skip
 
 
 @dataclass(slots=True)

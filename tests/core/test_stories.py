@@ -105,6 +105,11 @@ def test_features_round_trip_through_pickle() -> None:
     assert back.text.sentences[0].background is False
     assert back.text.title.actions is None and back.text.title.background is None
     assert list(back.sketch) == list(article.sketch)  # the same order
+    assert back.weighing is not None and article.weighing is not None
+    assert back.weighing.word_keys == article.weighing.word_keys
+    # Word keys that are not the sketch's first keys travel as they are.
+    article.weighing.word_keys = [7, *article.weighing.word_keys]
+    assert pickle.loads(pickle.dumps(article)).weighing == article.weighing
 
 
 def test_an_article_is_analysed_as_its_sentences_one_by_one() -> None:
