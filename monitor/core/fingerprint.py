@@ -43,6 +43,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass, field
+from typing import Any
 
 import numpy as np
 import numpy.typing as npt
@@ -103,6 +104,14 @@ class Fingerprint:
     shingles: int
     content_key: int = 0
     locator_keys: tuple[int, ...] = field(default_factory=tuple)
+
+    def __reduce__(self) -> tuple[Any, ...]:
+        """Pickled as its constructor's arguments: a frozen dataclass's default state is set
+        back field by field through ``dataclasses.fields`` (the embedded pipeline's workers
+        send one per article)."""
+        return Fingerprint, (
+            self.samples, self.stored, self.shingles, self.content_key, self.locator_keys
+        )  # fmt: skip
 
     @property
     def bound(self) -> int:

@@ -46,6 +46,7 @@ True
 from __future__ import annotations
 
 import re
+import unicodedata
 from collections import Counter
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -888,11 +889,50 @@ def _is_actor(key: str) -> bool:
     return kind in _ACTOR_KINDS and len(name.split()) >= 2
 
 
+def _plain_letters() -> dict[str, str]:
+    """Arabic letters that ``normalize`` folds to one plain letter (one it leaves as it is),
+    each with that letter (ا for أ, ه for ة, ...; a plain letter to itself)."""
+    letters = [chr(code) for code in range(0x0621, 0x064B)]
+    folded = {letter: normalize(letter) for letter in letters}
+    plain = {letter for letter in letters if folded[letter] == letter}
+    return {
+        letter: folded[letter]
+        for letter in letters
+        if letter.isalpha() and unicodedata.combining(letter) == 0 and folded[letter] in plain
+    }
+
+
+_PLAIN_LETTERS = _plain_letters()
+_PLAIN_FOLD = str.maketrans(_PLAIN_LETTERS)
+_WORD_BREAKS = " " + "".join(
+    mark
+    for mark in ':.-"،«»*,؛'
+    if normalize(mark)
+    and not any(c.isalnum() or c == "_" or unicodedata.combining(c) for c in normalize(mark))
+)
+"""Characters around a first word that ``normalize`` keeps as characters outside any token
+(a space, or punctuation that it folds to punctuation), and that start no composition."""
+_PLAIN_FIRST_WORD = re.compile(
+    f"[{re.escape(_WORD_BREAKS)}]*([{''.join(_PLAIN_LETTERS)}]+)[{re.escape(_WORD_BREAKS)}]"
+)
+"""A first word of such letters between such characters, within the 40 characters read:
+it is the first token of ``normalize(original[:40])``, folded letter by letter (folding is
+per character; NFKC composes no Arabic letter with a letter or across these characters)."""
+
+
 @lru_cache(maxsize=8192)
 def _is_background(original: str) -> bool:
     """A sentence that recalls what happened before (وكان ... قد, يذكر أن).
 
     Cached: a sentence is read when judged and again when recorded."""
+    # Most sentences start with a word of plain letters (``_PLAIN_FIRST_WORD``): folded,
+    # it is the first token of ``normalize(original[:40])``, and it alone decides unless
+    # it is وكان and the like (which look at the next word).
+    plain = _PLAIN_FIRST_WORD.match(original, 0, 40)
+    if plain is not None:
+        word = plain[1].translate(_PLAIN_FOLD)
+        if word not in _PAST_PERFECT:
+            return word in _BACKGROUND
     first = tokens(normalize(original[:40]))
     if not first:
         return False

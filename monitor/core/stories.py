@@ -27,8 +27,17 @@ import operator
 from collections import Counter
 from dataclasses import dataclass, field
 from importlib import resources
-from itertools import accumulate, chain, compress, filterfalse, islice, repeat, takewhile
-from operator import add, itemgetter, lt, methodcaller, mul, truediv
+from itertools import (
+    accumulate,
+    chain,
+    compress,
+    filterfalse,
+    islice,
+    repeat,
+    starmap,
+    takewhile,
+)
+from operator import add, attrgetter, lt, methodcaller, mul, truediv
 from sys import intern
 from typing import Any
 
@@ -126,12 +135,27 @@ class SentenceText:
     """Whether it recalls what happened before (``read_sentences``); None: not read yet."""
 
 
+_ROW_FIELDS = attrgetter(*SentenceText.__slots__)
+"""A ``SentenceText``'s fields as a tuple, in its constructor's order (one C call)."""
+
+
 @dataclass(slots=True)
 class ArticleText:
-    __reduce__ = _by_fields
-
     title: SentenceText
     sentences: list[SentenceText]
+
+    def __reduce__(self) -> tuple[Any, ...]:
+        """Pickled as a list of row tuples, title first, rebuilt by one call
+        (``_text_of_rows``): a row is read out by ``attrgetter`` in C where a ``__reduce__``
+        per row was a Python call, the costly part of pickling an analysis (the embedded
+        pipeline's workers send one per article)."""
+        return _text_of_rows, ([_ROW_FIELDS(self.title), *map(_ROW_FIELDS, self.sentences)],)
+
+
+def _text_of_rows(rows: list[tuple[Any, ...]]) -> ArticleText:
+    """The ``ArticleText`` whose rows (title first) ``ArticleText.__reduce__`` packed."""
+    made = list(starmap(SentenceText, rows))
+    return ArticleText(made[0], made[1:])
 
 
 def analyse_sentence(normalized: str) -> SentenceText:
@@ -150,24 +174,23 @@ def analyse(match_title: str, match_sentences: list[str]) -> ArticleText:
 
 def analyse_tokens(token_lists: list[list[str]]) -> ArticleText:
     """``analyse`` of the ``tokens`` of the title and of each sentence, when known."""
-    # The facts of every word of the article in one pass: one table probe per word.
+    # The facts of every word of the article in one pass: one table probe per word, then
+    # turned into one column per fact (one C call), which each row slices: no per-word
+    # ``itemgetter`` call for each of the four facts.
     facts = word_facts(list(chain.from_iterable(token_lists)))
-    term_of, hash_of, is_marker, can_start = (itemgetter(i) for i in range(4))
+    term_of, hash_of, is_marker, can_start = zip(*facts, strict=True) if facts else ((), (), (), ())
     rows: list[SentenceText] = []
     end = 0
     for words in token_lists:
         start, end = end, end + len(words)
-        sentence = facts[start:end]
-        hashes = set(map(hash_of, sentence))
+        hashes = set(hash_of[start:end])
         hashes.discard(NO_TERM_HASH)
         rows.append(
             SentenceText(
-                terms=list(filter(None, map(term_of, sentence))),
-                entities=entities_at(
-                    words, list(compress(range(len(words)), map(can_start, sentence)))
-                ),
-                fingerprint=sorted(hashes),
-                markers=list(compress(words, map(is_marker, sentence))) + count_markers(words),
+                list(filter(None, term_of[start:end])),
+                entities_at(words, list(compress(range(len(words)), can_start[start:end]))),
+                sorted(hashes),
+                list(compress(words, is_marker[start:end])) + count_markers(words),
             )
         )
     return ArticleText(rows[0], rows[1:])
@@ -202,8 +225,6 @@ class Weighing:
 
 @dataclass(slots=True)
 class ArticleFeatures:
-    __reduce__ = _by_fields
-
     vector: dict[str, float]
     """Unit-length vector: terms and ``@entity`` keys -> weight."""
     title: dict[str, float]
@@ -216,6 +237,48 @@ class ArticleFeatures:
     """Unit-length character n-gram vector of the title and lead (``char_sketch``)."""
     weighing: Weighing | None = None
     """How to weigh it with the stream's counts (``weighing_of``); None: worked out then."""
+
+    def __reduce__(self) -> tuple[Any, ...]:
+        """Pickled as its fields (``_features_of_fields``), the weighing's as a list, where
+        its word keys, the keys the sketch starts with (as ``_article_sketch`` builds it),
+        are only counted: the loading process takes them from the sketch rather than
+        decoding the same 60 large integers twice (the embedded pipeline's workers send one
+        per article to the deciding process)."""
+        weighing = self.weighing
+        packed: list[Any] | None = None
+        if weighing is not None:
+            packed = list(_WEIGHING_FIELDS(weighing))
+            keys = weighing.word_keys
+            if keys == list(islice(self.sketch, len(keys))):
+                packed[_WORD_KEYS_AT] = len(keys)
+        return _features_of_fields, (
+            self.vector, self.title, self.entities, self.title_entities, self.text, self.sketch,
+            packed,
+        )  # fmt: skip
+
+
+_WEIGHING_FIELDS = attrgetter(*Weighing.__slots__)
+_WORD_KEYS_AT = Weighing.__slots__.index("word_keys")
+
+
+def _features_of_fields(
+    vector: dict[str, float],
+    title: dict[str, float],
+    entities: Counter[str],
+    title_entities: set[str],
+    text: ArticleText,
+    sketch: dict[int, float],
+    weighing: list[Any] | None,
+) -> ArticleFeatures:
+    """The ``ArticleFeatures`` that ``ArticleFeatures.__reduce__`` packed."""
+    if weighing is not None:
+        keys = weighing[_WORD_KEYS_AT]
+        if isinstance(keys, int):  # the sketch's first keys
+            weighing[_WORD_KEYS_AT] = list(islice(sketch, keys))
+    return ArticleFeatures(
+        vector, title, entities, title_entities, text, sketch,
+        None if weighing is None else Weighing(*weighing),
+    )  # fmt: skip
 
 
 @dataclass(slots=True)
@@ -300,7 +363,9 @@ class StoryState:
 
 
 def _norm(vector: dict[str, float]) -> float:
-    return math.sqrt(sum(v * v for v in vector.values()))
+    # The products of a generator's ``v * v``, summed in the same order, mapped in C.
+    values = vector.values()
+    return math.sqrt(sum(map(mul, values, values)))
 
 
 def _unit(vector: dict[str, float]) -> dict[str, float]:
@@ -396,7 +461,7 @@ def weighing_of(features: ArticleFeatures) -> Weighing:
 def _chars_from(sketch: dict[int, float]) -> int:
     """Where the character half of an article's sketch starts: after its word half (as
     ``_article_sketch`` builds it), else -1 (the halves interleave: read key by key)."""
-    words = sum(1 for _ in takewhile(_WORD_KEY_OFFSET.__le__, sketch))
+    words = len(list(takewhile(_WORD_KEY_OFFSET.__le__, sketch)))
     if max(islice(sketch, words, None), default=0) >= _WORD_KEY_OFFSET:
         return -1
     return words

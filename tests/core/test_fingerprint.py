@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import pickle
+
 import numpy as np
 from hypothesis import given, settings
 from hypothesis import strategies as st
@@ -97,6 +99,21 @@ def test_containment_recognises_a_short_copy_inside_a_long_article() -> None:
     assert containment(short.samples, unrelated.stored_samples, unrelated.bound) == 0.0
     # the long article is mostly not inside the short one
     assert containment(long.samples, short.stored_samples, short.bound) < 0.7
+
+
+def test_fingerprint_round_trips_through_pickle() -> None:
+    # The prep workers send fingerprints to the deciding process pickled.
+    fingerprint = fingerprint_text(normalize(BODY), content_key=7, locators=[("wire", "a1")])
+    back = pickle.loads(pickle.dumps(fingerprint, protocol=pickle.HIGHEST_PROTOCOL))
+    assert back.samples.dtype == fingerprint.samples.dtype
+    assert back.samples.tolist() == fingerprint.samples.tolist()
+    assert (back.stored, back.shingles, back.content_key, back.locator_keys) == (
+        fingerprint.stored,
+        fingerprint.shingles,
+        fingerprint.content_key,
+        fingerprint.locator_keys,
+    )
+    assert back.locator_keys
 
 
 def test_empty_text_has_an_empty_sketch() -> None:

@@ -1,6 +1,10 @@
 from __future__ import annotations
 
-from monitor.core.arabic import normalize
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from monitor.core import novelty
+from monitor.core.arabic import normalize, tokens
 from monitor.core.novelty import assess_novelty, record_reported
 from monitor.core.stories import StoryState, analyse, features_of, merge_article
 
@@ -88,3 +92,51 @@ def test_record_reported_moves_a_mentioned_marker_to_the_end() -> None:
     seen = list(story.seen_terms)
     record_reported(story, text.sentences)
     assert story.seen_terms == seen  # nothing new the second time
+
+
+def _background_as_read(original: str) -> bool:
+    """``novelty._is_background`` as written before its shortcut: the first tokens of the
+    normalised first 40 characters."""
+    first = tokens(normalize(original[:40]))
+    if not first:
+        return False
+    if first[0] in novelty._PAST_PERFECT:
+        return len(first) > 1 and first[1] not in novelty._PRESENTATIVE
+    return first[0] in novelty._BACKGROUND
+
+
+# Words of the background tests, their pieces, and what normalising changes or splits on:
+# hamza forms, ta marbuta, diacritics, tatweel, presentation forms, digits, punctuation.
+_PIECES = [
+    "يذكر", "وكان", "كانت", "جدير", "تأتي", "سبق", "في", "هناك", "الشرطة", "قد", "يشار",
+    "ك", "ان", "ي", "ذكر", "أ", "إ", "ة", "ى", "\u064e", "\u0651", "\u0654", "\u0640",
+    "\ufefb", "\ufe8d", "\u06cc", "5", "٣", ",", "،", ".", "(", "\u00a0", "\u200c", " ", "  ",
+    "x", "X", ":", "-", '"', "«", "»", "*", "؛", "ا", "ؤ", "ئ", "\u0338", "\u0653", "_",
+]  # fmt: skip
+
+
+@settings(max_examples=600, deadline=None)
+@given(st.lists(st.sampled_from(_PIECES), max_size=30))
+def test_background_shortcut_reads_as_the_normalised_tokens(pieces: list[str]) -> None:
+    original = "".join(pieces)
+    novelty._is_background.cache_clear()
+    assert novelty._is_background(original) == _background_as_read(original)
+
+
+def test_background_first_words() -> None:
+    for original, expected in [
+        ("يذكر أن الشرطة ألقت القبض", True),
+        ("وكانت الشرطة قد ألقت القبض", True),
+        ("وكان في استقباله الرئيس", False),
+        ("وتأتي الزيارة بعد أسبوع", True),
+        ("يذكرون أن الشرطة", False),
+        ("  يشار إلى أن", True),
+        ("قال المتحدث إن الشرطة", False),
+        ("ي" * 45 + " يذكر", False),
+        ("«يذكر» أن", True),
+        ("وكانت: في", False),
+        ("أشار إلى", False),
+    ]:
+        novelty._is_background.cache_clear()
+        assert novelty._is_background(original) is expected, original
+        assert _background_as_read(original) is expected, original

@@ -1,5 +1,7 @@
 from __future__ import annotations
 
+import pickle
+
 import pytest
 
 from monitor.core.arabic import normalize
@@ -88,6 +90,26 @@ def test_index_keys_are_what_lookups_use() -> None:
 def test_state_round_trips_through_a_dict() -> None:
     story = story_of(VISIT)
     assert StoryState.from_dict(story.to_dict()) == story
+
+
+def test_features_round_trip_through_pickle() -> None:
+    # The prep workers send them to the deciding process pickled (rows packed as tuples).
+    article = features(VISIT)
+    article.text.sentences[0].actions = ["act:visit"]
+    article.text.sentences[0].background = False
+    back = pickle.loads(pickle.dumps(article, protocol=pickle.HIGHEST_PROTOCOL))
+    assert back == article
+    assert back.text == article.text
+    assert type(back.text.title) is type(article.text.title)
+    assert back.text.sentences[0].actions == ["act:visit"]
+    assert back.text.sentences[0].background is False
+    assert back.text.title.actions is None and back.text.title.background is None
+    assert list(back.sketch) == list(article.sketch)  # the same order
+    assert back.weighing is not None and article.weighing is not None
+    assert back.weighing.word_keys == article.weighing.word_keys
+    # Word keys that are not the sketch's first keys travel as they are.
+    article.weighing.word_keys = [7, *article.weighing.word_keys]
+    assert pickle.loads(pickle.dumps(article)).weighing == article.weighing
 
 
 def test_an_article_is_analysed_as_its_sentences_one_by_one() -> None:
