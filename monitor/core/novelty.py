@@ -30,7 +30,8 @@ Per sentence of the article (normalised form, aligned with the original):
      a party refuses);
    - a person named in full doing something.
 
-   Dates, quotes, unseen names, reactions and background are no facts. Only sentences with
+   Dates, quotes, unseen names, reactions, background and where words were said (جاء ذلك
+   خلال اجتماع) are no facts. Only sentences with
    facts are reported as new.
 
 An article is a development when its new relevant sentences add facts worth at least
@@ -164,6 +165,10 @@ _REACTIONS = _normalized(_RAW_REACTIONS)
 _BACKGROUND = _normalized("يذكر ويذكر يشار ويشار جدير وجدير سبق وسبق تأتي وتأتي يأتي ويأتي")
 """First words of a background sentence (يذكر أن, جدير بالذكر, وتأتي الزيارة بعد): what
 happened before."""
+_CAME = _normalized("جاء وجاء")
+_THAT = _normalized("ذلك هذا")
+"""جاء ذلك خلال اجتماع ... (this was said at a meeting ...): the sentence tells where words
+were said, not a new event."""
 _PAST_PERFECT = _normalized("وكان وكانت كان كانت وكانوا كانوا")
 _PRESENTATIVE = _normalized("في على من لدى هناك")
 """وكان في استقباله ...: «كان» before these presents a scene; before a subject (وكانت الشرطة
@@ -931,13 +936,15 @@ def _is_background(original: str) -> bool:
     plain = _PLAIN_FIRST_WORD.match(original, 0, 40)
     if plain is not None:
         word = plain[1].translate(_PLAIN_FOLD)
-        if word not in _PAST_PERFECT:
+        if word not in _PAST_PERFECT and word not in _CAME:
             return word in _BACKGROUND
     first = tokens(normalize(original[:40]))
     if not first:
         return False
     if first[0] in _PAST_PERFECT:
         return len(first) > 1 and first[1] not in _PRESENTATIVE
+    if first[0] in _CAME:
+        return len(first) > 1 and first[1] in _THAT
     return first[0] in _BACKGROUND
 
 

@@ -266,6 +266,8 @@ EVENTS = "event"
         (POLITICS, "وقالت الرئاسة إنها مستعدة لإجراء محادثات مع جبهة المعارضة قبل الحوار.", None),
         # A name is no action: فيصل is no ف + يصل (arrives).
         (CRASH, "وتلقى قسم شرطة فيصل بلاغا بسقوط منطاد الأقصر ومصرع السياح.", None),
+        # Where words were said (جاء ذلك خلال اجتماع) is no new event.
+        (POLITICS, "وجاء ذلك خلال اجتماع جبهة المعارضة لبحث الحوار مع الرئاسة.", None),
         # A question tells nothing done.
         (CRASH, "فهل يتم القبض على قائد منطاد الأقصر بعد سقوطه؟", None),
         # Who was arrested is known: naming the culprit after his arrest identifies no one new.
