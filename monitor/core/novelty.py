@@ -23,7 +23,8 @@ Per sentence of the article (normalised form, aligned with the original):
      tells no event, nor what was tried, sought, failed or rumoured (حاول التفاوض, جهودها لضبط,
      ما تردد عن اعتقال), nor what must, should, is expected to, is promised to or would
      happen (لا بد من, يتوقع, تعهد ب, إذا تم), nor a purpose, an intention or an offer (من
-     أجل إنقاذ, نيتهم الاعتصام, مستعدة لإجراء) or what is about to be (بصدد توقيع);
+     أجل إنقاذ, نيتهم الاعتصام, مستعدة لإجراء), what is about to be (بصدد توقيع), what can be
+     (يمكن التفاوض) or what is awaited (حتى يتم); a list item (- or ـ) is none;
    - a count above the story's highest of its class (``monitor.core.counts``); about the
      same number rounded (نحو 20 after 19) is none;
    - a cause in words the story never used, of an incident (why the fire broke out, not why
@@ -212,7 +213,7 @@ _REFERENCES = _normalized(
 _DEMANDS = _normalized(
     "طالب وطالب طالبت وطالبت يطالب ويطالب تطالب وتطالب يطالبون ويطالبون طالبوا وطالبوا نطالب "
     "ونطالب "
-    "المطالبة للمطالبة والمطالبة مطالبا مطالبين بالمطالبة مطالبة بمطالبة مطالب ومطالب "
+    "المطالبة للمطالبة لمطالبة والمطالبة مطالبا مطالبين بالمطالبة مطالبة بمطالبة مطالب ومطالب "
     "دعا ودعا دعت ودعت يدعو ويدعو تدعو وتدعو يدعون دعوا ناشد يناشد تناشد مناشدا ناشدت "
     "مطالبها ومطالبها مطالبهم ومطالبهم شروط الشروط بشروط شروطها وشروطها شروطه مرهون مرهونة مرهونا مشروط مشروطة "
     "هدد وهدد هددت وهددت يهدد ويهدد تهدد وتهدد هددوا وهددوا يهددون مهددا مهددين "
@@ -237,24 +238,35 @@ _DUE = _normalized(
     "لابد بد يجب ويجب ينبغي وينبغي يتعين ضرورة بضرورة وضرورة يتوقع ويتوقع تتوقع وتتوقع توقع "
     "يتوقعون "
     "متوقع المتوقع إذا وإذا فإذا لو ولو تعهد وتعهد تعهدت وتعهدت يتعهد ويتعهد تتعهد متعهدا وعد "
-    "ووعد وعدت ووعدت"
+    "ووعد وعدت ووعدت يمكن ممكن الممكن بالإمكان"
 )
 """Before an action, it must, should, is expected to, is promised to or would happen (لا بد أن
 تصل القوى, أكد ضرورة تشكيل لجنة, يتوقع حملة لإغلاق المساجد, تعهد بصياغة اتفاقية, إذا وصلت
 دعوة): not done."""
-_NOT_DONE_BEFORE = _DEMANDS | _TRIED | _RUMOURED | _DUE
+_CLITICS = ("و", "ف", "ب", "ل")
+
+
+def _with_clitics(words: frozenset[str]) -> frozenset[str]:
+    """``words`` and each behind a one-letter proclitic (لمطالبهم, وبصدد): the lists are
+    read word by word, and a word glued to و or ل is the same word."""
+    return words | {clitic + word for clitic in _CLITICS for word in words}
+
+
+_NOT_DONE_BEFORE = _with_clitics(_DEMANDS | _TRIED | _RUMOURED | _DUE)
 _DEMAND_REACH = 6
 _THREAT_REACH = 4
 """Words after a threat's verb in which what it threatens with (ب...) follows (هددت
 النقابات المهنية بالإضراب)."""
 _NOT_WITH = _normalized("بعد بين بشكل بسبب بصورة بعض بها به بهم بلا بينما بنسبة")
 """Words starting with ب that say no "with what"."""
-_PROPOSED = _normalized(
-    "مشاورات ومشاورات مساعي ومساعي جهود وجهود جهودها جهوده جهودهم محاولات ومحاولات خطة وخطة خطط مقترح ومقترح "
-    "مقترحات اقتراح واقتراح اقتراحات مبادرة ومبادرة مشروع ومشروع إمكانية وإمكانية احتمال "
-    "احتمالات فكرة دعوى ودعوى دعاوى سرعة وسرعة بسرعة لأجل بهدف وبهدف بغرض وبغرض "
-    "نية نيته نيتها نيتهم يعتزم تعتزم يعتزمون اعتزام عزمه عزمها عزمهم استعداد استعداده "
-    "استعدادها استعدادهم مستعد مستعدة مستعدون بصدد"
+_PROPOSED = _with_clitics(
+    _normalized(
+        "مشاورات ومشاورات مساعي ومساعي جهود وجهود جهودها جهوده جهودهم محاولات ومحاولات خطة وخطة خطط مقترح ومقترح "
+        "مقترحات اقتراح واقتراح اقتراحات مبادرة ومبادرة مشروع ومشروع إمكانية وإمكانية احتمال "
+        "احتمالات فكرة دعوى ودعوى دعاوى سرعة وسرعة بسرعة لأجل بهدف وبهدف بغرض وبغرض "
+        "نية نيته نيتها نيتهم يعتزم تعتزم يعتزمون اعتزام عزمه عزمها عزمهم استعداد استعداده "
+        "استعدادها استعدادهم مستعد مستعدة مستعدون بصدد حتى وحتى"
+    )
 )
 """Right before an action, it is proposed, sought, intended or offered, not done (مشاورات
 تشكيل الحكومة, دعوى وقف تنفيذ القرار, مقترح إلغاء, أمر بسرعة ضبط الجناة, من أجل إنقاذ,
@@ -277,7 +289,9 @@ CAUSE_TERMS = 3
 """Content terms after a cause word that say the cause."""
 _NEGATION_REACH = 2
 """Words before an action a negation governs (لم يتم القبض)."""
-_LIST_ITEM = re.compile(r"^\s*[-–—•*·▪►]\s")
+_LIST_ITEM = re.compile(r"^\s*(?:[-–—•*·▪►]|ـ+)\s")
+"""A list item's dash, the tatweel (ـ) among them: a list of demands or proposals reports
+none of them done."""
 
 _UPDATE_FACTS = ("count", "event")
 _ACTOR_KINDS = ("PER",)
@@ -817,9 +831,10 @@ _NOT_DONE_PATTERN = re.compile(
     r"(?:طالب|مطالب|دعا|دعت|يدعو|شروط|مرهون|هدد|هناك|تدعو|يدعون|دعوا|دعو[ىي]|دعاو|ناشد"
     r"|يناشد|تناشد|جار|يريد|تريد|نريد|أراد|اراد|هتاف|لافت|شعارات|حاول|فشل|تردد|أشيع|يشاع"
     r"|شائع|مزاعم|ادعاءات|يجب|ينبغي|يتعين|ضرورة|توقع|تعهد|بهدف|بغرض|عتزم|ستعد|مشاورات"
-    r"|مساعي|جهود|محاولات|خط[ةط]|مقترح|اقتراح|مبادر|مشروع|إمكاني|امكاني|احتمال|فكرة|سرعة|بصدد)"
+    r"|مساعي|جهود|محاولات|خط[ةط]|مقترح|اقتراح|مبادر|مشروع|إمكاني|امكاني|احتمال|فكرة|سرعة|بصدد|حتى)"
     # Short words, whole: بد is also in عبد, لو in اللواء, وعد in موعد.
-    r"|(?<![^\s«\"(])[وفل]?(?:بد|لابد|لو|إذا|اذا|نية|نيت\w+|عزم\w*|وعد|وعدت|أجل|اجل)(?!\w)"
+    r"|(?<![^\s«\"(])[وفل]?(?:بد|لابد|لو|إذا|اذا|نية|نيت\w+|عزم\w*|وعد|وعدت|أجل|اجل"
+    r"|يمكن|ممكن|الممكن|بالإمكان)(?!\w)"
 )
 """A sentence without these letters asks for, proposes and says under way nothing, and has
 no negation reaching past هناك (``_NOT_DONE_BEFORE``, ``_PROPOSED``, ``_ONGOING``, ``_THERE``; in its

@@ -268,6 +268,16 @@ EVENTS = "event"
         (CRASH, "وتلقى قسم شرطة فيصل بلاغا بسقوط منطاد الأقصر ومصرع السياح.", None),
         # Where words were said (جاء ذلك خلال اجتماع) is no new event.
         (POLITICS, "وجاء ذلك خلال اجتماع جبهة المعارضة لبحث الحوار مع الرئاسة.", None),
+        # Until, or what can be, is not done; a word behind و or ل is the same word.
+        (POLITICS, "وقالت جبهة المعارضة إنها لن تحاور الرئاسة حتى يتم تشكيل حكومة جديدة.", None),
+        (POLITICS, "وقالت جبهة المعارضة إنه يمكن التفاوض مع الرئاسة على الحوار.", None),
+        (
+            POLITICS,
+            "وتظاهر أنصار جبهة المعارضة لمطالبة الرئاسة بتشكيل حكومة قبل الحوار.",
+            ["تظاهر"],
+        ),
+        # A list item (here behind a tatweel) is a demand or a proposal, nothing done.
+        (POLITICS, "ـ تشكيل لجنة من جبهة المعارضة للحوار مع الرئاسة.", None),
         # A question tells nothing done.
         (CRASH, "فهل يتم القبض على قائد منطاد الأقصر بعد سقوطه؟", None),
         # Who was arrested is known: naming the culprit after his arrest identifies no one new.
