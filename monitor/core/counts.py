@@ -21,6 +21,10 @@ the word before the number (مصرع 18 سائحا is a death toll) and counts n
 ['#injury:11']
 >>> count_markers(tokens(normalize("مصرع وإصابة 10 أشخاص في انهيار مدخنة")))
 []
+>>> count_markers(tokens(normalize("أسفر عن مقتل ١٩ وإصابة ثلاثة آخرين")))
+['#death:19', '#injury:3']
+>>> count_markers(tokens(normalize("مصرع وإصابة 4 في حادث، ومصرع 2 في آخر، وضبط 5 أطنان")))
+['#death:2']
 """
 
 from __future__ import annotations
@@ -126,6 +130,8 @@ def count_of(words: list[str], i: int) -> tuple[str, int, int] | None:
         return None  # «تهامي 20 سنة مصابا»: an age (or a duration), not 20 injured
     for j in range(end, min(len(words), end + _LOOKAHEAD)):
         noun = _bare(words[j])
+        if noun != words[j]:
+            break  # «مقتل 19 وإصابة ثلاثة»: after و, another count's noun
         if noun in _CASE_WORDS and j + 1 < len(words):
             noun = _bare(words[j + 1])
         group = _CLASS_OF.get(noun)
@@ -150,6 +156,21 @@ def count_of(words: list[str], i: int) -> tuple[str, int, int] | None:
         return group, value, j + 1
     if i > 0 and words[i - 1] in _SUM_WORDS:
         return "money", value, end  # مبلغ 10 ملايين, بقيمة 5 آلاف: a sum, currency unsaid
+    if (
+        i > 0
+        and _bare(words[i - 1]) in _CONTEXT_CLASSES
+        and (end == len(words) or _bare(words[end]) != words[end] or words[end] in _AFTER_BARE)
+    ):
+        # «مقتل 19 وإصابة ثلاثة», «مصرع 3 في»: the word before names what is counted (not
+        # «ضبط 5 أطنان», where an unknown noun follows).
+        group = _CONTEXT_CLASSES[_bare(words[i - 1])]
+        if (
+            i >= 2
+            and _bare(words[i - 1]) != words[i - 1]
+            and _CONTEXT_CLASSES.get(words[i - 2], group) != group
+        ):
+            return None  # مصرع وإصابة 4: the dead and injured together
+        return group, value, end
     return None
 
 
@@ -175,6 +196,10 @@ def _with_companions(words: list[str], i: int, value: int, j: int) -> tuple[int,
 _RAW_TIME_UNITS = "سنة سنوات سنين عام عاما أعوام شهر شهرا أشهر شهور يوم يوما أيام ساعة ساعات"
 _TIME_UNITS = frozenset(map(normalize, _RAW_TIME_UNITS.split()))
 """Right after a number, it is an age or a duration (مجند 20 سنة مصابا, حبسه 4 أيام)."""
+_AFTER_BARE = frozenset(
+    normalize(word) for word in ["في", "من", "منهم", "بينهم", "خلال", "على", "اثر", "إثر", "جراء"]
+)
+"""Words that can follow a count whose noun goes unsaid (مصرع 3 في حادث)."""
 _DIED = frozenset(normalize(word) for word in ["مصرعهم", "مصرعه", "حتفهم", "حتفه"])
 """After the people counted, they died (لقي 5 عمال مصرعهم)."""
 _SUM_WORDS = frozenset(

@@ -283,6 +283,15 @@ EVENTS = "event"
         # Who was arrested is known: naming the culprit after his arrest identifies no one new.
         (CRASH, "وكشفت النيابة هوية قائد منطاد الأقصر بعد سقوطه.", ["هويه"]),
         (CRIME, "وكشفت أجهزة الأمن عن هوية قاتل 5 أشخاص داخل قطعة أرض في الإسكندرية.", None),
+        # Where words were said, an interview or a show is no meeting or signing of the story's.
+        (POLITICS, "وقال المتحدث خلال لقاء تلفزيوني إن جبهة المعارضة ترفض الحوار مع الرئاسة.", None),
+        (
+            POLITICS,
+            "وأكد المتحدث خلال توقيع اتفاقية مع حزب الوسط أن جبهة المعارضة ترفض الحوار.",
+            None,
+        ),
+        (POLITICS, "وأقامت جبهة المعارضة لقاء موسيقيا مفتوحا قبل الحوار مع الرئاسة.", None),
+        (POLITICS, "والتقى المتحدث باسم جبهة المعارضة مندوب الرئاسة لبحث الحوار.", ["التقي"]),
     ],
 )
 def test_what_reads_as_an_event(
