@@ -252,6 +252,15 @@ _DEMAND_REACH = 6
 _THREAT_REACH = 4
 """Words after a threat's verb in which what it threatens with (ب...) follows (هددت
 النقابات المهنية بالإضراب)."""
+_BODIES = _normalized(
+    "لجنة لجنه لجان لجنتين فريق فرق حكومة حكومات مجلس هيئة خلية غرفة وفد جهاز تحالف ائتلاف "
+    "قائمة حزب جبهة مجموعة اتحاد كتيبة وزارة تنسيقية رابطة كيان نقابة محكمة دائرة ادارة إدارة"
+)
+"""What a committee word forms (لجنة, فريق, حكومة, ...): found within ``_BODY_REACH`` words
+after it (شكلت النيابة العامة لجنة)."""
+_BODY_REACH = 4
+_FORMING = frozenset(term for term, group in _ACTIONS.items() if group == "committee")
+"""Committee words, read word by word for the body they form."""
 _NOT_WITH = _normalized("بعد بين بشكل بسبب بصورة بعض بها به بهم بلا بينما بنسبة")
 """Words starting with ب that say no "with what"."""
 _RAW_PROPOSED = (
@@ -731,7 +740,8 @@ def _asserted_actions(original: str, terms: list[str]) -> list[str]:
         done = _asserted_actions_of(original, actions)  # أكدت عدم وجود: a denial
         return done if _DENIED in done else [*done, _DENIED]
     if not actions or (
-        _REFERENCE_TERMS.isdisjoint(terms)
+        _FORMING.isdisjoint(actions)
+        and _REFERENCE_TERMS.isdisjoint(terms)
         and _NEGATION_PATTERN.search(original) is None
         and _NOT_DONE_PATTERN.search(original) is None
         and _IDIOMS_QUICK.search(original) is None
@@ -778,9 +788,25 @@ def _asserted_in(original: str) -> frozenset[str]:
             and words[max(0, index - 2) : index] != _FOR_THE_SAKE_OF
             and _ONGOING.isdisjoint(words[:index])
             and (_ACTIONS[action] != "threat" or _threatens_with(words, index))
+            and (_ACTIONS[action] != "committee" or _forms_a_body(words, index))
         ):
             asserted.add(action)
     return frozenset(asserted)
+
+
+def _forms_a_body(words: list[str], index: int) -> bool:
+    """Whether the forming word at ``index`` forms a body (شكلت النيابة لجنة, تشكيل الحكومة):
+    شكلت تحديا (was a challenge) or طريقة تشكيلهم (how they are made up) forms none."""
+    return any(
+        _without_article(word) in _BODIES for word in words[index + 1 : index + 1 + _BODY_REACH]
+    )
+
+
+def _without_article(word: str) -> str:
+    """The word without a leading و, ف, ل or ب and ال (والحكومة -> حكومه)."""
+    if word[:1] in _CLITICS and word[1:3] == "ال":
+        word = word[1:]
+    return word[2:] if word[:2] == "ال" else word
 
 
 def _threatens_with(words: list[str], index: int) -> bool:
