@@ -299,6 +299,8 @@ EVENTS = "event"
         # A committee word forms a body; «شكلت صدمة» (was a shock) forms none.
         (CRASH, "وقال المحافظ إن حادثة سقوط منطاد الأقصر شكلت صدمة للسياح.", None),
         (CRASH, "وشكلت النيابة العامة لجنة للتحقيق في سقوط منطاد الأقصر.", ["شكلت"]),
+        # What a text or a talk is about (بشأن) is not done.
+        (POLITICS, "وناقشت جبهة المعارضة مشروع قانون بشأن تشكيل لجنة للحوار مع الرئاسة.", None),
     ],
 )
 def test_what_reads_as_an_event(
