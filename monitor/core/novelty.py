@@ -609,7 +609,11 @@ def assess_novelty(
         score = sum(
             FACT_WEIGHTS[kind] * sum(_claim(claimed, kind, value) for value in values)
             for kind, values in facts.items()
-        ) * (1.0 if in_lead else DEEP_FACT_WEIGHT)
+        )
+        if not in_lead:
+            # Further down, a sentence of several events is a recap more often than news: it
+            # counts as one fact at most.
+            score = min(score, max(FACT_WEIGHTS.values())) * DEEP_FACT_WEIGHT
         if facts:
             new_sentences.append(SentenceFacts(index, original, containment, True, facts, score))
         else:

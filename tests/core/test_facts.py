@@ -352,3 +352,12 @@ def test_a_newcomer_counts_when_the_gazetteer_knows_him_or_the_article_names_him
         about=POLITICS,
     )
     assert all("actor" not in sentence.facts for sentence in talks.new_sentences)
+
+
+def test_a_deep_sentence_of_several_events_counts_as_one_fact() -> None:
+    # Below the lead, a sentence telling several events is a recap more often than news.
+    recap = "وقررت النيابة حبس قائد منطاد الأقصر وإحالة مالك الشركة إلى المحاكمة."
+    deep = judge([*FIRST, recap])
+    assert deep.new_sentences[-1].facts[EVENTS] == ["حبس", "احاله"]
+    assert not deep.is_development
+    assert judge([recap]).is_development
