@@ -299,6 +299,9 @@ EVENTS = "event"
         # A committee word forms a body; «شكلت صدمة» (was a shock) forms none.
         (CRASH, "وقال المحافظ إن حادثة سقوط منطاد الأقصر شكلت صدمة للسياح.", None),
         (CRASH, "وشكلت النيابة العامة لجنة للتحقيق في سقوط منطاد الأقصر.", ["شكلت"]),
+        # A hospital receiving casualties is no reception; asking in the first person asks.
+        (CRASH, "واستقبل مستشفى الأقصر الدولي جثث 18 سائحا من ضحايا سقوط المنطاد.", None),
+        (POLITICS, "وقال المتحدث: أطالب بتشكيل حكومة جديدة قبل الحوار مع الرئاسة.", None),
         # What a text or a talk is about (بشأن) is not done.
         (POLITICS, "وناقشت جبهة المعارضة مشروع قانون بشأن تشكيل لجنة للحوار مع الرئاسة.", None),
     ],
