@@ -17,6 +17,8 @@ the word before the number (مصرع 18 سائحا is a death toll) and counts n
 ['#money:10000000']
 >>> count_markers(tokens(normalize("إصابة ضابط و4 مجندين ومصرع 4 أقباط ومسلم")))
 ['#injury:5', '#death:5']
+>>> count_markers(tokens(normalize("المصابون من الشرطة ضابط و4 مجندين أصيبوا في اشتباكات")))
+['#injury:5']
 >>> count_markers(tokens(normalize("إصابة 11 مجندا منهم أحمد 20 سنة مصابا بكسر")))
 ['#injury:11']
 >>> count_markers(tokens(normalize("مصرع وإصابة 10 أشخاص في انهيار مدخنة")))
@@ -149,8 +151,8 @@ def count_of(words: list[str], i: int) -> tuple[str, int, int] | None:
                 and _CONTEXT_CLASSES.get(words[before - 1], group) != group
             ):
                 return None  # مصرع وإصابة 10 أشخاص: the dead and injured together
-            if not group and _DIED.intersection(words[j + 1 : j + 3]):
-                group = "death"
+            if not group:
+                group = next(filter(None, map(_FATE.get, words[j + 1 : j + 3])), "")
             if not group:
                 return None
         return group, value, j + 1
@@ -200,8 +202,16 @@ _AFTER_BARE = frozenset(
     normalize(word) for word in ["في", "من", "منهم", "بينهم", "خلال", "على", "اثر", "إثر", "جراء"]
 )
 """Words that can follow a count whose noun goes unsaid (مصرع 3 في حادث)."""
-_DIED = frozenset(normalize(word) for word in ["مصرعهم", "مصرعه", "حتفهم", "حتفه"])
-"""After the people counted, they died (لقي 5 عمال مصرعهم)."""
+_FATE = {
+    normalize(word): group
+    for group, words in {
+        "death": "مصرعهم مصرعه مصرعهما حتفهم حتفه حتفهما قتلوا استشهدوا",
+        "injury": "أصيبوا أصيبا أصيب أصيبت",
+    }.items()
+    for word in words.split()
+}
+"""Right after the people counted, what befell them (لقي 5 عمال مصرعهم, ضابط و4 مجندين
+أصيبوا)."""
 _SUM_WORDS = frozenset(
     normalize(word)
     for word in ["مبلغ", "بمبلغ", "المبلغ", "قيمته", "قيمتها", "بقيمة", "قيمة", "وقيمته"]
