@@ -249,6 +249,14 @@ def _with_clitics(words: frozenset[str]) -> frozenset[str]:
 
 _NOT_DONE_BEFORE = _with_clitics(_DEMANDS | _TRIED | _RUMOURED | _DUE)
 _DEMAND_REACH = 6
+_ASKING = _with_clitics(
+    _normalized(
+        "طالب طالبت يطالب تطالب يطالبون طالبوا نطالب أطالب دعا دعت يدعو تدعو يدعون دعوا ناشد "
+        "ناشدت يناشد تناشد"
+    )
+)
+"""A sentence opening with one of these (طالب النائب ... بالدفع بقوات ... ووقف عمليات السطو)
+asks for all it goes on to name, however far: no event."""
 _THREAT_REACH = 4
 """Words after a threat's verb in which what it threatens with (ب...) follows (هددت
 النقابات المهنية بالإضراب)."""
@@ -771,6 +779,8 @@ def _asserted_in(original: str) -> frozenset[str]:
     judged, then recorded: read once)."""
     words = tokens(normalize(original))
     asserted: set[str] = set()
+    if not _ASKING.isdisjoint(words[:2]):
+        return frozenset(asserted)
     for index, term in enumerate(map(_term_or_empty, words)):
         action = _ACTION_OF.get(term)
         if action is None:

@@ -302,6 +302,12 @@ EVENTS = "event"
         # A hospital receiving casualties is no reception; asking in the first person asks.
         (CRASH, "واستقبل مستشفى الأقصر الدولي جثث 18 سائحا من ضحايا سقوط المنطاد.", None),
         (POLITICS, "وقال المتحدث: أطالب بتشكيل حكومة جديدة قبل الحوار مع الرئاسة.", None),
+        # A sentence that opens asking asks for all it names, however far.
+        (
+            POLITICS,
+            "وطالبت جبهة المعارضة الرئاسة بالدفع بقوات إلى الشوارع لحماية المتظاهرين ووقف الاعتقالات.",
+            None,
+        ),
         # What a text or a talk is about (بشأن) is not done.
         (POLITICS, "وناقشت جبهة المعارضة مشروع قانون بشأن تشكيل لجنة للحوار مع الرئاسة.", None),
     ],
