@@ -344,6 +344,12 @@ def _lead_sentences(novelty: NoveltyResult) -> list[str]:
     news's detail (who, how, what next) even where it names no new fact."""
     body = [s for s in novelty.new_sentences if s.index != TITLE_INDEX]
     shown = body or novelty.new_sentences
+    if body and len(body) < len(novelty.new_sentences):
+        # The headline's news: the body's first sentence tells it in full (the inverted
+        # pyramid), though it adds no fact the headline has not claimed.
+        first = next((s for s in novelty.details if s.index < body[0].index), None)
+        if first is not None:
+            shown = [first, *body]
     if len(shown) == 1:
         after = shown[0].index
         shown = shown + [s for s in novelty.details if s.index > after][:1]

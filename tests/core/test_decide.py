@@ -269,3 +269,16 @@ def test_a_single_new_sentence_is_shown_with_the_detail_that_follows_it() -> Non
     outcome = decide(later, [Candidate(first.story, closed=False)], 0)
     assert outcome.decision.decision == "development"
     assert outcome.decision.new_sentences == [news, detail]
+
+
+def test_the_headlines_news_is_shown_with_the_body_sentence_that_tells_it() -> None:
+    # The headline claims the news (arrival); the body's first sentence tells it in full
+    # without an action word, and comes before the body's own new fact.
+    first = decide(FIRST, [], 0)
+    assert first.story is not None
+    told = "حطت طائرة الرئيس الروسي فلاديمير بوتين في مطار بيونغ يانغ فجر اليوم في أول زيارة منذ عقدين."
+    reception = "واستقبله الزعيم كيم جونغ أون على أرض المطار وسط مراسم رسمية."
+    later = article("a12", "بوتين يصل إلى كوريا الشمالية", [told, reception], day=277)
+    outcome = decide(later, [Candidate(first.story, closed=False)], 0)
+    assert outcome.decision.decision == "development"
+    assert outcome.decision.new_sentences == [told, reception]
