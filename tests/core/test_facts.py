@@ -302,7 +302,7 @@ EVENTS = "event"
         (CRASH, "وشكلت النيابة العامة لجنة للتحقيق في سقوط منطاد الأقصر.", ["شكلت"]),
         # A distance reaching a length is no arrival; a demand with its object pronoun asks.
         (CRASH, "وامتدت طوابير سيارات الإسعاف لمسافة تصل إلى كيلو متر من موقع سقوط المنطاد.", None),
-        (CRASH, "وعقد المحافظ جلسة مع السائقين طالبهم خلالها بإلغاء رحلات منطاد الأقصر.", None),
+        (CRASH, "وعقد المحافظ جلسة مع الشركات طالبهم خلالها بإلغاء الرحلات بعد سقوط منطاد الأقصر.", None),
         # A hospital receiving casualties is no reception; asking in the first person asks.
         (CRASH, "واستقبل مستشفى الأقصر الدولي جثث 18 سائحا من ضحايا سقوط المنطاد.", None),
         (POLITICS, "وقال المتحدث: أطالب بتشكيل حكومة جديدة قبل الحوار مع الرئاسة.", None),
