@@ -53,7 +53,7 @@ from collections import Counter
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from functools import lru_cache
-from itertools import chain, filterfalse, islice, repeat
+from itertools import chain, filterfalse, islice, pairwise, repeat
 from typing import Any
 
 import xxhash
@@ -285,6 +285,12 @@ _PROPOSED_REACH = 2
 _FOR_THE_SAKE_OF = [normalize("من"), normalize("أجل")]
 """Right before an action, its purpose (من أجل إنقاذ العمال); أجل alone is also a term (مد
 أجل الحكم)."""
+_AFTER_WORDS = _normalized("بعدما وبعدما عقب وعقب إثر اثر")
+_BEFORE_THAT = _normalized("بعد وبعد")
+_THAT_CONJUNCTION = normalize("أن")
+_AFTER_REACH = 3
+"""Within this many words after بعد أن, بعدما or عقب, an action is what came before."""
+_AFTER_PATTERN = re.compile(r"(?<!\S)[وف]?(?:بعد\s+[أا]ن|بعدما|عقب|[إا]ثر)(?!\S)")
 _RAW_ONGOING = "جاري وجاري جارى وجارى جار وجار"
 _ONGOING = _normalized(_RAW_ONGOING)
 """Before actions, they are under way, not done (وجاري ضبط المتهمين, وجارٍ التعرف على هوية
@@ -757,6 +763,7 @@ def _asserted_actions(original: str, terms: list[str]) -> list[str]:
         and _NEGATION_PATTERN.search(original) is None
         and _NOT_DONE_PATTERN.search(original) is None
         and _IDIOMS_QUICK.search(original) is None
+        and _AFTER_PATTERN.search(original) is None
     ):
         return actions  # the usual sentence: nothing to read word by word
     return _asserted_actions_of(original, actions)
@@ -801,6 +808,7 @@ def _asserted_in(original: str) -> frozenset[str]:
             and _PROPOSED.isdisjoint(words[max(0, index - _PROPOSED_REACH) : index])
             and words[max(0, index - 2) : index] != _FOR_THE_SAKE_OF
             and _ONGOING.isdisjoint(words[:index])
+            and not _after(words, index)
             and (_ACTIONS[action] != "threat" or _threatens_with(words, index))
             and (_ACTIONS[action] != "committee" or _forms_a_body(words, index))
         ):
@@ -821,6 +829,15 @@ def _without_article(word: str) -> str:
     if word[:1] in _CLITICS and word[1:3] == "ال":
         word = word[1:]
     return word[2:] if word[:2] == "ال" else word
+
+
+def _after(words: list[str], index: int) -> bool:
+    """Whether the action at ``index`` is what came before the sentence's news (استضاف
+    العريض الشابي بعد أن التقى السبسي, أفرج عنه بعدما دفع الكفالة): its context, told again."""
+    before = words[max(0, index - _AFTER_REACH) : index]
+    return not _AFTER_WORDS.isdisjoint(before) or any(
+        first in _BEFORE_THAT and second == _THAT_CONJUNCTION for first, second in pairwise(before)
+    )
 
 
 def _threatens_with(words: list[str], index: int) -> bool:

@@ -302,10 +302,20 @@ EVENTS = "event"
         (CRASH, "وشكلت النيابة العامة لجنة للتحقيق في سقوط منطاد الأقصر.", ["شكلت"]),
         # A distance reaching a length is no arrival; a demand with its object pronoun asks.
         (CRASH, "وامتدت طوابير سيارات الإسعاف لمسافة تصل إلى كيلو متر من موقع سقوط المنطاد.", None),
-        (CRASH, "وعقد المحافظ جلسة مع الشركات طالبهم خلالها بإلغاء الرحلات بعد سقوط منطاد الأقصر.", None),
+        (
+            CRASH,
+            "وعقد المحافظ جلسة مع الشركات طالبهم خلالها بإلغاء الرحلات بعد سقوط منطاد الأقصر.",
+            None,
+        ),
         # A hospital receiving casualties is no reception; asking in the first person asks.
         (CRASH, "واستقبل مستشفى الأقصر الدولي جثث 18 سائحا من ضحايا سقوط المنطاد.", None),
         (POLITICS, "وقال المتحدث: أطالب بتشكيل حكومة جديدة قبل الحوار مع الرئاسة.", None),
+        # What came before the news (بعد أن, بعدما, عقب) is its context, not a new event.
+        (
+            POLITICS,
+            "واستضاف المتحدث باسم جبهة المعارضة وفد الحزب بعد أن التقى مندوب الرئاسة للحوار.",
+            None,
+        ),
         # A sentence that opens asking asks for all it names, however far.
         (
             POLITICS,
