@@ -313,7 +313,7 @@ EVENTS = "event"
         # What came before the news (بعد أن, بعدما, عقب) is its context, not a new event.
         (
             POLITICS,
-            "واستضاف المتحدث باسم جبهة المعارضة وفد الحزب بعد أن التقى مندوب الرئاسة للحوار.",
+            "واستضاف المتحدث باسم جبهة المعارضة رئيس الحزب بعد أن التقى مندوب الرئاسة للحوار.",
             None,
         ),
         # A sentence that opens asking asks for all it names, however far.
