@@ -27,6 +27,8 @@ the word before the number (مصرع 18 سائحا is a death toll) and counts n
 ['#death:19', '#injury:3']
 >>> count_markers(tokens(normalize("مصرع وإصابة 4 في حادث، ومصرع 2 في آخر، وضبط 5 أطنان")))
 ['#death:2']
+>>> count_markers(tokens(normalize("تلقى إخطارا بمقتل وإصابة 5 أشخاص، وبمقتل 3 آخرين")))
+['#death:3']
 """
 
 from __future__ import annotations
@@ -95,6 +97,7 @@ _NUMBER_WORDS: dict[str, int] = {normalize(w): v for w, v in _RAW_NUMBER_WORDS.i
 _TEENS = normalize("عشر")
 _KNOWN = frozenset(_CLASS_OF) | _CASE_WORDS | frozenset(_NUMBER_WORDS) | frozenset(_CONTEXT_CLASSES)
 _CONJUNCTIONS = ("و",)
+_CONTEXT_CLITICS = ("و", "ب", "ل")
 _LOOKAHEAD = 2
 
 
@@ -103,6 +106,17 @@ def _bare(word: str) -> str:
     if word[:1] in _CONJUNCTIONS and word not in _KNOWN and word[1:] in _KNOWN:
         return word[1:]
     return word
+
+
+def _context(word: str) -> str:
+    """The class a word before a count names (مصرع: death), behind و, ب or ل too (بمقتل,
+    وإصابة, وبمقتل); ``""`` for any other word."""
+    group = _CONTEXT_CLASSES.get(word)
+    if group is None and word[:1] in _CONTEXT_CLITICS:
+        group = _CONTEXT_CLASSES.get(word[1:])
+        if group is None and word[:1] == "و" and word[1:2] in _CONTEXT_CLITICS:
+            group = _CONTEXT_CLASSES.get(word[2:])  # وبمقتل
+    return group or ""
 
 
 def _number_at(words: list[str], i: int) -> tuple[int, int] | None:
@@ -143,12 +157,12 @@ def count_of(words: list[str], i: int) -> tuple[str, int, int] | None:
             # "21 tourists" counts nothing that changes; "the death of 21 tourists" does,
             # and so does «لقي 5 عمال مصرعهم» (met their death).
             value, before, j = _with_companions(words, i, value, j)
-            group = _CONTEXT_CLASSES.get(_bare(words[before]), "") if before >= 0 else ""
+            group = _context(words[before]) if before >= 0 else ""
             if (
                 group
                 and before >= 1
                 and words[before][:1] in _CONJUNCTIONS
-                and _CONTEXT_CLASSES.get(words[before - 1], group) != group
+                and _context(words[before - 1]) not in ("", group)
             ):
                 return None  # مصرع وإصابة 10 أشخاص: the dead and injured together
             if not group:
@@ -160,16 +174,16 @@ def count_of(words: list[str], i: int) -> tuple[str, int, int] | None:
         return "money", value, end  # مبلغ 10 ملايين, بقيمة 5 آلاف: a sum, currency unsaid
     if (
         i > 0
-        and _bare(words[i - 1]) in _CONTEXT_CLASSES
+        and _context(words[i - 1])
         and (end == len(words) or _bare(words[end]) != words[end] or words[end] in _AFTER_BARE)
     ):
         # «مقتل 19 وإصابة ثلاثة», «مصرع 3 في»: the word before names what is counted (not
         # «ضبط 5 أطنان», where an unknown noun follows).
-        group = _CONTEXT_CLASSES[_bare(words[i - 1])]
+        group = _context(words[i - 1])
         if (
             i >= 2
-            and _bare(words[i - 1]) != words[i - 1]
-            and _CONTEXT_CLASSES.get(words[i - 2], group) != group
+            and words[i - 1][:1] in _CONJUNCTIONS
+            and _context(words[i - 2]) not in ("", group)
         ):
             return None  # مصرع وإصابة 4: the dead and injured together
         return group, value, end
