@@ -300,6 +300,7 @@ EVENTS = "event"
         # A committee word forms a body; «شكلت صدمة» (was a shock) forms none.
         (CRASH, "وقال المحافظ إن حادثة سقوط منطاد الأقصر شكلت صدمة للسياح.", None),
         (CRASH, "وشكلت النيابة العامة لجنة للتحقيق في سقوط منطاد الأقصر.", ["شكلت"]),
+        (CRASH, "وتراجعت حركة السياحة بعد سقوط منطاد الأقصر لتصل إلى مليون سائح.", None),
         # A distance reaching a length is no arrival; a demand with its object pronoun asks.
         (CRASH, "وامتدت طوابير سيارات الإسعاف لمسافة تصل إلى كيلو متر من موقع سقوط المنطاد.", None),
         (
