@@ -282,9 +282,11 @@ _PROPOSED = _with_clitics(_normalized(_RAW_PROPOSED))
 تشكيل الحكومة, دعوى وقف تنفيذ القرار, مقترح إلغاء, أمر بسرعة ضبط الجناة, من أجل إنقاذ,
 نيتهم الاعتصام, مستعدة لإجراء محادثات): no event."""
 _PROPOSED_REACH = 2
-_FOR_THE_SAKE_OF = [normalize("من"), normalize("أجل")]
-"""Right before an action, its purpose (من أجل إنقاذ العمال); أجل alone is also a term (مد
-أجل الحكم)."""
+_FOR_THE_SAKE_OF = (normalize("من"), normalize("أجل"))
+"""Before an action, its purpose (من أجل إنقاذ العمال); أجل alone is also a term (مد أجل
+الحكم)."""
+_PURPOSE_REACH = 4
+"""Words after من أجل in which an action is its purpose (من أجل التوصل إلى تشكيل حكومة)."""
 _AFTER_WORDS = _normalized("بعدما وبعدما عقب وعقب إثر اثر")
 _BEFORE_THAT = _normalized("بعد وبعد")
 _THAT_CONJUNCTION = normalize("أن")
@@ -302,6 +304,8 @@ the story (وأعلن وزير الطيران تشكيل لجنة للتحقيق
 _CAUSES = _normalized("بسبب وبسبب نتيجة نتيجه جراء بفعل")
 """Words that give a cause (بسبب ماس كهربائي, نتيجة انفجار اسطوانة غاز): a story that learns
 why something happened has changed."""
+_CAUSE_NEGATION_REACH = 10
+"""Words before a cause word in which a negation says nothing was caused."""
 CAUSE_TERMS = 3
 """Content terms after a cause word that say the cause."""
 _NEGATION_REACH = 2
@@ -806,7 +810,7 @@ def _asserted_in(original: str) -> frozenset[str]:
             and (not before or _term_or_empty(before[-1]) not in _REFERENCES)
             and _NOT_DONE_BEFORE.isdisjoint(words[max(0, index - _DEMAND_REACH) : index])
             and _PROPOSED.isdisjoint(words[max(0, index - _PROPOSED_REACH) : index])
-            and words[max(0, index - 2) : index] != _FOR_THE_SAKE_OF
+            and not _for_the_sake_of(words[max(0, index - _PURPOSE_REACH) : index])
             and _ONGOING.isdisjoint(words[:index])
             and not _after(words, index)
             and (_ACTIONS[action] != "threat" or _threatens_with(words, index))
@@ -840,6 +844,11 @@ def _after(words: list[str], index: int) -> bool:
     )
 
 
+def _for_the_sake_of(before: list[str]) -> bool:
+    """Whether ``before`` holds من أجل (the words after it are a purpose)."""
+    return _FOR_THE_SAKE_OF in pairwise(before)
+
+
 def _threatens_with(words: list[str], index: int) -> bool:
     """Whether the threat word at ``index`` threatens to do something (هدد العمال بالإضراب,
     تهدد بالانسحاب): a danger to something (القرصنة تهدد التجارة) is no one's threat."""
@@ -857,6 +866,8 @@ def _new_cause(original: str, seen_terms: set[int]) -> str:
     words = tokens(normalize(original))
     for index, word in enumerate(words):
         if word in _CAUSES:
+            if not _NEGATIONS.isdisjoint(words[max(0, index - _CAUSE_NEGATION_REACH) : index]):
+                continue  # لم ترد أنباء عن خسائر جراء الهزة: the cause of nothing
             said = content_terms(words[index + 1 : index + 1 + CAUSE_TERMS + 2])[:CAUSE_TERMS]
             new = [term for term in said if _hash(term) not in seen_terms]
             if len(said) >= 2 and 2 * len(new) > len(said):
@@ -923,6 +934,7 @@ _IDIOMS = re.compile(
     r"|(?<!\S)\S?(?:وصل|يصل|تصل)\S{0,2}(?=(?:\s+\S+){1,3}?\s+(?:إلى|الى)\s+(?:حوالي\s+|حوالى\s+|نحو\s+"
     r"|ما\s+يقارب\s+|أكثر\s+من\s+|اكثر\s+من\s+)?(?:\d|مليون|مليار|ألف|الف))"
     r"|(?<!\S)\S{0,2}توقيع\s+(?:ال)?كشف"
+    r"|(?<!\S)\S{0,2}احتجاز\s+(?:ال)?(?:أرباح|ارباح)"
     r"|(?<!\S)\S{0,2}تشكيل\S*\s+(?:(?:ال)?(?:أساسي|اساسي)|ال(?:فريق|منتخب)|فريق(?:ه|ها|هم)(?!\S))"
     r"|(?<!\S)\S?(?:استقبل|يستقبل|تستقبل)\S{0,2}(?=(?:\s+\S+){0,6}?\s+\S{0,3}(?:حالات|حالة|مصاب"
     r"|جثث|جثة|جثمان|جرحى|جريح|ضحايا|قتلى))"
@@ -942,7 +954,7 @@ _IDIOMS = re.compile(
 - إغلاق التعاملات, أغلق المؤشر على تراجع (a market's close);
 - وصل عدد, وصلت إليه, لمسافة تصل إلى كيلو, وصل معدل النمو إلى 7.5 %, لتصل إلى أدنى مستوى (a number or a state
   reached);
-- توقيع الكشف الطبي (a medical examination), التشكيل الأساسي, تشكيل فريقه (a team's line-up);
+- احتجاز الأرباح (retained earnings), توقيع الكشف الطبي (a medical examination), التشكيل الأساسي, تشكيل فريقه (a team's line-up);
 - استقبل مستشفى الطوارئ 7 حالات (a hospital receiving casualties: their count is the news);
 - قال خلال اجتماع, أكد على هامش توقيع, دعتا في اجتماع, خلال استقباله (where words were said), لقاء تلفزيوني, لقاء موسيقي
   (an interview, a show): no meeting, signing or reception of the story's."""

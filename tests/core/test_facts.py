@@ -308,6 +308,11 @@ EVENTS = "event"
             "وعقد المحافظ جلسة مع الشركات طالبهم خلالها بإلغاء الرحلات بعد سقوط منطاد الأقصر.",
             None,
         ),
+        (
+            POLITICS,
+            "ودعت الرئاسة إلى الحوار من أجل التوصل إلى تشكيل حكومة مع جبهة المعارضة.",
+            None,
+        ),
         # A hospital receiving casualties is no reception; asking in the first person asks.
         (CRASH, "واستقبل مستشفى الأقصر الدولي جثث 18 سائحا من ضحايا سقوط المنطاد.", None),
         (POLITICS, "وقال المتحدث: أطالب بتشكيل حكومة جديدة قبل الحوار مع الرئاسة.", None),
@@ -385,3 +390,11 @@ def test_a_deep_sentence_of_several_events_counts_as_one_fact() -> None:
     assert deep.new_sentences[-1].facts[EVENTS] == ["حبس", "احاله"]
     assert not deep.is_development
     assert judge([recap]).is_development
+
+
+def test_a_cause_of_nothing_is_no_cause() -> None:
+    # «It was not found that the crash came of ...»: no cause is given.
+    nothing = judge(["ولم يتبين أن سقوط منطاد الأقصر وقع جراء تسرب الغاز من أسطوانة الوقود."])
+    assert "cause" not in {kind for s in nothing.new_sentences for kind in s.facts}
+    caused = judge(["وتبين أن سقوط منطاد الأقصر وقع جراء تسرب الغاز من أسطوانة الوقود."])
+    assert caused.new_sentences[0].facts["cause"] == ["تسرب الغاز اسطوانه"]
