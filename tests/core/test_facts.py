@@ -310,7 +310,7 @@ EVENTS = "event"
         ),
         (
             POLITICS,
-            "ودعت الرئاسة إلى الحوار من أجل التوصل إلى تشكيل حكومة مع جبهة المعارضة.",
+            "وقالت الرئاسة إنها تعمل من أجل التوصل إلى تشكيل حكومة قبل الحوار مع جبهة المعارضة.",
             None,
         ),
         # A hospital receiving casualties is no reception; asking in the first person asks.
