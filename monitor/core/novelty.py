@@ -583,6 +583,9 @@ def assess_novelty(
     recalled = 0
     claimed: set[tuple[str, str]] = set()
     lead_left = LEAD_SENTENCES  # the article's first sentences about the story
+    # A headline asking (هل تتحول الاحتجاجات إلى انتفاضة؟) heads an analysis: what its body
+    # tells below the lead is the case argued, not news.
+    asking = title is not None and title[0].rstrip(_CLOSING).endswith(_QUESTION_MARKS)
     mentions: Counter[str] | None = None  # the article's terms, counted when an actor shows
     previous_relevant = False
     for index, (original, text) in rows:
@@ -631,7 +634,7 @@ def assess_novelty(
         if not in_lead:
             # Further down, a sentence of several events is a recap more often than news: it
             # counts as one fact at most.
-            score = min(score, max(FACT_WEIGHTS.values())) * DEEP_FACT_WEIGHT
+            score = 0.0 if asking else min(score, max(FACT_WEIGHTS.values())) * DEEP_FACT_WEIGHT
         if facts:
             new_sentences.append(SentenceFacts(index, original, containment, True, facts, score))
         else:

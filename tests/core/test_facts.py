@@ -405,3 +405,16 @@ def test_a_cause_of_nothing_is_no_cause() -> None:
     assert "cause" not in {kind for s in nothing.new_sentences for kind in s.facts}
     caused = judge(["وتبين أن سقوط منطاد الأقصر وقع جراء تسرب الغاز من أسطوانة الوقود."])
     assert caused.new_sentences[0].facts["cause"] == ["تسرب الغاز اسطوانه"]
+
+
+def test_below_the_lead_a_question_headline_argues_and_tells_no_news() -> None:
+    # «Will the crash end balloon tourism?» heads an analysis: the case it argues further
+    # down is no news, though the same sentence under a plain headline would be.
+    deep = [
+        *FIRST,
+        "وقررت النيابة حبس قائد منطاد الأقصر أربعة أيام على ذمة التحقيقات.",
+        "وأعلنت الشركة صرف تعويضات لأسر ضحايا سقوط منطاد الأقصر.",
+    ]
+    asked = judge(deep, title="هل ينهي سقوط منطاد الأقصر سياحة المناطيد؟")
+    assert not asked.is_development
+    assert judge(deep, title="سقوط منطاد الأقصر وسياحة المناطيد").is_development
