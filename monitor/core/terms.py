@@ -188,6 +188,12 @@ def token_facts(token: str) -> tuple[str, int, bool]:
     >>> token_facts("والحكومه"), token_facts("في"), token_facts("يونيو")[2]
     (('الحكومه', 2336816868, False), ('', -1, False), True)
     """
-    term = _term_of(token)
+    # Through the memo of ``content_terms``: novelty reads the terms of the same words again
+    # (``novelty._term_or_empty``), and finds them worked out.
+    term = _TERM_CACHE.get(token)
+    if term is None:
+        if len(_TERM_CACHE) >= _TERM_CACHE_MAX:
+            _TERM_CACHE.clear()  # bounded, as ``memo.remember`` keeps it
+        term = _TERM_CACHE[token] = _term_of(token)
     marker = token[0].isdigit() or token in DATE_WORDS
     return term, term_hash(term) if term else NO_TERM_HASH, marker
