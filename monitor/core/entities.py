@@ -29,7 +29,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from functools import cache, lru_cache
 from importlib import resources
-from itertools import compress
+from itertools import chain, compress
 from typing import cast
 
 from monitor.core.arabic import normalize, tokens
@@ -197,6 +197,8 @@ def _word_facts(word: str) -> WordFacts:
 @lru_cache(maxsize=500_000)
 def _heads(token: str) -> tuple[str, ...]:
     """Forms of ``token`` (as is, without a clitic) that start a gazetteer entry."""
+    if token not in _head_forms():
+        return ()  # no form of it can (most words: one probe instead of a clitic each)
     gazetteer = load_gazetteer()
     candidates = [token]
     for clitic in _CLITICS:
@@ -206,6 +208,26 @@ def _heads(token: str) -> tuple[str, ...]:
             if clitic.endswith("ل") and clitic != "ال":  # للكرملين -> الكرملين
                 candidates.append("ال" + rest)
     return tuple(c for c in candidates if c in gazetteer.by_first)
+
+
+@cache
+def _head_forms() -> frozenset[str]:
+    """Every token ``_heads`` can find a form of in the gazetteer: an entry's first token,
+    behind each clitic, and behind a clitic ending in ل without its ال (للكرملين)."""
+    firsts = load_gazetteer().by_first
+    return frozenset(
+        chain(
+            firsts,
+            (clitic + first for clitic in _CLITICS for first in firsts),
+            (
+                clitic + first[2:]
+                for clitic in _CLITICS
+                if clitic.endswith("ل") and clitic != "ال"
+                for first in firsts
+                if first.startswith("ال")
+            ),
+        )
+    )
 
 
 def _is_common(token: str, frequencies: dict[str, int], documents: int) -> bool:

@@ -123,6 +123,8 @@ def strip_clitic(token: str, known: dict[str, int] | None = None) -> str:
     >>> strip_clitic("والحكومه"), strip_clitic("وزير")
     ('الحكومه', 'وزير')
     """
+    if token[:1] not in _CLITIC_INITIALS:
+        return token  # no prefix starts it (most words: ال..., م..., ت...): one probe
     definite = _definite_after_clitic(token)
     if definite:
         return definite
@@ -140,6 +142,8 @@ def strip_clitic(token: str, known: dict[str, int] | None = None) -> str:
 
 
 _DEFINITE_CLITICS: tuple[str, ...] = ("وبال", "فبال", "وال", "فال", "بال", "كال")
+_CLITIC_INITIALS = frozenset(prefix[0] for prefix in ("لل", *_DEFINITE_CLITICS, *_CLITIC_PREFIXES))
+"""The letters a prefix ``strip_clitic`` strips can start with."""
 _MIN_DEFINITE_STEM = 3
 """Letters after ``ال`` for a clitic to be split off: بالون is a word, بالاقصر is ب + الاقصر."""
 
