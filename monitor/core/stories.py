@@ -31,13 +31,12 @@ from itertools import (
     accumulate,
     chain,
     compress,
-    filterfalse,
     islice,
     repeat,
     starmap,
     takewhile,
 )
-from operator import add, attrgetter, lt, methodcaller, mul, truediv
+from operator import add, attrgetter, lt, mul, truediv
 from sys import intern
 from typing import Any
 
@@ -421,20 +420,24 @@ def features_of(text: ArticleText, chars: dict[int, float] | None = None) -> Art
     for key in title_entity_list:
         title["@" + key] = entity_weight(key) * ENTITY_BOOST
     unit_vector = _unit(_top(vector, ARTICLE_FEATURES))
+    word_keys = _word_keys(unit_vector)  # for the sketch and the weighing, worked out once
     features = ArticleFeatures(
         vector=unit_vector,
         title=title,
         entities=entities,
         title_entities=set(title_entity_list),
         text=text,
-        sketch=_article_sketch(unit_vector, text_sketch(text) if chars is None else chars),
+        sketch=_article_sketch(
+            unit_vector, text_sketch(text) if chars is None else chars, word_keys
+        ),
     )
-    features.weighing = weighing_of(features)
+    features.weighing = weighing_of(features, word_keys)
     return features
 
 
-def weighing_of(features: ArticleFeatures) -> Weighing:
-    """What weighing ``features`` with the stream's counts reads of them (``Weighing``)."""
+def weighing_of(features: ArticleFeatures, word_keys: list[int] | None = None) -> Weighing:
+    """What weighing ``features`` with the stream's counts reads of them (``Weighing``).
+    ``word_keys``: the ``_word_keys`` of its vector, when known."""
     idf_of, unseen = idf_table()
     _, frequencies = document_frequencies()
     vector, title, sketch = features.vector, features.title, features.sketch
@@ -444,7 +447,6 @@ def weighing_of(features: ArticleFeatures) -> Weighing:
     positive = list(map(lt, repeat(0.0), fixed_all))
     terms = list(compress(words, positive))
     title_terms = terms_of(title)
-    remember(_WORD_KEYS, list(vector), _word_key, _GRAMS_MAX)
     return Weighing(
         terms=terms,
         fixed=list(compress(fixed_all, positive)),
@@ -453,7 +455,7 @@ def weighing_of(features: ArticleFeatures) -> Weighing:
         title_seen=list(map(add, map(frequencies.get, title_terms, repeat(0)), repeat(1))),
         # Distinct, in order: the vector's words, then the title's.
         counted=list(dict.fromkeys(chain(words, title_terms))),
-        word_keys=list(map(_WORD_KEYS.__getitem__, vector)),
+        word_keys=_word_keys(vector) if word_keys is None else word_keys,
         chars_from=_chars_from(sketch),
     )
 
@@ -469,10 +471,8 @@ def _chars_from(sketch: dict[int, float]) -> int:
 
 def terms_of(vector: dict[str, float]) -> list[str]:
     """The keys of ``vector`` that are words (not ``@entity`` keys), in order."""
-    return list(filterfalse(_ENTITY_KEY, vector))
-
-
-_ENTITY_KEY = methodcaller("startswith", "@")
+    # A comprehension: twice as quick as filterfalse with a methodcaller per key.
+    return [key for key in vector if key[:1] != "@"]
 
 
 _GRAMS: dict[str, bytes] = {}
@@ -677,15 +677,25 @@ def text_sketch(text: ArticleText) -> dict[int, float]:
     )
 
 
-def _article_sketch(vector: dict[str, float], chars: dict[int, float]) -> dict[int, float]:
-    """The article's words (``vector``) and character n-grams (``text_sketch``), one unit
-    vector: the cosine of two sketches is the mean of their word and character cosines."""
+def _word_keys(vector: dict[str, float]) -> list[int]:
+    """The sketch key (``_word_key``) of each key of ``vector``, in order."""
     remember(_WORD_KEYS, list(vector), _word_key, _GRAMS_MAX)
-    sketch = {_WORD_KEYS[key]: weight * _HALF for key, weight in vector.items()}
+    return list(map(_WORD_KEYS.__getitem__, vector))
+
+
+def _article_sketch(
+    vector: dict[str, float], chars: dict[int, float], word_keys: list[int] | None = None
+) -> dict[int, float]:
+    """The article's words (``vector``) and character n-grams (``text_sketch``), one unit
+    vector: the cosine of two sketches is the mean of their word and character cosines.
+    ``word_keys``: the ``_word_keys`` of ``vector``, when known."""
+    keys = _word_keys(vector) if word_keys is None else word_keys
+    # The products of a loop, mapped in C (a key met twice keeps its first place and its
+    # last weight, as in a loop).
+    sketch = dict(zip(keys, map(mul, vector.values(), repeat(_HALF)), strict=True))
     if not chars or not sketch:
         return _unit(sketch | chars)  # type: ignore[arg-type,return-value,operator]
-    for gram, weight in chars.items():
-        sketch[gram] = weight * _HALF
+    sketch.update(zip(chars, map(mul, chars.values(), repeat(_HALF)), strict=True))
     return sketch
 
 
