@@ -33,6 +33,7 @@ from itertools import chain, compress
 from typing import cast
 
 from monitor.core.arabic import normalize, tokens
+from monitor.core.counts import can_start_count
 from monitor.core.memo import remember
 from monitor.core.terms import STOPWORDS, document_frequencies, idf, strip_clitic, token_facts
 
@@ -169,8 +170,9 @@ def _starts(words: list[str]) -> list[int]:
     return list(compress(range(len(words)), map(_START_CACHE.__getitem__, words)))
 
 
-WordFacts = tuple[str, int, bool, bool]
-"""``token_facts`` (term, term hash, marker) and whether the word can start an entity."""
+WordFacts = tuple[str, int, bool, bool, bool]
+"""``token_facts`` (term, term hash, marker), whether the word can start an entity and
+whether it can start a count (``counts.can_start_count``)."""
 
 _FACTS: dict[str, WordFacts] = {}
 _FACTS_MAX = 500_000
@@ -191,7 +193,7 @@ def word_facts(words: list[str]) -> list[WordFacts]:
 
 
 def _word_facts(word: str) -> WordFacts:
-    return (*token_facts(word), _can_start(word))
+    return (*token_facts(word), _can_start(word), can_start_count(word))
 
 
 @lru_cache(maxsize=500_000)

@@ -45,7 +45,7 @@ import numpy.typing as npt
 from xxhash import xxh32_intdigest
 
 from monitor.core.arabic import tokens
-from monitor.core.counts import count_markers
+from monitor.core.counts import count_markers_at
 from monitor.core.entities import entities_at, entity_weight, word_facts
 from monitor.core.memo import remember
 from monitor.core.terms import NO_TERM_HASH, document_frequencies, idf, idf_table, term_hash
@@ -177,19 +177,26 @@ def analyse_tokens(token_lists: list[list[str]]) -> ArticleText:
     # turned into one column per fact (one C call), which each row slices: no per-word
     # ``itemgetter`` call for each of the four facts.
     facts = word_facts(list(chain.from_iterable(token_lists)))
-    term_of, hash_of, is_marker, can_start = zip(*facts, strict=True) if facts else ((), (), (), ())
+    term_of, hash_of, is_marker, can_start, counts_from = (
+        zip(*facts, strict=True) if facts else ((), (), (), (), ())
+    )
     rows: list[SentenceText] = []
     end = 0
     for words in token_lists:
         start, end = end, end + len(words)
         hashes = set(hash_of[start:end])
         hashes.discard(NO_TERM_HASH)
+        markers = list(compress(words, is_marker[start:end]))
+        if True in counts_from[start:end]:  # a word a count can start at (few sentences)
+            markers += count_markers_at(
+                words, list(compress(range(len(words)), counts_from[start:end]))
+            )
         rows.append(
             SentenceText(
                 list(filter(None, term_of[start:end])),
                 entities_at(words, list(compress(range(len(words)), can_start[start:end]))),
                 sorted(hashes),
-                list(compress(words, is_marker[start:end])) + count_markers(words),
+                markers,
             )
         )
     return ArticleText(rows[0], rows[1:])

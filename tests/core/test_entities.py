@@ -5,6 +5,7 @@ from itertools import islice
 from monitor.core import entities as entities_module
 from monitor.core import terms
 from monitor.core.arabic import normalize, tokens
+from monitor.core.counts import count_markers, count_markers_at
 from monitor.core.entities import (
     entities_at,
     entity_weight,
@@ -53,11 +54,20 @@ def test_rare_names_weigh_more_than_common_places() -> None:
 
 
 def test_word_facts_give_the_same_entities_terms_and_markers() -> None:
-    texts = ["وصل الرئيس الروسي فلاديمير بوتين يوم 18 يونيو", "", "قال وزير الخارجية سامح شكري"]
+    texts = [
+        "وصل الرئيس الروسي فلاديمير بوتين يوم 18 يونيو",
+        "",
+        "قال وزير الخارجية سامح شكري",
+        "مصرع 18 سائحا وإصابة ستة آخرين",
+        "إصابة ضابط و4 مجندين ومصرع أربعة عشر شخصا وثلاثة آخرين",
+        "سداد المبلغ البالغ قيمته 10 ملايين في عام 2013",
+    ]
     for words in (tokens(normalize(text)) for text in texts):
         facts = word_facts(words)
         starts = [index for index, fact in enumerate(facts) if fact[3]]
         assert entities_at(words, starts) == extract_entities(words)
+        count_starts = [index for index, fact in enumerate(facts) if fact[4]]
+        assert count_markers_at(words, count_starts) == count_markers(words)
         assert [fact[0] for fact in facts if fact[0]] == content_terms(words)
         markers = [word for word in words if word[0].isdigit() or word in DATE_WORDS]
         assert [word for word, fact in zip(words, facts, strict=True) if fact[2]] == markers
