@@ -63,7 +63,7 @@ from monitor.core.counts import COUNT_PREFIX
 from monitor.core.entities import load_gazetteer
 from monitor.core.prefilter import AnyBranch, Prefiltered
 from monitor.core.stories import SentenceText, StoryState, term_hashes
-from monitor.core.terms import content_terms
+from monitor.core.terms import content_terms, term_of
 
 __all__ = [
     "NoveltyResult",
@@ -812,8 +812,7 @@ def _new_cause(original: str, seen_terms: set[int]) -> str:
 @lru_cache(maxsize=1 << 16)
 def _term_or_empty(word: str) -> str:
     # Read word by word for every sentence with an action (``_asserted_in``): one lookup.
-    terms = content_terms([word])
-    return terms[0] if terms else ""
+    return term_of(word)  # content_terms([word]), from the memo the analysis filled
 
 
 _REFERENCE_TERMS = _REFERENCES | {_term_or_empty(word) for word in _REFERENCES} - {""}

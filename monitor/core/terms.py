@@ -39,6 +39,7 @@ __all__ = [
     "idf_table",
     "strip_clitic",
     "term_hash",
+    "term_of",
     "token_facts",
 ]
 
@@ -185,6 +186,17 @@ NO_TERM_HASH = -1
 """``token_facts``' hash for a token that is no term (``term_hash`` is never negative)."""
 
 
+def term_of(token: str) -> str:
+    """The content term of one token, or ``""``: ``content_terms([token])``, through its memo
+    (story analysis and novelty read the terms of the same words: worked out once)."""
+    term = _TERM_CACHE.get(token)
+    if term is None:
+        if len(_TERM_CACHE) >= _TERM_CACHE_MAX:
+            _TERM_CACHE.clear()  # bounded, as ``memo.remember`` keeps it
+        term = _TERM_CACHE[token] = _term_of(token)
+    return term
+
+
 def token_facts(token: str) -> tuple[str, int, bool]:
     """(its content term or ``""``, the term's ``term_hash`` or ``NO_TERM_HASH``, whether it
     is a marker: a number or a ``DATE_WORDS`` word) of one token.
@@ -192,12 +204,6 @@ def token_facts(token: str) -> tuple[str, int, bool]:
     >>> token_facts("والحكومه"), token_facts("في"), token_facts("يونيو")[2]
     (('الحكومه', 2336816868, False), ('', -1, False), True)
     """
-    # Through the memo of ``content_terms``: novelty reads the terms of the same words again
-    # (``novelty._term_or_empty``), and finds them worked out.
-    term = _TERM_CACHE.get(token)
-    if term is None:
-        if len(_TERM_CACHE) >= _TERM_CACHE_MAX:
-            _TERM_CACHE.clear()  # bounded, as ``memo.remember`` keeps it
-        term = _TERM_CACHE[token] = _term_of(token)
+    term = term_of(token)
     marker = token[0].isdigit() or token in DATE_WORDS
     return term, term_hash(term) if term else NO_TERM_HASH, marker

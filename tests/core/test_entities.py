@@ -131,3 +131,11 @@ def test_shortcuts_of_heads_and_strip_clitic_answer_as_in_full() -> None:
     assert sum(map(bool, map(entities_module._heads, words))) > 1000  # the shortcut's "maybe" side
     common = words[: len(words) // 2]  # strip_clitic reads the vocabulary: fewer words
     assert [terms.strip_clitic(w) for w in common] == [_strip_clitic_in_full(w) for w in common]
+
+
+def test_term_of_is_content_terms_of_the_word_alone() -> None:
+    words = [*_clitic_words()[::7], "في", "5", "و", "", "يونيو", "والحكومه"]
+    expected = [(content_terms([word]) or [""])[0] for word in words if word]
+    terms._TERM_CACHE.clear()  # worked out by term_of first, then read from the memo
+    assert [terms.term_of(word) for word in words if word] == expected
+    assert [terms.term_of(word) for word in words if word] == expected
