@@ -186,7 +186,7 @@ def word_facts(words: list[str]) -> list[WordFacts]:
     cost several: the probes of a large table are what analysis spends its time on.
     """
     found = list(map(_FACTS.get, words))
-    if None not in found:
+    if all(found):  # every word known (a fact tuple is never empty; None is falsy)
         return cast("list[WordFacts]", found)
     remember(_FACTS, words, _word_facts, _FACTS_MAX)
     return list(map(_FACTS.__getitem__, words))
