@@ -482,7 +482,8 @@ class Worker:
                     # stage (with the texts it needs), which computes them only if not.
                     analysis = (fingerprint, None, None)
                 else:
-                    features = features_of(read_article(article, analyse_tokens(token_lists)))
+                    text = read_article(article, analyse_tokens(token_lists), token_lists)
+                    features = features_of(text)
                     analysis = (fingerprint, features, lookup_keys(features))
                     for name, empty in _ANALYSED.items():
                         setattr(article, name, empty)

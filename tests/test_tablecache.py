@@ -70,10 +70,12 @@ def test_vocabulary_gram_places_are_the_words_grams() -> None:
     words, places, ends = stories._vocabulary_grams()
     vocabulary = list(document_frequencies()[1])
     assert list(words) == vocabulary
+    every_place = np.frombuffer(places, dtype=stories._PLACE)  # kept as bytes, as in _GRAMS
     for word in vocabulary[:300] + vocabulary[-300:]:
         index = words[word]
         start = ends[index - 1] if index else 0
-        assert sorted(known[places[start : ends[index]]].tolist()) == stories._gram_hashes(word)
+        word_places = every_place[start : ends[index]]
+        assert sorted(known[word_places].tolist()) == stories._gram_hashes(word)
     # A sketch of such words is the sketch of the same words learnt from scratch.
     terms = vocabulary[1000:1040]
     sketch = stories.char_sketch(terms[:5], [terms[5:]])

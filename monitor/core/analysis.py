@@ -133,11 +133,15 @@ def analysis_record(text: ArticleText) -> ArticleAnalysis:
     )
 
 
-def read_article(article: CleanArticle, text: ArticleText) -> ArticleText:
+def read_article(
+    article: CleanArticle, text: ArticleText, words: list[list[str]] | None = None
+) -> ArticleText:
     """``text`` (the analysis of ``article``) with novelty's reading of each sentence from its
     original spelling (``monitor.core.novelty.read_sentences``): work of the article alone,
-    done where the work is shared rather than by the single story process."""
-    read_sentences([article.title, *article.sentences], [text.title, *text.sentences])
+    done where the work is shared rather than by the single story process. ``words``: the
+    tokens of its ``match_title`` and each of its ``match_sentences``, when known (the
+    normalised forms of its title and sentences: novelty reads some of them word by word)."""
+    read_sentences([article.title, *article.sentences], [text.title, *text.sentences], words)
     return text
 
 

@@ -253,10 +253,10 @@ _RUN_ON_MIN_WORDS = 6
 runs on to the next."""
 
 
-def _runs_on(line: str) -> bool:
+def _runs_on(words: int, last: str) -> bool:
+    """Whether a line of ``words`` words ending with ``last`` runs on to the next."""
     # A short line is a byline or a heading: «مروة على» is a name (Ali), not a preposition.
-    words = line.split()
-    return len(words) >= _RUN_ON_MIN_WORDS and words[-1] in _RUNS_ON
+    return words >= _RUN_ON_MIN_WORDS and last in _RUNS_ON
 
 
 def unwrap_lines(raw_lines: list[str]) -> list[str]:
@@ -272,18 +272,25 @@ def unwrap_lines(raw_lines: list[str]) -> list[str]:
     ['السويس - مراسل', 'تجرد عامل من مشاعر الرحمة.', 'وقال.']
     """
     lines: list[str] = []
+    # The last line's words, counted as they come, and its last word: it is not split again
+    # for each line after it.
+    count, last = 0, ""
     for raw in raw_lines:
-        line = " ".join(raw.split())
-        if not line:
+        words = raw.split()
+        if not words:
             continue
+        line = " ".join(words)
         if (
             lines
-            and (raw[:1].isspace() or _runs_on(lines[-1]))
+            and (raw[:1].isspace() or _runs_on(count, last))
             and not _WRAPPED_END.search(lines[-1])
         ):
             lines[-1] = f"{lines[-1]} {line}"
+            count += len(words)
         else:
             lines.append(line)
+            count = len(words)
+        last = words[-1]
     return lines
 
 

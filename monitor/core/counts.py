@@ -35,7 +35,7 @@ from __future__ import annotations
 
 from monitor.core.arabic import normalize
 
-__all__ = ["COUNT_PREFIX", "count_markers", "count_of"]
+__all__ = ["COUNT_PREFIX", "can_start_count", "count_markers", "count_markers_at", "count_of"]
 
 COUNT_PREFIX = "#"
 """Count markers are ``#class:value`` (other markers are numbers and date words)."""
@@ -243,6 +243,18 @@ def count_markers(words: list[str]) -> list[str]:
     # Only a digit or a number word (``_NUMBER_FORMS``) can start a count: the others are
     # skipped without a call each (the walk's result is that of trying every position).
     starts = [i for i, word in enumerate(words) if word[:1].isdigit() or word in _NUMBER_FORMS]
+    return count_markers_at(words, starts)
+
+
+def can_start_count(word: str) -> bool:
+    """Whether a count can start at ``word``: a digit or a number word (``count_markers``
+    tries no other word)."""
+    return word[:1].isdigit() or word in _NUMBER_FORMS
+
+
+def count_markers_at(words: list[str], starts: list[int]) -> list[str]:
+    """``count_markers(words)`` given the indexes of its words that ``can_start_count`` (the
+    story analysis has them with each word's other facts)."""
     markers: list[str] = []
     i = 0
     for start in starts:

@@ -29,10 +29,11 @@ from __future__ import annotations
 from dataclasses import dataclass
 from functools import cache, lru_cache
 from importlib import resources
-from itertools import compress
+from itertools import chain, compress
 from typing import cast
 
 from monitor.core.arabic import normalize, tokens
+from monitor.core.counts import can_start_count
 from monitor.core.memo import remember
 from monitor.core.terms import STOPWORDS, document_frequencies, idf, strip_clitic, token_facts
 
@@ -169,8 +170,9 @@ def _starts(words: list[str]) -> list[int]:
     return list(compress(range(len(words)), map(_START_CACHE.__getitem__, words)))
 
 
-WordFacts = tuple[str, int, bool, bool]
-"""``token_facts`` (term, term hash, marker) and whether the word can start an entity."""
+WordFacts = tuple[str, int, bool, bool, bool]
+"""``token_facts`` (term, term hash, marker), whether the word can start an entity and
+whether it can start a count (``counts.can_start_count``)."""
 
 _FACTS: dict[str, WordFacts] = {}
 _FACTS_MAX = 500_000
@@ -184,19 +186,21 @@ def word_facts(words: list[str]) -> list[WordFacts]:
     cost several: the probes of a large table are what analysis spends its time on.
     """
     found = list(map(_FACTS.get, words))
-    if None not in found:
+    if all(found):  # every word known (a fact tuple is never empty; None is falsy)
         return cast("list[WordFacts]", found)
     remember(_FACTS, words, _word_facts, _FACTS_MAX)
     return list(map(_FACTS.__getitem__, words))
 
 
 def _word_facts(word: str) -> WordFacts:
-    return (*token_facts(word), _can_start(word))
+    return (*token_facts(word), _can_start(word), can_start_count(word))
 
 
 @lru_cache(maxsize=500_000)
 def _heads(token: str) -> tuple[str, ...]:
     """Forms of ``token`` (as is, without a clitic) that start a gazetteer entry."""
+    if token not in _head_forms():
+        return ()  # no form of it can (most words: one probe instead of a clitic each)
     gazetteer = load_gazetteer()
     candidates = [token]
     for clitic in _CLITICS:
@@ -206,6 +210,26 @@ def _heads(token: str) -> tuple[str, ...]:
             if clitic.endswith("ل") and clitic != "ال":  # للكرملين -> الكرملين
                 candidates.append("ال" + rest)
     return tuple(c for c in candidates if c in gazetteer.by_first)
+
+
+@cache
+def _head_forms() -> frozenset[str]:
+    """Every token ``_heads`` can find a form of in the gazetteer: an entry's first token,
+    behind each clitic, and behind a clitic ending in ل without its ال (للكرملين)."""
+    firsts = load_gazetteer().by_first
+    return frozenset(
+        chain(
+            firsts,
+            (clitic + first for clitic in _CLITICS for first in firsts),
+            (
+                clitic + first[2:]
+                for clitic in _CLITICS
+                if clitic.endswith("ل") and clitic != "ال"
+                for first in firsts
+                if first.startswith("ال")
+            ),
+        )
+    )
 
 
 def _is_common(token: str, frequencies: dict[str, int], documents: int) -> bool:

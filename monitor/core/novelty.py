@@ -61,9 +61,9 @@ import xxhash
 from monitor.core.arabic import normalize, tokens
 from monitor.core.counts import COUNT_PREFIX
 from monitor.core.entities import load_gazetteer
-from monitor.core.prefilter import Prefiltered
+from monitor.core.prefilter import AnyBranch, Prefiltered
 from monitor.core.stories import SentenceText, StoryState, term_hashes
-from monitor.core.terms import content_terms
+from monitor.core.terms import content_terms, term_of
 
 __all__ = [
     "NoveltyResult",
@@ -726,6 +726,8 @@ def _count_max(markers: list[str]) -> dict[str, int]:
 
 def _actions(terms: list[str]) -> list[str]:
     """The terms of a sentence that name an action (a future form, سيرافق, names its verb)."""
+    if _ACTION_OF.keys().isdisjoint(terms):  # most sentences: one C-level probe per term
+        return []
     return list(filter(None, map(_ACTION_OF.get, dict.fromkeys(terms))))
 
 
@@ -767,8 +769,8 @@ def _asserted_actions(original: str, terms: list[str]) -> list[str]:
     if not actions or (
         _FORMING.isdisjoint(actions)
         and _REFERENCE_TERMS.isdisjoint(terms)
-        and _NEGATION_PATTERN.search(original) is None
-        and _NOT_DONE_PATTERN.search(original) is None
+        and not _NEGATION_QUICK.found(original)
+        and not _NOT_DONE_QUICK.found(original)
         and _IDIOMS_QUICK.search(original) is None
         and _AFTER_PATTERN.search(original) is None
     ):
@@ -791,7 +793,7 @@ def _asserted_actions_of(original: str, actions: list[str]) -> list[str]:
 def _asserted_in(original: str) -> frozenset[str]:
     """The actions ``original`` names neither negated nor as a case's name (a sentence is
     judged, then recorded: read once)."""
-    words = tokens(normalize(original))
+    words = _KNOWN_WORDS.get(original) or tokens(normalize(original))
     asserted: set[str] = set()
     if not _ASKING.isdisjoint(words[:2]):
         return frozenset(asserted)
@@ -881,8 +883,7 @@ def _new_cause(original: str, seen_terms: set[int]) -> str:
 @lru_cache(maxsize=1 << 16)
 def _term_or_empty(word: str) -> str:
     # Read word by word for every sentence with an action (``_asserted_in``): one lookup.
-    terms = content_terms([word])
-    return terms[0] if terms else ""
+    return term_of(word)  # content_terms([word]), from the memo the analysis filled
 
 
 _REFERENCE_TERMS = _REFERENCES | {_term_or_empty(word) for word in _REFERENCES} - {""}
@@ -905,6 +906,10 @@ _NOT_DONE_PATTERN = re.compile(
 """A sentence without these letters asks for, proposes and says under way nothing, and has
 no negation reaching past هناك (``_NOT_DONE_BEFORE``, ``_PROPOSED``, ``_ONGOING``, ``_THERE``; in its
 original spelling)."""
+_NEGATION_QUICK = AnyBranch(_NEGATION_PATTERN)
+_NOT_DONE_QUICK = AnyBranch(_NOT_DONE_PATTERN)
+"""Whether each pattern matches, branch by branch: its branches of plain words are substring
+tests (``prefilter.AnyBranch``; read from the pattern, the answers are its own)."""
 _QUESTION_MARKS = ("؟", "?")
 _CLOSING = " \t\"'»”)."
 _SAID_NOT = re.compile(
@@ -1048,14 +1053,27 @@ def _recalls(original: str, text: SentenceText) -> bool:
     return _is_background(original) if text.background is None else text.background
 
 
-def read_sentences(originals: list[str], analysed: list[SentenceText]) -> None:
+def read_sentences(
+    originals: list[str], analysed: list[SentenceText], words: list[list[str]] | None = None
+) -> None:
     """Read what novelty reads of each sentence alone (the actions it reports as done,
     whether it recalls background) into its ``SentenceText``, so that the story stage (one
     process) does not: prep workers call it with the title and sentences as written,
-    aligned with ``analysed``. Rows beyond ``originals`` stay unread."""
-    for original, text in zip(originals, analysed, strict=False):
-        text.actions = _sentence_actions(original, text)
-        text.background = _is_background(original)
+    aligned with ``analysed``. Rows beyond ``originals`` stay unread. ``words``: the tokens
+    of each of ``originals`` normalised (``tokens(normalize(original))``), when known: a
+    sentence read word by word is then not normalised and tokenised again."""
+    if words is not None:
+        _KNOWN_WORDS.update(zip(originals, words, strict=False))
+    try:
+        for original, text in zip(originals, analysed, strict=False):
+            text.actions = _sentence_actions(original, text)
+            text.background = _is_background(original)
+    finally:
+        _KNOWN_WORDS.clear()
+
+
+_KNOWN_WORDS: dict[str, list[str]] = {}
+"""Sentence as written -> its normalised tokens, given by the ``read_sentences`` under way."""
 
 
 def _facts(

@@ -28,7 +28,7 @@ from re import _constants as constants  # type: ignore[attr-defined]
 from re import _parser as parser  # type: ignore[attr-defined]
 from typing import Any
 
-__all__ = ["Prefiltered", "alternatives_needs", "necessary_words"]
+__all__ = ["AnyBranch", "Prefiltered", "alternatives_needs", "branch_sources", "necessary_words"]
 
 _REPEATS = {
     constants.MAX_REPEAT,
@@ -120,25 +120,24 @@ class Prefiltered:
     def __init__(self, pattern: re.Pattern[str]) -> None:
         self.pattern = pattern
         words = necessary_words(pattern)
-        # Longest first: an alternative of literals is tried in order (only found or not
-        # matters here, which any order answers alike).
-        self._hint = (
-            re.compile("|".join(map(re.escape, sorted(words, key=lambda w: (-len(w), w)))))
-            if words
-            else None
+        # Substring tests mapped in C (as quick as ``re`` on an alternation of the words),
+        # without the words that hold another (found only where that one is).
+        self._hint = _fewest(words) if words else None
+        needs = alternatives_needs(pattern)
+        self._alternatives = (
+            None if needs is None else tuple(tuple(map(_fewest, need)) for need in needs)
         )
-        self._alternatives = alternatives_needs(pattern)
 
     def possible(self, text: str) -> bool:
         """False when ``pattern`` cannot match anywhere in ``text``."""
         if self._hint is None:
             return True
-        if self._hint.search(text) is None:
+        contains = text.__contains__
+        if not any(map(contains, self._hint)):
             return False
         # Then alternative by alternative: a word of each set it needs (substring tests).
         return self._alternatives is None or any(
-            all(any(word in text for word in words) for words in needs)
-            for needs in self._alternatives
+            all(any(map(contains, words)) for words in needs) for needs in self._alternatives
         )
 
     def search(self, text: str) -> re.Match[str] | None:
@@ -146,3 +145,136 @@ class Prefiltered:
 
     def sub(self, replacement: str, text: str) -> str:
         return self.pattern.sub(replacement, text) if self.possible(text) else text
+
+
+_MAX_WORDS = 512
+"""Most plain words a branch is read as (``_words_of``); a branch of more is searched."""
+
+
+class AnyBranch:
+    """Whether ``pattern`` matches anywhere in a text (``found``), branch by branch.
+
+    A pattern ``a|b|...`` matches somewhere when one of its branches does. A branch that is
+    only a choice of plain words (``(?:طالب|دعا|خط[ةط]|...)``) matches where one of them is a
+    substring: tested by ``str.__contains__`` mapped in C, several times quicker than ``re``,
+    which tries every branch at every position of the text. The other branches are searched
+    as patterns of their own (each then tries only its own alternatives). The branches are
+    read from the pattern when this is built (so edits of the pattern take effect as they
+    are); a pattern that cannot be split for sure (``branch_sources``) is searched whole.
+    """
+
+    __slots__ = ("_others", "_words", "pattern")
+
+    def __init__(self, pattern: re.Pattern[str]) -> None:
+        self.pattern = pattern
+        words: list[str] = []
+        others: list[re.Pattern[str]] = []
+        sources = branch_sources(pattern)
+        if sources is None:  # searched whole
+            sources, others = [], [pattern]
+        for source in sources:
+            found = _words_of(source, pattern.flags)
+            if found is None:
+                others.append(re.compile(source, pattern.flags))
+            else:
+                words += found
+        self._words = _fewest(words)
+        self._others = tuple(others)
+
+    def found(self, text: str) -> bool:
+        """``self.pattern.search(text) is not None``."""
+        if any(map(text.__contains__, self._words)):
+            return True
+        return any(other.search(text) is not None for other in self._others)
+
+
+def _fewest(words: Iterable[str]) -> tuple[str, ...]:
+    """``words`` less those that hold another (found only where that one is), in order; one
+    of them is a substring of a text exactly when one of ``words`` is."""
+    unique = list(dict.fromkeys(words))
+    return tuple(w for w in unique if not any(v != w and v in w for v in unique))
+
+
+def branch_sources(pattern: re.Pattern[str]) -> list[str] | None:
+    """The source of each top-level branch of ``pattern`` (``a|b`` -> ``["a", "b"]``), or
+    ``None`` when it cannot be split for sure: flags that change how the source reads, groups
+    (a branch alone would number them otherwise), or a piece that is no pattern alone."""
+    source = pattern.pattern
+    if (
+        not isinstance(source, str)
+        or pattern.flags & (re.VERBOSE | re.IGNORECASE | re.MULTILINE | re.DOTALL | re.ASCII)
+        or pattern.groups
+        or "(?#" in source  # a comment may hold any character
+    ):
+        return None
+    pieces: list[str] = []
+    depth, start, index, in_class = 0, 0, 0, False
+    while index < len(source):
+        char = source[index]
+        if char == "\\":
+            index += 2
+            continue
+        if in_class:
+            in_class = char != "]"
+        elif char == "[":
+            in_class = True
+            index += source.startswith("^", index + 1)  # [^]...] and []...]: ] is a member
+            index += source.startswith("]", index + 1)
+        elif char == "(":
+            depth += 1
+        elif char == ")":
+            depth -= 1
+        elif char == "|" and depth == 0:
+            pieces.append(source[start:index])
+            start = index + 1
+        index += 1
+    pieces.append(source[start:])
+    try:
+        # A split inside a class or a group leaves a piece that does not compile; a piece
+        # with a flag of its own ((?i) at its start) could change the others: refused.
+        if any(re.compile(piece).groups or _GLOBAL_FLAGS.match(piece) for piece in pieces):
+            return None
+    except re.error:
+        return None
+    return pieces
+
+
+_GLOBAL_FLAGS = re.compile(r"\(\?[aiLmsux]+\)")
+"""Inline flags for the whole pattern (``(?i)``), at a piece's start."""
+
+
+def _words_of(source: str, flags: int) -> list[str] | None:
+    """The plain words a pattern matches, when it matches exactly those (a choice of
+    literals: ``(?:دعا|دعت)``, ``خط[ةط]``), at most ``_MAX_WORDS``; else ``None``."""
+    try:
+        tree = parser.parse(source, flags)
+    except Exception:  # an unknown parse tree: searched as a pattern
+        return None
+    return _expand(list(tree))
+
+
+def _expand(items: list[tuple[Any, Any]]) -> list[str] | None:
+    words = [""]
+    for op, av in items:
+        if op is constants.LITERAL:
+            tails = [chr(av)]
+        elif op is constants.IN and av and all(kind is constants.LITERAL for kind, _ in av):
+            tails = [chr(code) for _, code in av]
+        elif op is constants.SUBPATTERN and not av[1] and not av[2]:
+            found = _expand(list(av[3]))
+            if found is None:
+                return None
+            tails = found
+        elif op is constants.BRANCH:
+            tails = []
+            for branch in av[1]:
+                found = _expand(list(branch))
+                if found is None:
+                    return None
+                tails += found
+        else:
+            return None
+        words = [word + tail for word in words for tail in tails]
+        if len(words) > _MAX_WORDS:
+            return None
+    return words

@@ -31,13 +31,12 @@ from itertools import (
     accumulate,
     chain,
     compress,
-    filterfalse,
     islice,
     repeat,
     starmap,
     takewhile,
 )
-from operator import add, attrgetter, lt, methodcaller, mul, truediv
+from operator import add, attrgetter, lt, mul, truediv
 from sys import intern
 from typing import Any
 
@@ -46,7 +45,7 @@ import numpy.typing as npt
 from xxhash import xxh32_intdigest
 
 from monitor.core.arabic import tokens
-from monitor.core.counts import count_markers
+from monitor.core.counts import count_markers_at
 from monitor.core.entities import entities_at, entity_weight, word_facts
 from monitor.core.memo import remember
 from monitor.core.terms import NO_TERM_HASH, document_frequencies, idf, idf_table, term_hash
@@ -178,19 +177,26 @@ def analyse_tokens(token_lists: list[list[str]]) -> ArticleText:
     # turned into one column per fact (one C call), which each row slices: no per-word
     # ``itemgetter`` call for each of the four facts.
     facts = word_facts(list(chain.from_iterable(token_lists)))
-    term_of, hash_of, is_marker, can_start = zip(*facts, strict=True) if facts else ((), (), (), ())
+    term_of, hash_of, is_marker, can_start, counts_from = (
+        zip(*facts, strict=True) if facts else ((), (), (), (), ())
+    )
     rows: list[SentenceText] = []
     end = 0
     for words in token_lists:
         start, end = end, end + len(words)
         hashes = set(hash_of[start:end])
         hashes.discard(NO_TERM_HASH)
+        markers = list(compress(words, is_marker[start:end]))
+        if True in counts_from[start:end]:  # a word a count can start at (few sentences)
+            markers += count_markers_at(
+                words, list(compress(range(len(words)), counts_from[start:end]))
+            )
         rows.append(
             SentenceText(
                 list(filter(None, term_of[start:end])),
                 entities_at(words, list(compress(range(len(words)), can_start[start:end]))),
                 sorted(hashes),
-                list(compress(words, is_marker[start:end])) + count_markers(words),
+                markers,
             )
         )
     return ArticleText(rows[0], rows[1:])
@@ -421,20 +427,24 @@ def features_of(text: ArticleText, chars: dict[int, float] | None = None) -> Art
     for key in title_entity_list:
         title["@" + key] = entity_weight(key) * ENTITY_BOOST
     unit_vector = _unit(_top(vector, ARTICLE_FEATURES))
+    word_keys = _word_keys(unit_vector)  # for the sketch and the weighing, worked out once
     features = ArticleFeatures(
         vector=unit_vector,
         title=title,
         entities=entities,
         title_entities=set(title_entity_list),
         text=text,
-        sketch=_article_sketch(unit_vector, text_sketch(text) if chars is None else chars),
+        sketch=_article_sketch(
+            unit_vector, text_sketch(text) if chars is None else chars, word_keys
+        ),
     )
-    features.weighing = weighing_of(features)
+    features.weighing = weighing_of(features, word_keys)
     return features
 
 
-def weighing_of(features: ArticleFeatures) -> Weighing:
-    """What weighing ``features`` with the stream's counts reads of them (``Weighing``)."""
+def weighing_of(features: ArticleFeatures, word_keys: list[int] | None = None) -> Weighing:
+    """What weighing ``features`` with the stream's counts reads of them (``Weighing``).
+    ``word_keys``: the ``_word_keys`` of its vector, when known."""
     idf_of, unseen = idf_table()
     _, frequencies = document_frequencies()
     vector, title, sketch = features.vector, features.title, features.sketch
@@ -444,7 +454,6 @@ def weighing_of(features: ArticleFeatures) -> Weighing:
     positive = list(map(lt, repeat(0.0), fixed_all))
     terms = list(compress(words, positive))
     title_terms = terms_of(title)
-    remember(_WORD_KEYS, list(vector), _word_key, _GRAMS_MAX)
     return Weighing(
         terms=terms,
         fixed=list(compress(fixed_all, positive)),
@@ -453,7 +462,7 @@ def weighing_of(features: ArticleFeatures) -> Weighing:
         title_seen=list(map(add, map(frequencies.get, title_terms, repeat(0)), repeat(1))),
         # Distinct, in order: the vector's words, then the title's.
         counted=list(dict.fromkeys(chain(words, title_terms))),
-        word_keys=list(map(_WORD_KEYS.__getitem__, vector)),
+        word_keys=_word_keys(vector) if word_keys is None else word_keys,
         chars_from=_chars_from(sketch),
     )
 
@@ -469,14 +478,16 @@ def _chars_from(sketch: dict[int, float]) -> int:
 
 def terms_of(vector: dict[str, float]) -> list[str]:
     """The keys of ``vector`` that are words (not ``@entity`` keys), in order."""
-    return list(filterfalse(_ENTITY_KEY, vector))
+    # A comprehension: twice as quick as filterfalse with a methodcaller per key.
+    return [key for key in vector if key[:1] != "@"]
 
 
-_ENTITY_KEY = methodcaller("startswith", "@")
-
-
-_GRAMS: dict[str, npt.NDArray[np.signedinteger[Any]]] = {}
-"""Term -> its grams as places (``_learn_grams``), for the terms seen (bounded)."""
+_GRAMS: dict[str, bytes] = {}
+"""Term -> its grams as places (``_learn_grams``), for the terms seen (bounded): the bytes
+of 64-bit integers, so that a sketch joins an article's in one C call (``bytes.join``)
+where ``np.concatenate`` of as many small arrays cost six times as much."""
+_PLACE = np.dtype(np.int64)
+"""The type of a place in ``_GRAMS`` (native byte order)."""
 _GRAMS_MAX = 500_000
 
 
@@ -511,7 +522,8 @@ def _learn_grams(terms: list[str]) -> None:
         if index is None:
             new.append(term)
         else:
-            _GRAMS[term] = places_of[ends_of[index - 1] if index else 0 : ends_of[index]]
+            start = ends_of[index - 1] if index else 0
+            _GRAMS[term] = places_of[start * _PLACE.itemsize : ends_of[index] * _PLACE.itemsize]
     if not new:
         return
     hashes = [_distinct_grams(term) for term in new]
@@ -521,7 +533,7 @@ def _learn_grams(terms: list[str]) -> None:
     places = np.where(known[where] == flat, where, len(known) + flat.astype(np.int64))
     ends = list(accumulate(map(len, hashes)))
     for term, start, end in zip(new, [0, *ends], ends, strict=False):
-        _GRAMS[term] = places[start:end]
+        _GRAMS[term] = places[start:end].astype(_PLACE, copy=False).tobytes()
 
 
 def char_sketch(title_terms: list[str], lead: list[list[str]]) -> dict[int, float]:
@@ -545,14 +557,10 @@ def char_sketch(title_terms: list[str], lead: list[list[str]]) -> dict[int, floa
     if not counts:
         return {}
     _learn_grams(list(counts))
-    # Each term's grams as many times as the term occurs (most terms once), one array.
-    grams_of = _GRAMS.__getitem__
-    held = [*map(grams_of, counts)]
-    for term, count in counts.items():
-        if count > 1:
-            held += [grams_of(term)] * (count - 1)
-    places = np.concatenate(held)
-    places.sort()
+    # Each term's grams as many times as the term occurs (its bytes repeated), one array;
+    # sorted, the order they were joined in does not matter.
+    joined = b"".join(map(mul, map(_GRAMS.__getitem__, counts), counts.values()))
+    places = np.sort(np.frombuffer(joined, dtype=_PLACE))
     # Distinct places and how many times each occurs (``np.unique``, without its checks).
     edges = np.empty(places.size + 1, dtype=bool)
     edges[0] = edges[-1] = True
@@ -570,8 +578,8 @@ def char_sketch(title_terms: list[str], lead: list[list[str]]) -> dict[int, floa
         weights = np.where(unknown, unseen, idf[inside]) * (1.0 + np.log(tf))
     order = _heaviest(grams, weights, SKETCH_GRAMS)
     kept = weights[order]
-    norm = float(np.sqrt(np.dot(kept, kept)))
-    if not norm:
+    norm = math.sqrt(np.dot(kept, kept))  # as np.sqrt: IEEE square root, without numpy's
+    if not norm:  # scalar overhead
         return {}
     return dict(zip(grams[order].tolist(), (kept / norm).tolist(), strict=True))
 
@@ -612,18 +620,19 @@ def gram_idf_table() -> tuple[npt.NDArray[np.uint32], npt.NDArray[np.float64], f
         _GRAM_IDF = (known, np.log((documents + 1) / (counts + 1)), math.log(documents + 1))
         _VOCABULARY_GRAMS = (
             dict(zip(frequencies, range(len(frequencies)), strict=True)),
-            table["word_places"].astype(np.int32),
+            table["word_places"].astype(_PLACE).tobytes(),
             table["word_ends"].astype(np.int64).tolist(),
         )
     return _GRAM_IDF
 
 
-_VOCABULARY_GRAMS: tuple[dict[str, int], npt.NDArray[np.int32], list[int]] | None = None
+_VOCABULARY_GRAMS: tuple[dict[str, int], bytes, list[int]] | None = None
 """The bundled vocabulary's words (-> their rank in ``document_frequencies``), the places of
-their grams in ``gram_idf_table`` one word after the other, and where each word's end."""
+their grams in ``gram_idf_table`` one word after the other (as in ``_GRAMS``), and where each
+word's end (in places)."""
 
 
-def _vocabulary_grams() -> tuple[dict[str, int], npt.NDArray[np.int32], list[int]]:
+def _vocabulary_grams() -> tuple[dict[str, int], bytes, list[int]]:
     gram_idf_table()
     assert _VOCABULARY_GRAMS is not None
     return _VOCABULARY_GRAMS
@@ -675,15 +684,25 @@ def text_sketch(text: ArticleText) -> dict[int, float]:
     )
 
 
-def _article_sketch(vector: dict[str, float], chars: dict[int, float]) -> dict[int, float]:
-    """The article's words (``vector``) and character n-grams (``text_sketch``), one unit
-    vector: the cosine of two sketches is the mean of their word and character cosines."""
+def _word_keys(vector: dict[str, float]) -> list[int]:
+    """The sketch key (``_word_key``) of each key of ``vector``, in order."""
     remember(_WORD_KEYS, list(vector), _word_key, _GRAMS_MAX)
-    sketch = {_WORD_KEYS[key]: weight * _HALF for key, weight in vector.items()}
+    return list(map(_WORD_KEYS.__getitem__, vector))
+
+
+def _article_sketch(
+    vector: dict[str, float], chars: dict[int, float], word_keys: list[int] | None = None
+) -> dict[int, float]:
+    """The article's words (``vector``) and character n-grams (``text_sketch``), one unit
+    vector: the cosine of two sketches is the mean of their word and character cosines.
+    ``word_keys``: the ``_word_keys`` of ``vector``, when known."""
+    keys = _word_keys(vector) if word_keys is None else word_keys
+    # The products of a loop, mapped in C (a key met twice keeps its first place and its
+    # last weight, as in a loop).
+    sketch = dict(zip(keys, map(mul, vector.values(), repeat(_HALF)), strict=True))
     if not chars or not sketch:
         return _unit(sketch | chars)  # type: ignore[arg-type,return-value,operator]
-    for gram, weight in chars.items():
-        sketch[gram] = weight * _HALF
+    sketch.update(zip(chars, map(mul, chars.values(), repeat(_HALF)), strict=True))
     return sketch
 
 

@@ -39,6 +39,7 @@ __all__ = [
     "idf_table",
     "strip_clitic",
     "term_hash",
+    "term_of",
     "token_facts",
 ]
 
@@ -123,6 +124,8 @@ def strip_clitic(token: str, known: dict[str, int] | None = None) -> str:
     >>> strip_clitic("والحكومه"), strip_clitic("وزير")
     ('الحكومه', 'وزير')
     """
+    if token[:1] not in _CLITIC_INITIALS:
+        return token  # no prefix starts it (most words: ال..., م..., ت...): one probe
     definite = _definite_after_clitic(token)
     if definite:
         return definite
@@ -140,6 +143,8 @@ def strip_clitic(token: str, known: dict[str, int] | None = None) -> str:
 
 
 _DEFINITE_CLITICS: tuple[str, ...] = ("وبال", "فبال", "وال", "فال", "بال", "كال")
+_CLITIC_INITIALS = frozenset(prefix[0] for prefix in ("لل", *_DEFINITE_CLITICS, *_CLITIC_PREFIXES))
+"""The letters a prefix ``strip_clitic`` strips can start with."""
 _MIN_DEFINITE_STEM = 3
 """Letters after ``ال`` for a clitic to be split off: بالون is a word, بالاقصر is ب + الاقصر."""
 
@@ -181,6 +186,17 @@ NO_TERM_HASH = -1
 """``token_facts``' hash for a token that is no term (``term_hash`` is never negative)."""
 
 
+def term_of(token: str) -> str:
+    """The content term of one token, or ``""``: ``content_terms([token])``, through its memo
+    (story analysis and novelty read the terms of the same words: worked out once)."""
+    term = _TERM_CACHE.get(token)
+    if term is None:
+        if len(_TERM_CACHE) >= _TERM_CACHE_MAX:
+            _TERM_CACHE.clear()  # bounded, as ``memo.remember`` keeps it
+        term = _TERM_CACHE[token] = _term_of(token)
+    return term
+
+
 def token_facts(token: str) -> tuple[str, int, bool]:
     """(its content term or ``""``, the term's ``term_hash`` or ``NO_TERM_HASH``, whether it
     is a marker: a number or a ``DATE_WORDS`` word) of one token.
@@ -188,6 +204,6 @@ def token_facts(token: str) -> tuple[str, int, bool]:
     >>> token_facts("والحكومه"), token_facts("في"), token_facts("يونيو")[2]
     (('الحكومه', 2336816868, False), ('', -1, False), True)
     """
-    term = _term_of(token)
+    term = term_of(token)
     marker = token[0].isdigit() or token in DATE_WORDS
     return term, term_hash(term) if term else NO_TERM_HASH, marker

@@ -3,7 +3,10 @@
 from __future__ import annotations
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
+from monitor.core import boilerplate
 from monitor.core.arabic import normalize
 from monitor.core.boilerplate import (
     TemplateLines,
@@ -234,3 +237,25 @@ def test_bare_author_name_opening_the_text() -> None:
 def test_short_opening_line_before_a_short_line_is_kept() -> None:
     lines = ["الحوار الوطني", "بدأ الحوار.", *ARTICLE]
     assert remove_boilerplate(lines)[0] == lines
+
+
+_RULE_PIECES = [
+    "تابعونا", "على", "فيسبوك", "كتب", "-", "محمود", ":", "رويترز", "(", ")", "[", "]", "أ ش أ",
+    "القاهرة", "صورة", "أرشيفية", "اضغط", "هنا", "المصدر", "https://t.co/x", "www.x.net", "©",
+    "2024", "جميع الحقوق محفوظة", "مرحبا", "!", "شارك", "tags", "Open chat", "cookies", "we use",
+    "javascript", "كيف يمكننا مساعدتك", "رئيس التحرير", "تاريخ النشر", " ", "وصل", "الرئيس",
+]  # fmt: skip
+
+
+@settings(max_examples=400, deadline=None)
+@given(st.lists(st.sampled_from(_RULE_PIECES), max_size=10))
+def test_rules_quick_test_answers_as_the_rules(pieces: list[str]) -> None:
+    """A short line that the quick test passes by fires no rule (``_RULES_QUICK``)."""
+    line = normalize(" ".join(pieces))
+    assert boilerplate._RULES_QUICK is not None  # the rules can be read so
+    quick = boilerplate._rule_reason(line)
+    saved, boilerplate._RULES_QUICK = boilerplate._RULES_QUICK, None
+    try:
+        assert quick == boilerplate._rule_reason(line), line
+    finally:
+        boilerplate._RULES_QUICK = saved

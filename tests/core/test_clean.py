@@ -8,6 +8,7 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
+from monitor.core import clean
 from monitor.core.arabic import normalize, tokens
 from monitor.core.boilerplate import TemplateLines, line_key
 from monitor.core.clean import clean_article, finish_article, prepare_article
@@ -466,3 +467,34 @@ def test_hard_wrapped_lines_are_read_as_the_sentences_they_wrap(
     result = clean_article(RawArticle(id="w", outlet="x", title="عنوان الخبر", text=text))
     assert isinstance(result, CleanArticle)
     assert result.sentences == sentences
+
+
+def _unwrap_as_written(raw_lines: list[str]) -> list[str]:
+    """``unwrap_lines`` as written before it counted the last line's words as they came."""
+    lines: list[str] = []
+    for raw in raw_lines:
+        line = " ".join(raw.split())
+        if not line:
+            continue
+        words = lines[-1].split() if lines else []
+        runs_on = len(words) >= clean._RUN_ON_MIN_WORDS and words[-1] in clean._RUNS_ON
+        if lines and (raw[:1].isspace() or runs_on) and not clean._WRAPPED_END.search(lines[-1]):
+            lines[-1] = f"{lines[-1]} {line}"
+        else:
+            lines.append(line)
+    return lines
+
+
+_LINE_WORDS = ["قال", "الوزير", "على", "في", "و", "مروة", "الرحمة.", "؟", "»", "5", ""]
+_RAW_LINES = st.builds(
+    lambda indent, words, gap: indent + gap.join(words),
+    st.sampled_from(["", " ", "    ", "\t"]),
+    st.lists(st.sampled_from(_LINE_WORDS), max_size=9),
+    st.sampled_from([" ", "  "]),
+)
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.lists(_RAW_LINES, max_size=8))
+def test_unwrap_lines_as_written(raw_lines: list[str]) -> None:
+    assert clean.unwrap_lines(raw_lines) == _unwrap_as_written(raw_lines)

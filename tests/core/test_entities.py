@@ -1,7 +1,18 @@
 from __future__ import annotations
 
+from itertools import islice
+
+from monitor.core import entities as entities_module
+from monitor.core import terms
 from monitor.core.arabic import normalize, tokens
-from monitor.core.entities import entities_at, entity_weight, extract_entities, word_facts
+from monitor.core.counts import count_markers, count_markers_at
+from monitor.core.entities import (
+    entities_at,
+    entity_weight,
+    extract_entities,
+    load_gazetteer,
+    word_facts,
+)
 from monitor.core.terms import DATE_WORDS, content_terms
 
 
@@ -43,11 +54,20 @@ def test_rare_names_weigh_more_than_common_places() -> None:
 
 
 def test_word_facts_give_the_same_entities_terms_and_markers() -> None:
-    texts = ["وصل الرئيس الروسي فلاديمير بوتين يوم 18 يونيو", "", "قال وزير الخارجية سامح شكري"]
+    texts = [
+        "وصل الرئيس الروسي فلاديمير بوتين يوم 18 يونيو",
+        "",
+        "قال وزير الخارجية سامح شكري",
+        "مصرع 18 سائحا وإصابة ستة آخرين",
+        "إصابة ضابط و4 مجندين ومصرع أربعة عشر شخصا وثلاثة آخرين",
+        "سداد المبلغ البالغ قيمته 10 ملايين في عام 2013",
+    ]
     for words in (tokens(normalize(text)) for text in texts):
         facts = word_facts(words)
         starts = [index for index, fact in enumerate(facts) if fact[3]]
         assert entities_at(words, starts) == extract_entities(words)
+        count_starts = [index for index, fact in enumerate(facts) if fact[4]]
+        assert count_markers_at(words, count_starts) == count_markers(words)
         assert [fact[0] for fact in facts if fact[0]] == content_terms(words)
         markers = [word for word in words if word[0].isdigit() or word in DATE_WORDS]
         assert [word for word, fact in zip(words, facts, strict=True) if fact[2]] == markers
@@ -57,3 +77,65 @@ def test_a_surname_with_the_article_is_no_person() -> None:
     # كاميرون is a listed surname; الكاميرون is the country.
     assert entities("خطف سبعة سياح في الكاميرون") == []
     assert entities("وقال كاميرون") == ["PER:ديفيد كاميرون"]
+
+
+def _heads_in_full(token: str) -> tuple[str, ...]:
+    """``entities_module._heads`` without its shortcut (``_head_forms``): each clitic tried."""
+    gazetteer = load_gazetteer()
+    candidates = [token]
+    for clitic in entities_module._CLITICS:
+        if token.startswith(clitic) and len(token) - len(clitic) >= 2:
+            rest = token[len(clitic) :]
+            candidates.append(rest)
+            if clitic.endswith("ل") and clitic != "ال":
+                candidates.append("ال" + rest)
+    return tuple(c for c in candidates if c in gazetteer.by_first)
+
+
+def _strip_clitic_in_full(token: str) -> str:
+    """``terms.strip_clitic`` without its shortcut (``_CLITIC_INITIALS``)."""
+    definite = terms._definite_after_clitic(token)
+    if definite:
+        return definite
+    vocabulary = terms.document_frequencies()[1]
+    token_frequency = vocabulary.get(token, 0)
+    for prefix in terms._CLITIC_PREFIXES:
+        if token.startswith(prefix) and len(token) - len(prefix) >= 3:
+            rest = token[len(prefix) :]
+            if prefix == "لل":
+                rest = "ال" + rest
+            if vocabulary.get(rest, 0) >= 2 * token_frequency + 1:
+                return rest
+    return token
+
+
+def _clitic_words() -> list[str]:
+    """Gazetteer first tokens and common words, bare, cut and behind every clitic."""
+    firsts = list(load_gazetteer().by_first)
+    common = list(islice(terms.document_frequencies()[1], 3000))
+    stems = [*firsts, *(word[2:] for word in firsts), *common, "", "ل", "ال", "كالعاده"]
+    prefixes = [
+        "",
+        *entities_module._CLITICS,
+        *terms._CLITIC_PREFIXES,
+        *terms._DEFINITE_CLITICS,
+        "ك",
+    ]
+    return [prefix + stem for prefix in dict.fromkeys(prefixes) for stem in stems]
+
+
+def test_shortcuts_of_heads_and_strip_clitic_answer_as_in_full() -> None:
+    entities_module._heads.cache_clear()
+    words = _clitic_words()
+    assert [entities_module._heads(word) for word in words] == [_heads_in_full(w) for w in words]
+    assert sum(map(bool, map(entities_module._heads, words))) > 1000  # the shortcut's "maybe" side
+    common = words[: len(words) // 2]  # strip_clitic reads the vocabulary: fewer words
+    assert [terms.strip_clitic(w) for w in common] == [_strip_clitic_in_full(w) for w in common]
+
+
+def test_term_of_is_content_terms_of_the_word_alone() -> None:
+    words = [*_clitic_words()[::7], "في", "5", "و", "", "يونيو", "والحكومه"]
+    expected = [(content_terms([word]) or [""])[0] for word in words if word]
+    terms._TERM_CACHE.clear()  # worked out by term_of first, then read from the memo
+    assert [terms.term_of(word) for word in words if word] == expected
+    assert [terms.term_of(word) for word in words if word] == expected

@@ -162,3 +162,38 @@ def test_every_word_of_what_is_not_done_sends_its_sentence_to_the_word_by_word_r
     for word in raw.split():
         for written in (word, "و" + word):
             assert novelty._NOT_DONE_PATTERN.search(written), written
+
+
+_READ_SENTENCES = [
+    "ألقت الشرطة القبض على المتهم",
+    "لم يتم القبض على المتهم حتى الآن",
+    "رفض المصدر ذكر اسمه وقال إن الشرطة ألقت القبض على اثنين",
+    "طالب المحتجون بإقالة الوزير",
+    "دعا الرئيس إلى ضبط النفس بعد اعتقال 5 أشخاص",
+    "لن نتفاوض مع الخاطفين",
+    "أكدت السفارة عدم وجود أمريكيين بين الضحايا",
+    "هدد العمال بالإضراب",
+    "المتهم في قضية اقتحام السجون",
+    "هل تم القبض على الجناة؟",
+    "وكان قد تم اعتقاله في يناير",
+    "وصل عدد القتلى إلى 20 بعد الهجوم",
+]
+
+
+def test_read_sentences_with_known_words_reads_as_without() -> None:
+    """The prep workers hand ``read_sentences`` the tokens they have: the same reading as
+    normalising and tokenising each sentence again."""
+    originals = _READ_SENTENCES
+    words = [tokens(normalize(original)) for original in originals]
+    plain = analyse(normalize(originals[0]), [normalize(o) for o in originals[1:]])
+    given_words = analyse(normalize(originals[0]), [normalize(o) for o in originals[1:]])
+    novelty._asserted_in.cache_clear()
+    novelty.read_sentences(originals, [plain.title, *plain.sentences])
+    novelty._asserted_in.cache_clear()
+    novelty.read_sentences(originals, [given_words.title, *given_words.sentences], words)
+    rows = [plain.title, *plain.sentences]
+    assert [(r.actions, r.background) for r in rows] == [
+        (r.actions, r.background) for r in [given_words.title, *given_words.sentences]
+    ]
+    assert any(r.actions for r in rows) and any(r.actions == [] for r in rows)
+    assert not novelty._KNOWN_WORDS  # forgotten after the call

@@ -1,9 +1,11 @@
 import re
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from monitor.core import novelty
-from monitor.core.prefilter import Prefiltered, necessary_words
+from monitor.core.prefilter import AnyBranch, Prefiltered, branch_sources, necessary_words
 
 TEXTS = [
     "",
@@ -81,3 +83,54 @@ def test_alternatives_needs() -> None:
     # Key words of two alternatives, but all that one needs of neither: no match possible.
     assert not quick.possible("ضبط الهجوم")
     assert quick.possible("هجوم حاد") and quick.search("دعا إلى ضبط  النفس") is not None
+
+
+_BRANCH_PATTERNS = [
+    novelty._NOT_DONE_PATTERN,
+    novelty._NEGATION_PATTERN,
+    novelty._IDIOMS,
+    novelty._SAID_NOT,
+    novelty._CAUSE_PATTERN,
+    re.compile(r"ab[cd]|x(?:yz)+|[|]q|\|z|[]|]w|(?:a|b)c"),
+    re.compile(r"abc|(?:d|e)f|gh"),
+    re.compile(r"(?<!\S)(?:ab|c)(?!\S)|d"),
+    re.compile(r"(a)|b"),  # a group: searched whole
+    re.compile(r"a|b", re.IGNORECASE),
+    re.compile(r"|a"),
+]
+# Pieces of the texts the branch tests search: words of the patterns, their letters, spaces
+# and the characters their look-arounds read.
+_TEXT_PIECES = [
+    "طالب", "دعا", "خطة", "خطط", "لو", "الوزير", "لابد", "بد", "عبد", "لم", "لا", "بدون",
+    "رفض", "نفت", "ينفي", "عدم", "ضبط", "النفس", "أكد", "وجود", "بسبب", "و", "ف", "ب", "ل",
+    "ال", "ab", "c", "d", "x", "yz", "|", "]", "w", "q", "z", "A", "B", " ", "«", '"', "(",
+    "\n", "5", ".",
+]  # fmt: skip
+
+
+@pytest.mark.parametrize("pattern", _BRANCH_PATTERNS)
+@settings(max_examples=300, deadline=None)
+@given(pieces=st.lists(st.sampled_from(_TEXT_PIECES), max_size=12))
+def test_any_branch_answers_as_the_pattern(pattern: re.Pattern[str], pieces: list[str]) -> None:
+    text = "".join(pieces)
+    assert AnyBranch(pattern).found(text) is (pattern.search(text) is not None), text
+
+
+@pytest.mark.parametrize("pattern", _BRANCH_PATTERNS)
+def test_any_branch_on_fixed_texts(pattern: re.Pattern[str]) -> None:
+    quick = AnyBranch(pattern)
+    for text in [*TEXTS, "|", "]w", "نفت الشركة", "لو كان", "والوزير لابد"]:
+        assert quick.found(text) is (pattern.search(text) is not None), text
+
+
+def test_branch_sources() -> None:
+    assert branch_sources(re.compile(r"ab[c|d]|\|x|(?:y|z)w")) == ["ab[c|d]", r"\|x", "(?:y|z)w"]
+    assert branch_sources(re.compile(r"[]|]a|[^]|]b")) == ["[]|]a", "[^]|]b"]
+    assert branch_sources(re.compile(r"(a)|b")) is None  # groups would be numbered anew
+    assert branch_sources(re.compile(r"a|b", re.IGNORECASE)) is None
+    assert branch_sources(re.compile(r"abc")) == ["abc"]
+    # The novelty patterns split into their branches: plain words and the rest.
+    assert len(branch_sources(novelty._NOT_DONE_PATTERN) or []) == 2
+    quick = AnyBranch(novelty._NOT_DONE_PATTERN)
+    assert "طالب" in quick._words and "مطالب" not in quick._words  # held by طالب
+    assert len(quick._others) == 1
