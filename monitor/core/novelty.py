@@ -456,10 +456,18 @@ def _postings(sentences: list[list[int]], wanted: set[int]) -> dict[int, list[in
     return postings
 
 
+_EVICTED: set[str] = set()
+"""Stories whose index was pushed out of the bounded cache: not indexed again."""
+_EVICTED_MAX = 200_000
+
+
 def _evict() -> None:
     while _REPORTED_SENTENCES[0] > _REPORTED_MAX_SENTENCES and len(_REPORTED) > 1:
         oldest = next(iter(_REPORTED))
         _REPORTED_SENTENCES[0] -= _REPORTED.pop(oldest).size()
+        if len(_EVICTED) >= _EVICTED_MAX:
+            _EVICTED.clear()  # the ones forgotten may be indexed once more
+        _EVICTED.add(oldest)
 
 
 def _seen_set(story: StoryState) -> set[int]:
@@ -498,10 +506,16 @@ def _record_sentences(story: StoryState, added: list[list[int]]) -> None:
     story.sentences = (old + added)[-MAX_STORY_SENTENCES:]
     entry = _REPORTED.get(story.id)
     if entry is None:
-        if old:
-            return  # indexed from its first article only (see ``_reported_postings``)
-        entry = _REPORTED[story.id] = _Reported([])
-    elif entry.sentences is not old:
+        # Most stories never get a second article: a story is indexed when it does (its
+        # first judgement read its few sentences with ``_postings``), not at its creation.
+        # One whose index was pushed out is not indexed again (see ``_reported_postings``).
+        if not old or story.id in _EVICTED:
+            return
+        entry = _REPORTED[story.id] = _Reported(story.sentences)
+        _REPORTED_SENTENCES[0] += entry.size()
+        _evict()
+        return
+    if entry.sentences is not old:
         del _REPORTED[story.id]
         _REPORTED_SENTENCES[0] -= entry.size()
         return
