@@ -459,10 +459,11 @@ indexed again when they are."""
 
 def _reported_postings(story: StoryState, wanted: Callable[[], set[int]]) -> dict[int, list[int]]:
     """Reported sentences holding each term: the story's index when it has a current one,
-    else the postings of the terms ``wanted()`` only (the index is not rebuilt: reading
+    else the postings of the terms ``wanted()`` only (the index is not built here: reading
     every sentence in Python cost more than that C-level intersection per sentence, and a
-    story loaded again, merged or pushed out of the bounded cache is often not judged
-    again soon)."""
+    story loaded again or pushed out of the bounded cache is often not judged again soon;
+    ``_record_sentences`` indexes a new story with its second article, a merged one when
+    next recorded)."""
     entry = _REPORTED.pop(story.id, None)
     if entry is not None:
         if entry.sentences is story.sentences:
@@ -481,6 +482,17 @@ def _postings(sentences: list[list[int]], wanted: set[int]) -> dict[int, list[in
         for term in wanted.intersection(fingerprint):
             postings.setdefault(term, []).append(index)
     return postings
+
+
+_PENDING: set[str] = set()
+"""Stories to index when next recorded: new ones (recorded once) and merged ones."""
+_PENDING_MAX = 200_000
+
+
+def _index_later(story_id: str) -> None:
+    if len(_PENDING) >= _PENDING_MAX:
+        _PENDING.clear()  # those forgotten are read with ``_postings``
+    _PENDING.add(story_id)
 
 
 def _evict() -> None:
@@ -525,10 +537,21 @@ def _record_sentences(story: StoryState, added: list[list[int]]) -> None:
     story.sentences = (old + added)[-MAX_STORY_SENTENCES:]
     entry = _REPORTED.get(story.id)
     if entry is None:
-        if old:
-            return  # indexed from its first article only (see ``_reported_postings``)
-        entry = _REPORTED[story.id] = _Reported([])
-    elif entry.sentences is not old:
+        # Most stories never get a second article: a new story is indexed when it does
+        # (its first judgement read its few sentences with ``_postings``), not at its
+        # creation; a merged one when next recorded (it is, right after the merge). One
+        # loaded again or pushed out is not (see ``_reported_postings``).
+        if not old:
+            _index_later(story.id)
+            return
+        if story.id not in _PENDING:
+            return
+        _PENDING.discard(story.id)
+        entry = _REPORTED[story.id] = _Reported(story.sentences)
+        _REPORTED_SENTENCES[0] += entry.size()
+        _evict()
+        return
+    if entry.sentences is not old:
         del _REPORTED[story.id]
         _REPORTED_SENTENCES[0] -= entry.size()
         return
@@ -1179,3 +1202,4 @@ def merge_reported(into: StoryState, other: StoryState) -> None:
     known = set(into.numbers)
     into.numbers = ([n for n in other.numbers if n not in known] + into.numbers)[-MAX_NUMBERS:]
     other.sentences, other.seen_terms, other.numbers = [], [], []
+    _index_later(into.id)  # judged now, and a story that gathers others is judged often

@@ -22,6 +22,7 @@ from __future__ import annotations
 
 import json
 from array import array
+from bisect import insort
 from collections import Counter, OrderedDict
 from collections.abc import Sequence
 from dataclasses import dataclass, field, fields
@@ -274,6 +275,11 @@ class _Additions:
         ]
 
 
+_TIMELINE_ORDER = itemgetter(0, 1)
+"""A timeline entry's place: by time, then article id (as Redis orders equal scores: by
+member)."""
+
+
 class MemoryStoryStore:
     """In-process store (embedded mode, tests). States are kept as objects."""
 
@@ -327,9 +333,11 @@ class MemoryStoryStore:
             digest = self.digests.setdefault(story.id, TimelineDigest())
             for decision in timeline:
                 at = timeline_time(decision, story)
-                entries.append((at, decision.article, decision))
+                # Where sorting the list would put it (after its equals: a stable sort of
+                # the list with it appended), without sorting the list again per article.
+                insort(entries, (at, decision.article, decision), key=_TIMELINE_ORDER)
                 digest.add(decision.decision, decision.outlet, at)
-            self._keep_latest(entries)
+            del entries[: max(0, len(entries) - self.timeline_size)]
             for outlet in digest.outlets:
                 self._outlets.setdefault(outlet, {})[story.id] = story.updated
         for key in keys:
@@ -344,7 +352,7 @@ class MemoryStoryStore:
             self._articles[article] = story.id
 
     def _keep_latest(self, entries: list[tuple[float, str, Decision]]) -> None:
-        entries.sort(key=itemgetter(0, 1))  # as Redis orders equal scores: by member
+        entries.sort(key=_TIMELINE_ORDER)
         del entries[: max(0, len(entries) - self.timeline_size)]
 
     async def resolve(self, story_id: str) -> str:

@@ -73,6 +73,24 @@ def test_new_number_in_a_reported_sentence_is_an_update() -> None:
     assert result.is_development
 
 
+def test_a_story_judges_alike_through_its_sentence_index_and_without() -> None:
+    # A story gets its index of reported sentences when its second article is recorded;
+    # the same story under another id has none and is read sentence by sentence.
+    title, sentences = "بوتين يزور كوريا الشمالية", [
+        "أعلن الكرملين أن الرئيس الروسي فلاديمير بوتين سيزور كوريا الشمالية يومي الثلاثاء والأربعاء.",
+        "وقال المستشار يوري أوشاكوف إن وثائق مهمة ستوقع خلال الزيارة.",
+    ]
+    indexed = story_with(title, sentences[:1])
+    record_reported(indexed, analyse("", [normalize(sentences[1])]).sentences)
+    plain = StoryState(**{**indexed.to_dict(), "id": "another"})
+    for article in (
+        ["وقال أوشاكوف إن وثائق مهمة جدا ستوقع خلال الزيارة."],
+        ["أعلن الكرملين أن بوتين سيزور كوريا الشمالية.", "وصل بوتين إلى بيونغ يانغ."],
+    ):
+        assert judge(indexed, article) == judge(plain, article)
+    assert judge(indexed, [sentences[1]]).restated == 1
+
+
 def test_record_reported_is_bounded() -> None:
     story = story_with("عنوان", ["جملة أولى عن الموضوع الكبير المهم جدا هنا"])
     many = analyse(
