@@ -24,7 +24,9 @@ Per sentence of the article (normalised form, aligned with the original):
      ما تردد عن اعتقال), nor what must, should, is expected to, is promised to or would
      happen (لا بد من, يتوقع, تعهد ب, إذا تم), nor a purpose, an intention or an offer (من
      أجل إنقاذ, نيتهم الاعتصام, مستعدة لإجراء), what is about to be (بصدد توقيع), what can be
-     (يمكن التفاوض) or what is awaited (حتى يتم); a list item (- or ـ) is none;
+     (يمكن التفاوض) or what is awaited (حتى يتم); a list item (- or ـ) is none. A sentence
+     opening with a demand (طالب ...) asks for all it names; what came before the news (بعد
+     أن التقى) is its context; a committee word forms a body (شكلت لجنة) or is none;
    - a count above the story's highest of its class (``monitor.core.counts``); about the
      same number rounded (نحو 20 after 19) is none;
    - a cause in words the story never used, of an incident (why the fire broke out, not why
@@ -32,12 +34,13 @@ Per sentence of the article (normalised form, aligned with the original):
    - a person named in full doing something.
 
    Dates, quotes, unseen names, reactions, background and where words were said (جاء ذلك
-   خلال اجتماع) are no facts. Only sentences with
-   facts are reported as new.
+   خلال اجتماع, قال خلال لقاء تلفزيوني) are no facts. Only sentences with facts are reported
+   as new.
 
 An article is a development when its new relevant sentences add facts worth at least
-``StorySettings.development_min_score``. List items (related-link lists the cleaner left)
-never count.
+``StorySettings.development_min_score``; below the lead a sentence counts half and as one
+fact at most (a recap), and nothing under a headline that asks (an analysis). List items
+(related-link lists the cleaner left) never count.
 
 >>> from monitor.core.arabic import normalize
 >>> story_sentences = [sentence_fingerprint(normalize("يزور بوتين كوريا الشمالية الثلاثاء"))]
@@ -291,7 +294,7 @@ _AFTER_WORDS = _normalized("بعدما وبعدما عقب وعقب إثر اث�
 _BEFORE_THAT = _normalized("بعد وبعد")
 _THAT_CONJUNCTION = normalize("أن")
 _AFTER_REACH = 3
-"""Within this many words after بعد أن, بعدما or عقب, an action is what came before."""
+"""Within this many words after بعد أن, بعدما, عقب or إثر, an action is what came before."""
 _AFTER_PATTERN = re.compile(r"(?<!\S)[وف]?(?:بعد\s+[أا]ن|بعدما|عقب|[إا]ثر)(?!\S)")
 _RAW_ONGOING = "جاري وجاري جارى وجارى جار وجار"
 _ONGOING = _normalized(_RAW_ONGOING)
@@ -983,9 +986,10 @@ _IDIOMS = re.compile(
 - تشكيل عصابي (a gang), حجز القسم (the lockup), مركز الطوارئ (an emergency centre);
 - هاجم الكاتب ... الحكومة, هجوم حاد (words against someone);
 - إغلاق التعاملات, أغلق المؤشر على تراجع (a market's close);
-- وصل عدد, وصلت إليه, لمسافة تصل إلى كيلو, وصل معدل النمو إلى 7.5 %, لتصل إلى أدنى مستوى (a number or a state
-  reached);
-- احتجاز الأرباح (retained earnings), توقيع الكشف الطبي (a medical examination), التشكيل الأساسي, تشكيل فريقه (a team's line-up);
+- وصل عدد, وصلت إليه, لمسافة تصل إلى كيلو, وصل معدل النمو إلى 7.5 %, لتصل إلى أدنى مستوى
+  (a number or a state reached);
+- احتجاز الأرباح (retained earnings), توقيع الكشف الطبي (a medical examination), التشكيل
+  الأساسي, تشكيل فريقه (a team's line-up);
 - استقبل مستشفى الطوارئ 7 حالات (a hospital receiving casualties: their count is the news);
 - قال خلال اجتماع, أكد على هامش توقيع, دعتا في اجتماع, خلال استقباله (where words were said;
   كان في استقباله, he was there to receive him, is a reception), لقاء تلفزيوني, لقاء موسيقي
