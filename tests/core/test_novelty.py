@@ -76,10 +76,13 @@ def test_new_number_in_a_reported_sentence_is_an_update() -> None:
 def test_a_story_judges_alike_through_its_sentence_index_and_without() -> None:
     # A story gets its index of reported sentences when its second article is recorded;
     # the same story under another id has none and is read sentence by sentence.
-    title, sentences = "بوتين يزور كوريا الشمالية", [
-        "أعلن الكرملين أن الرئيس الروسي فلاديمير بوتين سيزور كوريا الشمالية يومي الثلاثاء والأربعاء.",
-        "وقال المستشار يوري أوشاكوف إن وثائق مهمة ستوقع خلال الزيارة.",
-    ]
+    title, sentences = (
+        "بوتين يزور كوريا الشمالية",
+        [
+            "أعلن الكرملين أن الرئيس الروسي فلاديمير بوتين سيزور كوريا الشمالية يومي الثلاثاء والأربعاء.",
+            "وقال المستشار يوري أوشاكوف إن وثائق مهمة ستوقع خلال الزيارة.",
+        ],
+    )
     indexed = story_with(title, sentences[:1])
     record_reported(indexed, analyse("", [normalize(sentences[1])]).sentences)
     plain = StoryState(**{**indexed.to_dict(), "id": "another"})
