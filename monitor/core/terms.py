@@ -191,9 +191,8 @@ def term_of(token: str) -> str:
     (story analysis and novelty read the terms of the same words: worked out once)."""
     term = _TERM_CACHE.get(token)
     if term is None:
-        if len(_TERM_CACHE) >= _TERM_CACHE_MAX:
-            _TERM_CACHE.clear()  # bounded, as ``memo.remember`` keeps it
-        term = _TERM_CACHE[token] = _term_of(token)
+        remember(_TERM_CACHE, (token,), _term_of, _TERM_CACHE_MAX)
+        term = _TERM_CACHE[token]
     return term
 
 

@@ -337,7 +337,7 @@ class MemoryStoryStore:
                 # the list with it appended), without sorting the list again per article.
                 insort(entries, (at, decision.article, decision), key=_TIMELINE_ORDER)
                 digest.add(decision.decision, decision.outlet, at)
-            del entries[: max(0, len(entries) - self.timeline_size)]
+            self._drop_oldest(entries)
             for outlet in digest.outlets:
                 self._outlets.setdefault(outlet, {})[story.id] = story.updated
         for key in keys:
@@ -353,6 +353,10 @@ class MemoryStoryStore:
 
     def _keep_latest(self, entries: list[tuple[float, str, Decision]]) -> None:
         entries.sort(key=_TIMELINE_ORDER)
+        self._drop_oldest(entries)
+
+    def _drop_oldest(self, entries: list[tuple[float, str, Decision]]) -> None:
+        """Keep the latest ``timeline_size`` entries of a list in timeline order."""
         del entries[: max(0, len(entries) - self.timeline_size)]
 
     async def resolve(self, story_id: str) -> str:
