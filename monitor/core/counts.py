@@ -158,12 +158,7 @@ def count_of(words: list[str], i: int) -> tuple[str, int, int] | None:
             # and so does «لقي 5 عمال مصرعهم» (met their death).
             value, before, j = _with_companions(words, i, value, j)
             group = _context(words[before]) if before >= 0 else ""
-            if (
-                group
-                and before >= 1
-                and words[before][:1] in _CONJUNCTIONS
-                and _context(words[before - 1]) not in ("", group)
-            ):
+            if group and _counted_together(words, before, group):
                 return None  # مصرع وإصابة 10 أشخاص: the dead and injured together
             if not group:
                 group = next(filter(None, map(_FATE.get, words[j + 1 : j + 3])), "")
@@ -180,14 +175,20 @@ def count_of(words: list[str], i: int) -> tuple[str, int, int] | None:
         # «مقتل 19 وإصابة ثلاثة», «مصرع 3 في»: the word before names what is counted (not
         # «ضبط 5 أطنان», where an unknown noun follows).
         group = _context(words[i - 1])
-        if (
-            i >= 2
-            and words[i - 1][:1] in _CONJUNCTIONS
-            and _context(words[i - 2]) not in ("", group)
-        ):
+        if _counted_together(words, i - 1, group):
             return None  # مصرع وإصابة 4: the dead and injured together
         return group, value, end
     return None
+
+
+def _counted_together(words: list[str], before: int, group: str) -> bool:
+    """Whether the word at ``before``, naming ``group`` behind و, follows a word naming
+    another class (مصرع وإصابة): the count is of both together, a toll of neither."""
+    return (
+        before >= 1
+        and words[before][:1] in _CONJUNCTIONS
+        and _context(words[before - 1]) not in ("", group)
+    )
 
 
 def _with_companions(words: list[str], i: int, value: int, j: int) -> tuple[int, int, int]:
