@@ -215,12 +215,15 @@ _REFERENCES = _normalized(
     "المتهمون متهم متهمين ذكرى أحداث الأحداث"
 )
 """Before an action, it names a known case (المتهم في قضية اقتحام, المتهم بقتل): no new event."""
-_RAW_DEMANDS = (
-    "طالب طالبت يطالب تطالب يطالبون طالبوا نطالب المطالبة للمطالبة لمطالبة مطالبا مطالبين "
-    "بالمطالبة مطالبة بمطالبة مطالب دعا دعت يدعو تدعو يدعون دعوا ناشد يناشد تناشد مناشدا "
-    "ناشدت مطالبها مطالبهم شروط الشروط بشروط شروطها شروطه مرهون مرهونة مرهونا مشروط "
-    "مشروطة هدد هددت يهدد تهدد هددوا يهددون مهددا مهددين يريد تريد نريد يريدون أراد أرادت "
-    "هتافات هتاف لافتات لافتة لافته شعارات أطالب أدعو ندعو أريد طالبهم طالبها دعاهم دعاها ناشدهم"
+_RAW_ASKING = (
+    "طالب طالبت يطالب تطالب يطالبون طالبوا نطالب أطالب دعا دعت يدعو تدعو يدعون دعوا ناشد "
+    "ناشدت يناشد تناشد"
+)
+_RAW_DEMANDS = _RAW_ASKING + (
+    " المطالبة للمطالبة لمطالبة مطالبا مطالبين بالمطالبة مطالبة بمطالبة مطالب مناشدا مطالبها "
+    "مطالبهم شروط الشروط بشروط شروطها شروطه مرهون مرهونة مرهونا مشروط مشروطة هدد هددت يهدد "
+    "تهدد هددوا يهددون مهددا مهددين يريد تريد نريد يريدون أراد أرادت هتافات هتاف لافتات لافتة "
+    "لافته شعارات أدعو ندعو أريد طالبهم طالبها دعاهم دعاها ناشدهم"
 )
 _DEMANDS = _normalized(_RAW_DEMANDS)
 """Before an action, it is asked for, wanted, chanted, set as a condition or threatened, not
@@ -252,12 +255,7 @@ def _with_clitics(words: frozenset[str]) -> frozenset[str]:
 
 _NOT_DONE_BEFORE = _with_clitics(_DEMANDS | _TRIED | _RUMOURED | _DUE)
 _DEMAND_REACH = 6
-_ASKING = _with_clitics(
-    _normalized(
-        "طالب طالبت يطالب تطالب يطالبون طالبوا نطالب أطالب دعا دعت يدعو تدعو يدعون دعوا ناشد "
-        "ناشدت يناشد تناشد"
-    )
-)
+_ASKING = _with_clitics(_normalized(_RAW_ASKING))
 """A sentence opening with one of these (طالب النائب ... بالدفع بقوات ... ووقف عمليات السطو)
 asks for all it goes on to name, however far: no event."""
 _THREAT_REACH = 4
@@ -290,12 +288,17 @@ _FOR_THE_SAKE_OF = (normalize("من"), normalize("أجل"))
 الحكم)."""
 _PURPOSE_REACH = 4
 """Words after من أجل in which an action is its purpose (من أجل التوصل إلى تشكيل حكومة)."""
-_AFTER_WORDS = _normalized("بعدما وبعدما عقب وعقب إثر اثر")
-_BEFORE_THAT = _normalized("بعد وبعد")
+_RAW_AFTER = "بعدما عقب إثر اثر"
+_AFTER_CONJUNCTIONS = ("", "و", "ف")
+_AFTER_WORDS = frozenset(c + w for c in _AFTER_CONJUNCTIONS for w in _normalized(_RAW_AFTER))
+_BEFORE_THAT = frozenset(c + normalize("بعد") for c in _AFTER_CONJUNCTIONS)
 _THAT_CONJUNCTION = normalize("أن")
 _AFTER_REACH = 3
 """Within this many words after بعد أن, بعدما, عقب or إثر, an action is what came before."""
-_AFTER_PATTERN = re.compile(r"(?<!\S)[وف]?(?:بعد\s+[أا]ن|بعدما|عقب|[إا]ثر)(?!\S)")
+_AFTER_PATTERN = re.compile(
+    r"(?<!\S)[وف]?(?:بعد\s+[أا]ن|" + "|".join(map(re.escape, _RAW_AFTER.split())) + r")(?!\S)"
+)
+"""A sentence that can hold one of those (read from the same words, as written)."""
 _RAW_ONGOING = "جاري وجاري جارى وجارى جار وجار"
 _ONGOING = _normalized(_RAW_ONGOING)
 """Before actions, they are under way, not done (وجاري ضبط المتهمين, وجارٍ التعرف على هوية
