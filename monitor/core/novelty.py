@@ -221,7 +221,7 @@ _RAW_ASKING = (
 )
 _RAW_DEMANDS = _RAW_ASKING + (
     " المطالبة للمطالبة لمطالبة مطالبا مطالبين بالمطالبة مطالبة بمطالبة مطالب مناشدا مطالبها "
-    "مطالبهم شروط الشروط بشروط شروطها شروطه مرهون مرهونة مرهونا مشروط مشروطة هدد هددت يهدد "
+    "مطالبهم مطلب مطلبه مطلبها مطلبهم مطلبنا مطالبنا الضغط للضغط بالضغط يضغط تضغط شروط الشروط بشروط شروطها شروطه مرهون مرهونة مرهونا مشروط مشروطة هدد هددت يهدد "
     "تهدد هددوا يهددون مهددا مهددين يريد تريد نريد يريدون أراد أرادت هتافات هتاف لافتات لافتة "
     "لافته شعارات أدعو ندعو أريد طالبهم طالبها دعاهم دعاها ناشدهم"
 )
@@ -239,12 +239,13 @@ _RUMOURED = _normalized(_RAW_RUMOURED)
 done. (A picture shared, تداولتها المواقع, can show what did happen.)"""
 _RAW_DUE = (
     "لابد بد يجب ينبغي يتعين ضرورة بضرورة يتوقع تتوقع توقع يتوقعون متوقع المتوقع إذا لو "
-    "تعهد تعهدت يتعهد تتعهد متعهدا وعد وعدت يمكن ممكن الممكن بالإمكان"
+    "تعهد تعهدت يتعهد تتعهد متعهدا وعد وعدت يمكن ممكن الممكن بالإمكان يؤدي تؤدي سيؤدي ستؤدي "
+    "يؤديان"
 )
 _DUE = _normalized(_RAW_DUE)
 """Before an action, it must, should, is expected to, is promised to or would happen (لا بد أن
 تصل القوى, أكد ضرورة تشكيل لجنة, يتوقع حملة لإغلاق المساجد, تعهد بصياغة اتفاقية, إذا وصلت
-دعوة): not done."""
+دعوة), would follow (مما يؤدي إلى سقوط المباني): not done."""
 
 
 def _with_clitics(words: frozenset[str]) -> frozenset[str]:
@@ -255,6 +256,13 @@ def _with_clitics(words: frozenset[str]) -> frozenset[str]:
 
 _NOT_DONE_BEFORE = _with_clitics(_DEMANDS | _TRIED | _RUMOURED | _DUE)
 _DEMAND_REACH = 6
+_CHAIN_REACH = 10
+"""Words from an action asked for to the next action joined to it by و, asked for too
+(المطالبة بإسقاط الحكومة الحالية وحل مجلس الشورى وتشكيل حكومة إنقاذ)."""
+_AND = normalize("و")
+_PREVIOUSLY = _normalized("سبق وسبق سبقت وسبقت")
+"""Before actions within a sentence (والذي سبق اتهامه في 20 قضية وسبق اعتقاله وأفرج عنه),
+they are the record of someone in the news: no new event."""
 _ASKING = _with_clitics(_normalized(_RAW_ASKING))
 """A sentence opening with one of these (طالب النائب ... بالدفع بقوات ... ووقف عمليات السطو)
 asks for all it goes on to name, however far: no event."""
@@ -301,6 +309,7 @@ _AFTER_PATTERN = re.compile(
 """A sentence that can hold one of those (read from the same words, as written)."""
 _RAW_ONGOING = "جاري وجاري جارى وجارى جار وجار"
 _ONGOING = _normalized(_RAW_ONGOING)
+_GOVERNS_THE_REST = _ONGOING | _PREVIOUSLY
 """Before actions, they are under way, not done (وجاري ضبط المتهمين, وجارٍ التعرف على هوية
 ...): no event until one is reported done. It governs the rest of its sentence: it opens the
 closing clause of a police statement."""
@@ -826,6 +835,7 @@ def _asserted_in(original: str) -> frozenset[str]:
     asserted: set[str] = set()
     if not _ASKING.isdisjoint(words[:2]):
         return frozenset(asserted)
+    asked_at = -_CHAIN_REACH - 1  # where the last action asked for, proposed or meant was
     for index, term in enumerate(map(_term_or_empty, words)):
         action = _ACTION_OF.get(term)
         if action is None:
@@ -836,22 +846,35 @@ def _asserted_in(original: str) -> frozenset[str]:
             asserted.add(_REFUSED)  # لن نتفاوض: refused, not done
             continue
         if (
+            not _NOT_DONE_BEFORE.isdisjoint(words[max(0, index - _DEMAND_REACH) : index])
+            or not _PROPOSED.isdisjoint(words[max(0, index - _PROPOSED_REACH) : index])
+            or _for_the_sake_of(words[max(0, index - _PURPOSE_REACH) : index])
+            or (index - asked_at <= _CHAIN_REACH and _joined(words, index))
+        ):
+            asked_at = index
+            continue
+        if (
             _NEGATIONS.isdisjoint(before)
             and not any(
                 _ACTIONS.get(_term_or_empty(word)) in _GOVERNING
                 for word in words[max(0, index - _REFUSAL_REACH) : index]
             )
             and (not before or _term_or_empty(before[-1]) not in _REFERENCES)
-            and _NOT_DONE_BEFORE.isdisjoint(words[max(0, index - _DEMAND_REACH) : index])
-            and _PROPOSED.isdisjoint(words[max(0, index - _PROPOSED_REACH) : index])
-            and not _for_the_sake_of(words[max(0, index - _PURPOSE_REACH) : index])
-            and _ONGOING.isdisjoint(words[:index])
+            and _GOVERNS_THE_REST.isdisjoint(words[:index])
             and not _after(words, index)
             and (_ACTIONS[action] != "threat" or _threatens_with(words, index))
             and (_ACTIONS[action] != "committee" or _forms_a_body(words, index))
         ):
             asserted.add(action)
     return frozenset(asserted)
+
+
+def _joined(words: list[str], index: int) -> bool:
+    """Whether the action at ``index`` is joined to what comes before it by و (وحل, و تشكيل)."""
+    word = words[index]
+    return (index > 0 and words[index - 1] == _AND) or (
+        word[:1] == _AND and _term_or_empty(word[1:]) in _ACTION_OF
+    )
 
 
 def _forms_a_body(words: list[str], index: int) -> bool:
@@ -927,7 +950,7 @@ _NOT_DONE_PATTERN = re.compile(
     r"|يناشد|تناشد|جار|يريد|تريد|نريد|أراد|اراد|هتاف|لافت|شعارات|حاول|فشل|تردد|أشيع|يشاع"
     r"|شائع|مزاعم|ادعاءات|يجب|ينبغي|يتعين|ضرورة|توقع|تعهد|بهدف|بغرض|عتزم|عتزام|ستعد|مشاورات"
     r"|مساعي|جهود|محاولات|خط[ةط]|مقترح|اقتراح|مبادر|مشروع|إمكاني|امكاني|احتمال|فكرة|سرعة|بصدد|حتى"
-    r"|بشأن|ضمان)"
+    r"|بشأن|ضمان|مطلب|ضغط|ؤد[يى]|سبق)"
     # Short words, whole: بد is also in عبد, لو in اللواء, وعد in موعد.
     r"|(?<![^\s«\"(])[وف]?[لب]?(?:بد|لابد|لو|إذا|اذا|نية|نيت\w+|عزم\w*|وعد|وعدت|أجل|اجل"
     r"|يمكن|ممكن|الممكن|بالإمكان)(?!\w)"
@@ -972,6 +995,10 @@ _IDIOMS = re.compile(
     r"|ما\s+يقارب\s+|أكثر\s+من\s+|اكثر\s+من\s+)?(?:\d|مليون|مليار|ألف|الف))"
     r"|(?<!\S)\S{0,2}توقيع\s+(?:ال)?كشف"
     r"|(?<!\S)\S{0,2}احتجاز\s+(?:ال)?(?:أرباح|ارباح)"
+    r"|(?:(?<=حكومة\s)|(?<=حكومه\s)|(?<=جبهة\s)|(?<=جبهه\s)|(?<=مؤتمر\s))(?:ال)?(?:إنقاذ|انقاذ)(?!\w)"
+    r"|(?<!\S)\S?(?:أصيب|اصيب|أصاب|اصاب|يصاب|تصاب)\S{0,3}(?:\s+\S+){0,3}?\s+\S?ب(?:ال)?"
+    r"(?:حال(?:ة|ه|ات)\s+(?:من\s+)?(?:ال)?)?(?:ذعر|هلع|خوف|رعب|فزع|إحباط|احباط|صدم|ذهول|دهش|حزن"
+    r"|غضب|استياء|قلق|ارتباك|خيب)\S*"
     r"|(?<!\S)\S{0,2}تشكيل\S*\s+(?:(?:ال)?(?:أساسي|اساسي)|ال(?:فريق|منتخب)|فريق(?:ه|ها|هم)(?!\S))"
     r"|(?<!\S)\S?(?:استقبل|يستقبل|تستقبل)\S{0,2}(?=(?:\s+\S+){0,6}?\s+\S{0,3}(?:حالات|حالة|مصاب"
     r"|جثث|جثة|جثمان|جرحى|جريح|ضحايا|قتلى))"
@@ -991,6 +1018,8 @@ _IDIOMS = re.compile(
 - إغلاق التعاملات, أغلق المؤشر على تراجع (a market's close);
 - وصل عدد, وصلت إليه, لمسافة تصل إلى كيلو, وصل معدل النمو إلى 7.5 %, لتصل إلى أدنى مستوى
   (a number or a state reached);
+- حكومة إنقاذ, مؤتمر إنقاذ الاقتصاد (a government, a conference: no rescue);
+- أصيب الأهالي بحالة من الذعر, أصيبوا بالإحباط (fear, dismay: no injury);
 - احتجاز الأرباح (retained earnings), توقيع الكشف الطبي (a medical examination), التشكيل
   الأساسي, تشكيل فريقه (a team's line-up);
 - استقبل مستشفى الطوارئ 7 حالات (a hospital receiving casualties: their count is the news);
