@@ -28,6 +28,7 @@ from monitor.core.novelty import (
     merge_reported,
     record_reported,
 )
+from monitor.core.opinion import is_column
 from monitor.core.records import (
     Alert,
     AlertSource,
@@ -292,6 +293,8 @@ def conclude(
     article = item.article
     story = choice.story
     reasons = dict(choice.reasons)
+    if is_column(article.title):
+        return _column(article, features, story, now, reasons)
     if story is None:
         return _new_story(article, features, now, reasons)
     if choice.absorbed is not None:
@@ -329,6 +332,26 @@ def conclude(
         build_alert(decision, story, features, novelty.score) if novelty.is_development else None
     )
     return Outcome(decision, alert, story, absorbed=choice.absorbed)
+
+
+def _column(
+    article: CleanArticle,
+    features: ArticleFeatures,
+    story: StoryState | None,
+    now: float,
+    reasons: dict[str, object],
+) -> Outcome:
+    """An opinion column: no alert. It joins the story it is about, as a source that anchors
+    no later article and reports nothing (what it argues is not what happened), and starts
+    none: a story needs an event."""
+    reasons["opinion"] = "the headline names a column (an author's «يكتب:»): it tells no news"
+    if story is not None:
+        merge_article(story, features, now=now, anchor=False)
+        _add_source(story, article)
+    decision = _decision(
+        article, "no_news", story.id if story is not None else None, reasons=reasons
+    )
+    return Outcome(decision, None, story)
 
 
 def _needed(score: Similarity, settings: StorySettings) -> float:

@@ -282,3 +282,28 @@ def test_the_headlines_news_is_shown_with_the_body_sentence_that_tells_it() -> N
     outcome = decide(later, [Candidate(first.story, closed=False)], 0)
     assert outcome.decision.decision == "development"
     assert outcome.decision.new_sentences == [told, reception]
+
+
+def test_an_opinion_column_never_alerts_and_starts_no_story() -> None:
+    column = article(
+        "c1",
+        "محمد أحمد يكتب: زيارة بوتين إلى كوريا الشمالية",
+        [
+            "وصل الرئيس الروسي فلاديمير بوتين إلى بيونغ يانغ، وأرى أن الزيارة تعلن تحالفا جديدا."
+        ],
+        day=277,
+    )
+    alone = decide(column, [], 277)
+    assert alone.decision.decision == "no_news" and alone.alert is None
+    assert alone.story is None and alone.decision.story is None and not alone.created
+    assert "opinion" in alone.decision.reasons
+
+    first = decide(FIRST, [], 0)
+    assert first.story is not None
+    joined = decide(column, [Candidate(first.story, closed=False)], 277)
+    assert joined.decision.decision == "no_news" and joined.alert is None
+    assert joined.decision.story == first.story.id
+    assert [source["article"] for source in first.story.sources] == ["a1", "c1"]
+    # What the column argues is not reported: the news it repeats still alerts when told.
+    later = decide(LATER, [Candidate(first.story, closed=False)], 277)
+    assert later.decision.decision == "development"
