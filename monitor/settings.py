@@ -145,7 +145,8 @@ class StorySettings(_Group):
     untitled_threshold: Share = Field(
         0.6,
         description="Similarity needed to join a story whose headlines share no word or name "
-        "with the article's headline.",
+        "with the article's headline, or no name and only a kind of event and one word (a "
+        "town's fire is not every fire of the town).",
     )
     anchor_threshold: Share = Field(
         0.35,

@@ -26,6 +26,7 @@ from monitor.core.novelty import (
     NoveltyResult,
     assess_novelty,
     merge_reported,
+    names_an_action,
     record_reported,
 )
 from monitor.core.opinion import is_column
@@ -251,7 +252,9 @@ def choose_story(
         reasons["best"] = {"story": best.state.id, **score.as_dict()}
         # A story is known by its headlines: an article whose headline shares no word or
         # name with them joins only on a clearly higher similarity (else a shared place or
-        # hospital ties a shooting in Sinai to an assault in Suez).
+        # hospital ties a shooting in Sinai to an assault in Suez); so does one sharing no
+        # name and only a kind of event and one word (a fire in a town's church is not the
+        # fire at its airport).
         if score.score >= _needed(score, settings):
             reasons["similarity"] = score.as_dict()
             other, other_score = ranking.runner_up, ranking.runner_up_similarity
@@ -356,8 +359,21 @@ def _column(
 
 def _needed(score: Similarity, settings: StorySettings) -> float:
     """The similarity an article needs to join a story: more when its headline shares no
-    word or name with the story's headlines."""
-    return settings.same_story_threshold if score.title > 0 else settings.untitled_threshold
+    word or name with the story's headlines, or too little to name one event."""
+    return (
+        settings.same_story_threshold
+        if score.title > 0 and _names_the_event(score)
+        else settings.untitled_threshold
+    )
+
+
+def _names_the_event(score: Similarity) -> bool:
+    """Whether the headlines share more than a kind of event and one word (a place): «حريق»
+    and «الغردقة» are every fire of a town, a name or two words of their own one event."""
+    if score.shared_entities:
+        return True
+    words = [key for key in score.shared_title if ":" not in key and not names_an_action(key)]
+    return len(words) >= 2
 
 
 def _lead_sentences(novelty: NoveltyResult) -> list[str]:

@@ -74,6 +74,7 @@ __all__ = [
     "assess_novelty",
     "fingerprint_of",
     "merge_reported",
+    "names_an_action",
     "read_sentences",
     "record_reported",
     "sentence_fingerprint",
@@ -761,6 +762,15 @@ def _count_max(markers: list[str]) -> dict[str, int]:
             group, _, value = marker[1:].partition(":")
             highest[group] = max(highest.get(group, 0), int(value))
     return highest
+
+
+def names_an_action(term: str) -> bool:
+    """Whether a content term names a kind of event (حريق, القبض, تشكيل).
+
+    >>> names_an_action("حريق"), names_an_action("الغردقه")
+    (True, False)
+    """
+    return term in _ACTION_OF
 
 
 def _actions(terms: list[str]) -> list[str]:

@@ -288,9 +288,7 @@ def test_an_opinion_column_never_alerts_and_starts_no_story() -> None:
     column = article(
         "c1",
         "محمد أحمد يكتب: زيارة بوتين إلى كوريا الشمالية",
-        [
-            "وصل الرئيس الروسي فلاديمير بوتين إلى بيونغ يانغ، وأرى أن الزيارة تعلن تحالفا جديدا."
-        ],
+        ["وصل الرئيس الروسي فلاديمير بوتين إلى بيونغ يانغ، وأرى أن الزيارة تعلن تحالفا جديدا."],
         day=277,
     )
     alone = decide(column, [], 277)
@@ -307,3 +305,45 @@ def test_an_opinion_column_never_alerts_and_starts_no_story() -> None:
     # What the column argues is not reported: the news it repeats still alerts when told.
     later = decide(LATER, [Candidate(first.story, closed=False)], 277)
     assert later.decision.decision == "development"
+
+
+def test_headlines_sharing_only_a_kind_of_event_and_a_town_need_more_to_join() -> None:
+    # Every fire of a town is no one story: «حريق» and «الغردقة» alone name no one event,
+    # and the same fire's headline shares words of its own (the hall, the airport).
+    airport = article(
+        "f1",
+        "حريق يلتهم صالة الوصول في مطار الغردقة",
+        [
+            "اندلع حريق هائل في صالة الوصول بمطار الغردقة الدولي وتمكنت قوات الحماية المدنية من إخماده."
+        ],
+    )
+    church = article(
+        "f2",
+        "السيطرة على حريق بكنيسة في الغردقة",
+        ["أخمد رجال الإطفاء حريقا اندلع في كنيسة بالغردقة صباح اليوم دون إصابات."],
+    )
+    again = article(
+        "f3",
+        "إخماد حريق صالة الوصول بمطار الغردقة",
+        ["أخمدت قوات الحماية المدنية حريق صالة الوصول بمطار الغردقة الدولي دون إصابات."],
+    )
+    settings = StorySettings(untitled_threshold=1.0)
+    for later, joins in ((church, False), (again, True)):
+        first = decide_story(
+            FingerprintedArticle(article=airport, kind="new"),
+            article_features(airport.match_title, airport.match_sentences),
+            [],
+            now=0.0,
+            settings=settings,
+        )
+        assert first.story is not None
+        outcome = decide_story(
+            FingerprintedArticle(article=later, kind="new"),
+            article_features(later.match_title, later.match_sentences),
+            [Candidate(first.story, closed=False)],
+            now=0.0,
+            settings=settings,
+        )
+        best = outcome.decision.reasons["best"]
+        assert best["title"] > 0 and best["score"] >= SETTINGS.same_story_threshold
+        assert (outcome.decision.story == first.story.id) is joins
