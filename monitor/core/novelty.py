@@ -105,7 +105,7 @@ _RAW_ACTIONS: dict[str, str] = {
     "incident": "هجوم هاجم هجمات قصف غارة غارات اقتحام اقتحم انفجار تفجير انفجرت حريق "
     "اشتباكات اشتباك مواجهات مقتل قتل قتلى قتيل مصرع وفاة توفي استشهاد "
     "إصابة أصيب مصابين جرحى إصابات اختطاف خطف اغتيال سقوط سقط تحطم غرق زلزال فيضان",
-    "arrest": "اعتقال اعتقل تعتقل يعتقل القبض احتجاز احتجز توقيف ضبط ضبطت",
+    "arrest": "اعتقال اعتقل اعتقلت اعتقلوا تعتقل يعتقل القبض احتجاز احتجز توقيف ضبط ضبطت",
     "resignation": "استقال استقالة إقالة أقال",
     "appointment": "عينت تعيين",
     "withdrawal": "انسحاب انسحب",
@@ -134,6 +134,16 @@ _RAW_ACTIONS: dict[str, str] = {
     "identification": "هوية هويته هويتهم",
     "confession": "اعترف اعترفت اعترفوا اعترافه اعترافات اعترافاته",
 }
+_RAW_VERBS = (
+    "وصل يصل وصلت تصل يصلان استقبل استقبلت يستقبل استقبله رافق يرافق سيرافق يرافقه رافقه "
+    "التقى التقي يلتقي التقت اجتمع يوقع اتفق أبرم هاجم انفجرت توفي أصيب اعتقل اعتقلت اعتقلوا تعتقل يعتقل "
+    "احتجز ضبطت استقال أقال عينت انسحب فاز أضرب يضربون اعتصم تظاهر أغلق ألغى أجلت حجزت "
+    "افتتح أفرج نفى نفت ينفي تنفي رفضت يرفض ترفض تبنى تبنت يتبنى تتبنى هددت يهدد تهدد هددوا "
+    "يهددون أحال أحالت يحيل تحبس يحبس شكلت أوقف نتفاوض يتفاوض تتفاوض اعترف اعترفت اعترفوا"
+)
+"""The lexicon's words that are only verbs (اعتقلت, not اعتقال): one opens a clause of its own
+(تجاهلت الرئاسة مطلب المعارضة بإقالة الحكومة الحالية في القاهرة وأغلق المحتجون الطريق), so
+no demand's chain of و reaches it (``_joined``)."""
 _NAMES_A_THING = frozenset(map(normalize, ["وفد", "قمة", "إنقاذ"]))
 """Words whose definite form names a thing, not the action: a delegation or a summit already
 told of (الوفد, القمة), a party or a peak, the rescue teams or the Salvation Front (الإنقاذ);
@@ -780,6 +790,9 @@ def _actions(terms: list[str]) -> list[str]:
     return list(filter(None, map(_ACTION_OF.get, dict.fromkeys(terms))))
 
 
+_VERB_FORMS = frozenset(
+    clitic + word for word in map(normalize, _RAW_VERBS.split()) for clitic in ("", *_CLITICS)
+)
 _ACTION_OF: dict[str, str] = dict(zip(_ACTIONS, _ACTIONS, strict=True))
 """Term -> the action it names: itself, or for a future form (سيرافق) its verb; one lookup
 per term instead of slicing it (a sentence is read when judged and when recorded)."""
@@ -881,8 +894,11 @@ def _asserted_in(original: str) -> frozenset[str]:
 
 
 def _joined(words: list[str], index: int) -> bool:
-    """Whether the action at ``index`` is joined to what comes before it by و (وحل, و تشكيل)."""
+    """Whether the action at ``index`` is a noun joined to what comes before it by و (وحل,
+    و تشكيل): a verb (واعتقلت) opens a clause of its own."""
     word = words[index]
+    if word in _VERB_FORMS:
+        return False
     return (index > 0 and words[index - 1] == _AND) or (
         word[:1] == _AND and _term_or_empty(word[1:]) in _ACTION_OF
     )

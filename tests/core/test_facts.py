@@ -372,6 +372,13 @@ EVENTS = "event"
             "ونفذت جبهة المعارضة مطلبها بإقالة الحكومة الحالية ووقف الحوار مع الرئاسة.",
             None,
         ),
+        # A verb after them opens a clause of its own: that action was done.
+        (
+            POLITICS,
+            "وتجاهلت الرئاسة مطلب المعارضة بإقالة الحكومة الحالية في القاهرة وأغلق المحتجون "
+            "الطريق.",
+            ["اغلق"],
+        ),
         # Someone's record (والذي سبق اعتقاله ... وأفرج عنه) is no new event.
         (
             CRIME,
