@@ -136,8 +136,8 @@ _RAW_ACTIONS: dict[str, str] = {
 }
 _RAW_VERBS = (
     "وصل يصل وصلت تصل يصلان استقبل استقبلت يستقبل استقبله رافق يرافق سيرافق يرافقه رافقه "
-    "التقى التقي يلتقي التقت اجتمع يوقع اتفق أبرم هاجم انفجرت توفي أصيب اعتقل اعتقلت اعتقلوا تعتقل يعتقل "
-    "احتجز ضبطت استقال أقال عينت انسحب فاز أضرب يضربون اعتصم تظاهر أغلق ألغى أجلت حجزت "
+    "التقى التقي يلتقي التقت اجتمع يوقع اتفق أبرم هاجم انفجرت توفي أصيب اعتقل اعتقلت اعتقلوا "
+    "تعتقل يعتقل احتجز ضبطت استقال أقال عينت انسحب فاز أضرب يضربون اعتصم تظاهر أغلق ألغى أجلت حجزت "
     "افتتح أفرج نفى نفت ينفي تنفي رفضت يرفض ترفض تبنى تبنت يتبنى تتبنى هددت يهدد تهدد هددوا "
     "يهددون أحال أحالت يحيل تحبس يحبس شكلت أوقف نتفاوض يتفاوض تتفاوض اعترف اعترفت اعترفوا"
 )
@@ -232,14 +232,16 @@ _RAW_ASKING = (
 )
 _RAW_DEMANDS = _RAW_ASKING + (
     " المطالبة للمطالبة لمطالبة مطالبا مطالبين بالمطالبة مطالبة بمطالبة مطالب مناشدا مطالبها "
-    "مطالبهم مطلب مطلبه مطلبها مطلبهم مطلبنا مطالبنا الضغط للضغط بالضغط يضغط تضغط شروط الشروط بشروط شروطها شروطه مرهون مرهونة مرهونا مشروط مشروطة هدد هددت يهدد "
+    "مطالبهم مطلب مطلبه مطلبها مطلبهم مطلبنا مطالبنا الضغط للضغط بالضغط يضغط تضغط شروط "
+    "الشروط بشروط شروطها شروطه مرهون مرهونة مرهونا مشروط مشروطة هدد هددت يهدد "
     "تهدد هددوا يهددون مهددا مهددين يريد تريد نريد يريدون أراد أرادت هتافات هتاف لافتات لافتة "
     "لافته شعارات أدعو ندعو أريد طالبهم طالبها دعاهم دعاها ناشدهم"
 )
 _DEMANDS = _normalized(_RAW_DEMANDS)
-"""Before an action, it is asked for, wanted, chanted, set as a condition or threatened, not
-done (يطالبون بإقالة, للمطالبة بوقف, الشعب يريد إسقاط النظام, هتافات «إعدام ...», مرهون بتحقيق
-5 شروط: تشكيل حكومة ..., هدد أصحاب المخابز بالحبس): no event (the threat itself is one)."""
+"""Before an action, it is asked for, wanted, chanted, set as a condition, pressed for or
+threatened, not done (يطالبون بإقالة, مطلبهم بالإفراج, للضغط على النظام بوقف, للمطالبة
+بوقف, الشعب يريد إسقاط النظام, هتافات «إعدام ...», مرهون بتحقيق 5 شروط: تشكيل حكومة ...,
+هدد أصحاب المخابز بالحبس): no event (the threat itself is one)."""
 _RAW_TRIED = "حاول حاولت حاولوا يحاول تحاول يحاولون فشل فشلت فشلوا يفشل تفشل"
 _TRIED = _normalized(_RAW_TRIED)
 """Before an action, it was tried or failed (حاول التفاوض معهم, فشل في إنهاء الوقفة): not
@@ -321,10 +323,10 @@ _AFTER_PATTERN = re.compile(
 """A sentence that can hold one of those (read from the same words, as written)."""
 _RAW_ONGOING = "جاري وجاري جارى وجارى جار وجار"
 _ONGOING = _normalized(_RAW_ONGOING)
-_GOVERNS_THE_REST = _ONGOING | _PREVIOUSLY
 """Before actions, they are under way, not done (وجاري ضبط المتهمين, وجارٍ التعرف على هوية
 ...): no event until one is reported done. It governs the rest of its sentence: it opens the
 closing clause of a police statement."""
+_GOVERNS_THE_REST = _ONGOING | _PREVIOUSLY
 _THE_INCIDENT = _normalized("الحادث الحادثة الواقعة الكارثة الفاجعة المأساة")
 """In an article of the story, "the incident" is the story's: a sentence naming it is about
 the story (وأعلن وزير الطيران تشكيل لجنة للتحقيق في الحادث)."""
@@ -1052,8 +1054,9 @@ _IDIOMS = re.compile(
   الأساسي, تشكيل فريقه (a team's line-up);
 - استقبل مستشفى الطوارئ 7 حالات (a hospital receiving casualties: their count is the news);
 - قال خلال اجتماع, أكد على هامش توقيع, دعتا في اجتماع, خلال استقباله (where words were said;
-  خلال مشاركته باللقاء; كان في استقباله, he was there to receive him, is a reception), لقاء تلفزيوني, لقاء موسيقي
-  (an interview, a show): no meeting, signing or reception of the story's."""
+  خلال مشاركته باللقاء; كان في استقباله, he was there to receive him, is a reception),
+  لقاء تلفزيوني, لقاء موسيقي (an interview, a show): no meeting, signing or reception of
+  the story's."""
 _IDIOMS_QUICK = Prefiltered(_IDIOMS)
 """``_IDIOMS`` run only on a sentence holding one of its key words (read from the pattern)."""
 _CAUSE_PATTERN = re.compile(r"(?<!\S)و?(?:بسبب|نتيجة|نتيجه|جراء|جرّاء|بفعل)(?!\S)")

@@ -28,7 +28,7 @@ _COLUMN = re.compile(
     r"^[^:：]{2,80}?(?<!\S)(?:يكتب|تكتب|بقلم)(?:\s+(?:لـ?|في|فى)\S*(?:\s+[^\s:：.]+){0,3})?\s*(?:[:：]|\.\.|…)"
 )
 """The author, «يكتب» (or «تكتب», «بقلم»), at most a short «for the outlet» or «in his
-series», then the colon that opens the column's own title."""
+series», then the colon (or «..») that opens the column's own title."""
 
 
 def is_column(title: str) -> bool:
