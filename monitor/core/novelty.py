@@ -24,9 +24,10 @@ Per sentence of the article (normalised form, aligned with the original):
      ما تردد عن اعتقال), nor what must, should, is expected to, is promised to or would
      happen (لا بد من, يتوقع, تعهد ب, إذا تم), nor a purpose, an intention or an offer (من
      أجل إنقاذ, نيتهم الاعتصام, مستعدة لإجراء), what is about to be (بصدد توقيع), what can be
-     (يمكن التفاوض) or what is awaited (حتى يتم); a list item (- or ـ) is none. A sentence
-     opening with a demand (طالب ...) asks for all it names; what came before the news (بعد
-     أن التقى) is its context; a committee word forms a body (شكلت لجنة) or is none;
+     (يمكن التفاوض) or what is awaited (حتى يتم, تنتظر وصول وفد); a list item (- or ـ) is
+     none. A sentence opening with a demand (طالب ...) asks for all it names; what came
+     before the news (بعد أن التقى) is its context; a committee word forms a body (شكلت
+     لجنة) or is none;
    - a count above the story's highest of its class (``monitor.core.counts``); about the
      same number rounded (نحو 20 after 19) is none;
    - a cause in words the story never used, of an incident (why the fire broke out, not why
@@ -326,7 +327,16 @@ _ONGOING = _normalized(_RAW_ONGOING)
 """Before actions, they are under way, not done (وجاري ضبط المتهمين, وجارٍ التعرف على هوية
 ...): no event until one is reported done. It governs the rest of its sentence: it opens the
 closing clause of a police statement."""
-_GOVERNS_THE_REST = _ONGOING | _PREVIOUSLY
+_AWAITED = _with_clitics(
+    _normalized(
+        "انتظار بانتظار ينتظر تنتظر ينتظرون ننتظر انتظر انتظرت انتظروا منتظر منتظرة المنتظر "
+        "المنتظرة مرتقب مرتقبة المرتقب المرتقبة"
+    )
+)
+"""Before actions, they are awaited (تنتظر اللجان الشعبية ... وفدا ليبيا, في انتظار نتائج
+التحقيقات): not done yet. It governs the rest of its sentence: what is awaited is its object,
+however long the subject before it."""
+_GOVERNS_THE_REST = _ONGOING | _PREVIOUSLY | _AWAITED
 _THE_INCIDENT = _normalized("الحادث الحادثة الواقعة الكارثة الفاجعة المأساة")
 """In an article of the story, "the incident" is the story's: a sentence naming it is about
 the story (وأعلن وزير الطيران تشكيل لجنة للتحقيق في الحادث)."""
@@ -979,7 +989,7 @@ _NOT_DONE_PATTERN = re.compile(
     r"|يناشد|تناشد|جار|يريد|تريد|نريد|أراد|اراد|هتاف|لافت|شعارات|حاول|فشل|تردد|أشيع|يشاع"
     r"|شائع|مزاعم|ادعاءات|يجب|ينبغي|يتعين|ضرورة|توقع|تعهد|بهدف|بغرض|عتزم|عتزام|ستعد|مشاورات"
     r"|مساعي|جهود|محاولات|خط[ةط]|مقترح|اقتراح|مبادر|مشروع|إمكاني|امكاني|احتمال|فكرة|سرعة|بصدد|حتى"
-    r"|بشأن|ضمان|مطلب|ضغط|ؤد[يى]|سبق|رغب)"
+    r"|بشأن|ضمان|مطلب|ضغط|ؤد[يى]|سبق|رغب|نتظر|مرتقب)"
     # Short words, whole: بد is also in عبد, لو in اللواء, وعد in موعد.
     r"|(?<![^\s«\"(])[وف]?[لب]?(?:بد|لابد|لو|إذا|اذا|نية|نيت\w+|عزم\w*|وعد|وعدت|أجل|اجل"
     r"|يمكن|ممكن|الممكن|بالإمكان|أود|يود|تود|نود)(?!\w)"
