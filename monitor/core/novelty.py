@@ -24,10 +24,10 @@ Per sentence of the article (normalised form, aligned with the original):
      ما تردد عن اعتقال), nor what must, should, is expected to, is promised to or would
      happen (لا بد من, يتوقع, تعهد ب, إذا تم), nor a purpose, an intention or an offer (من
      أجل إنقاذ, نيتهم الاعتصام, مستعدة لإجراء), what is about to be (بصدد توقيع), what can be
-     (يمكن التفاوض) or what is awaited (حتى يتم, تنتظر وصول وفد); a list item (- or ـ) is
-     none. A sentence opening with a demand (طالب ...) asks for all it names; what came
-     before the news (بعد أن التقى) is its context; a committee word forms a body (شكلت
-     لجنة) or is none;
+     (يمكن التفاوض), what is awaited (حتى يتم, تنتظر وصول وفد) or a state someone is in
+     (يعاني من إصابة); a list item (- or ـ) is none. A sentence opening with a demand
+     (طالب ...) asks for all it names; what came before the news (بعد أن التقى) is its
+     context; a committee word forms a body (شكلت لجنة) or is none;
    - a count above the story's highest of its class (``monitor.core.counts``); about the
      same number rounded (نحو 20 after 19) is none;
    - a cause in words the story never used, of an incident (why the fire broke out, not why
@@ -269,7 +269,10 @@ def _with_clitics(words: frozenset[str]) -> frozenset[str]:
     return words | {clitic + word for clitic in _CLITICS for word in words}
 
 
-_NOT_DONE_BEFORE = _with_clitics(_DEMANDS | _TRIED | _RUMOURED | _DUE)
+_SUFFERING = _normalized("يعاني تعاني يعانون يعانين نعاني أعاني")
+"""Before an action, it is a state someone is in (كان يعاني من إصابة, يعانون من حصار): told
+as how things are, not as what has just happened."""
+_NOT_DONE_BEFORE = _with_clitics(_DEMANDS | _TRIED | _RUMOURED | _DUE | _SUFFERING)
 _DEMAND_REACH = 6
 _CHAIN_REACH = 10
 """Words from an action asked for to the next action joined to it by و, asked for too
@@ -989,7 +992,7 @@ _NOT_DONE_PATTERN = re.compile(
     r"|يناشد|تناشد|جار|يريد|تريد|نريد|أراد|اراد|هتاف|لافت|شعارات|حاول|فشل|تردد|أشيع|يشاع"
     r"|شائع|مزاعم|ادعاءات|يجب|ينبغي|يتعين|ضرورة|توقع|تعهد|بهدف|بغرض|عتزم|عتزام|ستعد|مشاورات"
     r"|مساعي|جهود|محاولات|خط[ةط]|مقترح|اقتراح|مبادر|مشروع|إمكاني|امكاني|احتمال|فكرة|سرعة|بصدد|حتى"
-    r"|بشأن|ضمان|مطلب|ضغط|ؤد[يى]|سبق|رغب|نتظر|مرتقب)"
+    r"|بشأن|ضمان|مطلب|ضغط|ؤد[يى]|سبق|رغب|نتظر|مرتقب|عاني|عانى|عانون)"
     # Short words, whole: بد is also in عبد, لو in اللواء, وعد in موعد.
     r"|(?<![^\s«\"(])[وف]?[لب]?(?:بد|لابد|لو|إذا|اذا|نية|نيت\w+|عزم\w*|وعد|وعدت|أجل|اجل"
     r"|يمكن|ممكن|الممكن|بالإمكان|أود|يود|تود|نود)(?!\w)"

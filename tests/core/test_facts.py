@@ -397,6 +397,12 @@ EVENTS = "event"
             "ووصل وفد الرئاسة إلى مقر جبهة المعارضة في القاهرة لبحث قانون الانتخابات.",
             ["وصل", "وفد"],
         ),
+        # A state someone is in (كان يعاني من إصابة) is how things are, not what happened.
+        (
+            POLITICS,
+            "وعاد إلى جبهة المعارضة نائبها الذي كان يعاني من إصابة أبعدته عن الحوار مع الرئاسة.",
+            None,
+        ),
     ],
 )
 def test_what_reads_as_an_event(
