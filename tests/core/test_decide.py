@@ -56,14 +56,19 @@ LATER = article(
 )
 
 
-def decide(item: CleanArticle, candidates: list[Candidate], day: float):  # type: ignore[no-untyped-def]
+def decide(  # type: ignore[no-untyped-def]
+    item: CleanArticle,
+    candidates: list[Candidate],
+    day: float,
+    settings: StorySettings = SETTINGS,
+):
     features = article_features(item.match_title, item.match_sentences)
     return decide_story(
         FingerprintedArticle(article=item, kind="new"),
         features,
         candidates,
         now=day * DAY,
-        settings=SETTINGS,
+        settings=settings,
     )
 
 
@@ -173,13 +178,7 @@ def test_only_a_closely_joined_article_becomes_an_anchor_of_its_story() -> None:
         first = decide(FIRST, [], 0)
         assert first.story is not None and len(first.story.sketches) == 1
         later = article("a5", LATER.title, LATER.sentences)
-        outcome = decide_story(
-            FingerprintedArticle(article=later, kind="new"),
-            article_features(later.match_title, later.match_sentences),
-            [Candidate(first.story, closed=False)],
-            now=0.0,
-            settings=settings,
-        )
+        outcome = decide(later, [Candidate(first.story, closed=False)], 0, settings)
         assert outcome.decision.story == first.story.id
         joined_sketches[anchor_threshold] = len(first.story.sketches)
     assert joined_sketches == {0.0: 2, 1.0: 1}
@@ -329,21 +328,9 @@ def test_headlines_sharing_only_a_kind_of_event_and_a_town_need_more_to_join() -
     )
     settings = StorySettings(untitled_threshold=1.0)
     for later, joins in ((church, False), (again, True)):
-        first = decide_story(
-            FingerprintedArticle(article=airport, kind="new"),
-            article_features(airport.match_title, airport.match_sentences),
-            [],
-            now=0.0,
-            settings=settings,
-        )
+        first = decide(airport, [], 0, settings)
         assert first.story is not None
-        outcome = decide_story(
-            FingerprintedArticle(article=later, kind="new"),
-            article_features(later.match_title, later.match_sentences),
-            [Candidate(first.story, closed=False)],
-            now=0.0,
-            settings=settings,
-        )
+        outcome = decide(later, [Candidate(first.story, closed=False)], 0, settings)
         best = outcome.decision.reasons["best"]
         assert best["title"] > 0 and best["score"] >= SETTINGS.same_story_threshold
         assert (outcome.decision.story == first.story.id) is joins
