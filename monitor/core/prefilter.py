@@ -24,6 +24,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterable
+from itertools import chain, compress
 from re import _constants as constants  # type: ignore[attr-defined]
 from re import _parser as parser  # type: ignore[attr-defined]
 from typing import Any
@@ -113,9 +114,18 @@ def _union(sets: Iterable[frozenset[str] | None]) -> frozenset[str] | None:
 
 class Prefiltered:
     """``pattern``'s ``search`` and ``sub``, answered at once for a text without any of its
-    ``necessary_words``."""
+    ``necessary_words``, and otherwise by a pattern of only the alternatives the text holds
+    the words of.
 
-    __slots__ = ("_alternatives", "_hint", "pattern")
+    A pattern ``a|b|...`` tries its alternatives in order at each position; one that cannot
+    match anywhere in the text (it lacks a word every match of it contains) never wins
+    anywhere, so the pattern of the other alternatives, in their order, finds the same
+    matches (``search``, and ``sub``, which reads only the original text). For a sentence
+    holding the key words of one or two of a dozen set phrases, that pattern tries one or
+    two alternatives at each position instead of all (built once per such choice).
+    """
+
+    __slots__ = ("_alternatives", "_branches", "_candidates", "_hint", "_narrowed", "pattern")
 
     def __init__(self, pattern: re.Pattern[str]) -> None:
         self.pattern = pattern
@@ -127,6 +137,23 @@ class Prefiltered:
         self._alternatives = (
             None if needs is None else tuple(tuple(map(_fewest, need)) for need in needs)
         )
+        # The alternatives' sources, when they can be searched alone (no groups, no flags
+        # of their own) and are the alternatives the needs were read of.
+        sources = branch_sources(pattern) if self._alternatives is not None else None
+        if sources is not None and len(sources) != len(self._alternatives or ()):
+            sources = None
+        self._branches = sources
+        self._narrowed: dict[tuple[int, ...], re.Pattern[str] | None] = {}
+        # Key word -> the alternatives that may match where it is: those needing a word of
+        # a set of theirs that holds it (a word left out of the key words holds one kept).
+        self._candidates: dict[str, tuple[int, ...]] = {}
+        if self._hint is not None and needs is not None:
+            for word in self._hint:
+                self._candidates[word] = tuple(
+                    index
+                    for index, need in enumerate(needs)
+                    if any(word in held for words in need for held in words)
+                )
 
     def possible(self, text: str) -> bool:
         """False when ``pattern`` cannot match anywhere in ``text``."""
@@ -140,11 +167,51 @@ class Prefiltered:
             all(any(map(contains, words)) for words in needs) for needs in self._alternatives
         )
 
+    def narrowed(self, text: str) -> re.Pattern[str] | None:
+        """A pattern with ``pattern``'s matches in ``text`` (``None``: it has none)."""
+        if self._hint is None:
+            return self.pattern
+        contains = text.__contains__
+        present = list(compress(self._hint, map(contains, self._hint)))
+        if not present:
+            return None
+        if self._alternatives is None:
+            return self.pattern
+        # Only the alternatives a key word present may start are checked in full.
+        candidates = self._candidates
+        alternatives = self._alternatives
+        kept = tuple(
+            index
+            for index in sorted(set(chain.from_iterable(map(candidates.__getitem__, present))))
+            if all(any(map(contains, words)) for words in alternatives[index])
+        )
+        if self._branches is None:
+            return self.pattern if kept else None
+        try:
+            return self._narrowed[kept]
+        except KeyError:
+            pass
+        if len(self._narrowed) >= _MAX_NARROWED:
+            self._narrowed.clear()
+        found = (
+            re.compile("|".join(self._branches[index] for index in kept), self.pattern.flags)
+            if kept
+            else None
+        )
+        self._narrowed[kept] = found
+        return found
+
     def search(self, text: str) -> re.Match[str] | None:
-        return self.pattern.search(text) if self.possible(text) else None
+        pattern = self.narrowed(text)
+        return None if pattern is None else pattern.search(text)
 
     def sub(self, replacement: str, text: str) -> str:
-        return self.pattern.sub(replacement, text) if self.possible(text) else text
+        pattern = self.narrowed(text)
+        return text if pattern is None else pattern.sub(replacement, text)
+
+
+_MAX_NARROWED = 1024
+"""Narrowed patterns a ``Prefiltered`` keeps (one per choice of alternatives seen)."""
 
 
 _MAX_WORDS = 512
