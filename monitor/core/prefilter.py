@@ -145,8 +145,8 @@ class Prefiltered:
     def __init__(self, pattern: re.Pattern[str]) -> None:
         self.pattern = pattern
         words = necessary_words(pattern)
-        # Substring tests mapped in C (as quick as ``re`` on an alternation of the words),
-        # without the words that hold another (found only where that one is).
+        # Without the words that hold another (found only where that one is); looked for by
+        # one pattern when they are many (``words_pattern``), else by substring tests.
         self._hint = _fewest(words) if words else None
         self._hint_search = _search_of(words_pattern(self._hint or ()))
         needs = alternatives_needs(pattern)
@@ -194,11 +194,11 @@ class Prefiltered:
             return self.pattern
         if not self._holds_a_key_word(text):
             return None
-        contains = text.__contains__
-        present = list(compress(self._hint, map(contains, self._hint)))
         if self._alternatives is None:
             return self.pattern
-        # Only the alternatives a key word present may start are checked in full.
+        contains = text.__contains__
+        present = compress(self._hint, map(contains, self._hint))
+        # Only the alternatives a key word present may belong to are checked in full.
         candidates = self._candidates
         alternatives = self._alternatives
         kept = tuple(
