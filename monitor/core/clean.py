@@ -173,12 +173,23 @@ def _utf8_size_over(text: str, limit: int) -> bool:
 
 
 def _is_garbage(text: str) -> bool:
+    return _garbage_check(text)[0]
+
+
+def _garbage_check(text: str) -> tuple[bool, bool]:
+    """(whether ``text`` is garbage, whether it may hold ``_BAD_CHARS``): the counts of the
+    garbage check say the second for a text no longer than its sample (most articles), which
+    then needs no substitution pass (a regex scan of every character)."""
     sample = text[:_GARBAGE_SAMPLE]
     letters, _, spaces, bad = char_counts(sample)  # one table pass, not three regex passes
+    may_hold_bad = bool(bad) or len(sample) < len(text)
     visible = len(sample) - spaces
     if not visible:
-        return False
-    return bad / visible > _GARBAGE_MAX_BAD_SHARE or letters / visible < _GARBAGE_MIN_LETTER_SHARE
+        return False, may_hold_bad
+    garbage = (
+        bad / visible > _GARBAGE_MAX_BAD_SHARE or letters / visible < _GARBAGE_MIN_LETTER_SHARE
+    )
+    return garbage, may_hold_bad
 
 
 def prepare_article(
@@ -212,9 +223,12 @@ def prepare_article(
         return _reject(raw, "too_large", f"text over {settings.max_text_chars} characters")
     if not text.strip():
         return _reject(raw, "empty", "no text")
-    if _is_garbage(text):
+    garbage, may_hold_bad = _garbage_check(text)
+    if garbage:
         return _reject(raw, "garbage", "mostly control or replacement characters, few letters")
-    lines, removed = split_embeds(unwrap_lines(_BAD_CHARS.sub(" ", text).splitlines()))
+    if may_hold_bad:
+        text = _BAD_CHARS.sub(" ", text)
+    lines, removed = split_embeds(unwrap_lines(text.splitlines()))
     if not lines:
         return _reject(raw, "empty", "no text")
     normalized: list[str] = []

@@ -23,12 +23,20 @@ only when one is there. The answers are the pattern's own.
 from __future__ import annotations
 
 import re
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
+from itertools import chain, compress
 from re import _constants as constants  # type: ignore[attr-defined]
 from re import _parser as parser  # type: ignore[attr-defined]
 from typing import Any
 
-__all__ = ["AnyBranch", "Prefiltered", "alternatives_needs", "branch_sources", "necessary_words"]
+__all__ = [
+    "AnyBranch",
+    "Prefiltered",
+    "alternatives_needs",
+    "branch_sources",
+    "necessary_words",
+    "words_pattern",
+]
 
 _REPEATS = {
     constants.MAX_REPEAT,
@@ -113,38 +121,118 @@ def _union(sets: Iterable[frozenset[str] | None]) -> frozenset[str] | None:
 
 class Prefiltered:
     """``pattern``'s ``search`` and ``sub``, answered at once for a text without any of its
-    ``necessary_words``."""
+    ``necessary_words``, and otherwise by a pattern of only the alternatives the text holds
+    the words of.
 
-    __slots__ = ("_alternatives", "_hint", "pattern")
+    A pattern ``a|b|...`` tries its alternatives in order at each position; one that cannot
+    match anywhere in the text (it lacks a word every match of it contains) never wins
+    anywhere, so the pattern of the other alternatives, in their order, finds the same
+    matches (``search``, and ``sub``, which reads only the original text). For a sentence
+    holding the key words of one or two of a dozen set phrases, that pattern tries one or
+    two alternatives at each position instead of all (built once per such choice).
+    """
+
+    __slots__ = (
+        "_alternatives",
+        "_branches",
+        "_candidates",
+        "_hint",
+        "_hint_search",
+        "_narrowed",
+        "pattern",
+    )
 
     def __init__(self, pattern: re.Pattern[str]) -> None:
         self.pattern = pattern
         words = necessary_words(pattern)
-        # Substring tests mapped in C (as quick as ``re`` on an alternation of the words),
-        # without the words that hold another (found only where that one is).
+        # Without the words that hold another (found only where that one is); looked for by
+        # one pattern when they are many (``words_pattern``), else by substring tests.
         self._hint = _fewest(words) if words else None
+        self._hint_search = _search_of(words_pattern(self._hint or ()))
         needs = alternatives_needs(pattern)
         self._alternatives = (
             None if needs is None else tuple(tuple(map(_fewest, need)) for need in needs)
         )
+        # The alternatives' sources, when they can be searched alone (no groups, no flags
+        # of their own) and are the alternatives the needs were read of.
+        sources = branch_sources(pattern) if self._alternatives is not None else None
+        if sources is not None and len(sources) != len(self._alternatives or ()):
+            sources = None
+        self._branches = sources
+        self._narrowed: dict[tuple[int, ...], re.Pattern[str] | None] = {}
+        # Key word -> the alternatives that may match where it is: those needing a word of
+        # a set of theirs that holds it (a word left out of the key words holds one kept).
+        self._candidates: dict[str, tuple[int, ...]] = {}
+        if self._hint is not None and needs is not None:
+            for word in self._hint:
+                self._candidates[word] = tuple(
+                    index
+                    for index, need in enumerate(needs)
+                    if any(word in held for words in need for held in words)
+                )
+
+    def _holds_a_key_word(self, text: str) -> bool:
+        if self._hint_search is None:
+            return any(map(text.__contains__, self._hint or ()))
+        return self._hint_search(text) is not None
 
     def possible(self, text: str) -> bool:
         """False when ``pattern`` cannot match anywhere in ``text``."""
         if self._hint is None:
             return True
-        contains = text.__contains__
-        if not any(map(contains, self._hint)):
+        if not self._holds_a_key_word(text):
             return False
+        contains = text.__contains__
         # Then alternative by alternative: a word of each set it needs (substring tests).
         return self._alternatives is None or any(
             all(any(map(contains, words)) for words in needs) for needs in self._alternatives
         )
 
+    def narrowed(self, text: str) -> re.Pattern[str] | None:
+        """A pattern with ``pattern``'s matches in ``text`` (``None``: it has none)."""
+        if self._hint is None:
+            return self.pattern
+        if not self._holds_a_key_word(text):
+            return None
+        if self._alternatives is None:
+            return self.pattern
+        contains = text.__contains__
+        present = compress(self._hint, map(contains, self._hint))
+        # Only the alternatives a key word present may belong to are checked in full.
+        candidates = self._candidates
+        alternatives = self._alternatives
+        kept = tuple(
+            index
+            for index in sorted(set(chain.from_iterable(map(candidates.__getitem__, present))))
+            if all(any(map(contains, words)) for words in alternatives[index])
+        )
+        if self._branches is None:
+            return self.pattern if kept else None
+        try:
+            return self._narrowed[kept]
+        except KeyError:
+            pass
+        if len(self._narrowed) >= _MAX_NARROWED:
+            self._narrowed.clear()
+        found = (
+            re.compile("|".join(self._branches[index] for index in kept), self.pattern.flags)
+            if kept
+            else None
+        )
+        self._narrowed[kept] = found
+        return found
+
     def search(self, text: str) -> re.Match[str] | None:
-        return self.pattern.search(text) if self.possible(text) else None
+        pattern = self.narrowed(text)
+        return None if pattern is None else pattern.search(text)
 
     def sub(self, replacement: str, text: str) -> str:
-        return self.pattern.sub(replacement, text) if self.possible(text) else text
+        pattern = self.narrowed(text)
+        return text if pattern is None else pattern.sub(replacement, text)
+
+
+_MAX_NARROWED = 1024
+"""Narrowed patterns a ``Prefiltered`` keeps (one per choice of alternatives seen)."""
 
 
 _MAX_WORDS = 512
@@ -163,7 +251,7 @@ class AnyBranch:
     are); a pattern that cannot be split for sure (``branch_sources``) is searched whole.
     """
 
-    __slots__ = ("_others", "_words", "pattern")
+    __slots__ = ("_others", "_word_search", "_words", "pattern")
 
     def __init__(self, pattern: re.Pattern[str]) -> None:
         self.pattern = pattern
@@ -179,13 +267,60 @@ class AnyBranch:
             else:
                 words += found
         self._words = _fewest(words)
+        self._word_search = _search_of(words_pattern(self._words))
         self._others = tuple(others)
 
     def found(self, text: str) -> bool:
         """``self.pattern.search(text) is not None``."""
-        if any(map(text.__contains__, self._words)):
+        if self._word_search is None:
+            if any(map(text.__contains__, self._words)):
+                return True
+        elif self._word_search(text) is not None:
             return True
         return any(other.search(text) is not None for other in self._others)
+
+
+_TRIE_MIN_WORDS = 8
+"""Fewer words than this are tested one by one (a pattern's call costs as much)."""
+
+
+def words_pattern(words: Iterable[str]) -> re.Pattern[str] | None:
+    """A pattern found in a text exactly where one of ``words`` (none empty) is a substring,
+    when they are many (``None`` for fewer than ``_TRIE_MIN_WORDS``: test them one by one).
+
+    ``pattern.search(text) is not None`` is ``any(map(text.__contains__, words))`` by one
+    search of a pattern shaped as the words' trie (``(?:ط(?:الب|لب)|د(?:عا|عت))``): ``re``
+    skips the positions whose letter starts no word and at each other one follows a single
+    branch, where the substring tests scan the text once per word (a quarter to a half
+    quicker for 40-70 words on the stream's sentences)."""
+    unique = tuple(dict.fromkeys(words))
+    if len(unique) < _TRIE_MIN_WORDS or "" in unique:
+        return None
+    return re.compile(_trie_source(unique))
+
+
+def _search_of(pattern: re.Pattern[str] | None) -> Callable[[str], re.Match[str] | None] | None:
+    return None if pattern is None else pattern.search
+
+
+def _trie_source(words: Iterable[str]) -> str:
+    """A pattern that matches where one of ``words`` (none empty) starts: their trie, a word
+    that starts another ending in an optional group."""
+    trie: dict[str, Any] = {}
+    for word in words:
+        node = trie
+        for char in word:
+            node = node.setdefault(char, {})
+        node[""] = {}
+
+    def source(node: dict[str, Any]) -> str:
+        branches = [re.escape(char) + source(child) for char, child in node.items() if char]
+        if not branches:
+            return ""
+        joined = branches[0] if len(branches) == 1 else "(?:" + "|".join(branches) + ")"
+        return f"(?:{joined})?" if "" in node else joined
+
+    return source(trie)
 
 
 def _fewest(words: Iterable[str]) -> tuple[str, ...]:

@@ -498,3 +498,32 @@ _RAW_LINES = st.builds(
 @given(st.lists(_RAW_LINES, max_size=8))
 def test_unwrap_lines_as_written(raw_lines: list[str]) -> None:
     assert clean.unwrap_lines(raw_lines) == _unwrap_as_written(raw_lines)
+
+
+_BODY = "وصل الرئيس الروسي إلى القاهرة في زيارة رسمية تستغرق يومين.\n"
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        _BODY * 3,
+        _BODY + "نص\x00فيه\x07محارف\ufffdتحكم\x85.\n" + _BODY,
+        _BODY * 60,  # longer than the garbage check's sample, clean
+        _BODY * 60 + "بعد العينة\x0b\x1fمحارف.\n",  # a bad character beyond the sample
+        "😀 " + _BODY + "\x01" + _BODY,  # outside the BMP: counted by the patterns
+        "\x00\x01\x02 " * 20,  # garbage
+        "   \n\t ",
+    ],
+)
+def test_bad_characters_are_replaced_only_where_the_counts_say_they_may_be(
+    text: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The substitution pass skipped when the garbage check's counts find no bad character
+    in the whole text leaves the prepared article as the pass would."""
+    raw = RawArticle(id="a", outlet="o", title="عنوان", text=text)
+    quick = prepare_article(raw)
+    check = clean._garbage_check
+    monkeypatch.setattr(clean, "_garbage_check", lambda t: (check(t)[0], True))
+    assert prepare_article(raw) == quick
+    if isinstance(quick, clean.PreparedArticle):
+        assert not any(clean._BAD_CHARS.search(line) for line in quick.lines)

@@ -2,6 +2,7 @@ from __future__ import annotations
 
 from itertools import islice
 
+from monitor.core import counts as count_module
 from monitor.core import entities as entities_module
 from monitor.core import terms
 from monitor.core.arabic import normalize, tokens
@@ -139,3 +140,38 @@ def test_term_of_is_content_terms_of_the_word_alone() -> None:
     terms._TERM_CACHE.clear()  # worked out by term_of first, then read from the memo
     assert [terms.term_of(word) for word in words if word] == expected
     assert [terms.term_of(word) for word in words if word] == expected
+
+
+def test_word_facts_are_token_facts_and_starts_with_fresh_or_full_tables() -> None:
+    """A new word's facts worked out in one call (``_word_facts``, ``_can_start``'s probe of
+    the head forms first) equal the straightforward ones; the table, emptied when full,
+    answers the same."""
+    words = [*_clitic_words()[::5], "في", "5", "و", "يونيو", "والحكومه", "الرءيس", "وزير"]
+    expected = [
+        (
+            *terms.token_facts(word),
+            bool(entities_module._heads(word))
+            or word in entities_module._TITLES
+            or word in entities_module._INSTITUTIONS,
+            word[:1].isdigit() or word in count_module._NUMBER_FORMS,
+        )
+        for word in words
+        if word
+    ]
+    present = [word for word in words if word]
+    entities_module._FACTS.clear()
+    terms._TERM_CACHE.clear()
+    entities_module._heads.cache_clear()
+    assert word_facts(present) == expected  # learnt
+    assert word_facts(present) == expected  # known
+    assert word_facts([*present[:50], *present[:50]]) == expected[:50] * 2  # a word twice
+    limit = entities_module._FACTS_MAX
+    try:
+        entities_module._FACTS_MAX = 120  # the table is emptied before it would pass this
+        entities_module._FACTS.clear()
+        for start in range(0, len(present), 100):
+            assert word_facts(present[start : start + 100]) == expected[start : start + 100]
+            assert len(entities_module._FACTS) <= 120
+    finally:
+        entities_module._FACTS_MAX = limit
+        entities_module._FACTS.clear()

@@ -5,7 +5,13 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from monitor.core import novelty
-from monitor.core.prefilter import AnyBranch, Prefiltered, branch_sources, necessary_words
+from monitor.core.prefilter import (
+    AnyBranch,
+    Prefiltered,
+    branch_sources,
+    necessary_words,
+    words_pattern,
+)
 
 TEXTS = [
     "",
@@ -134,3 +140,73 @@ def test_branch_sources() -> None:
     quick = AnyBranch(novelty._NOT_DONE_PATTERN)
     assert "طالب" in quick._words and "مطالب" not in quick._words  # held by طالب
     assert len(quick._others) == 1
+
+
+# Words of the set phrases (``novelty._IDIOMS``) and what surrounds them, to build sentences
+# that hold the key words of several alternatives at once.
+_IDIOM_PIECES = [
+    "رفض", "رفضت", "ذكر", "اسمه", "ضبط", "النفس", "الأسعار", "تشكيل", "عصابة", "حجز", "قسم",
+    "هاجم", "الكاتب", "هجوما", "حادا", "التعليق", "مستشفى", "الطوارئ", "إغلاق", "البورصة",
+    "عند", "الإغلاق", "أغلق", "المؤشر", "على", "تراجع", "وصل", "عدد", "إلى", "نحو", "20",
+    "مسافة", "توقيع", "كشف", "احتجاز", "أرباح", "حكومة", "إنقاذ", "أصيب", "بحالة", "من",
+    "الذعر", "استقبل", "حالات", "خلال", "لقاء", "في", "اجتماع", "تلفزيوني", "مع", "ال", "و",
+    "ب", " ", " ", " ", ".", "«",
+]  # fmt: skip
+
+
+@settings(max_examples=400, deadline=None)
+@given(pieces=st.lists(st.sampled_from(_IDIOM_PIECES), max_size=16))
+def test_narrowed_answers_as_the_pattern(pieces: list[str]) -> None:
+    """Only the alternatives whose words a text holds are searched: the same matches."""
+    text = "".join(pieces)
+    pattern = novelty._IDIOMS
+    quick = Prefiltered(pattern)
+    found, expected = quick.search(text), pattern.search(text)
+    assert (found and found.span()) == (expected and expected.span()), text
+    assert quick.sub(" ", text) == pattern.sub(" ", text), text
+    assert quick.possible(text) is (quick.narrowed(text) is not None)
+
+
+def test_narrowed_keeps_the_order_of_the_alternatives() -> None:
+    # At a position where two alternatives match, the first one wins, narrowed or not.
+    pattern = re.compile(r"ab|abc|xyz")
+    quick = Prefiltered(pattern)
+    narrowed = quick.narrowed("abc")
+    assert narrowed is not None and narrowed.pattern == "ab|abc"
+    assert quick.sub("-", "abc xyz") == pattern.sub("-", "abc xyz") == "-c -"
+    assert quick.narrowed("nothing here") is None
+    # A pattern with groups is not split: searched whole when possible.
+    grouped = Prefiltered(re.compile(r"(ab)|xyz"))
+    assert grouped.narrowed("ab") is grouped.pattern
+
+
+@settings(max_examples=400, deadline=None)
+@given(
+    words=st.lists(st.text(alphabet="ابتدعاو.|*( \\]", min_size=1, max_size=4), max_size=20),
+    text=st.text(alphabet="ابتدعاو.|*( \\]x", max_size=30),
+)
+def test_words_pattern_finds_a_word_where_a_substring_test_does(
+    words: list[str], text: str
+) -> None:
+    """The trie-shaped pattern: a word that starts another, repeated words, the characters
+    ``re`` reads as syntax."""
+    pattern = words_pattern(words)
+    expected = any(map(text.__contains__, words))
+    if pattern is None:
+        assert len(set(words)) < 8
+    else:
+        assert (pattern.search(text) is not None) is expected, (words, text)
+
+
+def test_words_pattern_of_the_novelty_words() -> None:
+    for quick in (novelty._NOT_DONE_QUICK, novelty._NEGATION_QUICK):
+        pattern = words_pattern(quick._words)
+        for text in [*TEXTS, "مطالبة", "دعت الحركة", "والوزير لابد"]:
+            found = pattern is not None and pattern.search(text) is not None
+            assert found is any(map(text.__contains__, quick._words)) or pattern is None, text
+    assert words_pattern(["ab", "abc", "b", "ab"]) is None  # few: tested one by one
+    many = words_pattern(["طالب", "طالبت", "دعا", "دعت", "ab", "a.b", "x|y", "(", "z"])
+    assert many is not None
+    assert [many.search(t) is not None for t in ["مطالب", "دع", "aXb", "a.b", "x|y", "(", ""]] == [
+        True, False, False, True, True, True, False,
+    ]  # fmt: skip
