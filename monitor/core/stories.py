@@ -35,7 +35,7 @@ from itertools import (
     starmap,
     takewhile,
 )
-from operator import add, attrgetter, lt, mul, truediv
+from operator import add, attrgetter, itemgetter, lt, mul, truediv
 from sys import intern
 from typing import Any, Final
 
@@ -385,7 +385,7 @@ def _top(vector: dict[str, float], limit: int) -> dict[str, float]:
         return vector
     # reverse=True keeps ties in insertion order, like sorting on the negated weight
     heaviest = sorted(vector, key=vector.__getitem__, reverse=True)[:limit]
-    return {key: vector[key] for key in heaviest}
+    return dict(zip(heaviest, map(vector.__getitem__, heaviest), strict=True))
 
 
 def article_features(match_title: str, match_sentences: list[str]) -> ArticleFeatures:
@@ -973,11 +973,15 @@ def merge_article(
     # story's core entities, so replays must not depend on it.
     for key in sorted(article.title_entities):
         title_entities[key] = title_entities.get(key, 0) + 1
-    state.title_entities = dict(sorted(title_entities.items(), key=lambda kv: -kv[1])[:12])
+    # reverse=True keeps ties in their order, as sorting on the negated count did.
+    state.title_entities = dict(sorted(title_entities.items(), key=_COUNT, reverse=True)[:12])
     if anchor and article.sketch:
         state.sketches = [*state.sketches, article.sketch][-STORY_SKETCHES:]
     state.articles += 1
     state.updated = max(state.updated, now)
+
+
+_COUNT = itemgetter(1)
 
 
 def absorb_story(into: StoryState, other: StoryState) -> None:

@@ -7,7 +7,7 @@ import pytest
 
 from monitor.core.arabic import normalize
 from monitor.core.stories import article_features, new_story_state, similarity
-from monitor.core.weights import TermCounts, counted_terms
+from monitor.core.weights import DOCUMENTS_FIELD, TermCounts, counted_terms
 
 
 def features(title: str, body: str):  # type: ignore[no-untyped-def]
@@ -78,3 +78,14 @@ def test_weighing_worked_out_beforehand_gives_the_weights_of_working_it_out_then
         # Word keys come first in an article's sketch, then its character grams.
         words = [_word_key(key) for key in article.vector]
         assert list(article.sketch)[: len(words)] == words
+
+
+def test_counting_adds_one_per_term_as_a_loop_does() -> None:
+    counts = TermCounts.from_table({DOCUMENTS_FIELD: 3, "قصف": 2})
+    expected = dict(counts.counts)
+    for terms in (["قصف", "غزه"], [], ["غزه", "رفح"]):
+        counts.add(terms)
+        for term in terms:
+            expected[term] = expected.get(term, 0) + 1
+    assert counts.counts == expected and list(counts.counts) == list(expected)
+    assert counts.documents == 6
