@@ -22,7 +22,6 @@ from __future__ import annotations
 import math
 from collections import _count_elements  # type: ignore[attr-defined]
 from collections.abc import Iterable
-from dataclasses import replace
 from itertools import filterfalse, repeat
 from operator import add, methodcaller, mul, sub, truediv
 
@@ -104,10 +103,14 @@ class TermCounts:
                 strict=True,
             )
         )
-        return replace(
-            features,
+        # ``dataclasses.replace`` of these fields, built directly (it reads every field by
+        # name in Python first).
+        return ArticleFeatures(
             vector=vector,
             title=title,
+            entities=features.entities,
+            title_entities=features.title_entities,
+            text=features.text,
             sketch=resketch(features.sketch, vector, weighing),
             weighing=None,  # of the weights before: not of these
         )

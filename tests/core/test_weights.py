@@ -89,3 +89,20 @@ def test_counting_adds_one_per_term_as_a_loop_does() -> None:
             expected[term] = expected.get(term, 0) + 1
     assert counts.counts == expected and list(counts.counts) == list(expected)
     assert counts.documents == 6
+
+
+def test_reweighed_features_are_a_replace_of_the_weights() -> None:
+    """Built directly, they are what ``dataclasses.replace`` of the reweighed fields gives:
+    every other field kept (a field added later must be added there too)."""
+    import dataclasses
+
+    counts = TermCounts()
+    counts.add(counted_terms(GIZA))
+    reweighed = counts.reweigh(ASSIUT)
+    changed = {"vector", "title", "sketch", "weighing"}
+    kept = {f.name for f in dataclasses.fields(ASSIUT)} - changed
+    assert reweighed == dataclasses.replace(
+        ASSIUT, **{name: getattr(reweighed, name) for name in changed}
+    )
+    assert all(getattr(reweighed, name) is getattr(ASSIUT, name) for name in kept)
+    assert reweighed.weighing is None
