@@ -23,7 +23,6 @@ True
 from __future__ import annotations
 
 import math
-import operator
 from collections import Counter
 from dataclasses import dataclass, field
 from importlib import resources
@@ -36,9 +35,9 @@ from itertools import (
     starmap,
     takewhile,
 )
-from operator import add, attrgetter, lt, mul, truediv
+from operator import add, attrgetter, itemgetter, lt, mul, truediv
 from sys import intern
-from typing import Any
+from typing import Any, Final
 
 import numpy as np
 import numpy.typing as npt
@@ -386,7 +385,7 @@ def _top(vector: dict[str, float], limit: int) -> dict[str, float]:
         return vector
     # reverse=True keeps ties in insertion order, like sorting on the negated weight
     heaviest = sorted(vector, key=vector.__getitem__, reverse=True)[:limit]
-    return {key: vector[key] for key in heaviest}
+    return dict(zip(heaviest, map(vector.__getitem__, heaviest), strict=True))
 
 
 def article_features(match_title: str, match_sentences: list[str]) -> ArticleFeatures:
@@ -785,9 +784,11 @@ class Matcher:
         self.article = article
         # Interned like the stories' keys (``merge_article``): a shared key is then found by
         # identity, without comparing the text of a string elsewhere in memory (that cost
-        # more than the rest of the comparison).
+        # more than the rest of the comparison). The article keeps the interned copy (equal
+        # keys, same order, same weights): ``merge_article`` then interns each key again by
+        # a flag test instead of a probe of the interned strings.
         vector = article.vector
-        self._vector = dict(zip(map(intern, vector), vector.values(), strict=True))
+        self._vector = article.vector = dict(zip(map(intern, vector), vector.values(), strict=True))
         title = article.title
         self._title_total = sum(title.values())
         # (key, weight, entity key for "@" keys): slicing per story would make new strings
@@ -796,58 +797,80 @@ class Matcher:
             (intern(key), weight, intern(key[1:]) if key[:1] == "@" else None)
             for key, weight in title.items()
         ]
-        self._overlaps: dict[int, tuple[tuple[object, ...], tuple[float, float, list[str]]]] = {}
-        self._nearest: dict[int, tuple[tuple[object, ...], float]] = {}
-
-    def _body(self, story: StoryState) -> float:
-        centroid = story.centroid
-        norm = story.centroid_norm or _norm(centroid)
-        if not norm:
-            return 0.0
-        vector = self._vector
-        shared = vector.keys() & centroid.keys()
-        products = map(mul, map(vector.__getitem__, shared), map(centroid.__getitem__, shared))
-        return sum(products) / norm
+        # Story id -> (the story's state the entry was computed for, its objects compared
+        # by identity; the result): a changed story is computed again.
+        self._overlaps: dict[int, _OverlapMemo] = {}
+        self._nearest: dict[
+            int, tuple[StoryState, list[dict[int, float]], dict[int, float], float]
+        ] = {}
 
     def nearest(self, story: StoryState) -> float:
         """Cosine of the article's sketch and the nearest sketch of the story."""
         sketch = self.article.sketch
         if not sketch:
             return 0.0
-        state = (story, story.sketches, sketch)
+        sketches = story.sketches
         known = self._nearest.get(id(story))
-        if known is not None and _same(known[0], state):
-            return known[1]
-        nearest = max(map(sketch_cosine, repeat(sketch), story.sketches), default=0.0)
-        self._nearest[id(story)] = (state, nearest)
+        if known is not None and known[0] is story and known[1] is sketches and known[2] is sketch:
+            return known[3]
+        # ``sketch_cosine`` of each, inline: the same sets, products and sums.
+        nearest = 0.0
+        first = True
+        size = len(sketch)
+        for other in sketches:
+            if len(other) < size:
+                shared = other.keys() & sketch.keys()
+            else:
+                shared = sketch.keys() & other.keys()
+            cosine = sum(map(mul, map(sketch.__getitem__, shared), map(other.__getitem__, shared)))
+            if first or cosine > nearest:
+                nearest, first = cosine, False
+        self._nearest[id(story)] = (story, sketches, sketch, nearest)
         return nearest
 
     def raw(self, story: StoryState) -> float:
         """``similarity(article, story).raw``."""
-        body, title, _ = self.overlap(story)
-        return _combine(body, title, self.nearest(story))
+        memo = self._overlap_memo(story)
+        nearest = NEAREST_SCALE * self.nearest(story)
+        combined = memo[_COMBINED]
+        return min(1.0, combined if combined >= nearest else nearest)
 
     def centroid_raw(self, story: StoryState) -> float:
         """``raw`` without the nearest article: a cheaper score to shortlist stories by."""
-        body, title, _ = self.overlap(story)
-        return _combine(body, title, 0.0)
+        return self._overlap_memo(story)[_CENTROID_RAW]
 
     def overlap(self, story: StoryState) -> tuple[float, float, list[str]]:
         """(body cosine, weighted share of title features, the shared title features)."""
-        state = (
-            story, story.centroid, story.centroid_norm, story.title_features, story.title_entities
-        )  # fmt: skip
-        known = self._overlaps.get(id(story))
-        if known is not None and _same(known[0], state):
-            body, title, shared_title = known[1]
-            return body, title, list(shared_title)
-        result = self._overlap(story)
-        self._overlaps[id(story)] = (state, result)
-        return result[0], result[1], list(result[2])
+        memo = self._overlap_memo(story)
+        return memo[_BODY], memo[_TITLE], list(memo[_SHARED])
 
-    def _overlap(self, story: StoryState) -> tuple[float, float, list[str]]:
-        titles = story.title_features
-        entities = story.title_entities
+    def _overlap_memo(self, story: StoryState) -> _OverlapMemo:
+        """The overlap's memo entry for ``story`` as it is now (computed when it is not)."""
+        known = self._overlaps.get(id(story))
+        if (
+            known is not None
+            and known[0] is story
+            and known[1] is story.centroid
+            and known[2] is story.centroid_norm
+            and known[3] is story.title_features
+            and known[4] is story.title_entities
+        ):
+            return known
+        # ``_body`` and the title's share, inline (one call per story instead of three).
+        centroid, titles, entities = story.centroid, story.title_features, story.title_entities
+        norm = story.centroid_norm
+        state = (story, centroid, norm, titles, entities)
+        if not norm:
+            norm = _norm(centroid)
+        if norm:
+            vector = self._vector
+            shared_keys = vector.keys() & centroid.keys()
+            products = map(
+                mul, map(vector.__getitem__, shared_keys), map(centroid.__getitem__, shared_keys)
+            )
+            body = sum(products) / norm
+        else:
+            body = 0.0
         shared_title: list[str] = []
         shared = 0.0
         for key, weight, entity in self._title:
@@ -855,7 +878,13 @@ class Matcher:
                 shared_title.append(key)
                 shared += weight
         total = self._title_total
-        return self._body(story), shared / total if total else 0.0, shared_title
+        title = shared / total if total else 0.0
+        combined = BODY_WEIGHT * body + TITLE_WEIGHT * title
+        memo: _OverlapMemo = (
+            *state, body, title, shared_title, combined, _combine(body, title, 0.0)
+        )  # fmt: skip
+        self._overlaps[id(story)] = memo
+        return memo
 
     def similarity(
         self,
@@ -887,9 +916,17 @@ class Matcher:
         )
 
 
-def _same(known: tuple[object, ...], current: tuple[object, ...]) -> bool:
-    """Whether a story's state is the one a memo was computed for: the same objects."""
-    return all(map(operator.is_, known, current))
+_OverlapMemo = tuple[
+    StoryState, dict[str, float], float, dict[str, float], dict[str, int],
+    float, float, list[str], float, float,
+]  # fmt: skip
+"""``Matcher``'s memo of a story's overlap: the story and the objects its overlap reads,
+then (body, title, shared title features, centroid score, ``centroid_raw``)."""
+_BODY: Final = 5
+_TITLE: Final = 6
+_SHARED: Final = 7
+_COMBINED: Final = 8
+_CENTROID_RAW: Final = 9
 
 
 def _combine(body: float, title: float, nearest: float) -> float:
@@ -936,11 +973,15 @@ def merge_article(
     # story's core entities, so replays must not depend on it.
     for key in sorted(article.title_entities):
         title_entities[key] = title_entities.get(key, 0) + 1
-    state.title_entities = dict(sorted(title_entities.items(), key=lambda kv: -kv[1])[:12])
+    # reverse=True keeps ties in their order, as sorting on the negated count did.
+    state.title_entities = dict(sorted(title_entities.items(), key=_COUNT, reverse=True)[:12])
     if anchor and article.sketch:
         state.sketches = [*state.sketches, article.sketch][-STORY_SKETCHES:]
     state.articles += 1
     state.updated = max(state.updated, now)
+
+
+_COUNT = itemgetter(1)
 
 
 def absorb_story(into: StoryState, other: StoryState) -> None:
@@ -985,9 +1026,17 @@ def lookup_keys(article: ArticleFeatures, limit: int = LOOKUP_KEYS) -> list[str]
 def index_keys(state: StoryState, limit: int = 2 * LOOKUP_KEYS) -> list[str]:
     """Index keys under which a story is filed (its strongest features)."""
     keys = _strongest_telling(state.centroid, limit)
+    # ``lookup_keys``' loop, with a set for the list's membership and the answers of
+    # ``_key_is_telling`` read from its table (a call per key only for a key not in it).
+    known = set(keys)
+    telling = _TELLING.get
     for key in state.title_features:
-        if key not in keys and _key_is_telling(key):
-            keys.append(key)
+        if key not in known:
+            answer = telling(key)
+            if answer is None:
+                answer = _key_is_telling(key)
+            if answer:
+                keys.append(key)
     return keys
 
 

@@ -204,10 +204,11 @@ async def _follow_merges(store: StoryStore, story: StoryState | None) -> StorySt
     return story
 
 
-def _compose_outcome(decision: bytes, alert: bytes | None) -> str:
+def _compose_outcome(decision: bytes, alert: bytes | None) -> bytes:
     # Pydantic's own JSON encoder (compact, UTF-8 kept) is several times faster than
-    # model_dump + json.dumps; the parts are composed into one object.
-    return b"".join((b'{"decision":', decision, b',"alert":', alert or b"null", b"}")).decode()
+    # model_dump + json.dumps; the parts are composed into one object, left as UTF-8 (the
+    # stores keep or send bytes; one read back decodes them).
+    return b"".join((b'{"decision":', decision, b',"alert":', alert or b"null", b"}"))
 
 
 def _load_outcome(recorded: str) -> tuple[Decision, Alert | None]:

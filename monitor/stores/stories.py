@@ -21,10 +21,15 @@ docs/stores/stories.md.
 from __future__ import annotations
 
 import json
+import math
 from array import array
 from bisect import insort
-from collections import Counter, OrderedDict
-from collections.abc import Sequence
+from collections import (  # type: ignore[attr-defined]  # _count_elements: Counter's C loop
+    Counter,
+    OrderedDict,
+    _count_elements,
+)
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field, fields
 from itertools import chain
 from operator import itemgetter
@@ -98,8 +103,9 @@ class StoryWrite(TypedDict):
     """Ids of the articles to map to the story."""
     retention: float
     """Seconds the story and its mappings are kept."""
-    outcomes: NotRequired[dict[str, str] | None]
-    """Article id -> outcome JSON, recorded in the same step (a redelivery reads them back)."""
+    outcomes: NotRequired[Mapping[str, str | bytes] | None]
+    """Article id -> outcome JSON (text or UTF-8), recorded in the same step (a redelivery
+    reads them back, as text)."""
     timeline: NotRequired[Sequence[Decision]]
     """The articles' decisions, added to the story's timeline."""
     timeline_json: NotRequired[Sequence[bytes] | None]
@@ -193,22 +199,41 @@ def _sketch_json(sketch: dict[int, float]) -> bytes:
     return encoded
 
 
-def _rank(filings: list[dict[str, float]], min_time: float, limit: int) -> list[str]:
+def _rank(
+    filings: list[dict[str, float]], min_time: float, limit: int, *, oldest: float | None = None
+) -> list[str]:
     """The ``limit`` stories filed under most of ``filings`` (story id -> update, only those
     from ``min_time`` on), best first: most index hits, then most recently updated (the
-    latest filing), then id (as the Lua script)."""
-    # Every step runs in C: a Python loop over the ~400 filings cost more than the rest.
-    entries = list(chain.from_iterable(filed.items() for filed in filings))
-    if any(min(filed.values()) < min_time for filed in filings):
+    latest filing), then id (as the Lua script). ``oldest``: a time no filing is older than,
+    when known (then none is dropped when it is from ``min_time`` on)."""
+    # Every step runs in C: a Python loop over the ~100 filings cost more than the rest.
+    entries = list(chain.from_iterable(map(dict.items, filings)))
+    if (oldest is None or oldest < min_time) and any(
+        min(filed.values()) < min_time for filed in filings
+    ):
         entries = [entry for entry in entries if entry[1] >= min_time]
-    hits = Counter(map(itemgetter(0), entries))
+    entries.sort(key=_TIME)
     # In time order, the last filing of a story is its latest.
-    updated = dict(sorted(entries, key=itemgetter(1)))
-    # Stable sorts, least significant key first.
-    ranked = sorted(hits)
-    ranked.sort(key=updated.__getitem__, reverse=True)
+    updated = dict(entries)
+    hits: dict[str, int] = {}
+    _count_elements(hits, map(_STORY, entries))  # as ``Counter`` does, without its checks
+    # Stable sorts, least significant key first; the id's (strings, the costliest) only
+    # when two of the first ``limit`` (or the next) tie on both others, which the
+    # order of ``hits`` would then decide.
+    ranked = sorted(hits, key=updated.__getitem__, reverse=True)
     ranked.sort(key=hits.__getitem__, reverse=True)
-    return ranked[: max(0, limit)]
+    limit = max(0, limit)
+    head = ranked[: limit + 1]
+    keys = zip(map(hits.__getitem__, head), map(updated.__getitem__, head), strict=True)
+    if len(set(keys)) < len(head):
+        ranked.sort()
+        ranked.sort(key=updated.__getitem__, reverse=True)
+        ranked.sort(key=hits.__getitem__, reverse=True)
+    return ranked[:limit]
+
+
+_TIME = itemgetter(1)
+_STORY = itemgetter(0)
 
 
 @dataclass(slots=True)
@@ -287,7 +312,9 @@ class MemoryStoryStore:
         self._stories: dict[str, StoryState] = {}
         self._index: dict[str, dict[str, float]] = {}
         self._articles: dict[str, str] = {}
-        self._outcomes: dict[str, str] = {}
+        self._outcomes: dict[str, str | bytes] = {}
+        """Article id -> recorded outcome, as given (decoded when read: a redelivery is rare,
+        and decoding the JSON of every outcome cost 1 % of the story stage)."""
         self.merged: dict[str, str] = {}
         """Merged story id -> the story it was merged into (the story stage records it)."""
         self.timeline_size = timeline_size
@@ -299,6 +326,8 @@ class MemoryStoryStore:
         # update}, index key -> {story id: update when filed}.
         self._outlets: dict[str, dict[str, float]] = {}
         self._search: dict[str, dict[str, float]] = {}
+        self._oldest_filing = math.inf
+        """No filing in ``_index`` is older (``_rank`` then need not look for one)."""
 
     async def candidates(
         self, keys: list[str], *, now: float, close_after: float, archive_after: float, limit: int
@@ -306,9 +335,10 @@ class MemoryStoryStore:
         filings = [filed for filed in map(self._index.get, keys) if filed]
         stories = self._stories
         open_after = now - close_after
+        ranked = _rank(filings, now - archive_after, limit, oldest=self._oldest_filing)
         return [
             Candidate(story, closed=story.updated < open_after)
-            for story in map(stories.get, _rank(filings, now - archive_after, limit))
+            for story in map(stories.get, ranked)
             if story is not None
         ]
 
@@ -329,8 +359,13 @@ class MemoryStoryStore:
         if terms:
             self._term_counts.add(terms)
         if timeline and self.timeline_size > 0:
-            entries = self.timelines.setdefault(story.id, [])
-            digest = self.digests.setdefault(story.id, TimelineDigest())
+            story_id, updated = story.id, story.updated
+            entries = self.timelines.get(story_id)
+            if entries is None:
+                entries = self.timelines[story_id] = []
+            digest = self.digests.get(story_id)
+            if digest is None:  # (a digest made for every save, to be dropped, cost more)
+                digest = self.digests[story_id] = TimelineDigest()
             for decision in timeline:
                 at = timeline_time(decision, story)
                 # Where sorting the list would put it (after its equals: a stable sort of
@@ -338,18 +373,37 @@ class MemoryStoryStore:
                 insort(entries, (at, decision.article, decision), key=_TIMELINE_ORDER)
                 digest.add(decision.decision, decision.outlet, at)
             self._drop_oldest(entries)
+            outlets = self._outlets
             for outlet in digest.outlets:
-                self._outlets.setdefault(outlet, {})[story.id] = story.updated
-        for key in keys:
-            filed = self._index.setdefault(key, {})
-            filed[story.id] = story.updated
-            if len(filed) > INDEX_PER_KEY:
-                oldest = min(filed, key=filed.__getitem__)
-                del filed[oldest]
-            if self.timeline_size > 0:
-                self._search.setdefault(key, {})[story.id] = story.updated
+                filed = outlets.get(outlet)
+                if filed is None:
+                    outlets[outlet] = {story_id: updated}
+                else:
+                    filed[story_id] = updated
+        if keys:
+            self._file(story, keys)
         for article in write["articles"]:
             self._articles[article] = story.id
+
+    def _file(self, story: StoryState, keys: list[str]) -> None:
+        """File ``story`` under ``keys`` at its update time (``INDEX_PER_KEY`` per key)."""
+        story_id, updated = story.id, story.updated
+        self._oldest_filing = min(self._oldest_filing, updated)
+        index = self._index
+        search = self._search if self.timeline_size > 0 else None
+        for key in keys:
+            filed = index.get(key)
+            if filed is None:
+                filed = index[key] = {}
+            filed[story_id] = updated
+            if len(filed) > INDEX_PER_KEY:
+                del filed[min(filed, key=filed.__getitem__)]
+            if search is not None:
+                found = search.get(key)
+                if found is None:
+                    search[key] = {story_id: updated}
+                else:
+                    found[story_id] = updated
 
     def _keep_latest(self, entries: list[tuple[float, str, Decision]]) -> None:
         entries.sort(key=_TIMELINE_ORDER)
@@ -407,13 +461,15 @@ class MemoryStoryStore:
         return dict(self._search.get(key) or self._index.get(key, {}))
 
     async def decided(self, article_id: str) -> str | None:
-        return self._outcomes.get(article_id)
+        recorded = self._outcomes.get(article_id)
+        return None if recorded is None else _text(recorded)
 
     async def term_counts(self) -> TermCounts:
         return self._term_counts
 
     async def decided_many(self, article_ids: list[str]) -> list[str | None]:
-        return [self._outcomes.get(article_id) for article_id in article_ids]
+        recorded = map(self._outcomes.get, article_ids)
+        return [None if outcome is None else _text(outcome) for outcome in recorded]
 
     async def open_count(self, *, now: float, close_after: float) -> int:
         return sum(1 for s in self._stories.values() if s.updated >= now - close_after)
@@ -491,7 +547,7 @@ class _Save(NamedTuple):
     keys: list[str]
     articles: list[str]
     retention: float
-    outcomes: dict[str, str]
+    outcomes: Mapping[str, str | bytes]
     timeline: Sequence[Decision]
     timeline_json: Sequence[bytes] | None
     terms: Sequence[str]
@@ -736,12 +792,12 @@ class WriteBehindStoryStore(_RedisStories):
         self._batch_stories: dict[str, tuple[StoryState, int]] = {}
         self._batch_filings: dict[str, dict[str, str]] = {}
         self._batch_articles: dict[str, tuple[str, str]] = {}
-        self._batch_outcomes: dict[str, str] = {}
+        self._batch_outcomes: dict[str, str | bytes] = {}
         self._batch_timeline: dict[str, _Additions] = {}
         self._batch_merges: list[tuple[str, str]] = []
         self._batch_terms: Counter[str] = Counter()
         # Article id -> recorded outcome (None: undecided), for this batch.
-        self._batch_decided: dict[str, str | None] = {}
+        self._batch_decided: dict[str, str | bytes | None] = {}
 
     async def flush(self) -> None:
         """Send the batch's writes to Redis, then let the least recently used state go."""
@@ -942,7 +998,8 @@ class WriteBehindStoryStore(_RedisStories):
 
     async def decided(self, article_id: str) -> str | None:
         if article_id in self._batch_decided:
-            return self._batch_decided[article_id]
+            recorded = self._batch_decided[article_id]
+            return None if recorded is None else _text(recorded)
         return await super().decided(article_id)
 
 

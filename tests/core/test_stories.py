@@ -147,6 +147,78 @@ def test_matcher_scores_every_story_as_similarity_does() -> None:
         assert similarity(article, story).shared_title == [key.lstrip("@") for key in titled]
 
 
+def _overlap_as_first_written(article, story):  # type: ignore[no-untyped-def]
+    """(body, title, shared title, nearest, raw) as ``Matcher`` computed them before its
+    memo and inlining: the same sets, products and sums, one function per step."""
+    from itertools import repeat
+    from operator import mul
+    from sys import intern
+
+    from monitor.core.stories import _combine, _norm, sketch_cosine
+
+    vector = {intern(key): weight for key, weight in article.vector.items()}
+    centroid = story.centroid
+    norm = story.centroid_norm or _norm(centroid)
+    body = 0.0
+    if norm:
+        shared = vector.keys() & centroid.keys()
+        body = sum(map(mul, map(vector.__getitem__, shared), map(centroid.__getitem__, shared)))
+        body /= norm
+    shared_title: list[str] = []
+    total = sum(article.title.values())
+    weight_shared = 0.0
+    for key, weight in article.title.items():
+        entity = key[1:] if key[:1] == "@" else None
+        if key in story.title_features or (entity is not None and entity in story.title_entities):
+            shared_title.append(key)
+            weight_shared += weight
+    title = weight_shared / total if total else 0.0
+    nearest = 0.0
+    if article.sketch:
+        nearest = max(map(sketch_cosine, repeat(article.sketch), story.sketches), default=0.0)
+    return body, title, shared_title, nearest, _combine(body, title, nearest)
+
+
+def test_matcher_gives_the_bits_of_the_computation_as_first_written() -> None:
+    """Memo by identity, inline body and nearest: the same floats, bit for bit, also after a
+    story changed (its memo entries are computed again) and with sketches of other sizes."""
+    from monitor.core.stories import Matcher, merge_article
+
+    items = [VISIT, VISIT_AGAIN, FOOTBALL]
+    stories = [story_of(item) for item in items]
+    short = features(("بوتين", ["كيم"]))  # a sketch shorter than the others
+    merge_article(stories[0], short, now=1.0)
+    merge_article(stories[2], features(VISIT), now=1.0)
+    for item in [*items, ("بوتين", ["كيم"])]:
+        article = features(item)
+        matcher = Matcher(article)
+        for rounds in range(2):
+            for story in stories:
+                body, title, shared_title, nearest, raw = _overlap_as_first_written(article, story)
+                assert matcher.overlap(story) == (body, title, shared_title)
+                assert matcher.nearest(story) == nearest
+                assert matcher.raw(story) == raw
+                assert matcher.centroid_raw(story) == min(1.0, max(0.6 * body + 0.4 * title, 0.0))
+                assert matcher.similarity(story).raw == raw
+            if rounds == 0:  # stories change between two rankings: no stale memo
+                merge_article(stories[1], short, now=2.0)
+                merge_article(stories[0], features(FOOTBALL), now=2.0)
+
+
+def test_index_keys_as_first_written() -> None:
+    """The strongest telling centroid keys, then the title's telling keys not among them."""
+    from monitor.core.stories import _is_telling, _strongest_telling
+
+    for item in (VISIT, VISIT_AGAIN, FOOTBALL):
+        story = story_of(item)
+        merge_article(story, features(VISIT), now=1.0)
+        expected = _strongest_telling(story.centroid, 24)
+        for key in story.title_features:
+            if key not in expected and _is_telling(key):
+                expected.append(key)
+        assert index_keys(story) == expected
+
+
 def test_strongest_keys_keep_the_heaviest_first_and_ties_in_order() -> None:
     from monitor.core.stories import _strongest_telling
 

@@ -7,7 +7,7 @@ import pytest
 
 from monitor.core.arabic import normalize
 from monitor.core.stories import article_features, new_story_state, similarity
-from monitor.core.weights import TermCounts, counted_terms
+from monitor.core.weights import DOCUMENTS_FIELD, TermCounts, counted_terms
 
 
 def features(title: str, body: str):  # type: ignore[no-untyped-def]
@@ -78,3 +78,31 @@ def test_weighing_worked_out_beforehand_gives_the_weights_of_working_it_out_then
         # Word keys come first in an article's sketch, then its character grams.
         words = [_word_key(key) for key in article.vector]
         assert list(article.sketch)[: len(words)] == words
+
+
+def test_counting_adds_one_per_term_as_a_loop_does() -> None:
+    counts = TermCounts.from_table({DOCUMENTS_FIELD: 3, "قصف": 2})
+    expected = dict(counts.counts)
+    for terms in (["قصف", "غزه"], [], ["غزه", "رفح"]):
+        counts.add(terms)
+        for term in terms:
+            expected[term] = expected.get(term, 0) + 1
+    assert counts.counts == expected and list(counts.counts) == list(expected)
+    assert counts.documents == 6
+
+
+def test_reweighed_features_are_a_replace_of_the_weights() -> None:
+    """Built directly, they are what ``dataclasses.replace`` of the reweighed fields gives:
+    every other field kept (a field added later must be added there too)."""
+    import dataclasses
+
+    counts = TermCounts()
+    counts.add(counted_terms(GIZA))
+    reweighed = counts.reweigh(ASSIUT)
+    changed = {"vector", "title", "sketch", "weighing"}
+    kept = {f.name for f in dataclasses.fields(ASSIUT)} - changed
+    assert reweighed == dataclasses.replace(
+        ASSIUT, **{name: getattr(reweighed, name) for name in changed}
+    )
+    assert all(getattr(reweighed, name) is getattr(ASSIUT, name) for name in kept)
+    assert reweighed.weighing is None
