@@ -653,11 +653,16 @@ def assess_novelty(
     known_entities = set(story.entities)
     core = set(story.core_entities())
     centroid = story.centroid
-    strong_terms = {
-        _hash(key)
-        for key in sorted(centroid, key=centroid.__getitem__, reverse=True)[:STRONG_TERMS]
-        if not key.startswith("@")
-    }
+    strong_terms = set(
+        map(
+            xxhash.xxh32_intdigest,  # ``_hash``, called in C
+            [
+                key
+                for key in sorted(centroid, key=centroid.__getitem__, reverse=True)[:STRONG_TERMS]
+                if not key.startswith("@")
+            ],
+        )
+    )
     known_markers = set(story.numbers)
     seen_terms = _seen_set(story)
     count_max = _count_max(story.numbers)
@@ -1232,7 +1237,7 @@ def _facts(
     if counts:
         facts["count"] = counts
     terms = text.terms
-    if _REACTIONS.intersection(terms) or _recalls(original, text):
+    if not _REACTIONS.isdisjoint(terms) or _recalls(original, text):
         return facts
     actions = _sentence_actions(original, text)
     planned = bool(actions) and _is_planned(terms)  # read only for an action
@@ -1284,13 +1289,20 @@ def record_reported(
     new_terms = list(filterfalse(seen.__contains__, dict.fromkeys(chain(*fingerprints))))
     added = [fingerprint for fingerprint in fingerprints if len(fingerprint) >= MIN_SENTENCE_TERMS]
     markers: list[str] = []
+    written = originals if originals is not None else []
     for row, text in enumerate(analysed):
         markers += text.markers
-        if originals is not None and row < len(originals) and _recalls(originals[row], text):
-            continue
-        actions = _sentence_actions(
-            originals[row] if originals is not None and row < len(originals) else None, text
-        )
+        if row < len(written):
+            # ``_recalls`` and ``_sentence_actions`` inlined: what a prep worker read, else
+            # read here.
+            original = written[row]
+            if _is_background(original) if text.background is None else text.background:
+                continue
+            actions = (
+                text.actions if text.actions is not None else _sentence_actions(original, text)
+            )
+        else:
+            actions = _sentence_actions(None, text)
         if actions:
             table = _PLAN_MARKERS if _is_planned(text.terms) else _ACTION_MARKERS
             markers += (table[term] for term in actions)

@@ -284,3 +284,19 @@ def test_a_sentence_restated_whole_is_restated_without_reading_its_facts(
     monkeypatch.setattr(novelty, "_facts", lambda *args: pytest.fail("facts read"))
     after = judge(story, [told])
     assert after == before and after.restated == 1 and not after.new_sentences
+
+
+def test_record_reported_records_alike_what_a_prep_worker_read_and_what_it_did_not() -> None:
+    originals = _READ_SENTENCES
+    title, *body = originals
+    states = []
+    for read in (False, True):
+        text = analyse(normalize(title), [normalize(o) for o in body])
+        rows = [text.title, *text.sentences]
+        if read:
+            novelty.read_sentences(originals, rows)
+        story = StoryState(id=f"read{read}", title="t", created=0.0, updated=0.0)
+        record_reported(story, rows, originals[:-1])  # the last row without its original
+        states.append((story.sentences, story.seen_terms, story.numbers))
+    assert states[0] == states[1]
+    assert any(number.startswith("act:") for number in states[0][2])
