@@ -51,10 +51,11 @@ True
 
 from __future__ import annotations
 
+import collections
 import re
 import unicodedata
-from collections import Counter
-from collections.abc import Callable
+from collections import Counter, defaultdict
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from functools import lru_cache
 from itertools import chain, filterfalse, islice, pairwise, repeat
@@ -80,6 +81,10 @@ __all__ = [
     "record_reported",
     "sentence_fingerprint",
 ]
+
+_count_elements: Callable[[dict[int, int], Iterable[int]], None]
+_count_elements = collections._count_elements  # type: ignore[attr-defined]
+"""``Counter``'s C loop counting an iterable into a mapping (``Counter.update``'s)."""
 
 RELEVANT_SHARED_TERMS = 3
 LEAD_SENTENCES = 2
@@ -434,8 +439,10 @@ class NoveltyResult:
 def _containment(fingerprint: list[int], postings: dict[int, list[int]]) -> float:
     if not fingerprint:
         return 1.0
-    # Counted in C (Counter over the chained postings): the same integer hits per sentence.
-    hits = Counter(chain.from_iterable(map(postings.get, fingerprint, repeat(()))))
+    # Counted in C (``Counter``'s counting loop over the chained postings, into a plain
+    # dict: no ``Counter`` built): the same integer hits per sentence.
+    hits: dict[int, int] = {}
+    _count_elements(hits, chain.from_iterable(map(postings.get, fingerprint, repeat(()))))
     return max(hits.values(), default=0) / len(fingerprint)
 
 
@@ -453,7 +460,7 @@ class _Reported:
         """The list indexed: the story's current one while ``is`` holds."""
         self.first = 0
         """The serial of ``sentences[0]``."""
-        self.postings: dict[int, list[int]] = {}
+        self.postings: defaultdict[int, list[int]] = defaultdict(list)
         self._add(sentences, 0)
         self.seen_terms: list[int] | None = None
         """The story's ``seen_terms`` list that ``seen`` holds as a set (while ``is`` holds)."""
@@ -463,11 +470,7 @@ class _Reported:
         postings = self.postings
         for fingerprint in fingerprints:
             for term in dict.fromkeys(fingerprint):  # once per sentence, as a set would
-                found = postings.get(term)
-                if found is None:
-                    postings[term] = [serial]
-                else:
-                    found.append(serial)
+                postings[term].append(serial)
             serial += 1
 
     def update(self, sentences: list[list[int]], added: list[list[int]]) -> None:
@@ -517,12 +520,12 @@ def _reported_postings(story: StoryState, wanted: Callable[[], set[int]]) -> dic
 
 def _postings(sentences: list[list[int]], wanted: set[int]) -> dict[int, list[int]]:
     """Reported sentences containing each term of ``wanted`` (the only terms looked up)."""
-    postings: dict[int, list[int]] = {}
+    postings: defaultdict[int, list[int]] = defaultdict(list)  # no list made per hit
     for index, fingerprint in enumerate(sentences):
         # A story holds hundreds of sentences; the C-level intersection skips the terms
         # this article never asks about.
         for term in wanted.intersection(fingerprint):
-            postings.setdefault(term, []).append(index)
+            postings[term].append(index)
     return postings
 
 
@@ -543,18 +546,37 @@ def _evict() -> None:
         _REPORTED_SENTENCES[0] -= _REPORTED.pop(oldest).size()
 
 
+class _SeenSet:
+    """The set of one story's ``seen_terms`` list (while ``is`` holds)."""
+
+    __slots__ = ("seen", "seen_terms")
+
+    def __init__(self) -> None:
+        self.seen_terms: list[int] | None = None
+        self.seen: set[int] = set()
+
+
+_LAST_SEEN = _SeenSet()
+"""The set of the last story judged without an index (``_seen_set``): judging an article
+and recording it read the same list, and most stories are judged unindexed (a new story's
+second article, one pushed out of the indexes)."""
+
+
 def _seen_set(story: StoryState) -> set[int]:
-    """``set(story.seen_terms)`` (not to be modified): kept with the story's index, as the
-    3,000 terms would otherwise be hashed into a set twice per article."""
+    """``set(story.seen_terms)`` (not to be modified): kept with the story's index (else
+    for the last story asked about), as the 3,000 terms would otherwise be hashed into a set
+    twice per article."""
     entry = _REPORTED.get(story.id)
     if entry is not None and entry.seen_terms is story.seen_terms:
         return entry.seen
+    if _LAST_SEEN.seen_terms is story.seen_terms:
+        return _LAST_SEEN.seen
     seen = set(story.seen_terms)
-    if entry is not None:
-        # Kept up to date only when the list has no repeats (removing a dropped term from
-        # the set is then exact); a story's own lists never have.
-        entry.seen_terms = story.seen_terms if len(seen) == len(story.seen_terms) else None
-        entry.seen = seen
+    # Kept up to date only when the list has no repeats (removing a dropped term from the
+    # set is then exact); a story's own lists never have.
+    holder = _LAST_SEEN if entry is None else entry
+    holder.seen_terms = story.seen_terms if len(seen) == len(story.seen_terms) else None
+    holder.seen = seen
     return seen
 
 
@@ -564,13 +586,18 @@ def _record_seen(story: StoryState, new_terms: list[int]) -> None:
     old = story.seen_terms
     story.seen_terms = (old + new_terms)[-MAX_SEEN_TERMS:]
     entry = _REPORTED.get(story.id)
-    if entry is None or entry.seen_terms is not old:
+    holder: _Reported | _SeenSet
+    if entry is not None and entry.seen_terms is old:
+        holder = entry
+    elif _LAST_SEEN.seen_terms is old:
+        holder = _LAST_SEEN
+    else:
         return
-    seen = entry.seen
+    seen = holder.seen
     seen.update(new_terms)
     dropped = len(old) + len(new_terms) - len(story.seen_terms)
     seen.difference_update(islice(chain(old, new_terms), dropped))
-    entry.seen_terms = story.seen_terms
+    holder.seen_terms = story.seen_terms
 
 
 def _record_sentences(story: StoryState, added: list[list[int]]) -> None:
@@ -626,19 +653,22 @@ def assess_novelty(
     known_entities = set(story.entities)
     core = set(story.core_entities())
     centroid = story.centroid
-    strong_terms = {
-        _hash(key)
-        for key in sorted(centroid, key=centroid.__getitem__, reverse=True)[:STRONG_TERMS]
-        if not key.startswith("@")
-    }
+    strong_terms = set(
+        map(
+            xxhash.xxh32_intdigest,  # ``_hash``, called in C
+            [
+                key
+                for key in sorted(centroid, key=centroid.__getitem__, reverse=True)[:STRONG_TERMS]
+                if not key.startswith("@")
+            ],
+        )
+    )
     known_markers = set(story.numbers)
     seen_terms = _seen_set(story)
     count_max = _count_max(story.numbers)
     # "About 20" where the story has 19 is the same toll rounded (even where the headline
     # drops the "about"), not a higher one.
-    rounded = {
-        int(number) for _, (original, _) in rows for number in _APPROXIMATE.findall(original)
-    }
+    rounded = set(map(int, _APPROXIMATE.findall(_SEPARATOR.join([row[1][0] for row in rows]))))
     if rounded:
         count_max = _rounded_up(count_max, rounded)
     new_sentences: list[SentenceFacts] = []
@@ -678,6 +708,9 @@ def assess_novelty(
         in_lead = index == TITLE_INDEX or lead_left > 0
         if index != TITLE_INDEX:
             lead_left -= 1
+        if containment >= 1.0 and containment >= reported_containment:
+            restated += 1  # restated whole: whatever facts it holds, none is kept (below)
+            continue
         facts = _facts(original, text, known_entities, known_markers, count_max, seen_terms)
         if "actor" in facts:
             if mentions is None:
@@ -764,6 +797,10 @@ def _claim(claimed: set[tuple[str, str]], kind: str, value: str) -> bool:
 
 _APPROXIMATE = re.compile(r"(?:نحو|حوالي|حوالى|قرابة|زهاء|يقرب\s+من|يقارب)\s+(\d+)(?![\d.,٫])")
 """A number given as approximate (نحو 20 سائحا)."""
+_SEPARATOR = "\x00"
+"""Between an article's sentences searched at once for ``_APPROXIMATE``: no match holds it
+(nor can one end or start at it that would not at the end or start of a sentence), so the
+matches are those of each sentence, in order."""
 ROUNDING = 0.15
 """How far above a story's count an approximate number may be and still be that count."""
 
@@ -1200,10 +1237,10 @@ def _facts(
     if counts:
         facts["count"] = counts
     terms = text.terms
-    if _REACTIONS.intersection(terms) or _recalls(original, text):
+    if not _REACTIONS.isdisjoint(terms) or _recalls(original, text):
         return facts
     actions = _sentence_actions(original, text)
-    planned = _is_planned(terms)
+    planned = bool(actions) and _is_planned(terms)  # read only for an action
     kinds: dict[str, str] = {}
     for term in actions:
         group = _ACTIONS[term]
@@ -1252,15 +1289,23 @@ def record_reported(
     new_terms = list(filterfalse(seen.__contains__, dict.fromkeys(chain(*fingerprints))))
     added = [fingerprint for fingerprint in fingerprints if len(fingerprint) >= MIN_SENTENCE_TERMS]
     markers: list[str] = []
+    written = originals if originals is not None else []
     for row, text in enumerate(analysed):
         markers += text.markers
-        if originals is not None and row < len(originals) and _recalls(originals[row], text):
-            continue
-        table = _PLAN_MARKERS if _is_planned(text.terms) else _ACTION_MARKERS
-        actions = _sentence_actions(
-            originals[row] if originals is not None and row < len(originals) else None, text
-        )
-        markers += (table[term] for term in actions)
+        if row < len(written):
+            # ``_recalls`` and ``_sentence_actions`` inlined: what a prep worker read, else
+            # read here.
+            original = written[row]
+            if _is_background(original) if text.background is None else text.background:
+                continue
+            actions = (
+                text.actions if text.actions is not None else _sentence_actions(original, text)
+            )
+        else:
+            actions = _sentence_actions(None, text)
+        if actions:
+            table = _PLAN_MARKERS if _is_planned(text.terms) else _ACTION_MARKERS
+            markers += (table[term] for term in actions)
     # Each marker moves to the end when seen again: the untouched ones keep their order,
     # then come the article's, by their last mention.
     mentioned = dict.fromkeys(reversed(markers))

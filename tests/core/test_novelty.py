@@ -1,5 +1,7 @@
 from __future__ import annotations
 
+from collections import Counter
+
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
@@ -218,3 +220,83 @@ def test_read_sentences_with_known_words_reads_as_without() -> None:
     ]
     assert any(r.actions for r in rows) and any(r.actions == [] for r in rows)
     assert not novelty._KNOWN_WORDS  # forgotten after the call
+
+
+@settings(max_examples=300, deadline=None)
+@given(
+    st.lists(st.lists(st.integers(0, 40), max_size=12), max_size=30),
+    st.lists(st.integers(0, 45), max_size=15),
+)
+def test_containment_and_postings_count_as_counter_and_setdefault_did(
+    sentences: list[list[int]], fingerprint: list[int]
+) -> None:
+    # As written before: the postings with ``setdefault``, the hits with ``Counter``.
+    sentences = [sorted(set(terms)) for terms in sentences]
+    wanted = set(fingerprint)
+    plain: dict[int, list[int]] = {}
+    for index, terms in enumerate(sentences):
+        for term in wanted.intersection(terms):
+            plain.setdefault(term, []).append(index)
+    postings = novelty._postings(sentences, wanted)
+    assert postings == plain
+    hits = Counter(serial for term in fingerprint for serial in plain.get(term, ()))
+    expected = max(hits.values(), default=0) / len(fingerprint) if fingerprint else 1.0
+    assert novelty._containment(fingerprint, postings) == expected
+    assert novelty._containment(fingerprint, plain) == expected
+    index = novelty._Reported(sentences)
+    assert {term: serials for term, serials in index.postings.items() if term in wanted} == plain
+
+
+_NUMBERED = ["نحو", "حوالي", "قرابة", "يقرب", "من", "20", "19", "٣٠", "5.5", ",", " ", "\n", "x"]
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.lists(st.lists(st.sampled_from(_NUMBERED), max_size=8).map("".join), max_size=6))
+def test_approximate_numbers_of_the_joined_sentences_are_those_of_each(
+    sentences: list[str],
+) -> None:
+    joined = novelty._APPROXIMATE.findall(novelty._SEPARATOR.join(sentences))
+    assert joined == [n for s in sentences for n in novelty._APPROXIMATE.findall(s)]
+
+
+def test_seen_set_follows_the_story_without_an_index() -> None:
+    stories = [StoryState(id=f"seen{i}", title="t", created=0.0, updated=0.0) for i in range(2)]
+    rows = [
+        analyse("", [normalize(f"جملة رقم {i} عن الموضوع الكبير {i}x والجديد {j}y")]).sentences
+        for i in range(40)
+        for j in range(2)
+    ]
+    for number, sentences in enumerate(rows):
+        story = stories[number % 3 == 0]
+        novelty._REPORTED.pop(story.id, None)  # never indexed: the last story's set serves
+        assert novelty._seen_set(story) == set(story.seen_terms)
+        record_reported(story, sentences)
+        assert novelty._seen_set(story) == set(story.seen_terms)
+    assert len(stories[0].seen_terms) > 0 and len(stories[1].seen_terms) > 0
+
+
+def test_a_sentence_restated_whole_is_restated_without_reading_its_facts(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    told = "وصل بوتين إلى بيونغ يانغ فجر اليوم في زيارة رسمية."
+    story = story_with("بوتين يزور كوريا الشمالية", [told])
+    before = judge(story, [told])
+    monkeypatch.setattr(novelty, "_facts", lambda *args: pytest.fail("facts read"))
+    after = judge(story, [told])
+    assert after == before and after.restated == 1 and not after.new_sentences
+
+
+def test_record_reported_records_alike_what_a_prep_worker_read_and_what_it_did_not() -> None:
+    originals = _READ_SENTENCES
+    title, *body = originals
+    states = []
+    for read in (False, True):
+        text = analyse(normalize(title), [normalize(o) for o in body])
+        rows = [text.title, *text.sentences]
+        if read:
+            novelty.read_sentences(originals, rows)
+        story = StoryState(id=f"read{read}", title="t", created=0.0, updated=0.0)
+        record_reported(story, rows, originals[:-1])  # the last row without its original
+        states.append((story.sentences, story.seen_terms, story.numbers))
+    assert states[0] == states[1]
+    assert any(number.startswith("act:") for number in states[0][2])
