@@ -624,11 +624,12 @@ def _char_weights(
     size = len(known)
     if places[-1] < size:  # every gram known (the usual article)
         grams, weights = known[places], idf[places] * (1.0 + np.log(tf))
-    else:
-        unknown = places >= size
-        inside = np.where(unknown, 0, places)
-        grams = np.where(unknown, places - size, known[inside])
-        weights = np.where(unknown, unseen, idf[inside]) * (1.0 + np.log(tf))
+    else:  # the unknown grams (places past the table) are the sorted places' tail
+        cut = int(np.searchsorted(places, size))
+        inside = places[:cut]
+        grams = np.concatenate((known[inside], places[cut:] - size))
+        weights = np.concatenate((idf[inside], np.full(places.size - cut, unseen)))
+        weights *= 1.0 + np.log(tf)
     order = _heaviest(grams, weights, SKETCH_GRAMS)
     kept = weights[order]
     norm = math.sqrt(np.dot(kept, kept))  # as np.sqrt: IEEE square root, without numpy's
