@@ -260,3 +260,85 @@ def test_char_sketch_of_many_grams() -> None:
     weights = list(sketch.values())
     assert weights == sorted(weights, reverse=True)
     assert math.isclose(sum(w * w for w in weights), 1.0)
+
+
+def _straight_features(text):  # type: ignore[no-untyped-def]
+    """``features_of`` as first written: each part by its own function, the weights by a
+    loop of ``1 + log(count)``."""
+    import math
+    from collections import Counter
+
+    from monitor.core import stories
+    from monitor.core.entities import entity_weight
+    from monitor.core.terms import idf_table
+
+    lead = text.sentences[: stories.BODY_SENTENCES]
+    entities: Counter[str] = Counter(text.title.entities)
+    counts: dict[str, float] = {}
+    for sentence in lead:
+        entities.update(sentence.entities)
+        for term in sentence.terms:
+            counts[term] = counts.get(term, 0.0) + 1
+    for term in text.title.terms:
+        counts[term] = counts.get(term, 0.0) + stories.TITLE_TERM_BOOST
+    idf_of, unseen = idf_table()
+    vector = {term: (1.0 + math.log(n)) * idf_of.get(term, unseen) for term, n in counts.items()}
+    for key, count in entities.items():
+        vector["@" + key] = (1.0 + math.log(count)) * entity_weight(key) * stories.ENTITY_BOOST
+    title = {term: idf_of.get(term, unseen) for term in text.title.terms}
+    for key in text.title.entities:
+        title["@" + key] = entity_weight(key) * stories.ENTITY_BOOST
+    unit = stories._unit(stories._top(vector, stories.ARTICLE_FEATURES))
+    made = stories.ArticleFeatures(
+        unit, title, entities, set(text.title.entities), text,
+        stories._article_sketch(unit, stories.text_sketch(text)),
+    )  # fmt: skip
+    made.weighing = stories.weighing_of(made)
+    return made
+
+
+def _facts(features):  # type: ignore[no-untyped-def]
+    from monitor.core.stories import Weighing
+
+    weighing = [getattr(features.weighing, name) for name in Weighing.__slots__]
+    return (
+        list(features.vector.items()), list(features.title.items()),
+        list(features.entities.items()), features.title_entities,
+        list(features.sketch.items()), weighing,
+    )  # fmt: skip
+
+
+def test_features_of_as_the_straightforward_parts() -> None:
+    """``features_of``'s fused passes (weights of counts from a table, the character half
+    halved on its array, where it starts known) give the same values in the same order as
+    each part worked out on its own; with the character sketch given too."""
+    import random
+
+    from monitor.core.stories import analyse_tokens, features_of, text_sketch
+
+    rng = random.Random(18)
+    words = [
+        normalize(word)
+        for word in [
+            *" ".join(VISIT[1] + VISIT_AGAIN[1] + FOOTBALL[1]).split(),
+            *["زقزقلوب", "فرنتوكس", "مصر", "القاهرة", "الرئيس", "محمد", "مرسي", "السيسي"],
+        ]
+    ]
+    cases = [
+        [[], []],
+        [["بوتين"], []],
+        [[], ["بوتين", "يصل"]],
+        [["زقزقلوب"], ["فرنتوكس"] * 5000],  # a count past the table of logarithms
+        [["مصر"] * 3, ["مصر"] * 4097],
+    ]
+    for _ in range(150):
+        sentences = rng.randint(0, 16)
+        cases.append(
+            [rng.choices(words, k=rng.randint(0, 8))]
+            + [rng.choices(words, k=rng.randint(0, 25)) for _ in range(sentences)]
+        )
+    for token_lists in cases:
+        text = analyse_tokens(token_lists)
+        expected = _facts(_straight_features(text))
+        assert _facts(features_of(text)) == expected
+        assert _facts(features_of(text, text_sketch(text))) == expected
