@@ -172,10 +172,6 @@ def _utf8_size_over(text: str, limit: int) -> bool:
     return len(text.encode("utf-8", errors="replace")) > limit
 
 
-def _is_garbage(text: str) -> bool:
-    return _garbage_check(text)[0]
-
-
 def _garbage_check(text: str) -> tuple[bool, bool]:
     """(whether ``text`` is garbage, whether it may hold ``_BAD_CHARS``): the counts of the
     garbage check say the second for a text no longer than its sample (most articles), which

@@ -35,17 +35,8 @@ from typing import cast
 
 from monitor.core.arabic import normalize, tokens
 from monitor.core.counts import can_start_count
-from monitor.core.memo import remember
-from monitor.core.terms import (
-    DATE_WORDS,
-    NO_TERM_HASH,
-    STOPWORDS,
-    document_frequencies,
-    idf,
-    strip_clitic,
-    term_hash,
-    term_of,
-)
+from monitor.core.memo import recall, remember
+from monitor.core.terms import STOPWORDS, document_frequencies, idf, strip_clitic, token_facts
 
 __all__ = [
     "Gazetteer",
@@ -174,9 +165,7 @@ def _can_start(word: str) -> bool:
     # Most words are no form of a gazetteer entry's first token: one set probe, and no
     # entry in ``_heads``' cache for them.
     return (
-        (word in (_HEAD_FORMS or _load_head_forms()) and bool(_heads(word)))
-        or word in _TITLES
-        or word in _INSTITUTIONS
+        (word in _head_forms() and bool(_heads(word))) or word in _TITLES or word in _INSTITUTIONS
     )
 
 
@@ -204,31 +193,14 @@ def word_facts(words: list[str]) -> list[WordFacts]:
     found = list(map(_FACTS.get, words))
     if all(found):  # every word known (a fact tuple is never empty; None is falsy)
         return cast("list[WordFacts]", found)
-    # The words not known yet, worked out in place (a word twice in ``words`` once); the
-    # table, bounded like ``memo.remember``'s, is emptied first when it could grow past it.
-    facts = _FACTS
-    if len(facts) + len(words) > _FACTS_MAX:
-        facts.clear()
+    # The words not known yet, worked out in place (a word twice in ``words`` once).
     for index in compress(range(len(found)), map(not_, found)):
-        word = words[index]
-        fact = facts.get(word)
-        if fact is None:
-            fact = facts[word] = _word_facts(word)
-        found[index] = fact
+        found[index] = recall(_FACTS, words[index], _word_facts, _FACTS_MAX)
     return cast("list[WordFacts]", found)
 
 
 def _word_facts(word: str) -> WordFacts:
-    """``(*token_facts(word), _can_start(word), can_start_count(word))``, with
-    ``token_facts`` written out (one call fewer per new word)."""
-    term = term_of(word)
-    return (
-        term,
-        term_hash(term) if term else NO_TERM_HASH,
-        word[0].isdigit() or word in DATE_WORDS,
-        _can_start(word),
-        can_start_count(word),
-    )
+    return (*token_facts(word), _can_start(word), can_start_count(word))
 
 
 @lru_cache(maxsize=500_000)
@@ -245,16 +217,6 @@ def _heads(token: str) -> tuple[str, ...]:
             if clitic.endswith("ل") and clitic != "ال":  # للكرملين -> الكرملين
                 candidates.append("ال" + rest)
     return tuple(c for c in candidates if c in gazetteer.by_first)
-
-
-_HEAD_FORMS: frozenset[str] | None = None
-"""``_head_forms()`` once loaded (``_can_start`` runs for every new word)."""
-
-
-def _load_head_forms() -> frozenset[str]:
-    global _HEAD_FORMS
-    _HEAD_FORMS = _head_forms()
-    return _HEAD_FORMS
 
 
 @cache

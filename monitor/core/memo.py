@@ -5,6 +5,8 @@ start an entity, ...): each distinct word is worked out once, later lookups are 
 >>> remember(lengths, ["بوتين", "كيم", "بوتين"], len, limit=10)
 >>> sorted(lengths.items())
 [('بوتين', 5), ('كيم', 3)]
+>>> recall(lengths, "كوريا", len, limit=10), len(lengths)
+(5, 3)
 """
 
 from __future__ import annotations
@@ -12,7 +14,7 @@ from __future__ import annotations
 from collections.abc import Callable, Sequence
 from typing import TypeVar
 
-__all__ = ["remember"]
+__all__ = ["recall", "remember"]
 
 K = TypeVar("K")
 V = TypeVar("V")
@@ -30,3 +32,16 @@ def remember(memo: dict[K, V], keys: Sequence[K], compute: Callable[[K], V], lim
         unseen = set(keys)
     for key in unseen:
         memo[key] = compute(key)
+
+
+def recall(memo: dict[K, V], key: K, compute: Callable[[K], V], limit: int) -> V:
+    """``memo[key]``, computed and added first when missing: ``remember`` for one key, without
+    building a set of one (a memo that is full is emptied first, as there)."""
+    try:
+        return memo[key]
+    except KeyError:
+        pass
+    if len(memo) >= limit:
+        memo.clear()
+    value = memo[key] = compute(key)
+    return value

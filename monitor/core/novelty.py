@@ -375,8 +375,8 @@ FACT_WEIGHTS: dict[str, float] = {
 development by itself; a new actor needs an event or another actor beside it."""
 
 
-def _hash(term: str) -> int:
-    return xxhash.xxh32_intdigest(term)
+_hash: Callable[[str], int] = xxhash.xxh32_intdigest
+"""A term's hash in a sentence fingerprint (a C function: mapped over many terms)."""
 
 
 def sentence_fingerprint(normalized_sentence: str) -> list[int]:
@@ -653,16 +653,8 @@ def assess_novelty(
     known_entities = set(story.entities)
     core = set(story.core_entities())
     centroid = story.centroid
-    strong_terms = set(
-        map(
-            xxhash.xxh32_intdigest,  # ``_hash``, called in C
-            [
-                key
-                for key in sorted(centroid, key=centroid.__getitem__, reverse=True)[:STRONG_TERMS]
-                if not key.startswith("@")
-            ],
-        )
-    )
+    strongest = sorted(centroid, key=centroid.__getitem__, reverse=True)[:STRONG_TERMS]
+    strong_terms = set(map(_hash, [key for key in strongest if not key.startswith("@")]))
     known_markers = set(story.numbers)
     seen_terms = _seen_set(story)
     count_max = _count_max(story.numbers)
@@ -1292,17 +1284,10 @@ def record_reported(
     written = originals if originals is not None else []
     for row, text in enumerate(analysed):
         markers += text.markers
-        if row < len(written):
-            # ``_recalls`` and ``_sentence_actions`` inlined: what a prep worker read, else
-            # read here.
-            original = written[row]
-            if _is_background(original) if text.background is None else text.background:
-                continue
-            actions = (
-                text.actions if text.actions is not None else _sentence_actions(original, text)
-            )
-        else:
-            actions = _sentence_actions(None, text)
+        original = written[row] if row < len(written) else None
+        if original is not None and _recalls(original, text):
+            continue
+        actions = _sentence_actions(original, text)
         if actions:
             table = _PLAN_MARKERS if _is_planned(text.terms) else _ACTION_MARKERS
             markers += (table[term] for term in actions)

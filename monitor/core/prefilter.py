@@ -178,15 +178,7 @@ class Prefiltered:
 
     def possible(self, text: str) -> bool:
         """False when ``pattern`` cannot match anywhere in ``text``."""
-        if self._hint is None:
-            return True
-        if not self._holds_a_key_word(text):
-            return False
-        contains = text.__contains__
-        # Then alternative by alternative: a word of each set it needs (substring tests).
-        return self._alternatives is None or any(
-            all(any(map(contains, words)) for words in needs) for needs in self._alternatives
-        )
+        return self.narrowed(text) is not None
 
     def narrowed(self, text: str) -> re.Pattern[str] | None:
         """A pattern with ``pattern``'s matches in ``text`` (``None``: it has none)."""

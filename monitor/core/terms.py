@@ -27,7 +27,7 @@ from importlib import resources
 from xxhash import xxh32_intdigest
 
 from monitor.core.arabic import normalize
-from monitor.core.memo import remember
+from monitor.core.memo import recall, remember
 
 __all__ = [
     "DATE_WORDS",
@@ -191,10 +191,7 @@ def term_of(token: str) -> str:
     (story analysis and novelty read the terms of the same words: worked out once)."""
     term = _TERM_CACHE.get(token)
     if term is None:
-        # ``remember`` for one key, without its set of keys (a new word costs a third less).
-        if len(_TERM_CACHE) >= _TERM_CACHE_MAX:
-            _TERM_CACHE.clear()
-        term = _TERM_CACHE[token] = _term_of(token)
+        term = recall(_TERM_CACHE, token, _term_of, _TERM_CACHE_MAX)
     return term
 
 
