@@ -29,6 +29,8 @@ the word before the number (مصرع 18 سائحا is a death toll) and counts n
 ['#death:2']
 >>> count_markers(tokens(normalize("تلقى إخطارا بمقتل وإصابة 5 أشخاص، وبمقتل 3 آخرين")))
 ['#death:3']
+>>> count_markers(tokens(normalize("ضبط 55 قطعة حشيش و5 قطع سلاح")))
+['#weapons:5']
 """
 
 from __future__ import annotations
@@ -46,7 +48,7 @@ _RAW_CLASSES: dict[str, str] = {
     "injury": "مصاب مصابا مصابين مصابون مصابة جريح جريحا جرحى إصابة إصابات",
     "missing": "مفقود مفقودا مفقودين مفقودون",
     "arrest": "معتقل معتقلا معتقلين موقوف موقوفين متهم متهما متهمين مشتبه مقبوض",
-    "weapons": "صاروخ صاروخا صواريخ قذيفة قذائف سلاح قطعة طلقة طلقات عبوة عبوات",
+    "weapons": "صاروخ صاروخا صواريخ قذيفة قذائف سلاح أسلحة طلقة طلقات عبوة عبوات",
     "money": "جنيه جنيها دولار دولارا يورو ريال ريالا درهم درهما",
     "people": "شخص شخصا أشخاص سائح سائحا سياح مواطن مواطنا مواطنين طفل طفلا أطفال امرأة نساء "
     "رجل رجلا رجال جندي جنديا جنود عسكري عسكريا مجند مجندا مجندين مجندون ضابط ضابطا ضباط "
@@ -68,8 +70,9 @@ _CLASS_OF: dict[str, str] = {
     for word in words.split()
     if "_" not in word
 }
-_CASE_WORDS = frozenset(normalize(w) for w in ["حالة", "حالات"])
-"""«14 حالة وفاة»: the counted noun comes after these."""
+_CASE_WORDS = frozenset(normalize(w) for w in ["حالة", "حالات", "قطعة", "قطع"])
+"""«14 حالة وفاة», «5 قطع سلاح»: the counted noun comes after these (55 قطعة حشيش counts
+no weapon)."""
 _SCALE_WORDS = {
     normalize(word): scale
     for word, scale in (("ألف", 10**3), ("آلاف", 10**3), ("مليون", 10**6), ("ملايين", 10**6),
