@@ -66,6 +66,7 @@ import xxhash
 from monitor.core.arabic import normalize, tokens
 from monitor.core.counts import COUNT_PREFIX
 from monitor.core.entities import load_gazetteer
+from monitor.core.opinion import is_statement
 from monitor.core.prefilter import AnyBranch, Prefiltered
 from monitor.core.stories import SentenceText, StoryState, term_hashes
 from monitor.core.terms import content_terms, term_of
@@ -735,7 +736,13 @@ def assess_novelty(
     total = sum(sentence.score for sentence in new_sentences)
     is_development = total >= development_min_score
     why_not = ""
-    if not is_development:
+    if is_development and title is not None and _only_said(*title):
+        is_development = False
+        why_not = (
+            "a statement's headline (SPEAKER: words) that reports no event, count or cause:"
+            " the piece tells what was said"
+        )
+    elif not is_development:
         if not new_sentences:
             why_not = "no sentence about the story adds a fact it had not reported"
         else:
@@ -749,6 +756,17 @@ def assess_novelty(
         why_not,
         len(unremarkable) + recalled,
         unremarkable,
+    )
+
+
+def _only_said(original: str, text: SentenceText) -> bool:
+    """Whether a headline quotes a speaker (``موسى: أميل إلى ...``) and names no event, no
+    count and no cause: what its body reports are the speaker's words."""
+    return (
+        is_statement(original)
+        and not _sentence_actions(original, text)
+        and not any(marker[:1] == COUNT_PREFIX for marker in text.markers)
+        and _CAUSE_PATTERN.search(original) is None
     )
 
 

@@ -1,8 +1,13 @@
-"""Opinion columns: an author's piece argues a case; it tells no news.
+"""Opinion columns and statements: an author's piece argues a case, a speaker's gives words.
 
 Arabic news sites head a column with its author and «يكتب:» (writes:), sometimes naming the
 outlet or the series (يكتب لـ«التحرير»:, يكتب في آخر مقالاته:). A development or a new story
 needs an event reported, so a column never alerts (``decide.conclude``).
+
+A statement is headed by its speaker and a colon (مرسي: لن أرحل). Where the headline names no
+event, count or cause, its body tells what was said, however many actions the speaker
+mentions: no development (``novelty.assess_novelty``). Where it does (الصحة: 14 حالة وفاة),
+it is news like any other.
 
 >>> is_column("د. حمزة زوبع يكتب: الخطة وصلت (6)")
 True
@@ -22,7 +27,7 @@ from __future__ import annotations
 
 import re
 
-__all__ = ["is_column"]
+__all__ = ["is_column", "is_statement"]
 
 _COLUMN = re.compile(
     r"^[^:：]{2,80}?(?<!\S)(?:يكتب|تكتب|بقلم)(?:\s+(?:لـ?|في|فى)\S*(?:\s+[^\s:：.]+){0,3})?\s*(?:[:：]|\.\.|…)"
@@ -34,3 +39,28 @@ series», then the colon (or «..») that opens the column's own title."""
 def is_column(title: str) -> bool:
     """Whether ``title`` heads an opinion column (``«NAME يكتب: ...»``)."""
     return _COLUMN.match(title.strip()) is not None
+
+
+_LABELS = r"(?:عاجل|بالفيديو|فيديو|بالصور|صور|خاص|حصري|بالأسماء|بالاسماء|بالتفاصيل)"
+_STATEMENT = re.compile(
+    r"^(?:" + _LABELS + r"\s*(?:\.\.+|[|:：\-–])\s*)*"
+    r"(?P<speaker>[^\s:：\d«»\"|.،]+(?:\s+[^\s:：\d«»\"|.،]+){0,4})\s*[:：]\s*\S"
+)
+"""A speaker of at most five words (no digit, no quote), then the colon that opens what they
+said (``مرسي: لن أرحل``), behind a label or two (عاجل.., بالفيديو|)."""
+
+
+def is_statement(title: str) -> bool:
+    """Whether ``title`` heads a statement (``«SPEAKER: what was said»``).
+
+    >>> is_statement("موسى: أميل إلى مقاطعة الانتخابات")
+    True
+    >>> is_statement("بالفيديو.. مصطفى الفقي: الفلول كلمة سخيفة")
+    True
+    >>> is_statement("عاجل: احتراق بالون طائر")
+    False
+    >>> is_statement("إخلاء سبيل منير ثابت بكفالة 50 ألف جنيه")
+    False
+    """
+    match = _STATEMENT.match(title.strip())
+    return match is not None and re.fullmatch(_LABELS, match["speaker"]) is None

@@ -334,3 +334,27 @@ def test_headlines_sharing_only_a_kind_of_event_and_a_town_need_more_to_join() -
         best = outcome.decision.reasons["best"]
         assert best["title"] > 0 and best["score"] >= SETTINGS.same_story_threshold
         assert (outcome.decision.story == first.story.id) is joins
+
+
+def test_a_statement_whose_headline_reports_nothing_is_no_development() -> None:
+    # «SPEAKER: words»: what the body tells is what the speaker said (an interview, a view);
+    # the same words under a headline that reports the event alert.
+    said = article(
+        "s1",
+        "بوتين: العلاقات مع كوريا الشمالية تتطور يوما بعد يوم",
+        [
+            "قال الرئيس الروسي فلاديمير بوتين إن زيارته إلى كوريا الشمالية تفتح صفحة جديدة، "
+            "وإنه وقع مع الزعيم كيم جونغ أون اتفاقية شراكة شاملة."
+        ],
+        day=277,
+    )
+    reported = article("s2", "بوتين وكيم يوقعان اتفاقية شراكة شاملة", said.sentences, day=277)
+    for item, development in ((said, False), (reported, True)):
+        first = decide(FIRST, [], 0)
+        assert first.story is not None
+        outcome = decide(item, [Candidate(first.story, closed=False)], 277)
+        assert outcome.decision.story == first.story.id
+        assert (outcome.decision.decision == "development") is development
+        if not development:
+            novelty = outcome.decision.reasons["novelty"]
+            assert novelty["new"] and "statement" in novelty["why_not_development"]
