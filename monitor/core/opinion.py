@@ -44,9 +44,9 @@ def is_column(title: str) -> bool:
 _LABELS = r"(?:عاجل|بالفيديو|فيديو|بالصور|صور|خاص|حصري|بالأسماء|بالاسماء|بالتفاصيل)"
 _STATEMENT = re.compile(
     r"^(?:" + _LABELS + r"\s*(?:\.\.+|[|:：\-–])\s*)*"
-    r"(?P<speaker>[^\s:：\d«»\"|.،]+(?:\s+[^\s:：\d«»\"|.،]+){0,4})\s*[:：]\s*\S"
+    r"[«\"']*(?P<speaker>[^\s:：\d«»\"'|.،]+(?:\s+[^\s:：\d«»\"'|.،]+){0,4})[»\"']*\s*[:：]\s*\S"
 )
-"""A speaker of at most five words (no digit, no quote), then the colon that opens what they
+"""A speaker of at most five words (no digit; quoted or not), then the colon that opens what they
 said (``مرسي: لن أرحل``), behind a label or two (عاجل.., بالفيديو|)."""
 
 
@@ -56,6 +56,8 @@ def is_statement(title: str) -> bool:
     >>> is_statement("موسى: أميل إلى مقاطعة الانتخابات")
     True
     >>> is_statement("بالفيديو.. مصطفى الفقي: الفلول كلمة سخيفة")
+    True
+    >>> is_statement("«الكتاتنى»: مستعدون لتقديم تنازلات")
     True
     >>> is_statement("عاجل: احتراق بالون طائر")
     False
