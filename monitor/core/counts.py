@@ -31,6 +31,8 @@ the word before the number (مصرع 18 سائحا is a death toll) and counts n
 ['#death:3']
 >>> count_markers(tokens(normalize("ضبط 55 قطعة حشيش و5 قطع سلاح")))
 ['#weapons:5']
+>>> count_markers(tokens(normalize("تم القبض على 4 أشخاص حاولوا قطع الطريق")))
+['#arrest:4']
 """
 
 from __future__ import annotations
@@ -160,6 +162,8 @@ def count_of(words: list[str], i: int) -> tuple[str, int, int] | None:
             # "21 tourists" counts nothing that changes; "the death of 21 tourists" does,
             # and so does «لقي 5 عمال مصرعهم» (met their death).
             value, before, j = _with_companions(words, i, value, j)
+            if before >= 1 and words[before] == _UPON and _context(words[before - 1]):
+                before -= 1  # «القبض على 4 أشخاص»: the arrest of
             group = _context(words[before]) if before >= 0 else ""
             if group and _counted_together(words, before, group):
                 return None  # مصرع وإصابة 10 أشخاص: the dead and injured together
@@ -216,6 +220,7 @@ def _with_companions(words: list[str], i: int, value: int, j: int) -> tuple[int,
 _RAW_TIME_UNITS = "سنة سنوات سنين عام عاما أعوام شهر شهرا أشهر شهور يوم يوما أيام ساعة ساعات"
 _TIME_UNITS = frozenset(map(normalize, _RAW_TIME_UNITS.split()))
 """Right after a number, it is an age or a duration (مجند 20 سنة مصابا, حبسه 4 أيام)."""
+_UPON = normalize("على")
 _AFTER_BARE = frozenset(
     normalize(word) for word in ["في", "من", "منهم", "بينهم", "خلال", "على", "اثر", "إثر", "جراء"]
 )
