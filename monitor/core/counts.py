@@ -33,6 +33,8 @@ the word before the number (مصرع 18 سائحا is a death toll) and counts n
 ['#weapons:5']
 >>> count_markers(tokens(normalize("تم القبض على 4 أشخاص حاولوا قطع الطريق")))
 ['#arrest:4']
+>>> count_markers(tokens(normalize("إصابة 7 بالخرطوش وارتفاع البطالة 13 بالمائة")))
+['#injury:7']
 """
 
 from __future__ import annotations
@@ -177,7 +179,12 @@ def count_of(words: list[str], i: int) -> tuple[str, int, int] | None:
     if (
         i > 0
         and _context(words[i - 1])
-        and (end == len(words) or _bare(words[end]) != words[end] or words[end] in _AFTER_BARE)
+        and (
+            end == len(words)
+            or _bare(words[end]) != words[end]
+            or words[end] in _AFTER_BARE
+            or _by_means(words[end])
+        )
     ):
         # «مقتل 19 وإصابة ثلاثة», «مصرع 3 في»: the word before names what is counted (not
         # «ضبط 5 أطنان», where an unknown noun follows).
@@ -186,6 +193,15 @@ def count_of(words: list[str], i: int) -> tuple[str, int, int] | None:
             return None  # مصرع وإصابة 4: the dead and injured together
         return group, value, end
     return None
+
+
+def _by_means(word: str) -> bool:
+    """Whether ``word`` after a count whose noun goes unsaid tells how (إصابة 7 بالخرطوش,
+    مقتل 3 برصاص): a ب phrase, not a percentage (بالمائة)."""
+    return word[:1] == "ب" and word not in _PER_CENT and word[1:] not in _CLASS_OF
+
+
+_PER_CENT = frozenset(normalize(word) for word in ["بالمائة", "بالمئة", "بالمية"])
 
 
 def _counted_together(words: list[str], before: int, group: str) -> bool:
