@@ -290,6 +290,11 @@ they are the record of someone in the news: no new event."""
 _ASKING = _with_clitics(_normalized(_RAW_ASKING))
 """A sentence opening with one of these (طالب النائب ... بالدفع بقوات ... ووقف عمليات السطو)
 asks for all it goes on to name, however far: no event."""
+_THREAT_NOUNS = _with_clitics(
+    _normalized("تهديد التهديد للتهديد تهديدات التهديدات تهديده تهديدها تهديدهم تهديدهما")
+)
+"""Right before an action behind ب, what is threatened (التهديد بوقف إنتاج الخبز, تعرض
+للتهديد بالقتل): not done. (A threat to something, تهديد السياحة, governs nothing.)"""
 _THREAT_REACH = 4
 """Words after a threat's verb in which what it threatens with (ب...) follows (هددت
 النقابات المهنية بالإضراب)."""
@@ -935,6 +940,7 @@ def _asserted_in(original: str) -> frozenset[str]:
             not _NOT_DONE_BEFORE.isdisjoint(words[max(0, index - _DEMAND_REACH) : index])
             or not _PROPOSED.isdisjoint(words[max(0, index - _PROPOSED_REACH) : index])
             or _for_the_sake_of(words[max(0, index - _PURPOSE_REACH) : index])
+            or (index > 0 and words[index][:1] == "ب" and words[index - 1] in _THREAT_NOUNS)
             or (index - asked_at <= _CHAIN_REACH and _joined(words, index))
         ):
             asked_at = index
@@ -1035,7 +1041,7 @@ _NEGATION_PATTERN = re.compile(
 """A sentence without these words negates, refuses and denies no action (in its original
 spelling)."""
 _NOT_DONE_PATTERN = re.compile(
-    r"(?:طالب|مطالب|دعا|دعت|يدعو|أدعو|ادعو|ندعو|أريد|اريد|شروط|مرهون|هدد|هناك|تدعو|يدعون|دعوا|دعو[ىي]|دعاو|ناشد"
+    r"(?:طالب|مطالب|دعا|دعت|يدعو|أدعو|ادعو|ندعو|أريد|اريد|شروط|مرهون|هدد|تهديد|هناك|تدعو|يدعون|دعوا|دعو[ىي]|دعاو|ناشد"
     r"|يناشد|تناشد|جار|يريد|تريد|نريد|أراد|اراد|هتاف|لافت|شعارات|حاول|فشل|تردد|أشيع|يشاع"
     r"|شائع|مزاعم|ادعاءات|يجب|ينبغي|يتعين|ضرورة|توقع|تعهد|بهدف|بغرض|عتزم|عتزام|ستعد|مشاورات"
     r"|مساعي|جهود|محاولات|خط[ةط]|مقترح|اقتراح|مبادر|مشروع|إمكاني|امكاني|احتمال|فكرة|سرعة|بصدد|حتى"

@@ -215,6 +215,10 @@ EVENTS = "event"
         # A danger to something (يهدد الحوار) is no one's threat.
         (POLITICS, "وقالت جبهة المعارضة إن قانون الانتخابات يهدد الحوار مع الرئاسة.", None),
         (POLITICS, "وقالت جبهة المعارضة إن الحوار مع الرئاسة مرهون بإقالة الحكومة.", None),
+        # What a threat (a noun) threatens with has not happened; a threat to something
+        # governs nothing.
+        (POLITICS, "وقال الوزير إن التهديد بوقف الحوار مع جبهة المعارضة لعب بالنار.", None),
+        (CRASH, "وقال شاهد إن سقوط منطاد الأقصر تهديد للسياحة وأعلن إلغاء الرحلات.", ["الغاء"]),
         # Wanted or chanted is not done either.
         (POLITICS, "وقالت جبهة المعارضة إنها تريد تشكيل حكومة جديدة قبل الحوار مع الرئاسة.", None),
         (POLITICS, "وردد أنصار جبهة المعارضة هتافات «إعدام القتلة» قبل الحوار مع الرئاسة.", None),
