@@ -295,6 +295,11 @@ _THREAT_NOUNS = _with_clitics(
 )
 """Right before an action behind ب, what is threatened (التهديد بوقف إنتاج الخبز, تعرض
 للتهديد بالقتل): not done. (A threat to something, تهديد السياحة, governs nothing.)"""
+_DEPENDS = _normalized("يتوقف تتوقف يتوقفان ستتوقف سيتوقف")
+_CONDITIONED = _normalized("مرهون مرهونة مرهونا مشروط مشروطة مشروطا")
+_UPON = normalize("على")
+_CONDITION_REACH = 8
+"""Words after an action in which «يتوقف على» or «مرهون ب» makes it depend on something."""
 _THREAT_REACH = 4
 """Words after a threat's verb in which what it threatens with (ب...) follows (هددت
 النقابات المهنية بالإضراب)."""
@@ -941,6 +946,7 @@ def _asserted_in(original: str) -> frozenset[str]:
             or not _PROPOSED.isdisjoint(words[max(0, index - _PROPOSED_REACH) : index])
             or _for_the_sake_of(words[max(0, index - _PURPOSE_REACH) : index])
             or (index > 0 and words[index][:1] == "ب" and words[index - 1] in _THREAT_NOUNS)
+            or _conditional(words, index)
             or (index - asked_at <= _CHAIN_REACH and _joined(words, index))
         ):
             asked_at = index
@@ -996,6 +1002,16 @@ def _after(words: list[str], index: int) -> bool:
     )
 
 
+def _conditional(words: list[str], index: int) -> bool:
+    """Whether the action at ``index`` is said to depend on something (انسحاب القوات من مالي
+    يتوقف على الوضع, الإفراج عنهم مرهون بدفع الكفالة): not done."""
+    after = words[index + 1 : index + 1 + _CONDITION_REACH]
+    return any(
+        (word in _DEPENDS and following == _UPON) or (word in _CONDITIONED and following[:1] == "ب")
+        for word, following in pairwise([*after, ""])
+    )
+
+
 def _for_the_sake_of(before: list[str]) -> bool:
     """Whether ``before`` holds من أجل (the words after it are a purpose)."""
     return _FOR_THE_SAKE_OF in pairwise(before)
@@ -1041,7 +1057,7 @@ _NEGATION_PATTERN = re.compile(
 """A sentence without these words negates, refuses and denies no action (in its original
 spelling)."""
 _NOT_DONE_PATTERN = re.compile(
-    r"(?:طالب|مطالب|دعا|دعت|يدعو|أدعو|ادعو|ندعو|أريد|اريد|شروط|مرهون|هدد|تهديد|هناك|تدعو|يدعون|دعوا|دعو[ىي]|دعاو|ناشد"
+    r"(?:طالب|مطالب|دعا|دعت|يدعو|أدعو|ادعو|ندعو|أريد|اريد|شروط|مرهون|مشروط|يتوقف|تتوقف|هدد|تهديد|هناك|تدعو|يدعون|دعوا|دعو[ىي]|دعاو|ناشد"
     r"|يناشد|تناشد|جار|يريد|تريد|نريد|أراد|اراد|هتاف|لافت|شعارات|حاول|فشل|تردد|أشيع|يشاع"
     r"|شائع|مزاعم|ادعاءات|يجب|ينبغي|يتعين|ضرورة|توقع|تعهد|بهدف|بغرض|عتزم|عتزام|ستعد|مشاورات"
     r"|مساعي|جهود|محاولات|خط[ةط]|مقترح|اقتراح|مبادر|مشروع|إمكاني|امكاني|احتمال|فكرة|سرعة|بصدد|حتى"

@@ -218,6 +218,8 @@ EVENTS = "event"
         # What a threat (a noun) threatens with has not happened; a threat to something
         # governs nothing.
         (POLITICS, "وقال الوزير إن التهديد بوقف الحوار مع جبهة المعارضة لعب بالنار.", None),
+        # What depends on something (يتوقف على, مرهون ب) has not happened.
+        (POLITICS, "وقالت الرئاسة إن انسحاب جبهة المعارضة من الحوار يتوقف على الضمانات.", None),
         (CRASH, "وقال شاهد إن سقوط منطاد الأقصر تهديد للسياحة وأعلن إلغاء الرحلات.", ["الغاء"]),
         # Wanted or chanted is not done either.
         (POLITICS, "وقالت جبهة المعارضة إنها تريد تشكيل حكومة جديدة قبل الحوار مع الرئاسة.", None),
