@@ -186,6 +186,16 @@ _RAW_REACTIONS = """
 """
 _REACTIONS = _normalized(_RAW_REACTIONS)
 """Words of a reaction (condolences, condemnation): its sentence reports no new event."""
+_TITLE_REACTIONS = (
+    _REACTIONS
+    | frozenset(
+        content_terms(
+            tokens(normalize(_RAW_REACTIONS + " قلقه قلقها قلقهم تضامنه تضامنها تضامنهم تعزي"))
+        )
+    )
+) - _normalized("أعرب يعرب تعرب")
+"""A headline's terms of a reaction (condolences, solidarity, concern, an appeal): «expressed»
+alone (أعرب عن استعداده) is none."""
 _BACKGROUND = _normalized("يذكر ويذكر يشار ويشار جدير وجدير سبق وسبق تأتي وتأتي يأتي ويأتي")
 """First words of a background sentence (يذكر أن, جدير بالذكر, وتأتي الزيارة بعد): what
 happened before."""
@@ -749,8 +759,8 @@ def assess_novelty(
     if is_development and title is not None and _only_said(*title):
         is_development = False
         why_not = (
-            "a statement's headline (SPEAKER: words) that reports no event, count or cause:"
-            " the piece tells what was said"
+            "a statement's or a reaction's headline (SPEAKER: words; condolences, concern)"
+            " that reports no event, count or cause: the piece tells what was said"
         )
     elif not is_development:
         if not new_sentences:
@@ -770,10 +780,11 @@ def assess_novelty(
 
 
 def _only_said(original: str, text: SentenceText) -> bool:
-    """Whether a headline quotes a speaker (``موسى: أميل إلى ...``) and names no event, no
-    count and no cause: what its body reports are the speaker's words."""
+    """Whether a headline quotes a speaker (``موسى: أميل إلى ...``) or reports a reaction
+    (تبدي قلقها, يعلن تضامنه, يناشد) and names no event, no count and no cause: what its body
+    reports are someone's words."""
     return (
-        is_statement(original)
+        (is_statement(original) or not _TITLE_REACTIONS.isdisjoint(text.terms))
         and not _sentence_actions(original, text)
         and not any(marker[:1] == COUNT_PREFIX for marker in text.markers)
         and _CAUSE_PATTERN.search(original) is None

@@ -337,8 +337,9 @@ def test_headlines_sharing_only_a_kind_of_event_and_a_town_need_more_to_join() -
 
 
 def test_a_statement_whose_headline_reports_nothing_is_no_development() -> None:
-    # «SPEAKER: words»: what the body tells is what the speaker said (an interview, a view);
-    # the same words under a headline that reports the event alert.
+    # «SPEAKER: words» or a reaction (concern, condolences): what the body tells is what was
+    # said (an interview, a view); the same words under a headline that reports the event
+    # alert.
     said = article(
         "s1",
         "بوتين: العلاقات مع كوريا الشمالية تتطور يوما بعد يوم",
@@ -349,7 +350,8 @@ def test_a_statement_whose_headline_reports_nothing_is_no_development() -> None:
         day=277,
     )
     reported = article("s2", "بوتين وكيم يوقعان اتفاقية شراكة شاملة", said.sentences, day=277)
-    for item, development in ((said, False), (reported, True)):
+    reaction = article("s3", "الأمم المتحدة تبدي قلقها إزاء زيارة بوتين", said.sentences, day=277)
+    for item, development in ((said, False), (reported, True), (reaction, False)):
         first = decide(FIRST, [], 0)
         assert first.story is not None
         outcome = decide(item, [Candidate(first.story, closed=False)], 277)
