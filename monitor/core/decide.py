@@ -29,7 +29,7 @@ from monitor.core.novelty import (
     names_an_action,
     record_reported,
 )
-from monitor.core.opinion import is_column
+from monitor.core.opinion import is_column, is_roundup
 from monitor.core.records import (
     Alert,
     AlertSource,
@@ -298,6 +298,9 @@ def conclude(
     reasons = dict(choice.reasons)
     if is_column(article.title):
         return _column(article, features, story, now, reasons)
+    if is_roundup(article.title):
+        reasons["roundup"] = "the headline names a roundup (موجز, أهم الأخبار): many stories' news"
+        return Outcome(_decision(article, "no_news", None, reasons=reasons), None, None)
     if story is None:
         return _new_story(article, features, now, reasons)
     if choice.absorbed is not None:

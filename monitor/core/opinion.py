@@ -1,4 +1,4 @@
-"""Opinion columns and statements: an author's piece argues a case, a speaker's gives words.
+"""Pieces that tell no news of their own: opinion columns, statements, roundups.
 
 Arabic news sites head a column with its author and «يكتب:» (writes:), sometimes naming the
 outlet or the series (يكتب لـ«التحرير»:, يكتب في آخر مقالاته:). A development or a new story
@@ -27,7 +27,7 @@ from __future__ import annotations
 
 import re
 
-__all__ = ["is_column", "is_statement"]
+__all__ = ["is_column", "is_roundup", "is_statement"]
 
 _COLUMN = re.compile(
     r"^[^:：]{2,80}?(?<!\S)(?:يكتب|تكتب|بقلم)(?:\s+(?:لـ?|في|فى)\S*(?:\s+[^\s:：.]+){0,3})?\s*(?:[:：]|\.\.|…)"
@@ -66,3 +66,28 @@ def is_statement(title: str) -> bool:
     """
     match = _STATEMENT.match(title.strip())
     return match is not None and re.fullmatch(_LABELS, match["speaker"]) is None
+
+
+_ROUNDUP = re.compile(
+    r"^\W*(?:بالفيديو\W*)?موجز"
+    r"|(?:أهم|اهم|أبرز|ابرز)\s+(?:الأخبار|الاخبار|الأنباء|الانباء|عناوين)"
+    r"|(?:نشرة|نشره)\s+(?:الأخبار|الاخبار|الأنباء|الانباء)"
+    r"|(?:جولة|جوله)\s+(?:في|فى)\s+(?:الصحف|صحف)|(?:عناوين|مانشيتات)\s+(?:الصحف|صحف)"
+)
+"""A roundup's headline: a digest (موجز), the main news (أهم الأخبار), a bulletin (نشرة
+الأخبار), a press review (جولة في الصحف, عناوين الصحف)."""
+
+
+def is_roundup(title: str) -> bool:
+    """Whether ``title`` heads a roundup of many stories' news.
+
+    >>> is_roundup('موجز أنباء "اليوم السابع" للساعة الواحدة ظهراً')
+    True
+    >>> is_roundup("بالفيديو.. نشرة الاخبار المسائية من موقع مصراوى")
+    True
+    >>> is_roundup("وزير الخارجية يبحث أوضاع سوريا أهم الأخبار المتوقعة")
+    True
+    >>> is_roundup("إيجاز صحفي للمتحدث باسم الرئاسة")
+    False
+    """
+    return _ROUNDUP.search(title.strip()) is not None

@@ -360,3 +360,18 @@ def test_a_statement_whose_headline_reports_nothing_is_no_development() -> None:
         if not development:
             novelty = outcome.decision.reasons["novelty"]
             assert novelty["new"] and "statement" in novelty["why_not_development"]
+
+
+def test_a_roundup_never_alerts_and_joins_no_story() -> None:
+    # A digest lists many stories' headlines: the news it repeats belongs to none of them.
+    roundup = article(
+        "r1", 'موجز أنباء "اليوم السابع" للساعة الواحدة ظهراً', LATER.sentences, day=277
+    )
+    alone = decide(roundup, [], 277)
+    assert alone.decision.decision == "no_news" and alone.alert is None
+    assert alone.story is None and not alone.created and "roundup" in alone.decision.reasons
+    first = decide(FIRST, [], 0)
+    assert first.story is not None
+    joined = decide(roundup, [Candidate(first.story, closed=False)], 277)
+    assert joined.decision.decision == "no_news" and joined.alert is None
+    assert joined.decision.story is None and [s["article"] for s in first.story.sources] == ["a1"]
