@@ -26,6 +26,7 @@ import struct
 import time
 from collections import Counter, deque
 from collections.abc import Sequence
+from itertools import chain
 from typing import Any, Protocol
 
 import numpy as np
@@ -97,6 +98,16 @@ def _generations(ttl_seconds: float, generation_seconds: float) -> int:
     return math.ceil(ttl_seconds / generation_seconds) + 1
 
 
+def _sids_under(indexes: list[dict[int, list[int]]], key: int) -> list[int]:
+    """Every sid stored under ``key`` in ``indexes`` (newest first), newest first."""
+    found: list[int] = []
+    for index in indexes:
+        sids = index.get(key)
+        if sids:
+            found.extend(reversed(sids))
+    return found
+
+
 class MemoryFingerprintStore:
     """In-process store with the Redis store's semantics (embedded mode and tests)."""
 
@@ -128,13 +139,6 @@ class MemoryFingerprintStore:
             if (index := self._index.get(older)) is not None
         ]
 
-    def _find(self, key: int, generation: int) -> list[int]:
-        """Every sid stored under ``key``, newest first."""
-        found: list[int] = []
-        for older in range(generation, generation - self._keep, -1):
-            found.extend(reversed(self._index.get(older, {}).get(key, ())))
-        return found
-
     def _first_alive(self, sids: list[int], now: float, article_id: str) -> StoredArticle | None:
         for sid in sids:
             stored = self._alive(sid, now, article_id)
@@ -151,14 +155,6 @@ class MemoryFingerprintStore:
         # the same article again (a redelivery or a retry) must not match itself
         return None if stored.id == article_id else stored
 
-    def _own_sid(self, content_key: int, generation: int, article_id: str) -> int | None:
-        """The sid of this article's first pass, when it is seen again."""
-        for sid in self._find(content_key, generation):
-            stored = self._articles.get(sid)
-            if stored is not None and stored.id == article_id:
-                return sid
-        return None
-
     def _forget_expired(self, now: float, generation: int) -> None:
         for old in [g for g in self._index if g <= generation - self._keep]:
             del self._index[old]
@@ -172,32 +168,43 @@ class MemoryFingerprintStore:
         now = time.time() if now is None else now
         generation = math.floor(now / self.generation_seconds)
         self._forget_expired(now, generation)
-        own = self._own_sid(fingerprint.content_key, generation, article_id)
+        # The live generations' indexes, newest first, read once for every key below.
+        indexes = self._live_indexes(generation)
+        same_content = _sids_under(indexes, fingerprint.content_key)
+        own = next(
+            (
+                sid
+                for sid in same_content
+                if (stored := self._articles.get(sid)) is not None and stored.id == article_id
+            ),
+            None,
+        )
 
         def before(sids: list[int]) -> list[int]:
             # A redelivery matches only what was stored before its first pass (as the Lua
             # script: see there).
             return sids if own is None else [sid for sid in sids if sid < own]
 
-        exact = self._first_alive(
-            before(self._find(fingerprint.content_key, generation)), now, article_id
-        )
+        exact = self._first_alive(before(same_content), now, article_id)
         if exact is not None:
             return MatchResult(exact=exact)
         located = None
         for key in fingerprint.locator_keys:
-            located = self._first_alive(before(self._find(key, generation)), now, article_id)
+            located = self._first_alive(before(_sids_under(indexes, key)), now, article_id)
             if located is not None:
                 break
         # Counter keeps first-seen order, as the ranking's tie-break needs; the sids are
-        # gathered per sample, newest generation first, newest sid first (``_find``'s order).
-        indexes = self._live_indexes(generation)
-        found: list[int] = []
-        for sample in fingerprint.samples.tolist():
-            for index in indexes:
-                sids = index.get(sample)
-                if sids:
-                    found.extend(reversed(sids))
+        # gathered per sample, newest generation first, newest sid first (``_sids_under``'s order),
+        # by C-level iteration: a sample's lists of each generation in turn, each reversed.
+        samples = fingerprint.samples.tolist()
+        per_sample = (
+            map(indexes[0].get, samples)
+            if len(indexes) == 1
+            else chain.from_iterable(
+                zip(*[map(index.get, samples) for index in indexes], strict=True)
+            )
+        )
+        found = list(chain.from_iterable(map(reversed, filter(None, per_sample))))
         counts = Counter(before(found))
         ranked = sorted(
             (sid for sid, count in counts.items() if count >= self.min_shared),
@@ -226,9 +233,13 @@ class MemoryFingerprintStore:
         for key in (fingerprint.content_key, *fingerprint.locator_keys):
             index[key] = [sid]
         for sample in fingerprint.stored_samples.tolist():
-            sids = index.setdefault(sample, [])
-            sids.append(sid)
-            del sids[:-SIDS_PER_SAMPLE]
+            sids = index.get(sample)
+            if sids is None:
+                index[sample] = [sid]
+            else:
+                sids.append(sid)
+                if len(sids) > SIDS_PER_SAMPLE:
+                    del sids[0]
         return MatchResult(same_locator=located, candidates=candidates, sid=sid)
 
     async def match_and_add_many(

@@ -412,3 +412,53 @@ async def test_a_dead_redis_is_a_clear_error_and_counted() -> None:
     after = REGISTRY.get_sample_value("monitor_redis_errors_total", {"operation": "fingerprint"})
     assert after == before + 1
     await client.aclose()
+
+
+def _answer(result: MatchResult) -> tuple[object, ...]:
+    """What a match says, as both stores can tell it (the Redis store keeps a bound's top
+    bits only)."""
+    return (
+        result.exact.id if result.exact else None,
+        result.same_locator.id if result.same_locator else None,
+        tuple((candidate.article.id, candidate.shared) for candidate in result.candidates),
+    )
+
+
+@pytest.mark.integration
+async def test_the_memory_store_answers_as_the_redis_store(
+    redis_client: aioredis.Redis, topic_prefix: str
+) -> None:
+    # Exact copies, shared page locators, redeliveries and four generations, all looked up
+    # together (within the TTL): the in-process store's lookup, read by C-level iteration
+    # over the live generations, answers every call as the Lua script does.
+    rng = random.Random(5)
+    pool = [rng.getrandbits(64) for _ in range(200)]
+    calls: list[tuple[str, str, Fingerprint]] = []
+    for n in range(160):
+        content = n - 3 if n % 7 == 6 else n + 1
+        fingerprint = synthetic_fingerprint(rng.sample(pool, rng.randint(5, 40)), content)
+        if n % 5 == 0:
+            fingerprint = Fingerprint(
+                samples=fingerprint.samples,
+                stored=fingerprint.stored,
+                shingles=fingerprint.shingles,
+                content_key=fingerprint.content_key,
+                locator_keys=(key_of("u", "o", f"https://x/{n % 9}"),),
+            )
+        calls.append((f"a{n}", f"o{n % 3}", fingerprint))
+        if n % 11 == 10:
+            calls.append(calls[rng.randrange(len(calls))])  # a redelivery
+    memory = MemoryFingerprintStore(ttl_seconds=6 * HOUR, generation_seconds=HOUR)
+    redis_store = RedisFingerprintStore(
+        redis_client, key_prefix=topic_prefix, ttl_seconds=6 * HOUR, generation_seconds=HOUR
+    )
+    start = (time.time() // HOUR) * HOUR
+    answers: dict[str, list[tuple[object, ...]]] = {"memory": [], "redis": []}
+    for n, call in enumerate(calls):
+        now = start + HOUR * (n // 45) + n
+        answers["memory"].append(_answer(await memory.match_and_add(*call, now=now)))
+        answers["redis"].append(_answer(await redis_store.match_and_add(*call, now=now)))
+    assert answers["memory"] == answers["redis"]
+    assert sum(answer[0] is not None for answer in answers["memory"]) >= 10
+    assert sum(answer[1] is not None for answer in answers["memory"]) >= 5
+    assert sum(len(answer[2]) >= 2 for answer in answers["memory"]) >= 20
