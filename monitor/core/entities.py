@@ -35,6 +35,7 @@ from typing import cast
 
 from monitor.core.arabic import normalize, tokens
 from monitor.core.counts import can_start_count
+from monitor.core.fingerprint import word_hash
 from monitor.core.memo import recall, remember
 from monitor.core.terms import STOPWORDS, document_frequencies, idf, strip_clitic, token_facts
 
@@ -175,9 +176,11 @@ def _starts(words: list[str]) -> list[int]:
     return list(compress(range(len(words)), map(_START_CACHE.__getitem__, words)))
 
 
-WordFacts = tuple[str, int, bool, bool, bool]
-"""``token_facts`` (term, term hash, marker), whether the word can start an entity and
-whether it can start a count (``counts.can_start_count``)."""
+WordFacts = tuple[str, int, bool, bool, bool, int]
+"""``token_facts`` (term, term hash, marker), whether the word can start an entity,
+whether it can start a count (``counts.can_start_count``) and the word's own hash in
+fingerprints (``fingerprint.word_hash``: a prep worker takes it from here, not hashing the
+word again)."""
 
 _FACTS: dict[str, WordFacts] = {}
 _FACTS_MAX = 500_000
@@ -200,7 +203,7 @@ def word_facts(words: list[str]) -> list[WordFacts]:
 
 
 def _word_facts(word: str) -> WordFacts:
-    return (*token_facts(word), _can_start(word), can_start_count(word))
+    return (*token_facts(word), _can_start(word), can_start_count(word), word_hash(word))
 
 
 @lru_cache(maxsize=500_000)

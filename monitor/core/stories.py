@@ -24,6 +24,7 @@ from __future__ import annotations
 
 import math
 from collections import Counter
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from importlib import resources
 from itertools import (
@@ -45,8 +46,8 @@ from xxhash import xxh32_intdigest
 
 from monitor.core.arabic import tokens
 from monitor.core.counts import count_markers_at
-from monitor.core.entities import entities_at, entity_weight, word_facts
-from monitor.core.memo import remember
+from monitor.core.entities import WordFacts, entities_at, entity_weight, word_facts
+from monitor.core.memo import recall, remember
 from monitor.core.terms import NO_TERM_HASH, document_frequencies, idf, idf_table, term_hash
 from monitor.tablecache import cached_arrays
 
@@ -62,6 +63,7 @@ __all__ = [
     "analyse",
     "analyse_sentence",
     "analyse_tokens",
+    "analyse_words",
     "article_features",
     "decay",
     "features_of",
@@ -172,17 +174,31 @@ def analyse(match_title: str, match_sentences: list[str]) -> ArticleText:
 
 def analyse_tokens(token_lists: list[list[str]]) -> ArticleText:
     """``analyse`` of the ``tokens`` of the title and of each sentence, when known."""
+    return analyse_words(token_lists)[0]
+
+
+def analyse_words(
+    token_lists: list[list[str]], facts: list[WordFacts] | None = None
+) -> tuple[ArticleText, list[Sequence[str]]]:
+    """``analyse_tokens``, and the term of each token (``terms.term_of``: ``""`` for none)
+    row by row, read off the same word facts (novelty reads some rows word by word: it then
+    looks no word up again). ``facts``: the ``word_facts`` of the tokens one row after the
+    other, when known."""
     # The facts of every word of the article in one pass: one table probe per word, then
     # turned into one column per fact (one C call), which each row slices: no per-word
     # ``itemgetter`` call for each of the four facts.
-    facts = word_facts(list(chain.from_iterable(token_lists)))
-    term_of, hash_of, is_marker, can_start, counts_from = (
-        zip(*facts, strict=True) if facts else ((), (), (), (), ())
+    if facts is None:
+        facts = word_facts(list(chain.from_iterable(token_lists)))
+    term_of, hash_of, is_marker, can_start, counts_from, _ = (
+        zip(*facts, strict=True) if facts else ((), (), (), (), (), ())
     )
     rows: list[SentenceText] = []
+    row_terms: list[Sequence[str]] = []
     end = 0
     for words in token_lists:
         start, end = end, end + len(words)
+        terms = term_of[start:end]
+        row_terms.append(terms)
         hashes = set(hash_of[start:end])
         hashes.discard(NO_TERM_HASH)
         markers = list(compress(words, is_marker[start:end]))
@@ -192,13 +208,13 @@ def analyse_tokens(token_lists: list[list[str]]) -> ArticleText:
             )
         rows.append(
             SentenceText(
-                list(filter(None, term_of[start:end])),
+                list(filter(None, terms)),
                 entities_at(words, list(compress(range(len(words)), can_start[start:end]))),
                 sorted(hashes),
                 markers,
             )
         )
-    return ArticleText(rows[0], rows[1:])
+    return ArticleText(rows[0], rows[1:]), row_terms
 
 
 @dataclass(slots=True)
@@ -421,14 +437,17 @@ def features_of(text: ArticleText, chars: dict[int, float] | None = None) -> Art
         logged = list(map(_ONE_PLUS_LOG.__getitem__, counts.values()))
     except KeyError:
         logged = list(map(add, repeat(1.0), map(math.log, counts.values())))
-    vector = dict(
-        zip(counts, map(mul, logged, map(idf_of.get, counts, repeat(unseen_idf))), strict=True)
-    )
+    # Each term's IDF looked up once in the large table: the title's and the weighing's
+    # (the vector's words) are read from the article's own small one.
+    fixed = dict(zip(counts, map(idf_of.get, counts, repeat(unseen_idf)), strict=True))
+    vector = dict(zip(counts, map(mul, logged, fixed.values()), strict=True))
     for key, count in entities.items():
-        vector["@" + key] = (1.0 + math.log(count)) * entity_weight(key) * ENTITY_BOOST
-    title = {term: idf_of.get(term, unseen_idf) for term in title_terms}
+        name, weight = _entity_key(key)
+        vector[name] = (1.0 + math.log(count)) * weight * ENTITY_BOOST
+    title = dict(zip(title_terms, map(fixed.__getitem__, title_terms), strict=True))
     for key in title_entity_list:
-        title["@" + key] = entity_weight(key) * ENTITY_BOOST
+        name, weight = _entity_key(key)
+        title[name] = weight * ENTITY_BOOST
     unit_vector = _unit(_top(vector, ARTICLE_FEATURES))
     try:  # every key known (the usual article): no set of them
         word_keys = list(map(_WORD_KEYS.__getitem__, unit_vector))
@@ -458,8 +477,24 @@ def features_of(text: ArticleText, chars: dict[int, float] | None = None) -> Art
         title_entities=set(title_entity_list),
         text=text,
         sketch=sketch,
-        weighing=_weighing(unit_vector, title, word_keys, chars_from),
+        weighing=_weighing(unit_vector, title, word_keys, chars_from, fixed),
     )
+
+
+_ENTITY_KEYS: dict[str, tuple[str, float]] = {}
+"""Entity key -> (its vector key ``@key``, ``entity_weight``) for the entities seen (bounded
+like ``memo.recall``): worked out once per entity, not once per mention."""
+
+
+def _entity_key(key: str) -> tuple[str, float]:
+    try:
+        return _ENTITY_KEYS[key]
+    except KeyError:
+        return recall(_ENTITY_KEYS, key, _entity_key_of, _GRAMS_MAX)
+
+
+def _entity_key_of(key: str) -> tuple[str, float]:
+    return "@" + key, entity_weight(key)
 
 
 _LOGGED = 4096
@@ -482,13 +517,21 @@ def weighing_of(features: ArticleFeatures, word_keys: list[int] | None = None) -
 
 
 def _weighing(
-    vector: dict[str, float], title: dict[str, float], word_keys: list[int], chars_from: int
+    vector: dict[str, float],
+    title: dict[str, float],
+    word_keys: list[int],
+    chars_from: int,
+    fixed: dict[str, float] | None = None,
 ) -> Weighing:
-    idf_of, unseen = idf_table()
+    """``fixed``: the IDF (``idf_table``) of every word of ``vector``, when known."""
     _, frequencies = document_frequencies()
     # Loops mapped in C (the service's story process works this out from each record).
     words = terms_of(vector)
-    fixed_all = list(map(idf_of.get, words, repeat(unseen)))
+    if fixed is None:
+        idf_of, unseen = idf_table()
+        fixed_all = list(map(idf_of.get, words, repeat(unseen)))
+    else:
+        fixed_all = list(map(fixed.__getitem__, words))
     positive = list(map(lt, repeat(0.0), fixed_all))
     terms = list(compress(words, positive))
     title_terms = terms_of(title)
