@@ -36,7 +36,7 @@ from itertools import (
     starmap,
     takewhile,
 )
-from operator import add, attrgetter, itemgetter, lt, mul, truediv
+from operator import add, attrgetter, is_, itemgetter, lt, mul, truediv
 from sys import intern
 from typing import Any, Final
 
@@ -783,8 +783,12 @@ def text_sketch(text: ArticleText) -> dict[int, float]:
 
 def _word_keys(vector: dict[str, float]) -> list[int]:
     """The sketch key (``_word_key``) of each key of ``vector``, in order."""
-    remember(_WORD_KEYS, list(vector), _word_key, _GRAMS_MAX)
-    return list(map(_WORD_KEYS.__getitem__, vector))
+    keys = list(vector)
+    found: list[int | None] = list(map(_WORD_KEYS.get, keys))
+    # The keys not known yet worked out in place (``memo.recall``: no set of the keys).
+    for index in compress(range(len(found)), map(is_, found, repeat(None))):
+        found[index] = recall(_WORD_KEYS, keys[index], _word_key, _GRAMS_MAX)
+    return found  # type: ignore[return-value]
 
 
 def _article_sketch(
@@ -1146,14 +1150,22 @@ def _strongest_telling(vector: dict[str, float], limit: int) -> list[str]:
     try:
         strongest = sorted(filter(_TELLING.__getitem__, vector), key=weight, reverse=True)
     except KeyError:  # a key seen for the first time (the usual case probes each key once)
-        _learn_telling(vector)
-        strongest = sorted(filter(_TELLING.__getitem__, vector), key=weight, reverse=True)
+        strongest = sorted(compress(vector, _learn_telling(vector)), key=weight, reverse=True)
     del strongest[limit:]
     return strongest
 
 
-def _learn_telling(vector: dict[str, float]) -> None:
-    remember(_TELLING, [intern(key) for key in vector], _is_telling, _TELLING_MAX)
+def _learn_telling(vector: dict[str, float]) -> list[bool]:
+    """Whether each key of ``vector`` is telling (``_is_telling``), in order: the keys not in
+    ``_TELLING`` yet worked out and put there (interned), in place (no set of the keys)."""
+    keys = list(vector)
+    found: list[bool | None] = list(map(_TELLING.get, keys))
+    for index in compress(range(len(found)), map(is_, found, repeat(None))):
+        key = keys[index]
+        if len(_TELLING) >= _TELLING_MAX:
+            _TELLING.clear()  # bounded, as ``memo.recall``
+        found[index] = _TELLING[intern(key)] = _is_telling(key)
+    return found  # type: ignore[return-value]
 
 
 _TELLING: dict[str, bool] = {}

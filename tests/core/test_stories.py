@@ -348,3 +348,47 @@ def test_features_of_as_the_straightforward_parts() -> None:
         assert _facts(features_of(text)) == expected
         assert _facts(features_of(text, text_sketch(text))) == expected
     assert any(key.startswith("PER:") for key in stories._ENTITY_KEYS)  # names read too
+
+
+def test_telling_keys_and_word_keys_learnt_in_place_are_the_straightforward_ones() -> None:
+    """The strongest telling keys of ``lookup_keys`` and ``index_keys`` (telling learnt key
+    by key where missing, no set of the keys) and ``_word_keys`` (likewise) are the
+    straightforward ones: with the tables empty, partly filled, full (emptied on the way)
+    and warm."""
+    import random
+
+    from monitor.core import stories
+    from monitor.core.entities import entity_weight
+    from monitor.core.terms import idf
+
+    def telling(key: str) -> bool:
+        if key.startswith("@"):
+            return entity_weight(key[1:]) >= stories.MIN_KEY_IDF
+        return idf(key) >= stories.MIN_KEY_IDF
+
+    def strongest(vector: dict[str, float], limit: int) -> list[str]:
+        ranked = sorted(vector, key=lambda key: -vector[key])  # stable on ties
+        return [key for key in ranked if telling(key)][:limit]
+
+    rng = random.Random(7)
+    words = [
+        normalize(word)
+        for word in " ".join([*VISIT[1], *VISIT_AGAIN[1], *FOOTBALL[1], VISIT[0]]).split()
+    ]
+    words += ["@LOC:مصر", "@PER:بوتين", "@ORG:زقزقلوب فرنتوكس", "مصر", "زقزقلوب"]
+    vectors = [
+        {key: rng.choice([0.5, 1.0, 2.0, rng.random()]) for key in rng.sample(words, 30)}
+        for _ in range(60)
+    ]
+    limit = stories._TELLING_MAX
+    try:
+        for bound in (limit, 25):
+            stories._TELLING_MAX = bound
+            stories._TELLING.clear()
+            stories._WORD_KEYS.clear()
+            for vector in vectors + vectors:
+                assert stories._strongest_telling(vector, 12) == strongest(vector, 12)
+                assert stories._word_keys(vector) == [stories._word_key(key) for key in vector]
+                assert len(stories._TELLING) <= bound
+    finally:
+        stories._TELLING_MAX = limit
