@@ -34,7 +34,6 @@ import gc
 import itertools
 import logging
 import multiprocessing
-import operator
 import os
 import pickle
 import queue
@@ -52,7 +51,7 @@ from monitor.core.analysis import read_article
 from monitor.core.arabic import tokens
 from monitor.core.boilerplate import TemplateLines
 from monitor.core.clean import PreparedArticle
-from monitor.core.entities import load_gazetteer, word_facts
+from monitor.core.entities import fact_columns, load_gazetteer, word_facts
 from monitor.core.fingerprint import Fingerprint, FingerprintParams
 from monitor.core.records import CleanArticle, RawArticle, Rejection
 from monitor.core.stories import (
@@ -98,8 +97,6 @@ _PREPARE, _FINISH, _PREPARED, _FINISHED, _FAILED = (
     "failed",
 )
 
-_WORD_HASH = operator.itemgetter(5)
-"""A word's fingerprint hash among its ``entities.WordFacts``."""
 _UNREAD = {"paragraphs": [], "match_text": "", "removed": []}
 """Fields of an article that no later stage reads (``records.FINGERPRINTED_OMITS``)."""
 _ANALYSED = {"match_title": "", "match_sentences": []}
@@ -476,11 +473,11 @@ class Worker:
                 # Tokenised once for both: the body's tokens are the sentences' in a row; the
                 # words' facts looked up once for both (the fingerprint's word hashes too).
                 token_lists = [tokens(article.match_title), *map(tokens, article.match_sentences)]
+                words = list(itertools.chain.from_iterable(token_lists))
+                columns = fact_columns(word_facts(words))
                 title_words = len(token_lists[0])
-                facts = word_facts(list(itertools.chain.from_iterable(token_lists)))
-                body = list(itertools.chain.from_iterable(token_lists[1:]))
                 fingerprint = article_fingerprint(
-                    article, self.params, body, list(map(_WORD_HASH, facts[title_words:]))
+                    article, self.params, words[title_words:], columns[5][title_words:]
                 )
                 # Left out of what is sent back (which halves it), now used.
                 for name, empty in _UNREAD.items():
@@ -490,7 +487,7 @@ class Worker:
                     # stage (with the texts it needs), which computes them only if not.
                     analysis = (fingerprint, None, None)
                 else:
-                    text, terms = analyse_words(token_lists, facts)
+                    text, terms = analyse_words(token_lists, columns)
                     read_article(article, text, token_lists, terms)
                     features = features_of(text)
                     analysis = (fingerprint, features, lookup_keys(features))

@@ -23,7 +23,7 @@ True
 from __future__ import annotations
 
 import math
-from collections import Counter
+from collections import Counter, _count_elements  # type: ignore[attr-defined]
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from importlib import resources
@@ -46,7 +46,13 @@ from xxhash import xxh32_intdigest
 
 from monitor.core.arabic import tokens
 from monitor.core.counts import count_markers_at
-from monitor.core.entities import WordFacts, entities_at, entity_weight, word_facts
+from monitor.core.entities import (
+    FactColumns,
+    entities_at,
+    entity_weight,
+    fact_columns,
+    word_facts,
+)
 from monitor.core.memo import recall, remember
 from monitor.core.terms import NO_TERM_HASH, document_frequencies, idf, idf_table, term_hash
 from monitor.tablecache import cached_arrays
@@ -91,6 +97,7 @@ BODY_SENTENCES = 12
 """Only the lead of an article describes its story: long articles drift to background."""
 SKETCH_SENTENCES = 3
 """Sentences of the lead (after the title) that an article's character sketch covers."""
+assert SKETCH_SENTENCES <= BODY_SENTENCES  # ``features_of`` counts them as the lead's first
 SKETCH_GRAMS = 80
 """Heaviest character n-grams kept in an article's sketch."""
 STORY_SKETCHES = 8
@@ -178,20 +185,18 @@ def analyse_tokens(token_lists: list[list[str]]) -> ArticleText:
 
 
 def analyse_words(
-    token_lists: list[list[str]], facts: list[WordFacts] | None = None
+    token_lists: list[list[str]], columns: FactColumns | None = None
 ) -> tuple[ArticleText, list[Sequence[str]]]:
     """``analyse_tokens``, and the term of each token (``terms.term_of``: ``""`` for none)
     row by row, read off the same word facts (novelty reads some rows word by word: it then
-    looks no word up again). ``facts``: the ``word_facts`` of the tokens one row after the
-    other, when known."""
+    looks no word up again). ``columns``: the ``fact_columns`` of the ``word_facts`` of the
+    tokens one row after the other, when known."""
     # The facts of every word of the article in one pass: one table probe per word, then
     # turned into one column per fact (one C call), which each row slices: no per-word
     # ``itemgetter`` call for each of the four facts.
-    if facts is None:
-        facts = word_facts(list(chain.from_iterable(token_lists)))
-    term_of, hash_of, is_marker, can_start, counts_from, _ = (
-        zip(*facts, strict=True) if facts else ((), (), (), (), (), ())
-    )
+    if columns is None:
+        columns = fact_columns(word_facts(list(chain.from_iterable(token_lists))))
+    term_of, hash_of, is_marker, can_start, counts_from, _ = columns
     rows: list[SentenceText] = []
     row_terms: list[Sequence[str]] = []
     end = 0
@@ -420,13 +425,28 @@ def features_of(text: ArticleText, chars: dict[int, float] | None = None) -> Art
     by numpy on its array (the same IEEE products) and where it starts known, not searched."""
     title_entity_list = text.title.entities
     lead = text.sentences[:BODY_SENTENCES]
-    # Whole counts are exact as floats, so counting in C gives the same weights; one Counter
-    # over the chained lists counts (and orders) as updating it sentence by sentence.
-    entities = Counter(chain(title_entity_list, *[sentence.entities for sentence in lead]))
-    counts: dict[str, float] = dict(
-        Counter(chain.from_iterable([sentence.terms for sentence in lead]))
-    )
+    # Whole counts are exact as floats, so counting in C gives the same weights; counting
+    # the chained lists at once counts (and orders) as updating sentence by sentence.
+    entities: Counter[str] = Counter()
+    _count_elements(entities, chain(title_entity_list, *[sentence.entities for sentence in lead]))
     title_terms = text.title.terms
+    counts: dict[str, float] = {}
+    sketched: dict[str, int] | None = None
+    if chars is None:
+        # The character sketch's sentences (the first of the lead) counted once for both:
+        # the lead's counts are theirs, then the rest's.
+        sketched = {}
+        _count_elements(
+            sketched, chain.from_iterable([sentence.terms for sentence in lead[:SKETCH_SENTENCES]])
+        )
+        counts.update(sketched)
+        _count_elements(
+            counts, chain.from_iterable([sentence.terms for sentence in lead[SKETCH_SENTENCES:]])
+        )
+        for term in title_terms:
+            sketched[term] = sketched.get(term, 0) + TITLE_TERM_BOOST
+    else:
+        _count_elements(counts, chain.from_iterable([sentence.terms for sentence in lead]))
     for term in title_terms:
         counts[term] = counts.get(term, 0.0) + TITLE_TERM_BOOST
     idf_of, unseen_idf = idf_table()
@@ -454,10 +474,8 @@ def features_of(text: ArticleText, chars: dict[int, float] | None = None) -> Art
     except KeyError:
         word_keys = _word_keys(unit_vector)
     grams: list[int] | None = None
-    if chars is None:
-        weighed = _char_weights(
-            title_terms, [sentence.terms for sentence in text.sentences[:SKETCH_SENTENCES]]
-        )
+    if sketched is not None:
+        weighed = _char_weights_of(sketched)
         if weighed is not None and unit_vector:
             grams, weights = weighed[0].tolist(), (weighed[1] * _HALF).tolist()
         else:
@@ -646,9 +664,17 @@ def _char_weights(
     title_terms: list[str], lead: list[list[str]]
 ) -> tuple[npt.NDArray[np.generic], npt.NDArray[np.float64]] | None:
     """``char_sketch`` as arrays (its grams, their unit weights), or None (an empty one)."""
-    counts = Counter(chain.from_iterable(lead))
+    counts: dict[str, int] = {}
+    _count_elements(counts, chain.from_iterable(lead))
     for term in title_terms:
-        counts[term] += TITLE_TERM_BOOST
+        counts[term] = counts.get(term, 0) + TITLE_TERM_BOOST
+    return _char_weights_of(counts)
+
+
+def _char_weights_of(
+    counts: dict[str, int],
+) -> tuple[npt.NDArray[np.generic], npt.NDArray[np.float64]] | None:
+    """``_char_weights`` of the terms' counts (title terms counted ``TITLE_TERM_BOOST`` more)."""
     if not counts:
         return None
     if not counts.keys() <= _GRAMS.keys():  # (a probe per term, no set)

@@ -311,7 +311,8 @@ def _facts(features):  # type: ignore[no-untyped-def]
 def test_features_of_as_the_straightforward_parts() -> None:
     """``features_of``'s fused passes (weights of counts from a table, the character half
     halved on its array, where it starts known, each term's IDF looked up once for the
-    vector, the title and the weighing, each entity's key and weight from a memo) give the
+    vector, the title and the weighing, each entity's key and weight from a memo, the
+    sketch's sentences counted once for the sketch and the vector) give the
     same values in the same order as each part worked out on its own; with the character
     sketch given too, and with the entity memo empty."""
     import random
