@@ -582,11 +582,16 @@ def terms_of(vector: dict[str, float]) -> list[str]:
 
 
 _GRAMS: dict[str, bytes] = {}
-"""Term -> its grams as places (``_learn_grams``), for the terms seen (bounded): the bytes
-of 64-bit integers, so that a sketch joins an article's in one C call (``bytes.join``)
-where ``np.concatenate`` of as many small arrays cost six times as much."""
+"""Term -> its distinct grams as keys (``_learn_grams``), for the terms seen (bounded): the
+bytes of 64-bit integers, so that a sketch joins an article's in one C call (``bytes.join``)
+where ``np.concatenate`` of as many small arrays cost six times as much. A gram's key is its
+hash above ``_CODE_BITS`` bits that say its IDF (``_gram_codes``): sorted, an article's keys
+fall in runs of one gram each, whose hash and IDF are read off the key without looking the
+gram up in the large table (a random read of two megabytes per gram)."""
 _PLACE = np.dtype(np.int64)
-"""The type of a place in ``_GRAMS`` (native byte order)."""
+"""The type of a key in ``_GRAMS`` (native byte order)."""
+_CODE_BITS = 20
+_CODE_MASK = (1 << _CODE_BITS) - 1
 _GRAMS_MAX = 500_000
 
 
@@ -603,18 +608,17 @@ def _distinct_grams(term: str) -> list[int]:
 
 
 def _learn_grams(terms: list[str]) -> None:
-    """Put each of ``terms`` not in ``_GRAMS`` there, with its distinct grams as places: a
-    known gram's index in ``gram_idf_table``'s sorted hashes, an unknown one the table's size
-    plus its hash; so a sketch looks up no gram in the table, and new terms are looked up
-    together (bounded like ``memo.remember``)."""
+    """Put each of ``terms`` not in ``_GRAMS`` there, with its distinct grams as keys (its
+    hash, shifted, and the code of its IDF: ``_gram_codes``); so a sketch looks up no gram
+    in the table, and new terms are looked up together (bounded like ``memo.remember``)."""
     unseen = set(terms).difference(_GRAMS)
     if not unseen:
         return
     if len(_GRAMS) + len(unseen) > _GRAMS_MAX:
         _GRAMS.clear()
         unseen = set(terms)
-    # The bundled vocabulary's words have their places in the table already.
-    words, places_of, ends_of = _vocabulary_grams()
+    # The bundled vocabulary's words have their keys already.
+    words, keys_of, ends_of = _vocabulary_grams()
     new: list[str] = []
     for term in unseen:
         index = words.get(term)
@@ -622,17 +626,20 @@ def _learn_grams(terms: list[str]) -> None:
             new.append(term)
         else:
             start = ends_of[index - 1] if index else 0
-            _GRAMS[term] = places_of[start * _PLACE.itemsize : ends_of[index] * _PLACE.itemsize]
+            _GRAMS[term] = keys_of[start * _PLACE.itemsize : ends_of[index] * _PLACE.itemsize]
     if not new:
         return
     hashes = [_distinct_grams(term) for term in new]
     flat = np.fromiter(chain.from_iterable(hashes), dtype=np.uint32)
     known = gram_idf_table()[0]
+    place_keys, _, unseen_code = _gram_codes()
     where = np.minimum(np.searchsorted(known, flat), len(known) - 1)
-    places = np.where(known[where] == flat, where, len(known) + flat.astype(np.int64))
+    keys = np.where(
+        known[where] == flat, place_keys[where], (flat.astype(np.int64) << _CODE_BITS) | unseen_code
+    )
     ends = list(accumulate(map(len, hashes)))
     for term, start, end in zip(new, [0, *ends], ends, strict=False):
-        _GRAMS[term] = places[start:end].astype(_PLACE, copy=False).tobytes()
+        _GRAMS[term] = keys[start:end].astype(_PLACE, copy=False).tobytes()
 
 
 def char_sketch(title_terms: list[str], lead: list[list[str]]) -> dict[int, float]:
@@ -682,23 +689,18 @@ def _char_weights_of(
     # Each term's grams as many times as the term occurs (its bytes repeated), one array;
     # sorted, the order they were joined in does not matter.
     joined = b"".join(map(mul, map(_GRAMS.__getitem__, counts), counts.values()))
-    places = np.sort(np.frombuffer(joined, dtype=_PLACE))
-    # Distinct places and how many times each occurs (``np.unique``, without its checks).
-    edges = np.empty(places.size + 1, dtype=bool)
+    keys = np.sort(np.frombuffer(joined, dtype=_PLACE))
+    # Distinct keys (grams) and how many times each occurs (``np.unique``, without its
+    # checks); each gram's hash and IDF read off its key. The grams come in the order of
+    # their hashes, known and unknown mixed: the heaviest are chosen by (weight, hash) all
+    # the same, with the same weights.
+    edges = np.empty(keys.size + 1, dtype=bool)
     edges[0] = edges[-1] = True
-    np.not_equal(places[1:], places[:-1], out=edges[1:-1])
+    np.not_equal(keys[1:], keys[:-1], out=edges[1:-1])
     starts = np.flatnonzero(edges)
-    places, tf = places[starts[:-1]], np.diff(starts)
-    known, idf, unseen = gram_idf_table()
-    size = len(known)
-    if places[-1] < size:  # every gram known (the usual article)
-        grams, weights = known[places], idf[places] * (1.0 + np.log(tf))
-    else:  # the unknown grams (places past the table) are the sorted places' tail
-        cut = int(np.searchsorted(places, size))
-        inside = places[:cut]
-        grams = np.concatenate((known[inside], places[cut:] - size))
-        weights = np.concatenate((idf[inside], np.full(places.size - cut, unseen)))
-        weights *= 1.0 + np.log(tf)
+    keys, tf = keys[starts[:-1]], np.diff(starts)
+    grams = keys >> _CODE_BITS
+    weights = _gram_codes()[1][keys & _CODE_MASK] * (1.0 + np.log(tf))
     order = _heaviest(grams, weights, SKETCH_GRAMS)
     kept = weights[order]
     norm = math.sqrt(np.dot(kept, kept))  # as np.sqrt: IEEE square root, without numpy's
@@ -733,7 +735,7 @@ def gram_idf_table() -> tuple[npt.NDArray[np.uint32], npt.NDArray[np.float64], f
 
     The grams' document frequencies take 1.3 s of Python to count: they are kept on disk
     between runs (``monitor.tablecache``, keyed by the bundled table's bytes)."""
-    global _GRAM_IDF, _VOCABULARY_GRAMS
+    global _GRAM_IDF, _GRAM_CODES, _VOCABULARY_GRAMS
     if _GRAM_IDF is None:
         documents, frequencies = document_frequencies()
         source = resources.files("monitor.data").joinpath("df.json").read_bytes()
@@ -741,18 +743,36 @@ def gram_idf_table() -> tuple[npt.NDArray[np.uint32], npt.NDArray[np.float64], f
         known, df = table["grams"].astype(np.uint32), table["documents"].astype(np.int64)
         counts = np.minimum(df.astype(np.float64), documents)
         _GRAM_IDF = (known, np.log((documents + 1) / (counts + 1)), math.log(documents + 1))
+        # Each distinct IDF once (a few thousand), then the unseen grams' own: a gram's
+        # code is its IDF's index here.
+        values, codes = np.unique(_GRAM_IDF[1], return_inverse=True)
+        assert values.size < _CODE_MASK
+        place_keys = (known.astype(np.int64) << _CODE_BITS) | codes.astype(np.int64)
+        _GRAM_CODES = (place_keys, np.append(values, _GRAM_IDF[2]), values.size)
         _VOCABULARY_GRAMS = (
             dict(zip(frequencies, range(len(frequencies)), strict=True)),
-            table["word_places"].astype(_PLACE).tobytes(),
+            place_keys[table["word_places"]].astype(_PLACE).tobytes(),
             table["word_ends"].astype(np.int64).tolist(),
         )
     return _GRAM_IDF
 
 
+_GRAM_CODES: tuple[npt.NDArray[np.int64], npt.NDArray[np.float64], int] | None = None
+"""The key (``_GRAMS``) of each gram of ``gram_idf_table`` (by place), the IDF of each code
+(the last: an unseen gram's) and the unseen grams' code."""
+
+
+def _gram_codes() -> tuple[npt.NDArray[np.int64], npt.NDArray[np.float64], int]:
+    if _GRAM_CODES is None:
+        gram_idf_table()
+    assert _GRAM_CODES is not None
+    return _GRAM_CODES
+
+
 _VOCABULARY_GRAMS: tuple[dict[str, int], bytes, list[int]] | None = None
-"""The bundled vocabulary's words (-> their rank in ``document_frequencies``), the places of
-their grams in ``gram_idf_table`` one word after the other (as in ``_GRAMS``), and where each
-word's end (in places)."""
+"""The bundled vocabulary's words (-> their rank in ``document_frequencies``), the keys of
+their grams one word after the other (as in ``_GRAMS``), and where each word's end (in
+keys)."""
 
 
 def _vocabulary_grams() -> tuple[dict[str, int], bytes, list[int]]:

@@ -1,6 +1,8 @@
 from __future__ import annotations
 
+import math
 import pickle
+from itertools import chain
 
 import pytest
 
@@ -393,3 +395,69 @@ def test_telling_keys_and_word_keys_learnt_in_place_are_the_straightforward_ones
                 assert len(stories._TELLING) <= bound
     finally:
         stories._TELLING_MAX = limit
+
+
+def _straight_char_weights(title_terms, lead):  # type: ignore[no-untyped-def]
+    """``stories._char_weights`` as written before the grams' keys: each gram looked up in
+    ``gram_idf_table`` (its place there, or past it for an unknown gram), its hash and IDF
+    read from the table."""
+    from collections import Counter
+
+    import numpy as np
+
+    from monitor.core import stories
+
+    counts = Counter(chain.from_iterable(lead))
+    for term in title_terms:
+        counts[term] += stories.TITLE_TERM_BOOST
+    if not counts:
+        return None
+    known, idf, unseen = stories.gram_idf_table()
+    size = len(known)
+    places_of = {}
+    for term in counts:
+        hashes = np.array(stories._gram_hashes(term), dtype=np.uint32)
+        where = np.minimum(np.searchsorted(known, hashes), size - 1)
+        places_of[term] = np.where(known[where] == hashes, where, size + hashes.astype(np.int64))
+    places = np.sort(np.concatenate([np.repeat(places_of[t], n) for t, n in counts.items()]))
+    places, tf = np.unique(places, return_counts=True)
+    inside = places[places < size]
+    grams = np.concatenate((known[inside], places[places >= size] - size))
+    weights = np.concatenate((idf[inside], np.full((places >= size).sum(), unseen)))
+    weights *= 1.0 + np.log(tf)
+    order = np.lexsort((grams, -weights))[: stories.SKETCH_GRAMS]
+    kept = weights[order]
+    norm = math.sqrt(np.dot(kept, kept))
+    return None if not norm else (grams[order], kept / norm)
+
+
+def test_char_weights_by_gram_keys_are_the_table_lookups() -> None:
+    """The character sketch read off its grams' keys (hash and IDF code, sorted by hash,
+    known and unknown grams mixed) has the grams and weights, in the order, of the sketch
+    whose grams are looked up in the IDF table: fresh and learnt terms, bundled words and
+    unknown ones, repeats, empty articles."""
+    import random
+
+    from monitor.core import stories
+    from monitor.core.terms import document_frequencies
+
+    rng = random.Random(10)
+    vocabulary = list(document_frequencies()[1])
+    words = [*rng.sample(vocabulary, 300), "زقزقلوب", "فرنتوكس", "بيونغيانغستان", "x9q", "م"]
+    words += [normalize(word) for word in " ".join([*VISIT[1], *FOOTBALL[1]]).split()]
+    cases = [([], []), (["زقزقلوب"], []), ([], [["فرنتوكس"] * 50])]
+    for _ in range(120):
+        title = rng.choices(words, k=rng.randint(0, 8))
+        lead = [rng.choices(words, k=rng.randint(0, 30)) for _ in range(rng.randint(0, 3))]
+        cases.append((title, lead))
+    for index, (title, lead) in enumerate(cases):
+        if index % 40 == 0:
+            stories._GRAMS.clear()
+        expected = _straight_char_weights(title, lead)
+        found = stories._char_weights(title, lead)
+        if expected is None:
+            assert found is None
+            continue
+        assert found is not None
+        assert found[0].tolist() == expected[0].tolist()
+        assert found[1].tolist() == expected[1].tolist()  # the same floats
