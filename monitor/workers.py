@@ -45,7 +45,7 @@ import traceback
 from collections import deque
 from collections.abc import Iterable, Iterator
 from multiprocessing.connection import Connection
-from typing import Any
+from typing import Any, cast
 
 from monitor.core.analysis import read_article
 from monitor.core.arabic import tokens
@@ -56,9 +56,11 @@ from monitor.core.fingerprint import Fingerprint, FingerprintParams
 from monitor.core.records import CleanArticle, RawArticle, Rejection
 from monitor.core.stories import (
     ArticleFeatures,
+    ArticleText,
     analyse_words,
     features_of,
     gram_idf_table,
+    learn_sketch_grams,
     lookup_keys,
 )
 from monitor.core.terms import idf_table
@@ -463,6 +465,8 @@ class Worker:
         spent, inputs, prepared = self.pending.pop(chunk_id)
         cleaned = finish_batch(prepared, answers, self.settings, time.perf_counter() - spent)
         results: list[Prepared] = []
+        # (where in ``results``, fingerprint, text) of each article to work the features of
+        analysed: list[tuple[int, Fingerprint, ArticleText]] = []
         for item in inputs:
             if isinstance(item, Rejection):
                 results.append((item, None))
@@ -489,9 +493,15 @@ class Worker:
                 else:
                     text, terms = analyse_words(token_lists, columns)
                     read_article(article, text, token_lists, terms)
-                    features = features_of(text)
-                    analysis = (fingerprint, features, lookup_keys(features))
-                    for name, empty in _ANALYSED.items():
-                        setattr(article, name, empty)
+                    analysed.append((len(results), fingerprint, text))
             results.append((article, analysis))
+        # The grams of the chunk's new terms learnt together (one lookup in the gram table,
+        # not one per article), then each article's features.
+        learn_sketch_grams([text for _, _, text in analysed])
+        for index, fingerprint, text in analysed:
+            article = cast(CleanArticle, results[index][0])
+            features = features_of(text)
+            results[index] = (article, (fingerprint, features, lookup_keys(features)))
+            for name, empty in _ANALYSED.items():
+                setattr(article, name, empty)
         return results

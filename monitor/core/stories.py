@@ -74,6 +74,7 @@ __all__ = [
     "decay",
     "features_of",
     "index_keys",
+    "learn_sketch_grams",
     "lookup_keys",
     "merge_article",
     "new_story_state",
@@ -640,6 +641,15 @@ def _learn_grams(terms: list[str]) -> None:
     ends = list(accumulate(map(len, hashes)))
     for term, start, end in zip(new, [0, *ends], ends, strict=False):
         _GRAMS[term] = keys[start:end].astype(_PLACE, copy=False).tobytes()
+
+
+def learn_sketch_grams(texts: list[ArticleText]) -> None:
+    """Learn the grams of the terms the character sketches of ``texts`` read (title and
+    first ``SKETCH_SENTENCES`` sentences) that are not known yet, all in one go: a prep
+    worker does, for a chunk of articles, before their features (the sketches then find
+    every term known, and are the same)."""
+    rows = [row for text in texts for row in (text.title, *text.sentences[:SKETCH_SENTENCES])]
+    _learn_grams(list(chain.from_iterable([row.terms for row in rows])))
 
 
 def char_sketch(title_terms: list[str], lead: list[list[str]]) -> dict[int, float]:

@@ -6,7 +6,7 @@ from itertools import chain
 
 import pytest
 
-from monitor.core.arabic import normalize
+from monitor.core.arabic import normalize, tokens
 from monitor.core.stories import (
     StoryState,
     analyse,
@@ -461,3 +461,24 @@ def test_char_weights_by_gram_keys_are_the_table_lookups() -> None:
         assert found is not None
         assert found[0].tolist() == expected[0].tolist()
         assert found[1].tolist() == expected[1].tolist()  # the same floats
+
+
+def test_sketch_grams_learnt_for_a_chunk_give_the_same_features() -> None:
+    """``learn_sketch_grams`` (a prep worker learns a chunk's new terms' grams together,
+    before the chunk's features) leaves the features as learning them article by article
+    does: the same sketches, with the gram memo empty or warm."""
+    from monitor.core import stories
+    from monitor.core.stories import analyse_tokens, features_of, learn_sketch_grams
+
+    texts = [
+        analyse_tokens([tokens(normalize(title)), *[tokens(normalize(s)) for s in body]])
+        for title, body in (VISIT, VISIT_AGAIN, FOOTBALL, ("زقزقلوب فرنتوكس", ["بيونغيانغستان"]))
+    ]
+    stories._GRAMS.clear()
+    expected = [list(features_of(text).sketch.items()) for text in texts]
+    for warm in (False, True):
+        if not warm:
+            stories._GRAMS.clear()
+        learn_sketch_grams(texts)
+        assert all(term in stories._GRAMS for text in texts for term in text.title.terms)
+        assert [list(features_of(text).sketch.items()) for text in texts] == expected
