@@ -45,20 +45,21 @@ import traceback
 from collections import deque
 from collections.abc import Iterable, Iterator
 from multiprocessing.connection import Connection
-from typing import Any
+from typing import Any, cast
 
 from monitor.core.analysis import read_article
 from monitor.core.arabic import tokens
 from monitor.core.boilerplate import TemplateLines
 from monitor.core.clean import PreparedArticle
-from monitor.core.entities import load_gazetteer
+from monitor.core.entities import FactColumns, fact_columns, load_gazetteer, word_facts
 from monitor.core.fingerprint import Fingerprint, FingerprintParams
 from monitor.core.records import CleanArticle, RawArticle, Rejection
 from monitor.core.stories import (
     ArticleFeatures,
-    analyse_tokens,
+    analyse_words,
     features_of,
     gram_idf_table,
+    learn_sketch_grams,
     lookup_keys,
 )
 from monitor.core.terms import idf_table
@@ -462,30 +463,57 @@ class Worker:
     def finished(self, chunk_id: int, answers: list[TemplateLines | None]) -> list[Prepared]:
         spent, inputs, prepared = self.pending.pop(chunk_id)
         cleaned = finish_batch(prepared, answers, self.settings, time.perf_counter() - spent)
-        results: list[Prepared] = []
-        for item in inputs:
-            if isinstance(item, Rejection):
-                results.append((item, None))
-                continue
-            article = cleaned[item]
-            analysis: Analysis | None = None
-            if goes_on(article):
-                # Tokenised once for both: the body's tokens are the sentences' in a row.
-                token_lists = [tokens(article.match_title), *map(tokens, article.match_sentences)]
-                body = list(itertools.chain.from_iterable(token_lists[1:]))
-                fingerprint = article_fingerprint(article, self.params, body)
-                # Left out of what is sent back (which halves it), now used.
-                for name, empty in _UNREAD.items():
-                    setattr(article, name, empty)
-                if self._repeats(article.content_hash):
-                    # Most likely an exact copy, which needs no features: left to the story
-                    # stage (with the texts it needs), which computes them only if not.
-                    analysis = (fingerprint, None, None)
-                else:
-                    text = read_article(article, analyse_tokens(token_lists), token_lists)
-                    features = features_of(text)
-                    analysis = (fingerprint, features, lookup_keys(features))
-                    for name, empty in _ANALYSED.items():
-                        setattr(article, name, empty)
-            results.append((article, analysis))
+        results: list[Prepared] = [
+            (item, None) if isinstance(item, Rejection) else (cleaned[item], None)
+            for item in inputs
+        ]
+        # Each step done for the whole chunk before the next (tokens, word facts,
+        # fingerprints, analyses, novelty's reading, features): a step's tables stay in the
+        # cache from one article to the next.
+        going = [
+            (index, article)
+            for index, (article, _) in enumerate(results)
+            if not isinstance(article, Rejection) and goes_on(article)
+        ]
+        # Tokenised once for both: the body's tokens are the sentences' in a row; the words'
+        # facts looked up once for both (the fingerprint's word hashes too).
+        token_lists = [
+            [tokens(article.match_title), *map(tokens, article.match_sentences)]
+            for _, article in going
+        ]
+        words = [list(itertools.chain.from_iterable(lists)) for lists in token_lists]
+        columns = [fact_columns(word_facts(article_words)) for article_words in words]
+        # (where in ``results``, fingerprint, tokens, fact columns) of the articles to analyse
+        analysed: list[tuple[int, Fingerprint, list[list[str]], FactColumns]] = []
+        for (index, article), lists, article_words, article_columns in zip(
+            going, token_lists, words, columns, strict=True
+        ):
+            title_words = len(lists[0])
+            fingerprint = article_fingerprint(
+                article, self.params, article_words[title_words:], article_columns[5][title_words:]
+            )
+            # Left out of what is sent back (which halves it), now used.
+            for name, empty in _UNREAD.items():
+                setattr(article, name, empty)
+            if self._repeats(article.content_hash):
+                # Most likely an exact copy, which needs no features: left to the story
+                # stage (with the texts it needs), which computes them only if not.
+                results[index] = (article, (fingerprint, None, None))
+            else:
+                analysed.append((index, fingerprint, lists, article_columns))
+        texts = [analyse_words(lists, article_columns) for _, _, lists, article_columns in analysed]
+        for (index, _, lists, _), (text, terms) in zip(analysed, texts, strict=True):
+            read_article(cast(CleanArticle, results[index][0]), text, lists, terms)
+        # The grams of the chunk's new terms learnt together (one lookup in the gram table,
+        # not one per article), then each article's features.
+        learn_sketch_grams([text for text, _ in texts])
+        features = [features_of(text) for text, _ in texts]
+        for (index, fingerprint, _, _), article_features in zip(analysed, features, strict=True):
+            article = cast(CleanArticle, results[index][0])
+            results[index] = (
+                article,
+                (fingerprint, article_features, lookup_keys(article_features)),
+            )
+            for name, empty in _ANALYSED.items():
+                setattr(article, name, empty)
         return results

@@ -64,18 +64,22 @@ def test_gram_table_from_cache_is_the_computed_one(
     assert tablecache.cache_dir() == tmp_path
 
 
-def test_vocabulary_gram_places_are_the_words_grams() -> None:
-    # The table's places of a bundled word's grams are the places of its hashed grams.
-    known = stories.gram_idf_table()[0]
+def test_vocabulary_gram_keys_are_the_words_grams() -> None:
+    # The keys of a bundled word's grams are its hashed grams, each with the code of its IDF.
+    known, idf, _ = stories.gram_idf_table()
+    _, idf_of_code, _ = stories._gram_codes()
     words, places, ends = stories._vocabulary_grams()
     vocabulary = list(document_frequencies()[1])
     assert list(words) == vocabulary
-    every_place = np.frombuffer(places, dtype=stories._PLACE)  # kept as bytes, as in _GRAMS
+    every_key = np.frombuffer(places, dtype=stories._PLACE)  # kept as bytes, as in _GRAMS
     for word in vocabulary[:300] + vocabulary[-300:]:
         index = words[word]
         start = ends[index - 1] if index else 0
-        word_places = every_place[start : ends[index]]
-        assert sorted(known[word_places].tolist()) == stories._gram_hashes(word)
+        keys = every_key[start : ends[index]]
+        hashes = keys >> stories._CODE_BITS
+        assert sorted(hashes.tolist()) == stories._gram_hashes(word)
+        weights = idf_of_code[keys & stories._CODE_MASK]
+        assert weights.tolist() == idf[np.searchsorted(known, hashes)].tolist()  # bit for bit
     # A sketch of such words is the sketch of the same words learnt from scratch.
     terms = vocabulary[1000:1040]
     sketch = stories.char_sketch(terms[:5], [terms[5:]])

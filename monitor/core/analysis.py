@@ -31,6 +31,7 @@ from __future__ import annotations
 import sys
 from array import array
 from binascii import a2b_base64, b2a_base64
+from collections.abc import Sequence
 from typing import Any
 
 from monitor.core.arabic import normalize
@@ -134,14 +135,18 @@ def analysis_record(text: ArticleText) -> ArticleAnalysis:
 
 
 def read_article(
-    article: CleanArticle, text: ArticleText, words: list[list[str]] | None = None
+    article: CleanArticle,
+    text: ArticleText,
+    words: list[list[str]] | None = None,
+    terms: list[Sequence[str]] | None = None,
 ) -> ArticleText:
     """``text`` (the analysis of ``article``) with novelty's reading of each sentence from its
     original spelling (``monitor.core.novelty.read_sentences``): work of the article alone,
     done where the work is shared rather than by the single story process. ``words``: the
     tokens of its ``match_title`` and each of its ``match_sentences``, when known (the
-    normalised forms of its title and sentences: novelty reads some of them word by word)."""
-    read_sentences([article.title, *article.sentences], [text.title, *text.sentences], words)
+    normalised forms of its title and sentences: novelty reads some of them word by word);
+    ``terms``: with them, each token's term (``stories.analyse_words``)."""
+    read_sentences([article.title, *article.sentences], [text.title, *text.sentences], words, terms)
     return text
 
 

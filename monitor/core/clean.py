@@ -33,6 +33,7 @@ from __future__ import annotations
 import html as html_lib
 import logging
 import re
+from collections.abc import Sequence
 from dataclasses import dataclass
 
 import xxhash
@@ -49,7 +50,9 @@ __all__ = [
     "clean_article",
     "extract_html",
     "finish_article",
+    "finish_articles",
     "prepare_article",
+    "prepare_articles",
     "unwrap_lines",
 ]
 
@@ -192,6 +195,26 @@ def prepare_article(
     raw: RawArticle, settings: CleanSettings | None = None
 ) -> PreparedArticle | Rejection:
     """Checks and text extraction: the article as lines, or why it cannot be used."""
+    lined = _lines_of(raw, settings)
+    return lined if isinstance(lined, Rejection) else _prepared(*lined)
+
+
+def prepare_articles(
+    raws: list[RawArticle], settings: CleanSettings | None = None
+) -> list[PreparedArticle | Rejection]:
+    """``prepare_article`` of each of ``raws``, each step for all of them before the next
+    (checks and lines, then sentences and their normalised forms): a step's tables and
+    patterns stay in the cache from one article to the next."""
+    lined = [_lines_of(raw, settings) for raw in raws]
+    return [item if isinstance(item, Rejection) else _prepared(*item) for item in lined]
+
+
+_Lines = tuple[RawArticle, str, list[str], list[Removal], MojibakeRepair | None]
+"""An article checked and split into lines: (raw article, title, lines, removals, repair)."""
+
+
+def _lines_of(raw: RawArticle, settings: CleanSettings | None = None) -> _Lines | Rejection:
+    """The checks and lines of ``prepare_article`` (``_prepared`` does the rest)."""
     settings = settings or _DEFAULT_SETTINGS
     # Arabic misread as Latin upstream (a mis-declared charset) is decoded again first: as
     # mojibake it would be taken for an undetermined language, or worse.
@@ -227,6 +250,17 @@ def prepare_article(
     lines, removed = split_embeds(unwrap_lines(text.splitlines()))
     if not lines:
         return _reject(raw, "empty", "no text")
+    return raw, title, lines, removed, charset_repair
+
+
+def _prepared(
+    raw: RawArticle,
+    title: str,
+    lines: list[str],
+    removed: list[Removal],
+    charset_repair: MojibakeRepair | None,
+) -> PreparedArticle:
+    """An article's lines split into sentences, each normalised (``prepare_article``)."""
     normalized: list[str] = []
     sentences: list[tuple[tuple[str, str], ...]] = []
     for line in lines:
@@ -314,13 +348,41 @@ def finish_article(
     settings: CleanSettings | None = None,
 ) -> CleanArticle | Rejection:
     """Boilerplate removal, title, sentences and normalised forms."""
+    return _finished(prepared, _line_verdicts(prepared, templates), settings)
+
+
+def finish_articles(
+    prepared: list[PreparedArticle],
+    templates: Sequence[TemplateLines | None],
+    settings: CleanSettings | None = None,
+) -> list[CleanArticle | Rejection]:
+    """``finish_article`` of each of ``prepared`` with its outlet's ``templates``, each step
+    for all of them before the next (the boilerplate rules, then the rest)."""
+    verdicts = [
+        _line_verdicts(article, lines) for article, lines in zip(prepared, templates, strict=True)
+    ]
+    return [
+        _finished(article, reasons, settings)
+        for article, reasons in zip(prepared, verdicts, strict=True)
+    ]
+
+
+def _line_verdicts(prepared: PreparedArticle, templates: TemplateLines | None) -> list[str | None]:
+    """Why each line of ``prepared`` is boilerplate (``None``: it is kept)."""
+    return list(
+        line_reasons(prepared.lines, prepared.normalized, templates, has_title=bool(prepared.title))
+    )
+
+
+def _finished(
+    prepared: PreparedArticle, reasons: list[str | None], settings: CleanSettings | None
+) -> CleanArticle | Rejection:
+    """``finish_article`` given its lines' ``_line_verdicts``."""
     settings = settings or _DEFAULT_SETTINGS
     raw = prepared.raw
     removed = list(prepared.removed)
     kept_indices: list[int] = []
-    for index, reason in enumerate(
-        line_reasons(prepared.lines, prepared.normalized, templates, has_title=bool(prepared.title))
-    ):
+    for index, reason in enumerate(reasons):
         if reason is None:
             kept_indices.append(index)
         else:

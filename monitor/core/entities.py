@@ -35,16 +35,19 @@ from typing import cast
 
 from monitor.core.arabic import normalize, tokens
 from monitor.core.counts import can_start_count
+from monitor.core.fingerprint import word_hash
 from monitor.core.memo import recall, remember
 from monitor.core.terms import STOPWORDS, document_frequencies, idf, strip_clitic, token_facts
 
 __all__ = [
+    "FactColumns",
     "Gazetteer",
     "WordFacts",
     "entities_at",
     "entity_name",
     "entity_weight",
     "extract_entities",
+    "fact_columns",
     "load_gazetteer",
     "word_facts",
 ]
@@ -175,9 +178,11 @@ def _starts(words: list[str]) -> list[int]:
     return list(compress(range(len(words)), map(_START_CACHE.__getitem__, words)))
 
 
-WordFacts = tuple[str, int, bool, bool, bool]
-"""``token_facts`` (term, term hash, marker), whether the word can start an entity and
-whether it can start a count (``counts.can_start_count``)."""
+WordFacts = tuple[str, int, bool, bool, bool, int]
+"""``token_facts`` (term, term hash, marker), whether the word can start an entity,
+whether it can start a count (``counts.can_start_count``) and the word's own hash in
+fingerprints (``fingerprint.word_hash``: a prep worker takes it from here, not hashing the
+word again)."""
 
 _FACTS: dict[str, WordFacts] = {}
 _FACTS_MAX = 500_000
@@ -199,8 +204,21 @@ def word_facts(words: list[str]) -> list[WordFacts]:
     return cast("list[WordFacts]", found)
 
 
+FactColumns = tuple[
+    tuple[str, ...], tuple[int, ...], tuple[bool, ...], tuple[bool, ...], tuple[bool, ...],
+    tuple[int, ...],
+]  # fmt: skip
+"""``WordFacts`` of many words as one column per fact (``fact_columns``)."""
+_NO_FACTS: FactColumns = ((), (), (), (), (), ())
+
+
+def fact_columns(facts: list[WordFacts]) -> FactColumns:
+    """``facts`` turned into one column per fact (one C call, no per-word ``itemgetter``)."""
+    return tuple(zip(*facts, strict=True)) if facts else _NO_FACTS  # type: ignore[return-value]
+
+
 def _word_facts(word: str) -> WordFacts:
-    return (*token_facts(word), _can_start(word), can_start_count(word))
+    return (*token_facts(word), _can_start(word), can_start_count(word), word_hash(word))
 
 
 @lru_cache(maxsize=500_000)

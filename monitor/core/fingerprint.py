@@ -141,8 +141,15 @@ def _splitmix64(values: Hashes) -> Hashes:
     return values
 
 
-def shingle_hashes(words: Sequence[str], shingle_words: int = 3) -> Hashes:
+word_hash = xxhash.xxh3_64_intdigest
+"""The 64-bit hash of one word, which shingles combine (``shingle_hashes``)."""
+
+
+def shingle_hashes(
+    words: Sequence[str], shingle_words: int = 3, word_hashes: Sequence[int] | None = None
+) -> Hashes:
     """Distinct 64-bit hashes of the ``shingle_words``-word shingles of ``words``, sorted.
+    ``word_hashes``: the ``word_hash`` of each of ``words``, when known.
 
     A text shorter than one shingle gives one hash of all its words.
 
@@ -154,7 +161,9 @@ def shingle_hashes(words: Sequence[str], shingle_words: int = 3) -> Hashes:
     if not words:
         return np.empty(0, dtype=np.uint64)
     token_hashes = np.fromiter(
-        map(xxhash.xxh3_64_intdigest, words), dtype=np.uint64, count=len(words)
+        map(word_hash, words) if word_hashes is None else word_hashes,
+        dtype=np.uint64,
+        count=len(words),
     )
     width = min(shingle_words, len(words))
     count = len(words) - width + 1
@@ -216,11 +225,12 @@ def fingerprint_tokens(
     *,
     content_key: int,
     locators: Sequence[tuple[str, ...]] = (),
+    word_hashes: Sequence[int] | None = None,
 ) -> Fingerprint:
     """``fingerprint_text`` of the text whose ``monitor.core.arabic.tokens`` are ``words``
-    (for a caller that has them already)."""
+    (for a caller that has them already; ``word_hashes``: their ``word_hash``, if known)."""
     params = params or FingerprintParams()
-    hashes = shingle_hashes(words, params.shingle_words)
+    hashes = shingle_hashes(words, params.shingle_words, word_hashes)
     query, stored = _sketch_sizes(hashes, params)
     return Fingerprint(
         samples=hashes[:query],

@@ -55,10 +55,10 @@ import collections
 import re
 import unicodedata
 from collections import Counter, defaultdict
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 from functools import lru_cache
-from itertools import chain, filterfalse, islice, pairwise, repeat
+from itertools import chain, compress, count, filterfalse, islice, pairwise, repeat
 from typing import Any
 
 import xxhash
@@ -938,15 +938,19 @@ def _asserted_actions_of(original: str, actions: list[str]) -> list[str]:
 def _asserted_in(original: str) -> frozenset[str]:
     """The actions ``original`` names neither negated nor as a case's name (a sentence is
     judged, then recorded: read once)."""
-    words = _KNOWN_WORDS.get(original) or tokens(normalize(original))
+    words = _KNOWN_WORDS.get(original)
+    terms = _KNOWN_TERMS.get(original) if words else None
+    if not words:
+        words = tokens(normalize(original))
+    if terms is None:
+        terms = list(map(_term_or_empty, words))
     asserted: set[str] = set()
     if not _ASKING.isdisjoint(words[:2]):
         return frozenset(asserted)
     asked_at = -_CHAIN_REACH - 1  # where the last action asked for, proposed or meant was
-    for index, term in enumerate(map(_term_or_empty, words)):
-        action = _ACTION_OF.get(term)
-        if action is None:
-            continue
+    # Only the words whose term names an action are read (found in C: most words name none).
+    for index in compress(count(), map(_ACTION_OF.__contains__, terms)):
+        action = _ACTION_OF[terms[index]]
         reach = _NEGATION_REACH + (index > 0 and words[index - 1] in _THERE)  # لم يكن هناك
         before = words[max(0, index - reach) : index]
         if not _WILL_NOT.isdisjoint(before):
@@ -965,10 +969,10 @@ def _asserted_in(original: str) -> frozenset[str]:
         if (
             _NEGATIONS.isdisjoint(before)
             and not any(
-                _ACTIONS.get(_term_or_empty(word)) in _GOVERNING
-                for word in words[max(0, index - _REFUSAL_REACH) : index]
+                _ACTIONS.get(term) in _GOVERNING
+                for term in terms[max(0, index - _REFUSAL_REACH) : index]
             )
-            and (not before or _term_or_empty(before[-1]) not in _REFERENCES)
+            and (not before or terms[index - 1] not in _REFERENCES)
             and _GOVERNS_THE_REST.isdisjoint(words[:index])
             and not _after(words, index)
             and (_ACTIONS[action] != "threat" or _threatens_with(words, index))
@@ -1237,26 +1241,36 @@ def _recalls(original: str, text: SentenceText) -> bool:
 
 
 def read_sentences(
-    originals: list[str], analysed: list[SentenceText], words: list[list[str]] | None = None
+    originals: list[str],
+    analysed: list[SentenceText],
+    words: list[list[str]] | None = None,
+    terms: list[Sequence[str]] | None = None,
 ) -> None:
     """Read what novelty reads of each sentence alone (the actions it reports as done,
     whether it recalls background) into its ``SentenceText``, so that the story stage (one
     process) does not: prep workers call it with the title and sentences as written,
     aligned with ``analysed``. Rows beyond ``originals`` stay unread. ``words``: the tokens
     of each of ``originals`` normalised (``tokens(normalize(original))``), when known: a
-    sentence read word by word is then not normalised and tokenised again."""
+    sentence read word by word is then not normalised and tokenised again; ``terms``: with
+    ``words``, the term of each of those tokens (``term_of``, as ``stories.analyse_words``
+    gives them): then not looked up again."""
     if words is not None:
         _KNOWN_WORDS.update(zip(originals, words, strict=False))
+        if terms is not None:
+            _KNOWN_TERMS.update(zip(originals, terms, strict=False))
     try:
         for original, text in zip(originals, analysed, strict=False):
             text.actions = _sentence_actions(original, text)
             text.background = _is_background(original)
     finally:
         _KNOWN_WORDS.clear()
+        _KNOWN_TERMS.clear()
 
 
 _KNOWN_WORDS: dict[str, list[str]] = {}
 """Sentence as written -> its normalised tokens, given by the ``read_sentences`` under way."""
+_KNOWN_TERMS: dict[str, Sequence[str]] = {}
+"""Sentence as written -> the term of each of its ``_KNOWN_WORDS`` (``term_of``)."""
 
 
 def _facts(

@@ -23,7 +23,8 @@ True
 from __future__ import annotations
 
 import math
-from collections import Counter
+from collections import Counter, _count_elements  # type: ignore[attr-defined]
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from importlib import resources
 from itertools import (
@@ -35,7 +36,7 @@ from itertools import (
     starmap,
     takewhile,
 )
-from operator import add, attrgetter, itemgetter, lt, mul, truediv
+from operator import add, attrgetter, is_, itemgetter, lt, mul, truediv
 from sys import intern
 from typing import Any, Final
 
@@ -45,8 +46,14 @@ from xxhash import xxh32_intdigest
 
 from monitor.core.arabic import tokens
 from monitor.core.counts import count_markers_at
-from monitor.core.entities import entities_at, entity_weight, word_facts
-from monitor.core.memo import remember
+from monitor.core.entities import (
+    FactColumns,
+    entities_at,
+    entity_weight,
+    fact_columns,
+    word_facts,
+)
+from monitor.core.memo import recall, remember
 from monitor.core.terms import NO_TERM_HASH, document_frequencies, idf, idf_table, term_hash
 from monitor.tablecache import cached_arrays
 
@@ -62,10 +69,12 @@ __all__ = [
     "analyse",
     "analyse_sentence",
     "analyse_tokens",
+    "analyse_words",
     "article_features",
     "decay",
     "features_of",
     "index_keys",
+    "learn_sketch_grams",
     "lookup_keys",
     "merge_article",
     "new_story_state",
@@ -89,6 +98,7 @@ BODY_SENTENCES = 12
 """Only the lead of an article describes its story: long articles drift to background."""
 SKETCH_SENTENCES = 3
 """Sentences of the lead (after the title) that an article's character sketch covers."""
+assert SKETCH_SENTENCES <= BODY_SENTENCES  # ``features_of`` counts them as the lead's first
 SKETCH_GRAMS = 80
 """Heaviest character n-grams kept in an article's sketch."""
 STORY_SKETCHES = 8
@@ -172,17 +182,29 @@ def analyse(match_title: str, match_sentences: list[str]) -> ArticleText:
 
 def analyse_tokens(token_lists: list[list[str]]) -> ArticleText:
     """``analyse`` of the ``tokens`` of the title and of each sentence, when known."""
+    return analyse_words(token_lists)[0]
+
+
+def analyse_words(
+    token_lists: list[list[str]], columns: FactColumns | None = None
+) -> tuple[ArticleText, list[Sequence[str]]]:
+    """``analyse_tokens``, and the term of each token (``terms.term_of``: ``""`` for none)
+    row by row, read off the same word facts (novelty reads some rows word by word: it then
+    looks no word up again). ``columns``: the ``fact_columns`` of the ``word_facts`` of the
+    tokens one row after the other, when known."""
     # The facts of every word of the article in one pass: one table probe per word, then
     # turned into one column per fact (one C call), which each row slices: no per-word
     # ``itemgetter`` call for each of the four facts.
-    facts = word_facts(list(chain.from_iterable(token_lists)))
-    term_of, hash_of, is_marker, can_start, counts_from = (
-        zip(*facts, strict=True) if facts else ((), (), (), (), ())
-    )
+    if columns is None:
+        columns = fact_columns(word_facts(list(chain.from_iterable(token_lists))))
+    term_of, hash_of, is_marker, can_start, counts_from, _ = columns
     rows: list[SentenceText] = []
+    row_terms: list[Sequence[str]] = []
     end = 0
     for words in token_lists:
         start, end = end, end + len(words)
+        terms = term_of[start:end]
+        row_terms.append(terms)
         hashes = set(hash_of[start:end])
         hashes.discard(NO_TERM_HASH)
         markers = list(compress(words, is_marker[start:end]))
@@ -192,13 +214,13 @@ def analyse_tokens(token_lists: list[list[str]]) -> ArticleText:
             )
         rows.append(
             SentenceText(
-                list(filter(None, term_of[start:end])),
+                list(filter(None, terms)),
                 entities_at(words, list(compress(range(len(words)), can_start[start:end]))),
                 sorted(hashes),
                 markers,
             )
         )
-    return ArticleText(rows[0], rows[1:])
+    return ArticleText(rows[0], rows[1:]), row_terms
 
 
 @dataclass(slots=True)
@@ -404,13 +426,28 @@ def features_of(text: ArticleText, chars: dict[int, float] | None = None) -> Art
     by numpy on its array (the same IEEE products) and where it starts known, not searched."""
     title_entity_list = text.title.entities
     lead = text.sentences[:BODY_SENTENCES]
-    # Whole counts are exact as floats, so counting in C gives the same weights; one Counter
-    # over the chained lists counts (and orders) as updating it sentence by sentence.
-    entities = Counter(chain(title_entity_list, *[sentence.entities for sentence in lead]))
-    counts: dict[str, float] = dict(
-        Counter(chain.from_iterable([sentence.terms for sentence in lead]))
-    )
+    # Whole counts are exact as floats, so counting in C gives the same weights; counting
+    # the chained lists at once counts (and orders) as updating sentence by sentence.
+    entities: Counter[str] = Counter()
+    _count_elements(entities, chain(title_entity_list, *[sentence.entities for sentence in lead]))
     title_terms = text.title.terms
+    counts: dict[str, float] = {}
+    sketched: dict[str, int] | None = None
+    if chars is None:
+        # The character sketch's sentences (the first of the lead) counted once for both:
+        # the lead's counts are theirs, then the rest's.
+        sketched = {}
+        _count_elements(
+            sketched, chain.from_iterable([sentence.terms for sentence in lead[:SKETCH_SENTENCES]])
+        )
+        counts.update(sketched)
+        _count_elements(
+            counts, chain.from_iterable([sentence.terms for sentence in lead[SKETCH_SENTENCES:]])
+        )
+        for term in title_terms:
+            sketched[term] = sketched.get(term, 0) + TITLE_TERM_BOOST
+    else:
+        _count_elements(counts, chain.from_iterable([sentence.terms for sentence in lead]))
     for term in title_terms:
         counts[term] = counts.get(term, 0.0) + TITLE_TERM_BOOST
     idf_of, unseen_idf = idf_table()
@@ -421,24 +458,25 @@ def features_of(text: ArticleText, chars: dict[int, float] | None = None) -> Art
         logged = list(map(_ONE_PLUS_LOG.__getitem__, counts.values()))
     except KeyError:
         logged = list(map(add, repeat(1.0), map(math.log, counts.values())))
-    vector = dict(
-        zip(counts, map(mul, logged, map(idf_of.get, counts, repeat(unseen_idf))), strict=True)
-    )
+    # Each term's IDF looked up once in the large table: the title's and the weighing's
+    # (the vector's words) are read from the article's own small one.
+    fixed = dict(zip(counts, map(idf_of.get, counts, repeat(unseen_idf)), strict=True))
+    vector = dict(zip(counts, map(mul, logged, fixed.values()), strict=True))
     for key, count in entities.items():
-        vector["@" + key] = (1.0 + math.log(count)) * entity_weight(key) * ENTITY_BOOST
-    title = {term: idf_of.get(term, unseen_idf) for term in title_terms}
+        name, weight = _entity_key(key)
+        vector[name] = (1.0 + math.log(count)) * weight * ENTITY_BOOST
+    title = dict(zip(title_terms, map(fixed.__getitem__, title_terms), strict=True))
     for key in title_entity_list:
-        title["@" + key] = entity_weight(key) * ENTITY_BOOST
+        name, weight = _entity_key(key)
+        title[name] = weight * ENTITY_BOOST
     unit_vector = _unit(_top(vector, ARTICLE_FEATURES))
     try:  # every key known (the usual article): no set of them
         word_keys = list(map(_WORD_KEYS.__getitem__, unit_vector))
     except KeyError:
         word_keys = _word_keys(unit_vector)
     grams: list[int] | None = None
-    if chars is None:
-        weighed = _char_weights(
-            title_terms, [sentence.terms for sentence in text.sentences[:SKETCH_SENTENCES]]
-        )
+    if sketched is not None:
+        weighed = _char_weights_of(sketched)
         if weighed is not None and unit_vector:
             grams, weights = weighed[0].tolist(), (weighed[1] * _HALF).tolist()
         else:
@@ -458,8 +496,24 @@ def features_of(text: ArticleText, chars: dict[int, float] | None = None) -> Art
         title_entities=set(title_entity_list),
         text=text,
         sketch=sketch,
-        weighing=_weighing(unit_vector, title, word_keys, chars_from),
+        weighing=_weighing(unit_vector, title, word_keys, chars_from, fixed),
     )
+
+
+_ENTITY_KEYS: dict[str, tuple[str, float]] = {}
+"""Entity key -> (its vector key ``@key``, ``entity_weight``) for the entities seen (bounded
+like ``memo.recall``): worked out once per entity, not once per mention."""
+
+
+def _entity_key(key: str) -> tuple[str, float]:
+    try:
+        return _ENTITY_KEYS[key]
+    except KeyError:
+        return recall(_ENTITY_KEYS, key, _entity_key_of, _GRAMS_MAX)
+
+
+def _entity_key_of(key: str) -> tuple[str, float]:
+    return "@" + key, entity_weight(key)
 
 
 _LOGGED = 4096
@@ -482,13 +536,21 @@ def weighing_of(features: ArticleFeatures, word_keys: list[int] | None = None) -
 
 
 def _weighing(
-    vector: dict[str, float], title: dict[str, float], word_keys: list[int], chars_from: int
+    vector: dict[str, float],
+    title: dict[str, float],
+    word_keys: list[int],
+    chars_from: int,
+    fixed: dict[str, float] | None = None,
 ) -> Weighing:
-    idf_of, unseen = idf_table()
+    """``fixed``: the IDF (``idf_table``) of every word of ``vector``, when known."""
     _, frequencies = document_frequencies()
     # Loops mapped in C (the service's story process works this out from each record).
     words = terms_of(vector)
-    fixed_all = list(map(idf_of.get, words, repeat(unseen)))
+    if fixed is None:
+        idf_of, unseen = idf_table()
+        fixed_all = list(map(idf_of.get, words, repeat(unseen)))
+    else:
+        fixed_all = list(map(fixed.__getitem__, words))
     positive = list(map(lt, repeat(0.0), fixed_all))
     terms = list(compress(words, positive))
     title_terms = terms_of(title)
@@ -521,11 +583,16 @@ def terms_of(vector: dict[str, float]) -> list[str]:
 
 
 _GRAMS: dict[str, bytes] = {}
-"""Term -> its grams as places (``_learn_grams``), for the terms seen (bounded): the bytes
-of 64-bit integers, so that a sketch joins an article's in one C call (``bytes.join``)
-where ``np.concatenate`` of as many small arrays cost six times as much."""
+"""Term -> its distinct grams as keys (``_learn_grams``), for the terms seen (bounded): the
+bytes of 64-bit integers, so that a sketch joins an article's in one C call (``bytes.join``)
+where ``np.concatenate`` of as many small arrays cost six times as much. A gram's key is its
+hash above ``_CODE_BITS`` bits that say its IDF (``_gram_codes``): sorted, an article's keys
+fall in runs of one gram each, whose hash and IDF are read off the key without looking the
+gram up in the large table (a random read of two megabytes per gram)."""
 _PLACE = np.dtype(np.int64)
-"""The type of a place in ``_GRAMS`` (native byte order)."""
+"""The type of a key in ``_GRAMS`` (native byte order)."""
+_CODE_BITS = 20
+_CODE_MASK = (1 << _CODE_BITS) - 1
 _GRAMS_MAX = 500_000
 
 
@@ -542,18 +609,17 @@ def _distinct_grams(term: str) -> list[int]:
 
 
 def _learn_grams(terms: list[str]) -> None:
-    """Put each of ``terms`` not in ``_GRAMS`` there, with its distinct grams as places: a
-    known gram's index in ``gram_idf_table``'s sorted hashes, an unknown one the table's size
-    plus its hash; so a sketch looks up no gram in the table, and new terms are looked up
-    together (bounded like ``memo.remember``)."""
+    """Put each of ``terms`` not in ``_GRAMS`` there, with its distinct grams as keys (its
+    hash, shifted, and the code of its IDF: ``_gram_codes``); so a sketch looks up no gram
+    in the table, and new terms are looked up together (bounded like ``memo.remember``)."""
     unseen = set(terms).difference(_GRAMS)
     if not unseen:
         return
     if len(_GRAMS) + len(unseen) > _GRAMS_MAX:
         _GRAMS.clear()
         unseen = set(terms)
-    # The bundled vocabulary's words have their places in the table already.
-    words, places_of, ends_of = _vocabulary_grams()
+    # The bundled vocabulary's words have their keys already.
+    words, keys_of, ends_of = _vocabulary_grams()
     new: list[str] = []
     for term in unseen:
         index = words.get(term)
@@ -561,17 +627,29 @@ def _learn_grams(terms: list[str]) -> None:
             new.append(term)
         else:
             start = ends_of[index - 1] if index else 0
-            _GRAMS[term] = places_of[start * _PLACE.itemsize : ends_of[index] * _PLACE.itemsize]
+            _GRAMS[term] = keys_of[start * _PLACE.itemsize : ends_of[index] * _PLACE.itemsize]
     if not new:
         return
     hashes = [_distinct_grams(term) for term in new]
     flat = np.fromiter(chain.from_iterable(hashes), dtype=np.uint32)
     known = gram_idf_table()[0]
+    place_keys, _, unseen_code = _gram_codes()
     where = np.minimum(np.searchsorted(known, flat), len(known) - 1)
-    places = np.where(known[where] == flat, where, len(known) + flat.astype(np.int64))
+    keys = np.where(
+        known[where] == flat, place_keys[where], (flat.astype(np.int64) << _CODE_BITS) | unseen_code
+    )
     ends = list(accumulate(map(len, hashes)))
     for term, start, end in zip(new, [0, *ends], ends, strict=False):
-        _GRAMS[term] = places[start:end].astype(_PLACE, copy=False).tobytes()
+        _GRAMS[term] = keys[start:end].astype(_PLACE, copy=False).tobytes()
+
+
+def learn_sketch_grams(texts: list[ArticleText]) -> None:
+    """Learn the grams of the terms the character sketches of ``texts`` read (title and
+    first ``SKETCH_SENTENCES`` sentences) that are not known yet, all in one go: a prep
+    worker does, for a chunk of articles, before their features (the sketches then find
+    every term known, and are the same)."""
+    rows = [row for text in texts for row in (text.title, *text.sentences[:SKETCH_SENTENCES])]
+    _learn_grams(list(chain.from_iterable([row.terms for row in rows])))
 
 
 def char_sketch(title_terms: list[str], lead: list[list[str]]) -> dict[int, float]:
@@ -603,9 +681,17 @@ def _char_weights(
     title_terms: list[str], lead: list[list[str]]
 ) -> tuple[npt.NDArray[np.generic], npt.NDArray[np.float64]] | None:
     """``char_sketch`` as arrays (its grams, their unit weights), or None (an empty one)."""
-    counts = Counter(chain.from_iterable(lead))
+    counts: dict[str, int] = {}
+    _count_elements(counts, chain.from_iterable(lead))
     for term in title_terms:
-        counts[term] += TITLE_TERM_BOOST
+        counts[term] = counts.get(term, 0) + TITLE_TERM_BOOST
+    return _char_weights_of(counts)
+
+
+def _char_weights_of(
+    counts: dict[str, int],
+) -> tuple[npt.NDArray[np.generic], npt.NDArray[np.float64]] | None:
+    """``_char_weights`` of the terms' counts (title terms counted ``TITLE_TERM_BOOST`` more)."""
     if not counts:
         return None
     if not counts.keys() <= _GRAMS.keys():  # (a probe per term, no set)
@@ -613,23 +699,18 @@ def _char_weights(
     # Each term's grams as many times as the term occurs (its bytes repeated), one array;
     # sorted, the order they were joined in does not matter.
     joined = b"".join(map(mul, map(_GRAMS.__getitem__, counts), counts.values()))
-    places = np.sort(np.frombuffer(joined, dtype=_PLACE))
-    # Distinct places and how many times each occurs (``np.unique``, without its checks).
-    edges = np.empty(places.size + 1, dtype=bool)
+    keys = np.sort(np.frombuffer(joined, dtype=_PLACE))
+    # Distinct keys (grams) and how many times each occurs (``np.unique``, without its
+    # checks); each gram's hash and IDF read off its key. The grams come in the order of
+    # their hashes, known and unknown mixed: the heaviest are chosen by (weight, hash) all
+    # the same, with the same weights.
+    edges = np.empty(keys.size + 1, dtype=bool)
     edges[0] = edges[-1] = True
-    np.not_equal(places[1:], places[:-1], out=edges[1:-1])
+    np.not_equal(keys[1:], keys[:-1], out=edges[1:-1])
     starts = np.flatnonzero(edges)
-    places, tf = places[starts[:-1]], np.diff(starts)
-    known, idf, unseen = gram_idf_table()
-    size = len(known)
-    if places[-1] < size:  # every gram known (the usual article)
-        grams, weights = known[places], idf[places] * (1.0 + np.log(tf))
-    else:  # the unknown grams (places past the table) are the sorted places' tail
-        cut = int(np.searchsorted(places, size))
-        inside = places[:cut]
-        grams = np.concatenate((known[inside], places[cut:] - size))
-        weights = np.concatenate((idf[inside], np.full(places.size - cut, unseen)))
-        weights *= 1.0 + np.log(tf)
+    keys, tf = keys[starts[:-1]], np.diff(starts)
+    grams = keys >> _CODE_BITS
+    weights = _gram_codes()[1][keys & _CODE_MASK] * (1.0 + np.log(tf))
     order = _heaviest(grams, weights, SKETCH_GRAMS)
     kept = weights[order]
     norm = math.sqrt(np.dot(kept, kept))  # as np.sqrt: IEEE square root, without numpy's
@@ -664,7 +745,7 @@ def gram_idf_table() -> tuple[npt.NDArray[np.uint32], npt.NDArray[np.float64], f
 
     The grams' document frequencies take 1.3 s of Python to count: they are kept on disk
     between runs (``monitor.tablecache``, keyed by the bundled table's bytes)."""
-    global _GRAM_IDF, _VOCABULARY_GRAMS
+    global _GRAM_IDF, _GRAM_CODES, _VOCABULARY_GRAMS
     if _GRAM_IDF is None:
         documents, frequencies = document_frequencies()
         source = resources.files("monitor.data").joinpath("df.json").read_bytes()
@@ -672,18 +753,36 @@ def gram_idf_table() -> tuple[npt.NDArray[np.uint32], npt.NDArray[np.float64], f
         known, df = table["grams"].astype(np.uint32), table["documents"].astype(np.int64)
         counts = np.minimum(df.astype(np.float64), documents)
         _GRAM_IDF = (known, np.log((documents + 1) / (counts + 1)), math.log(documents + 1))
+        # Each distinct IDF once (a few thousand), then the unseen grams' own: a gram's
+        # code is its IDF's index here.
+        values, codes = np.unique(_GRAM_IDF[1], return_inverse=True)
+        assert values.size < _CODE_MASK
+        place_keys = (known.astype(np.int64) << _CODE_BITS) | codes.astype(np.int64)
+        _GRAM_CODES = (place_keys, np.append(values, _GRAM_IDF[2]), values.size)
         _VOCABULARY_GRAMS = (
             dict(zip(frequencies, range(len(frequencies)), strict=True)),
-            table["word_places"].astype(_PLACE).tobytes(),
+            place_keys[table["word_places"]].astype(_PLACE).tobytes(),
             table["word_ends"].astype(np.int64).tolist(),
         )
     return _GRAM_IDF
 
 
+_GRAM_CODES: tuple[npt.NDArray[np.int64], npt.NDArray[np.float64], int] | None = None
+"""The key (``_GRAMS``) of each gram of ``gram_idf_table`` (by place), the IDF of each code
+(the last: an unseen gram's) and the unseen grams' code."""
+
+
+def _gram_codes() -> tuple[npt.NDArray[np.int64], npt.NDArray[np.float64], int]:
+    if _GRAM_CODES is None:
+        gram_idf_table()
+    assert _GRAM_CODES is not None
+    return _GRAM_CODES
+
+
 _VOCABULARY_GRAMS: tuple[dict[str, int], bytes, list[int]] | None = None
-"""The bundled vocabulary's words (-> their rank in ``document_frequencies``), the places of
-their grams in ``gram_idf_table`` one word after the other (as in ``_GRAMS``), and where each
-word's end (in places)."""
+"""The bundled vocabulary's words (-> their rank in ``document_frequencies``), the keys of
+their grams one word after the other (as in ``_GRAMS``), and where each word's end (in
+keys)."""
 
 
 def _vocabulary_grams() -> tuple[dict[str, int], bytes, list[int]]:
@@ -740,8 +839,12 @@ def text_sketch(text: ArticleText) -> dict[int, float]:
 
 def _word_keys(vector: dict[str, float]) -> list[int]:
     """The sketch key (``_word_key``) of each key of ``vector``, in order."""
-    remember(_WORD_KEYS, list(vector), _word_key, _GRAMS_MAX)
-    return list(map(_WORD_KEYS.__getitem__, vector))
+    keys = list(vector)
+    found: list[int | None] = list(map(_WORD_KEYS.get, keys))
+    # The keys not known yet worked out in place (``memo.recall``: no set of the keys).
+    for index in compress(range(len(found)), map(is_, found, repeat(None))):
+        found[index] = recall(_WORD_KEYS, keys[index], _word_key, _GRAMS_MAX)
+    return found  # type: ignore[return-value]
 
 
 def _article_sketch(
@@ -1103,14 +1206,22 @@ def _strongest_telling(vector: dict[str, float], limit: int) -> list[str]:
     try:
         strongest = sorted(filter(_TELLING.__getitem__, vector), key=weight, reverse=True)
     except KeyError:  # a key seen for the first time (the usual case probes each key once)
-        _learn_telling(vector)
-        strongest = sorted(filter(_TELLING.__getitem__, vector), key=weight, reverse=True)
+        strongest = sorted(compress(vector, _learn_telling(vector)), key=weight, reverse=True)
     del strongest[limit:]
     return strongest
 
 
-def _learn_telling(vector: dict[str, float]) -> None:
-    remember(_TELLING, [intern(key) for key in vector], _is_telling, _TELLING_MAX)
+def _learn_telling(vector: dict[str, float]) -> list[bool]:
+    """Whether each key of ``vector`` is telling (``_is_telling``), in order: the keys not in
+    ``_TELLING`` yet worked out and put there (interned), in place (no set of the keys)."""
+    keys = list(vector)
+    found: list[bool | None] = list(map(_TELLING.get, keys))
+    for index in compress(range(len(found)), map(is_, found, repeat(None))):
+        key = keys[index]
+        if len(_TELLING) >= _TELLING_MAX:
+            _TELLING.clear()  # bounded, as ``memo.recall``
+        found[index] = _TELLING[intern(key)] = _is_telling(key)
+    return found  # type: ignore[return-value]
 
 
 _TELLING: dict[str, bool] = {}

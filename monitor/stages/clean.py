@@ -16,7 +16,14 @@ from typing import TypeGuard
 from redis.exceptions import RedisError
 
 from monitor.core.boilerplate import TemplateLines
-from monitor.core.clean import STAGE, PreparedArticle, finish_article, prepare_article
+from monitor.core.clean import (
+    STAGE,
+    PreparedArticle,
+    finish_article,
+    finish_articles,
+    prepare_article,
+    prepare_articles,
+)
 from monitor.core.records import CleanArticle, RawArticle, Rejection
 from monitor.metrics import (
     ARTICLES_CLEANED,
@@ -92,7 +99,7 @@ def prepare_batch(
     raws: Sequence[RawArticle], settings: Settings
 ) -> list[PreparedArticle | Rejection]:
     """The first half of ``clean_batch``, which needs no store: checks and text extraction."""
-    prepared = [prepare_article(raw, settings.clean) for raw in raws]
+    prepared = prepare_articles(list(raws), settings.clean)
     for item in prepared:
         _record_repair(item)
     return prepared
@@ -139,12 +146,17 @@ def finish_batch(
     """The second half of ``clean_batch``: ``answers`` are the template store's, one per
     article of ``prepared`` that was not rejected; ``started`` the ``perf_counter`` when
     the batch began (for the stage's timing)."""
-    templates_in_order = iter(answers)
+    # Every step of finishing for all the articles before the next (``finish_articles``).
+    finished = iter(
+        finish_articles(
+            [item for item in prepared if not isinstance(item, Rejection)],
+            answers,
+            settings.clean,
+        )
+    )
     results: list[CleanArticle | Rejection] = [
-        item if isinstance(item, Rejection)
-        else finish_article(item, next(templates_in_order), settings.clean)
-        for item in prepared
-    ]  # fmt: skip
+        item if isinstance(item, Rejection) else next(finished) for item in prepared
+    ]
     share = (time.perf_counter() - started) / max(1, len(results))
     return [_record(result, share) for result in results]
 

@@ -55,19 +55,25 @@ class FingerprintStoreUnavailable(RuntimeError):
 
 
 def article_fingerprint(
-    article: CleanArticle, params: FingerprintParams, words: Sequence[str] | None = None
+    article: CleanArticle,
+    params: FingerprintParams,
+    words: Sequence[str] | None = None,
+    word_hashes: Sequence[int] | None = None,
 ) -> Fingerprint:
     """The fingerprint of ``article``: its body sketch, content key and page locators.
 
     ``words``: the tokens of ``article.match_text``, when known (they are those of its
-    ``match_sentences`` one after the other: the text joins them with spaces).
+    ``match_sentences`` one after the other: the text joins them with spaces);
+    ``word_hashes``: with them, each one's ``monitor.core.fingerprint.word_hash``.
     """
     locators = [("u", article.outlet, article.url)] if article.url else []
     if article.guid:
         locators.append(("g", article.outlet, article.guid))
     content_key = key_of("c", article.content_hash)
     if words is not None:
-        return fingerprint_tokens(words, params, content_key=content_key, locators=locators)
+        return fingerprint_tokens(
+            words, params, content_key=content_key, locators=locators, word_hashes=word_hashes
+        )
     return fingerprint_text(article.match_text, params, content_key=content_key, locators=locators)
 
 

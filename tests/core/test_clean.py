@@ -527,3 +527,28 @@ def test_bad_characters_are_replaced_only_where_the_counts_say_they_may_be(
     assert prepare_article(raw) == quick
     if isinstance(quick, clean.PreparedArticle):
         assert not any(clean._BAD_CHARS.search(line) for line in quick.lines)
+
+
+def test_a_batch_prepared_and_finished_step_by_step_is_each_article_cleaned_alone() -> None:
+    """``prepare_articles`` and ``finish_articles`` (each step for the whole batch before the
+    next) give what ``prepare_article`` and ``finish_article`` give article by article: the
+    stream sample, with and without template lines, rejections included."""
+    from monitor.commands.replay import read_articles
+    from monitor.core.clean import finish_articles, prepare_articles
+
+    raws = list(read_articles([DATA / "stream_sample.jsonl"]))
+    raws.append(RawArticle(id="empty", outlet="o", title="t", text="   "))
+    raws.append(RawArticle(id="garbage", outlet="o", title="t", text="\x00\x01\x02" * 50))
+    prepared = prepare_articles(raws)
+    assert prepared == [prepare_article(raw) for raw in raws]
+    assert sum(isinstance(item, Rejection) for item in prepared) >= 2
+    articles = [item for item in prepared if not isinstance(item, Rejection)]
+    templates = [
+        None if index % 3 else TemplateLines(frozenset(map(line_key, article.normalized[:2])))
+        for index, article in enumerate(articles)
+    ]
+    finished = finish_articles(articles, templates)
+    expected = [
+        finish_article(article, lines) for article, lines in zip(articles, templates, strict=True)
+    ]
+    assert [item.model_dump() for item in finished] == [item.model_dump() for item in expected]

@@ -15,6 +15,7 @@ from monitor.core.fingerprint import (
     fingerprint_text,
     key_of,
     shingle_hashes,
+    word_hash,
 )
 
 WORDS = st.lists(
@@ -48,6 +49,19 @@ def test_shingle_hashes_are_sorted_distinct_and_one_per_distinct_shingle(
     effective = min(width, len(words))
     distinct = {tuple(words[i : i + effective]) for i in range(len(words) - effective + 1)}
     assert hashes.size == len(distinct)
+
+
+@given(WORDS, st.integers(min_value=1, max_value=5))
+def test_shingle_hashes_of_known_word_hashes_are_the_same(words: list[str], width: int) -> None:
+    """A prep worker hands ``shingle_hashes`` the words' hashes from their word facts
+    (``entities.word_facts``): the same shingles as hashing each word there."""
+    from monitor.core.entities import word_facts
+
+    given_hashes = [fact[5] for fact in word_facts(words)]
+    assert given_hashes == [word_hash(word) for word in words]
+    assert (
+        shingle_hashes(words, width, given_hashes).tolist() == shingle_hashes(words, width).tolist()
+    )
 
 
 def test_shingles_depend_on_word_order_not_only_on_words() -> None:

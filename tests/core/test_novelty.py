@@ -1,15 +1,22 @@
 from __future__ import annotations
 
 from collections import Counter
+from pathlib import Path
 
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from monitor.commands.replay import read_articles
 from monitor.core import novelty
 from monitor.core.arabic import normalize, tokens
+from monitor.core.clean import clean_article
 from monitor.core.novelty import assess_novelty, record_reported
-from monitor.core.stories import StoryState, analyse, features_of, merge_article
+from monitor.core.records import Rejection
+from monitor.core.stories import StoryState, analyse, analyse_words, features_of, merge_article
+from monitor.core.terms import term_of
+
+STREAM_SAMPLE = Path(__file__).resolve().parents[1] / "data" / "stream_sample.jsonl"
 
 SETTINGS = {"reported_containment": 0.6, "development_min_score": 1.5}
 
@@ -220,6 +227,49 @@ def test_read_sentences_with_known_words_reads_as_without() -> None:
     ]
     assert any(r.actions for r in rows) and any(r.actions == [] for r in rows)
     assert not novelty._KNOWN_WORDS  # forgotten after the call
+
+
+def _stream_sample_sentences() -> list[str]:
+    """The titles and sentences of the stream sample's articles, as cleaned."""
+    sentences: list[str] = []
+    for raw in read_articles([STREAM_SAMPLE]):
+        article = clean_article(raw)
+        if not isinstance(article, Rejection):
+            sentences += [article.title, *article.sentences]
+    return sentences
+
+
+def test_read_sentences_with_known_words_and_terms_reads_as_without() -> None:
+    """``read_sentences`` given each word's term too (``stories.analyse_words``: the prep
+    workers' path, where the word-by-word reading skips the words that name no action, found
+    in C) reads as it does from the sentences alone: every sentence of the stream sample,
+    and the hand-made ones (negations, demands, refusals, questions, cases)."""
+    originals = _READ_SENTENCES + _stream_sample_sentences()
+    normalised = [normalize(original) for original in originals]
+    words = [tokens(text) for text in normalised]
+    plain = analyse(normalised[0], normalised[1:])
+    given_text, terms = analyse_words(words)
+    assert [list(row) for row in terms] == [[term_of(word) for word in row] for row in words]
+    novelty._asserted_in.cache_clear()
+    novelty.read_sentences(originals, [plain.title, *plain.sentences])
+    novelty._asserted_in.cache_clear()
+    novelty.read_sentences(originals, [given_text.title, *given_text.sentences], words, terms)
+    rows = [plain.title, *plain.sentences]
+    assert [(r.actions, r.background) for r in rows] == [
+        (r.actions, r.background) for r in [given_text.title, *given_text.sentences]
+    ]
+    assert sum(bool(r.actions) for r in rows) > 20
+    assert not novelty._KNOWN_WORDS and not novelty._KNOWN_TERMS  # forgotten after the call
+    # Word by word, sentence by sentence, with and without the terms (the cache emptied).
+    read_word_by_word = novelty._asserted_in.__wrapped__
+    for original, row_words, row_terms in zip(originals, words, terms, strict=True):
+        expected = read_word_by_word(original)
+        novelty._KNOWN_WORDS[original], novelty._KNOWN_TERMS[original] = row_words, row_terms
+        try:
+            assert read_word_by_word(original) == expected, original
+        finally:
+            novelty._KNOWN_WORDS.clear()
+            novelty._KNOWN_TERMS.clear()
 
 
 @settings(max_examples=300, deadline=None)

@@ -1,10 +1,12 @@
 from __future__ import annotations
 
+import math
 import pickle
+from itertools import chain
 
 import pytest
 
-from monitor.core.arabic import normalize
+from monitor.core.arabic import normalize, tokens
 from monitor.core.stories import (
     StoryState,
     analyse,
@@ -310,10 +312,14 @@ def _facts(features):  # type: ignore[no-untyped-def]
 
 def test_features_of_as_the_straightforward_parts() -> None:
     """``features_of``'s fused passes (weights of counts from a table, the character half
-    halved on its array, where it starts known) give the same values in the same order as
-    each part worked out on its own; with the character sketch given too."""
+    halved on its array, where it starts known, each term's IDF looked up once for the
+    vector, the title and the weighing, each entity's key and weight from a memo, the
+    sketch's sentences counted once for the sketch and the vector) give the
+    same values in the same order as each part worked out on its own; with the character
+    sketch given too, and with the entity memo empty."""
     import random
 
+    from monitor.core import stories
     from monitor.core.stories import analyse_tokens, features_of, text_sketch
 
     rng = random.Random(18)
@@ -337,8 +343,142 @@ def test_features_of_as_the_straightforward_parts() -> None:
             [rng.choices(words, k=rng.randint(0, 8))]
             + [rng.choices(words, k=rng.randint(0, 25)) for _ in range(sentences)]
         )
-    for token_lists in cases:
+    for index, token_lists in enumerate(cases):
+        if index % 7 == 0:
+            stories._ENTITY_KEYS.clear()
         text = analyse_tokens(token_lists)
         expected = _facts(_straight_features(text))
         assert _facts(features_of(text)) == expected
         assert _facts(features_of(text, text_sketch(text))) == expected
+    assert any(key.startswith("PER:") for key in stories._ENTITY_KEYS)  # names read too
+
+
+def test_telling_keys_and_word_keys_learnt_in_place_are_the_straightforward_ones() -> None:
+    """The strongest telling keys of ``lookup_keys`` and ``index_keys`` (telling learnt key
+    by key where missing, no set of the keys) and ``_word_keys`` (likewise) are the
+    straightforward ones: with the tables empty, partly filled, full (emptied on the way)
+    and warm."""
+    import random
+
+    from monitor.core import stories
+    from monitor.core.entities import entity_weight
+    from monitor.core.terms import idf
+
+    def telling(key: str) -> bool:
+        if key.startswith("@"):
+            return entity_weight(key[1:]) >= stories.MIN_KEY_IDF
+        return idf(key) >= stories.MIN_KEY_IDF
+
+    def strongest(vector: dict[str, float], limit: int) -> list[str]:
+        ranked = sorted(vector, key=lambda key: -vector[key])  # stable on ties
+        return [key for key in ranked if telling(key)][:limit]
+
+    rng = random.Random(7)
+    words = [
+        normalize(word)
+        for word in " ".join([*VISIT[1], *VISIT_AGAIN[1], *FOOTBALL[1], VISIT[0]]).split()
+    ]
+    words += ["@LOC:مصر", "@PER:بوتين", "@ORG:زقزقلوب فرنتوكس", "مصر", "زقزقلوب"]
+    vectors = [
+        {key: rng.choice([0.5, 1.0, 2.0, rng.random()]) for key in rng.sample(words, 30)}
+        for _ in range(60)
+    ]
+    limit = stories._TELLING_MAX
+    try:
+        for bound in (limit, 25):
+            stories._TELLING_MAX = bound
+            stories._TELLING.clear()
+            stories._WORD_KEYS.clear()
+            for vector in vectors + vectors:
+                assert stories._strongest_telling(vector, 12) == strongest(vector, 12)
+                assert stories._word_keys(vector) == [stories._word_key(key) for key in vector]
+                assert len(stories._TELLING) <= bound
+    finally:
+        stories._TELLING_MAX = limit
+
+
+def _straight_char_weights(title_terms, lead):  # type: ignore[no-untyped-def]
+    """``stories._char_weights`` as written before the grams' keys: each gram looked up in
+    ``gram_idf_table`` (its place there, or past it for an unknown gram), its hash and IDF
+    read from the table."""
+    from collections import Counter
+
+    import numpy as np
+
+    from monitor.core import stories
+
+    counts = Counter(chain.from_iterable(lead))
+    for term in title_terms:
+        counts[term] += stories.TITLE_TERM_BOOST
+    if not counts:
+        return None
+    known, idf, unseen = stories.gram_idf_table()
+    size = len(known)
+    places_of = {}
+    for term in counts:
+        hashes = np.array(stories._gram_hashes(term), dtype=np.uint32)
+        where = np.minimum(np.searchsorted(known, hashes), size - 1)
+        places_of[term] = np.where(known[where] == hashes, where, size + hashes.astype(np.int64))
+    places = np.sort(np.concatenate([np.repeat(places_of[t], n) for t, n in counts.items()]))
+    places, tf = np.unique(places, return_counts=True)
+    inside = places[places < size]
+    grams = np.concatenate((known[inside], places[places >= size] - size))
+    weights = np.concatenate((idf[inside], np.full((places >= size).sum(), unseen)))
+    weights *= 1.0 + np.log(tf)
+    order = np.lexsort((grams, -weights))[: stories.SKETCH_GRAMS]
+    kept = weights[order]
+    norm = math.sqrt(np.dot(kept, kept))
+    return None if not norm else (grams[order], kept / norm)
+
+
+def test_char_weights_by_gram_keys_are_the_table_lookups() -> None:
+    """The character sketch read off its grams' keys (hash and IDF code, sorted by hash,
+    known and unknown grams mixed) has the grams and weights, in the order, of the sketch
+    whose grams are looked up in the IDF table: fresh and learnt terms, bundled words and
+    unknown ones, repeats, empty articles."""
+    import random
+
+    from monitor.core import stories
+    from monitor.core.terms import document_frequencies
+
+    rng = random.Random(10)
+    vocabulary = list(document_frequencies()[1])
+    words = [*rng.sample(vocabulary, 300), "زقزقلوب", "فرنتوكس", "بيونغيانغستان", "x9q", "م"]
+    words += [normalize(word) for word in " ".join([*VISIT[1], *FOOTBALL[1]]).split()]
+    cases = [([], []), (["زقزقلوب"], []), ([], [["فرنتوكس"] * 50])]
+    for _ in range(120):
+        title = rng.choices(words, k=rng.randint(0, 8))
+        lead = [rng.choices(words, k=rng.randint(0, 30)) for _ in range(rng.randint(0, 3))]
+        cases.append((title, lead))
+    for index, (title, lead) in enumerate(cases):
+        if index % 40 == 0:
+            stories._GRAMS.clear()
+        expected = _straight_char_weights(title, lead)
+        found = stories._char_weights(title, lead)
+        if expected is None:
+            assert found is None
+            continue
+        assert found is not None
+        assert found[0].tolist() == expected[0].tolist()
+        assert found[1].tolist() == expected[1].tolist()  # the same floats
+
+
+def test_sketch_grams_learnt_for_a_chunk_give_the_same_features() -> None:
+    """``learn_sketch_grams`` (a prep worker learns a chunk's new terms' grams together,
+    before the chunk's features) leaves the features as learning them article by article
+    does: the same sketches, with the gram memo empty or warm."""
+    from monitor.core import stories
+    from monitor.core.stories import analyse_tokens, features_of, learn_sketch_grams
+
+    texts = [
+        analyse_tokens([tokens(normalize(title)), *[tokens(normalize(s)) for s in body]])
+        for title, body in (VISIT, VISIT_AGAIN, FOOTBALL, ("زقزقلوب فرنتوكس", ["بيونغيانغستان"]))
+    ]
+    stories._GRAMS.clear()
+    expected = [list(features_of(text).sketch.items()) for text in texts]
+    for warm in (False, True):
+        if not warm:
+            stories._GRAMS.clear()
+        learn_sketch_grams(texts)
+        assert all(term in stories._GRAMS for text in texts for term in text.title.terms)
+        assert [list(features_of(text).sketch.items()) for text in texts] == expected
