@@ -116,8 +116,12 @@ def _source(article: CleanArticle) -> dict[str, object]:
     }
 
 
+_ARTICLE = itemgetter("article")
+
+
 def _add_source(story: StoryState, article: CleanArticle) -> None:
-    if any(source["article"] == article.id for source in story.sources):
+    # ``any(source["article"] == article.id for ...)``, the loop in C.
+    if article.id in map(_ARTICLE, story.sources):
         return
     story.sources = [*story.sources, _source(article)][-MAX_SOURCES:]
 

@@ -180,8 +180,9 @@ def _overlap_as_first_written(article, story):  # type: ignore[no-untyped-def]
 
 
 def test_matcher_gives_the_bits_of_the_computation_as_first_written() -> None:
-    """Memo by identity, inline body and nearest: the same floats, bit for bit, also after a
-    story changed (its memo entries are computed again) and with sketches of other sizes."""
+    """Memo by identity, inline body and nearest: the same floats (the sums of the body and
+    the nearest sketch to the last bit), also after a story changed (its memo entries are
+    computed again) and with sketches of other sizes."""
     from monitor.core.stories import Matcher, merge_article
 
     items = [VISIT, VISIT_AGAIN, FOOTBALL]
@@ -195,11 +196,18 @@ def test_matcher_gives_the_bits_of_the_computation_as_first_written() -> None:
         for rounds in range(2):
             for story in stories:
                 body, title, shared_title, nearest, raw = _overlap_as_first_written(article, story)
-                assert matcher.overlap(story) == (body, title, shared_title)
-                assert matcher.nearest(story) == nearest
-                assert matcher.raw(story) == raw
-                assert matcher.centroid_raw(story) == min(1.0, max(0.6 * body + 0.4 * title, 0.0))
-                assert matcher.similarity(story).raw == raw
+                # The body and the nearest sketch sum the same products in the order of the
+                # key sets' intersection (``_centroid_keys``, ``_sketch_keys``), which may
+                # differ from the dict views' in the last bit; the title's share is exact.
+                got_body, got_title, got_shared = matcher.overlap(story)
+                assert (got_title, got_shared) == (title, shared_title)
+                assert got_body == pytest.approx(body, rel=1e-12, abs=1e-15)
+                assert matcher.nearest(story) == pytest.approx(nearest, rel=1e-12, abs=1e-15)
+                assert matcher.raw(story) == pytest.approx(raw, rel=1e-12, abs=1e-15)
+                assert matcher.centroid_raw(story) == min(
+                    1.0, max(0.6 * got_body + 0.4 * title, 0.0)
+                )
+                assert matcher.similarity(story).raw == matcher.raw(story)
             if rounds == 0:  # stories change between two rankings: no stale memo
                 merge_article(stories[1], short, now=2.0)
                 merge_article(stories[0], features(FOOTBALL), now=2.0)
@@ -342,3 +350,70 @@ def test_features_of_as_the_straightforward_parts() -> None:
         expected = _facts(_straight_features(text))
         assert _facts(features_of(text)) == expected
         assert _facts(features_of(text, text_sketch(text))) == expected
+
+
+def test_matcher_by_key_sets_as_by_dict_views(monkeypatch: pytest.MonkeyPatch) -> None:
+    """The shared keys found by the key sets (``_sketch_keys``, ``_centroid_keys``, kept
+    across articles and bounded) are those of the dict views: the same products, summed in
+    that intersection's order (equal to 1e-12); a story whose centroid or sketches changed,
+    a sketch or story pushed out of the bounded tables, or two stories of one id read their
+    own keys."""
+    import math
+    import random
+    from operator import mul
+
+    from monitor.core import stories
+    from monitor.core.stories import ArticleFeatures, Matcher, StoryState, analyse
+
+    rng = random.Random(18)
+    words = [f"w{i}" for i in range(400)]
+    grams = [rng.randrange(1 << 40) for _ in range(2_000)]
+
+    def unit(keys: list, size: int) -> dict:  # type: ignore[type-arg]
+        chosen = rng.sample(keys, size)
+        weights = [rng.random() for _ in chosen]
+        norm = math.sqrt(sum(w * w for w in weights))
+        return dict(zip(chosen, [w / norm for w in weights], strict=True))
+
+    def article() -> ArticleFeatures:
+        return ArticleFeatures(
+            unit(words, rng.randint(0, 60)), {}, {}, set(), analyse("", []),
+            unit(grams, rng.randint(0, 140)),
+        )  # fmt: skip
+
+    def straight(a: ArticleFeatures, story: StoryState) -> tuple[float, float]:
+        shared = a.vector.keys() & story.centroid.keys()
+        body = sum(
+            map(mul, map(a.vector.__getitem__, shared), map(story.centroid.__getitem__, shared))
+        )
+        body = body / story.centroid_norm if story.centroid_norm else 0.0
+        nearest = 0.0
+        if a.sketch:
+            nearest = max(
+                map(stories.sketch_cosine, [a.sketch] * len(story.sketches), story.sketches),
+                default=0.0,
+            )
+        return body, nearest
+
+    def story(index: int) -> StoryState:
+        centroid = unit(words, rng.randint(0, 120))
+        made = StoryState(id=f"s{index % 7}", title="", created=0.0, updated=0.0)  # ids shared
+        made.centroid, made.centroid_norm = centroid, stories._norm(centroid)
+        made.sketches = [unit(grams, rng.randint(1, 140)) for _ in range(rng.randint(0, 8))]
+        return made
+
+    for bound in (3, 5_000):
+        monkeypatch.setattr(stories, "_SKETCH_KEYS_MAX", bound)
+        monkeypatch.setattr(stories, "_CENTROID_KEYS_MAX", bound)
+        pool = [story(i) for i in range(30)]
+        for _ in range(60):
+            a = article()
+            matcher = Matcher(a)
+            for s in rng.sample(pool, 12):
+                body, nearest = straight(a, s)
+                assert math.isclose(matcher.overlap(s)[0], body, rel_tol=1e-12, abs_tol=1e-15)
+                assert math.isclose(matcher.nearest(s), nearest, rel_tol=1e-12, abs_tol=1e-15)
+            changed = rng.choice(pool)  # a story changes between two articles
+            changed.centroid = unit(words, rng.randint(1, 120))
+            changed.centroid_norm = stories._norm(changed.centroid)
+            changed.sketches = [*changed.sketches, a.sketch][-stories.STORY_SKETCHES :]
