@@ -375,11 +375,32 @@ def test_matcher_by_key_sets_as_by_dict_views(monkeypatch: pytest.MonkeyPatch) -
         norm = math.sqrt(sum(w * w for w in weights))
         return dict(zip(chosen, [w / norm for w in weights], strict=True))
 
+    names = [f"PER:n{i}" for i in range(30)]
+
+    def title() -> dict:  # type: ignore[type-arg]
+        keys = rng.sample(words[:60], rng.randint(0, 8)) + [
+            "@" + name for name in rng.sample(names, rng.randint(0, 3))
+        ]
+        return {key: rng.random() for key in keys}
+
     def article() -> ArticleFeatures:
         return ArticleFeatures(
-            unit(words, rng.randint(0, 60)), {}, {}, set(), analyse("", []),
+            unit(words, rng.randint(0, 60)), title(), {}, set(), analyse("", []),
             unit(grams, rng.randint(0, 140)),
         )  # fmt: skip
+
+    def title_share(a: ArticleFeatures, story: StoryState) -> tuple[float, list[str]]:
+        # The title's loop as first written (``_overlap_as_first_written``).
+        shared, weight = [], 0.0
+        for key, value in a.title.items():
+            entity = key[1:] if key[:1] == "@" else None
+            if key in story.title_features or (
+                entity is not None and entity in story.title_entities
+            ):
+                shared.append(key)
+                weight += value
+        total = sum(a.title.values())
+        return (weight / total if total else 0.0), shared
 
     def straight(a: ArticleFeatures, story: StoryState) -> tuple[float, float]:
         shared = a.vector.keys() & story.centroid.keys()
@@ -400,6 +421,8 @@ def test_matcher_by_key_sets_as_by_dict_views(monkeypatch: pytest.MonkeyPatch) -
         made = StoryState(id=f"s{index % 7}", title="", created=0.0, updated=0.0)  # ids shared
         made.centroid, made.centroid_norm = centroid, stories._norm(centroid)
         made.sketches = [unit(grams, rng.randint(1, 140)) for _ in range(rng.randint(0, 8))]
+        made.title_features = {key: 1.0 for key in rng.sample(words[:60], rng.randint(0, 20))}
+        made.title_entities = {name: 1 for name in rng.sample(names, rng.randint(0, 6))}
         return made
 
     for bound in (3, 5_000):
@@ -411,7 +434,9 @@ def test_matcher_by_key_sets_as_by_dict_views(monkeypatch: pytest.MonkeyPatch) -
             matcher = Matcher(a)
             for s in rng.sample(pool, 12):
                 body, nearest = straight(a, s)
-                assert math.isclose(matcher.overlap(s)[0], body, rel_tol=1e-12, abs_tol=1e-15)
+                got_body, got_title, got_shared = matcher.overlap(s)
+                assert math.isclose(got_body, body, rel_tol=1e-12, abs_tol=1e-15)
+                assert (got_title, got_shared) == title_share(a, s)  # exact
                 assert math.isclose(matcher.nearest(s), nearest, rel_tol=1e-12, abs_tol=1e-15)
             changed = rng.choice(pool)  # a story changes between two articles
             changed.centroid = unit(words, rng.randint(1, 120))
