@@ -799,18 +799,22 @@ def _sketch_keys(sketch: dict[int, float]) -> frozenset[int]:
     if known is not None and known[0] is sketch:
         return known[1]
     keys = frozenset(sketch)
-    if len(_SKETCH_KEYS) >= _SKETCH_KEYS_MAX:
-        _SKETCH_KEYS.clear()
+    if known is not None:  # another sketch of a reused id (the old one is gone)
+        del _SKETCH_KEYS[id(sketch)]
+    elif len(_SKETCH_KEYS) >= _SKETCH_KEYS_MAX:
+        del _SKETCH_KEYS[next(iter(_SKETCH_KEYS))]  # the oldest entry
     _SKETCH_KEYS[id(sketch)] = (sketch, keys)
     return keys
 
 
 _SKETCH_KEYS: dict[int, tuple[dict[int, float], frozenset[int]]] = {}
-"""id of a sketch -> (the sketch, its keys): the entry holds the sketch, so its id is not
-reused while cached."""
-_SKETCH_KEYS_MAX = 5_000
-"""Sketches whose key sets are kept (~4 KB each, with the sketch it holds: those of the
-stories a stream is matching against; the rest are made again when asked for)."""
+"""id of a sketch -> (the sketch, its keys), oldest first: the entry holds the sketch, so
+its id is not reused while cached."""
+_SKETCH_KEYS_MAX = 2_000
+"""Sketches whose key sets are kept (a set of ~135 keys takes 8 KB): the recent articles'
+(those anchoring the stories a stream is matching against); older ones are made again
+when asked for (the stream: 4,541 distinct sketches asked for 95,297 times, 8,785 sets
+made)."""
 
 
 def _centroid_keys(story_id: str, centroid: dict[str, float]) -> frozenset[str]:
@@ -821,15 +825,17 @@ def _centroid_keys(story_id: str, centroid: dict[str, float]) -> frozenset[str]:
     if known is not None and known[0] is centroid:
         return known[1]
     keys = frozenset(centroid)
-    if known is None and len(_CENTROID_KEYS) >= _CENTROID_KEYS_MAX:
-        _CENTROID_KEYS.clear()
+    if known is not None:  # a changed story moves to the end (the last updated)
+        del _CENTROID_KEYS[story_id]
+    elif len(_CENTROID_KEYS) >= _CENTROID_KEYS_MAX:
+        del _CENTROID_KEYS[next(iter(_CENTROID_KEYS))]  # the story changed longest ago
     _CENTROID_KEYS[story_id] = (centroid, keys)
     return keys
 
 
 _CENTROID_KEYS: dict[str, tuple[dict[str, float], frozenset[str]]] = {}
-"""Story id -> (its centroid, the centroid's keys)."""
-_CENTROID_KEYS_MAX = 5_000
+"""Story id -> (its centroid, the centroid's keys), the least recently changed first."""
+_CENTROID_KEYS_MAX = 2_000
 """Stories whose centroid keys are kept (~4 KB each)."""
 
 
