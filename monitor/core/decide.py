@@ -167,7 +167,10 @@ def _best(
     shortlist = [matcher.centroid_raw(candidate.state) for candidate in live]
     # Comparing with every recent article of every candidate is the costly part: only the
     # best by centroid are, in candidate order on ties (stable sort).
-    nearest = set(sorted(range(len(live)), key=lambda i: -shortlist[i])[:NEAREST_CANDIDATES])
+    # (reverse=True keeps ties in candidate order, as sorting on the negated score did)
+    nearest = set(
+        sorted(range(len(live)), key=shortlist.__getitem__, reverse=True)[:NEAREST_CANDIDATES]
+    )
     for position, candidate in enumerate(live):
         raw = matcher.raw(candidate.state) if position in nearest else shortlist[position]
         if candidate.closed:

@@ -923,8 +923,13 @@ class Matcher:
         nearest = 0.0
         first = True
         keys = _sketch_keys(sketch)
+        known_keys = _SKETCH_KEYS.get
         for other in sketches:
-            shared = keys & _sketch_keys(other)
+            entry = known_keys(id(other))  # ``_sketch_keys`` without a call when kept
+            other_keys = (
+                entry[1] if entry is not None and entry[0] is other else _sketch_keys(other)
+            )
+            shared = keys & other_keys
             cosine = sum(map(mul, map(sketch.__getitem__, shared), map(other.__getitem__, shared)))
             if first or cosine > nearest:
                 nearest, first = cosine, False

@@ -334,3 +334,30 @@ def test_headlines_sharing_only_a_kind_of_event_and_a_town_need_more_to_join() -
         best = outcome.decision.reasons["best"]
         assert best["title"] > 0 and best["score"] >= SETTINGS.same_story_threshold
         assert (outcome.decision.story == first.story.id) is joins
+
+
+def test_shortlist_and_sources_as_first_written() -> None:
+    """``_best``'s shortlist (the best by centroid, candidate order on ties) sorted with
+    ``reverse=True`` on the score is the sort on the negated score; ``_add_source``'s
+    duplicate test in C is the generator's ``any``."""
+    import random
+
+    from monitor.core.decide import NEAREST_CANDIDATES, _add_source
+    from monitor.core.stories import StoryState
+
+    rng = random.Random(18)
+    for _ in range(2_000):
+        scores = [
+            rng.choice([0.0, 0.1, 0.25, 0.5, 1.0, rng.random()]) for _ in range(rng.randint(0, 25))
+        ]
+        first = sorted(range(len(scores)), key=lambda i: -scores[i])[:NEAREST_CANDIDATES]
+        now = sorted(range(len(scores)), key=scores.__getitem__, reverse=True)[:NEAREST_CANDIDATES]
+        assert now == first
+    story = StoryState(id="s", title="", created=0.0, updated=0.0)
+    ids = [f"a{rng.randint(0, 40)}" for _ in range(200)]
+    for article_id in ids:
+        known = any(source["article"] == article_id for source in story.sources)
+        before = list(story.sources)
+        _add_source(story, article(article_id, "t", ["x"]))
+        assert (story.sources == before) is known
+        assert story.sources[-1]["article"] == article_id or known
