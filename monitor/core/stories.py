@@ -974,7 +974,12 @@ class Matcher:
             vector = self._vector
             # As for the sketches (``nearest``): the key sets' intersection, each key's hash
             # kept in the sets (the keys share ~8 %).
-            shared_keys = self._keys & _centroid_keys(story.id, centroid)
+            entry = _CENTROID_KEYS.get(story.id)  # ``_centroid_keys`` without a call when kept
+            keys = (
+                entry[1] if entry is not None and entry[0] is centroid
+                else _centroid_keys(story.id, centroid)
+            )  # fmt: skip
+            shared_keys = self._keys & keys
             products = map(
                 mul, map(vector.__getitem__, shared_keys), map(centroid.__getitem__, shared_keys)
             )
@@ -991,7 +996,8 @@ class Matcher:
         title = shared / total if total else 0.0
         combined = BODY_WEIGHT * body + TITLE_WEIGHT * title
         memo: _OverlapMemo = (
-            *state, body, title, shared_title, combined, _combine(body, title, 0.0)
+            # ``_combine(body, title, 0.0)``: ``combined`` is its first term, the nearest 0.
+            *state, body, title, shared_title, combined, min(1.0, max(combined, 0.0))
         )  # fmt: skip
         self._overlaps[id(story)] = memo
         return memo
