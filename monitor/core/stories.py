@@ -792,53 +792,6 @@ def sketch_cosine(a: dict[int, float], b: dict[int, float]) -> float:
     return sum(map(mul, map(a.__getitem__, shared), map(b.__getitem__, shared)))
 
 
-def _sketch_keys(sketch: dict[int, float]) -> frozenset[int]:
-    """The keys of ``sketch`` as a set, kept while the sketch lives (a story keeps its
-    articles' sketches unchanged: ``merge_article``); bounded by ``_SKETCH_KEYS_MAX``."""
-    known = _SKETCH_KEYS.get(id(sketch))
-    if known is not None and known[0] is sketch:
-        return known[1]
-    keys = frozenset(sketch)
-    if known is not None:  # another sketch of a reused id (the old one is gone)
-        del _SKETCH_KEYS[id(sketch)]
-    elif len(_SKETCH_KEYS) >= _SKETCH_KEYS_MAX:
-        del _SKETCH_KEYS[next(iter(_SKETCH_KEYS))]  # the oldest entry
-    _SKETCH_KEYS[id(sketch)] = (sketch, keys)
-    return keys
-
-
-_SKETCH_KEYS: dict[int, tuple[dict[int, float], frozenset[int]]] = {}
-"""id of a sketch -> (the sketch, its keys), oldest first: the entry holds the sketch, so
-its id is not reused while cached."""
-_SKETCH_KEYS_MAX = 2_000
-"""Sketches whose key sets are kept (a set of ~135 keys takes 8 KB): the recent articles'
-(those anchoring the stories a stream is matching against); older ones are made again
-when asked for (the stream: 4,541 distinct sketches asked for 95,297 times, 8,785 sets
-made)."""
-
-
-def _centroid_keys(story_id: str, centroid: dict[str, float]) -> frozenset[str]:
-    """The keys of a story's ``centroid`` as a set, kept per story while its centroid is
-    that object (``merge_article`` and ``absorb_story`` make a new one); bounded by
-    ``_CENTROID_KEYS_MAX`` stories."""
-    known = _CENTROID_KEYS.get(story_id)
-    if known is not None and known[0] is centroid:
-        return known[1]
-    keys = frozenset(centroid)
-    if known is not None:  # a changed story moves to the end (the last updated)
-        del _CENTROID_KEYS[story_id]
-    elif len(_CENTROID_KEYS) >= _CENTROID_KEYS_MAX:
-        del _CENTROID_KEYS[next(iter(_CENTROID_KEYS))]  # the story changed longest ago
-    _CENTROID_KEYS[story_id] = (centroid, keys)
-    return keys
-
-
-_CENTROID_KEYS: dict[str, tuple[dict[str, float], frozenset[str]]] = {}
-"""Story id -> (its centroid, the centroid's keys), the least recently changed first."""
-_CENTROID_KEYS_MAX = 2_000
-"""Stories whose centroid keys are kept (~4 KB each)."""
-
-
 def decay(idle_hours: float, half_life_hours: float, floor: float) -> float:
     """How much a story idle for ``idle_hours`` still attracts articles (1.0 when fresh).
 
@@ -880,7 +833,7 @@ class Matcher:
     collections, ``merge_article``, ``absorb_story``: a changed one is computed again).
     """
 
-    __slots__ = ("_keys", "_nearest", "_overlaps", "_title", "_title_total", "_vector", "article")
+    __slots__ = ("_nearest", "_overlaps", "_title", "_title_total", "_vector", "article")
 
     def __init__(self, article: ArticleFeatures) -> None:
         self.article = article
@@ -891,7 +844,6 @@ class Matcher:
         # a flag test instead of a probe of the interned strings.
         vector = article.vector
         self._vector = article.vector = dict(zip(map(intern, vector), vector.values(), strict=True))
-        self._keys = frozenset(self._vector)
         title = article.title
         self._title_total = sum(title.values())
         # (key, weight, entity key for "@" keys): slicing per story would make new strings
@@ -916,20 +868,15 @@ class Matcher:
         known = self._nearest.get(id(story))
         if known is not None and known[0] is story and known[1] is sketches and known[2] is sketch:
             return known[3]
-        # ``sketch_cosine`` of each, inline, the shared keys found by intersecting the
-        # sketches' key sets (``_sketch_keys``): a set keeps each key's hash, where the
-        # keys of a dict view are hashed again at every probe (the sketches share ~10 % of
-        # their ~135 keys). The same products; their sum in the order of that intersection.
+        # ``sketch_cosine`` of each, inline: the same sets, products and sums.
         nearest = 0.0
         first = True
-        keys = _sketch_keys(sketch)
-        known_keys = _SKETCH_KEYS.get
+        size = len(sketch)
         for other in sketches:
-            entry = known_keys(id(other))  # ``_sketch_keys`` without a call when kept
-            other_keys = (
-                entry[1] if entry is not None and entry[0] is other else _sketch_keys(other)
-            )
-            shared = keys & other_keys
+            if len(other) < size:
+                shared = other.keys() & sketch.keys()
+            else:
+                shared = sketch.keys() & other.keys()
             cosine = sum(map(mul, map(sketch.__getitem__, shared), map(other.__getitem__, shared)))
             if first or cosine > nearest:
                 nearest, first = cosine, False
@@ -972,14 +919,7 @@ class Matcher:
             norm = _norm(centroid)
         if norm:
             vector = self._vector
-            # As for the sketches (``nearest``): the key sets' intersection, each key's hash
-            # kept in the sets (the keys share ~8 %).
-            entry = _CENTROID_KEYS.get(story.id)  # ``_centroid_keys`` without a call when kept
-            keys = (
-                entry[1] if entry is not None and entry[0] is centroid
-                else _centroid_keys(story.id, centroid)
-            )  # fmt: skip
-            shared_keys = self._keys & keys
+            shared_keys = vector.keys() & centroid.keys()
             products = map(
                 mul, map(vector.__getitem__, shared_keys), map(centroid.__getitem__, shared_keys)
             )

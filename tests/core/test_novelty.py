@@ -303,7 +303,8 @@ def test_record_reported_records_alike_what_a_prep_worker_read_and_what_it_did_n
 
 
 def test_tail_is_the_bounded_concatenation() -> None:
-    """``_tail(old, new, limit)`` is ``(old + new)[-limit:]``, always a new list."""
+    """``_tail(old, new, limit)`` is ``(old + new)[-limit:]``, always a new list; the
+    relevance test by ``isdisjoint`` answers as the intersection's truth."""
     import random
 
     from monitor.core.novelty import _tail
@@ -316,3 +317,6 @@ def test_tail_is_the_bounded_concatenation() -> None:
         got = _tail(old, new, limit)
         assert got == (old + new)[-limit:]
         assert got is not old and got is not new
+        # ``assess_novelty``'s relevance test: ``isdisjoint`` for the intersection's truth.
+        core, entities = set(rng.sample(range(8), rng.randint(0, 4))), old[: rng.randint(0, 6)]
+        assert (not core.isdisjoint(entities)) is bool(core.intersection(entities))
