@@ -116,8 +116,12 @@ def _source(article: CleanArticle) -> dict[str, object]:
     }
 
 
+_ARTICLE = itemgetter("article")
+
+
 def _add_source(story: StoryState, article: CleanArticle) -> None:
-    if any(source["article"] == article.id for source in story.sources):
+    # ``any(source["article"] == article.id for ...)``, the loop in C.
+    if article.id in map(_ARTICLE, story.sources):
         return
     story.sources = [*story.sources, _source(article)][-MAX_SOURCES:]
 
@@ -163,7 +167,10 @@ def _best(
     shortlist = [matcher.centroid_raw(candidate.state) for candidate in live]
     # Comparing with every recent article of every candidate is the costly part: only the
     # best by centroid are, in candidate order on ties (stable sort).
-    nearest = set(sorted(range(len(live)), key=lambda i: -shortlist[i])[:NEAREST_CANDIDATES])
+    # (reverse=True keeps ties in candidate order, as sorting on the negated score did)
+    nearest = set(
+        sorted(range(len(live)), key=shortlist.__getitem__, reverse=True)[:NEAREST_CANDIDATES]
+    )
     for position, candidate in enumerate(live):
         raw = matcher.raw(candidate.state) if position in nearest else shortlist[position]
         if candidate.closed:

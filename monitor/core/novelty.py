@@ -59,7 +59,7 @@ from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 from functools import lru_cache
 from itertools import chain, compress, count, filterfalse, islice, pairwise, repeat
-from typing import Any
+from typing import Any, TypeVar
 
 import xxhash
 
@@ -601,11 +601,27 @@ def _seen_set(story: StoryState) -> set[int]:
     return seen
 
 
+_T = TypeVar("_T")
+
+
+def _tail(old: list[_T], new: list[_T], limit: int) -> list[_T]:
+    """``(old + new)[-limit:]`` (``limit`` > 0), a new list, without copying the whole
+    concatenation first (a story's 3,000 seen terms were copied twice per article)."""
+    drop = len(old) + len(new) - limit
+    if drop <= 0:
+        return old + new
+    if drop >= len(old):
+        return new[-limit:]
+    kept = old[drop:]
+    kept += new
+    return kept
+
+
 def _record_seen(story: StoryState, new_terms: list[int]) -> None:
     """``story.seen_terms`` with ``new_terms`` (distinct, none seen; bounded), its set kept
     in step when cached."""
     old = story.seen_terms
-    story.seen_terms = (old + new_terms)[-MAX_SEEN_TERMS:]
+    story.seen_terms = _tail(old, new_terms, MAX_SEEN_TERMS)
     entry = _REPORTED.get(story.id)
     holder: _Reported | _SeenSet
     if entry is not None and entry.seen_terms is old:
@@ -624,7 +640,7 @@ def _record_seen(story: StoryState, new_terms: list[int]) -> None:
 def _record_sentences(story: StoryState, added: list[list[int]]) -> None:
     """``story.sentences`` with ``added`` (bounded), its index updated when it has one."""
     old = story.sentences
-    story.sentences = (old + added)[-MAX_STORY_SENTENCES:]
+    story.sentences = _tail(old, added, MAX_STORY_SENTENCES)
     entry = _REPORTED.get(story.id)
     if entry is None:
         # Most stories never get a second article: a new story is indexed when it does
@@ -701,7 +717,7 @@ def assess_novelty(
         entities = text.entities
         relevant = (
             index == TITLE_INDEX
-            or bool(core.intersection(entities))
+            or not core.isdisjoint(entities)
             or len(strong_terms.intersection(fingerprint)) >= RELEVANT_SHARED_TERMS
             or not _THE_INCIDENT.isdisjoint(text.terms)
         )

@@ -1039,7 +1039,8 @@ class Matcher:
         title = shared / total if total else 0.0
         combined = BODY_WEIGHT * body + TITLE_WEIGHT * title
         memo: _OverlapMemo = (
-            *state, body, title, shared_title, combined, _combine(body, title, 0.0)
+            # ``_combine(body, title, 0.0)``: ``combined`` is its first term, the nearest 0.
+            *state, body, title, shared_title, combined, min(1.0, max(combined, 0.0))
         )  # fmt: skip
         self._overlaps[id(story)] = memo
         return memo

@@ -337,7 +337,7 @@ class MemoryStoryStore:
         open_after = now - close_after
         ranked = _rank(filings, now - archive_after, limit, oldest=self._oldest_filing)
         return [
-            Candidate(story, closed=story.updated < open_after)
+            Candidate(story, story.updated < open_after)  # (state, closed)
             for story in map(stories.get, ranked)
             if story is not None
         ]

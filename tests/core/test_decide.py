@@ -375,3 +375,30 @@ def test_a_roundup_never_alerts_and_joins_no_story() -> None:
     joined = decide(roundup, [Candidate(first.story, closed=False)], 277)
     assert joined.decision.decision == "no_news" and joined.alert is None
     assert joined.decision.story is None and [s["article"] for s in first.story.sources] == ["a1"]
+
+
+def test_shortlist_and_sources_as_first_written() -> None:
+    """``_best``'s shortlist (the best by centroid, candidate order on ties) sorted with
+    ``reverse=True`` on the score is the sort on the negated score; ``_add_source``'s
+    duplicate test in C is the generator's ``any``."""
+    import random
+
+    from monitor.core.decide import NEAREST_CANDIDATES, _add_source
+    from monitor.core.stories import StoryState
+
+    rng = random.Random(18)
+    for _ in range(2_000):
+        scores = [
+            rng.choice([0.0, 0.1, 0.25, 0.5, 1.0, rng.random()]) for _ in range(rng.randint(0, 25))
+        ]
+        first = sorted(range(len(scores)), key=lambda i: -scores[i])[:NEAREST_CANDIDATES]
+        now = sorted(range(len(scores)), key=scores.__getitem__, reverse=True)[:NEAREST_CANDIDATES]
+        assert now == first
+    story = StoryState(id="s", title="", created=0.0, updated=0.0)
+    ids = [f"a{rng.randint(0, 40)}" for _ in range(200)]
+    for article_id in ids:
+        known = any(source["article"] == article_id for source in story.sources)
+        before = list(story.sources)
+        _add_source(story, article(article_id, "t", ["x"]))
+        assert (story.sources == before) is known
+        assert story.sources[-1]["article"] == article_id or known

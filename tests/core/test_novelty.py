@@ -350,3 +350,23 @@ def test_record_reported_records_alike_what_a_prep_worker_read_and_what_it_did_n
         states.append((story.sentences, story.seen_terms, story.numbers))
     assert states[0] == states[1]
     assert any(number.startswith("act:") for number in states[0][2])
+
+
+def test_tail_is_the_bounded_concatenation() -> None:
+    """``_tail(old, new, limit)`` is ``(old + new)[-limit:]``, always a new list; the
+    relevance test by ``isdisjoint`` answers as the intersection's truth."""
+    import random
+
+    from monitor.core.novelty import _tail
+
+    rng = random.Random(18)
+    for _ in range(3_000):
+        old = list(range(rng.randint(0, 12)))
+        new = list(range(100, 100 + rng.randint(0, 12)))
+        limit = rng.randint(1, 20)
+        got = _tail(old, new, limit)
+        assert got == (old + new)[-limit:]
+        assert got is not old and got is not new
+        # ``assess_novelty``'s relevance test: ``isdisjoint`` for the intersection's truth.
+        core, entities = set(rng.sample(range(8), rng.randint(0, 4))), old[: rng.randint(0, 6)]
+        assert (not core.isdisjoint(entities)) is bool(core.intersection(entities))

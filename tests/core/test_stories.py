@@ -482,3 +482,91 @@ def test_sketch_grams_learnt_for_a_chunk_give_the_same_features() -> None:
         learn_sketch_grams(texts)
         assert all(term in stories._GRAMS for text in texts for term in text.title.terms)
         assert [list(features_of(text).sketch.items()) for text in texts] == expected
+
+
+def test_matcher_on_random_stories_as_first_written() -> None:
+    """Random articles against random stories that change between articles: the body and
+    the nearest sketch as the dict views' sums give them, the title's share as its loop as
+    first written, and the centroid score (``_combine``'s, inline) from them, bit for bit."""
+    import math
+    import random
+    from operator import mul
+
+    from monitor.core import stories
+    from monitor.core.stories import ArticleFeatures, Matcher, StoryState, analyse
+
+    rng = random.Random(18)
+    words = [f"w{i}" for i in range(400)]
+    grams = [rng.randrange(1 << 40) for _ in range(2_000)]
+
+    def unit(keys: list, size: int) -> dict:  # type: ignore[type-arg]
+        chosen = rng.sample(keys, size)
+        weights = [rng.random() for _ in chosen]
+        norm = math.sqrt(sum(w * w for w in weights))
+        return dict(zip(chosen, [w / norm for w in weights], strict=True))
+
+    names = [f"PER:n{i}" for i in range(30)]
+
+    def title() -> dict:  # type: ignore[type-arg]
+        keys = rng.sample(words[:60], rng.randint(0, 8)) + [
+            "@" + name for name in rng.sample(names, rng.randint(0, 3))
+        ]
+        return {key: rng.random() for key in keys}
+
+    def article() -> ArticleFeatures:
+        return ArticleFeatures(
+            unit(words, rng.randint(0, 60)), title(), {}, set(), analyse("", []),
+            unit(grams, rng.randint(0, 140)),
+        )  # fmt: skip
+
+    def title_share(a: ArticleFeatures, story: StoryState) -> tuple[float, list[str]]:
+        # The title's loop as first written (``_overlap_as_first_written``).
+        shared, weight = [], 0.0
+        for key, value in a.title.items():
+            entity = key[1:] if key[:1] == "@" else None
+            if key in story.title_features or (
+                entity is not None and entity in story.title_entities
+            ):
+                shared.append(key)
+                weight += value
+        total = sum(a.title.values())
+        return (weight / total if total else 0.0), shared
+
+    def straight(a: ArticleFeatures, story: StoryState) -> tuple[float, float]:
+        shared = a.vector.keys() & story.centroid.keys()
+        body = sum(
+            map(mul, map(a.vector.__getitem__, shared), map(story.centroid.__getitem__, shared))
+        )
+        body = body / story.centroid_norm if story.centroid_norm else 0.0
+        nearest = 0.0
+        if a.sketch:
+            nearest = max(
+                map(stories.sketch_cosine, [a.sketch] * len(story.sketches), story.sketches),
+                default=0.0,
+            )
+        return body, nearest
+
+    def story(index: int) -> StoryState:
+        centroid = unit(words, rng.randint(0, 120))
+        made = StoryState(id=f"s{index % 7}", title="", created=0.0, updated=0.0)  # ids shared
+        made.centroid, made.centroid_norm = centroid, stories._norm(centroid)
+        made.sketches = [unit(grams, rng.randint(1, 140)) for _ in range(rng.randint(0, 8))]
+        made.title_features = {key: 1.0 for key in rng.sample(words[:60], rng.randint(0, 20))}
+        made.title_entities = {name: 1 for name in rng.sample(names, rng.randint(0, 6))}
+        return made
+
+    for _ in range(2):
+        pool = [story(i) for i in range(30)]
+        for _ in range(60):
+            a = article()
+            matcher = Matcher(a)
+            for s in rng.sample(pool, 12):
+                body, nearest = straight(a, s)
+                share, shared = title_share(a, s)
+                assert matcher.overlap(s) == (body, share, shared)
+                assert matcher.nearest(s) == nearest
+                assert matcher.centroid_raw(s) == min(1.0, max(0.6 * body + 0.4 * share, 0.0))
+            changed = rng.choice(pool)  # a story changes between two articles
+            changed.centroid = unit(words, rng.randint(1, 120))
+            changed.centroid_norm = stories._norm(changed.centroid)
+            changed.sketches = [*changed.sketches, a.sketch][-stories.STORY_SKETCHES :]
