@@ -196,6 +196,29 @@ async def test_samples_sharing_an_index_slot_keep_each_others_articles(
     assert [(c.article.id, c.shared) for c in match.candidates] == [("a", 3)]
 
 
+def synthetic_articles(
+    rng: random.Random, count: int, *, pool: int, copy_every: int, page_every: int
+) -> list[tuple[str, str, Fingerprint]]:
+    """``count`` calls' (id, outlet, fingerprint) of random samples from a ``pool`` of
+    values: every ``copy_every``-th an exact copy of an earlier one, every ``page_every``-th
+    on one of a few shared pages."""
+    values = [rng.getrandbits(64) for _ in range(pool)]
+    articles = []
+    for n in range(count):
+        content = n - 4 if n % copy_every == copy_every - 1 else n + 1
+        fingerprint = synthetic_fingerprint(rng.sample(values, rng.randint(5, 40)), content)
+        if n % page_every == 0:
+            fingerprint = Fingerprint(
+                samples=fingerprint.samples,
+                stored=fingerprint.stored,
+                shingles=fingerprint.shingles,
+                content_key=fingerprint.content_key,
+                locator_keys=(key_of("u", "o", f"https://x/{n % (3 * page_every)}"),),
+            )
+        articles.append((f"a{n}", f"o{n % 3}", fingerprint))
+    return articles
+
+
 async def redis_state(client: aioredis.Redis, prefix: str) -> dict[str, Any]:
     """Every key under ``prefix`` (without it) and its value."""
     state: dict[str, Any] = {}
@@ -214,22 +237,9 @@ async def test_calls_of_many_articles_answer_and_store_as_one_call_each(
     # exact copies, shared page locators, and a second generation started in the middle of
     # a call: several script calls of many articles each give the answers and leave the
     # keys that one call per article does.
-    rng = random.Random(11)
-    pool = [rng.getrandbits(64) for _ in range(300)]
-    articles = []
-    for n in range(2 * ARTICLES_PER_CALL + 30):
-        content = n - 4 if n % 9 == 8 else n + 1  # every ninth an exact copy of an earlier one
-        fingerprint = synthetic_fingerprint(rng.sample(pool, rng.randint(5, 40)), content)
-        if n % 4 == 0:
-            locator = (key_of("u", "o", f"https://x/{n % 12}"),)
-            fingerprint = Fingerprint(
-                samples=fingerprint.samples,
-                stored=fingerprint.stored,
-                shingles=fingerprint.shingles,
-                content_key=fingerprint.content_key,
-                locator_keys=locator,
-            )
-        articles.append((f"a{n}", f"o{n % 3}", fingerprint))
+    articles = synthetic_articles(
+        random.Random(11), 2 * ARTICLES_PER_CALL + 30, pool=300, copy_every=9, page_every=4
+    )
     start = (time.time() // HOUR) * HOUR
     halves = [(articles[:90], start), (articles[90:], start + HOUR)]
     stores = {
@@ -414,7 +424,7 @@ async def test_a_dead_redis_is_a_clear_error_and_counted() -> None:
     await client.aclose()
 
 
-def _answer(result: MatchResult) -> tuple[object, ...]:
+def _answer(result: MatchResult) -> tuple[str | None, str | None, tuple[tuple[str, int], ...]]:
     """What a match says, as both stores can tell it (the Redis store keeps a bound's top
     bits only)."""
     return (
@@ -432,28 +442,20 @@ async def test_the_memory_store_answers_as_the_redis_store(
     # together (within the TTL): the in-process store's lookup, read by C-level iteration
     # over the live generations, answers every call as the Lua script does.
     rng = random.Random(5)
-    pool = [rng.getrandbits(64) for _ in range(200)]
     calls: list[tuple[str, str, Fingerprint]] = []
-    for n in range(160):
-        content = n - 3 if n % 7 == 6 else n + 1
-        fingerprint = synthetic_fingerprint(rng.sample(pool, rng.randint(5, 40)), content)
-        if n % 5 == 0:
-            fingerprint = Fingerprint(
-                samples=fingerprint.samples,
-                stored=fingerprint.stored,
-                shingles=fingerprint.shingles,
-                content_key=fingerprint.content_key,
-                locator_keys=(key_of("u", "o", f"https://x/{n % 9}"),),
-            )
-        calls.append((f"a{n}", f"o{n % 3}", fingerprint))
-        if n % 11 == 10:
+    for article in synthetic_articles(rng, 160, pool=200, copy_every=7, page_every=5):
+        calls.append(article)
+        if len(calls) % 12 == 11:
             calls.append(calls[rng.randrange(len(calls))])  # a redelivery
     memory = MemoryFingerprintStore(ttl_seconds=6 * HOUR, generation_seconds=HOUR)
     redis_store = RedisFingerprintStore(
         redis_client, key_prefix=topic_prefix, ttl_seconds=6 * HOUR, generation_seconds=HOUR
     )
     start = (time.time() // HOUR) * HOUR
-    answers: dict[str, list[tuple[object, ...]]] = {"memory": [], "redis": []}
+    answers: dict[str, list[tuple[str | None, str | None, tuple[tuple[str, int], ...]]]] = {
+        "memory": [],
+        "redis": [],
+    }
     for n, call in enumerate(calls):
         now = start + HOUR * (n // 45) + n
         answers["memory"].append(_answer(await memory.match_and_add(*call, now=now)))
