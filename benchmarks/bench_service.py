@@ -27,6 +27,7 @@ from __future__ import annotations
 import argparse
 import asyncio
 import itertools
+import json
 import os
 import shutil
 import subprocess
@@ -171,11 +172,16 @@ async def throughput(
     layout: str,
     workers: int,
     run_dir: Path | None = None,
+    dump: Path | None = None,
+    partitions: int | None = None,
 ) -> float:
     settings = isolated_settings(bootstrap, redis_url, f"bt{uuid.uuid4().hex[:6]}")
+    if partitions is not None:
+        kafka = settings.kafka.model_copy(update={"partitions": partitions})
+        settings = settings.model_copy(update={"kafka": kafka})
     await ensure_topics(settings)
     processes = start_workers(settings, log_dir, layout, workers)
-    reader = OutputReader(settings, light=True)
+    reader = OutputReader(settings, light=dump is None)
     try:
         await asyncio.gather(*(p.wait_ready() for p in processes))
         await reader.start()
@@ -209,6 +215,15 @@ async def throughput(
               f"ids; {cpu_line(processes, before, len(articles))}; "
               f"{others_line(pids, before_others, len(articles))}; load average "
               f"{' '.join(f'{x:.2f}' for x in os.getloadavg())}", flush=True)  # fmt: skip
+        if dump is not None:
+            with dump.open("w", encoding="utf-8") as out:
+                for article in articles:
+                    decision = got.decisions[article.id]
+                    out.write(json.dumps(
+                        {"article": decision.article, "decision": decision.decision,
+                         "story": decision.story, "reasons": decision.reasons},
+                        ensure_ascii=False, default=str) + "\n")  # fmt: skip
+            print(f"decisions: {dump}", flush=True)
         return len(articles) / elapsed
     finally:
         await reader.stop()
@@ -280,9 +295,11 @@ async def main(args: argparse.Namespace) -> None:
         for attempt in range(args.repeat):
             if args.repeat > 1:
                 print(f"throughput run {attempt + 1} of {args.repeat}", flush=True)
+            dump = args.decisions / f"run-{attempt + 1}.jsonl" if args.decisions else None
             service_rate = await throughput(
-                bootstrap, redis_url, copies(articles), log_dir, args.layout, args.workers, run_dir
-            )
+                bootstrap, redis_url, copies(articles), log_dir, args.layout, args.workers,
+                run_dir, dump, args.partitions,
+            )  # fmt: skip
         print(f"ratio service/embedded: {service_rate / embedded_rate:.2f}", flush=True)
         if args.paced:
             await latency(
@@ -305,6 +322,18 @@ if __name__ == "__main__":
     parser.add_argument("--rate", type=float, default=50.0, help="articles/s of the latency run")
     parser.add_argument("--layout", choices=("split", "single"), default="split")
     parser.add_argument("--workers", type=int, default=1, help="see the module docstring")
+    parser.add_argument(
+        "--partitions",
+        type=int,
+        help="partitions of the parallel topics (raw, clean) in the throughput runs "
+        "(default: kafka.partitions' default, 4)",
+    )
+    parser.add_argument(
+        "--decisions",
+        type=Path,
+        help="directory: write each throughput run's decisions there (run-N.jsonl, in input "
+        "order; reading them whole costs the reader some CPU)",
+    )
     parser.add_argument(
         "--repeat",
         type=int,

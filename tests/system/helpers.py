@@ -271,6 +271,8 @@ class OutputReader:
                             decision = Decision.model_validate_json(record.value)
                             article = decision.article
                             got.decisions.setdefault(article, decision)
+                            for name, stamp in decision.trace.items():
+                                got.last_stamp[name] = max(got.last_stamp.get(name, 0.0), stamp)
                         got.decision_seen.setdefault(article, now)
 
     async def wait_decisions(self, ids: Iterable[str], timeout: float) -> None:
