@@ -190,12 +190,16 @@ _TITLE_REACTIONS = (
     _REACTIONS
     | frozenset(
         content_terms(
-            tokens(normalize(_RAW_REACTIONS + " قلقه قلقها قلقهم تضامنه تضامنها تضامنهم تعزي"))
+            tokens(
+                normalize(
+                    _RAW_REACTIONS + " قلقه قلقها قلقهم تضامنه تضامنها تضامنهم تعزي حث حثت يحث تحث"
+                )
+            )
         )
     )
 ) - _normalized("أعرب يعرب تعرب")
-"""A headline's terms of a reaction (condolences, solidarity, concern, an appeal): «expressed»
-alone (أعرب عن استعداده) is none."""
+"""A headline's terms of a reaction (condolences, solidarity, concern, an appeal, an urging:
+تحث على ضبط النفس): «expressed» alone (أعرب عن استعداده) is none."""
 _BACKGROUND = _normalized("يذكر ويذكر يشار ويشار جدير وجدير سبق وسبق تأتي وتأتي يأتي ويأتي")
 """First words of a background sentence (يذكر أن, جدير بالذكر, وتأتي الزيارة بعد): what
 happened before."""

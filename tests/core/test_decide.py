@@ -351,7 +351,9 @@ def test_a_statement_whose_headline_reports_nothing_is_no_development() -> None:
     )
     reported = article("s2", "بوتين وكيم يوقعان اتفاقية شراكة شاملة", said.sentences, day=277)
     reaction = article("s3", "الأمم المتحدة تبدي قلقها إزاء زيارة بوتين", said.sentences, day=277)
-    for item, development in ((said, False), (reported, True), (reaction, False)):
+    urging = article("s4", "واشنطن تحث بوتين على الحوار", said.sentences, day=277)
+    cases = ((said, False), (reported, True), (reaction, False), (urging, False))
+    for item, development in cases:
         first = decide(FIRST, [], 0)
         assert first.story is not None
         outcome = decide(item, [Candidate(first.story, closed=False)], 277)
