@@ -51,7 +51,13 @@ from monitor.core.analysis import read_article
 from monitor.core.arabic import tokens
 from monitor.core.boilerplate import TemplateLines
 from monitor.core.clean import PreparedArticle
-from monitor.core.entities import FactColumns, fact_columns, load_gazetteer, word_facts
+from monitor.core.entities import (
+    WORD_HASH_COLUMN,
+    FactColumns,
+    fact_columns,
+    load_gazetteer,
+    word_facts,
+)
 from monitor.core.fingerprint import Fingerprint, FingerprintParams
 from monitor.core.records import CleanArticle, RawArticle, Rejection
 from monitor.core.stories import (
@@ -490,7 +496,10 @@ class Worker:
         ):
             title_words = len(lists[0])
             fingerprint = article_fingerprint(
-                article, self.params, article_words[title_words:], article_columns[5][title_words:]
+                article,
+                self.params,
+                article_words[title_words:],
+                article_columns[WORD_HASH_COLUMN][title_words:],
             )
             # Left out of what is sent back (which halves it), now used.
             for name, empty in _UNREAD.items():

@@ -31,7 +31,7 @@ from functools import cache, lru_cache
 from importlib import resources
 from itertools import chain, compress
 from operator import not_
-from typing import cast
+from typing import Final, cast
 
 from monitor.core.arabic import normalize, tokens
 from monitor.core.counts import can_start_count
@@ -209,6 +209,8 @@ FactColumns = tuple[
     tuple[int, ...],
 ]  # fmt: skip
 """``WordFacts`` of many words as one column per fact (``fact_columns``)."""
+WORD_HASH_COLUMN: Final = 5
+"""The column of ``FactColumns`` holding each word's ``fingerprint.word_hash``."""
 _NO_FACTS: FactColumns = ((), (), (), (), (), ())
 
 

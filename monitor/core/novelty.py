@@ -51,11 +51,10 @@ True
 
 from __future__ import annotations
 
-import collections
 import re
 import unicodedata
-from collections import Counter, defaultdict
-from collections.abc import Callable, Iterable, Sequence
+from collections import Counter, _count_elements, defaultdict  # type: ignore[attr-defined]
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from functools import lru_cache
 from itertools import chain, compress, count, filterfalse, islice, pairwise, repeat
@@ -82,10 +81,6 @@ __all__ = [
     "record_reported",
     "sentence_fingerprint",
 ]
-
-_count_elements: Callable[[dict[int, int], Iterable[int]], None]
-_count_elements = collections._count_elements  # type: ignore[attr-defined]
-"""``Counter``'s C loop counting an iterable into a mapping (``Counter.update``'s)."""
 
 RELEVANT_SHARED_TERMS = 3
 LEAD_SENTENCES = 2

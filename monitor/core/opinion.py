@@ -9,6 +9,9 @@ event, count or cause, its body tells what was said, however many actions the sp
 mentions: no development (``novelty.assess_novelty``). Where it does (الصحة: 14 حالة وفاة),
 it is news like any other.
 
+A roundup (موجز أنباء, أهم الأخبار, جولة في الصحف) lists many stories' headlines: it joins
+none and never alerts (``decide.conclude``).
+
 >>> is_column("د. حمزة زوبع يكتب: الخطة وصلت (6)")
 True
 >>> is_column("مجدي قطب يكتب لـ«التحرير»: «تعظيم سلام» لهذا الرجل")
