@@ -48,6 +48,12 @@ def test_conjunction_after_a_title_is_not_a_name() -> None:
     assert not any(key.startswith("PER:ويتم") for key in entities("الزعيم الكوري ويتم الاستعداد"))
 
 
+def test_a_name_that_is_a_common_word_needs_its_qualifier() -> None:
+    # فتح is the Palestinian movement only as حركة فتح; alone it is «opened» (فتح الطريق).
+    assert entities("أعاد الأمن فتح الطريق أمام السيارات") == []
+    assert entities("قالت حركة فتح في بيان") == ["ORG:حركه فتح"]
+
+
 def test_institution_pattern() -> None:
     assert entities("أعلنت نقابة الصحفيين") == ["ORG:نقابه الصحفيين"]
 
