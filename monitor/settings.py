@@ -148,6 +148,15 @@ class StorySettings(_Group):
         "with the article's headline, or no name and only a kind of event and one word (a "
         "town's fire is not every fire of the town).",
     )
+    body_floor: Share = Field(
+        0.15,
+        description="Body similarity (to the story's centroid) below which, with the nearest "
+        "article below nearest_floor too, an article's headline is all it shares with the "
+        "story: it then needs untitled_threshold to join.",
+    )
+    nearest_floor: Share = Field(
+        0.25, description="Similarity to the story's nearest article: see body_floor."
+    )
     anchor_threshold: Share = Field(
         0.35,
         description="Similarity at which a joining article becomes one of the recent articles "

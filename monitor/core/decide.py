@@ -369,10 +369,13 @@ def _column(
 
 def _needed(score: Similarity, settings: StorySettings) -> float:
     """The similarity an article needs to join a story: more when its headline shares no
-    word or name with the story's headlines, or too little to name one event."""
+    word or name with the story's headlines, or too little to name one event, or when the
+    headlines are all they share (a byline or a dateline for a title, «الرياض - أ ش أ»;
+    another brawl of the province under a headline naming it)."""
+    shares_text = score.body >= settings.body_floor or score.nearest >= settings.nearest_floor
     return (
         settings.same_story_threshold
-        if score.title > 0 and _names_the_event(score)
+        if shares_text and score.title > 0 and _names_the_event(score)
         else settings.untitled_threshold
     )
 

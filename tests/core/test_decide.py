@@ -215,6 +215,37 @@ def test_an_article_whose_headline_shares_nothing_with_the_story_needs_more_to_j
     assert decided[0.0] != "new_story" and decided[1.0] == "new_story"
 
 
+def test_an_article_sharing_only_its_headline_with_the_story_needs_more_to_join() -> None:
+    # A byline or a dateline for a headline («الرياض - أ ش أ») is the same on unrelated
+    # reports: a headline shared without the text is no story shared.
+    byline = "الرياض - أ ش أ"
+    irrigation = [
+        "وافقت وزارة الري على صرف تعويضات للمزارعين المتضررين من مشروعات الصرف المغطى.",
+        "وقال رئيس هيئة مشروعات الصرف إن التعويضات تشمل المحاصيل التالفة في ثلاث محافظات.",
+        "وأضاف أن الهيئة تنفذ شبكات جديدة للصرف المغطى في أراضي الدلتا هذا العام.",
+        "وأشار إلى أن صرف التعويضات يبدأ خلال أسبوعين بعد حصر المساحات المتضررة.",
+    ]
+    football = [
+        "فاز فريق الزمالك على المقاولون العرب بهدفين في الدوري الممتاز لكرة القدم.",
+        "وسجل مهاجم الفريق الهدف الأول في الشوط الأول من ضربة رأس.",
+        "وأضاف لاعب الوسط الهدف الثاني قبل نهاية المباراة بعشر دقائق.",
+        "وبهذا الفوز يتصدر الزمالك مجموعته في المسابقة برصيد خمس عشرة نقطة.",
+    ]
+    first = article("b1", byline, irrigation)
+    other = article("b2", byline, football)
+    decided = {}
+    for floors in (0.0, SETTINGS.body_floor):
+        settings = StorySettings(body_floor=floors, nearest_floor=floors and SETTINGS.nearest_floor)
+        story = decide(first, [], 0, settings).story
+        assert story is not None
+        outcome = decide(other, [Candidate(story, closed=False)], 0, settings)
+        best = outcome.decision.reasons["best"]
+        assert best["title"] == 1.0
+        assert best["body"] < SETTINGS.body_floor and best["nearest"] < SETTINGS.nearest_floor
+        decided[floors] = outcome.decision.decision
+    assert decided[0.0] != "new_story" and decided[SETTINGS.body_floor] == "new_story"
+
+
 def test_what_a_copy_adds_without_news_is_reported_all_the_same() -> None:
     # A wire copy adds, deep in its text, that a committee was formed: too deep to make the
     # copy news, but reported; an article leading with it later is no development.
