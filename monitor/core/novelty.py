@@ -102,6 +102,7 @@ _RAW_ACTIONS: dict[str, str] = {
     "delegation": "رافق يرافق سيرافق يرافقه رافقه وفد",
     "meeting": "التقى التقي يلتقي التقت اجتمع اجتماع لقاء قمة محادثات مباحثات",
     "agreement": "يوقع توقيع اتفق اتفاق اتفاقية اتفاقيه معاهدة أبرم إبرام",
+    "approval": "وافق وافقت يوافق",
     # The incident itself, however an outlet words it: later articles name it again, so a
     # new word for it is no new event (a new toll is a count).
     "incident": "هجوم هاجم هجمات قصف غارة غارات اقتحام اقتحم انفجار تفجير انفجرت حريق "
