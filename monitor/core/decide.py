@@ -262,7 +262,8 @@ def choose_story(
         # hospital ties a shooting in Sinai to an assault in Suez); so does one sharing no
         # name and only a kind of event and one word (a fire in a town's church is not the
         # fire at its airport).
-        if score.score >= _needed(score, settings):
+        needed = _needed(score, settings)
+        if score.score >= needed:
             reasons["similarity"] = score.as_dict()
             other, other_score = ranking.runner_up, ranking.runner_up_similarity
             if other is None or other_score is None:
@@ -279,6 +280,7 @@ def choose_story(
                 "similarity": other_score.as_dict() if other.state is younger else score.as_dict(),
             }
             return Choice(older, reasons, absorbed=younger, score=score.score)
+        reasons["why_not_joined"] = _why_not_joined(score, settings)
     if dormant is not None and dormant_score is not None:
         reasons["dormant"] = {"story": dormant.state.id, **dormant_score.as_dict()}
         if _clearly_continues(dormant_score, features, dormant.state, settings):
@@ -372,12 +374,30 @@ def _needed(score: Similarity, settings: StorySettings) -> float:
     word or name with the story's headlines, or too little to name one event, or when the
     headlines are all they share (a byline or a dateline for a title, «الرياض - أ ش أ»;
     another brawl of the province under a headline naming it)."""
-    shares_text = score.body >= settings.body_floor or score.nearest >= settings.nearest_floor
-    return (
-        settings.same_story_threshold
-        if shares_text and score.title > 0 and _names_the_event(score)
-        else settings.untitled_threshold
-    )
+    return _requirement(score, settings)[0]
+
+
+def _requirement(score: Similarity, settings: StorySettings) -> tuple[float, str]:
+    """``_needed``, and what it asks for (the reason an article that falls short gets)."""
+    if score.title == 0:
+        return settings.untitled_threshold, "the headlines share no word or name"
+    if not _names_the_event(score):
+        return settings.untitled_threshold, "the headlines share too little to name one event"
+    if score.body < settings.body_floor and score.nearest < settings.nearest_floor:
+        return settings.untitled_threshold, (
+            f"the headline is all it shares (body {score.body:.3f} below "
+            f"{settings.body_floor}, nearest article {score.nearest:.3f} below "
+            f"{settings.nearest_floor})"
+        )
+    return settings.same_story_threshold, "the headlines name the same event"
+
+
+def _why_not_joined(score: Similarity, settings: StorySettings) -> str:
+    """Why the most similar story was not joined: its similarity fell short of ``_needed``."""
+    needed, why = _requirement(score, settings)
+    if score.score < settings.same_story_threshold:
+        return f"similarity {score.score:.3f} below {settings.same_story_threshold}"
+    return f"{why}: similarity {score.score:.3f} below {needed}"
 
 
 def _names_the_event(score: Similarity) -> bool:
@@ -450,6 +470,7 @@ def _new_story(
     reasons["why_new"] = (
         "no candidate story" if "best" not in reasons else "no story similar enough"
     )
+    # (``why_not_joined``, beside it, says how the most similar one fell short.)
     lead = [s for s in article.sentences[:3] if s.strip()]
     decision = _decision(article, "new_story", story.id, new_sentences=lead, reasons=reasons)
     return Outcome(decision, build_alert(decision, story, features, 1.0), story, created=True)

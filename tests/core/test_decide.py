@@ -244,6 +244,8 @@ def test_an_article_sharing_only_its_headline_with_the_story_needs_more_to_join(
         assert best["body"] < SETTINGS.body_floor and best["nearest"] < SETTINGS.nearest_floor
         decided[floors] = outcome.decision.decision
     assert decided[0.0] != "new_story" and decided[SETTINGS.body_floor] == "new_story"
+    # The new story says why the one it nearly joined was not joined.
+    assert outcome.decision.reasons["why_not_joined"].startswith("the headline is all it shares")
 
 
 def test_what_a_copy_adds_without_news_is_reported_all_the_same() -> None:
