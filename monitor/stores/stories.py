@@ -33,11 +33,9 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field, fields
 from itertools import chain
 from operator import itemgetter
-from typing import Any, NamedTuple, NotRequired, Protocol, TypedDict, Unpack
+from typing import TYPE_CHECKING, Any, NamedTuple, NotRequired, Protocol, TypedDict, Unpack
 
-import redis.asyncio as aioredis
 from pydantic_core import to_json
-from redis.asyncio.client import Pipeline
 
 from monitor.core.decide import Candidate
 from monitor.core.records import Decision
@@ -45,6 +43,10 @@ from monitor.core.stories import StoryState
 from monitor.core.weights import DOCUMENTS_FIELD, TermCounts
 from monitor.settings import Settings
 from monitor.stores.scripts import lua_source
+
+if TYPE_CHECKING:  # an embedded replay uses no Redis: redis-py is not imported for it
+    import redis.asyncio as aioredis
+    from redis.asyncio.client import Pipeline
 
 __all__ = [
     "DECIDED_TTL",

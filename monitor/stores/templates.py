@@ -19,13 +19,14 @@ docs/stores/templates.md.
 from __future__ import annotations
 
 from collections.abc import Sequence
-from typing import NamedTuple, Protocol, TypedDict, Unpack, runtime_checkable
-
-from redis.asyncio import Redis
+from typing import TYPE_CHECKING, NamedTuple, Protocol, TypedDict, Unpack, runtime_checkable
 
 from monitor.core.boilerplate import TemplateLines, template_from_counts
 from monitor.settings import CleanSettings, Settings
 from monitor.stores.scripts import lua_source
+
+if TYPE_CHECKING:  # an embedded replay uses no Redis: redis-py is not imported for it
+    from redis.asyncio import Redis
 
 __all__ = [
     "TEMPLATE_REMEMBERED_IDS",
