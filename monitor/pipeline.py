@@ -134,6 +134,7 @@ class Pipeline:
         workers: int = 1,
         overlap: bool = False,
         chunk_size: int = CHUNK,
+        idle: Callable[[], object] | None = None,
     ) -> AsyncIterator[tuple[Decision, Alert | None]]:
         """Inputs in the given order (order matters: stories are built as they come): one
         decision (and alert or None) each, in order.
@@ -143,6 +144,9 @@ class Pipeline:
         (``monitor.inputs.InputLine``). ``workers``: processes to use; beyond this one,
         ``workers - 1`` prep workers parse, clean and analyse the articles, up to
         ``chunk_size`` at a time; same decisions, same order. ``overlap``: at least two.
+        ``idle``: called whenever the pipeline is about to wait (for the next input, or for
+        the workers) after a decision, so that the caller can flush what it has written of
+        the decisions so far (``monitor replay``) rather than after each one.
         """
         if overlap:
             workers = max(workers, 2)
@@ -156,8 +160,10 @@ class Pipeline:
                     yield await self.process(item)
                 else:
                     yield await self._decide(item)
+                if idle is not None:
+                    idle()  # the next input may be a blocking read
             return
-        async for outcome in self._process_parallel(items, workers - 1, chunk_size):
+        async for outcome in self._process_parallel(items, workers - 1, chunk_size, idle):
             yield outcome
 
     async def _process_parallel(
@@ -165,6 +171,7 @@ class Pipeline:
         items: Iterable[RawArticle | Rejection | InputLine],
         pool_size: int,
         chunk_size: int,
+        idle: Callable[[], object] | None = None,
     ) -> AsyncIterator[tuple[Decision, Alert | None]]:
         """``process_many`` with ``pool_size`` prep workers (see ``monitor.workers``)."""
         pool = PrepPool(pool_size, self.settings)  # forked before the feed's thread starts
@@ -231,6 +238,8 @@ class Pipeline:
                 if decided == submitted:  # nothing in flight: wait for input
                     if feed.finished:
                         break
+                    if idle is not None:
+                        idle()
                     await feed.arrival()
                     continue
                 while decided not in finished:
@@ -238,6 +247,8 @@ class Pipeline:
                         await handle(replies)
                         submit()
                     elif not await prepare_here():
+                        if idle is not None:
+                            idle()
                         await handle(await pool.receive())
                 prepared = finished.pop(decided)
                 local_chunks.discard(decided)
