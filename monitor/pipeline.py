@@ -23,8 +23,7 @@ import logging
 import multiprocessing
 from collections.abc import AsyncIterator, Callable, Iterable
 from types import TracebackType
-
-import redis.asyncio as aioredis
+from typing import TYPE_CHECKING
 
 from monitor.core.records import Alert, CleanArticle, Decision, RawArticle, Rejection
 from monitor.inputs import InputLine, to_input
@@ -47,6 +46,9 @@ from monitor.stores.templates import (
     redis_template_store,
 )
 from monitor.workers import Analysis, Feed, Prepared, PrepPool, Worker
+
+if TYPE_CHECKING:
+    import redis.asyncio as aioredis
 
 __all__ = ["CHUNK", "Pipeline", "reject_input"]
 
@@ -92,6 +94,9 @@ class Pipeline:
         self.fingerprints: FingerprintStore
         self.stories: StoryStore
         if redis_url:
+            # Imported here: in-memory stores (a replay's default) need no redis-py.
+            import redis.asyncio as aioredis
+
             self._redis = aioredis.Redis.from_url(redis_url)
             self.templates = redis_template_store(self._redis, self.settings)
             self.fingerprints = redis_fingerprint_store(self._redis, self.settings)
