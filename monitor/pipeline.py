@@ -241,10 +241,10 @@ class Pipeline:
             while True:
                 submit()
                 if decided == submitted:  # nothing in flight: wait for input
+                    if idle is not None:
+                        idle()  # before waiting for the feed, or for the workers to stop
                     if feed.finished:
                         break
-                    if idle is not None:
-                        idle()
                     await feed.arrival()
                     continue
                 while decided not in finished:
