@@ -13,6 +13,8 @@ summary is the one its module registers).
 from __future__ import annotations
 
 import argparse
+import atexit
+import gc
 import importlib
 import logging
 import sys
@@ -86,7 +88,18 @@ def _parser(argv: Sequence[str]) -> argparse.ArgumentParser:
     return parser
 
 
+def _freeze_at_exit() -> None:
+    """At interpreter exit, put every object still alive out of the collector's sight: the
+    interpreter's last collections would walk all of them (the tables, the caches) for memory
+    the system takes back anyway, 0.2 s after a replay of the 2013 stream. What is then left
+    alive at exit is not finalized (no ``__del__`` of a module's object runs; the standard
+    streams and open files are still flushed), so only a command that leaves nothing to
+    finalize asks for it (``freeze_at_exit`` in its parser's defaults)."""
+    gc.freeze()
+
+
 def main(argv: Sequence[str] | None = None) -> int:
+    program = argv is None  # the process is this command (not a caller's, such as a test)
     if argv is None:
         argv = sys.argv[1:]
     tune_gc()  # before the command's imports, which allocate (and would collect) a lot
@@ -96,6 +109,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         stream=sys.stderr,
         format="%(asctime)s %(levelname)s %(name)s: %(message)s",
     )
+    if program and getattr(args, "freeze_at_exit", False):
+        atexit.register(_freeze_at_exit)
     try:
         return int(args.func(args) or 0)
     except Exception as exc:

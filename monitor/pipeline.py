@@ -23,8 +23,7 @@ import logging
 import multiprocessing
 from collections.abc import AsyncIterator, Callable, Iterable
 from types import TracebackType
-
-import redis.asyncio as aioredis
+from typing import TYPE_CHECKING
 
 from monitor.core.records import Alert, CleanArticle, Decision, RawArticle, Rejection
 from monitor.inputs import InputLine, to_input
@@ -47,6 +46,9 @@ from monitor.stores.templates import (
     redis_template_store,
 )
 from monitor.workers import Analysis, Feed, Prepared, PrepPool, Worker
+
+if TYPE_CHECKING:
+    import redis.asyncio as aioredis
 
 __all__ = ["CHUNK", "Pipeline", "reject_input"]
 
@@ -92,6 +94,9 @@ class Pipeline:
         self.fingerprints: FingerprintStore
         self.stories: StoryStore
         if redis_url:
+            # Imported here: in-memory stores (a replay's default) need no redis-py.
+            import redis.asyncio as aioredis
+
             self._redis = aioredis.Redis.from_url(redis_url)
             self.templates = redis_template_store(self._redis, self.settings)
             self.fingerprints = redis_fingerprint_store(self._redis, self.settings)
@@ -134,6 +139,7 @@ class Pipeline:
         workers: int = 1,
         overlap: bool = False,
         chunk_size: int = CHUNK,
+        idle: Callable[[], object] | None = None,
     ) -> AsyncIterator[tuple[Decision, Alert | None]]:
         """Inputs in the given order (order matters: stories are built as they come): one
         decision (and alert or None) each, in order.
@@ -143,6 +149,9 @@ class Pipeline:
         (``monitor.inputs.InputLine``). ``workers``: processes to use; beyond this one,
         ``workers - 1`` prep workers parse, clean and analyse the articles, up to
         ``chunk_size`` at a time; same decisions, same order. ``overlap``: at least two.
+        ``idle``: called whenever the pipeline is about to wait (for the next input, or for
+        the workers) after a decision, so that the caller can flush what it has written of
+        the decisions so far (``monitor replay``) rather than after each one.
         """
         if overlap:
             workers = max(workers, 2)
@@ -156,8 +165,10 @@ class Pipeline:
                     yield await self.process(item)
                 else:
                     yield await self._decide(item)
+                if idle is not None:
+                    idle()  # the next input may be a blocking read
             return
-        async for outcome in self._process_parallel(items, workers - 1, chunk_size):
+        async for outcome in self._process_parallel(items, workers - 1, chunk_size, idle):
             yield outcome
 
     async def _process_parallel(
@@ -165,6 +176,7 @@ class Pipeline:
         items: Iterable[RawArticle | Rejection | InputLine],
         pool_size: int,
         chunk_size: int,
+        idle: Callable[[], object] | None = None,
     ) -> AsyncIterator[tuple[Decision, Alert | None]]:
         """``process_many`` with ``pool_size`` prep workers (see ``monitor.workers``)."""
         pool = PrepPool(pool_size, self.settings)  # forked before the feed's thread starts
@@ -229,6 +241,8 @@ class Pipeline:
             while True:
                 submit()
                 if decided == submitted:  # nothing in flight: wait for input
+                    if idle is not None:
+                        idle()  # before waiting for the feed, or for the workers to stop
                     if feed.finished:
                         break
                     await feed.arrival()
@@ -238,6 +252,8 @@ class Pipeline:
                         await handle(replies)
                         submit()
                     elif not await prepare_here():
+                        if idle is not None:
+                            idle()
                         await handle(await pool.receive())
                 prepared = finished.pop(decided)
                 local_chunks.discard(decided)

@@ -37,6 +37,7 @@ import multiprocessing
 import os
 import pickle
 import queue
+import select
 import signal
 import sys
 import threading
@@ -250,10 +251,14 @@ class PrepPool:
             )
             process.start()
             self._processes.append(process)
+        # One poll object for every reply pipe, kept: ``Connection.poll`` builds and tears
+        # down a selector per call (3 us), and the owner polls between every two decisions.
+        self._ready = select.poll()
         for (requests_read, requests_write), (replies_read, replies_write) in pipes:
             requests_read.close()
             replies_write.close()
             self._inboxes.append(replies_read)
+            self._ready.register(replies_read.fileno(), select.POLLIN)
             outbox: queue.SimpleQueue[bytes | None] = queue.SimpleQueue()
             sender = threading.Thread(target=_send_all, args=(outbox, requests_write), daemon=True)
             sender.start()
@@ -274,10 +279,15 @@ class PrepPool:
         self._outboxes[self._owner[chunk_id]].put(_dumps((_FINISH, chunk_id, answers)))
 
     def poll(self) -> list[tuple[str, int, Any]]:
-        """Replies that have arrived, without waiting."""
-        # One poll(2) per pipe: cheaper than ``connection.wait``'s selector per call (this
-        # runs between every two decisions).
-        return [self._read(inbox) for inbox in self._inboxes if inbox.poll()]
+        """Replies that have arrived, without waiting (one from each worker at most, in the
+        workers' order)."""
+        # One poll(2) for all the pipes (this runs between every two decisions). A pipe
+        # whose worker died is ready too (POLLHUP, reported unasked): reading it raises.
+        ready = self._ready.poll(0)
+        if not ready:
+            return []
+        descriptors = {descriptor for descriptor, _ in ready}
+        return [self._read(inbox) for inbox in self._inboxes if inbox.fileno() in descriptors]
 
     async def receive(self) -> list[tuple[str, int, Any]]:
         """At least one reply, waiting for it without blocking the event loop."""

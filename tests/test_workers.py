@@ -4,8 +4,11 @@ from __future__ import annotations
 
 import asyncio
 import pickle
+import time
 from pathlib import Path
 from typing import Any
+
+import pytest
 
 from monitor.commands.replay import read_articles
 from monitor.core.analysis import read_article
@@ -22,7 +25,7 @@ from monitor.stages.clean import (
 )
 from monitor.stages.fingerprint import article_fingerprint
 from monitor.stores.templates import memory_template_store
-from monitor.workers import Worker
+from monitor.workers import PrepPool, Worker, WorkerFailed
 
 STREAM_SAMPLE = Path(__file__).parent / "data" / "stream_sample.jsonl"
 CHUNK = 64
@@ -113,3 +116,32 @@ def test_a_workers_chunks_give_what_each_article_worked_out_alone_gives() -> Non
         assert keys == straight_analysis[2]
         compared += 1
     assert compared > 100
+
+
+def test_poll_returns_each_workers_reply_in_the_workers_order_and_raises_for_a_dead_one() -> None:
+    """``PrepPool.poll`` (one poll object for all the pipes, kept) gives what the
+    straightforward ``[read(inbox) for inbox in inboxes if inbox.poll()]`` gives: nothing
+    before a reply, then one reply per worker that has one, in the workers' order; a worker
+    that died makes it raise ``WorkerFailed`` rather than wait."""
+    raws = list(read_articles([STREAM_SAMPLE]))[:4]
+    pool = PrepPool(2, Settings())
+    try:
+        assert pool.poll() == []
+        pool.submit(1, 0, raws[:2])
+        pool.submit(0, 1, raws[2:])
+        deadline = time.monotonic() + 60
+        while not all(inbox.poll() for inbox in pool._inboxes):  # the straightforward test
+            assert time.monotonic() < deadline, "no reply within 60 s"
+            time.sleep(0.01)
+        replies = pool.poll()
+        assert [(kind, chunk_id) for kind, chunk_id, _ in replies] == [
+            ("prepared", 1),
+            ("prepared", 0),
+        ]
+        assert pool.poll() == []  # each read once
+        pool._processes[0].kill()
+        pool._processes[0].join()
+        with pytest.raises(WorkerFailed, match="prep worker 0 died"):
+            pool.poll()
+    finally:
+        pool.terminate()

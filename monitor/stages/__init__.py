@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from typing import Any
 
-__all__ = ["labelled"]
+__all__ = ["labelled", "store_errors"]
 
 _CHILDREN: dict[tuple[object, ...], Any] = {}
 
@@ -28,3 +28,21 @@ def labelled(metric: Any, *labels: str) -> Any:
     if child is None:
         child = _CHILDREN[key] = metric.labels(*labels)
     return child
+
+
+def store_errors() -> tuple[type[BaseException], ...]:
+    """What a store raises when Redis is unreachable: ``RedisError`` or ``OSError`` (a
+    ``TimeoutError`` is one), for ``except store_errors():``.
+
+    A function rather than a tuple built at import: Python evaluates an ``except`` clause's
+    expression only when an exception reaches it, so redis-py (110 ms to import) is loaded
+    on the first failure of a Redis store, not by every start of the embedded pipeline,
+    whose stores are in memory.
+
+    >>> from redis.exceptions import ConnectionError
+    >>> issubclass(ConnectionError, store_errors()) and issubclass(TimeoutError, store_errors())
+    True
+    """
+    from redis.exceptions import RedisError
+
+    return (RedisError, OSError)

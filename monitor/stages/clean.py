@@ -13,8 +13,6 @@ import time
 from collections.abc import Sequence
 from typing import TypeGuard
 
-from redis.exceptions import RedisError
-
 from monitor.core.boilerplate import TemplateLines
 from monitor.core.clean import (
     STAGE,
@@ -35,7 +33,7 @@ from monitor.metrics import (
     STAGE_SECONDS,
 )
 from monitor.settings import Settings
-from monitor.stages import labelled
+from monitor.stages import labelled, store_errors
 from monitor.stores.templates import Observation, TemplateStore
 
 __all__ = [
@@ -74,7 +72,7 @@ async def clean_stage(
         try:
             # By id: an article cleaned again (a redelivery) is not counted twice.
             template = await templates.observe(raw.outlet, prepared.template_keys, raw.id)
-        except (TimeoutError, RedisError, OSError):
+        except store_errors():
             # Templates only sharpen cleaning: an article is still cleaned by the line rules
             # when the store is unreachable, rather than stalling the stream.
             log.warning("template store unavailable for %s", raw.outlet, exc_info=True)
@@ -129,7 +127,7 @@ async def observe_templates(
         if observe_many is not None:
             return list(await observe_many(observations))
         return [await templates.observe(*observation) for observation in observations]
-    except (TimeoutError, RedisError, OSError):
+    except store_errors():
         log.warning(
             "template store unavailable for %d article(s)", len(observations), exc_info=True
         )

@@ -19,8 +19,6 @@ import logging
 import time
 from collections.abc import Sequence
 
-from redis.exceptions import RedisError
-
 from monitor.core.analysis import analysis_record, read_article
 from monitor.core.duplicates import MatchResult, classify
 from monitor.core.fingerprint import (
@@ -34,7 +32,7 @@ from monitor.core.records import CleanArticle, FingerprintedArticle
 from monitor.core.stories import analyse
 from monitor.metrics import DUPLICATES, REDIS_ERRORS, STAGE_SECONDS
 from monitor.settings import Settings
-from monitor.stages import labelled
+from monitor.stages import labelled, store_errors
 from monitor.stores.fingerprints import FingerprintStore
 
 __all__ = [
@@ -135,7 +133,7 @@ async def fingerprint_batch(
             matches = await store.match_and_add_many(
                 [(a.id, a.outlet, fp) for a, fp in zip(articles, fingerprints, strict=True)], now
             )
-    except (RedisError, OSError) as exc:
+    except store_errors() as exc:
         REDIS_ERRORS.labels(operation=STAGE).inc()
         log.error(
             "fingerprint store unavailable for %d article(s) (first %s): %s",

@@ -27,15 +27,17 @@ import time
 from collections import Counter, deque
 from collections.abc import Sequence
 from itertools import chain
-from typing import Any, Protocol
+from typing import TYPE_CHECKING, Any, Protocol
 
 import numpy as np
-from redis.asyncio import Redis
 
 from monitor.core.duplicates import Candidate, MatchResult, StoredArticle
 from monitor.core.fingerprint import Fingerprint
 from monitor.settings import FingerprintSettings, RedisSettings, Settings
 from monitor.stores.scripts import lua_source
+
+if TYPE_CHECKING:  # annotations only: an embedded replay's start does not import redis-py
+    from redis.asyncio import Redis
 
 __all__ = [
     "FingerprintStore",

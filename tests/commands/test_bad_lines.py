@@ -134,13 +134,18 @@ def _writer(fifo: Path, reader: subprocess.Popen[bytes]) -> BinaryIO:
         return os.fdopen(descriptor, "wb")
 
 
-def test_replay_writes_each_decision_before_reading_the_next_line(tmp_path: Path) -> None:
+@pytest.mark.parametrize("workers", ["1", "2"])
+def test_replay_writes_each_decision_before_reading_the_next_line(
+    tmp_path: Path, workers: str
+) -> None:
     """The input is a named pipe that gets its second line only once the first decision is
-    out: a replay that reads the whole input first (or holds its output back) never ends."""
+    out: a replay that reads the whole input first (or holds its output back) never ends.
+    In one process (the next line is a blocking read) and with a prep worker (the deciding
+    process waits for the feed), as the replay flushes only before it waits."""
     fifo = tmp_path / "stream.jsonl"
     os.mkfifo(fifo)
     replay = subprocess.Popen(
-        [sys.executable, "-m", "monitor.cli", "replay", str(fifo)],
+        [sys.executable, "-m", "monitor.cli", "replay", "--workers", workers, str(fifo)],
         stdout=subprocess.PIPE,
         stderr=subprocess.DEVNULL,
         cwd=ROOT,

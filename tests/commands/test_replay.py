@@ -2,12 +2,15 @@ from __future__ import annotations
 
 import json
 import time
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
 import pytest
 
 from monitor.cli import main
+from monitor.commands.replay import decision_line
+from monitor.core.records import Decision
 
 DATA = Path(__file__).parent.parent / "data"
 
@@ -97,3 +100,33 @@ def test_a_replays_decisions_do_not_depend_on_the_wall_clock(
     monkeypatch.setattr(time, "time", lambda: start + 8 * 86_400 * next(readings))
     lines = _run(capsys, "--workers", "1", str(DATA / "seeds.jsonl"))
     assert [line["decision"] for line in lines] == [line["decision"] for line in expected]
+
+
+def test_a_decision_line_is_what_json_dumps_writes() -> None:
+    """``decision_line``'s encoder, built once, writes the bytes of the straightforward
+    ``json.dumps(..., ensure_ascii=False, default=str)``: Arabic kept, no story, values
+    JSON has no form for (a time, a set) as their ``str``."""
+    decision = Decision(
+        article="a1",
+        outlet="youm7",
+        decision="development",
+        story=None,
+        title='بوتين يصل إلى "بيونغ يانغ"',
+        new_sentences=["وصل الرئيس الروسي.", "line\nbreak \u2028 tab\t"],
+        reasons={"score": 0.25, "at": datetime(2013, 7, 3, tzinfo=UTC), "nan": float("nan")},
+    )
+    straightforward = json.dumps(
+        {
+            "article": decision.article,
+            "decision": decision.decision,
+            "story": decision.story,
+            "new_sentences": decision.new_sentences,
+            "reasons": decision.reasons,
+            "title": decision.title,
+            "outlet": decision.outlet,
+        },
+        ensure_ascii=False,
+        default=str,
+    )
+    assert decision_line(decision) == straightforward
+    assert decision_line(decision) == straightforward  # the encoder keeps no state
