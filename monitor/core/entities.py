@@ -271,6 +271,8 @@ def _name_after(
     skipped = 0
     while index < len(words) and skipped < _MAX_SKIPPED:
         word = words[index]
+        if word in STOPWORDS and word not in _TITLE_LINKS:
+            break  # الي (إلى), التي, الذي: no portfolio or country, whatever their letters
         if word in _TITLE_LINKS or word.startswith("ال") or word in _TITLES:
             index += 1
             skipped += 1

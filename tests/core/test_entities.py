@@ -44,6 +44,12 @@ def test_title_pattern_finds_unknown_people() -> None:
     assert "LOC:الولايات المتحده" in found
 
 
+def test_a_preposition_after_a_title_ends_the_search_for_a_name() -> None:
+    # إلى normalises to الي, which has the article's letters but is no portfolio (الوزير
+    # الخارجية) to skip: the word after it is no name.
+    assert entities("ولفت الوزير إلى توجه فريق طبي إلى المستشفى") == []
+
+
 def test_conjunction_after_a_title_is_not_a_name() -> None:
     assert not any(key.startswith("PER:ويتم") for key in entities("الزعيم الكوري ويتم الاستعداد"))
 
