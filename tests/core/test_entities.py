@@ -50,6 +50,10 @@ def test_a_preposition_after_a_title_ends_the_search_for_a_name() -> None:
     assert entities("ولفت الوزير إلى توجه فريق طبي إلى المستشفى") == []
 
 
+def test_a_portfolio_of_affairs_or_staff_is_part_of_the_title() -> None:
+    assert entities("وقال وزير شؤون الأسرى عيسى قراقع إن") == ["PER:عيسي قراقع"]
+
+
 def test_conjunction_after_a_title_is_not_a_name() -> None:
     assert not any(key.startswith("PER:ويتم") for key in entities("الزعيم الكوري ويتم الاستعداد"))
 
