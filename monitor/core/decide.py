@@ -262,7 +262,7 @@ def choose_story(
         # hospital ties a shooting in Sinai to an assault in Suez); so does one sharing no
         # name and only a kind of event and one word (a fire in a town's church is not the
         # fire at its airport).
-        needed = _needed(score, settings)
+        needed, requirement = _requirement(score, settings)
         if score.score >= needed:
             reasons["similarity"] = score.as_dict()
             other, other_score = ranking.runner_up, ranking.runner_up_similarity
@@ -280,7 +280,11 @@ def choose_story(
                 "similarity": other_score.as_dict() if other.state is younger else score.as_dict(),
             }
             return Choice(older, reasons, absorbed=younger, score=score.score)
-        reasons["why_not_joined"] = _why_not_joined(score, settings)
+        reasons["why_not_joined"] = (
+            f"similarity {score.score:.3f} below {settings.same_story_threshold}"
+            if score.score < settings.same_story_threshold
+            else f"{requirement}: similarity {score.score:.3f} below {needed}"
+        )
     if dormant is not None and dormant_score is not None:
         reasons["dormant"] = {"story": dormant.state.id, **dormant_score.as_dict()}
         if _clearly_continues(dormant_score, features, dormant.state, settings):
@@ -378,7 +382,8 @@ def _needed(score: Similarity, settings: StorySettings) -> float:
 
 
 def _requirement(score: Similarity, settings: StorySettings) -> tuple[float, str]:
-    """``_needed``, and what it asks for (the reason an article that falls short gets)."""
+    """``_needed``, and what it asks for (an article that falls short gets it as its
+    ``why_not_joined`` when its similarity reached ``same_story_threshold``)."""
     if score.title == 0:
         return settings.untitled_threshold, "the headlines share no word or name"
     if not _names_the_event(score):
@@ -390,14 +395,6 @@ def _requirement(score: Similarity, settings: StorySettings) -> tuple[float, str
             f"{settings.nearest_floor})"
         )
     return settings.same_story_threshold, "the headlines name the same event"
-
-
-def _why_not_joined(score: Similarity, settings: StorySettings) -> str:
-    """Why the most similar story was not joined: its similarity fell short of ``_needed``."""
-    needed, why = _requirement(score, settings)
-    if score.score < settings.same_story_threshold:
-        return f"similarity {score.score:.3f} below {settings.same_story_threshold}"
-    return f"{why}: similarity {score.score:.3f} below {needed}"
 
 
 def _names_the_event(score: Similarity) -> bool:
@@ -470,7 +467,6 @@ def _new_story(
     reasons["why_new"] = (
         "no candidate story" if "best" not in reasons else "no story similar enough"
     )
-    # (``why_not_joined``, beside it, says how the most similar one fell short.)
     lead = [s for s in article.sentences[:3] if s.strip()]
     decision = _decision(article, "new_story", story.id, new_sentences=lead, reasons=reasons)
     return Outcome(decision, build_alert(decision, story, features, 1.0), story, created=True)

@@ -503,13 +503,14 @@ def features_of(text: ArticleText, chars: dict[int, float] | None = None) -> Art
 _ENTITY_KEYS: dict[str, tuple[str, float]] = {}
 """Entity key -> (its vector key ``@key``, ``entity_weight``) for the entities seen (bounded
 like ``memo.recall``): worked out once per entity, not once per mention."""
+_ENTITY_KEYS_MAX = 500_000
 
 
 def _entity_key(key: str) -> tuple[str, float]:
     try:
         return _ENTITY_KEYS[key]
     except KeyError:
-        return recall(_ENTITY_KEYS, key, _entity_key_of, _GRAMS_MAX)
+        return recall(_ENTITY_KEYS, key, _entity_key_of, _ENTITY_KEYS_MAX)
 
 
 def _entity_key_of(key: str) -> tuple[str, float]:

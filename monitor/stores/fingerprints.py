@@ -101,7 +101,8 @@ def _generations(ttl_seconds: float, generation_seconds: float) -> int:
 
 
 def _sids_under(indexes: list[dict[int, list[int]]], key: int) -> list[int]:
-    """Every sid stored under ``key`` in ``indexes`` (newest first), newest first."""
+    """Every sid stored under ``key`` in ``indexes`` (the live generations, newest first):
+    the newest generation's first, each generation's newest sid first."""
     found: list[int] = []
     for index in indexes:
         sids = index.get(key)
