@@ -248,7 +248,8 @@ _RAW_ASKING = (
     "ناشدت يناشد تناشد"
 )
 _RAW_DEMANDS = _RAW_ASKING + (
-    " المطالبة للمطالبة لمطالبة مطالبا مطالبين بالمطالبة مطالبة بمطالبة مطالب مناشدا مطالبها "
+    " المطالبة للمطالبة لمطالبة مطالبا مطالبين بالمطالبة مطالبة بمطالبة مطالب المطالب المطالبين"
+    " مناشدا مطالبها "
     "مطالبهم مطلب مطلبه مطلبها مطلبهم مطلبنا مطالبنا الضغط للضغط بالضغط يضغط تضغط شروط "
     "الشروط بشروط شروطها شروطه مرهون مرهونة مرهونا مشروط مشروطة هدد هددت يهدد "
     "تهدد هددوا يهددون مهددا مهددين يريد تريد نريد يريدون أراد أرادت هتافات هتاف لافتات لافتة "
@@ -293,6 +294,9 @@ _DEMAND_REACH = 6
 _CHAIN_REACH = 10
 """Words from an action asked for to the next action joined to it by و, asked for too
 (المطالبة بإسقاط الحكومة الحالية وحل مجلس الشورى وتشكيل حكومة إنقاذ)."""
+_GOVERNED_REACH = 2
+"""Words from an action asked for to an action noun it governs, asked for too (بوقف تنفيذ
+إلغاء القرار: the cancelling is asked to be stopped)."""
 _AND = normalize("و")
 _PREVIOUSLY = _normalized("سبق وسبق سبقت وسبقت")
 """Before actions within a sentence (والذي سبق اتهامه في 20 قضية وسبق اعتقاله وأفرج عنه),
@@ -305,6 +309,15 @@ _THREAT_NOUNS = _with_clitics(
 )
 """Right before an action behind ب, what is threatened (التهديد بوقف إنتاج الخبز, تعرض
 للتهديد بالقتل): not done. (A threat to something, تهديد السياحة, governs nothing.)"""
+_SUITS = _with_clitics(_normalized("دعوى الدعوى دعاوى الدعاوى دعوي طعن الطعن طعنا طعون الطعون"))
+"""Before an action behind ب or ل, a lawsuit or an appeal asks for it (أقام دعوى أمام
+القضاء الإداري لإلغاء قرار الدعوة للانتخابات, طعن بوقف تنفيذ الحكم): not done, unless a
+ruling comes first (قضت المحكمة في الدعوى بوقف تنفيذ القرار)."""
+_SUIT_REACH = 10
+_RULINGS = _with_clitics(
+    _normalized("قضت قضى يقضي تقضي حكمت حكم يحكم أمرت امر يأمر ألزمت الزم قررت قرر أيدت ايد")
+)
+"""A court's ruling (قضت, حكمت, أمرت, قررت): the action it rules on is done."""
 _DEPENDS = _normalized("يتوقف تتوقف يتوقفان ستتوقف سيتوقف")
 _CONDITIONED = _normalized("مرهون مرهونة مرهونا مشروط مشروطة مشروطا")
 _UPON = normalize("على")
@@ -977,8 +990,10 @@ def _asserted_in(original: str) -> frozenset[str]:
             or not _PROPOSED.isdisjoint(words[max(0, index - _PROPOSED_REACH) : index])
             or _for_the_sake_of(words[max(0, index - _PURPOSE_REACH) : index])
             or (index > 0 and words[index][:1] == "ب" and words[index - 1] in _THREAT_NOUNS)
+            or _sued_for(words, index)
             or _conditional(words, index)
             or (index - asked_at <= _CHAIN_REACH and _joined(words, index))
+            or (index - asked_at <= _GOVERNED_REACH and words[index] not in _VERB_FORMS)
         ):
             asked_at = index
             continue
@@ -1031,6 +1046,20 @@ def _after(words: list[str], index: int) -> bool:
     return not _AFTER_WORDS.isdisjoint(before) or any(
         first in _BEFORE_THAT and second == _THAT_CONJUNCTION for first, second in pairwise(before)
     )
+
+
+def _sued_for(words: list[str], index: int) -> bool:
+    """Whether the action at ``index``, behind ب or ل, is what a lawsuit or an appeal before
+    it asks for, no ruling coming before that (``_SUITS``)."""
+    if words[index][:1] not in _SUED_PREFIXES:
+        return False
+    for at in range(index - 1, max(-1, index - _SUIT_REACH - 1), -1):
+        if words[at] in _SUITS:
+            return _RULINGS.isdisjoint(words[:at])
+    return False
+
+
+_SUED_PREFIXES = ("ب", "ل")
 
 
 def _conditional(words: list[str], index: int) -> bool:
