@@ -88,6 +88,10 @@ LEAD_SENTENCES = 2
 pyramid)."""
 DEEP_FACT_WEIGHT = 0.5
 """A fact found only further down counts this much: recalled context more often than news."""
+RESTATED_EVENT_CONTAINMENT = 0.75
+"""From this share of a body sentence already reported, a new kind of event in it is the
+reported one in other words, unless the sentence also brings a number or date the story had
+not."""
 TITLE_INDEX = -1
 """The title's index among an article's judged sentences."""
 STRONG_TERMS = 25
@@ -760,8 +764,19 @@ def assess_novelty(
             _keep_named_again(facts, mentions)
         if containment >= reported_containment:
             # A reported sentence with a new count or event is an update ("the toll rose to
-            # 19"); other differences of a restated sentence are the outlet's wording.
+            # 19"); other differences of a restated sentence are the outlet's wording. Told
+            # nearly whole, its "new" event is the same one in another word (ambulances
+            # "arrived" where they "moved"), unless it also brings a date or number. Not a
+            # headline: of its four or five words, three may be the story's name.
             facts = {kind: facts[kind] for kind in _UPDATE_FACTS if kind in facts}
+            if (
+                index != TITLE_INDEX
+                and containment >= RESTATED_EVENT_CONTAINMENT
+                and all(
+                    marker in known_markers or marker[:1] == COUNT_PREFIX for marker in text.markers
+                )
+            ):
+                facts.pop("event", None)
             if not facts or containment >= 1.0:
                 restated += 1
                 continue

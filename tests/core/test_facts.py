@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import pytest
 
+from monitor.core import novelty
 from monitor.core.arabic import normalize
 from monitor.core.novelty import assess_novelty, record_reported
 from monitor.core.stories import analyse, article_features, new_story_state
@@ -167,6 +168,30 @@ def test_set_phrases_and_names_of_organisations_are_no_actions() -> None:
     assert not party.is_development
     arrest = judge(["وتم ضبط قائد منطاد الأقصر بعد سقوط المنطاد ومصرع السياح."])
     assert arrest.new_sentences[0].facts["event"] == ["ضبط"]
+
+
+def test_an_event_word_in_a_sentence_told_nearly_whole_is_news_only_with_a_new_date() -> None:
+    # Ambulances that "arrived" where they "moved": the reported sentence in another word.
+    synonym = judge(["ووصلت سيارات الإسعاف إلى موقع سقوط المنطاد في الأقصر."])
+    assert not synonym.is_development
+    court = (
+        "الحكم في دعوى إلزام الداخلية بعدم استخدام الأسلحة في فض المظاهرات",
+        [
+            "تنظر محكمة القضاء الإداري اليوم الثلاثاء دعوى إلزام وزارة الداخلية بعدم استخدام"
+            " الأسلحة في فض المظاهرات."
+        ],
+    )
+    adjourned = judge(
+        [
+            "وأجلت محكمة القضاء الإداري دعوى إلزام وزارة الداخلية بعدم استخدام الأسلحة في فض"
+            " المظاهرات إلى جلسة 26 مارس."
+        ],
+        title="دعوى الأسلحة في فض المظاهرات",
+        about=court,
+    )
+    assert adjourned.is_development
+    assert adjourned.new_sentences[0].facts == {"event": ["اجلت"]}
+    assert adjourned.new_sentences[0].containment >= novelty.RESTATED_EVENT_CONTAINMENT
 
 
 EVENTS = "event"
