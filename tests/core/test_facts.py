@@ -129,8 +129,11 @@ def test_a_negated_action_is_no_event_and_leaves_the_real_one_news() -> None:
 
 
 def test_an_action_naming_a_known_case_is_no_event() -> None:
+    # The release is news; the strike that names the case is not.
     result = judge(["وأخلت المحكمة سبيل المتهم في قضية أحداث إضراب عمال منطاد الأقصر."])
-    assert not result.is_development
+    assert result.new_sentences[0].facts["event"] == ["اخلت"]
+    named = judge(["ومثل أمام المحكمة المتهم في قضية أحداث إضراب عمال منطاد الأقصر."])
+    assert not named.is_development
     told = judge(["وأضرب عمال منطاد الأقصر عن العمل صباح اليوم احتجاجا على الحادث."])
     assert told.new_sentences[0].facts["event"] == ["اضرب"]
 
@@ -451,6 +454,28 @@ EVENTS = "event"
             POLITICS,
             "واحتشد المئات من أنصار جبهة المعارضة أمام مقر الرئاسة رفضا للحوار.",
             ["احتشد"],
+        ),
+        # Forms of the verbs (انسحبت, يقاطع) are events; a market closing lower, or what is
+        # impossible (من المستحيل أن يستقيل), is none.
+        (
+            POLITICS,
+            "وانسحبت أحزاب جبهة المعارضة من جلسة الحوار مع الرئاسة أمس.",
+            ["انسحبت"],
+        ),
+        (
+            POLITICS,
+            "وأعلن التيار الشعبي أنه يقاطع الانتخابات بعد رفض جبهة المعارضة الحوار.",
+            ["يقاطع"],
+        ),
+        (
+            POLITICS,
+            "وأغلقت كبرى أسواق المال العربية على تراجع بعد رفض جبهة المعارضة الحوار.",
+            None,
+        ),
+        (
+            POLITICS,
+            "وقال الرئيس إنه من المستحيل أن يستقيل بعد رفض جبهة المعارضة الحوار.",
+            None,
         ),
         # What a lawsuit asks for (لإلغاء, والمطالب فيها بوقف, and the action that asked
         # action governs) is not done; what a court rules on is.
