@@ -813,6 +813,9 @@ def assess_novelty(
             "a statement's or a reaction's headline (SPEAKER: words; condolences, concern)"
             " that reports no event, count or cause: the piece tells what was said"
         )
+    elif is_development and title is not None and _MOCKING.search(title[0]) is not None:
+        is_development = False
+        why_not = "a mocking headline (ساخرا, يسخرون من): the piece tells a joke, not news"
     elif not is_development:
         if not new_sentences:
             why_not = "no sentence about the story adds a fact it had not reported"
@@ -828,6 +831,13 @@ def assess_novelty(
         len(unremarkable) + recalled,
         unremarkable,
     )
+
+
+_MOCKING = re.compile(
+    r"(?<!\S)[وف]?(?:ساخرا|ساخراً|ساخرة|ساخره|يسخر|تسخر|يسخرون|يتهكم|تتهكم|متهكما)(?!\w)"
+)
+"""A headline's words for mocking (عمرو أديب ساخرا: ..., يسخرون من ...): what follows is a
+joke, whatever event it names."""
 
 
 def _only_said(original: str, text: SentenceText) -> bool:

@@ -107,6 +107,15 @@ def test_the_title_is_judged_too() -> None:
     assert result.new_sentences[0].index == -1  # the title
 
 
+def test_a_mocking_headline_tells_a_joke_not_news() -> None:
+    sentence = "وقال الإعلامي إن المنطاد انفجر لأن الوزراء قاطعوا رحلات الأقصر."
+    told = judge([sentence], title="إعلامي: المنطاد انفجر لأن الوزراء قاطعوا رحلات الأقصر")
+    assert told.is_development
+    joke = judge([sentence], title="إعلامي ساخرا: المنطاد انفجر لأن الوزراء قاطعوا رحلات الأقصر")
+    assert not joke.is_development
+    assert "mocking" in joke.why_not
+
+
 def test_a_negated_action_is_no_event_and_leaves_the_real_one_news() -> None:
     negated = judge(["ولم يتم القبض على أي من المسؤولين عن منطاد الأقصر حتى الآن."])
     assert not negated.is_development
