@@ -1368,12 +1368,14 @@ def _facts(
             group, _, value = marker[1:].partition(":")
             if int(value) > count_max.get(group, 0):
                 counts.append(marker[1:])
+    terms = text.terms
+    actions = _sentence_actions(original, text)
+    if counts:
+        counts = _counts_done(counts, actions, terms)
     if counts:
         facts["count"] = counts
-    terms = text.terms
     if not _REACTIONS.isdisjoint(terms) or _recalls(original, text):
         return facts
-    actions = _sentence_actions(original, text)
     planned = bool(actions) and _is_planned(terms)  # read only for an action
     kinds: dict[str, str] = {}
     for term in actions:
@@ -1407,6 +1409,26 @@ def _facts(
         if actors:
             facts["actor"] = actors[:MAX_ACTORS]
     return facts
+
+
+def _counts_done(counts: list[str], actions: list[str], terms: list[str]) -> list[str]:
+    """``counts`` (``class:value``) less those whose kind of action the sentence names only as
+    not done: sought (جهود لضبط 4 متهمين), denied (نفى مقتل 5), asked for (القصاص لمقتل 74)."""
+    named = {_ACTIONS[action] for action in _actions(terms)}
+    if not named:
+        return counts
+    done = {_ACTIONS[action] for action in actions}
+    return [
+        count
+        for count in counts
+        if (kind := _COUNTED_BY.get(count.partition(":")[0])) is None
+        or kind not in named
+        or kind in done
+    ]
+
+
+_COUNTED_BY = {"arrest": "arrest", "death": "incident", "injury": "incident"}
+"""Count class -> the kind of action that makes its count (arrests, a toll)."""
 
 
 def record_reported(

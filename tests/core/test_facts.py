@@ -107,6 +107,14 @@ def test_the_title_is_judged_too() -> None:
     assert result.new_sentences[0].index == -1  # the title
 
 
+def test_a_count_of_an_action_not_done_is_no_count() -> None:
+    # Four suspects sought are no four arrests; four caught are.
+    sought = judge(["وتواصل الشرطة جهودها لضبط 4 متهمين بإتلاف منطاد الأقصر."])
+    assert not sought.is_development
+    caught = judge(["وضبطت الشرطة 4 متهمين بإتلاف منطاد الأقصر."])
+    assert caught.new_sentences[0].facts["count"] == ["arrest:4"]
+
+
 def test_a_mocking_headline_tells_a_joke_not_news() -> None:
     sentence = "وقال الإعلامي إن المنطاد انفجر لأن الوزراء قاطعوا رحلات الأقصر."
     told = judge([sentence], title="إعلامي: المنطاد انفجر لأن الوزراء قاطعوا رحلات الأقصر")
