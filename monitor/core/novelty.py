@@ -1374,7 +1374,11 @@ def _facts(
         counts = _counts_done(counts, actions, terms)
     if counts:
         facts["count"] = counts
-    if not _REACTIONS.isdisjoint(terms) or _recalls(original, text):
+    if (
+        not _REACTIONS.isdisjoint(terms)
+        or _recalls(original, text)
+        or (_PAST_NAMED in original and _DATED_BEFORE.search(original) is not None)
+    ):
         return facts
     planned = bool(actions) and _is_planned(terms)  # read only for an action
     kinds: dict[str, str] = {}
@@ -1409,6 +1413,16 @@ def _facts(
         if actors:
             facts["actor"] = actors[:MAX_ACTORS]
     return facts
+
+
+_PAST_NAMED = "الماضي"
+_DATED_BEFORE = re.compile(
+    r"(?<!\w)[وفب]?(?:يناير|فبراير|مارس|أبريل|ابريل|إبريل|مايو|يونيو|يوليو|أغسطس|اغسطس|سبتمبر|أكتوبر"
+    r"|اكتوبر|نوفمبر|ديسمبر|شباط|آذار|نيسان|أيار|حزيران|تموز|آب|أيلول|العام"
+    r"|(?:كانون|تشرين)\s+(?:الأول|الاول|الثاني))\s+الماضي(?!\w)"
+)
+"""A sentence dated to a past month or year (توفي في ديسمبر الماضي, فاز العام الماضي) tells
+what happened then: its events are no news now (its counts may be totals to date)."""
 
 
 def _counts_done(counts: list[str], actions: list[str], terms: list[str]) -> list[str]:

@@ -115,6 +115,15 @@ def test_a_count_of_an_action_not_done_is_no_count() -> None:
     assert caught.new_sentences[0].facts["count"] == ["arrest:4"]
 
 
+def test_an_event_dated_to_a_past_month_is_no_news_but_a_total_to_date_is() -> None:
+    then = judge_political(
+        ["وانسحبت جبهة المعارضة من الحوار مع الرئاسة في كانون الأول/ديسمبر الماضي."]
+    )
+    assert not then.is_development
+    total = judge(["ولقي 25 سائحا مصرعهم في حوادث المناطيد بالأقصر منذ ديسمبر الماضي."])
+    assert total.new_sentences[0].facts == {"count": ["death:25"]}
+
+
 def test_a_mocking_headline_tells_a_joke_not_news() -> None:
     sentence = "وقال الإعلامي إن المنطاد انفجر لأن الوزراء قاطعوا رحلات الأقصر."
     told = judge([sentence], title="إعلامي: المنطاد انفجر لأن الوزراء قاطعوا رحلات الأقصر")
