@@ -1382,6 +1382,7 @@ def _facts(
         return facts
     planned = bool(actions) and _is_planned(terms)  # read only for an action
     kinds: dict[str, str] = {}
+    renewed = bool(actions) and not planned and _renews(original)
     for term in actions:
         group = _ACTIONS[term]
         # Done: news unless done before. Planned: news unless planned or done before.
@@ -1389,6 +1390,8 @@ def _facts(
             not planned or "plan:" + group not in known_markers
         ):
             kinds.setdefault(group, term)
+        elif renewed and group in _RENEWABLE and _AGAIN + group not in known_markers:
+            kinds.setdefault(group, term)  # the clashes renewed: they had stopped
     if "confession" in kinds and _CRIME_MARKERS.isdisjoint(known_markers):
         del kinds["confession"]  # a politician "admits" (اعترف بأن ...); a suspect confesses
     if "identification" in kinds and "act:arrest" in known_markers:
@@ -1423,6 +1426,19 @@ _DATED_BEFORE = re.compile(
 )
 """A sentence dated to a past month or year (توفي في ديسمبر الماضي, فاز العام الماضي) tells
 what happened then: its events are no news now (its counts may be totals to date)."""
+
+
+_RENEWAL = re.compile(r"(?<!\w)[وف]?(?:تجدد|تجددت|يتجدد|تتجدد|مجدد[اًا]+|مجددًا)(?!\w)|من\s+جديد")
+_RENEWABLE = frozenset(("incident", "protest", "closure"))
+"""Kinds of event that stop and start again (clashes, a sit-in, a square closed): renewed
+(تجدد الاشتباكات, أغلق الميدان مجددا), they are news once more. A position restated (تجدد
+رفضها) or a detention renewed is none."""
+_AGAIN = "again:"
+
+
+def _renews(original: str) -> bool:
+    """Whether a sentence tells something happening again (تجدد, مجددا, من جديد)."""
+    return _RENEWAL.search(original) is not None
 
 
 def _counts_done(counts: list[str], actions: list[str], terms: list[str]) -> list[str]:
@@ -1467,8 +1483,15 @@ def record_reported(
             continue
         actions = _sentence_actions(original, text)
         if actions:
-            table = _PLAN_MARKERS if _is_planned(text.terms) else _ACTION_MARKERS
+            planned = _is_planned(text.terms)
+            table = _PLAN_MARKERS if planned else _ACTION_MARKERS
             markers += (table[term] for term in actions)
+            if not planned and original is not None and _renews(original):
+                markers += (
+                    _AGAIN + group
+                    for group in dict.fromkeys(map(_ACTIONS.__getitem__, actions))
+                    if group in _RENEWABLE
+                )
     # Each marker moves to the end when seen again: the untouched ones keep their order,
     # then come the article's, by their last mention.
     mentioned = dict.fromkeys(reversed(markers))

@@ -354,6 +354,9 @@ class StoryState:
     seen_terms: list[int] = field(default_factory=list)
     """Hashed terms the story has reported (bounded, most recent kept)."""
     numbers: list[str] = field(default_factory=list)
+    """Markers of what it reported, least recently mentioned first (bounded): numbers and
+    date words, counts (``#death:19``), kinds of event done (``act:arrest``), planned
+    (``plan:meeting``) and done again (``again:incident``)."""
     sources: list[dict[str, Any]] = field(default_factory=list)
     """Outlets that carried the story: {outlet, article, title, url, published}."""
     merged_into: str | None = None

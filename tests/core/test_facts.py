@@ -124,6 +124,22 @@ def test_an_event_dated_to_a_past_month_is_no_news_but_a_total_to_date_is() -> N
     assert total.new_sentences[0].facts == {"count": ["death:25"]}
 
 
+def test_clashes_renewed_are_news_once() -> None:
+    started = "اندلعت اشتباكات بين قوات الأمن والمتظاهرين أمام مبنى المحافظة مساء اليوم."
+    renewed = "وتجددت الاشتباكات بين قوات الأمن والمتظاهرين أمام مبنى المحافظة فجر اليوم."
+    clashes = ("اشتباكات بين الأمن والمتظاهرين أمام المحافظة", [started])
+    again = judge([renewed], title="اشتباكات أمام المحافظة", about=clashes)
+    assert again.new_sentences[0].facts == {"event": ["الاشتباكات"]}
+    told_again = judge(
+        [renewed], title="اشتباكات أمام المحافظة", about=(clashes[0], [started, renewed])
+    )
+    assert not told_again.is_development
+    # A position restated (تجدد رفضها) is no event again.
+    assert not judge_political(
+        ["وتجدد جبهة المعارضة رفضها دعوة الرئاسة إلى الحوار."]
+    ).is_development
+
+
 def test_a_mocking_headline_tells_a_joke_not_news() -> None:
     sentence = "وقال الإعلامي إن المنطاد انفجر لأن الوزراء قاطعوا رحلات الأقصر."
     told = judge([sentence], title="إعلامي: المنطاد انفجر لأن الوزراء قاطعوا رحلات الأقصر")
