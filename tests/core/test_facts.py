@@ -529,6 +529,18 @@ EVENTS = "event"
             "وقال المتحدث باسم جبهة المعارضة إنه يجوز للرئاسة إلغاء الانتخابات قبل الحوار.",
             None,
         ),
+        # An emergency court is no state of emergency; a toll in the charges of a case
+        # (المتهم بقتل 7 في قضيتي اقتحام) is no new toll.
+        (
+            CRIME,
+            "وبدأت محكمة جنايات أمن الدولة العليا طوارئ محاكمة قاتل 5 أشخاص في الإسكندرية.",
+            None,
+        ),
+        (
+            CRIME,
+            "وبدأت محاكمة قاتل 5 أشخاص المتهم بقتل 7 آخرين في قضيتي اقتحام قسم الشرطة بالإسكندرية.",
+            None,
+        ),
         # What a lawsuit asks for (لإلغاء, والمطالب فيها بوقف, and the action that asked
         # action governs) is not done; what a court rules on is.
         (
