@@ -1109,9 +1109,16 @@ def _for_the_sake_of(before: list[str]) -> bool:
     return _FOR_THE_SAKE_OF in pairwise(before)
 
 
+_WHICH = _normalized("مما وهو ما")
+"""Before a threat word, what a state of things threatens (مما يهدد): a danger."""
+
+
 def _threatens_with(words: list[str], index: int) -> bool:
     """Whether the threat word at ``index`` threatens to do something (هدد العمال بالإضراب,
-    تهدد بالانسحاب): a danger to something (القرصنة تهدد التجارة) is no one's threat."""
+    تهدد بالانسحاب): a danger to something (القرصنة تهدد التجارة, مما يهدد المناطق الزراعية
+    بوادي النيل) is no one's threat."""
+    if index > 0 and words[index - 1] in _WHICH:
+        return False
     return any(
         word[:1] == "ب" and word not in _NOT_WITH
         for word in words[index + 1 : index + 1 + _THREAT_REACH]

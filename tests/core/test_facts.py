@@ -529,6 +529,12 @@ EVENTS = "event"
             "وقال المتحدث باسم جبهة المعارضة إنه يجوز للرئاسة إلغاء الانتخابات قبل الحوار.",
             None,
         ),
+        # What a state of things threatens (مما يهدد) is a danger, no one's threat.
+        (
+            CRASH,
+            "وتوقفت رحلات المناطيد بعد سقوط المنطاد، مما يهدد العاملين بالسياحة في الأقصر.",
+            None,
+        ),
         # An emergency court is no state of emergency; a toll in the charges of a case
         # (المتهم بقتل 7 في قضيتي اقتحام) is no new toll.
         (
