@@ -529,6 +529,12 @@ EVENTS = "event"
             "وقال المتحدث باسم جبهة المعارضة إنه يجوز للرئاسة إلغاء الانتخابات قبل الحوار.",
             None,
         ),
+        # What someone warns against (حذر من تشكيل حكومة) has not happened.
+        (
+            POLITICS,
+            "وحذرت جبهة المعارضة من تشكيل حكومة ائتلافية قبل الحوار مع الرئاسة.",
+            None,
+        ),
         # What a state of things threatens (مما يهدد) is a danger, no one's threat.
         (
             CRASH,
