@@ -497,6 +497,8 @@ EVENTS = "event"
             "واحتشد المئات من أنصار جبهة المعارضة أمام مقر الرئاسة رفضا للحوار.",
             ["احتشد"],
         ),
+        # The prosecution inspecting the site is a legal step.
+        (CRASH, "وانتقلت النيابة العامة لمعاينة موقع سقوط المنطاد في الأقصر.", ["لمعاينه"]),
         # Forms of the verbs (انسحبت, يقاطع) are events; a market closing lower, or what is
         # impossible (من المستحيل أن يستقيل), is none.
         (
