@@ -88,6 +88,8 @@ LEAD_SENTENCES = 2
 pyramid)."""
 DEEP_FACT_WEIGHT = 0.5
 """A fact found only further down counts this much: recalled context more often than news."""
+LONG_PIECE_SENTENCES = 24
+"""Beyond this many sentences, an article's facts below its lead count for nothing."""
 RESTATED_EVENT_CONTAINMENT = 0.75
 """From this share of a body sentence already reported, a new kind of event in it is the
 reported one in other words, unless the sentence also brings a number or date the story had
@@ -737,6 +739,9 @@ def assess_novelty(
     # A headline asking (هل تتحول الاحتجاجات إلى انتفاضة؟) heads an analysis: what its body
     # tells below the lead is the case argued, not news.
     asking = title is not None and title[0].rstrip(_CLOSING).endswith(_QUESTION_MARKS)
+    # An interview's transcript, a live blog, a document published whole: below its lead, a
+    # long piece recaps what the story told.
+    long_piece = len(sentences) > LONG_PIECE_SENTENCES
     mentions: Counter[str] | None = None  # the article's terms, counted when an actor shows
     previous_relevant = False
     for index, (original, text) in rows:
@@ -799,7 +804,11 @@ def assess_novelty(
         if not in_lead:
             # Further down, a sentence of several events is a recap more often than news: it
             # counts as one fact at most.
-            score = 0.0 if asking else min(score, max(FACT_WEIGHTS.values())) * DEEP_FACT_WEIGHT
+            score = (
+                0.0
+                if asking or long_piece
+                else min(score, max(FACT_WEIGHTS.values())) * DEEP_FACT_WEIGHT
+            )
         if facts:
             new_sentences.append(SentenceFacts(index, original, containment, True, facts, score))
         else:

@@ -140,6 +140,21 @@ def test_clashes_renewed_are_news_once() -> None:
     ).is_development
 
 
+def test_below_the_lead_a_long_piece_recaps() -> None:
+    # Two facts deep in an article are news; deep in an interview's transcript or a live
+    # blog (more than LONG_PIECE_SENTENCES sentences), a recap.
+    told = [f"وقال شاهد رقم {i} إن المنطاد سقط فوق مدينة الأقصر صباح اليوم." for i in range(30)]
+    facts = [
+        "وأوقفت السلطات رحلات المناطيد فوق مدينة الأقصر بعد السقوط.",
+        "وألقت الشرطة القبض على صاحب شركة المنطاد بعد سقوط المنطاد فوق مدينة الأقصر.",
+    ]
+    short = FIRST + told[:6] + facts
+    assert judge(short).is_development
+    long = FIRST + told[: novelty.LONG_PIECE_SENTENCES] + facts
+    assert len(long) > novelty.LONG_PIECE_SENTENCES
+    assert not judge(long).is_development
+
+
 def test_a_mocking_headline_tells_a_joke_not_news() -> None:
     sentence = "وقال الإعلامي إن المنطاد انفجر لأن الوزراء قاطعوا رحلات الأقصر."
     told = judge([sentence], title="إعلامي: المنطاد انفجر لأن الوزراء قاطعوا رحلات الأقصر")
