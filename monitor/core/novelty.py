@@ -1052,9 +1052,32 @@ def _asserted_in(original: str) -> frozenset[str]:
             and not _after(words, index)
             and (_ACTIONS[action] != "threat" or _threatens_with(words, index))
             and (_ACTIONS[action] != "committee" or _forms_a_body(words, index))
+            and (_ACTIONS[action] != "refusal" or not _names_a_refusal(words, index))
         ):
             asserted.add(action)
     return frozenset(asserted)
+
+
+def _names_a_refusal(words: list[str], index: int) -> bool:
+    """Whether «رفض» at ``index`` is the noun, a refusal the sentence speaks of (حول رفض
+    المعارضة للحوار, أسفها لرفض بعض ممثلي المعارضة, الرفض): the verb (رفضت الجبهة, ورفض
+    الوزير) is the event."""
+    word = words[index]
+    if word not in _REFUSAL_BARE:
+        return word not in _REFUSAL_VERBS
+    return index > 0 and words[index - 1] in _BEFORE_A_NOUN
+
+
+_REFUSAL_BARE = _normalized("رفض ورفض فرفض")
+"""«رفض» with no article or preposition: the verb, or the noun after a preposition."""
+_REFUSAL_VERBS = _with_clitics(_normalized("رفضت رفضوا يرفض ترفض يرفضون"))
+_BEFORE_A_NOUN = _with_clitics(
+    _normalized(
+        "على عن من في فى حول بعد قبل رغم برغم إن ان أن بسبب نتيجة مع ضد وسط ظل إزاء ازاء تجاه "
+        "بشأن عقب إثر اثر"
+    )
+)
+"""Before «رفض», these make it the noun (بعد رفض, رغم رفض, إن رفض ... يؤدي)."""
 
 
 def _joined(words: list[str], index: int) -> bool:
