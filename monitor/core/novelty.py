@@ -1481,7 +1481,7 @@ _AGAIN = "again:"
 
 def _renews(original: str) -> bool:
     """Whether a sentence tells something happening again (تجدد, مجددا, من جديد)."""
-    return _RENEWAL.search(original) is not None
+    return "جد" in original and _RENEWAL.search(original) is not None
 
 
 def _counts_done(counts: list[str], actions: list[str], terms: list[str]) -> list[str]:
