@@ -984,6 +984,9 @@ def _asserted_actions(original: str, terms: list[str]) -> list[str]:
     if "عدم" in original and _SAID_NOT.search(original) is not None:
         done = _asserted_actions_of(original, actions)  # أكدت عدم وجود: a denial
         return done if _DENIED in done else [*done, _DENIED]
+    if ("عدم" in original or "عتذر" in original) and _DECLINED.search(original) is not None:
+        done = _asserted_actions_of(original, actions)  # أعلن عدم مشاركته: a refusal
+        return done if _REFUSED in done else [*done, _REFUSED]
     if not actions or (
         _FORMING.isdisjoint(actions)
         and _REFERENCE_TERMS.isdisjoint(terms)
@@ -1216,6 +1219,14 @@ _SAID_NOT = re.compile(
 """A statement that something is not there or not so (أكدت السفارة عدم وجود أمريكيين بين
 الضحايا, أفاد بعدم صحة ما تردد): a denial in other words. Not knowing (أكد عدم علمه) or not
 having done something yet is no denial."""
+_DECLINED = re.compile(
+    r"(?<!\S)[وف]?(?:أعلن|اعلن|يعلن|تعلن|قرر|يقرر|تقرر)(?:ت|وا)?(?:\s+\S+){0,3}?\s+[وب]?عدم"
+    r"\s+(?:ال)?(?:مشارك|حضور)\S*"
+    r"|(?<!\S)[وف]?(?:اعتذر|يعتذر|تعتذر)(?:ت|وا)?(?:\s+\S+){0,3}?\s+عن\s+(?:عدم\s+)?(?:ال)?"
+    r"(?:مشارك|حضور)\S*"
+)
+"""Declining to take part (أعلن التيار عدم مشاركته في الحوار, يعتذر عن المشاركة): a refusal
+in other words."""
 _IDIOMS = re.compile(
     r"(?:رفض|يرفض|طلب|فضل)[تا]?\s+(?:عدم\s+)?(?:ذكر|الكشف\s+عن|الإفصاح\s+عن|الافصاح\s+عن|نشر)"
     r"\s+(?:اسم|هويت)\S*"
