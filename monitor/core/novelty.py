@@ -6,7 +6,9 @@ Per sentence of the article (normalised form, aligned with the original):
    fingerprints of the sentences the story already reported; containment (shared terms /
    the sentence's terms) at or above ``StorySettings.reported_containment`` means restated,
    unless the sentence carries a new count or kind of event (an update of a reported
-   sentence: "the toll rose to 19").
+   sentence: "the toll rose to 19"). A body sentence told nearly whole
+   (``RESTATED_EVENT_CONTAINMENT``) with a new event word and no new date or number tells
+   the reported event in other words.
 2. *Relevant?* It names a core entity of the story (the people, places, organisations of
    its titles) or "the incident" (الحادث, الواقعة), or shares ``RELEVANT_SHARED_TERMS`` of
    the story's strongest terms. An off-topic paragraph (a wire story's unrelated closing
@@ -25,11 +27,17 @@ Per sentence of the article (normalised form, aligned with the original):
      happen (لا بد من, يتوقع, تعهد ب, إذا تم), nor a purpose, an intention or an offer (من
      أجل إنقاذ, نيتهم الاعتصام, مستعدة لإجراء), what is about to be (بصدد توقيع), what can be
      (يمكن التفاوض), what is awaited (حتى يتم, تنتظر وصول وفد) or a state someone is in
-     (يعاني من إصابة); a list item (- or ـ) is none. A sentence opening with a demand
-     (طالب ...) asks for all it names; what came before the news (بعد أن التقى) is its
-     context; a committee word forms a body (شكلت لجنة) or is none;
+     (يعاني من إصابة); a list item (- or ـ) is none. Nor is what a lawsuit asks for (أقام
+     دعوى لإلغاء قرار), unless a ruling comes first, what someone warns against (حذر من
+     تشكيل حكومة), what may or cannot be (يجوز, من المستحيل أن يستقيل), a danger (مما يهدد),
+     a refusal spoken of (رغم رفض المعارضة) or what a sentence dated to a past month or year
+     tells (توفي في ديسمبر الماضي); declining to take part (أعلن عدم مشاركته) is a refusal.
+     A sentence opening with a demand (طالب ...) asks for all it names; what came before the
+     news (بعد أن التقى) is its context; a committee word forms a body (شكلت لجنة) or is
+     none. Clashes, protests, closures renewed (تجددت الاشتباكات) are news once more, once;
    - a count above the story's highest of its class (``monitor.core.counts``); about the
-     same number rounded (نحو 20 after 19) is none;
+     same number rounded (نحو 20 after 19) is none, nor a count of an action the sentence
+     names only as not done (جهودها لضبط 4 متهمين);
    - a cause in words the story never used, of an incident (why the fire broke out, not why
      a party refuses);
    - a person named in full doing something.
@@ -40,8 +48,10 @@ Per sentence of the article (normalised form, aligned with the original):
 
 An article is a development when its new relevant sentences add facts worth at least
 ``StorySettings.development_min_score``; below the lead a sentence counts half and as one
-fact at most (a recap), and nothing under a headline that asks (an analysis). List items
-(related-link lists the cleaner left) never count.
+fact at most (a recap), and nothing under a headline that asks (an analysis) or in a long
+piece (more than ``LONG_PIECE_SENTENCES`` sentences: a transcript, a live blog). List items
+(related-link lists the cleaner left) never count. A mocking headline (ساخرا:) tells a
+joke: never a development.
 
 >>> from monitor.core.arabic import normalize
 >>> story_sentences = [sentence_fingerprint(normalize("يزور بوتين كوريا الشمالية الثلاثاء"))]
@@ -111,16 +121,19 @@ _RAW_ACTIONS: dict[str, str] = {
     "approval": "وافق وافقت يوافق",
     # The incident itself, however an outlet words it: later articles name it again, so a
     # new word for it is no new event (a new toll is a count).
-    "incident": "هجوم هاجم هاجمت هاجموا هجمات قصف غارة غارات اقتحام اقتحم اقتحمت اقتحموا انفجار تفجير انفجرت حريق "
-    "اشتباكات اشتباك مواجهات مقتل قتل قتلت قتلوا قتلى قتيل مصرع وفاة توفي استشهد استشهاد "
-    "إصابة أصيب أصيبت أصيبوا مصابين جرحى إصابات اختطاف خطف اغتيال سقوط سقط سقطت تحطم غرق زلزال فيضان",
-    "arrest": "اعتقال اعتقل اعتقلت اعتقلوا تعتقل يعتقل القبض احتجاز احتجز احتجزت توقيف ضبط ضبطت ضبطوا يضبط تضبط",
+    "incident": "هجوم هاجم هاجمت هاجموا هجمات قصف غارة غارات اقتحام اقتحم اقتحمت اقتحموا "
+    "انفجار تفجير انفجرت حريق اشتباكات اشتباك مواجهات مقتل قتل قتلت قتلوا قتلى قتيل مصرع "
+    "وفاة توفي استشهد استشهاد إصابة أصيب أصيبت أصيبوا مصابين جرحى إصابات اختطاف خطف اغتيال "
+    "سقوط سقط سقطت تحطم غرق زلزال فيضان",
+    "arrest": "اعتقال اعتقل اعتقلت اعتقلوا تعتقل يعتقل القبض احتجاز احتجز احتجزت توقيف ضبط "
+    "ضبطت ضبطوا يضبط تضبط",
     "resignation": "استقال استقالت استقالوا يستقيل تستقيل استقالة إقالة أقال أقالت",
     "appointment": "عينت تعيين",
     "withdrawal": "انسحاب انسحب انسحبت انسحبوا ينسحب تنسحب",
     "verdict": "براءة إعدام المؤبد",
     "election": "فوز فاز فازت فازوا خسارة هزيمة انتخاب",
-    "protest": "إضراب أضرب أضربت أضربوا يضربون اعتصام اعتصم اعتصمت اعتصموا يعتصمون مظاهرة تظاهر تظاهرت تظاهروا يتظاهرون تجمهر احتشد احتشدت احتشدوا احتشاد وقفة",
+    "protest": "إضراب أضرب أضربت أضربوا يضربون اعتصام اعتصم اعتصمت اعتصموا يعتصمون مظاهرة "
+    "تظاهر تظاهرت تظاهروا يتظاهرون تجمهر احتشد احتشدت احتشدوا احتشاد وقفة",
     "closure": "إغلاق أغلق أغلقت أغلقوا إلغاء ألغى ألغت",
     "court_schedule": "تأجيل أجلت يؤجل تؤجل حجز حجزت",
     "opening": "افتتاح افتتح افتتحت",
@@ -153,10 +166,10 @@ _RAW_VERBS = (
     "يهددون أحال أحالت يحيل تحبس يحبس شكلت أوقف نتفاوض يتفاوض تتفاوض اعترف اعترفت اعترفوا"
     " انسحبت انسحبوا ينسحب تنسحب استقالت استقالوا يستقيل تستقيل أقالت أفرجت أخلت افتتحت أغلقت"
     " أغلقوا ألغت أوقفت فازت قاطعت قاطعوا يقاطع يقاطعون يقاطعوا وصلوا استقبلوا اجتمعت اجتمعوا"
-    " اتفقت اتفقوا أبرمت هاجمت هاجموا اقتحمت اقتحموا قتلت قتلوا استشهد أصيبت"
-    " أصيبوا سقطت احتجزت ضبطوا يضبط تضبط فازوا أضربت أضربوا اعتصمت اعتصموا يعتصمون"
-    " تظاهرت تظاهروا يتظاهرون احتشدت احتشدوا يؤجل تؤجل يفرج"
-    " تفرج رفضوا أحالوا تحيل يشكل تشكل عاين عاينت تعاين يعاين فتش فتشت"
+    " اتفقت اتفقوا أبرمت هاجمت هاجموا اقتحمت اقتحموا قتلت قتلوا استشهد أصيبت أصيبوا سقطت"
+    " احتجزت ضبطوا يضبط تضبط فازوا أضربت أضربوا اعتصمت اعتصموا يعتصمون تظاهرت تظاهروا"
+    " يتظاهرون احتشدت احتشدوا يؤجل تؤجل يفرج تفرج رفضوا أحالوا تحيل يشكل تشكل عاين عاينت"
+    " تعاين يعاين فتش فتشت"
 )
 """The lexicon's words that are only verbs (اعتقلت, not اعتقال): one opens a clause of its own
 (تجاهلت الرئاسة مطلب المعارضة بإقالة الحكومة الحالية في القاهرة وأغلق المحتجون الطريق), so
@@ -1118,6 +1131,9 @@ def _after(words: list[str], index: int) -> bool:
     )
 
 
+_SUED_PREFIXES = ("ب", "ل")
+
+
 def _sued_for(words: list[str], index: int) -> bool:
     """Whether the action at ``index``, behind ب or ل, is what a lawsuit or an appeal before
     it asks for, no ruling coming before that (``_SUITS``)."""
@@ -1127,9 +1143,6 @@ def _sued_for(words: list[str], index: int) -> bool:
         if words[at] in _SUITS:
             return _RULINGS.isdisjoint(words[:at])
     return False
-
-
-_SUED_PREFIXES = ("ب", "ل")
 
 
 def _conditional(words: list[str], index: int) -> bool:
@@ -1197,7 +1210,8 @@ _NOT_DONE_PATTERN = re.compile(
     r"(?:طالب|مطالب|دعا|دعت|يدعو|أدعو|ادعو|ندعو|أريد|اريد|شروط|مرهون|مشروط|يتوقف|تتوقف|هدد|تهديد|هناك|تدعو|يدعون|دعوا|دعو[ىي]|دعاو|ناشد"
     r"|يناشد|تناشد|جار|يريد|تريد|نريد|أراد|اراد|هتاف|لافت|شعارات|حاول|فشل|تردد|أشيع|يشاع"
     r"|شائع|مزاعم|ادعاءات|يجب|ينبغي|يتعين|ضرورة|توقع|تعهد|بهدف|بغرض|عتزم|عتزام|ستعد|مشاورات"
-    r"|مساعي|جهود|محاولات|خط[ةط]|مقترح|اقتراح|مبادر|مشروع|إمكاني|امكاني|احتمال|ستحيل|يجوز|حذر|تحذير|فكرة|سرعة|بصدد|حتى"
+    r"|مساعي|جهود|محاولات|خط[ةط]|مقترح|اقتراح|مبادر|مشروع|إمكاني|امكاني|احتمال|فكرة|سرعة|بصدد"
+    r"|حتى|ستحيل|يجوز|حذر|تحذير"
     r"|بشأن|ضمان|مطلب|ضغط|ؤد[يى]|سبق|رغب|نتظر|مرتقب|عاني|عانى|عانون)"
     # Short words, whole: بد is also in عبد, لو in اللواء, وعد in موعد.
     r"|(?<![^\s«\"(])[وف]?[لب]?(?:بد|لابد|لو|إذا|اذا|نية|نيت\w+|عزم\w*|وعد|وعدت|أجل|اجل"
@@ -1271,7 +1285,8 @@ _IDIOMS = re.compile(
 - مصدر رفض ذكر اسمه (declined to be named), رفض الوزير التعليق (declined to comment), رفض
   تقديم تفاصيل (declined to give details);
 - ضبط النفس (restraint), ضبط الأسعار (price control);
-- تشكيل عصابي (a gang), حجز القسم (the lockup), مركز الطوارئ (an emergency centre), أمن الدولة العليا طوارئ (an emergency court);
+- تشكيل عصابي (a gang), حجز القسم (the lockup), مركز الطوارئ (an emergency centre), أمن
+  الدولة العليا طوارئ (an emergency court);
 - هاجم الكاتب ... الحكومة, هجوم حاد (words against someone);
 - إغلاق التعاملات, أغلق المؤشر على تراجع (a market's close);
 - وصل عدد, وصلت إليه, لمسافة تصل إلى كيلو, وصل معدل النمو إلى 7.5 %, لتصل إلى أدنى مستوى
@@ -1474,8 +1489,8 @@ def _facts(
 
 _PAST_NAMED = "الماضي"
 _DATED_BEFORE = re.compile(
-    r"(?<!\w)[وفب]?(?:يناير|فبراير|مارس|أبريل|ابريل|إبريل|مايو|يونيو|يوليو|أغسطس|اغسطس|سبتمبر|أكتوبر"
-    r"|اكتوبر|نوفمبر|ديسمبر|شباط|آذار|نيسان|أيار|حزيران|تموز|آب|أيلول|العام"
+    r"(?<!\w)[وفب]?(?:يناير|فبراير|مارس|أبريل|ابريل|إبريل|مايو|يونيو|يوليو|أغسطس|اغسطس|سبتمبر"
+    r"|أكتوبر|اكتوبر|نوفمبر|ديسمبر|شباط|آذار|نيسان|أيار|حزيران|تموز|آب|أيلول|العام"
     r"|(?:كانون|تشرين)\s+(?:الأول|الاول|الثاني))\s+الماضي(?!\w)"
 )
 """A sentence dated to a past month or year (توفي في ديسمبر الماضي, فاز العام الماضي) tells
