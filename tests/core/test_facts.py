@@ -155,6 +155,19 @@ def test_below_the_lead_a_long_piece_recaps() -> None:
     assert not judge(long).is_development
 
 
+def test_a_sit_in_broken_up_is_news() -> None:
+    sit_in = (
+        "اعتصام المتظاهرين في ميدان التحرير",
+        ["يواصل المتظاهرون اعتصامهم في ميدان التحرير لليوم العاشر."],
+    )
+    broken_up = judge(
+        ["وفضت قوات الأمن اعتصام المتظاهرين في ميدان التحرير بالقوة فجر اليوم."],
+        title="اعتصام التحرير",
+        about=sit_in,
+    )
+    assert broken_up.new_sentences[0].facts == {"event": ["فضت"]}
+
+
 def test_a_mocking_headline_tells_a_joke_not_news() -> None:
     sentence = "وقال الإعلامي إن المنطاد انفجر لأن الوزراء قاطعوا رحلات الأقصر."
     told = judge([sentence], title="إعلامي: المنطاد انفجر لأن الوزراء قاطعوا رحلات الأقصر")
