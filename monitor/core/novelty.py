@@ -48,8 +48,9 @@ Per sentence of the article (normalised form, aligned with the original):
 
 An article is a development when its new relevant sentences add facts worth at least
 ``StorySettings.development_min_score``; below the lead a sentence counts half and as one
-fact at most (a recap), and nothing under a headline that asks (an analysis) or in a long
-piece (more than ``LONG_PIECE_SENTENCES`` sentences: a transcript, a live blog). List items
+fact at most (a recap), and nothing under a headline that asks (an analysis) or recounts
+(يروي, كواليس), or in a long piece (more than ``LONG_PIECE_SENTENCES`` sentences: a
+transcript, a live blog). List items
 (related-link lists the cleaner left) never count. A mocking headline (ساخرا:) tells a
 joke: never a development.
 
@@ -753,9 +754,12 @@ def assess_novelty(
     # A headline asking (هل تتحول الاحتجاجات إلى انتفاضة؟) heads an analysis: what its body
     # tells below the lead is the case argued, not news.
     asking = title is not None and title[0].rstrip(_CLOSING).endswith(_QUESTION_MARKS)
-    # An interview's transcript, a live blog, a document published whole: below its lead, a
-    # long piece recaps what the story told.
-    long_piece = len(sentences) > LONG_PIECE_SENTENCES
+    # An interview's transcript, a live blog, a document published whole, or a piece its
+    # headline says recounts (يروي تفاصيل اختطافه, تكشف كواليس اللقاء): below its lead, it
+    # recaps what happened.
+    recap = len(sentences) > LONG_PIECE_SENTENCES or (
+        title is not None and _RECOUNTING.search(title[0]) is not None
+    )
     mentions: Counter[str] | None = None  # the article's terms, counted when an actor shows
     previous_relevant = False
     for index, (original, text) in rows:
@@ -820,7 +824,7 @@ def assess_novelty(
             # counts as one fact at most.
             score = (
                 0.0
-                if asking or long_piece
+                if asking or recap
                 else min(score, max(FACT_WEIGHTS.values())) * DEEP_FACT_WEIGHT
             )
         if facts:
@@ -859,6 +863,10 @@ def assess_novelty(
     )
 
 
+_RECOUNTING = re.compile(
+    r"(?<!\w)[وف]?(?:يروي|تروي|يروى|تروى|يحكي|تحكي|يحكى|تحكى|يسرد|تسرد|كواليس)(?!\w)"
+)
+"""A headline's words for recounting (يروي, يحكي, يسرد) or a backstory (كواليس)."""
 _MOCKING = re.compile(
     r"(?<!\S)[وف]?(?:ساخرا|ساخراً|ساخرة|ساخره|يسخر|تسخر|يسخرون|يتهكم|تتهكم|متهكما)(?!\w)"
 )

@@ -155,6 +155,17 @@ def test_below_the_lead_a_long_piece_recaps() -> None:
     assert not judge(long).is_development
 
 
+def test_below_the_lead_a_piece_recounting_recaps() -> None:
+    told = [f"وقال شاهد رقم {i} إن المنطاد سقط فوق مدينة الأقصر صباح اليوم." for i in range(4)]
+    facts = [
+        "وأوقفت السلطات رحلات المناطيد فوق مدينة الأقصر بعد السقوط.",
+        "وألقت الشرطة القبض على صاحب شركة المنطاد بعد سقوط المنطاد فوق مدينة الأقصر.",
+    ]
+    body = FIRST + told + facts
+    assert judge(body, title="شهود عيان على سقوط منطاد الأقصر").is_development
+    assert not judge(body, title="شاهد عيان يروي تفاصيل سقوط منطاد الأقصر").is_development
+
+
 def test_a_sit_in_broken_up_is_news() -> None:
     sit_in = (
         "اعتصام المتظاهرين في ميدان التحرير",
