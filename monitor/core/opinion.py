@@ -1,7 +1,8 @@
 """Pieces that tell no news of their own: opinion columns, statements, roundups.
 
 Arabic news sites head a column with its author and «يكتب:» (writes:), sometimes naming the
-outlet or the series (يكتب لـ«التحرير»:, يكتب في آخر مقالاته:). A development or a new story
+outlet or the series (يكتب لـ«التحرير»:, يكتب في آخر مقالاته:), and an editorial with the
+outlet's name (كلمة «الوطن»:). A development or a new story
 needs an event reported, so a column never alerts (``decide.conclude``).
 
 A statement is headed by its speaker and a colon (مرسي: لن أرحل). Where the headline names no
@@ -20,7 +21,11 @@ True
 True
 >>> is_column("مصطفى بكرى يكتب.. حقائق الموقف الأمريكى")
 True
+>>> is_column("كلمة «الوطن»: الشاطر.. قطر.. ومثلث ماسبيرو")
+True
 >>> is_column("وزير الخارجية يكتب رسالة إلى نظيره الأمريكي بشأن الأزمة")
+False
+>>> is_column("كلمة الرئيس: لن نسمح بالفوضى")
 False
 >>> is_column("الرئيس: لن أكتب الدستور وحدي")
 False
@@ -39,9 +44,15 @@ _COLUMN = re.compile(
 series», then the colon (or «..») that opens the column's own title."""
 
 
+_EDITORIAL = re.compile(r"^\W*(?:(?:رأي|افتتاحية)\s+[^:：]{1,25}|كلمة\s+«[^»]{1,20}»)\s*[:：]")
+"""An outlet's editorial (كلمة «الوطن»:, رأي الأهرام:, افتتاحية ...:); a speech (كلمة الرئيس:)
+names no outlet in «»."""
+
+
 def is_column(title: str) -> bool:
-    """Whether ``title`` heads an opinion column (``«NAME يكتب: ...»``)."""
-    return _COLUMN.match(title.strip()) is not None
+    """Whether ``title`` heads an opinion column (``«NAME يكتب: ...»``) or an editorial."""
+    title = title.strip()
+    return _COLUMN.match(title) is not None or _EDITORIAL.match(title) is not None
 
 
 _LABELS = r"(?:عاجل|بالفيديو|فيديو|بالصور|صور|خاص|حصري|بالأسماء|بالاسماء|بالتفاصيل)"
