@@ -1090,7 +1090,10 @@ def _names_a_refusal(words: list[str], index: int) -> bool:
     word = words[index]
     if word not in _REFUSAL_BARE:
         return word not in _REFUSAL_VERBS
-    return index > 0 and words[index - 1] in _BEFORE_A_NOUN
+    # The noun takes its object with ل (رفض المعارضة للحوار); the verb without (رفضت الحوار).
+    return (index > 0 and words[index - 1] in _BEFORE_A_NOUN) or any(
+        following[:2] == "لل" for following in words[index + 1 : index + 3]
+    )
 
 
 _REFUSAL_BARE = _normalized("رفض ورفض فرفض")

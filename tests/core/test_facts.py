@@ -588,6 +588,8 @@ EVENTS = "event"
             "وأعلنت شركات السياحة عدم مشاركتها في رحلات المناطيد بعد سقوط منطاد الأقصر.",
             ["رفض"],
         ),
+        # ... and so is «رفض» taking its object with ل (رفض الشركة للتحقيق).
+        (CRASH, "رفض الشركة للتحقيق في سقوط منطاد الأقصر غير مقبول.", None),
         # What someone warns against (حذر من تشكيل حكومة) has not happened.
         (
             POLITICS,
