@@ -50,9 +50,8 @@ An article is a development when its new relevant sentences add facts worth at l
 ``StorySettings.development_min_score``; below the lead a sentence counts half and as one
 fact at most (a recap), and nothing under a headline that asks (an analysis) or recounts
 (يروي, كواليس), or in a long piece (more than ``LONG_PIECE_SENTENCES`` sentences: a
-transcript, a live blog). List items
-(related-link lists the cleaner left) never count. A mocking headline (ساخرا:) tells a
-joke: never a development.
+transcript, a live blog). List items (related-link lists the cleaner left) never count. A
+mocking headline (ساخرا:) tells a joke: never a development.
 
 >>> from monitor.core.arabic import normalize
 >>> story_sentences = [sentence_fingerprint(normalize("يزور بوتين كوريا الشمالية الثلاثاء"))]

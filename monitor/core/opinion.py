@@ -2,8 +2,8 @@
 
 Arabic news sites head a column with its author and «يكتب:» (writes:), sometimes naming the
 outlet or the series (يكتب لـ«التحرير»:, يكتب في آخر مقالاته:), and an editorial with the
-outlet's name (كلمة «الوطن»:). A development or a new story
-needs an event reported, so a column never alerts (``decide.conclude``).
+outlet's name (كلمة «الوطن»:). A development or a new story needs an event reported, so a
+column never alerts (``decide.conclude``).
 
 A statement is headed by its speaker and a colon (مرسي: لن أرحل). Where the headline names no
 event, count or cause, its body tells what was said, however many actions the speaker
