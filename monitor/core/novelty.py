@@ -1282,6 +1282,8 @@ _IDIOMS = re.compile(
     r"(?:حال(?:ة|ه|ات)\s+(?:من\s+)?(?:ال)?)?(?:ذعر|هلع|خوف|رعب|فزع|إحباط|احباط|صدم|ذهول|دهش|حزن"
     r"|غضب|استياء|قلق|ارتباك|خيب)\S*"
     r"|(?<!\S)\S{0,2}تشكيل\S*\s+(?:(?:ال)?(?:أساسي|اساسي)|ال(?:فريق|منتخب)|فريق(?:ه|ها|هم)(?!\S))"
+    r"|(?<!\S)\S{0,2}(?:استقبال|استقبل|يستقبل|تستقبل)\S{0,3}(?=(?:\s+\S+){0,2}?\s+(?:\d|نحو\s|حوالي\s))"
+    r"|(?<!\S)\S{0,2}استقبال\s+(?:ال)?(?:ركاب|مسافرين|وافدين|الركاب|المسافرين)"
     r"|(?<!\S)\S?(?:استقبل|يستقبل|تستقبل)\S{0,2}(?=(?:\s+\S+){0,6}?\s+\S{0,3}(?:حالات|حالة|مصاب"
     r"|جثث|جثة|جثمان|جرحى|جريح|ضحايا|قتلى))"
     r"|(?<!\S)\S?(?:خلال|أثناء|اثناء|هامش)\s+(?:(?:مشارك|حضور|كلمت|كلمة|كلمه)\S*\s+(?:في\s+)?\S?)?"
@@ -1306,7 +1308,8 @@ _IDIOMS = re.compile(
 - أصيب الأهالي بحالة من الذعر, أصيبوا بالإحباط (fear, dismay: no injury);
 - احتجاز الأرباح (retained earnings), توقيع الكشف الطبي (a medical examination), التشكيل
   الأساسي, تشكيل فريقه (a team's line-up);
-- استقبل مستشفى الطوارئ 7 حالات (a hospital receiving casualties: their count is the news);
+- استقبل مستشفى الطوارئ 7 حالات (a hospital receiving casualties: their count is the news),
+  يستقبل الميناء 33 ألف طن, استقبال الركاب (a quantity received, an arrivals hall);
 - قال خلال اجتماع, أكد على هامش توقيع, دعتا في اجتماع, خلال استقباله (where words were said;
   خلال مشاركته باللقاء; كان في استقباله, he was there to receive him, is a reception),
   لقاء تلفزيوني, لقاء موسيقي (an interview, a show): no meeting, signing or reception of
@@ -1476,6 +1479,10 @@ def _facts(
         del kinds["confession"]  # a politician "admits" (اعترف بأن ...); a suspect confesses
     if "identification" in kinds and "act:arrest" in known_markers:
         del kinds["identification"]  # who was arrested is known: the arrest identified him
+    if ("meeting" in kinds or "reception" in kinds) and _SPORT.search(original) is not None:
+        # In a match report «اللقاء» is the match and «يستقبل» hosts it.
+        kinds.pop("meeting", None)
+        kinds.pop("reception", None)
     if kinds:
         facts["event"] = list(kinds.values())
     # Why a fire broke out or a man was killed changes the story; why a minister resigned
@@ -1498,6 +1505,11 @@ def _facts(
     return facts
 
 
+_SPORT = re.compile(
+    r"(?<!\w)[وفبل]?(?:ال)?(?:مباراة|مباراه|مباريات|الدوري|دوري|كلاسيكو|ديربي|بطولة|بطوله|منتخب"
+    r"|ملعب|هدف|أهداف|اهداف|شباك|مدرب|لاعب|لاعبي|الفريق|فريق)(?!\w)"
+)
+"""Words of a match report (مباراة, الدوري, ملعب, لاعب, هدف)."""
 _PAST_NAMED = "الماضي"
 _DATED_BEFORE = re.compile(
     r"(?<!\w)[وفب]?(?:يناير|فبراير|مارس|أبريل|ابريل|إبريل|مايو|يونيو|يوليو|أغسطس|اغسطس|سبتمبر"

@@ -179,6 +179,22 @@ def test_a_sit_in_broken_up_is_news() -> None:
     assert broken_up.new_sentences[0].facts == {"event": ["فضت"]}
 
 
+def test_in_a_match_report_hosting_is_no_reception_nor_receiving_a_quantity() -> None:
+    match = (
+        "الأهلي والزمالك في قمة الدوري",
+        ["تترقب الجماهير قمة الدوري بين الأهلي والزمالك مساء الجمعة على ملعب القاهرة."],
+    )
+    hosting = judge(
+        ["ويستقبل الأهلي ضيفه الزمالك في مباراة مثيرة يحضرها عشرون ألف مشجع."],
+        title="قمة الدوري",
+        about=match,
+    )
+    assert not hosting.is_development
+    assert not judge(["واستقبل مطار الأقصر 300 سائح بعد سقوط المنطاد."]).is_development
+    received = judge(["واستقبل محافظ الأقصر وزير السياحة بعد سقوط المنطاد."])
+    assert received.new_sentences[0].facts == {"event": ["استقبل"]}
+
+
 def test_a_mocking_headline_tells_a_joke_not_news() -> None:
     sentence = "وقال الإعلامي إن المنطاد انفجر لأن الوزراء قاطعوا رحلات الأقصر."
     told = judge([sentence], title="إعلامي: المنطاد انفجر لأن الوزراء قاطعوا رحلات الأقصر")
