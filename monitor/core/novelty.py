@@ -134,7 +134,7 @@ _RAW_ACTIONS: dict[str, str] = {
     "election": "فوز فاز فازت فازوا خسارة هزيمة انتخاب",
     "protest": "إضراب أضرب أضربت أضربوا يضربون اعتصام اعتصم اعتصمت اعتصموا يعتصمون مظاهرة "
     "تظاهر تظاهرت تظاهروا يتظاهرون تجمهر احتشد احتشدت احتشدوا احتشاد وقفة",
-    "closure": "إغلاق أغلق أغلقت أغلقوا إلغاء ألغى ألغت",
+    "closure": "إغلاق أغلق أغلقت أغلقوا يغلقون يغلقوا إلغاء ألغى ألغت قطعوا يقطعون يقطعوا",
     "court_schedule": "تأجيل أجلت يؤجل تؤجل حجز حجزت",
     "opening": "افتتاح افتتح افتتحت",
     "release": "إفراج أفرج أفرجت يفرج تفرج إخلاء أخلت كفالة",
@@ -170,7 +170,7 @@ _RAW_VERBS = (
     " اتفقت اتفقوا أبرمت هاجمت هاجموا اقتحمت اقتحموا قتلت قتلوا استشهد أصيبت أصيبوا سقطت"
     " احتجزت ضبطوا يضبط تضبط فازوا أضربت أضربوا اعتصمت اعتصموا يعتصمون تظاهرت تظاهروا"
     " يتظاهرون احتشدت احتشدوا يؤجل تؤجل يفرج تفرج رفضوا أحالوا تحيل يشكل تشكل عاين عاينت"
-    " تعاين يعاين فتش فتشت فضت يفض تفض فضوا"
+    " تعاين يعاين فتش فتشت فضت يفض تفض فضوا يغلقون يغلقوا قطعوا يقطعون يقطعوا"
 )
 """The lexicon's words that are only verbs (اعتقلت, not اعتقال): one opens a clause of its own
 (تجاهلت الرئاسة مطلب المعارضة بإقالة الحكومة الحالية في القاهرة وأغلق المحتجون الطريق), so
@@ -1008,6 +1008,9 @@ def _asserted_actions(original: str, terms: list[str]) -> list[str]:
     if ("عدم" in original or "عتذر" in original) and _DECLINED.search(original) is not None:
         done = _asserted_actions_of(original, actions)  # أعلن عدم مشاركته: a refusal
         return done if _REFUSED in done else [*done, _REFUSED]
+    if "مقاطع" in original and _DECIDED_BOYCOTT.search(original) is not None:
+        done = _asserted_actions_of(original, actions) if actions else []
+        return done if _BOYCOTTED in done else [*done, _BOYCOTTED]  # قررت مقاطعة الانتخابات
     if not actions or (
         _FORMING.isdisjoint(actions)
         and _REFERENCE_TERMS.isdisjoint(terms)
@@ -1252,6 +1255,13 @@ _DECLINED = re.compile(
 )
 """Declining to take part (أعلن التيار عدم مشاركته في الحوار, يعتذر عن المشاركة): a refusal
 in other words."""
+_DECIDED_BOYCOTT = re.compile(
+    r"(?<!\S)[وف]?(?:قرر|يقرر|تقرر|أعلن|اعلن|يعلن|تعلن)(?:ت|وا)?(?:\s+\S+){0,3}?\s+(?:ال)?"
+    r"مقاطع[ةه](?!\S)"
+)
+"""A boycott decided or announced (قررت الجبهة مقاطعة الانتخابات): the noun alone (دعوات
+المقاطعة) is a debate."""
+_BOYCOTTED = normalize("قاطعت")
 _IDIOMS = re.compile(
     r"(?:رفض|يرفض|طلب|فضل)[تا]?\s+(?:عدم\s+)?(?:ذكر|الكشف\s+عن|الإفصاح\s+عن|الافصاح\s+عن|نشر)"
     r"\s+(?:اسم|هويت)\S*"
