@@ -40,7 +40,10 @@ Per sentence of the article (normalised form, aligned with the original):
      names only as not done (جهودها لضبط 4 متهمين);
    - a cause in words the story never used, of an incident (why the fire broke out, not why
      a party refuses);
-   - a person named in full doing something.
+   - a person named in full doing something;
+   - an organisation new to the story heading a sentence that takes a position (boycott,
+     refusal, withdrawal, approval, denial: ورفض حزب الوفد دعوة الحوار), a "party". The
+     responders every story names (the police, a ministry) doing their job are none.
 
    Dates, quotes, unseen names, reactions, background and where words were said (جاء ذلك
    خلال اجتماع, قال خلال لقاء تلفزيوني) are no facts. Only sentences with facts are reported
@@ -425,7 +428,7 @@ _LIST_ITEM = re.compile(r"^\s*(?:[-–—•*·▪►]|ـ+)\s")
 """A list item's dash, the tatweel (ـ) among them: a list of demands or proposals reports
 none of them done."""
 
-_UPDATE_FACTS = ("count", "event")
+_UPDATE_FACTS = ("count", "event", "party")
 _ACTOR_KINDS = ("PER",)
 MAX_ACTORS = 2
 """New actors one sentence can add (a list of names is one fact more than a name)."""
@@ -434,9 +437,11 @@ FACT_WEIGHTS: dict[str, float] = {
     "count": 1.5,
     "cause": 1.5,
     "actor": 1.0,
+    "party": 1.5,
 }
-"""What each kind of fact is worth: a new kind of event or a new or higher count is a
-development by itself; a new actor needs an event or another actor beside it."""
+"""What each kind of fact is worth: a new kind of event, a new or higher count or a new party
+taking a position is a development by itself; a new actor needs an event or another actor
+beside it."""
 
 
 _hash: Callable[[str], int] = xxhash.xxh32_intdigest
@@ -795,8 +800,9 @@ def assess_novelty(
                 mentions = Counter(chain.from_iterable(row[1][1].terms for row in rows))
             _keep_named_again(facts, mentions)
         if containment >= reported_containment:
-            # A reported sentence with a new count or event is an update ("the toll rose to
-            # 19"); other differences of a restated sentence are the outlet's wording. Told
+            # A reported sentence with a new count, event or party is an update ("the toll
+            # rose to 19", "the Wafd refused too"); other differences of a restated sentence
+            # are the outlet's wording. Told
             # nearly whole, its "new" event is the same one in another word (ambulances
             # "arrived" where they "moved"), unless it also brings a date or number. Not a
             # headline: of its four or five words, three may be the story's name.
@@ -1512,7 +1518,45 @@ def _facts(
         ]
         if actors:
             facts["actor"] = actors[:MAX_ACTORS]
+        positions = [action for action in actions if _ACTIONS[action] in _POSITIONS]
+        if positions:
+            parties = [
+                key[4:]
+                for key in dict.fromkeys(text.entities)
+                if key[:4] == "ORG:"
+                and key not in known_entities
+                and _takes_position(original, key[4:], positions)
+            ]
+            if parties:
+                facts["party"] = parties[:1]
     return facts
+
+
+def _takes_position(original: str, name: str, positions: list[str]) -> bool:
+    """Whether the organisation ``name`` is the subject of a position word of the sentence:
+    just after it (ورفض حزب الوفد) or just before it (نقابة الاستثمار ترفض), not a speaker
+    reporting another's (وقال مركز العمليات إن الجبهة رفضت)."""
+    words = tokens(normalize(original))
+    terms = [_term_or_empty(word) for word in words]
+    named = name.split()
+    size = len(named)
+    starts = [
+        at
+        for at in range(len(words) - size + 1)
+        if [_without_article(word) for word in words[at : at + size]]
+        == [_without_article(word) for word in named]
+    ]
+    # A word may come between: its place (نقابة الاستثمار ببورسعيد ترفض), a title (ورفض
+    # رئيس حزب الوفد).
+    return any(
+        index < start <= index + 1 + _PARTY_GAP or index - _PARTY_GAP <= start + size <= index
+        for index, term in enumerate(terms)
+        if term in positions
+        for start in starts
+    )
+
+
+_PARTY_GAP = 1
 
 
 _SPORT = re.compile(
@@ -1559,6 +1603,8 @@ def _counts_done(counts: list[str], actions: list[str], terms: list[str]) -> lis
     ]
 
 
+_POSITIONS = frozenset(("boycott", "refusal", "withdrawal", "approval", "denial"))
+"""Kinds of event that are a party's position: who takes it is the news."""
 _COUNTED_BY = {"arrest": "arrest", "death": "incident", "injury": "incident"}
 """Count class -> the kind of action that makes its count (arrests, a toll)."""
 

@@ -195,6 +195,18 @@ def test_in_a_match_report_hosting_is_no_reception_nor_receiving_a_quantity() ->
     assert received.new_sentences[0].facts == {"event": ["استقبل"]}
 
 
+def test_a_new_party_taking_a_position_is_news() -> None:
+    # The refusal is known; the Wafd refusing too is a new actor doing something, though
+    # the sentence is the reported one with a new name.
+    wafd = judge_political(["ورفض حزب الوفد دعوة الرئاسة إلى الحوار الوطني حول قانون الانتخابات."])
+    assert wafd.new_sentences[0].facts == {"party": ["حزب الوفد"]}
+    assert wafd.is_development
+    again = judge_political(
+        ["ورفضت جبهة المعارضة مجددا دعوة الرئاسة إلى الحوار حول قانون الانتخابات."]
+    )
+    assert not again.is_development
+
+
 def test_a_mocking_headline_tells_a_joke_not_news() -> None:
     sentence = "وقال الإعلامي إن المنطاد انفجر لأن الوزراء قاطعوا رحلات الأقصر."
     told = judge([sentence], title="إعلامي: المنطاد انفجر لأن الوزراء قاطعوا رحلات الأقصر")
