@@ -41,9 +41,9 @@ Per sentence of the article (normalised form, aligned with the original):
    - a cause in words the story never used, of an incident (why the fire broke out, not why
      a party refuses);
    - a person named in full doing something;
-   - an organisation new to the story heading a sentence that takes a position (boycott,
-     refusal, withdrawal, approval, denial: ورفض حزب الوفد دعوة الحوار), a "party". The
-     responders every story names (the police, a ministry) doing their job are none.
+   - an organisation new to the story that is the subject of a position (boycott, refusal,
+     withdrawal, approval, denial: ورفض حزب الوفد دعوة الحوار), a "party". The responders
+     every story names (the police, a ministry) doing their job are none.
 
    Dates, quotes, unseen names, reactions, background and where words were said (جاء ذلك
    خلال اجتماع, قال خلال لقاء تلفزيوني) are no facts. Only sentences with facts are reported
@@ -1560,10 +1560,10 @@ _PARTY_GAP = 1
 
 
 _SPORT = re.compile(
-    r"(?<!\w)[وفبل]?(?:ال)?(?:مباراة|مباراه|مباريات|الدوري|دوري|كلاسيكو|ديربي|بطولة|بطوله|منتخب"
-    r"|ملعب|هدف|أهداف|اهداف|شباك|مدرب|لاعب|لاعبي|الفريق|فريق)(?!\w)"
+    r"(?<!\w)[وفبل]?(?:ال)?(?:مباراة|مباراه|مباريات|دوري|كلاسيكو|ديربي|ملعب|لاعب|لاعبي)(?!\w)"
 )
-"""Words of a match report (مباراة, الدوري, ملعب, لاعب, هدف)."""
+"""Words of a match report (مباراة, الدوري, ملعب, لاعب); not «الفريق» (also a general's
+rank), «المنتخب» (also elected), «هدف» (also an aim)."""
 _PAST_NAMED = "الماضي"
 _DATED_BEFORE = re.compile(
     r"(?<!\w)[وفب]?(?:يناير|فبراير|مارس|أبريل|ابريل|إبريل|مايو|يونيو|يوليو|أغسطس|اغسطس|سبتمبر"

@@ -193,6 +193,11 @@ def test_in_a_match_report_hosting_is_no_reception_nor_receiving_a_quantity() ->
     assert not judge(["واستقبل مطار الأقصر 300 سائح بعد سقوط المنطاد."]).is_development
     received = judge(["واستقبل محافظ الأقصر وزير السياحة بعد سقوط المنطاد."])
     assert received.new_sentences[0].facts == {"event": ["استقبل"]}
+    # «الفريق» is also a general's rank: no match report.
+    general = judge_political(
+        ["والتقى الرئيس الفريق أول عبد الفتاح السيسي بعد رفض جبهة المعارضة الحوار."]
+    )
+    assert general.new_sentences[0].facts["event"] == ["التقي"]
 
 
 def test_a_new_party_taking_a_position_is_news() -> None:
