@@ -1008,15 +1008,10 @@ def _asserted_actions(original: str, terms: list[str]) -> list[str]:
     if original.rstrip(_CLOSING).endswith(_QUESTION_MARKS):
         return []
     actions = _actions(terms)
-    if "عدم" in original and _SAID_NOT.search(original) is not None:
-        done = _asserted_actions_of(original, actions)  # أكدت عدم وجود: a denial
-        return done if _DENIED in done else [*done, _DENIED]
-    if ("عدم" in original or "عتذر" in original) and _DECLINED.search(original) is not None:
-        done = _asserted_actions_of(original, actions)  # أعلن عدم مشاركته: a refusal
-        return done if _REFUSED in done else [*done, _REFUSED]
-    if "مقاطع" in original and _DECIDED_BOYCOTT.search(original) is not None:
-        done = _asserted_actions_of(original, actions) if actions else []
-        return done if _BOYCOTTED in done else [*done, _BOYCOTTED]  # قررت مقاطعة الانتخابات
+    for keys, pattern, said in _SAID_IN_OTHER_WORDS:
+        if any(key in original for key in keys) and pattern.search(original) is not None:
+            done = _asserted_actions_of(original, actions)
+            return done if said in done else [*done, said]
     if not actions or (
         _FORMING.isdisjoint(actions)
         and _REFERENCE_TERMS.isdisjoint(terms)
@@ -1040,16 +1035,23 @@ def _asserted_actions_of(original: str, actions: list[str]) -> list[str]:
     return done
 
 
-@lru_cache(maxsize=4096)
-def _asserted_in(original: str) -> frozenset[str]:
-    """The actions ``original`` names neither negated nor as a case's name (a sentence is
-    judged, then recorded: read once)."""
+def _words_and_terms(original: str) -> tuple[list[str], Sequence[str]]:
+    """The normalised tokens of ``original`` and the term of each (``""`` for none), as a
+    prep worker's ``read_sentences`` gave them when it did."""
     words = _KNOWN_WORDS.get(original)
     terms = _KNOWN_TERMS.get(original) if words else None
     if not words:
         words = tokens(normalize(original))
     if terms is None:
         terms = list(map(_term_or_empty, words))
+    return words, terms
+
+
+@lru_cache(maxsize=4096)
+def _asserted_in(original: str) -> frozenset[str]:
+    """The actions ``original`` names neither negated nor as a case's name (a sentence is
+    judged, then recorded: read once)."""
+    words, terms = _words_and_terms(original)
     asserted: set[str] = set()
     if not _ASKING.isdisjoint(words[:2]):
         return frozenset(asserted)
@@ -1097,7 +1099,7 @@ def _names_a_refusal(words: list[str], index: int) -> bool:
     الوزير) is the event."""
     word = words[index]
     if word not in _REFUSAL_BARE:
-        return word not in _REFUSAL_VERBS
+        return word not in _VERB_FORMS  # رفضت, يرفض: the verb; الرفض, لرفض: the noun
     # The noun takes its object with ل (رفض المعارضة للحوار); the verb without (رفضت الحوار).
     return (index > 0 and words[index - 1] in _BEFORE_A_NOUN) or any(
         following[:2] == "لل" for following in words[index + 1 : index + 3]
@@ -1106,7 +1108,6 @@ def _names_a_refusal(words: list[str], index: int) -> bool:
 
 _REFUSAL_BARE = _normalized("رفض ورفض فرفض")
 """«رفض» with no article or preposition: the verb, or the noun after a preposition."""
-_REFUSAL_VERBS = _with_clitics(_normalized("رفضت رفضوا يرفض ترفض يرفضون"))
 _BEFORE_A_NOUN = _with_clitics(
     _normalized(
         "على عن من في فى حول بعد قبل رغم برغم إن ان أن بسبب نتيجة مع ضد وسط ظل إزاء ازاء تجاه "
@@ -1268,6 +1269,14 @@ _DECIDED_BOYCOTT = re.compile(
 """A boycott decided or announced (قررت الجبهة مقاطعة الانتخابات): the noun alone (دعوات
 المقاطعة) is a debate."""
 _BOYCOTTED = normalize("قاطعت")
+_SAID_IN_OTHER_WORDS: tuple[tuple[tuple[str, ...], re.Pattern[str], str], ...] = (
+    (("عدم",), _SAID_NOT, _DENIED),
+    (("عدم", "عتذر"), _DECLINED, _REFUSED),
+    (("مقاطع",), _DECIDED_BOYCOTT, _BOYCOTTED),
+)
+"""(key letters a sentence must hold, the pattern, the action it says in other words): a
+denial (أكدت عدم وجود), a refusal (أعلن عدم مشاركته), a boycott (قررت مقاطعة الانتخابات);
+the first that matches adds its action to those the sentence asserts."""
 _IDIOMS = re.compile(
     r"(?:رفض|يرفض|طلب|فضل)[تا]?\s+(?:عدم\s+)?(?:ذكر|الكشف\s+عن|الإفصاح\s+عن|الافصاح\s+عن|نشر)"
     r"\s+(?:اسم|هويت)\S*"
@@ -1536,8 +1545,7 @@ def _takes_position(original: str, name: str, positions: list[str]) -> bool:
     """Whether the organisation ``name`` is the subject of a position word of the sentence:
     just after it (ورفض حزب الوفد) or just before it (نقابة الاستثمار ترفض), not a speaker
     reporting another's (وقال مركز العمليات إن الجبهة رفضت)."""
-    words = tokens(normalize(original))
-    terms = [_term_or_empty(word) for word in words]
+    words, terms = _words_and_terms(original)
     named = name.split()
     size = len(named)
     starts = [
@@ -1574,7 +1582,7 @@ _DATED_BEFORE = re.compile(
 what happened then: its events are no news now (its counts may be totals to date)."""
 
 
-_RENEWAL = re.compile(r"(?<!\w)[وف]?(?:تجدد|تجددت|يتجدد|تتجدد|مجدد[اًا]+|مجددًا)(?!\w)|من\s+جديد")
+_RENEWAL = re.compile(r"(?<!\w)[وف]?(?:تجدد|تجددت|يتجدد|تتجدد|مجدد[اًا]+)(?!\w)|من\s+جديد")
 _RENEWABLE = frozenset(("incident", "protest", "closure"))
 """Kinds of event that stop and start again (clashes, a sit-in, a square closed): renewed
 (تجدد الاشتباكات, أغلق الميدان مجددا), they are news once more. A position restated (تجدد
