@@ -766,6 +766,13 @@ def assess_novelty(
         title is not None and _RECOUNTING.search(title[0]) is not None
     )
     mentions: Counter[str] | None = None  # the article's terms, counted when an actor shows
+    sport: list[bool] = []  # whether the piece is a match report, read when a word asks
+
+    def in_sport() -> bool:
+        if not sport:
+            sport.append(any(_SPORT.search(row[1][0]) is not None for row in rows))
+        return sport[0]
+
     previous_relevant = False
     for index, (original, text) in rows:
         fingerprint = text.fingerprint
@@ -795,7 +802,9 @@ def assess_novelty(
         if containment >= 1.0 and containment >= reported_containment:
             restated += 1  # restated whole: whatever facts it holds, none is kept (below)
             continue
-        facts = _facts(original, text, known_entities, known_markers, count_max, seen_terms)
+        facts = _facts(
+            original, text, known_entities, known_markers, count_max, seen_terms, in_sport
+        )
         if "actor" in facts:
             if mentions is None:
                 mentions = Counter(chain.from_iterable(row[1][1].terms for row in rows))
@@ -1466,10 +1475,11 @@ def _facts(
     known_markers: set[str],
     count_max: dict[str, int],
     seen_terms: set[int],
+    in_sport: Callable[[], bool],
 ) -> dict[str, list[str]]:
     """The facts a sentence adds: counts above what the story knew, new kinds of event, new
     actors of an event, a cause in words the story never used. Reactions and background
-    report no event."""
+    report no event. ``in_sport``: whether the piece is a match report (``_SPORT``)."""
     facts: dict[str, list[str]] = {}
     counts = []
     for marker in dict.fromkeys(text.markers):
@@ -1505,10 +1515,15 @@ def _facts(
         del kinds["confession"]  # a politician "admits" (اعترف بأن ...); a suspect confesses
     if "identification" in kinds and "act:arrest" in known_markers:
         del kinds["identification"]  # who was arrested is known: the arrest identified him
-    if ("meeting" in kinds or "reception" in kinds) and _SPORT.search(original) is not None:
-        # In a match report «اللقاء» is the match and «يستقبل» hosts it.
+    if (
+        "meeting" in kinds or "reception" in kinds or _ATTACK_LINE.intersection(kinds.values())
+    ) and in_sport():
+        # In a match report «اللقاء» is the match, «يستقبل» hosts it and «الهجوم» is the
+        # forwards.
         kinds.pop("meeting", None)
         kinds.pop("reception", None)
+        if kinds.get("incident") in _ATTACK_LINE:
+            del kinds["incident"]
     if kinds:
         facts["event"] = list(kinds.values())
     # Why a fire broke out or a man was killed changes the story; why a minister resigned
@@ -1569,10 +1584,17 @@ _PARTY_GAP = 1
 
 
 _SPORT = re.compile(
-    r"(?<!\w)[وفبل]?(?:ال)?(?:مباراة|مباراه|مباريات|دوري|كلاسيكو|ديربي|ملعب|لاعب|لاعبي)(?!\w)"
+    r"(?<!\w)[وفبل]?(?:ال)?(?:مباراة|مباراه|مباريات|دوري|كلاسيكو|ديربي|ملعب|لاعب|لاعبي|مرمى"
+    r"|مرمي|مدرب|مدربي)(?!\w)|(?:الجهاز|المدير)\s+الفني"
 )
-"""Words of a match report (مباراة, الدوري, ملعب, لاعب); not «الفريق» (also a general's
-rank), «المنتخب» (also elected), «هدف» (also an aim)."""
+"""Words of a match report (مباراة, الدوري, ملعب, لاعب, المرمى, المدرب, الجهاز الفني); not
+«الفريق» (also a general's rank), «المنتخب» (also elected), «هدف» (also an aim)."""
+_ATTACK_LINE = frozenset(
+    form
+    for word in map(normalize, ("هجوم", "الهجوم"))
+    for form in (word, *(clitic + word for clitic in _CLITICS))
+)
+"""«هجوم» in a match report: a team's forwards (عيد وجعفر يقودان هجوم الزمالك)."""
 _PAST_NAMED = "الماضي"
 _DATED_BEFORE = re.compile(
     r"(?<!\w)[وفب]?(?:يناير|فبراير|مارس|أبريل|ابريل|إبريل|مايو|يونيو|يوليو|أغسطس|اغسطس|سبتمبر"

@@ -193,6 +193,19 @@ def test_in_a_match_report_hosting_is_no_reception_nor_receiving_a_quantity() ->
     assert not judge(["واستقبل مطار الأقصر 300 سائح بعد سقوط المنطاد."]).is_development
     received = judge(["واستقبل محافظ الأقصر وزير السياحة بعد سقوط المنطاد."])
     assert received.new_sentences[0].facts == {"event": ["استقبل"]}
+    # The piece is the match report, though the sentence names no match: «الهجوم» is
+    # the forwards, «للقاء» the match.
+    lineup = judge(
+        [
+            "أعلن الجهاز الفني للزمالك تشكيل فريقه للقاء الأهلي في القاهرة.",
+            "ويقود الهجوم أحمد عيد وأحمد جعفر أمام الأهلي في القاهرة.",
+        ],
+        title="عيد وجعفر يقودان هجوم الزمالك أمام الأهلي",
+        about=match,
+    )
+    assert not lineup.is_development
+    attack = judge(["وهاجم مسلحون حافلة سياح بعد سقوط منطاد الأقصر."], about=CRIME)
+    assert attack.new_sentences[0].facts["event"] == ["هاجم"]
     # «الفريق» is also a general's rank: no match report.
     general = judge_political(
         ["والتقى الرئيس الفريق أول عبد الفتاح السيسي بعد رفض جبهة المعارضة الحوار."]
