@@ -61,6 +61,16 @@ def test_a_higher_toll_is_a_development_and_a_lower_one_is_not() -> None:
     assert not lower.is_development
 
 
+def test_the_toll_another_event_is_known_by_is_no_higher_toll() -> None:
+    # A relative clause gives the toll of the event it names: a background total.
+    other = judge(
+        ["وقال وزير السياحة إن سقوط منطاد الأقصر أسوأ من حادث القطار الذي أسفر عن مصرع 30 سائحا."]
+    )
+    assert not other.is_development
+    risen = judge(["وارتفع عدد ضحايا سقوط منطاد الأقصر الذي وقع صباح اليوم إلى 30 قتيلا."])
+    assert risen.new_sentences[0].facts == {"count": ["death:30"]}
+
+
 def test_a_new_kind_of_event_is_a_development() -> None:
     result = judge(["قررت النيابة حبس قائد منطاد الأقصر أربعة أيام على ذمة التحقيقات."])
     assert result.is_development
