@@ -35,6 +35,8 @@ the word before the number (مصرع 18 سائحا is a death toll) and counts n
 ['#arrest:4']
 >>> count_markers(tokens(normalize("إصابة 7 بالخرطوش وارتفاع البطالة 13 بالمائة")))
 ['#injury:7']
+>>> count_markers(tokens(normalize("وارتفع عدد قتلى الاشتباكات إلى 100 وعدد السياح إلى 30")))
+['#death:100']
 """
 
 from __future__ import annotations
@@ -172,10 +174,15 @@ def count_of(words: list[str], i: int) -> tuple[str, int, int] | None:
             if not group:
                 group = next(filter(None, map(_FATE.get, words[j + 1 : j + 3])), "")
             if not group:
+                group = _toll_named_before(words, i)
+            if not group:
                 return None
         return group, value, j + 1
     if i > 0 and words[i - 1] in _SUM_WORDS:
         return "money", value, end  # مبلغ 10 ملايين, بقيمة 5 آلاف: a sum, currency unsaid
+    group = _toll_named_before(words, i)
+    if group:
+        return group, value, end  # ارتفع عدد القتلى إلى 30: the noun came first
     if (
         i > 0
         and _context(words[i - 1])
@@ -193,6 +200,26 @@ def count_of(words: list[str], i: int) -> tuple[str, int, int] | None:
             return None  # مصرع وإصابة 4: the dead and injured together
         return group, value, end
     return None
+
+
+def _toll_named_before(words: list[str], i: int) -> str:
+    """The class a toll named before «إلى» and the number at ``i`` counts (ارتفع عدد القتلى
+    إلى 30, وصلت حصيلة ضحايا الحادث إلى 19 سائحا); ``""`` for none."""
+    if i == 0 or words[i - 1] not in _TO:
+        return ""
+    for k in range(i - 2, max(-1, i - 3 - _TOLL_REACH), -1):
+        if _bare(words[k]) in _NUMBER_OF and k + 1 < i - 1:
+            noun = words[k + 1]
+            group = _CLASS_OF.get(noun[2:] if noun[:2] == "ال" else noun, "")
+            return group if group in _TOLLS else ""
+    return ""
+
+
+_TO = frozenset(normalize(word) for word in ["إلى", "الى"])
+_NUMBER_OF = frozenset(normalize(word) for word in ["عدد", "حصيلة"])
+_TOLLS = frozenset(("death", "injury", "missing", "arrest"))
+_TOLL_REACH = 4
+"""Words between «عدد» or «حصيلة» and «إلى» (عدد قتلى سقوط منطاد الأقصر إلى)."""
 
 
 def _by_means(word: str) -> bool:
