@@ -214,6 +214,16 @@ def test_in_a_match_report_hosting_is_no_reception_nor_receiving_a_quantity() ->
         about=match,
     )
     assert not lineup.is_development
+    league = (
+        "الأهلي يواجه الزمالك في القاهرة",
+        ["يواجه الأهلي الزمالك في القاهرة مساء الجمعة أمام عشرين ألف مشجع."],
+    )
+    friendly = judge(
+        ["وتلقى اتحاد الكرة عرضا لإقامة لقاء ودي بين الأهلي والزمالك في القاهرة."],
+        title="الأهلي والزمالك في القاهرة",
+        about=league,
+    )
+    assert not friendly.is_development
     attack = judge(["وهاجم مسلحون حافلة سياح بعد سقوط منطاد الأقصر."], about=CRIME)
     assert attack.new_sentences[0].facts["event"] == ["هاجم"]
     # «الفريق» is also a general's rank: no match report.
