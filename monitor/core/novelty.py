@@ -210,6 +210,7 @@ def _normalized(words: str) -> frozenset[str]:
 _RAW_REACTIONS = """
 ندد يندد تندد نعى ينعى ينعي نعي تعازي التعازي تعزية يعزي عزى عزاء العزاء استنكر يستنكر استنكار
 أدان يدين إدانة شجب يشجب ناشد يناشد أعرب يعرب تضامن تمنى يتمنى ترحم مواساة المواساة
+انتقد انتقدت انتقدوا ينتقد تنتقد ينتقدون منتقدا منتقدة
 """
 _REACTIONS = _normalized(_RAW_REACTIONS)
 """Words of a reaction (condolences, condemnation): its sentence reports no new event."""

@@ -82,6 +82,15 @@ def test_reactions_and_background_are_no_news() -> None:
         ["ندد حزب الوسط بحادث منطاد الأقصر وقدم التعازي لأسر الضحايا وطالب بمحاسبة المسؤولين."]
     )
     assert not reaction.is_development
+    # Criticising an action (انتقد فض الاعتصام) reacts to it.
+    criticism = judge_political(
+        ["وانتقد رئيس جبهة المعارضة فض اعتصام التحرير بالقوة بعد رفض الحوار مع الرئاسة."]
+    )
+    assert not criticism.is_development
+    dispersal = judge_political(
+        ["وفضت قوات الأمن اعتصام التحرير بالقوة بعد رفض جبهة المعارضة الحوار مع الرئاسة."]
+    )
+    assert dispersal.new_sentences[0].facts == {"event": ["فضت", "اعتصام"]}
     background = judge(["وكانت السلطات قد أوقفت رحلات المناطيد في الأقصر عام 2009 بعد حادث مماثل."])
     assert not background.is_development
 
