@@ -1520,12 +1520,12 @@ def _facts(
     if "identification" in kinds and "act:arrest" in known_markers:
         del kinds["identification"]  # who was arrested is known: the arrest identified him
     if (
-        "meeting" in kinds or "reception" in kinds or _ATTACK_LINE.intersection(kinds.values())
+        not _IN_A_MATCH.isdisjoint(kinds) or _ATTACK_LINE.intersection(kinds.values())
     ) and in_sport():
-        # In a match report «اللقاء» is the match, «يستقبل» hosts it and «الهجوم» is the
-        # forwards.
-        kinds.pop("meeting", None)
-        kinds.pop("reception", None)
+        # In a match report «اللقاء» is the match, «يستقبل» hosts it, «الهجوم» is the
+        # forwards, «الإيقاف» a player's ban and «تعويض» making up for a defeat.
+        for group in _IN_A_MATCH:
+            kinds.pop(group, None)
         if kinds.get("incident") in _ATTACK_LINE:
             del kinds["incident"]
     if kinds:
@@ -1588,7 +1588,7 @@ _PARTY_GAP = 1
 
 
 _SPORT = re.compile(
-    r"(?<!\w)[وفبل]?(?:ال)?(?:مباراة|مباراه|مباريات|دوري|كلاسيكو|ديربي|ملعب|لاعب|لاعبي|مرمى"
+    r"(?<!\w)[وفبل]?(?:ال)?(?:مباراة|مباراه|مباريات|دوري|كلاسيكو|ديربي|ملعب|لاعب|لاعبي|لاعبو|لاعبين|مرمى"
     r"|مرمي|مدرب|مدربي|كرة|كره)(?!\w)|(?:الجهاز|المدير)\s+الفني"
 )
 """Words of a match report (مباراة, الدوري, ملعب, لاعب, المرمى, المدرب, الكرة, الجهاز الفني); not
@@ -1600,6 +1600,8 @@ _TOLL_OF_THE_NAMED = re.compile(
 """A relative clause giving the toll of the event a sentence names (الحرب التي راح ضحيتها 60
 ألف قتيل, مجزرة رفح التي أودت بحياة 16 جنديا, الحادث الذي أسفر عن مصرع 18): the toll it is
 known by, a background total; the story's own toll is told as news (ارتفع عدد القتلى إلى 19)."""
+_IN_A_MATCH = frozenset(("meeting", "reception", "suspension", "compensation"))
+"""Kinds of event whose words a match report uses for the game (``_facts``)."""
 _ATTACK_LINE = frozenset(
     form
     for word in map(normalize, ("هجوم", "الهجوم"))

@@ -233,6 +233,12 @@ def test_in_a_match_report_hosting_is_no_reception_nor_receiving_a_quantity() ->
         about=league,
     )
     assert not friendly.is_development
+    returning = judge(
+        ["ويعود لاعبو الأهلي من الإيقاف لتعويض غيابهم أمام الزمالك في القاهرة."],
+        title="الأهلي والزمالك في القاهرة",
+        about=league,
+    )
+    assert not returning.is_development
     attack = judge(["وهاجم مسلحون حافلة سياح بعد سقوط منطاد الأقصر."], about=CRIME)
     assert attack.new_sentences[0].facts["event"] == ["هاجم"]
     # «الفريق» is also a general's rank: no match report.
