@@ -41,9 +41,10 @@ Per sentence of the article (normalised form, aligned with the original):
    - a cause in words the story never used, of an incident (why the fire broke out, not why
      a party refuses);
    - a person named in full doing something;
-   - an organisation new to the story that is the subject of a position (boycott, refusal,
-     withdrawal, approval, denial: ورفض حزب الوفد دعوة الحوار), a "party". The responders
-     every story names (the police, a ministry) doing their job are none.
+   - an organisation that is the subject of a position (boycott, refusal, withdrawal,
+     approval, denial: ورفض حزب الوفد دعوة الحوار) it had not taken in the story, a
+     "party". The responders every story names (the police, a ministry) doing their job are
+     none.
 
    Dates, quotes, unseen names, reactions, background and where words were said (جاء ذلك
    خلال اجتماع, قال خلال لقاء تلفزيوني) are no facts. Only sentences with facts are reported
@@ -1548,18 +1549,38 @@ def _facts(
         ]
         if actors:
             facts["actor"] = actors[:MAX_ACTORS]
-        positions = [action for action in actions if _ACTIONS[action] in _POSITIONS]
-        if positions:
-            parties = [
-                key[4:]
-                for key in dict.fromkeys(text.entities)
-                if key[:4] == "ORG:"
-                and key not in known_entities
-                and _takes_position(original, key[4:], positions)
-            ]
-            if parties:
-                facts["party"] = parties[:1]
+        parties = [
+            marker[len(_POSITION) :].partition(":")[2]
+            for marker in _positions_taken(original, text.entities, actions)
+            if marker not in known_markers
+        ]
+        if parties:
+            facts["party"] = parties[:1]
     return facts
+
+
+_POSITION = "pos:"
+"""Marker of a position an organisation took: ``pos:<kind>:<name>`` (``pos:boycott:جبهه
+الانقاذ``), in ``StoryState.numbers``."""
+
+
+def _positions_taken(original: str, entities: list[str], actions: list[str]) -> list[str]:
+    """``pos:`` markers of the organisations a sentence names as taking a position (a
+    boycott, a refusal, a withdrawal, an approval, a denial) among its ``actions``."""
+    groups: dict[str, list[str]] = {}
+    for action in actions:
+        group = _ACTIONS[action]
+        if group in _POSITIONS:
+            groups.setdefault(group, []).append(action)
+    if not groups:
+        return []
+    return [
+        f"{_POSITION}{group}:{key[4:]}"
+        for key in dict.fromkeys(entities)
+        if key[:4] == "ORG:"
+        for group, positions in groups.items()
+        if _takes_position(original, key[4:], positions)
+    ]
 
 
 def _takes_position(original: str, name: str, positions: list[str]) -> bool:
@@ -1680,12 +1701,14 @@ def record_reported(
             planned = _is_planned(text.terms)
             table = _PLAN_MARKERS if planned else _ACTION_MARKERS
             markers += (table[term] for term in actions)
-            if not planned and original is not None and _renews(original):
-                markers += (
-                    _AGAIN + group
-                    for group in dict.fromkeys(map(_ACTIONS.__getitem__, actions))
-                    if group in _RENEWABLE
-                )
+            if not planned and original is not None:
+                if _renews(original):
+                    markers += (
+                        _AGAIN + group
+                        for group in dict.fromkeys(map(_ACTIONS.__getitem__, actions))
+                        if group in _RENEWABLE
+                    )
+                markers += _positions_taken(original, text.entities, actions)
     # Each marker moves to the end when seen again: the untouched ones keep their order,
     # then come the article's, by their last mention.
     mentioned = dict.fromkeys(reversed(markers))

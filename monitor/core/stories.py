@@ -356,7 +356,8 @@ class StoryState:
     numbers: list[str] = field(default_factory=list)
     """Markers of what it reported, least recently mentioned first (bounded): numbers and
     date words, counts (``#death:19``), kinds of event done (``act:arrest``), planned
-    (``plan:meeting``) and done again (``again:incident``)."""
+    (``plan:meeting``) and done again (``again:incident``), and positions organisations took
+    (``pos:boycott:حزب الوفد``)."""
     sources: list[dict[str, Any]] = field(default_factory=list)
     """Outlets that carried the story: {outlet, article, title, url, published}."""
     merged_into: str | None = None

@@ -31,7 +31,7 @@ def story(first: tuple[str, list[str]] = CRASH):  # type: ignore[no-untyped-def]
     title, sentences = first
     features = article_features(normalize(title), [normalize(s) for s in sentences])
     state = new_story_state("s", "t", features, now=0.0, sentences=[])
-    record_reported(state, [features.text.title, *features.text.sentences])
+    record_reported(state, [features.text.title, *features.text.sentences], [title, *sentences])
     return state
 
 
@@ -258,6 +258,17 @@ def test_a_new_party_taking_a_position_is_news() -> None:
         ["ورفضت جبهة المعارضة مجددا دعوة الرئاسة إلى الحوار حول قانون الانتخابات."]
     )
     assert not again.is_development
+    # A party the story named before, taking a position it had not taken, is news too.
+    awaited = (
+        POLITICS[0],
+        [*POLITICS[1], "وقال حزب الوفد إنه سيحسم موقفه من الحوار الوطني مع الرئاسة غدا."],
+    )
+    decided = judge(
+        ["ورفض حزب الوفد دعوة الرئاسة إلى الحوار الوطني حول قانون الانتخابات."],
+        title="الحوار مع الرئاسة",
+        about=awaited,
+    )
+    assert decided.new_sentences[0].facts == {"party": ["حزب الوفد"]}
 
 
 def test_a_mocking_headline_tells_a_joke_not_news() -> None:
