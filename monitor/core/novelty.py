@@ -68,7 +68,7 @@ from __future__ import annotations
 import re
 import unicodedata
 from collections import Counter, _count_elements, defaultdict  # type: ignore[attr-defined]
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Collection, Sequence
 from dataclasses import dataclass, field
 from functools import lru_cache
 from itertools import chain, compress, count, filterfalse, islice, pairwise, repeat
@@ -1283,6 +1283,7 @@ _DECIDED_BOYCOTT = re.compile(
 """A boycott decided or announced (قررت الجبهة مقاطعة الانتخابات): the noun alone (دعوات
 المقاطعة) is a debate."""
 _BOYCOTTED = normalize("قاطعت")
+_BOYCOTT_NOUNS = frozenset((normalize("مقاطعة"), normalize("المقاطعة")))
 _SAID_IN_OTHER_WORDS: tuple[tuple[tuple[str, ...], re.Pattern[str], str], ...] = (
     (("عدم",), _SAID_NOT, _DENIED),
     (("عدم", "عتذر"), _DECLINED, _REFUSED),
@@ -1574,19 +1575,25 @@ def _positions_taken(original: str, entities: list[str], actions: list[str]) -> 
             groups.setdefault(group, []).append(action)
     if not groups:
         return []
+    # الجبهة تقرر مقاطعة الانتخابات: the noun says the boycott, its subject before it.
+    nouns = _BOYCOTT_NOUNS if _BOYCOTTED in groups.get("boycott", ()) else frozenset()
     return [
         f"{_POSITION}{group}:{key[4:]}"
         for key in dict.fromkeys(entities)
         if key[:4] == "ORG:"
         for group, positions in groups.items()
-        if _takes_position(original, key[4:], positions)
+        if _takes_position(original, key[4:], positions, nouns if group == "boycott" else ())
     ]
 
 
-def _takes_position(original: str, name: str, positions: list[str]) -> bool:
+def _takes_position(
+    original: str, name: str, positions: list[str], nouns: Collection[str] = ()
+) -> bool:
     """Whether the organisation ``name`` is the subject of a position word of the sentence:
     just after it (ورفض حزب الوفد) or just before it (نقابة الاستثمار ترفض), not a speaker
-    reporting another's (وقال مركز العمليات إن الجبهة رفضت)."""
+    reporting another's (وقال مركز العمليات إن الجبهة رفضت). ``nouns``: position nouns whose
+    subject comes before them only (الجبهة تقرر مقاطعة انتخابات مجلس النواب: not the
+    council's)."""
     words, terms = _words_and_terms(original)
     named = name.split()
     size = len(named)
@@ -1599,9 +1606,10 @@ def _takes_position(original: str, name: str, positions: list[str]) -> bool:
     # A word may come between: its place (نقابة الاستثمار ببورسعيد ترفض), a title (ورفض
     # رئيس حزب الوفد).
     return any(
-        index < start <= index + 1 + _PARTY_GAP or index - _PARTY_GAP <= start + size <= index
+        (index < start <= index + 1 + _PARTY_GAP and term not in nouns)
+        or index - _PARTY_GAP <= start + size <= index
         for index, term in enumerate(terms)
-        if term in positions
+        if term in positions or term in nouns
         for start in starts
     )
 

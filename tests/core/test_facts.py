@@ -269,6 +269,26 @@ def test_a_new_party_taking_a_position_is_news() -> None:
         about=awaited,
     )
     assert decided.new_sentences[0].facts == {"party": ["حزب الوفد"]}
+    # A boycott decided (يقرر مقاطعة): its subject comes before the noun, not after it.
+    boycotts = (
+        "مقاطعة الانتخابات البرلمانية",
+        [
+            "قاطعت جبهة المعارضة الانتخابات البرلمانية المقبلة في مصر.",
+            "وقال حزب الوفد إنه سيحسم موقفه من الانتخابات البرلمانية المقبلة غدا.",
+        ],
+    )
+    for sentence in (
+        "حزب الوفد يقرر مقاطعة الانتخابات البرلمانية المقبلة في مصر.",
+        "وقرر حزب الوفد بالإجماع مقاطعة انتخابات مجلس النواب المقبلة في مصر.",
+    ):
+        boycott = judge([sentence], title="مقاطعة الانتخابات البرلمانية", about=boycotts)
+        assert boycott.new_sentences[0].facts == {"party": ["حزب الوفد"]}
+    council = judge(
+        ["وقررت أحزاب صغيرة مقاطعة انتخابات مجلس النواب المقبلة في مصر."],
+        title="مقاطعة الانتخابات البرلمانية",
+        about=boycotts,
+    )
+    assert not council.is_development  # the council is what is boycotted
 
 
 def test_a_mocking_headline_tells_a_joke_not_news() -> None:
