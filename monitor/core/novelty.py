@@ -1283,7 +1283,11 @@ _DECIDED_BOYCOTT = re.compile(
 """A boycott decided or announced (قررت الجبهة مقاطعة الانتخابات): the noun alone (دعوات
 المقاطعة) is a debate."""
 _BOYCOTTED = normalize("قاطعت")
-_BOYCOTT_NOUNS = frozenset((normalize("مقاطعة"), normalize("المقاطعة")))
+_SAYING_WORDS = {
+    "boycott": (_BOYCOTTED, frozenset(map(normalize, ("مقاطعة", "المقاطعة")))),
+    "refusal": (_REFUSED, frozenset(map(normalize, ("عدم", "اعتذر", "اعتذرت", "يعتذر", "تعتذر")))),
+}
+"""Kind of position -> (the action a phrase says it with, the phrase's words that carry it)."""
 _SAID_IN_OTHER_WORDS: tuple[tuple[tuple[str, ...], re.Pattern[str], str], ...] = (
     (("عدم",), _SAID_NOT, _DENIED),
     (("عدم", "عتذر"), _DECLINED, _REFUSED),
@@ -1575,15 +1579,21 @@ def _positions_taken(original: str, entities: list[str], actions: list[str]) -> 
             groups.setdefault(group, []).append(action)
     if not groups:
         return []
-    # الجبهة تقرر مقاطعة الانتخابات: the noun says the boycott, its subject before it.
-    nouns = _BOYCOTT_NOUNS if _BOYCOTTED in groups.get("boycott", ()) else frozenset()
     return [
         f"{_POSITION}{group}:{key[4:]}"
         for key in dict.fromkeys(entities)
         if key[:4] == "ORG:"
         for group, positions in groups.items()
-        if _takes_position(original, key[4:], positions, nouns if group == "boycott" else ())
+        if _takes_position(original, key[4:], positions, _said_by(group, positions))
     ]
+
+
+def _said_by(group: str, positions: list[str]) -> frozenset[str]:
+    """The words that say a position put in other words (``_SAID_IN_OTHER_WORDS``), its
+    subject before them: الجبهة تقرر مقاطعة الانتخابات, التيار يعلن عدم مشاركته, الحزب
+    يعتذر عن الحوار."""
+    said = _SAYING_WORDS.get(group)
+    return said[1] if said is not None and said[0] in positions else frozenset()
 
 
 def _takes_position(

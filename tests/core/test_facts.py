@@ -269,6 +269,12 @@ def test_a_new_party_taking_a_position_is_news() -> None:
         about=awaited,
     )
     assert decided.new_sentences[0].facts == {"party": ["حزب الوفد"]}
+    declined = judge(
+        ["حزب الوفد يعلن عدم مشاركته في الحوار الوطني مع الرئاسة حول قانون الانتخابات."],
+        title="الحوار مع الرئاسة",
+        about=awaited,
+    )
+    assert declined.new_sentences[0].facts == {"party": ["حزب الوفد"]}
     # A boycott decided (يقرر مقاطعة): its subject comes before the noun, not after it.
     boycotts = (
         "مقاطعة الانتخابات البرلمانية",
