@@ -1577,14 +1577,15 @@ def _positions_taken(original: str, entities: list[str], actions: list[str]) -> 
         group = _ACTIONS[action]
         if group in _POSITIONS:
             groups.setdefault(group, []).append(action)
-    if not groups:
+    names = [key[4:] for key in dict.fromkeys(entities) if key[:4] == "ORG:"]
+    if not groups or not names:
         return []
+    sentence = _sentence(original)
     return [
-        f"{_POSITION}{group}:{key[4:]}"
-        for key in dict.fromkeys(entities)
-        if key[:4] == "ORG:"
+        f"{_POSITION}{group}:{name}"
+        for name in names
         for group, positions in groups.items()
-        if _takes_position(original, key[4:], positions, _said_by(group, positions))
+        if sentence.takes_position(name, positions, _said_by(group, positions))
     ]
 
 
@@ -1596,32 +1597,46 @@ def _said_by(group: str, positions: list[str]) -> frozenset[str]:
     return said[1] if said is not None and said[0] in positions else frozenset()
 
 
-def _takes_position(
-    original: str, name: str, positions: list[str], nouns: Collection[str] = ()
-) -> bool:
-    """Whether the organisation ``name`` is the subject of a position word of the sentence:
-    just after it (ورفض حزب الوفد) or just before it (نقابة الاستثمار ترفض), not a speaker
-    reporting another's (وقال مركز العمليات إن الجبهة رفضت). ``nouns``: position nouns whose
-    subject comes before them only (الجبهة تقرر مقاطعة انتخابات مجلس النواب: not the
-    council's)."""
-    words, terms = _words_and_terms(original)
-    named = name.split()
-    size = len(named)
-    starts = [
-        at
-        for at in range(len(words) - size + 1)
-        if [_without_article(word) for word in words[at : at + size]]
-        == [_without_article(word) for word in named]
-    ]
-    # A word may come between: its place (نقابة الاستثمار ببورسعيد ترفض), a title (ورفض
-    # رئيس حزب الوفد).
-    return any(
-        (index < start <= index + 1 + _PARTY_GAP and term not in nouns)
-        or index - _PARTY_GAP <= start + size <= index
-        for index, term in enumerate(terms)
-        if term in positions or term in nouns
-        for start in starts
-    )
+@lru_cache(maxsize=256)
+def _sentence(original: str) -> _Sentence:
+    """``_Sentence(original)``, read once when a sentence is judged, then recorded."""
+    return _Sentence(original)
+
+
+class _Sentence:
+    """A sentence's words, terms and words without their article, read once for the
+    organisations it names."""
+
+    __slots__ = ("bare", "terms", "words")
+
+    def __init__(self, original: str) -> None:
+        self.words, self.terms = _words_and_terms(original)
+        self.bare = [_without_article(word) for word in self.words]
+
+    def takes_position(self, name: str, positions: list[str], nouns: Collection[str] = ()) -> bool:
+        """Whether the organisation ``name`` is the subject of a position word of the
+        sentence: just after it (ورفض حزب الوفد) or just before it (نقابة الاستثمار ترفض),
+        not a speaker reporting another's (وقال مركز العمليات إن الجبهة رفضت). ``nouns``:
+        position nouns whose subject comes before them only (الجبهة تقرر مقاطعة انتخابات
+        مجلس النواب: not the council's)."""
+        named = [_without_article(word) for word in name.split()]
+        size, bare = len(named), self.bare
+        starts = [
+            at
+            for at in range(len(bare) - size + 1)
+            if bare[at] == named[0] and bare[at : at + size] == named
+        ]
+        if not starts:
+            return False
+        # A word may come between: its place (نقابة الاستثمار ببورسعيد ترفض), a title (ورفض
+        # رئيس حزب الوفد).
+        return any(
+            (index < start <= index + 1 + _PARTY_GAP and term not in nouns)
+            or index - _PARTY_GAP <= start + size <= index
+            for index, term in enumerate(self.terms)
+            if term in positions or term in nouns
+            for start in starts
+        )
 
 
 _PARTY_GAP = 1
