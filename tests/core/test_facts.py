@@ -198,7 +198,7 @@ def test_a_sit_in_broken_up_is_news() -> None:
     assert broken_up.new_sentences[0].facts == {"event": ["فضت"]}
 
 
-def test_in_a_match_report_hosting_is_no_reception_nor_receiving_a_quantity() -> None:
+def test_in_a_match_report_the_game_is_no_meeting_reception_attack_or_ban() -> None:
     match = (
         "الأهلي والزمالك في قمة الدوري",
         ["تترقب الجماهير قمة الدوري بين الأهلي والزمالك مساء الجمعة على ملعب القاهرة."],
