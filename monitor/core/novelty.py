@@ -1630,16 +1630,21 @@ class _Sentence:
             return False
         # A word may come between: its place (نقابة الاستثمار ببورسعيد ترفض), a title (ورفض
         # رئيس حزب الوفد).
+        words = self.words
         return any(
             (index < start <= index + 1 + _PARTY_GAP and term not in nouns)
             or index - _PARTY_GAP <= start + size <= index
             for index, term in enumerate(self.terms)
-            if term in positions or term in nouns
+            if (term in positions or term in nouns)
+            and not (index > 0 and words[index - 1] in _CONTEXT_BEFORE)
             for start in starts
         )
 
 
 _PARTY_GAP = 1
+_CONTEXT_BEFORE = _AFTER_WORDS | _BEFORE_THAT
+"""Before a position word, these make it the context (بمحيط المحافظة بعد انسحاب الإخوان):
+whoever is named beside it did not take it."""
 
 
 _SPORT = re.compile(

@@ -275,6 +275,17 @@ def test_a_new_party_taking_a_position_is_news() -> None:
         about=awaited,
     )
     assert declined.new_sentences[0].facts == {"party": ["حزب الوفد"]}
+    # «بعد انسحاب» is what came before: the party named beside it took no position.
+    withdrawn = (
+        POLITICS[0],
+        [*POLITICS[1], "وانسحبت الرئاسة من الحوار حول قانون الانتخابات مع جبهة المعارضة."],
+    )
+    beside = judge(
+        ["وتجمع المتظاهرون أمام حزب الوفد بعد انسحاب الرئاسة من الحوار حول قانون الانتخابات."],
+        title="الحوار مع الرئاسة",
+        about=withdrawn,
+    )
+    assert not beside.is_development
     # A boycott decided (يقرر مقاطعة): its subject comes before the noun, not after it.
     boycotts = (
         "مقاطعة الانتخابات البرلمانية",
