@@ -816,10 +816,10 @@ def assess_novelty(
         if containment >= reported_containment:
             # A reported sentence with a new count, event or party is an update ("the toll
             # rose to 19", "the Wafd refused too"); other differences of a restated sentence
-            # are the outlet's wording. Told
-            # nearly whole, its "new" event is the same one in another word (ambulances
-            # "arrived" where they "moved"), unless it also brings a date or number. Not a
-            # headline: of its four or five words, three may be the story's name.
+            # are the outlet's wording. Told nearly whole, its "new" event is the same one in
+            # another word (ambulances "arrived" where they "moved"), unless it also brings a
+            # date or number. Not a headline: of its four or five words, three may be the
+            # story's name.
             facts = {kind: facts[kind] for kind in _UPDATE_FACTS if kind in facts}
             if (
                 index != TITLE_INDEX
@@ -1022,7 +1022,7 @@ def _asserted_actions(original: str, terms: list[str]) -> list[str]:
     if original.rstrip(_CLOSING).endswith(_QUESTION_MARKS):
         return []
     actions = _actions(terms)
-    for keys, pattern, said in _SAID_IN_OTHER_WORDS:
+    for keys, pattern, said, _ in _SAID_IN_OTHER_WORDS:
         if any(key in original for key in keys) and pattern.search(original) is not None:
             done = _asserted_actions_of(original, actions)
             return done if said in done else [*done, said]
@@ -1283,19 +1283,15 @@ _DECIDED_BOYCOTT = re.compile(
 """A boycott decided or announced (قررت الجبهة مقاطعة الانتخابات): the noun alone (دعوات
 المقاطعة) is a debate."""
 _BOYCOTTED = normalize("قاطعت")
-_SAYING_WORDS = {
-    "boycott": (_BOYCOTTED, frozenset(map(normalize, ("مقاطعة", "المقاطعة")))),
-    "refusal": (_REFUSED, frozenset(map(normalize, ("عدم", "اعتذر", "اعتذرت", "يعتذر", "تعتذر")))),
-}
-"""Kind of position -> (the action a phrase says it with, the phrase's words that carry it)."""
-_SAID_IN_OTHER_WORDS: tuple[tuple[tuple[str, ...], re.Pattern[str], str], ...] = (
-    (("عدم",), _SAID_NOT, _DENIED),
-    (("عدم", "عتذر"), _DECLINED, _REFUSED),
-    (("مقاطع",), _DECIDED_BOYCOTT, _BOYCOTTED),
+_SAID_IN_OTHER_WORDS: tuple[tuple[tuple[str, ...], re.Pattern[str], str, frozenset[str]], ...] = (
+    (("عدم",), _SAID_NOT, _DENIED, frozenset()),
+    (("عدم", "عتذر"), _DECLINED, _REFUSED, _normalized("عدم اعتذر اعتذرت يعتذر تعتذر")),
+    (("مقاطع",), _DECIDED_BOYCOTT, _BOYCOTTED, _normalized("مقاطعة المقاطعة")),
 )
-"""(key letters a sentence must hold, the pattern, the action it says in other words): a
-denial (أكدت عدم وجود), a refusal (أعلن عدم مشاركته), a boycott (قررت مقاطعة الانتخابات);
-the first that matches adds its action to those the sentence asserts."""
+"""(key letters a sentence must hold, the pattern, the action it says in other words, the
+words that carry it, their subject before them): a denial (أكدت عدم وجود), a refusal (أعلن
+التيار عدم مشاركته), a boycott (قررت الجبهة مقاطعة الانتخابات); the first that matches adds
+its action to those the sentence asserts."""
 _IDIOMS = re.compile(
     r"(?:رفض|يرفض|طلب|فضل)[تا]?\s+(?:عدم\s+)?(?:ذكر|الكشف\s+عن|الإفصاح\s+عن|الافصاح\s+عن|نشر)"
     r"\s+(?:اسم|هويت)\S*"
@@ -1526,9 +1522,7 @@ def _facts(
         del kinds["confession"]  # a politician "admits" (اعترف بأن ...); a suspect confesses
     if "identification" in kinds and "act:arrest" in known_markers:
         del kinds["identification"]  # who was arrested is known: the arrest identified him
-    if (
-        not _IN_A_MATCH.isdisjoint(kinds) or _ATTACK_LINE.intersection(kinds.values())
-    ) and in_sport():
+    if (not _IN_A_MATCH.isdisjoint(kinds) or kinds.get("incident") in _ATTACK_LINE) and in_sport():
         # In a match report «اللقاء» is the match, «يستقبل» hosts it, «الهجوم» is the
         # forwards, «الإيقاف» a player's ban and «تعويض» making up for a defeat.
         for group in _IN_A_MATCH:
@@ -1581,20 +1575,22 @@ def _positions_taken(original: str, entities: list[str], actions: list[str]) -> 
     if not groups or not names:
         return []
     sentence = _sentence(original)
+    carried = {group: _said_by(positions) for group, positions in groups.items()}
     return [
         f"{_POSITION}{group}:{name}"
         for name in names
         for group, positions in groups.items()
-        if sentence.takes_position(name, positions, _said_by(group, positions))
+        if sentence.takes_position(name, positions, carried[group])
     ]
 
 
-def _said_by(group: str, positions: list[str]) -> frozenset[str]:
-    """The words that say a position put in other words (``_SAID_IN_OTHER_WORDS``), its
+def _said_by(positions: list[str]) -> frozenset[str]:
+    """The words that carry ``positions`` said in other words (``_SAID_IN_OTHER_WORDS``), their
     subject before them: الجبهة تقرر مقاطعة الانتخابات, التيار يعلن عدم مشاركته, الحزب
     يعتذر عن الحوار."""
-    said = _SAYING_WORDS.get(group)
-    return said[1] if said is not None and said[0] in positions else frozenset()
+    return frozenset().union(
+        *(words for _, _, said, words in _SAID_IN_OTHER_WORDS if said in positions)
+    )
 
 
 @lru_cache(maxsize=256)
