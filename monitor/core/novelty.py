@@ -1070,6 +1070,7 @@ def _asserted_in(original: str) -> frozenset[str]:
             not _NOT_DONE_BEFORE.isdisjoint(words[max(0, index - _DEMAND_REACH) : index])
             or not _PROPOSED.isdisjoint(words[max(0, index - _PROPOSED_REACH) : index])
             or _for_the_sake_of(words[max(0, index - _PURPOSE_REACH) : index])
+            or _denied_claim(words, terms, index)
             or (index > 0 and words[index][:1] == "ب" and words[index - 1] in _THREAT_NOUNS)
             or _sued_for(words, index)
             or _conditional(words, index)
@@ -1181,6 +1182,38 @@ def _conditional(words: list[str], index: int) -> bool:
 def _for_the_sake_of(before: list[str]) -> bool:
     """Whether ``before`` holds من أجل (the words after it are a purpose)."""
     return _FOR_THE_SAKE_OF in pairwise(before)
+
+
+_DENIALS = _with_clitics(_normalized("نفى نفت ينفي تنفي ينفى تنفى نفي نفيه نفيها"))
+_CLAIMED = _normalized(
+    "نشر نشرته نشره نشرتها رددته يردده ذكرته ذكره ذكرتها تناقلته تداولته تداوله زعمه زعمته "
+    "أثير يثار أثارته نسب قيل يقال"
+)
+"""After «ما» (what was published, repeated, said), a claim: a denial before it (نفى مدير
+الأمن ما نشر حول قيام قوات الأمن بضبط 60 متظاهرا) says its event did not happen."""
+_WHAT = normalize("ما")
+_DENIAL_TO_CLAIM = 8
+"""Words from a denial to the «ما» of the claim it governs (the denier's name between)."""
+_CLAIM_TO_ACTION = 10
+"""Words from the claim («ما نشر») to the action it claims (where and when it was said between:
+ما نشر في أحد المواقع الإلكترونية مساء الأحد عن تجدد الاشتباكات)."""
+
+
+def _denied_claim(words: list[str], terms: Sequence[str], index: int) -> bool:
+    """Whether the action at ``index`` is the first one of a denied claim (نفى ... ما نشر عن
+    تجدد الاشتباكات): what follows it in the sentence (أثناء الاشتباكات التي وقعت أمس) is
+    told as known, and the actions joined to it by و are denied with it (``_CHAIN_REACH``)."""
+    for claim in range(index - 1, max(0, index - _CLAIM_TO_ACTION) - 1, -1):
+        if terms[claim] in _ACTION_OF:
+            return False  # an action between: the claim's first action is that one
+        if (
+            words[claim] in _CLAIMED
+            and claim > 0
+            and words[claim - 1] == _WHAT
+            and not _DENIALS.isdisjoint(words[max(0, claim - 1 - _DENIAL_TO_CLAIM) : claim - 1])
+        ):
+            return True
+    return False
 
 
 _WHICH = _normalized("مما وهو ما")
