@@ -890,6 +890,7 @@ def _only_said(original: str, text: SentenceText) -> bool:
         and not _sentence_actions(original, text)
         and not any(marker[:1] == COUNT_PREFIX for marker in text.markers)
         and _CAUSE_PATTERN.search(original) is None
+        and _BEHIND.search(original) is None
     )
 
 
@@ -1236,7 +1237,7 @@ def _new_cause(original: str, seen_terms: set[int]) -> str:
     """The cause a sentence gives (the terms after بسبب, نتيجة, ...) when most of its words
     are new to the story, else ``""``."""
     if _CAUSE_PATTERN.search(original) is None:
-        return ""
+        return _cause_behind(original, seen_terms)
     words = tokens(normalize(original))
     for index, word in enumerate(words):
         if word in _CAUSES:
@@ -1247,6 +1248,41 @@ def _new_cause(original: str, seen_terms: set[int]) -> str:
             if len(said) >= 2 and 2 * len(new) > len(said):
                 return " ".join(said)
     return ""
+
+
+_BEHIND = re.compile(r"(?<!\S)وراء(?!\S)")
+"""A cause told before the event (ماس كهربائي وراء حريق الكنيسة, خطأ بشري وراء الحادث)."""
+_UNNAMED_CAUSE = _normalized("سبب السبب أسباب الأسباب الاسباب اسباب")
+"""Before «وراء», the cause not named (لمعرفة الأسباب وراء السقوط)."""
+_CASE_NOUNS = _normalized("حادث الحادث حادثة الحادثة واقعة الواقعة")
+_CAUSE_BEFORE_BEHIND = 5
+"""Words at most before «وراء»: the cause is what the clause says (a headline's or a finding's
+subject); a long clause before it tells something else (توضح التحقيقات عدم وجود شبهة جنائية
+وراء الحادث, ما إذا كانت هناك مسؤولية جنائية وراء الحادث)."""
+
+
+def _cause_behind(original: str, seen_terms: set[int]) -> str:
+    """The cause a sentence puts before «وراء» an incident (تقرير المعمل: ماس كهربائي وراء
+    حريق الكنيسة), told after the speaker's colon in a few words, not negated, when most of
+    its words are new to the story; else ``""``."""
+    found = _BEHIND.search(original)
+    if found is None:
+        return ""
+    before = tokens(normalize(original[: found.start()].rpartition(":")[2]))
+    after = tokens(normalize(original[found.end() :]))[:1]
+    if (
+        not after
+        or len(before) > _CAUSE_BEFORE_BEHIND
+        or not _UNNAMED_CAUSE.isdisjoint(before)
+        or not _NEGATIONS.isdisjoint(before)
+    ):
+        return ""
+    event = _term_or_empty(after[0])
+    if _ACTIONS.get(event) != "incident" and after[0] not in _CASE_NOUNS:
+        return ""
+    said = content_terms(before)[:CAUSE_TERMS]
+    new = [term for term in said if _hash(term) not in seen_terms]
+    return " ".join(said) if len(said) >= 2 and 2 * len(new) > len(said) else ""
 
 
 @lru_cache(maxsize=1 << 16)

@@ -6,7 +6,7 @@ import pytest
 
 from monitor.core import novelty
 from monitor.core.arabic import normalize
-from monitor.core.novelty import assess_novelty, record_reported
+from monitor.core.novelty import TITLE_INDEX, assess_novelty, record_reported
 from monitor.core.stories import analyse, article_features, new_story_state
 
 FIRST = [
@@ -834,6 +834,22 @@ def test_a_cause_is_news_of_an_incident_not_of_politics() -> None:
         ["وقال المتحدث باسم جبهة المعارضة إن الحوار مع الرئاسة مرفوض بسبب غياب الضمانات الدستورية."]
     )
     assert not politics.is_development
+
+
+def test_a_cause_before_behind_is_told_in_a_headline_and_a_findings_subject() -> None:
+    # «X وراء Y»: X is behind the incident Y. A speaker's headline giving a cause is news,
+    # not only words; an unnamed cause (الأسباب وراء) or one told in a long clause (no
+    # criminal suspicion behind the crash) is none.
+    headline = judge(
+        ["وقال المصدر إن الطيار كان يقود المنطاد."],
+        title="مصدر مسؤول: خطأ بشري وراء سقوط منطاد الأقصر",
+    )
+    assert headline.new_sentences[0].index == TITLE_INDEX
+    assert headline.new_sentences[0].facts["cause"] == ["خطا بشري"]
+    unnamed = judge(["وزير الطيران: أوقفنا رحلات البالون لمعرفة الأسباب وراء سقوط منطاد الأقصر"])
+    assert "cause" not in {kind for s in unnamed.new_sentences for kind in s.facts}
+    clause = judge(["وتوضح التحقيقات حتى الآن عدم وجود شبهة جنائية وراء سقوط منطاد الأقصر."])
+    assert "cause" not in {kind for s in clause.new_sentences for kind in s.facts}
 
 
 def test_about_the_same_toll_rounded_is_no_higher_toll() -> None:
