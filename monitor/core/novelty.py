@@ -362,6 +362,13 @@ _BODY_REACH = 4
 _FORMING = frozenset(term for term, group in _ACTIONS.items() if group == "committee")
 """Committee words, read word by word for the body they form."""
 _NOT_WITH = _normalized("بعد بين بشكل بسبب بصورة بعض بها به بهم بلا بينما بنسبة")
+_DANGERS = _normalized(
+    "حرب الحرب انهيار الانهيار تفشي تفشى إشعال اشعال أزمة ازمة الأزمة انقطاع الانقطاع "
+    "البطلان بطلان كارثة الكارثة انفجار الانفجار الخطر خطر الفوضى فوضى مجاعة المجاعة "
+    "إفلاس الإفلاس العطش الجفاف الغرق غرق"
+)
+"""What a danger threatens with (نزاع يهدد الشرق الأوسط بحرب جديدة, يهدد بانهيار الاقتصاد):
+a state of things threatens; no one threatens to do it."""
 """Words starting with ب that say no "with what"."""
 _RAW_PROPOSED = (
     "مشاورات مساعي جهود جهودها جهوده جهودهم محاولات خطة خطط مقترح مقترحات اقتراح اقتراحات "
@@ -1224,13 +1231,15 @@ _WHICH = _normalized("مما وهو ما")
 def _threatens_with(words: list[str], index: int) -> bool:
     """Whether the threat word at ``index`` threatens to do something (هدد العمال بالإضراب,
     تهدد بالانسحاب): a danger to something (القرصنة تهدد التجارة, مما يهدد المناطق الزراعية
-    بوادي النيل) is no one's threat."""
+    بوادي النيل, نزاع يهدد المنطقة بحرب) is no one's threat."""
     if index > 0 and words[index - 1] in _WHICH:
         return False
-    return any(
-        word[:1] == "ب" and word not in _NOT_WITH
+    withs = [
+        word[1:]
         for word in words[index + 1 : index + 1 + _THREAT_REACH]
-    )
+        if word[:1] == "ب" and word not in _NOT_WITH
+    ]
+    return bool(withs) and _DANGERS.isdisjoint(withs)
 
 
 def _new_cause(original: str, seen_terms: set[int]) -> str:

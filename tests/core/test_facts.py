@@ -452,6 +452,14 @@ EVENTS = "event"
         (POLITICS, "وهددت جبهة المعارضة بالانسحاب من الحوار مع الرئاسة.", ["هددت"]),
         # A danger to something (يهدد الحوار) is no one's threat.
         (POLITICS, "وقالت جبهة المعارضة إن قانون الانتخابات يهدد الحوار مع الرئاسة.", None),
+        # Nor is what it threatens with a catastrophe (بحرب, بانهيار): no one will do that.
+        (
+            POLITICS,
+            "وقال المتحدث إن استمرار الأزمة بين جبهة المعارضة والرئاسة يهدد البلاد بحرب أهلية.",
+            None,
+        ),
+        (POLITICS, "وقالت جبهة المعارضة إن الوضع يهدد البلاد بانهيار الحوار مع الرئاسة.", None),
+        (POLITICS, "وهددت جبهة المعارضة الرئاسة بالتصعيد بعد رفض الحوار.", ["هددت"]),
         (POLITICS, "وقالت جبهة المعارضة إن الحوار مع الرئاسة مرهون بإقالة الحكومة.", None),
         # What a threat (a noun) threatens with has not happened; a threat to something
         # governs nothing.
