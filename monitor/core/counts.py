@@ -37,6 +37,8 @@ the word before the number (مصرع 18 سائحا is a death toll) and counts n
 ['#injury:7']
 >>> count_markers(tokens(normalize("وارتفع عدد قتلى الاشتباكات إلى 100 وعدد السياح إلى 30")))
 ['#death:100']
+>>> count_markers(tokens(normalize("إصابة أكثر من 17 ناشطا والقبض على نحو 50 متظاهرا")))
+['#injury:17', '#arrest:50']
 """
 
 from __future__ import annotations
@@ -61,7 +63,8 @@ _RAW_CLASSES: dict[str, str] = {
     "شرطي شرطيا شرطيين فرد أفراد عامل عاملا عمال راكب راكبا ركاب أسرة أسر آخر آخرين آخرون "
     "مدني مدنيا مدنيين مدنيون طالب طالبا طلاب تلميذ تلاميذ صياد صيادين صيادون مسلح مسلحا "
     "مسلحين مسلحون قبطي أقباط مسلم مسلما مسلمين مهاجر مهاجرا مهاجرين لاجئ لاجئا لاجئين "
-    "سجين سجينا سجناء",
+    "سجين سجينا سجناء ناشط ناشطا ناشطين نشطاء متظاهر متظاهرا متظاهرين متظاهرون معتصم معتصما "
+    "معتصمين معتصمون محتج محتجا محتجين محتجون",
 }
 _RAW_SINGULAR_PEOPLE = (
     "شخص سائح مواطن طفل امرأة رجل جندي عسكري مجند ضابط شرطي عامل راكب مدني طالب تلميذ صياد "
@@ -166,6 +169,7 @@ def count_of(words: list[str], i: int) -> tuple[str, int, int] | None:
             # "21 tourists" counts nothing that changes; "the death of 21 tourists" does,
             # and so does «لقي 5 عمال مصرعهم» (met their death).
             value, before, j = _with_companions(words, i, value, j)
+            before = _past_approximation(words, before)
             if before >= 1 and words[before] == _UPON and _context(words[before - 1]):
                 before -= 1  # «القبض على 4 أشخاص»: the arrest of
             group = _context(words[before]) if before >= 0 else ""
@@ -264,6 +268,21 @@ _RAW_TIME_UNITS = "سنة سنوات سنين عام عاما أعوام شهر 
 _TIME_UNITS = frozenset(map(normalize, _RAW_TIME_UNITS.split()))
 """Right after a number, it is an age or a duration (مجند 20 سنة مصابا, حبسه 4 أيام)."""
 _UPON = normalize("على")
+_ABOUT = frozenset(map(normalize, ["نحو", "حوالي", "حوالى", "قرابة", "زهاء"]))
+_MORE = frozenset(map(normalize, ["أكثر", "اكثر"]))
+_THAN = normalize("من")
+
+
+def _past_approximation(words: list[str], before: int) -> int:
+    """The index of the word before an approximation ending at ``before`` (إصابة نحو 17,
+    إصابة أكثر من 17 ناشطا: the injury is the context), else ``before``."""
+    if before >= 0 and words[before] in _ABOUT:
+        return before - 1
+    if before >= 1 and words[before] == _THAN and words[before - 1] in _MORE:
+        return before - 2
+    return before
+
+
 _AFTER_BARE = frozenset(
     normalize(word) for word in ["في", "من", "منهم", "بينهم", "خلال", "على", "اثر", "إثر", "جراء"]
 )
