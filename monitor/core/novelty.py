@@ -1576,6 +1576,8 @@ def _facts(
     kinds: dict[str, str] = {}
     renewed = bool(actions) and not planned and _renews(original)
     for term in actions:
+        if term in _ON_A_CHARGE:
+            continue  # the charge a known arrest or trial is for (حبسه بتهمة التحريض)
         group = _ACTIONS[term]
         # Done: news unless done before. Planned: news unless planned or done before.
         if "act:" + group not in known_markers and (
@@ -1622,6 +1624,10 @@ def _facts(
         if parties:
             facts["party"] = parties[:1]
     return facts
+
+
+_ON_A_CHARGE = frozenset(map(normalize, ["بتهمة", "بتهمه", "باتهام", "وبتهمة"]))
+"""«On a charge of»: it names what someone is held or tried for, not a charge brought."""
 
 
 _POSITION = "pos:"

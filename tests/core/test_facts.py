@@ -518,6 +518,8 @@ EVENTS = "event"
             "عنه قبل الحوار.",
             ["نفت", "افرجت"],
         ),
+        # «On a charge of» names what someone is held for: the detention is the event.
+        (CRIME, "وقررت النيابة حبس قاتل 5 أشخاص 4 أيام بتهمة القتل العمد في الإسكندرية.", ["حبس"]),
         # Due, expected or conditional is not done (the sit-in held later is news).
         (POLITICS, "وقال المتحدث إنه لا بد من تشكيل حكومة جديدة قبل الحوار مع الرئاسة.", None),
         (POLITICS, "وتتوقع جبهة المعارضة اعتقال قياداتها بعد رفض الحوار مع الرئاسة.", None),
