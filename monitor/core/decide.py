@@ -50,6 +50,7 @@ from monitor.core.stories import (
     new_story_state,
     similarity,
 )
+from monitor.core.terms import idf
 from monitor.settings import StorySettings
 
 __all__ = [
@@ -69,6 +70,9 @@ __all__ = [
 ]
 
 MAX_SOURCES = 30
+NAME_IDF = 8.0
+"""A headline word at least this rare in the background corpus (a name no gazetteer holds,
+أبوإسلام, a transliteration) names one event by itself, as a known name does."""
 HOUR = 3600.0
 DAY = 86_400.0
 
@@ -403,7 +407,22 @@ def _names_the_event(score: Similarity) -> bool:
     if score.shared_entities:
         return True
     words = [key for key in score.shared_title if ":" not in key and not names_an_action(key)]
-    return len(words) >= 2
+    return len(words) >= 2 or any(map(_is_a_name, words))
+
+
+def _is_a_name(word: str) -> bool:
+    """Whether a headline word reads as a name no gazetteer holds (أبوإسلام, الفخراني is
+    not told from a common noun): rare in the background corpus, without the article (rare
+    common nouns take it: السولار, المازوت) and not a town behind a preposition (بادفو)."""
+    return (
+        idf(word) >= NAME_IDF
+        and word[:2] != _THE
+        and not (word[:1] in _PROCLITICS and idf(word[1:]) >= NAME_IDF)
+    )
+
+
+_THE = "ال"
+_PROCLITICS = frozenset("بلوفك")
 
 
 def _lead_sentences(novelty: NoveltyResult) -> list[str]:

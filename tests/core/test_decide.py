@@ -369,6 +369,42 @@ def test_headlines_sharing_only_a_kind_of_event_and_a_town_need_more_to_join() -
         assert (outcome.decision.story == first.story.id) is joins
 
 
+def test_a_name_no_gazetteer_holds_names_the_event_by_itself() -> None:
+    # A headline sharing one word with the story's headline names its event when that word
+    # reads as a name (rare in the background corpus, no article: أبوسريع); a rare common
+    # noun (السولار) or a town behind a preposition does not.
+    case = article(
+        "n1",
+        "حبس أبوسريع 4 أيام بتهمة ازدراء الأديان",
+        ["قررت النيابة حبس أبوسريع أربعة أيام على ذمة التحقيق بتهمة ازدراء الأديان."],
+    )
+    home = article(
+        "n2",
+        "أبوسريع يعود إلى منزله ويشكر أنصاره",
+        ["عاد أبوسريع إلى منزله بعد إخلاء سبيله من قسم الشرطة على ذمة التحقيق."],
+    )
+    queues = article(
+        "n3",
+        "طوابير السولار تغلق شوارع المدينة",
+        ["امتدت طوابير السيارات أمام محطات الوقود بسبب نقص السولار في المدينة."],
+    )
+    crisis = article(
+        "n4",
+        "تفاقم أزمة السولار في المحافظة",
+        ["تفاقمت أزمة نقص السولار في محطات الوقود بالمحافظة وامتدت طوابير السيارات."],
+    )
+    settings = StorySettings(untitled_threshold=1.0)
+    for story_first, later, joins in ((case, home, True), (queues, crisis, False)):
+        first = decide(story_first, [], 0, settings)
+        assert first.story is not None
+        outcome = decide(later, [Candidate(first.story, closed=False)], 0, settings)
+        best = outcome.decision.reasons["best"]
+        assert best["score"] >= SETTINGS.same_story_threshold
+        assert len([k for k in best["shared_title"] if ":" not in k]) == 1
+        assert not best["shared_entities"]
+        assert (outcome.decision.story == first.story.id) is joins
+
+
 def test_a_statement_whose_headline_reports_nothing_is_no_development() -> None:
     # «SPEAKER: words» or a reaction (concern, condolences): what the body tells is what was
     # said (an interview, a view); the same words under a headline that reports the event
