@@ -162,6 +162,8 @@ _RAW_ACTIONS: dict[str, str] = {
     "negotiation": "تفاوض التفاوض مفاوضات المفاوضات | نتفاوض يتفاوض تتفاوض",
     "identification": "هوية هويته هويتهم",
     "confession": "اعترافه اعترافات اعترافاته | اعترف اعترفت اعترفوا",
+    "lawsuit": "مقاضاة | يقاضي تقاضي قاضت يقاضون",
+    "ultimatum": "مهلة | أمهل أمهلت يمهل تمهل يمهلون",
 }
 """Kind of event -> its words; after «|», the words that are only verbs (اعتقلت, not اعتقال):
 one opens a clause of its own (تجاهلت الرئاسة مطلب المعارضة بإقالة الحكومة الحالية في

@@ -518,6 +518,18 @@ EVENTS = "event"
             "عنه قبل الحوار.",
             ["نفت", "افرجت"],
         ),
+        # A suit brought and an ultimatum given are events; the judge (القاضي) is none.
+        (
+            POLITICS,
+            "وتقاضي جبهة المعارضة وزير الإعلام بعد وصفه لها بالعمالة قبل الحوار مع الرئاسة.",
+            ["تقاضي"],
+        ),
+        (
+            POLITICS,
+            "وأمهلت جبهة المعارضة الرئاسة حتى الخميس للاستجابة لمطالبها قبل الحوار.",
+            ["وامهلت"],
+        ),
+        (POLITICS, "وقال القاضي إن جبهة المعارضة لم تحضر الحوار مع الرئاسة.", None),
         # «On a charge of» names what someone is held for: the detention is the event.
         (CRIME, "وقررت النيابة حبس قاتل 5 أشخاص 4 أيام بتهمة القتل العمد في الإسكندرية.", ["حبس"]),
         # Due, expected or conditional is not done (the sit-in held later is news).
