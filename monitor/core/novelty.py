@@ -1800,11 +1800,19 @@ def record_reported(
     markers: list[str] = []
     written = originals if originals is not None else []
     for row, text in enumerate(analysed):
-        markers += text.markers
         original = written[row] if row < len(written) else None
         if original is not None and _recalls(original, text):
+            markers += text.markers
             continue
         actions = _sentence_actions(original, text)
+        counts = [marker[1:] for marker in text.markers if marker[:1] == COUNT_PREFIX]
+        if counts:
+            # A count of what the sentence says was not done (نفى ما نشر عن ضبط 60
+            # متظاهرا) is no figure of the story, as in ``assess_novelty``.
+            kept = set(_counts_done(counts, actions, text.terms))
+            markers += [m for m in text.markers if m[:1] != COUNT_PREFIX or m[1:] in kept]
+        else:
+            markers += text.markers
         if actions:
             planned = _is_planned(text.terms)
             table = _PLAN_MARKERS if planned else _ACTION_MARKERS

@@ -847,6 +847,24 @@ def test_what_reads_as_an_event(
         assert result.new_sentences[0].facts[EVENTS] == events
 
 
+def test_a_count_the_story_told_as_not_done_is_no_figure_of_it() -> None:
+    # The ministry denied that 60 were arrested: 20 arrested later is the story's first
+    # arrest count, not a figure below one it had.
+    denied = (
+        "جبهة المعارضة ترفض الحوار مع الرئاسة",
+        [
+            "رفضت جبهة المعارضة دعوة الرئاسة إلى الحوار الوطني.",
+            "ونفت وزارة الداخلية ما نشر عن القبض على 60 متظاهرا من أنصار جبهة المعارضة.",
+        ],
+    )
+    arrests = judge(
+        ["وألقت الشرطة القبض على 20 متظاهرا من أنصار جبهة المعارضة أمام مقر الحوار."],
+        title="القبض على 20 من أنصار جبهة المعارضة",
+        about=denied,
+    )
+    assert arrests.new_sentences[0].facts["count"] == ["arrest:20"]
+
+
 def test_a_cause_is_news_of_an_incident_not_of_politics() -> None:
     # Why a balloon caught fire changes the story; why a party refuses a dialogue is its
     # politics, argued in every article.
