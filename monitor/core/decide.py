@@ -411,9 +411,10 @@ def _names_the_event(score: Similarity) -> bool:
 
 
 def _is_a_name(word: str) -> bool:
-    """Whether a headline word reads as a name no gazetteer holds (أبوإسلام, الفخراني is
-    not told from a common noun): rare in the background corpus, without the article (rare
-    common nouns take it: السولار, المازوت) and not a town behind a preposition (بادفو)."""
+    """Whether a headline word reads as a name no gazetteer holds (أبوإسلام, أبوحامد): rare
+    in the background corpus, without the article (the rare common nouns take it: السولار,
+    المازوت; so a name that takes it, الفخراني, is not told from them) and not a town behind
+    a preposition (بادفو)."""
     return (
         idf(word) >= NAME_IDF
         and word[:2] != _THE

@@ -364,6 +364,7 @@ _BODY_REACH = 4
 _FORMING = frozenset(term for term, group in _ACTIONS.items() if group == "committee")
 """Committee words, read word by word for the body they form."""
 _NOT_WITH = _normalized("بعد بين بشكل بسبب بصورة بعض بها به بهم بلا بينما بنسبة")
+"""Words starting with ب that say no "with what"."""
 _DANGERS = _normalized(
     "حرب الحرب انهيار الانهيار تفشي تفشى إشعال اشعال أزمة ازمة الأزمة انقطاع الانقطاع "
     "البطلان بطلان كارثة الكارثة انفجار الانفجار الخطر خطر الفوضى فوضى مجاعة المجاعة "
@@ -371,7 +372,6 @@ _DANGERS = _normalized(
 )
 """What a danger threatens with (نزاع يهدد الشرق الأوسط بحرب جديدة, يهدد بانهيار الاقتصاد):
 a state of things threatens; no one threatens to do it."""
-"""Words starting with ب that say no "with what"."""
 _RAW_PROPOSED = (
     "مشاورات مساعي جهود جهودها جهوده جهودهم محاولات خطة خطط مقترح مقترحات اقتراح اقتراحات "
     "مبادرة مشروع إمكانية احتمال احتمالات فكرة دعوى دعاوى سرعة بسرعة لأجل بهدف بغرض نية "
@@ -1628,7 +1628,7 @@ def _facts(
     return facts
 
 
-_ON_A_CHARGE = frozenset(map(normalize, ["بتهمة", "بتهمه", "باتهام", "وبتهمة"]))
+_ON_A_CHARGE = _normalized("بتهمة باتهام وبتهمة وباتهام")
 """«On a charge of»: it names what someone is held or tried for, not a charge brought."""
 
 
@@ -1810,7 +1810,11 @@ def record_reported(
             # A count of what the sentence says was not done (نفى ما نشر عن ضبط 60
             # متظاهرا) is no figure of the story, as in ``assess_novelty``.
             kept = set(_counts_done(counts, actions, text.terms))
-            markers += [m for m in text.markers if m[:1] != COUNT_PREFIX or m[1:] in kept]
+            markers += (
+                marker
+                for marker in text.markers
+                if marker[:1] != COUNT_PREFIX or marker[1:] in kept
+            )
         else:
             markers += text.markers
         if actions:
