@@ -359,14 +359,20 @@ def test_headlines_sharing_only_a_kind_of_event_and_a_town_need_more_to_join() -
         "إخماد حريق صالة الوصول بمطار الغردقة",
         ["أخمدت قوات الحماية المدنية حريق صالة الوصول بمطار الغردقة الدولي دون إصابات."],
     )
-    settings = StorySettings(untitled_threshold=1.0)
     for later, joins in ((church, False), (again, True)):
-        first = decide(airport, [], 0, settings)
-        assert first.story is not None
-        outcome = decide(later, [Candidate(first.story, closed=False)], 0, settings)
-        best = outcome.decision.reasons["best"]
+        joined, best = joins_on_its_headline(airport, later)
         assert best["title"] > 0 and best["score"] >= SETTINGS.same_story_threshold
-        assert (outcome.decision.story == first.story.id) is joins
+        assert joined is joins
+
+
+def joins_on_its_headline(first_article: CleanArticle, later: CleanArticle) -> tuple[bool, dict]:
+    """Whether ``later`` joins the story ``first_article`` starts when an untitled join asks
+    for a similarity none reaches (only its headline can let it in), and its best match."""
+    settings = StorySettings(untitled_threshold=1.0)
+    first = decide(first_article, [], 0, settings)
+    assert first.story is not None
+    outcome = decide(later, [Candidate(first.story, closed=False)], 0, settings)
+    return outcome.decision.story == first.story.id, outcome.decision.reasons["best"]
 
 
 def test_a_name_no_gazetteer_holds_names_the_event_by_itself() -> None:
@@ -393,16 +399,12 @@ def test_a_name_no_gazetteer_holds_names_the_event_by_itself() -> None:
         "تفاقم أزمة السولار في المحافظة",
         ["تفاقمت أزمة نقص السولار في محطات الوقود بالمحافظة وامتدت طوابير السيارات."],
     )
-    settings = StorySettings(untitled_threshold=1.0)
     for story_first, later, joins in ((case, home, True), (queues, crisis, False)):
-        first = decide(story_first, [], 0, settings)
-        assert first.story is not None
-        outcome = decide(later, [Candidate(first.story, closed=False)], 0, settings)
-        best = outcome.decision.reasons["best"]
+        joined, best = joins_on_its_headline(story_first, later)
         assert best["score"] >= SETTINGS.same_story_threshold
         assert len([k for k in best["shared_title"] if ":" not in k]) == 1
         assert not best["shared_entities"]
-        assert (outcome.decision.story == first.story.id) is joins
+        assert joined is joins
 
 
 def test_a_statement_whose_headline_reports_nothing_is_no_development() -> None:
