@@ -157,6 +157,12 @@ class StorySettings(_Group):
     nearest_floor: Share = Field(
         0.25, description="Similarity to the story's nearest article: see body_floor."
     )
+    body_alone: Share = Field(
+        0.36,
+        description="Body similarity (to the story's centroid) from which an article joins at "
+        "same_story_threshold whatever its headline shares: a reaction or a follow-up titled "
+        "in its own words.",
+    )
     anchor_threshold: Share = Field(
         0.35,
         description="Similarity at which a joining article becomes one of the recent articles "

@@ -387,11 +387,14 @@ def _needed(score: Similarity, settings: StorySettings) -> float:
 
 def _requirement(score: Similarity, settings: StorySettings) -> tuple[float, str]:
     """``_needed``, and what it asks for (an article that falls short gets it as its
-    ``why_not_joined`` when its similarity reached ``same_story_threshold``)."""
-    if score.title == 0:
-        return settings.untitled_threshold, "the headlines share no word or name"
-    if not _names_the_event(score):
-        return settings.untitled_threshold, "the headlines share too little to name one event"
+    ``why_not_joined`` when its similarity reached ``same_story_threshold``). A body as close
+    to the story as ``body_alone`` needs no headline in common: a reaction or a follow-up
+    titled in its own words (the funeral, a faction's threat) tells the story's event."""
+    if score.body < settings.body_alone:
+        if score.title == 0:
+            return settings.untitled_threshold, "the headlines share no word or name"
+        if not _names_the_event(score):
+            return settings.untitled_threshold, "the headlines share too little to name one event"
     if score.body < settings.body_floor and score.nearest < settings.nearest_floor:
         return settings.untitled_threshold, (
             f"the headline is all it shares (body {score.body:.3f} below "

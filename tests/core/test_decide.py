@@ -197,7 +197,7 @@ def test_an_article_whose_headline_shares_nothing_with_the_story_needs_more_to_j
         assert first.story is not None
         item = FingerprintedArticle(article=other, kind=kind, matched_id="a1")  # type: ignore[arg-type]
         features = article_features(other.match_title, other.match_sentences)
-        settings = StorySettings(untitled_threshold=untitled_threshold)
+        settings = StorySettings(untitled_threshold=untitled_threshold, body_alone=1.0)
         choice = choose_story(
             item,
             features,
@@ -213,6 +213,22 @@ def test_an_article_whose_headline_shares_nothing_with_the_story_needs_more_to_j
         assert similarity is not None and similarity["title"] == 0.0
         decided[untitled_threshold] = outcome.decision.decision
     assert decided[0.0] != "new_story" and decided[1.0] == "new_story"
+
+
+def test_a_body_close_enough_needs_no_headline_in_common() -> None:
+    # A reaction or a follow-up titled in its own words: the same report under a headline
+    # that names nothing of the story's joins when its body is as close as body_alone.
+    other = article("a6", "تصريحات جديدة في موسكو", LATER.sentences)
+    decided = {}
+    for body_alone in (SETTINGS.body_alone, 1.0):
+        settings = StorySettings(untitled_threshold=1.0, body_alone=body_alone)
+        first = decide(FIRST, [], 0, settings)
+        assert first.story is not None
+        outcome = decide(other, [Candidate(first.story, closed=False)], 0, settings)
+        best = outcome.decision.reasons["best"]
+        assert best["title"] == 0.0 and best["body"] >= SETTINGS.body_alone
+        decided[body_alone] = outcome.decision.story == first.story.id
+    assert decided == {SETTINGS.body_alone: True, 1.0: False}
 
 
 def test_an_article_sharing_only_its_headline_with_the_story_needs_more_to_join() -> None:
@@ -367,8 +383,9 @@ def test_headlines_sharing_only_a_kind_of_event_and_a_town_need_more_to_join() -
 
 def joins_on_its_headline(first_article: CleanArticle, later: CleanArticle) -> tuple[bool, dict]:
     """Whether ``later`` joins the story ``first_article`` starts when an untitled join asks
-    for a similarity none reaches (only its headline can let it in), and its best match."""
-    settings = StorySettings(untitled_threshold=1.0)
+    for a similarity none reaches and no body is close enough to do without a headline (only
+    its headline can let it in), and its best match."""
+    settings = StorySettings(untitled_threshold=1.0, body_alone=1.0)
     first = decide(first_article, [], 0, settings)
     assert first.story is not None
     outcome = decide(later, [Candidate(first.story, closed=False)], 0, settings)
