@@ -1194,7 +1194,10 @@ def _for_the_sake_of(before: list[str]) -> bool:
     return _FOR_THE_SAKE_OF in pairwise(before)
 
 
-_DENIALS = _with_clitics(_normalized("نفى نفت ينفي تنفي ينفى تنفى نفي نفيه نفيها"))
+_DENIALS = frozenset(term for term, group in _ACTIONS.items() if group == "denial") | (
+    _with_clitics(_normalized("نفيه نفيها"))
+)
+"""The lexicon's denial words (نفى, ينفي, ...) and the noun with its subject (نفيه)."""
 _CLAIMED = _normalized(
     "نشر نشرته نشره نشرتها رددته يردده ذكرته ذكره ذكرتها تناقلته تداولته تداوله زعمه زعمته "
     "أثير يثار أثارته نسب قيل يقال"
