@@ -1081,6 +1081,7 @@ def _asserted_in(original: str) -> frozenset[str]:
             or not _PROPOSED.isdisjoint(words[max(0, index - _PROPOSED_REACH) : index])
             or _for_the_sake_of(words[max(0, index - _PURPOSE_REACH) : index])
             or _denied_claim(words, terms, index)
+            or _unfounded(words, index)
             or (index > 0 and words[index][:1] == "ب" and words[index - 1] in _THREAT_NOUNS)
             or _sued_for(words, index)
             or _conditional(words, index)
@@ -1227,6 +1228,39 @@ def _denied_claim(words: list[str], terms: Sequence[str], index: int) -> bool:
         ):
             return True
     return False
+
+
+def _unfounded(words: list[str], index: int) -> bool:
+    """Whether the action at ``index`` follows a denial's «no truth to» (لا صحة لسفر وفد,
+    نفى صحة ما تردد عن, لا أساس له من الصحة, عار من الصحة): what is called untrue did not
+    happen."""
+    start = max(0, index - _UNFOUNDED_REACH)
+    for at in range(index - 1, start - 1, -1):
+        word = words[at]
+        if (
+            word in _TRUTH
+            and at > 0
+            and (words[at - 1] in _NO or not _DENIALS.isdisjoint(words[max(0, at - 4) : at]))
+        ):
+            return True  # لا صحة, نفى (المصدر) صحة
+        if (
+            word == _THE_TRUTH
+            and at > 0
+            and words[at - 1] == _FROM
+            and not _BASELESS.isdisjoint(words[max(0, at - 4) : at - 1])
+        ):
+            return True  # لا أساس له من الصحة, عارية تماما من الصحة
+    return False
+
+
+_UNFOUNDED_REACH = 6
+_TRUTH = _normalized("صحة لصحة")
+_NO = _normalized("لا ولا فلا")
+_THE_TRUTH = normalize("الصحة")
+_FROM = normalize("من")
+_BASELESS = _normalized("أساس عار عارية عاري عاريا")
+"""«لا صحة» and «... من الصحة» after these: a report called untrue. Not «الصحة» alone: the
+health ministry is «وزارة الصحة»."""
 
 
 _WHICH = _normalized("مما وهو ما")
