@@ -544,6 +544,9 @@ EVENTS = "event"
             ["وامهلت"],
         ),
         (POLITICS, "وقال القاضي إن جبهة المعارضة لم تحضر الحوار مع الرئاسة.", None),
+        # A funeral held is an event of a death's story.
+        (CRIME, "وشيع الآلاف جثامين الضحايا الخمسة في برج العرب بالإسكندرية.", ["وشيع"]),
+        (CRIME, "وشهدت الإسكندرية جنازة الضحايا الخمسة وسط هتافات غاضبة.", ["جنازه"]),
         # «On a charge of» names what someone is held for: the detention is the event.
         (CRIME, "وقررت النيابة حبس قاتل 5 أشخاص 4 أيام بتهمة القتل العمد في الإسكندرية.", ["حبس"]),
         # Due, expected or conditional is not done (the sit-in held later is news).
