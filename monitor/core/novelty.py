@@ -165,6 +165,7 @@ _RAW_ACTIONS: dict[str, str] = {
     "lawsuit": "مقاضاة | يقاضي تقاضي قاضت يقاضون",
     "ultimatum": "مهلة | أمهل أمهلت يمهل تمهل يمهلون",
     "funeral": "جنازة تشييع | شيع شيعت شيعوا يشيع تشيع",
+    "memo": "مذكرة",
 }
 """Kind of event -> its words; after «|», the words that are only verbs (اعتقلت, not اعتقال):
 one opens a clause of its own (تجاهلت الرئاسة مطلب المعارضة بإقالة الحكومة الحالية في
