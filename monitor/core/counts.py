@@ -43,9 +43,18 @@ the word before the number (مصرع 18 سائحا is a death toll) and counts n
 
 from __future__ import annotations
 
-from monitor.core.arabic import normalize
+from monitor.core.arabic import normalize, tokens
+from monitor.core.terms import DATE_WORDS, STOPWORDS
 
-__all__ = ["COUNT_PREFIX", "can_start_count", "count_markers", "count_markers_at", "count_of"]
+__all__ = [
+    "COUNT_PREFIX",
+    "can_start_count",
+    "count_markers",
+    "count_markers_at",
+    "count_of",
+    "counted_nouns",
+    "headline_counts",
+]
 
 COUNT_PREFIX = "#"
 """Count markers are ``#class:value`` (other markers are numbers and date words)."""
@@ -337,3 +346,69 @@ def count_markers_at(words: list[str], starts: list[int]) -> list[str]:
         group, value, i = found
         markers.append(f"{COUNT_PREFIX}{group}:{value}")
     return markers
+
+
+def counted_nouns(words: list[str]) -> list[tuple[str, int]]:
+    """(noun, value) for each number in a sentence's normalised tokens whose noun no count
+    class names: what else it counts (ضبط 55 ألف لتر سولار, 345 مخالفة مرورية). Not a date,
+    a duration, a word of the stopword list or a person (the arrested are counted again as
+    a story goes on).
+
+    >>> counted_nouns(tokens(normalize("ضبط 55 ألف لتر سولار و3 عاطلين في 12 مارس")))
+    [('لتر', 55000)]
+    >>> counted_nouns(tokens(normalize("مصرع 18 سائحا في سقوط منطاد")))
+    []
+    """
+    found: list[tuple[str, int]] = []
+    for i, word in enumerate(words):
+        if not can_start_count(word):
+            continue
+        number = _number_at(words, i)
+        if number is None:
+            continue
+        value, used = number
+        noun_at = i + used
+        if noun_at < len(words) and words[noun_at] in _CASE_WORDS:
+            noun_at += 1
+        if noun_at == len(words):
+            continue
+        noun = words[noun_at]
+        if (
+            noun in _KNOWN
+            or noun in _NOT_COUNTED
+            or noun[:1].isdigit()
+            or noun[:1] == "و"  # «مقتل 19 وإصابة»: another count's word
+            or noun[:3] in _PLACE_PREFIXES  # «بمدخل 6 بالدقهلية»: where, not what
+        ):
+            continue
+        found.append((noun, value))
+    return found
+
+
+_RAW_PERSONS = "عاطل عاطلا عاطلين هارب هاربا هاربين مسجل مسجلا مسجلين بلطجي بلطجيا بلطجية تاجر تاجرا تجار لص لصا لصوص"
+_NOT_COUNTED = (
+    STOPWORDS | DATE_WORDS | _TIME_UNITS | frozenset(map(normalize, _RAW_PERSONS.split()))
+)
+_PLACE_PREFIXES = frozenset(normalize(prefix) for prefix in ("بال", "لل", "فال"))
+
+
+def headline_counts(title: str) -> list[str]:
+    """``noun:value`` for what a headline counts (``counted_nouns``), the noun without its
+    article or ending (لترا, اللتر: لتر): two headlines of one incident count its things
+    alike, within rounding; another seizure of fuel counts other litres.
+
+    >>> headline_counts("ضبط 1800 لتر سولار قبل بيعها بالسوق السوداء بالقليوبية")
+    ['لتر:1800']
+    """
+    return [
+        f"{_noun_stem(noun)}:{value}" for noun, value in counted_nouns(tokens(normalize(title)))
+    ]
+
+
+def _noun_stem(noun: str) -> str:
+    """The noun without «ال» and a final «ا» or «ه» (طنا, الطن: طن; مخالفة: مخالف)."""
+    if noun[:2] == "ال" and len(noun) > 4:
+        noun = noun[2:]
+    if noun[-1:] in ("ا", "ه") and len(noun) > 3:
+        noun = noun[:-1]
+    return noun

@@ -11,17 +11,21 @@ Joining: the best candidate whose decayed similarity reaches ``same_story_thresh
 Closed stories (idle longer than ``close_after_days``) are only *resumed* when the article
 clearly continues one: undecayed similarity at least ``resume_threshold``, at least
 ``resume_min_entities`` shared core entities and ``resume_min_title`` shared title terms.
+Neither joins a story whose headlines counted the things the article's headline counts
+otherwise (55 ألف لتر against 1800 لتر): that is another incident of its kind.
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from operator import itemgetter
 
 import xxhash
 
+from monitor.core.counts import headline_counts
 from monitor.core.novelty import (
+    ROUNDING,
     TITLE_INDEX,
     NoveltyResult,
     assess_novelty,
@@ -230,6 +234,8 @@ class Choice:
     """Another open story the article links as clearly: merged into ``story``."""
     score: float | None = None
     """The similarity the article joined ``story`` with (None: a reprint of its article)."""
+    headline_counts: list[str] = field(default_factory=list)
+    """What the article's headline counts (``monitor.core.counts.headline_counts``)."""
 
 
 def choose_story(
@@ -246,6 +252,7 @@ def choose_story(
     ``revised``: for a revision, the story of the article it revises, which it joins.
     """
     reasons: dict[str, object] = {"fingerprint": item.kind, "candidates": len(candidates)}
+    counts = headline_counts(item.article.title)
     if item.kind == "revision":
         reasons["revision_of"] = item.matched_id
         if revised is not None:
@@ -255,7 +262,7 @@ def choose_story(
             reasons["revised_similarity"] = revised_score.as_dict()
             if revised_score.raw >= _needed(revised_score, settings):
                 reasons["similarity"] = revised_score.as_dict()
-                return Choice(revised, reasons, score=revised_score.score)
+                return Choice(revised, reasons, score=revised_score.score, headline_counts=counts)
     ranking = _best(features, candidates, now, settings)
     best, score = ranking.best, ranking.best_similarity
     dormant, dormant_score = ranking.dormant, ranking.dormant_similarity
@@ -267,11 +274,12 @@ def choose_story(
         # name and only a kind of event and one word (a fire in a town's church is not the
         # fire at its airport).
         needed, requirement = _requirement(score, settings)
-        if score.score >= needed:
+        other_incident = _another_incident(counts, best.state.headline_counts)
+        if score.score >= needed and not other_incident:
             reasons["similarity"] = score.as_dict()
             other, other_score = ranking.runner_up, ranking.runner_up_similarity
             if other is None or other_score is None:
-                return Choice(best.state, reasons, score=score.score)
+                return Choice(best.state, reasons, score=score.score, headline_counts=counts)
             # The article links two open stories as clearly: they are one story. The larger
             # (then the older) keeps its id, which most of its readers know; the other
             # forwards to it.
@@ -283,22 +291,61 @@ def choose_story(
                 "into": older.id,
                 "similarity": other_score.as_dict() if other.state is younger else score.as_dict(),
             }
-            return Choice(older, reasons, absorbed=younger, score=score.score)
+            return Choice(
+                older, reasons, absorbed=younger, score=score.score, headline_counts=counts
+            )
         reasons["why_not_joined"] = (
             f"similarity {score.score:.3f} below {settings.same_story_threshold}"
             if score.score < settings.same_story_threshold
             else f"{requirement}: similarity {score.score:.3f} below {needed}"
+            if score.score < needed
+            else other_incident
         )
     if dormant is not None and dormant_score is not None:
         reasons["dormant"] = {"story": dormant.state.id, **dormant_score.as_dict()}
-        if _clearly_continues(dormant_score, features, dormant.state, settings):
+        if _clearly_continues(
+            dormant_score, features, dormant.state, settings
+        ) and not _another_incident(counts, dormant.state.headline_counts):
             reasons["similarity"] = dormant_score.as_dict()
             reasons["resumed"] = {
                 "story": dormant.state.id,
                 "idle_days": round((now - dormant.state.updated) / DAY),
             }
-            return Choice(dormant.state, reasons, score=dormant_score.score)
-    return Choice(None, reasons)
+            return Choice(dormant.state, reasons, score=dormant_score.score, headline_counts=counts)
+    return Choice(None, reasons, headline_counts=counts)
+
+
+def _another_incident(counts: list[str], story_counts: list[str]) -> str:
+    """Why a headline's ``counts`` tell another incident than a story's headlines did (what
+    they counted, ``story_counts``), or ``""``: a number of the same things none of theirs
+    is within ``ROUNDING`` of (1800 لتر where they counted 55 ألف لتر; 5 كيلو against
+    20 كيلو). People are not counted there: the arrested and the dead are counted again as
+    a story goes on.
+
+    >>> _another_incident(["لتر:1800"], ["لتر:55000", "طن:3"])
+    "the headline counts 1800 لتر where the story's headlines counted 55000: another incident"
+    >>> _another_incident(["لتر:56000"], ["لتر:55000"])
+    ''
+    """
+    if not counts or not story_counts:
+        return ""
+    told: dict[str, list[int]] = {}
+    for item in story_counts:
+        noun, _, value = item.rpartition(":")
+        told.setdefault(noun, []).append(int(value))
+    for item in counts:
+        noun, _, value = item.rpartition(":")
+        number = int(value)
+        values = told.get(noun)
+        if values and not any(
+            abs(told_value - number) <= ROUNDING * max(told_value, number) for told_value in values
+        ):
+            counted = ", ".join(map(str, values))
+            return (
+                f"the headline counts {number} {noun} where the story's headlines counted"
+                f" {counted}: another incident"
+            )
+    return ""
 
 
 def conclude(
@@ -319,7 +366,7 @@ def conclude(
         reasons["roundup"] = "the headline names a roundup (موجز, أهم الأخبار): many stories' news"
         return Outcome(_decision(article, "no_news", None, reasons=reasons), None, None)
     if story is None:
-        return _new_story(article, features, now, reasons)
+        return _new_story(article, features, now, reasons, choice.headline_counts)
     if choice.absorbed is not None:
         merge_stories(story, choice.absorbed)
     novelty = assess_novelty(
@@ -336,7 +383,7 @@ def conclude(
     # it, one article after another, a story would chain to everything about its place or
     # its kind of event (every brawl of a province, every fire of a town).
     anchor = choice.score is None or choice.score >= settings.anchor_threshold
-    merge_article(story, features, now=now, anchor=anchor)
+    merge_article(story, features, now=now, anchor=anchor, headline_counts=choice.headline_counts)
     record_reported(
         story,
         [features.text.title, *features.text.sentences],
@@ -477,9 +524,15 @@ def _new_story(
     features: ArticleFeatures,
     now: float,
     reasons: dict[str, object],
+    counts: list[str],
 ) -> Outcome:
     story = new_story_state(
-        story_id_for(article.id), article.title, features, now=now, sentences=[]
+        story_id_for(article.id),
+        article.title,
+        features,
+        now=now,
+        sentences=[],
+        headline_counts=counts,
     )
     record_reported(
         story,

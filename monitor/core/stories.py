@@ -102,9 +102,11 @@ assert SKETCH_SENTENCES <= BODY_SENTENCES  # ``features_of`` counts them as the 
 SKETCH_GRAMS = 80
 """Heaviest character n-grams kept in an article's sketch."""
 STORY_SKETCHES = 8
+"""Sketches of its most recent articles a story keeps (the nearest earlier article)."""
 NEAREST_CANDIDATES = 6
 """Candidate stories (the best by centroid) whose recent articles are compared one by one."""
-"""Sketches of its most recent articles a story keeps (the nearest earlier article)."""
+HEADLINE_COUNTS = 24
+"""What its headlines counted a story keeps (the most recent)."""
 GRAM_SIZES = (3, 4, 5)
 NEAREST_SCALE = 1.36
 """Nearest-article cosine -> similarity: 0.22, where same-story pairs of real timelines part
@@ -349,6 +351,10 @@ class StoryState:
     title_features: dict[str, float] = field(default_factory=dict)
     entities: dict[str, float] = field(default_factory=dict)
     title_entities: dict[str, int] = field(default_factory=dict)
+    headline_counts: list[str] = field(default_factory=list)
+    """What its headlines counted (``monitor.core.counts.headline_counts``: ``لتر:55000``),
+    the most recent ``HEADLINE_COUNTS``: a headline counting the same things otherwise tells
+    another incident."""
     sentences: list[list[int]] = field(default_factory=list)
     """Fingerprints (hashed term sets) of the sentences the story has reported."""
     seen_terms: list[int] = field(default_factory=list)
@@ -1105,19 +1111,27 @@ def new_story_state(
     *,
     now: float,
     sentences: list[list[int]],
+    headline_counts: Sequence[str] = (),
 ) -> StoryState:
-    """A one-article story (its reported sentences are ``sentences``)."""
+    """A one-article story (its reported sentences are ``sentences``; what its headline
+    counts, ``headline_counts``)."""
     state = StoryState(id=story_id, title=title, created=now, updated=now)
-    merge_article(state, article, now=now)
+    merge_article(state, article, now=now, headline_counts=headline_counts)
     state.sentences = list(sentences)
     return state
 
 
 def merge_article(
-    state: StoryState, article: ArticleFeatures, *, now: float, anchor: bool = True
+    state: StoryState,
+    article: ArticleFeatures,
+    *,
+    now: float,
+    anchor: bool = True,
+    headline_counts: Sequence[str] = (),
 ) -> None:
-    """Fold an article's features into the story (bounded); an ``anchor`` also becomes one
-    of the recent articles later ones are compared with (``Matcher.nearest``)."""
+    """Fold an article's features and what its headline counts into the story (bounded);
+    an ``anchor`` also becomes one of the recent articles later ones are compared with
+    (``Matcher.nearest``)."""
     # Keys are interned (see ``Matcher``); a key already there keeps its string.
     centroid = dict(state.centroid)
     for key, weight in article.vector.items():
@@ -1141,11 +1155,19 @@ def merge_article(
     state.title_entities = dict(sorted(title_entities.items(), key=_COUNT, reverse=True)[:12])
     if anchor and article.sketch:
         state.sketches = [*state.sketches, article.sketch][-STORY_SKETCHES:]
+    if headline_counts:
+        state.headline_counts = _recent(state.headline_counts, headline_counts)
     state.articles += 1
     state.updated = max(state.updated, now)
 
 
 _COUNT = itemgetter(1)
+
+
+def _recent(kept: list[str], added: Sequence[str]) -> list[str]:
+    """``kept`` then ``added``, each once (at its latest place), the last ``HEADLINE_COUNTS``."""
+    latest_first = list(dict.fromkeys(reversed([*kept, *added])))
+    return latest_first[:HEADLINE_COUNTS][::-1]
 
 
 def absorb_story(into: StoryState, other: StoryState) -> None:
@@ -1171,6 +1193,7 @@ def absorb_story(into: StoryState, other: StoryState) -> None:
     into.title_entities = dict(sorted(title_entities.items(), key=lambda kv: -kv[1])[:12])
     half = STORY_SKETCHES // 2
     into.sketches = other.sketches[-half:] + into.sketches[-(STORY_SKETCHES - half) :]
+    into.headline_counts = _recent(into.headline_counts, other.headline_counts)
     into.articles += other.articles
     into.created = min(into.created, other.created)
     into.updated = max(into.updated, other.updated)

@@ -381,6 +381,38 @@ def test_headlines_sharing_only_a_kind_of_event_and_a_town_need_more_to_join() -
         assert joined is joins
 
 
+def test_a_headline_counting_the_same_things_otherwise_tells_another_incident() -> None:
+    # Two seizures of fuel in one province are two stories: the litres differ. Another
+    # outlet's report of the first seizure counts its litres within rounding and joins it.
+    first = article(
+        "s1",
+        "ضبط 55 ألف لتر سولار قبل بيعها بالسوق السوداء في مرسى علم",
+        ["ضبطت مباحث التموين في مرسى علم 55 ألف لتر سولار مدعم قبل بيعها بالسوق السوداء."],
+    )
+    other = article(
+        "s2",
+        "ضبط 1800 لتر سولار قبل بيعها بالسوق السوداء في مرسى علم",
+        ["ضبطت مباحث التموين في مرسى علم 1800 لتر سولار مدعم قبل بيعها بالسوق السوداء."],
+    )
+    same = article(
+        "s3",
+        "ضبط 55 ألف لترا من السولار قبل بيعها بالسوق السوداء في مرسى علم",
+        ["ضبطت مباحث التموين في مرسى علم نحو 55 ألف لتر سولار مدعم قبل بيعها في السوق السوداء."],
+    )
+    started = decide(first, [], 0)
+    assert started.story is not None
+    assert started.story.headline_counts == ["لتر:55000"]
+    story = Candidate(started.story, closed=False)
+    apart = decide(other, [story], 0)
+    assert apart.decision.decision == "new_story"
+    assert apart.decision.reasons["best"]["score"] >= SETTINGS.untitled_threshold
+    assert apart.decision.reasons["why_not_joined"] == (
+        "the headline counts 1800 لتر where the story's headlines counted 55000: another incident"
+    )
+    joined = decide(same, [story], 0)
+    assert joined.decision.story == started.story.id
+
+
 def joins_on_its_headline(first_article: CleanArticle, later: CleanArticle) -> tuple[bool, dict]:
     """Whether ``later`` joins the story ``first_article`` starts when an untitled join asks
     for a similarity none reaches and no body is close enough to do without a headline (only

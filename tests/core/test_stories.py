@@ -8,7 +8,9 @@ import pytest
 
 from monitor.core.arabic import normalize, tokens
 from monitor.core.stories import (
+    HEADLINE_COUNTS,
     StoryState,
+    absorb_story,
     analyse,
     analyse_sentence,
     article_features,
@@ -75,6 +77,22 @@ def test_merge_keeps_state_bounded_and_counts_articles() -> None:
         merge_article(story, features(VISIT_AGAIN), now=10.0)
     assert story.articles == 51 and story.updated == 10.0
     assert len(story.centroid) <= 120 and len(story.title_features) <= 40
+
+
+def test_headline_counts_keep_the_latest_of_each_and_merge_with_a_story() -> None:
+    story = story_of(VISIT)
+    merge_article(story, features(VISIT_AGAIN), now=1.0, headline_counts=["لتر:1800"])
+    for number in range(HEADLINE_COUNTS + 5):
+        merge_article(story, features(VISIT_AGAIN), now=2.0, headline_counts=[f"طن:{number}"])
+    merge_article(story, features(VISIT_AGAIN), now=3.0, headline_counts=["طن:7"])
+    assert len(story.headline_counts) == HEADLINE_COUNTS
+    assert story.headline_counts[-1] == "طن:7" and story.headline_counts.count("طن:7") == 1
+    assert "لتر:1800" not in story.headline_counts  # the oldest went
+    other = story_of(VISIT_AGAIN)
+    merge_article(other, features(VISIT_AGAIN), now=4.0, headline_counts=["كيلو:20"])
+    absorb_story(story, other)
+    assert "كيلو:20" in story.headline_counts and len(story.headline_counts) == HEADLINE_COUNTS
+    assert StoryState.from_dict(story.to_dict()) == story
 
 
 def test_core_entities_come_from_titles() -> None:
