@@ -252,6 +252,8 @@ def choose_story(
     ``revised``: for a revision, the story of the article it revises, which it joins.
     """
     reasons: dict[str, object] = {"fingerprint": item.kind, "candidates": len(candidates)}
+    # From the title, not ``match_title``: records that carry their analysis leave the
+    # normalised texts out (``records.fingerprinted_omits``).
     counts = headline_counts(item.article.title)
     if item.kind == "revision":
         reasons["revision_of"] = item.matched_id
@@ -294,18 +296,17 @@ def choose_story(
             return Choice(
                 older, reasons, absorbed=younger, score=score.score, headline_counts=counts
             )
-        reasons["why_not_joined"] = (
-            f"similarity {score.score:.3f} below {settings.same_story_threshold}"
-            if score.score < settings.same_story_threshold
-            else f"{requirement}: similarity {score.score:.3f} below {needed}"
-            if score.score < needed
-            else other_incident
-        )
+        if score.score < settings.same_story_threshold:
+            why = f"similarity {score.score:.3f} below {settings.same_story_threshold}"
+        elif score.score < needed:
+            why = f"{requirement}: similarity {score.score:.3f} below {needed}"
+        else:
+            why = other_incident
+        reasons["why_not_joined"] = why
     if dormant is not None and dormant_score is not None:
         reasons["dormant"] = {"story": dormant.state.id, **dormant_score.as_dict()}
-        if _clearly_continues(
-            dormant_score, features, dormant.state, settings
-        ) and not _another_incident(counts, dormant.state.headline_counts):
+        continues = _clearly_continues(dormant_score, features, dormant.state, settings)
+        if continues and not _another_incident(counts, dormant.state.headline_counts):
             reasons["similarity"] = dormant_score.as_dict()
             reasons["resumed"] = {
                 "story": dormant.state.id,
