@@ -22,6 +22,8 @@ from selenium import webdriver
 from selenium.common.exceptions import NoAlertPresentException
 from selenium.webdriver.chrome.service import Service
 from selenium.webdriver.common.by import By
+from selenium.webdriver.support import expected_conditions
+from selenium.webdriver.support.wait import WebDriverWait
 
 from monitor.commands.replay import read_articles
 from monitor.pipeline import Pipeline
@@ -114,6 +116,12 @@ def _story_link(browser: webdriver.Chrome, base: str, words: str) -> str:
     box = browser.find_element(By.NAME, "q")
     box.send_keys(words)
     box.submit()
+    # submit() returns before the results page has loaded: reading the old page's (or a
+    # half-loaded page's) links made this flaky. Wait until the form is gone and the new
+    # page has finished loading.
+    wait = WebDriverWait(browser, 20)
+    wait.until(expected_conditions.staleness_of(box))
+    wait.until(lambda driver: driver.execute_script("return document.readyState") == "complete")
     links = browser.find_elements(By.CSS_SELECTOR, "ol.stories h2 a")
     assert links, browser.page_source
     return str(links[0].get_attribute("href"))
