@@ -196,9 +196,10 @@ def count_of(words: list[str], i: int) -> tuple[str, int, int] | None:
     group = _toll_named_before(words, i)
     if group:
         return group, value, end  # ارتفع عدد القتلى إلى 30: the noun came first
+    before = _past_approximation(words, i - 1)  # مقتل أكثر من 500 في, إصابة نحو 20 في
     if (
-        i > 0
-        and _context(words[i - 1])
+        before >= 0
+        and _context(words[before])
         and (
             end == len(words)
             or _bare(words[end]) != words[end]
@@ -208,8 +209,8 @@ def count_of(words: list[str], i: int) -> tuple[str, int, int] | None:
     ):
         # «مقتل 19 وإصابة ثلاثة», «مصرع 3 في»: the word before names what is counted (not
         # «ضبط 5 أطنان», where an unknown noun follows).
-        group = _context(words[i - 1])
-        if _counted_together(words, i - 1, group):
+        group = _context(words[before])
+        if _counted_together(words, before, group):
             return None  # مصرع وإصابة 4: the dead and injured together
         return group, value, end
     return None

@@ -855,11 +855,17 @@ def assess_novelty(
     total = sum(sentence.score for sentence in new_sentences)
     is_development = total >= development_min_score
     why_not = ""
-    if is_development and title is not None and _only_said(*title):
+    # A statement naming the story's incident again tells a view of it, unless its headline
+    # has someone new acting (محافظ الأقصر: الرئيس مرسي اتصل للاطمئنان على المصابين).
+    incident_known = _INCIDENT_MARKER in known_markers and not any(
+        sentence.index == TITLE_INDEX and "actor" in sentence.facts for sentence in new_sentences
+    )
+    if is_development and title is not None and _only_said(*title, incident_known=incident_known):
         is_development = False
         why_not = (
             "a statement's or a reaction's headline (SPEAKER: words; condolences, concern)"
-            " that reports no event, count or cause: the piece tells what was said"
+            " that reports no event (the story's own incident named again is none), count or"
+            " cause: the piece tells what was said"
         )
     elif is_development and title is not None and _MOCKING.search(title[0]) is not None:
         is_development = False
@@ -892,13 +898,18 @@ _MOCKING = re.compile(
 joke, whatever event it names."""
 
 
-def _only_said(original: str, text: SentenceText) -> bool:
+def _only_said(original: str, text: SentenceText, *, incident_known: bool = False) -> bool:
     """Whether a headline quotes a speaker (``موسى: أميل إلى ...``) or reports a reaction
     (تبدي قلقها, يعلن تضامنه, يناشد) and names no event, no count and no cause: what its body
-    reports are someone's words."""
+    reports are someone's words. ``incident_known``: the story knows its incident, so naming
+    it again (أبو مرزوق: خروج الآلاف احتجاجا على قتل جرادات) is no event."""
     return (
         (is_statement(original) or not _TITLE_REACTIONS.isdisjoint(text.terms))
-        and not _sentence_actions(original, text)
+        and not [
+            action
+            for action in _sentence_actions(original, text)
+            if not incident_known or _ACTIONS[action] != "incident"
+        ]
         and not any(marker[:1] == COUNT_PREFIX for marker in text.markers)
         and _CAUSE_PATTERN.search(original) is None
         and _BEHIND.search(original) is None

@@ -22,6 +22,9 @@ def counts(text: str) -> list[str]:
         ("سرقة 8 ملايين جنيه", ["#money:8000000"]),
         ("لقي 5 عمال مصرعهم وأصيب 6 آخرون", ["#death:5", "#injury:6"]),
         ("مصرع 3 عمال وإصابة 5 آخرين", ["#death:3", "#injury:5"]),
+        # An approximation between the count's word and its number, its noun unsaid.
+        ("مقتل أكثر من 500 في دارفور خلال سبعة أسابيع", ["#death:500"]),
+        ("إصابة نحو 20 في اشتباكات", ["#injury:20"]),
     ],
 )
 def test_a_number_counts_what_follows_it(text: str, expected: list[str]) -> None:

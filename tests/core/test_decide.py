@@ -484,6 +484,36 @@ def test_a_statement_whose_headline_reports_nothing_is_no_development() -> None:
             assert novelty["new"] and "statement" in novelty["why_not_development"]
 
 
+def test_a_statement_naming_only_the_story_incident_is_what_was_said() -> None:
+    # Under «SPEAKER: words», naming the story's own incident again (the crash, a death) is
+    # no event: the piece tells a view of it, whatever its body recalls. Someone new acting
+    # in the headline (the president phoned) is news, as is the same body under a headline
+    # that reports it.
+    crash = article(
+        "c1",
+        "مصرع 18 سائحا في سقوط منطاد بمدينة الأقصر",
+        ["لقي 18 سائحا مصرعهم في سقوط منطاد سياحي بمدينة الأقصر صباح اليوم."],
+    )
+    body = [
+        "وأعلنت النيابة العامة حبس قائد المنطاد أربعة أيام على ذمة التحقيق في سقوط منطاد الأقصر.",
+        "وقالت المنظمة إن سقوط المنطاد بمدينة الأقصر ومصرع 18 سائحا يكشف غياب الرقابة.",
+    ]
+    view = article("c2", "منظمة حقوقية: سقوط منطاد الأقصر كارثة تكشف غياب الرقابة", body)
+    acting = article(
+        "c3", "محافظ الأقصر: الرئيس محمد مرسي اتصل للاطمئنان على مصابي سقوط المنطاد", body
+    )
+    reported = article("c4", "حبس قائد منطاد الأقصر أربعة أيام بعد سقوط المنطاد", body)
+    for item, development in ((view, False), (acting, True), (reported, True)):
+        first = decide(crash, [], 0)
+        assert first.story is not None
+        outcome = decide(item, [Candidate(first.story, closed=False)], 0)
+        assert outcome.decision.story == first.story.id
+        assert (outcome.decision.decision == "development") is development, item.title
+        if not development:
+            novelty = outcome.decision.reasons["novelty"]
+            assert novelty["new"] and "statement" in novelty["why_not_development"]
+
+
 def test_a_roundup_never_alerts_and_joins_no_story() -> None:
     # A digest lists many stories' headlines: the news it repeats belongs to none of them.
     roundup = article(
