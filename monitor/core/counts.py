@@ -172,12 +172,15 @@ def count_of(words: list[str], i: int) -> tuple[str, int, int] | None:
         if noun in _CASE_WORDS and j + 1 < len(words):
             noun = _bare(words[j + 1])
         group = _CLASS_OF.get(noun)
+        nisba = group is None and _is_nisba_plural(noun)
+        if nisba:
+            group = "people"  # إصابة 10 فلسطينيين, مقتل 3 مصريين
         if group is None:
             continue
         if group == "people":
             # "21 tourists" counts nothing that changes; "the death of 21 tourists" does,
             # and so does «لقي 5 عمال مصرعهم» (met their death).
-            value, before, j = _with_companions(words, i, value, j)
+            total, before, last = _with_companions(words, i, value, j)
             before = _past_approximation(words, before)
             if before >= 1 and words[before] == _UPON and _context(words[before - 1]):
                 before -= 1  # «القبض على 4 أشخاص»: the arrest of
@@ -185,11 +188,14 @@ def count_of(words: list[str], i: int) -> tuple[str, int, int] | None:
             if group and _counted_together(words, before, group):
                 return None  # مصرع وإصابة 10 أشخاص: the dead and injured together
             if not group:
-                group = next(filter(None, map(_FATE.get, words[j + 1 : j + 3])), "")
+                group = next(filter(None, map(_FATE.get, words[last + 1 : last + 3])), "")
             if not group:
                 group = _toll_named_before(words, i)
             if not group:
+                if nisba:
+                    continue  # «أربعة سلفيين مشتبه فيهم»: the next word may say what they are
                 return None
+            value, j = total, last
         return group, value, j + 1
     if i > 0 and words[i - 1] in _SUM_WORDS:
         return "money", value, end  # مبلغ 10 ملايين, بقيمة 5 آلاف: a sum, currency unsaid
@@ -214,6 +220,21 @@ def count_of(words: list[str], i: int) -> tuple[str, int, int] | None:
             return None  # مصرع وإصابة 4: the dead and injured together
         return group, value, end
     return None
+
+
+def _is_nisba_plural(word: str) -> bool:
+    """Whether ``word`` is the plural of a relative adjective (فلسطينيين, مصريون, صحفيين):
+    people named by their nation, place or trade. Not with the article: «أحد المعتقلين
+    الفلسطينيين» counts detainees, one of them."""
+    return (
+        len(word) >= 6
+        and word[-3:] in _NISBA_ENDINGS
+        and word[:2] != "ال"
+        and word not in _SCALE_WORDS
+    )
+
+
+_NISBA_ENDINGS = frozenset((normalize("يين"), normalize("يون")))
 
 
 def _toll_named_before(words: list[str], i: int) -> str:
@@ -359,6 +380,8 @@ def counted_nouns(words: list[str]) -> list[tuple[str, int]]:
     [('لتر', 55000)]
     >>> counted_nouns(tokens(normalize("مصرع 18 سائحا في سقوط منطاد")))
     []
+    >>> counted_nouns(tokens(normalize("ترحيل 40 سوريين من مطار القاهرة")))
+    []
     """
     found: list[tuple[str, int]] = []
     for i, word in enumerate(words):
@@ -377,6 +400,7 @@ def counted_nouns(words: list[str]) -> list[tuple[str, int]]:
         if (
             noun in _KNOWN
             or noun in _NOT_COUNTED
+            or _is_nisba_plural(noun)  # people (فلسطينيين): counted again as a story goes on
             or noun[:1].isdigit()
             or noun[:1] == "و"  # «مقتل 19 وإصابة»: another count's word
             or noun[:3] in _PLACE_PREFIXES  # «بمدخل 6 بالدقهلية»: where, not what

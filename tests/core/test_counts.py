@@ -25,6 +25,10 @@ def counts(text: str) -> list[str]:
         # An approximation between the count's word and its number, its noun unsaid.
         ("مقتل أكثر من 500 في دارفور خلال سبعة أسابيع", ["#death:500"]),
         ("إصابة نحو 20 في اشتباكات", ["#injury:20"]),
+        # People named by their nation or trade (a relative adjective's plural).
+        ("إصابة 10 فلسطينيين في إطلاق نار", ["#injury:10"]),
+        ("مقتل ثلاثة صحفيين", ["#death:3"]),
+        ("السلطات توقف أربعة سلفيين مشتبه فيهم", ["#arrest:4"]),
     ],
 )
 def test_a_number_counts_what_follows_it(text: str, expected: list[str]) -> None:
@@ -38,6 +42,8 @@ def test_a_number_counts_what_follows_it(text: str, expected: list[str]) -> None
         "منطاد يحمل 20 سائحا",  # a generic noun without a death, injury or arrest before it
         "القاهرة في 24 مارس",
         "لقي 5 عمال ترحيبا من الأهالي",  # met, not met their death
+        "نبأ وفاة أحد المعتقلين الفلسطينيين",  # one of the detainees: no count of them
+        "وصول 10 ملايين سائح",  # millions are no people
     ],
 )
 def test_bare_numbers_are_no_counts(text: str) -> None:
