@@ -1157,10 +1157,19 @@ def _joined(words: list[str], index: int) -> bool:
 
 def _forms_a_body(words: list[str], index: int) -> bool:
     """Whether the forming word at ``index`` forms a body (شكلت النيابة لجنة, تشكيل الحكومة):
-    شكلت تحديا (was a challenge) or طريقة تشكيلهم (how they are made up) forms none."""
-    return any(
-        _without_article(word) in _BODIES for word in words[index + 1 : index + 1 + _BODY_REACH]
-    )
+    شكلت تحديا (was a challenge) or طريقة تشكيلهم (how they are made up) forms none, nor does
+    the police's search team (تم تشكيل فريق بحث), every crime report's routine."""
+    for at in range(index + 1, min(len(words), index + 1 + _BODY_REACH)):
+        body = _without_article(words[at])
+        if body in _BODIES and not (
+            body in _TEAMS and at + 1 < len(words) and words[at + 1] in _SEARCH
+        ):
+            return True
+    return False
+
+
+_TEAMS = _normalized("فريق فرق")
+_SEARCH = _normalized("بحث للبحث")
 
 
 def _without_article(word: str) -> str:

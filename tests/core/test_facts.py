@@ -488,6 +488,8 @@ EVENTS = "event"
         # A team's line-up (التشكيل الأساسي) is no committee; a team formed (تشكيل فريق) is.
         (CRASH, "وأعلن مدرب فريق الأقصر التشكيل الأساسي بعد سقوط منطاد الأقصر.", None),
         (CRASH, "وأمر النائب العام بتشكيل فريق للتحقيق في سقوط منطاد الأقصر.", ["تشكيل"]),
+        # A police search team (تشكيل فريق بحث) is every crime report's routine.
+        (CRASH, "وعلى الفور تم تشكيل فريق بحث لكشف ملابسات سقوط منطاد الأقصر.", None),
         # What is denied is not done; the denial is the event, also when said as "confirmed
         # there was no ..." (أكدت عدم وجود). Not knowing (أكد عدم علمه) is no denial.
         (CRASH, "ونفت شركة المنطاد اعتقال قائد منطاد الأقصر بعد سقوطه.", ["نفت"]),
