@@ -35,6 +35,9 @@ Per sentence of the article (normalised form, aligned with the original):
      A sentence opening with a demand (طالب ...) asks for all it names; what came before the
      news (بعد أن التقى) is its context; a committee word forms a body (شكلت لجنة) or is
      none. Clashes, protests, closures renewed (تجددت الاشتباكات) are news once more, once;
+   - another instance of a kind of event the story knows: a headline reporting the action in
+     words most of which the story never used (parents of another village closing their
+     school), not the story's incident retold;
    - a count above the story's highest of its class (``monitor.core.counts``); about the
      same number rounded (نحو 20 after 19) is none, nor a count of an action the sentence
      names only as not done (جهودها لضبط 4 متهمين);
@@ -438,14 +441,20 @@ MAX_ACTORS = 2
 """New actors one sentence can add (a list of names is one fact more than a name)."""
 FACT_WEIGHTS: dict[str, float] = {
     "event": 1.5,
+    "instance": 1.5,
     "count": 1.5,
     "cause": 1.5,
     "actor": 1.0,
     "party": 1.5,
 }
-"""What each kind of fact is worth: a new kind of event, a new or higher count or a new party
-taking a position is a development by itself; a new actor needs an event or another actor
-beside it."""
+"""What each kind of fact is worth: a new kind of event, another instance of a known kind, a
+new or higher count or a new party taking a position is a development by itself; a new actor
+needs an event or another actor beside it."""
+INSTANCE_UNSEEN = 3
+INSTANCE_SHARE = 0.5
+"""A headline reporting an action of a kind the story knows tells another instance of it
+when at least ``INSTANCE_UNSEEN`` of its terms, and ``INSTANCE_SHARE`` of them, are words
+the story never used (``_another_instance``)."""
 
 
 _hash: Callable[[str], int] = xxhash.xxh32_intdigest
@@ -808,6 +817,10 @@ def assess_novelty(
         facts = _facts(
             original, text, known_entities, known_markers, count_max, seen_terms, in_sport
         )
+        if index == TITLE_INDEX and "event" not in facts and "count" not in facts:
+            instance = _another_instance(original, text, seen_terms)
+            if instance:
+                facts["instance"] = [instance]
         if "actor" in facts:
             if mentions is None:
                 mentions = Counter(chain.from_iterable(row[1][1].terms for row in rows))
@@ -896,6 +909,41 @@ _MOCKING = re.compile(
 )
 """A headline's words for mocking (عمرو أديب ساخرا: ..., يسخرون من ...): what follows is a
 joke, whatever event it names."""
+
+
+def _another_instance(original: str, text: SentenceText, seen_terms: set[int]) -> str:
+    """The action word of a headline that reports an action of a kind the story knows in
+    words it never used (most of them, with or without the article: ال): another arrest, sit-in
+    or closure than the known one (أولياء أمور الحماد يغلقون مدرسة القرية where parents of
+    another village closed theirs); ``""`` for none. The incident itself retold in other
+    words (سقوط منطاد من ارتفاع ألف قدم) is none, nor is what a speaker said.
+
+    >>> from monitor.core.stories import analyse_sentence
+    >>> seen = {_hash(term) for term in ["اولياء", "امور", "يغلقون", "ابواب", "مدرسه"]}
+    >>> other = "أولياء أمور الحماد يغلقون مدرسة القرية خوفا على أطفالهم"
+    >>> _another_instance(other, analyse_sentence(normalize(other)), seen)
+    'يغلقون'
+    >>> retold = "أولياء أمور يغلقون أبواب المدرسة بالمعصرة"
+    >>> _another_instance(retold, analyse_sentence(normalize(retold)), seen)
+    ''
+    """
+    if is_statement(original):
+        return ""
+    actions = [
+        action for action in _sentence_actions(original, text) if _ACTIONS[action] != "incident"
+    ]
+    if not actions:
+        return ""
+    fingerprint = set(text.fingerprint)
+    unseen = [
+        term
+        for term in {term for term in text.terms if _hash(term) in fingerprint}
+        if _hash(term) not in seen_terms
+        and _hash(term[2:] if term[:2] == "ال" else "ال" + term) not in seen_terms
+    ]
+    if len(unseen) >= INSTANCE_UNSEEN and len(unseen) >= INSTANCE_SHARE * len(text.fingerprint):
+        return actions[0]
+    return ""
 
 
 def _only_said(original: str, text: SentenceText, *, incident_known: bool = False) -> bool:

@@ -514,6 +514,35 @@ def test_a_statement_naming_only_the_story_incident_is_what_was_said() -> None:
             assert novelty["new"] and "statement" in novelty["why_not_development"]
 
 
+def test_another_instance_of_a_known_kind_of_event_is_a_development() -> None:
+    # A story of parents closing a school: the parents of another village closing theirs
+    # are news (its headline's words are new to the story); the first closure told again in
+    # other words is not.
+    first_closure = article(
+        "i1",
+        "أولياء أمور طلاب يغلقون أبواب مدرسة المعصرة احتجاجا على غياب الأمن",
+        ["أغلق أولياء أمور طلاب مدرسة المعصرة الابتدائية أبوابها احتجاجا على غياب الأمن."],
+    )
+    another = article(
+        "i2",
+        "أولياء أمور الحماد يغلقون مدرسة القرية خوفا على أرواح أطفالهم",
+        ["أغلق أولياء أمور طلاب مدرسة الحماد أبواب المدرسة خوفا على أرواح أطفالهم."],
+    )
+    retold = article(
+        "i3",
+        "أولياء أمور يغلقون أبواب المدرسة بالمعصرة احتجاجا على الأمن",
+        ["أغلق أولياء أمور طلاب مدرسة المعصرة الابتدائية أبوابها احتجاجا على غياب الأمن."],
+    )
+    for item, development in ((another, True), (retold, False)):
+        first = decide(first_closure, [], 0)
+        assert first.story is not None
+        outcome = decide(item, [Candidate(first.story, closed=False)], 0)
+        assert outcome.decision.story == first.story.id
+        assert (outcome.decision.decision == "development") is development, item.title
+        facts = [s["facts"] for s in outcome.decision.reasons["novelty"]["new"]]
+        assert ({"instance": ["يغلقون"]} in facts) is development
+
+
 def test_a_roundup_never_alerts_and_joins_no_story() -> None:
     # A digest lists many stories' headlines: the news it repeats belongs to none of them.
     roundup = article(
