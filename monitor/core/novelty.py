@@ -1458,8 +1458,18 @@ _DECIDED_BOYCOTT = re.compile(
 """A boycott decided or announced (قررت الجبهة مقاطعة الانتخابات): the noun alone (دعوات
 المقاطعة) is a debate."""
 _BOYCOTTED = normalize("قاطعت")
+_SHOOTING = re.compile(
+    r"(?<!\S)[وف]?[لب]?(?:أطلق|اطلق|يطلق|تطلق|إطلاق|اطلاق)(?:ت|وا|ون|ه|هم)?\s+(?:\S+\s+)?"
+    r"(?:ال)?(?:نار|نيران|رصاص|أعيرة|اعيرة|خرطوش)(?!\w)"
+)
+"""Shots fired (أطلق مجهولون النار, إطلاق الرصاص على المتظاهرين): an attack, said in two words
+(إطلاق alone is also a launch, إطلاق سراح a release)."""
+_SHOT = "اطلاق النار"
+_ACTIONS[_SHOT] = "incident"
+_ACTION_MARKERS[_SHOT] = "act:incident"
 _SAID_IN_OTHER_WORDS: tuple[tuple[tuple[str, ...], re.Pattern[str], str, frozenset[str]], ...] = (
     (("عدم",), _SAID_NOT, _DENIED, frozenset()),
+    (("طلق",), _SHOOTING, _SHOT, frozenset()),
     (("عدم", "عتذر"), _DECLINED, _REFUSED, _normalized("عدم اعتذر اعتذرت يعتذر تعتذر")),
     (("مقاطع",), _DECIDED_BOYCOTT, _BOYCOTTED, _normalized("مقاطعة المقاطعة")),
 )

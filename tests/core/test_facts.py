@@ -488,6 +488,9 @@ EVENTS = "event"
         # A team's line-up (التشكيل الأساسي) is no committee; a team formed (تشكيل فريق) is.
         (CRASH, "وأعلن مدرب فريق الأقصر التشكيل الأساسي بعد سقوط منطاد الأقصر.", None),
         (CRASH, "وأمر النائب العام بتشكيل فريق للتحقيق في سقوط منطاد الأقصر.", ["تشكيل"]),
+        # Shots fired are an attack, said in two words; a launch or a release is none.
+        (POLITICS, "وأطلق مجهولون النار على أنصار جبهة المعارضة أمام مقر الحوار.", ["اطلاق النار"]),
+        (POLITICS, "وطالبت جبهة المعارضة بإطلاق سراح المعتقلين قبل الحوار مع الرئاسة.", None),
         # A police search team (تشكيل فريق بحث) is every crime report's routine.
         (CRASH, "وعلى الفور تم تشكيل فريق بحث لكشف ملابسات سقوط منطاد الأقصر.", None),
         # What is denied is not done; the denial is the event, also when said as "confirmed
