@@ -45,7 +45,7 @@ Per sentence of the article (normalised form, aligned with the original):
      a party refuses);
    - a person named in full doing something;
    - an organisation that is the subject of a position (boycott, refusal, withdrawal,
-     approval, denial: ورفض حزب الوفد دعوة الحوار) it had not taken in the story, a
+     approval, denial, taking part: ورفض حزب الوفد دعوة الحوار) it had not taken in the story, a
      "party". The responders every story names (the police, a ministry) doing their job are
      none.
 
@@ -1458,20 +1458,37 @@ _DECIDED_BOYCOTT = re.compile(
 """A boycott decided or announced (قررت الجبهة مقاطعة الانتخابات): the noun alone (دعوات
 المقاطعة) is a debate."""
 _BOYCOTTED = normalize("قاطعت")
+_DECIDED_TO_TAKE_PART = re.compile(
+    r"(?<!\S)[وف]?(?:قرر|يقرر|تقرر|أعلن|اعلن|يعلن|تعلن)(?:ت|وا)?(?:\s+(?!عدم)\S+){0,3}?\s+(?:ال)?"
+    r"مشارك(?:ة|ه|ته|تها|تهم|تهما)(?!\S)"
+)
+"""Taking part decided or announced (النور يعلن مشاركته في الانتخابات): a position, the
+boycott's opposite; not declining it (أعلن عدم مشاركته: a refusal)."""
+
+
+def _said_only(term: str, group: str) -> str:
+    """Register ``term``, words no single token holds, as an action of ``group`` that only a
+    ``_SAID_IN_OTHER_WORDS`` pattern finds."""
+    _ACTIONS[term] = group
+    _ACTION_MARKERS[term] = "act:" + group
+    _PLAN_MARKERS[term] = "plan:" + group
+    return term
+
+
+_TOOK_PART = _said_only("اعلن المشاركه", "participation")
 _SHOOTING = re.compile(
     r"(?<!\S)[وف]?[لب]?(?:أطلق|اطلق|يطلق|تطلق|إطلاق|اطلاق)(?:ت|وا|ون|ه|هم)?\s+(?:\S+\s+)?"
     r"(?:ال)?(?:نار|نيران|رصاص|أعيرة|اعيرة|خرطوش)(?!\w)"
 )
 """Shots fired (أطلق مجهولون النار, إطلاق الرصاص على المتظاهرين): an attack, said in two words
 (إطلاق alone is also a launch, إطلاق سراح a release)."""
-_SHOT = "اطلاق النار"
-_ACTIONS[_SHOT] = "incident"
-_ACTION_MARKERS[_SHOT] = "act:incident"
+_SHOT = _said_only("اطلاق النار", "incident")
 _SAID_IN_OTHER_WORDS: tuple[tuple[tuple[str, ...], re.Pattern[str], str, frozenset[str]], ...] = (
     (("عدم",), _SAID_NOT, _DENIED, frozenset()),
     (("طلق",), _SHOOTING, _SHOT, frozenset()),
     (("عدم", "عتذر"), _DECLINED, _REFUSED, _normalized("عدم اعتذر اعتذرت يعتذر تعتذر")),
     (("مقاطع",), _DECIDED_BOYCOTT, _BOYCOTTED, _normalized("مقاطعة المقاطعة")),
+    (("مشارك",), _DECIDED_TO_TAKE_PART, _TOOK_PART, frozenset()),
 )
 """(key letters a sentence must hold, the pattern, the action it says in other words, the
 words that carry it, their subject before them): a denial (أكدت عدم وجود), a refusal (أعلن
@@ -1895,7 +1912,7 @@ def _counts_done(counts: list[str], actions: list[str], terms: list[str]) -> lis
     ]
 
 
-_POSITIONS = frozenset(("boycott", "refusal", "withdrawal", "approval", "denial"))
+_POSITIONS = frozenset(("boycott", "refusal", "withdrawal", "approval", "denial", "participation"))
 """Kinds of event that are a party's position: who takes it is the news."""
 _COUNTED_BY = {"arrest": "arrest", "death": "incident", "injury": "incident"}
 """Count class -> the kind of action that makes its count (arrests, a toll)."""

@@ -488,6 +488,9 @@ EVENTS = "event"
         # A team's line-up (التشكيل الأساسي) is no committee; a team formed (تشكيل فريق) is.
         (CRASH, "وأعلن مدرب فريق الأقصر التشكيل الأساسي بعد سقوط منطاد الأقصر.", None),
         (CRASH, "وأمر النائب العام بتشكيل فريق للتحقيق في سقوط منطاد الأقصر.", ["تشكيل"]),
+        # Taking part announced is a position (the boycott's opposite); a call to is none.
+        (POLITICS, "وأعلن حزب الوسط مشاركته في الحوار الوطني مع الرئاسة.", ["اعلن المشاركه"]),
+        (POLITICS, "ودعا حزب الوسط جبهة المعارضة إلى المشاركة في الحوار الوطني.", None),
         # Shots fired are an attack, said in two words; a launch or a release is none.
         (POLITICS, "وأطلق مجهولون النار على أنصار جبهة المعارضة أمام مقر الحوار.", ["اطلاق النار"]),
         (POLITICS, "وطالبت جبهة المعارضة بإطلاق سراح المعتقلين قبل الحوار مع الرئاسة.", None),
