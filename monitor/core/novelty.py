@@ -1446,11 +1446,11 @@ having done something yet is no denial."""
 _DECLINED = re.compile(
     r"(?<!\S)[وف]?(?:أعلن|اعلن|يعلن|تعلن|قرر|يقرر|تقرر)(?:ت|وا)?(?:\s+\S+){0,3}?\s+[وب]?عدم"
     r"\s+(?:ال)?(?:مشارك|حضور)\S*"
-    r"|(?<!\S)[وف]?(?:اعتذر|يعتذر|تعتذر)(?:ت|وا)?(?:\s+\S+){0,3}?\s+عن\s+(?:عدم\s+)?(?:ال)?"
+    r"|(?<!\S)[وف]?(?:اعتذر|يعتذر|تعتذر|اعتذار)(?:ت|وا|ان|ا)?(?:\s+\S+){0,8}?\s+عن\s+(?:عدم\s+)?(?:ال)?"
     r"(?:مشارك|حضور)\S*"
 )
-"""Declining to take part (أعلن التيار عدم مشاركته في الحوار, يعتذر عن المشاركة): a refusal
-in other words."""
+"""Declining to take part (أعلن التيار عدم مشاركته في الحوار, يعتذر عن المشاركة, يعتذران,
+اعتذار الكنيسة و6 أحزاب عن حضور الحوار): a refusal in other words."""
 _DECIDED_BOYCOTT = re.compile(
     r"(?<!\S)[وف]?(?:قرر|يقرر|تقرر|أعلن|اعلن|يعلن|تعلن)(?:ت|وا)?(?:\s+\S+){0,3}?\s+(?:ال)?"
     r"مقاطع[ةه](?!\S)"
@@ -1486,7 +1486,12 @@ _SHOT = _said_only("اطلاق النار", "incident")
 _SAID_IN_OTHER_WORDS: tuple[tuple[tuple[str, ...], re.Pattern[str], str, frozenset[str]], ...] = (
     (("عدم",), _SAID_NOT, _DENIED, frozenset()),
     (("طلق",), _SHOOTING, _SHOT, frozenset()),
-    (("عدم", "عتذر"), _DECLINED, _REFUSED, _normalized("عدم اعتذر اعتذرت يعتذر تعتذر")),
+    (
+        ("عدم", "عتذر", "عتذا"),
+        _DECLINED,
+        _REFUSED,
+        _normalized("عدم اعتذر اعتذرت يعتذر تعتذر يعتذران اعتذار"),
+    ),
     (("مقاطع",), _DECIDED_BOYCOTT, _BOYCOTTED, _normalized("مقاطعة المقاطعة")),
     (("مشارك",), _DECIDED_TO_TAKE_PART, _TOOK_PART, frozenset()),
 )

@@ -488,6 +488,10 @@ EVENTS = "event"
         # A team's line-up (التشكيل الأساسي) is no committee; a team formed (تشكيل فريق) is.
         (CRASH, "وأعلن مدرب فريق الأقصر التشكيل الأساسي بعد سقوط منطاد الأقصر.", None),
         (CRASH, "وأمر النائب العام بتشكيل فريق للتحقيق في سقوط منطاد الأقصر.", ["تشكيل"]),
+        # Declining to attend, by two or in a noun phrase, is a refusal; an apology is none.
+        (CRASH, "ووزيران يعتذران عن عدم حضور مؤتمر عن سقوط منطاد الأقصر.", ["رفض"]),
+        (CRASH, "وتوالى اعتذار الوزراء عن حضور مؤتمر عن سقوط منطاد الأقصر.", ["رفض"]),
+        (CRASH, "وأعلنت الشركة اعتذارها عن سقوط منطاد الأقصر.", None),
         # Taking part announced is a position (the boycott's opposite); a call to is none.
         (POLITICS, "وأعلن حزب الوسط مشاركته في الحوار الوطني مع الرئاسة.", ["اعلن المشاركه"]),
         (POLITICS, "ودعا حزب الوسط جبهة المعارضة إلى المشاركة في الحوار الوطني.", None),
