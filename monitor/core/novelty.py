@@ -1477,11 +1477,13 @@ def _said_only(term: str, group: str) -> str:
 
 _TOOK_PART = _said_only("اعلن المشاركه", "participation")
 _SHOOTING = re.compile(
+    r"(?<!لم )(?<!لا )(?<!عدم )(?<!دون )(?<!نفى )(?<!نفت )(?<!ينفي )(?<!تنفي )"
     r"(?<!\S)[وف]?[لب]?(?:أطلق|اطلق|يطلق|تطلق|إطلاق|اطلاق)(?:ت|وا|ون|ه|هم)?\s+(?:\S+\s+)?"
     r"(?:ال)?(?:نار|نيران|رصاص|أعيرة|اعيرة|خرطوش)(?!\w)"
 )
 """Shots fired (أطلق مجهولون النار, إطلاق الرصاص على المتظاهرين): an attack, said in two words
-(إطلاق alone is also a launch, إطلاق سراح a release)."""
+(إطلاق alone is also a launch, إطلاق سراح a release); not negated or denied (لم يطلق الأمن
+النار, نفى إطلاق الرصاص)."""
 _SHOT = _said_only("اطلاق النار", "incident")
 _SAID_IN_OTHER_WORDS: tuple[tuple[tuple[str, ...], re.Pattern[str], str, frozenset[str]], ...] = (
     (("عدم",), _SAID_NOT, _DENIED, frozenset()),
@@ -1496,9 +1498,10 @@ _SAID_IN_OTHER_WORDS: tuple[tuple[tuple[str, ...], re.Pattern[str], str, frozens
     (("مشارك",), _DECIDED_TO_TAKE_PART, _TOOK_PART, frozenset()),
 )
 """(key letters a sentence must hold, the pattern, the action it says in other words, the
-words that carry it, their subject before them): a denial (أكدت عدم وجود), a refusal (أعلن
-التيار عدم مشاركته), a boycott (قررت الجبهة مقاطعة الانتخابات); the first that matches adds
-its action to those the sentence asserts."""
+words that carry it, their subject before them): a denial (أكدت عدم وجود), shots fired
+(أطلق مجهولون النار), a refusal (أعلن التيار عدم مشاركته), a boycott (قررت الجبهة مقاطعة
+الانتخابات), taking part (النور يعلن مشاركته); the first that matches adds its action to
+those the sentence asserts."""
 _IDIOMS = re.compile(
     r"(?:رفض|يرفض|طلب|فضل)[تا]?\s+(?:عدم\s+)?(?:ذكر|الكشف\s+عن|الإفصاح\s+عن|الافصاح\s+عن|نشر)"
     r"\s+(?:اسم|هويت)\S*"

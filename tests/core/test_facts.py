@@ -498,6 +498,7 @@ EVENTS = "event"
         # Shots fired are an attack, said in two words; a launch or a release is none.
         (POLITICS, "وأطلق مجهولون النار على أنصار جبهة المعارضة أمام مقر الحوار.", ["اطلاق النار"]),
         (POLITICS, "وطالبت جبهة المعارضة بإطلاق سراح المعتقلين قبل الحوار مع الرئاسة.", None),
+        (POLITICS, "ونفى الأمن إطلاق النار على أنصار جبهة المعارضة أمام مقر الحوار.", ["نفي"]),
         # A police search team (تشكيل فريق بحث) is every crime report's routine.
         (CRASH, "وعلى الفور تم تشكيل فريق بحث لكشف ملابسات سقوط منطاد الأقصر.", None),
         # What is denied is not done; the denial is the event, also when said as "confirmed
