@@ -449,6 +449,26 @@ def headline_counts(title: str) -> list[str]:
     ]
 
 
+_HEADLINE_TOLLS = ("death", "injury", "missing")
+
+
+def headline_tolls(title: str) -> list[str]:
+    """The count markers of the dead, injured and missing a headline gives (``#death:5``):
+    a story that reported the same toll is the same incident, however else the headline
+    words it. Arrests are not among them: every crime report counts some.
+
+    >>> headline_tolls("مصرع 5 أشخاص في مشاجرة ببرج العرب")
+    ['#death:5']
+    >>> headline_tolls("القبض على 3 متهمين")
+    []
+    """
+    return [
+        marker
+        for marker in count_markers(tokens(normalize(title)))
+        if marker[1:].partition(":")[0] in _HEADLINE_TOLLS
+    ]
+
+
 def _noun_stem(noun: str) -> str:
     """The noun without «ال», a final «ا» or «ه» or the plural's «ات» (طنا, الطن: طن;
     مخالفة, مخالفات: مخالف; سيارة, سيارات: سيار)."""

@@ -12,18 +12,22 @@ Closed stories (idle longer than ``close_after_days``) are only *resumed* when t
 clearly continues one: undecayed similarity at least ``resume_threshold``, at least
 ``resume_min_entities`` shared core entities and ``resume_min_title`` shared title terms.
 Neither joins a story whose headlines counted the things the article's headline counts
-otherwise (55 ألف لتر against 1800 لتر): that is another incident of its kind.
+otherwise (55 ألف لتر against 1800 لتر): that is another incident of its kind. A headline
+that shares too little with the best story's to name its event still joins one of the
+``SAME_TOLL_CANDIDATES`` most similar stories that reported its toll (the dead, injured or
+missing it counts) and shares a headline word: a wire's flash of the same killing.
 """
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from operator import itemgetter
 
 import xxhash
 
-from monitor.core.counts import headline_counts
+from monitor.core.counts import headline_counts, headline_tolls
 from monitor.core.novelty import (
     ROUNDING,
     TITLE_INDEX,
@@ -159,6 +163,10 @@ class _Ranking:
     runner_up_similarity: Similarity | None = None
     dormant: Candidate | None = None
     dormant_similarity: Similarity | None = None
+    ranked: list[tuple[float, int, Candidate]] = field(default_factory=list)
+    """The open candidates as (score, position, candidate), the best first."""
+    explain: Callable[[Candidate], Similarity] | None = None
+    """The full similarity of one of them."""
 
 
 def _best(
@@ -187,6 +195,7 @@ def _best(
             continue
         idle = max(0.0, now - candidate.state.updated) / HOUR
         score = raw * decay(idle, half_life, floor)
+        ranking.ranked.append((score, position, candidate))
         if ranking.best is None or score > best_score:
             ranking.runner_up, second_score = ranking.best, best_score
             ranking.best, best_score = candidate, score
@@ -201,6 +210,8 @@ def _best(
             decay_floor=floor,
         )
 
+    ranking.ranked.sort(key=_best_first)
+    ranking.explain = explain
     if ranking.best is not None:
         ranking.best_similarity = explain(ranking.best)
     if ranking.runner_up is not None and second_score >= settings.merge_threshold:
@@ -296,6 +307,13 @@ def choose_story(
             return Choice(
                 older, reasons, absorbed=younger, score=score.score, headline_counts=counts
             )
+        same_toll = _same_toll(item.article.title, ranking, counts, settings)
+        if same_toll is not None:
+            story, toll_score, tolls = same_toll
+            reasons["best"] = {"story": story.id, **toll_score.as_dict()}
+            reasons["similarity"] = toll_score.as_dict()
+            reasons["same_toll"] = tolls
+            return Choice(story, reasons, score=toll_score.score, headline_counts=counts)
         if score.score < settings.same_story_threshold:
             why = f"similarity {score.score:.3f} below {settings.same_story_threshold}"
         elif score.score < needed:
@@ -314,6 +332,43 @@ def choose_story(
             }
             return Choice(dormant.state, reasons, score=dormant_score.score, headline_counts=counts)
     return Choice(None, reasons, headline_counts=counts)
+
+
+SAME_TOLL_CANDIDATES = 3
+"""Open candidates, the most similar first, searched for a story that reported the toll a
+headline gives (``_same_toll``)."""
+
+
+def _best_first(item: tuple[float, int, Candidate]) -> tuple[float, int]:
+    return -item[0], item[1]  # the higher score, then the earlier candidate
+
+
+def _same_toll(
+    title: str, ranking: _Ranking, counts: list[str], settings: StorySettings
+) -> tuple[StoryState, Similarity, list[str]] | None:
+    """The story among the most similar open candidates (at least ``same_story_threshold``)
+    that reported every toll the headline gives (``headline_tolls``: «مصرع 5 أشخاص في مشاجرة
+    ببرج العرب», a wire's flash of the killing of five) and shares a headline word: the same
+    incident, though the headline shares too little else to name it. Its similarity and the
+    tolls; None for none."""
+    if ranking.explain is None:
+        return None
+    tolls: list[str] | None = None
+    for score, _, candidate in ranking.ranked[:SAME_TOLL_CANDIDATES]:
+        if score < settings.same_story_threshold:
+            break
+        if tolls is None:
+            tolls = headline_tolls(title)
+            if not tolls:
+                return None
+        if not all(toll in candidate.state.numbers for toll in tolls) or _another_incident(
+            counts, candidate.state.headline_counts
+        ):
+            continue
+        similarity_ = ranking.explain(candidate)
+        if any(":" not in key for key in similarity_.shared_title):
+            return candidate.state, similarity_, [toll[1:] for toll in tolls]
+    return None
 
 
 def _another_incident(counts: list[str], story_counts: list[str]) -> str:

@@ -543,6 +543,41 @@ def test_another_instance_of_a_known_kind_of_event_is_a_development() -> None:
         assert ({"instance": ["يغلقون"]} in facts) is development
 
 
+def test_a_headline_giving_the_story_s_toll_joins_it() -> None:
+    # A wire's flash («مصرع 5 أشخاص في مشاجرة ببرج العرب») shares too little of the story's
+    # headline to name its event, but gives the toll the story reported: the same killing.
+    # Another toll in the same words is another brawl.
+    first = article(
+        "t1",
+        "مصرع 5 في مشاجرة بالأسلحة النارية على قطعة أرض",
+        [
+            "نشبت مشاجرة بين عائلتين بسبب خلاف على حيازة قطعة أرض زراعية استخدمت فيها الأسلحة "
+            "النارية وأسفرت عن مصرع 5 أشخاص.",
+            "وتلقى مدير المباحث إخطارا من الأهالي بسماع دوي إطلاق أعيرة نارية كثيفة داخل الأرض "
+            "المتنازع عليها منذ سنوات.",
+            "وانتقلت قوات الأمن وسيارات الإسعاف إلى مكان الواقعة ونقلت الجثث إلى المشرحة تحت "
+            "تصرف النيابة العامة.",
+            "وتبين من التحريات الأولية أن الخلافات بين العائلتين قديمة وتجددت بعد قيام إحداهما "
+            "ببناء سور حول الأرض.",
+        ],
+    )
+    for toll, joins in ((5, True), (3, False)):
+        flash = article(
+            f"t{toll}",
+            f"مصرع {toll} أشخاص في مشاجرة ببرج العرب",
+            [f"الإسكندرية - لقي {toll} أشخاص مصرعهم في مشاجرة بمنطقة برج العرب."],
+        )
+        started = decide(first, [], 0)
+        assert started.story is not None
+        outcome = decide(flash, [Candidate(started.story, closed=False)], 0)
+        reasons = outcome.decision.reasons
+        assert (outcome.decision.story == started.story.id) is joins
+        if joins:
+            assert reasons["same_toll"] == ["death:5"]
+        else:
+            assert "too little to name one event" in reasons["why_not_joined"]
+
+
 def test_a_roundup_never_alerts_and_joins_no_story() -> None:
     # A digest lists many stories' headlines: the news it repeats belongs to none of them.
     roundup = article(
