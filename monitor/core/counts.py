@@ -437,36 +437,25 @@ _PLACE_PREFIXES = frozenset(normalize(prefix) for prefix in ("بال", "لل", "
 def headline_counts(title: str) -> list[str]:
     """``noun:value`` for what a headline counts (``counted_nouns``), the noun without its
     article or ending (لترا, اللتر: لتر): two headlines of one incident count its things
-    alike, within rounding; another seizure of fuel counts other litres.
+    alike, within rounding; another seizure of fuel counts other litres. Then the toll it
+    gives, as count markers (``#death:5``): the dead, injured and missing (not the arrested:
+    every crime report counts some), which a wire's flash of the same killing gives again.
 
     >>> headline_counts("ضبط 1800 لتر سولار قبل بيعها بالسوق السوداء بالقليوبية")
     ['لتر:1800']
     >>> headline_counts("تصادم 6 سيارات على الطريق الدائري") == headline_counts("تصادم 6 سيارة")
     True
-    """
-    return [
-        f"{_noun_stem(noun)}:{value}" for noun, value in counted_nouns(tokens(normalize(title)))
-    ]
-
-
-_HEADLINE_TOLLS = ("death", "injury", "missing")
-
-
-def headline_tolls(title: str) -> list[str]:
-    """The count markers of the dead, injured and missing a headline gives (``#death:5``):
-    a story that reported the same toll is the same incident, however else the headline
-    words it. Arrests are not among them: every crime report counts some.
-
-    >>> headline_tolls("مصرع 5 أشخاص في مشاجرة ببرج العرب")
+    >>> headline_counts("مصرع 5 أشخاص وضبط 3 متهمين في مشاجرة ببرج العرب")
     ['#death:5']
-    >>> headline_tolls("القبض على 3 متهمين")
-    []
     """
-    return [
-        marker
-        for marker in count_markers(tokens(normalize(title)))
-        if marker[1:].partition(":")[0] in _HEADLINE_TOLLS
+    words = tokens(normalize(title))
+    counted = [f"{_noun_stem(noun)}:{value}" for noun, value in counted_nouns(words)]
+    return counted + [
+        marker for marker in count_markers(words) if marker[1:].partition(":")[0] in _HEADLINE_TOLLS
     ]
+
+
+_HEADLINE_TOLLS = frozenset(("death", "injury", "missing"))
 
 
 def _noun_stem(noun: str) -> str:

@@ -27,7 +27,7 @@ from operator import itemgetter
 
 import xxhash
 
-from monitor.core.counts import headline_counts, headline_tolls
+from monitor.core.counts import COUNT_PREFIX, headline_counts
 from monitor.core.novelty import (
     ROUNDING,
     TITLE_INDEX,
@@ -307,7 +307,7 @@ def choose_story(
             return Choice(
                 older, reasons, absorbed=younger, score=score.score, headline_counts=counts
             )
-        same_toll = _same_toll(item.article.title, ranking, counts, settings)
+        same_toll = _same_toll(ranking, counts, settings)
         if same_toll is not None:
             story, toll_score, tolls = same_toll
             reasons["best"] = {"story": story.id, **toll_score.as_dict()}
@@ -344,26 +344,21 @@ def _best_first(item: tuple[float, int, Candidate]) -> tuple[float, int]:
 
 
 def _same_toll(
-    title: str, ranking: _Ranking, counts: list[str], settings: StorySettings
+    ranking: _Ranking, counts: list[str], settings: StorySettings
 ) -> tuple[StoryState, Similarity, list[str]] | None:
     """The story among the most similar open candidates (at least ``same_story_threshold``)
-    that reported every toll the headline gives (``headline_tolls``: «مصرع 5 أشخاص في مشاجرة
-    ببرج العرب», a wire's flash of the killing of five) and shares a headline word: the same
-    incident, though the headline shares too little else to name it. Its similarity and the
-    tolls; None for none."""
-    if ranking.explain is None:
+    whose headlines gave every toll the article's headline gives (in ``counts``: «مصرع 5
+    أشخاص في مشاجرة ببرج العرب», a wire's flash of the killing of five) and that shares a
+    headline word: the same incident, though the headline shares too little else to name it.
+    Its similarity and the tolls; None for none."""
+    tolls = [count for count in counts if count[:1] == COUNT_PREFIX]
+    if not tolls or ranking.explain is None:
         return None
-    tolls: list[str] | None = None
     for score, _, candidate in ranking.ranked[:SAME_TOLL_CANDIDATES]:
         if score < settings.same_story_threshold:
             break
-        if tolls is None:
-            tolls = headline_tolls(title)
-            if not tolls:
-                return None
-        if not all(toll in candidate.state.numbers for toll in tolls) or _another_incident(
-            counts, candidate.state.headline_counts
-        ):
+        told = candidate.state.headline_counts
+        if not all(toll in told for toll in tolls) or _another_incident(counts, told):
             continue
         similarity_ = ranking.explain(candidate)
         if any(":" not in key for key in similarity_.shared_title):
@@ -382,14 +377,20 @@ def _another_incident(counts: list[str], story_counts: list[str]) -> str:
     "the headline counts 1800 لتر where the story's headlines counted 55000: another incident"
     >>> _another_incident(["لتر:56000"], ["لتر:55000"])
     ''
+    >>> _another_incident(["#death:7"], ["#death:5"])  # a toll grows
+    ''
     """
     if not counts or not story_counts:
         return ""
     told: dict[str, list[int]] = {}
     for item in story_counts:
+        if item[:1] == COUNT_PREFIX:
+            continue  # a toll: it grows as a story goes on
         noun, _, value = item.rpartition(":")
         told.setdefault(noun, []).append(int(value))
     for item in counts:
+        if item[:1] == COUNT_PREFIX:
+            continue
         noun, _, value = item.rpartition(":")
         number = int(value)
         values = told.get(noun)

@@ -352,9 +352,10 @@ class StoryState:
     entities: dict[str, float] = field(default_factory=dict)
     title_entities: dict[str, int] = field(default_factory=dict)
     headline_counts: list[str] = field(default_factory=list)
-    """What its headlines counted (``monitor.core.counts.headline_counts``: ``لتر:55000``),
-    the most recent ``HEADLINE_COUNTS``: a headline counting the same things otherwise tells
-    another incident."""
+    """What its headlines counted (``monitor.core.counts.headline_counts``: ``لتر:55000``,
+    and the tolls they gave, ``#death:5``), the most recent ``HEADLINE_COUNTS``: a headline
+    counting the same things otherwise tells another incident; one giving the same toll
+    tells this one."""
     sentences: list[list[int]] = field(default_factory=list)
     """Fingerprints (hashed term sets) of the sentences the story has reported."""
     seen_terms: list[int] = field(default_factory=list)
