@@ -164,7 +164,7 @@ class _Ranking:
     dormant: Candidate | None = None
     dormant_similarity: Similarity | None = None
     ranked: list[tuple[float, int, Candidate]] = field(default_factory=list)
-    """The open candidates as (score, position, candidate), the best first."""
+    """The open candidates as (score, position, candidate), in candidate order."""
     explain: Callable[[Candidate], Similarity] | None = None
     """The full similarity of one of them."""
 
@@ -210,7 +210,6 @@ def _best(
             decay_floor=floor,
         )
 
-    ranking.ranked.sort(key=_best_first)
     ranking.explain = explain
     if ranking.best is not None:
         ranking.best_similarity = explain(ranking.best)
@@ -354,7 +353,7 @@ def _same_toll(
     tolls = [count for count in counts if count[:1] == COUNT_PREFIX]
     if not tolls or ranking.explain is None:
         return None
-    for score, _, candidate in ranking.ranked[:SAME_TOLL_CANDIDATES]:
+    for score, _, candidate in sorted(ranking.ranked, key=_best_first)[:SAME_TOLL_CANDIDATES]:
         if score < settings.same_story_threshold:
             break
         told = candidate.state.headline_counts
