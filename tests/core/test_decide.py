@@ -473,12 +473,20 @@ def test_a_statement_whose_headline_reports_nothing_is_no_development() -> None:
     reaction = article("s3", "الأمم المتحدة تبدي قلقها إزاء زيارة بوتين", said.sentences, day=277)
     urging = article("s4", "واشنطن تحث بوتين على الحوار", said.sentences, day=277)
     cases = ((said, False), (reported, True), (reaction, False), (urging, False))
+    assert_statements_judged(FIRST, cases, day=277)
+
+
+def assert_statements_judged(
+    first_article: CleanArticle, cases: tuple[tuple[CleanArticle, bool], ...], day: float
+) -> None:
+    """Each case, joined to the story ``first_article`` starts, is a development or not; when
+    not, its reasons name the statement's headline."""
     for item, development in cases:
-        first = decide(FIRST, [], 0)
+        first = decide(first_article, [], 0)
         assert first.story is not None
-        outcome = decide(item, [Candidate(first.story, closed=False)], 277)
+        outcome = decide(item, [Candidate(first.story, closed=False)], day)
         assert outcome.decision.story == first.story.id
-        assert (outcome.decision.decision == "development") is development
+        assert (outcome.decision.decision == "development") is development, item.title
         if not development:
             novelty = outcome.decision.reasons["novelty"]
             assert novelty["new"] and "statement" in novelty["why_not_development"]
@@ -503,15 +511,7 @@ def test_a_statement_naming_only_the_story_incident_is_what_was_said() -> None:
         "c3", "محافظ الأقصر: الرئيس محمد مرسي اتصل للاطمئنان على مصابي سقوط المنطاد", body
     )
     reported = article("c4", "حبس قائد منطاد الأقصر أربعة أيام بعد سقوط المنطاد", body)
-    for item, development in ((view, False), (acting, True), (reported, True)):
-        first = decide(crash, [], 0)
-        assert first.story is not None
-        outcome = decide(item, [Candidate(first.story, closed=False)], 0)
-        assert outcome.decision.story == first.story.id
-        assert (outcome.decision.decision == "development") is development, item.title
-        if not development:
-            novelty = outcome.decision.reasons["novelty"]
-            assert novelty["new"] and "statement" in novelty["why_not_development"]
+    assert_statements_judged(crash, ((view, False), (acting, True), (reported, True)), day=0)
 
 
 def test_another_instance_of_a_known_kind_of_event_is_a_development() -> None:
