@@ -43,6 +43,8 @@ the word before the number (مصرع 18 سائحا is a death toll) and counts n
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+
 from monitor.core.arabic import normalize, tokens
 from monitor.core.terms import DATE_WORDS, STOPWORDS
 
@@ -434,7 +436,7 @@ _NOT_COUNTED = (
 _PLACE_PREFIXES = frozenset(normalize(prefix) for prefix in ("بال", "لل", "فال"))
 
 
-def headline_counts(title: str) -> list[str]:
+def headline_counts(title: str, markers: Sequence[str] | None = None) -> list[str]:
     """``noun:value`` for what a headline counts (``counted_nouns``), the noun without its
     article or ending (لترا, اللتر: لتر): two headlines of one incident count its things
     alike, within rounding; another seizure of fuel counts other litres. Then the toll it
@@ -447,11 +449,18 @@ def headline_counts(title: str) -> list[str]:
     True
     >>> headline_counts("مصرع 5 أشخاص وضبط 3 متهمين في مشاجرة ببرج العرب")
     ['#death:5']
+
+    ``markers``: the headline's markers when its analysis has them (``SentenceText.markers``):
+    its counts are then not read again.
     """
     words = tokens(normalize(title))
     counted = [f"{_noun_stem(noun)}:{value}" for noun, value in counted_nouns(words)]
+    if markers is None:
+        markers = count_markers(words)
     return counted + [
-        marker for marker in count_markers(words) if marker[1:].partition(":")[0] in _HEADLINE_TOLLS
+        marker
+        for marker in markers
+        if marker[:1] == COUNT_PREFIX and marker[1:].partition(":")[0] in _HEADLINE_TOLLS
     ]
 
 

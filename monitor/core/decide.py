@@ -264,7 +264,7 @@ def choose_story(
     reasons: dict[str, object] = {"fingerprint": item.kind, "candidates": len(candidates)}
     # From the title, not ``match_title``: records that carry their analysis leave the
     # normalised texts out (``records.fingerprinted_omits``).
-    counts = headline_counts(item.article.title)
+    counts = headline_counts(item.article.title, features.text.title.markers)
     if item.kind == "revision":
         reasons["revision_of"] = item.matched_id
         if revised is not None:

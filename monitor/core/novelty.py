@@ -934,10 +934,9 @@ def _another_instance(original: str, text: SentenceText, seen_terms: set[int]) -
     ]
     if not actions:
         return ""
-    fingerprint = set(text.fingerprint)
     unseen = [
         term
-        for term in {term for term in text.terms if _hash(term) in fingerprint}
+        for term in set(text.terms)  # the terms ``text.fingerprint`` hashes
         if _hash(term) not in seen_terms
         and _hash(term[2:] if term[:2] == "ال" else "ال" + term) not in seen_terms
     ]
@@ -953,11 +952,10 @@ def _only_said(original: str, text: SentenceText, *, incident_known: bool = Fals
     it again (أبو مرزوق: خروج الآلاف احتجاجا على قتل جرادات) is no event."""
     return (
         (is_statement(original) or not _TITLE_REACTIONS.isdisjoint(text.terms))
-        and not [
-            action
+        and not any(
+            not incident_known or _ACTIONS[action] != "incident"
             for action in _sentence_actions(original, text)
-            if not incident_known or _ACTIONS[action] != "incident"
-        ]
+        )
         and not any(marker[:1] == COUNT_PREFIX for marker in text.markers)
         and _CAUSE_PATTERN.search(original) is None
         and _BEHIND.search(original) is None
